@@ -1,0 +1,3 @@
+"""medcube: templates and a validator for MedPerf / MLCube benchmark containers ("cubes")."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,145 @@
+"""The MedPerf contract: roles, their tasks, the fixed volume labels and the default mount paths.
+
+Single source of truth for the checks, the engine and the workflow (see docs/contract.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ROLES = ("data_preparator", "model", "metrics")
+
+# Order in which a benchmark runs the chain.
+CHAIN = (
+    ("data_preparator", "prepare"),
+    ("data_preparator", "sanity_check"),
+    ("data_preparator", "statistics"),
+    ("model", "infer"),
+    ("metrics", "evaluate"),
+)
+
+
+@dataclass(frozen=True)
+class VolumeSpec:
+    label: str
+    type: str  # "file" | "directory"
+    required: bool = True
+    default_mount: str = ""
+
+
+_V = "/mlcommons/volumes"
+PARAMS = VolumeSpec("parameters_file", "file", False, f"{_V}/parameters/parameters_file.yaml")
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    role: str
+    name: str
+    inputs: tuple[VolumeSpec, ...]
+    outputs: tuple[VolumeSpec, ...]
+    required: bool = True  # a role must declare it
+
+    def input(self, label):
+        return next((v for v in self.inputs if v.label == label), None)
+
+    def output(self, label):
+        return next((v for v in self.outputs if v.label == label), None)
+
+
+TASKS: dict[str, TaskSpec] = {
+    "prepare": TaskSpec(
+        "data_preparator",
+        "prepare",
+        (
+            VolumeSpec("data_path", "directory", True, f"{_V}/raw_data"),
+            VolumeSpec("labels_path", "directory", True, f"{_V}/raw_labels"),
+            PARAMS,
+        ),
+        (
+            VolumeSpec("output_path", "directory", True, f"{_V}/data"),
+            VolumeSpec("output_labels_path", "directory", True, f"{_V}/labels"),
+            VolumeSpec("metadata_path", "directory", False, f"{_V}/metadata"),
+            VolumeSpec("report_file", "file", False, f"{_V}/report/report.yaml"),
+        ),
+    ),
+    # Current MedPerf (container_config.yaml) runs the sanity checks inside `statistics`,
+    # so a separate sanity_check task is optional there (required in mlcube.yaml, see ROLE_TASKS).
+    "sanity_check": TaskSpec(
+        "data_preparator",
+        "sanity_check",
+        (
+            VolumeSpec("data_path", "directory", True, f"{_V}/data"),
+            VolumeSpec("labels_path", "directory", True, f"{_V}/labels"),
+            PARAMS,
+            VolumeSpec("metadata_path", "directory", False, f"{_V}/metadata"),
+        ),
+        (),
+    ),
+    "statistics": TaskSpec(
+        "data_preparator",
+        "statistics",
+        (
+            VolumeSpec("data_path", "directory", True, f"{_V}/data"),
+            VolumeSpec("labels_path", "directory", True, f"{_V}/labels"),
+            PARAMS,
+            VolumeSpec("metadata_path", "directory", False, f"{_V}/metadata"),
+        ),
+        (VolumeSpec("output_path", "file", True, f"{_V}/statistics/statistics.yaml"),),
+    ),
+    "infer": TaskSpec(
+        "model",
+        "infer",
+        (
+            VolumeSpec("data_path", "directory", True, f"{_V}/data"),
+            PARAMS,
+            VolumeSpec("additional_files", "directory", False, f"{_V}/additional_files"),
+        ),
+        (VolumeSpec("output_path", "directory", True, f"{_V}/predictions"),),
+    ),
+    "evaluate": TaskSpec(
+        "metrics",
+        "evaluate",
+        (
+            VolumeSpec("predictions", "directory", True, f"{_V}/predictions"),
+            VolumeSpec("labels", "directory", True, f"{_V}/labels"),
+            PARAMS,
+        ),
+        (VolumeSpec("output_path", "file", True, f"{_V}/results/results.yaml"),),
+    ),
+}
+
+# Tasks each role must declare, per config format.
+ROLE_TASKS = {
+    "mlcube": {
+        "data_preparator": ("prepare", "sanity_check", "statistics"),
+        "model": ("infer",),
+        "metrics": ("evaluate",),
+    },
+    "container_config": {
+        "data_preparator": ("prepare", "statistics"),
+        "model": ("infer",),
+        "metrics": ("evaluate",),
+    },
+}
+
+# run_args keys MedPerf passes on to the container runtime.
+RUN_ARGS_KEYS = ("shm_size", "gpus", "command", "entrypoint", "environment")
+CONTAINER_TYPES = (
+    "DockerImage",
+    "DockerArchive",
+    "EncryptedDockerArchive",
+    "SingularityFile",
+    "EncryptedSingularityFile",
+)
+
+# Where MedPerf mounts the parameters file and the unpacked additional_files.tar.gz.
+ADDITIONAL_FILES_DIR = "additional_files"
+
+
+def role_of_tasks(task_names) -> str | None:
+    """Infer a cube's role from the tasks it declares (None when it matches no role)."""
+    names = set(task_names)
+    roles = {TASKS[t].role for t in names if t in TASKS}
+    if len(roles) == 1:
+        return roles.pop()
+    return None

@@ -1,0 +1,45 @@
+"""A finding is one thing a check has to say about a cube: an error or a warning, with where and how to fix it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: Severity
+    code: str  # stable identifier, e.g. "MC101"; documented in docs/findings.md
+    file: str  # path as the user would type it (relative when possible)
+    message: str  # what is wrong, in a sentence
+    hint: str | None = None  # how to fix it
+    line: int | None = None  # 1-based
+    column: int | None = None  # 1-based
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def where(self) -> str:
+        if self.line is None:
+            return self.file
+        if self.column is None:
+            return f"{self.file}:{self.line}"
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+def error(code: str, file: str, message: str, hint: str | None = None, line=None, column=None) -> Finding:
+    return Finding("error", code, str(file), message, hint, line, column)
+
+
+def warning(code: str, file: str, message: str, hint: str | None = None, line=None, column=None) -> Finding:
+    return Finding("warning", code, str(file), message, hint, line, column)
+
+
+def has_errors(findings) -> bool:
+    return any(f.is_error for f in findings)

@@ -1,0 +1,87 @@
+"""One normalized description of a cube, whichever config format it was read from.
+
+Parsers (mlcube_yaml.py, container_config.py) produce it; checks, the engine and the workflow consume it.
+Paths on the host are absolute; paths inside the container are POSIX strings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+Format = Literal["mlcube", "container_config"]
+VolumeType = Literal["file", "directory"]
+
+
+@dataclass
+class Volume:
+    label: str
+    type: VolumeType
+    access: Literal["ro", "rw"]  # inputs are read-only, outputs read-write
+    # container_config.yaml: where it is mounted inside the container.
+    mount_path: str | None = None
+    # mlcube.yaml: the default host path, relative to the workspace (may be None for container_config).
+    default: str | None = None
+    line: int | None = None  # where the volume is declared in the config file
+
+    @property
+    def is_input(self) -> bool:
+        return self.access == "ro"
+
+
+@dataclass
+class Task:
+    name: str
+    inputs: dict[str, Volume] = field(default_factory=dict)
+    outputs: dict[str, Volume] = field(default_factory=dict)
+    # container_config run_args (None when absent). command/entrypoint are argv lists.
+    command: list[str] | None = None
+    entrypoint: list[str] | None = None
+    environment: dict[str, str] = field(default_factory=dict)
+    shm_size: str | None = None
+    gpus: str | int | None = None
+    line: int | None = None
+
+    @property
+    def volumes(self) -> list[Volume]:
+        return [*self.inputs.values(), *self.outputs.values()]
+
+
+@dataclass
+class Build:
+    context: Path  # build context directory on the host
+    dockerfile: Path  # Dockerfile on the host (inside or outside the context)
+    source: str  # where the build was found, said in messages ("mlcube.yaml docker.build_context", ...)
+
+
+@dataclass
+class Cube:
+    path: Path  # the cube directory
+    format: Format  # the format the cube runs with (container_config wins when both exist)
+    config_file: Path  # the file it was loaded from
+    tasks: dict[str, Task]
+    image: str | None = None
+    role: str | None = None  # data_preparator | model | metrics, inferred from the tasks
+    name: str | None = None
+    description: str | None = None
+    container_type: str = "DockerImage"
+    build: Build | None = None
+    workspace: Path | None = None  # host folder holding parameters.yaml and additional_files/
+    parameters_file: Path | None = None  # host path of parameters.yaml (may not exist)
+    additional_files: Path | None = None  # host folder (may not exist)
+    gpu_count: int = 0  # accelerators requested (mlcube platform.accelerator_count / run_args.gpus)
+    # Both formats, when both files are present: the other one, kept for the agreement check.
+    other: "Cube | None" = None
+    raw: dict = field(default_factory=dict, repr=False)
+
+    def task(self, name: str) -> Task | None:
+        return self.tasks.get(name)
+
+    def rel(self, p: Path | str) -> str:
+        """A path relative to the cube directory's parent, as a user would read it in a message."""
+        p = Path(p)
+        try:
+            return str(p.relative_to(self.path.parent))
+        except ValueError:
+            return str(p)
