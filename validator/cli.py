@@ -1,0 +1,102 @@
+"""The `medcube` command line: argument parsing only; every command calls a library function."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from validator.errors import UserError
+
+app = typer.Typer(
+    name="medcube",
+    help="Create, validate and test MedPerf / MLCube benchmark containers (cubes).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+class OutputFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+class RunnerName(str, Enum):
+    docker = "docker"
+    local = "local"
+
+
+class Role(str, Enum):
+    data_preparator = "data_preparator"
+    model = "model"
+    metrics = "metrics"
+
+
+@app.command()
+def validate(
+    paths: List[Path] = typer.Argument(..., help="Cube directories or config files (mlcube.yaml, container_config.yaml)."),
+    static: bool = typer.Option(False, "--static", help="Only the static checks: no Docker, takes about a second."),
+    format: OutputFormat = typer.Option(OutputFormat.text, "--format", help="Report format."),
+    benchmark: Optional[Path] = typer.Option(None, "--benchmark", help="Benchmark profile whose chain the cube joins (default: the bundled chest X-ray benchmark)."),
+    no_run: bool = typer.Option(False, "--no-run", help="Build the image, run no task."),
+    runner: Optional[RunnerName] = typer.Option(None, "--runner", help="docker (default when an engine answers) or local."),
+    base_image: Optional[str] = typer.Option(None, "--base-image", envvar="MEDCUBE_BASE_IMAGE", help="Passed to the build as BASE_IMAGE."),
+    gpus: Optional[str] = typer.Option(None, "--gpus", help="all | N | device=a,b"),
+    rebuild: bool = typer.Option(False, "--rebuild", help="Build even when the context is unchanged."),
+):
+    """Check cubes: static checks first, then build and smoke-run them in a benchmark chain."""
+    from validator.commands import validate_command
+
+    raise typer.Exit(
+        validate_command(
+            paths,
+            static=static,
+            output_format=format.value,
+            benchmark=benchmark,
+            no_run=no_run,
+            runner=runner.value if runner else None,
+            base_image=base_image,
+            gpus=gpus,
+            rebuild=rebuild,
+        )
+    )
+
+
+@app.command()
+def convert(
+    path: Path = typer.Argument(..., help="An mlcube.yaml, or a cube directory holding mlcube/mlcube.yaml."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Where to write container_config.yaml (default: print it)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing output file."),
+):
+    """Convert an MLCube mlcube.yaml to MedPerf's current container_config.yaml."""
+    from validator.commands import convert_command
+
+    raise typer.Exit(convert_command(path, output, force))
+
+
+@app.command()
+def schema(
+    name: str = typer.Argument(..., help="mlcube | container_config | parameters"),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to a file instead of printing."),
+):
+    """Print a JSON Schema, for editors (yaml-language-server) and other tools."""
+    from validator.commands import schema_command
+
+    raise typer.Exit(schema_command(name, output))
+
+
+def main():
+    try:
+        app()
+    except UserError as e:
+        from validator.report import print_user_error
+
+        print_user_error(e)
+        raise SystemExit(e.exit_code)
+
+
+if __name__ == "__main__":
+    main()
