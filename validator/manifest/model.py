@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 Format = Literal["mlcube", "container_config"]
 VolumeType = Literal["file", "directory"]
@@ -73,7 +73,7 @@ class Cube:
     gpu_count: int = 0  # accelerators requested (mlcube platform.accelerator_count / run_args.gpus)
     # Both formats, when both files are present: the other one, kept for the agreement check.
     other: "Cube | None" = None
-    raw: dict = field(default_factory=dict, repr=False)
+    doc: Any = field(default=None, repr=False)  # yamlread.Doc of config_file: data plus line numbers
 
     def task(self, name: str) -> Task | None:
         return self.tasks.get(name)

@@ -1,0 +1,118 @@
+"""Static validation: read -> schema -> one semantic pass per concern, each a small function returning findings.
+
+`run_static(path)` is the whole pipeline for one cube; it never raises for a user's mistake.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from validator import dockerfile as dockerfile_reader
+from validator.checks import agreement, contract, crossfile, dockerfile, schema
+from validator.errors import ConfigNotFound
+from validator.findings import Finding, error, has_errors
+from validator.manifest.load import assemble, locate
+from validator.manifest.model import Cube
+from validator.manifest.yamlread import YamlSyntaxError, read
+
+SCHEMA_OF = {"mlcube": "mlcube", "container_config": "container_config"}
+
+
+@dataclass
+class CubeReport:
+    path: str
+    role: str | None = None
+    findings: list[Finding] = field(default_factory=list)
+    cube: Cube | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.findings)
+
+    def to_dict(self) -> dict:
+        return {
+            "path": self.path,
+            "role": self.role,
+            "ok": self.ok,
+            "findings": [
+                {k: v for k, v in f.to_dict().items()} for f in self.findings
+            ],
+        }
+
+
+def display_path(p: Path | str) -> str:
+    """A path as the user would type it: relative to the working directory when below it."""
+    p = Path(p)
+    try:
+        rel = os.path.relpath(p)
+    except ValueError:
+        return str(p)
+    return rel if not rel.startswith("..") else str(p)
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    seen, out = set(), []
+    for f in findings:
+        key = (f.code, f.file, f.line, f.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
+
+
+def run_static(path: Path | str, show=display_path) -> CubeReport:
+    report = CubeReport(path=str(path))
+    try:
+        located = locate(path)
+    except ConfigNotFound as e:
+        report.findings.append(error("MC000", str(path), e.message, hint=e.hint))
+        return report
+    report.path = show(located.cube_dir)
+    docs = {}
+    for fmt, file in located.files.items():
+        try:
+            doc = read(file)
+        except YamlSyntaxError as e:
+            report.findings.append(error("MC001", show(file), f"YAML syntax error: {e.message}",
+                                         hint="Fix the YAML at that line (indentation, a missing ':' or quote).",
+                                         line=e.line, column=e.column))
+            continue
+        if not isinstance(doc.data, dict):
+            report.findings.append(error("MC002", show(file), "expected a mapping of keys at the top of the file",
+                                         hint="See `medcube schema " + SCHEMA_OF[fmt] + "` for the expected keys.", line=1))
+            continue
+        for kpath, (line, col) in doc.duplicates:
+            report.findings.append(error("MC002", show(file), f"key '{'.'.join(map(str, kpath))}' is given twice; "
+                                         "YAML keeps only the last one", hint="Remove or merge one of them.",
+                                         line=line, column=col))
+        report.findings += schema.check_doc(doc, SCHEMA_OF[fmt], show(file))
+        docs[fmt] = doc
+    if has_errors(report.findings):
+        return report  # semantic checks on a malformed file would only add noise
+
+    cube = assemble(located, docs)
+    report.cube = cube
+    report.role = cube.role
+    views = [cube] + ([cube.other] if cube.other is not None else [])
+    df = None
+    if cube.build is not None and cube.build.dockerfile.is_file():
+        df = dockerfile_reader.read(cube.build.dockerfile)
+    findings: list[Finding] = []
+    for view in views:
+        findings += contract.check_role(view, show)
+        findings += contract.check_volumes(view, show)
+        findings += contract.check_runtime(view, show)
+    findings += agreement.check_agreement(cube, show)
+    findings += dockerfile.check_build(cube, df, show)
+    findings += dockerfile.check_dockerfile(cube, df, show)
+    for view in views:
+        findings += crossfile.check_code(view, df, show)
+        findings += crossfile.check_files(view, show)
+    report.findings += _dedupe(findings)
+    return report
+
+
+def run_many(paths) -> list[CubeReport]:
+    return [run_static(p) for p in paths]

@@ -1,0 +1,186 @@
+"""Role contract (docs: CONTRACT.md §1): required tasks per role, fixed volume labels, types, mount paths, gpus."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+from validator.checks.suggest import closest
+from validator.contract import ADDITIONAL_FILES_DIR, CONTAINER_TYPES, ROLE_TASKS, ROLES, TASKS
+from validator.findings import Finding, error, warning
+from validator.manifest.model import Cube, Task, Volume
+
+_GPUS = re.compile(r"^(all|[0-9]+|device=[0-9A-Za-z-]+(,[0-9A-Za-z-]+)*)$")
+
+
+def _display(cube: Cube, show) -> str:
+    return show(cube.config_file)
+
+
+def check_role(cube: Cube, show) -> list[Finding]:
+    file = _display(cube, show)
+    known = [t for t in cube.tasks if t in TASKS]
+    unknown = [t for t in cube.tasks if t not in TASKS]
+    roles = sorted({TASKS[t].role for t in known})
+    findings: list[Finding] = []
+    if not known:
+        for t in unknown:
+            best = closest(t, TASKS)
+            findings.append(error(
+                "MC201", file,
+                f"task '{t}' is not a task of any MedPerf role" + (f" (did you mean '{best}'?)" if best else ""),
+                hint=_roles_hint(), line=cube.tasks[t].line))
+        if not unknown:
+            findings.append(error("MC201", file, "no tasks declared", hint=_roles_hint(), line=1))
+        return findings
+    if len(roles) > 1:
+        per_role = "; ".join(f"{r}: {', '.join(t for t in known if TASKS[t].role == r)}" for r in roles)
+        findings.append(error(
+            "MC201", file, f"tasks belong to different roles ({per_role})",
+            hint="A cube has one role: split it into one cube per role.", line=cube.tasks[known[0]].line))
+        return findings
+    role = roles[0]
+    required = ROLE_TASKS[cube.format][role]
+    allowed = [t for t, spec in TASKS.items() if spec.role == role]
+    missing = [t for t in required if t not in cube.tasks]
+    for t in unknown:
+        best = closest(t, allowed)
+        if best in missing:
+            missing.remove(best)
+            findings.append(error(
+                "MC203", file, f"task '{t}' is not a {role} task (did you mean '{best}'?)",
+                hint=f"Rename it to '{best}'. A {role} declares: {', '.join(allowed)}.", line=cube.tasks[t].line))
+        else:
+            findings.append(warning(
+                "MC203", file, f"task '{t}' is not part of the {role} contract; MedPerf never runs it",
+                hint=f"A {role} declares: {', '.join(allowed)}.", line=cube.tasks[t].line))
+    for t in missing:
+        findings.append(error(
+            "MC202", file, f"a {role} must declare the task '{t}'",
+            hint=f"Add '{t}' under tasks (a {role} declares: {', '.join(required)}).",
+            line=cube.doc.line(("tasks",), key=True) if cube.doc else None))
+    return findings
+
+
+def _roles_hint() -> str:
+    parts = [f"{r}: {', '.join(t for t, s in TASKS.items() if s.role == r)}" for r in ROLES]
+    return "Declare the tasks of one role — " + "; ".join(parts) + "."
+
+
+def _is_additional_file(vol: Volume, cube: Cube) -> bool:
+    """mlcube.yaml inputs like `weights: additional_files/cnn_weights.pth` map into MedPerf's additional files."""
+    return cube.format == "mlcube" and vol.is_input and bool(vol.default) and \
+        vol.default.replace("\\", "/").lstrip("./").startswith(ADDITIONAL_FILES_DIR + "/")
+
+
+def check_volumes(cube: Cube, show) -> list[Finding]:
+    file = _display(cube, show)
+    findings: list[Finding] = []
+    for task in cube.tasks.values():
+        spec = TASKS.get(task.name)
+        if spec is None:
+            continue
+        findings += _task_volumes(cube, task, spec, file)
+    return findings
+
+
+def _task_volumes(cube: Cube, task: Task, spec, file: str) -> list[Finding]:
+    findings: list[Finding] = []
+    covered: set[str] = set()
+    side = {"ro": ("input", spec.inputs, spec.outputs), "rw": ("output", spec.outputs, spec.inputs)}
+    for vol in task.volumes:
+        kind, same, opposite = side[vol.access]
+        expected = next((v for v in same if v.label == vol.label), None)
+        if expected is None:
+            if any(v.label == vol.label for v in opposite):
+                other = "output" if kind == "input" else "input"
+                findings.append(error(
+                    "MC207", file, f"task '{task.name}': '{vol.label}' is an {other} of this task, declared as an {kind}",
+                    hint=f"Move '{vol.label}' to the {other}s of '{task.name}'.", line=vol.line))
+                covered.add(vol.label)
+                continue
+            if _is_additional_file(vol, cube):
+                continue
+            missing = [v.label for v in same if v.required and v.label not in task.inputs and v.label not in task.outputs]
+            best = closest(vol.label, [v.label for v in same])
+            if best:
+                covered.add(best)
+            labels = ", ".join(v.label for v in same)
+            extra = " Extra model inputs belong under additional_files/." if kind == "input" and cube.format == "mlcube" else ""
+            findings.append(error(
+                "MC204", file,
+                f"task '{task.name}': unknown {kind} volume label '{vol.label}'" + (f" (did you mean '{best}'?)" if best else ""),
+                hint=f"MedPerf finds host paths by fixed labels; {kind}s of '{task.name}' are: {labels}.{extra}"
+                + ("" if best or not missing else f" Missing: {', '.join(missing)}."),
+                line=vol.line))
+            continue
+        if vol.type != expected.type and (cube.format != "mlcube" or _explicit_type(cube, task, vol)):
+            findings.append(error(
+                "MC206", file,
+                f"task '{task.name}': '{vol.label}' is declared as a {vol.type}, MedPerf passes a {expected.type}",
+                hint=f"Set type: {expected.type}" + (f" (e.g. {expected.default_mount})" if expected.default_mount else "") + ".",
+                line=vol.line))
+    present = set(task.inputs) | set(task.outputs)
+    for v in (*spec.inputs, *spec.outputs):
+        if v.required and v.label not in present and v.label not in covered:
+            kind = "input" if v in spec.inputs else "output"
+            findings.append(error(
+                "MC205", file, f"task '{task.name}' must declare the {kind} volume '{v.label}' ({v.type})",
+                hint=f"Add '{v.label}' to the {kind}s of '{task.name}'"
+                + (f" (MedPerf's default mount: {v.default_mount})." if cube.format == "container_config" else "."),
+                line=task.line))
+    if cube.format == "container_config":
+        findings += _mounts(task, file)
+    return findings
+
+
+def _explicit_type(cube: Cube, task: Task, vol: Volume) -> bool:
+    data = cube.doc.data if cube.doc else {}
+    try:
+        group = "inputs" if vol.is_input else "outputs"
+        spec = data["tasks"][task.name]["parameters"][group][vol.label]
+    except (KeyError, TypeError):
+        return False
+    return isinstance(spec, dict) and "type" in spec
+
+
+def _mounts(task: Task, file: str) -> list[Finding]:
+    findings: list[Finding] = []
+    seen: dict[str, Volume] = {}
+    for vol in task.volumes:
+        if vol.mount_path is None:
+            continue
+        if not vol.mount_path.startswith("/"):
+            findings.append(error(
+                "MC208", file, f"task '{task.name}': mount path '{vol.mount_path}' of '{vol.label}' is not absolute",
+                hint=f"Use an absolute path inside the container, e.g. /mlcommons/volumes/{posixpath.basename(vol.mount_path) or vol.label}.",
+                line=vol.line))
+            continue
+        norm = posixpath.normpath(vol.mount_path)
+        if norm in seen:
+            findings.append(error(
+                "MC209", file,
+                f"task '{task.name}': '{vol.label}' and '{seen[norm].label}' are both mounted at {norm}",
+                hint="Give each volume its own mount path; one would hide the other.", line=vol.line))
+        else:
+            seen[norm] = vol
+    return findings
+
+
+def check_runtime(cube: Cube, show) -> list[Finding]:
+    file = _display(cube, show)
+    findings: list[Finding] = []
+    if cube.format == "container_config" and cube.container_type not in ("DockerImage",) and cube.container_type in CONTAINER_TYPES:
+        findings.append(warning(
+            "MC211", file, f"container_type {cube.container_type}: medcube builds and runs DockerImage cubes only",
+            hint="Static checks still apply; test the image with MedPerf itself.",
+            line=cube.doc.line(("container_type",)) if cube.doc else None))
+    for task in cube.tasks.values():
+        if task.gpus is None:
+            continue
+        if not _GPUS.match(str(task.gpus)):
+            findings.append(error(
+                "MC210", file, f"task '{task.name}': gpus: {task.gpus!r} is not a Docker --gpus value",
+                hint="Use all, a count such as 1, or device=0,1.",
+                line=cube.doc.line(("tasks", task.name, "run_args", "gpus")) if cube.doc else task.line))
+    return findings

@@ -1,0 +1,188 @@
+"""Cross-file checks: the config against the code it runs and the files it names.
+
+- every task is a command of the entrypoint script, and every declared parameter an option of that command;
+- the script the ENTRYPOINT / run_args.command runs exists in the build context;
+- the parameters file exists and is a mapping; files named under additional_files/ exist.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from pathlib import Path
+
+from validator import pyinterface
+from validator.checks.contract import _is_additional_file
+from validator.checks.schema import check_doc
+from validator.dockerfile import Dockerfile
+from validator.findings import Finding, error, warning
+from validator.manifest.model import Cube, Task
+from validator.manifest.yamlread import YamlSyntaxError, read
+
+_INTERPRETERS = ("python", "python3", "/usr/bin/python3", "/usr/local/bin/python", "/usr/local/bin/python3")
+
+
+def task_argv(cube: Cube, task: Task, df: Dockerfile) -> tuple[list[str], list[str]]:
+    """(entrypoint, arguments) the container would run for this task (docker run semantics)."""
+    if cube.format == "mlcube":
+        entry = task.entrypoint or df.entrypoint or []
+        args = [task.name] + [f"--{v.label}=<{v.label}>" for v in task.volumes]
+        return entry, args
+    if task.entrypoint is not None:
+        return task.entrypoint, task.command or []
+    entry = df.entrypoint or []
+    args = task.command if task.command is not None else (df.cmd or [])
+    return entry, args
+
+
+def _script(argv: list[str]) -> tuple[int, str] | None:
+    for i, tok in enumerate(argv):
+        if tok.endswith(".py"):
+            return i, tok
+        if i == 0 and tok not in _INTERPRETERS and not tok.startswith("-"):
+            return None  # a binary, not a python script
+    return None
+
+
+def check_code(cube: Cube, df: Dockerfile | None, show) -> list[Finding]:
+    if df is None or cube.build is None or not cube.build.context.is_dir():
+        return []
+    file = show(cube.config_file)
+    findings: list[Finding] = []
+    interfaces: dict[Path, pyinterface.Interface | None] = {}
+    for task in cube.tasks.values():
+        entry, args = task_argv(cube, task, df)
+        argv = entry + args
+        where = _command_line(cube, task)
+        if not argv:
+            findings.append(error(
+                "MC408", file, f"task '{task.name}': the image has no ENTRYPOINT and the task gives no command",
+                hint="Add ENTRYPOINT [\"python3\", \"/mlcube_project/mlcube.py\"] to the Dockerfile or run_args.command "
+                "to the task.", line=where))
+            continue
+        found = _script(argv)
+        if found is None:
+            continue
+        idx, script = found
+        ins = df.last("ENTRYPOINT") if idx < len(entry) else None
+        image_path = script if script.startswith("/") else posixpath.join(df.workdir_at(ins.line if ins else 10**9), script)
+        host = df.host_path(image_path, cube.build.context)
+        if host is None:
+            continue  # not copied from the context: may come from the base image
+        if not host.is_file():
+            findings.append(error(
+                "MC401", show(df.path) if ins else file,
+                f"task '{task.name}' runs {script}, but {show(host)} does not exist in the build context",
+                hint="Fix the path in ENTRYPOINT / run_args.command, or add the script to the build context.",
+                line=ins.line if ins else where))
+            continue
+        if host not in interfaces:
+            try:
+                interfaces[host] = pyinterface.read(host)
+            except (SyntaxError, UnicodeDecodeError, ValueError) as e:
+                findings.append(error("MC401", show(host), f"cannot read {show(host)}: {e}",
+                                      hint="Fix the Python syntax error.", line=getattr(e, "lineno", None)))
+                interfaces[host] = None
+        iface = interfaces[host]
+        if iface is None or iface.kind == "unknown":
+            continue
+        findings += _check_call(cube, task, iface, argv[idx + 1 :], host, show, file, where)
+    return findings
+
+
+def _command_line(cube: Cube, task: Task):
+    if cube.doc is None:
+        return task.line
+    if cube.format == "container_config":
+        return cube.doc.line(("tasks", task.name, "run_args", "command")) or task.line
+    return task.line
+
+
+def _check_call(cube, task, iface, rest, script: Path, show, file, where) -> list[Finding]:
+    findings: list[Finding] = []
+    positional = [t for t in rest if not t.startswith("-")]
+    options = {t.split("=", 1)[0] for t in rest if t.startswith("--")}
+    allowed = set(iface.global_options)
+    if iface.commands:
+        name = positional[0] if positional else None
+        if iface.single_command_app:
+            cmd = next(iter(iface.commands.values()))
+            findings.append(error(
+                "MC409", show(script),
+                f"{show(script)} is a typer app with the single command '{cmd.name}': typer then runs it without a "
+                f"command name, so `mlcube.py {task.name} ...` fails with 'unexpected extra argument'",
+                hint="Add a second command or an @app.callback() (MedPerf's templates add a `hotfix` command for this).",
+                line=cmd.line))
+            return findings
+        cmd = iface.commands.get(name) if name else None
+        if cmd is None:
+            alt = iface.commands.get((name or "").replace("_", "-"))
+            if alt is not None and not alt.named_explicitly:
+                hint = (f"typer names the function '{alt.function}' as the command '{alt.name}'; "
+                        f"write @app.command(\"{name}\") so MLCube/MedPerf can call '{name}'.")
+                line = alt.line
+            else:
+                hint = f"Add a command '{name}' to {show(script)} (it has: {', '.join(sorted(iface.commands)) or 'none'})."
+                line = where
+            findings.append(error(
+                "MC402", file if line == where else show(script),
+                f"task '{task.name}' calls the command '{name}', which {show(script)} does not define",
+                hint=hint, line=line))
+            return findings
+        allowed |= cmd.options
+    for opt in sorted(options - allowed):
+        label = opt[2:]
+        vol = task.inputs.get(label) or task.outputs.get(label)
+        dashed = "--" + label.replace("_", "-")
+        if dashed in allowed:
+            hint = (f"typer derives '{dashed}' from the parameter name; declare typer.Option(..., \"{opt}\") "
+                    f"so the option MLCube/MedPerf passes exists.")
+        else:
+            hint = f"Add an option '{opt}' to the command in {show(script)}, or remove it from the config."
+        findings.append(error(
+            "MC403", file, f"task '{task.name}' passes {opt}, which is not an option of the command in {show(script)}",
+            hint=hint, line=vol.line if vol is not None and cube.format == "mlcube" else where))
+    return findings
+
+
+def check_files(cube: Cube, show) -> list[Finding]:
+    findings: list[Finding] = []
+    file = show(cube.config_file)
+    declares_params = [t for t in cube.tasks.values() if "parameters_file" in t.inputs]
+    if declares_params and cube.parameters_file is not None:
+        vol = declares_params[0].inputs["parameters_file"]
+        pf = cube.parameters_file
+        if not pf.is_file():
+            findings.append(error(
+                "MC406", file, f"the parameters file {show(pf)} does not exist",
+                hint=f"Create {show(pf)} (a YAML mapping, `{{}}` when empty): MedPerf mounts it as parameters_file.",
+                line=vol.line))
+        else:
+            try:
+                doc = read(pf)
+            except YamlSyntaxError as e:
+                findings.append(error("MC001", show(pf), f"YAML syntax error: {e.message}",
+                                      hint="Fix the YAML at that line.", line=e.line, column=e.column))
+            else:
+                if not isinstance(doc.data, dict):
+                    findings.append(error(
+                        "MC406", show(pf), f"the parameters file must be a mapping of names to values, "
+                        f"got {type(doc.data).__name__ if doc.data is not None else 'an empty file'}",
+                        hint="Write `name: value` lines (`{}` for no parameters).", line=1))
+                else:
+                    findings += check_doc(doc, "parameters", show(pf))
+    for task in cube.tasks.values():
+        for vol in task.inputs.values():
+            if _is_additional_file(vol, cube) and cube.workspace is not None:
+                target = cube.workspace / vol.default
+                if not target.exists():
+                    findings.append(error(
+                        "MC407", file, f"task '{task.name}': '{vol.label}' names {show(target)}, which does not exist",
+                        hint="Put the file there (it is shipped in additional_files.tar.gz) or fix the path.",
+                        line=vol.line))
+        if cube.format == "container_config" and "additional_files" in task.inputs:
+            if cube.additional_files is not None and not cube.additional_files.is_dir():
+                findings.append(warning(
+                    "MC407", file, f"task '{task.name}' mounts additional_files, but {show(cube.additional_files)} does not exist",
+                    hint="Create it with the files the task needs (weights, ...), or drop the volume.",
+                    line=task.inputs["additional_files"].line))
+    return findings

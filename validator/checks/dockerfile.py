@@ -1,0 +1,131 @@
+"""Dockerfile checks: it exists, COPY sources exist, something runs, and advisory warnings that save pain later."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from validator.dockerfile import Dockerfile
+from validator.findings import Finding, error, warning
+from validator.manifest.model import Cube
+
+LARGE_WORKSPACE_BYTES = 50 * 1024 * 1024
+_VAR = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}?")
+
+
+def check_build(cube: Cube, df: Dockerfile | None, show) -> list[Finding]:
+    file = show(cube.config_file)
+    if cube.container_type != "DockerImage":
+        return []
+    if cube.build is None:
+        looked = "container_config.yaml's folder (Dockerfile), project/Dockerfile" if cube.format == "container_config" \
+            else "docker.build_context in mlcube.yaml"
+        return [error("MC404", file, "no Dockerfile to build the image from",
+                      hint=f"medcube looked in: {looked}. Add a Dockerfile (see `medcube create`).")]
+    if not cube.build.context.is_dir():
+        return [error("MC404", file, f"build context {show(cube.build.context)} does not exist",
+                      hint=f"Fix {cube.build.source} or create the folder.",
+                      line=_build_line(cube))]
+    if df is None:
+        return [error("MC404", file, f"Dockerfile {show(cube.build.dockerfile)} does not exist",
+                      hint=f"Create it, or fix {cube.build.source}.", line=_build_line(cube))]
+    return []
+
+
+def _build_line(cube: Cube):
+    src = cube.other if cube.other is not None and cube.other.build is cube.build else cube
+    return src.doc.line(("docker", "build_context")) if src.doc else None
+
+
+def resolve_from(df: Dockerfile, ins) -> str:
+    args = df.arg_defaults()
+    image = ins.value.split()[0] if ins.value.split() else ""
+    if image.startswith("--platform"):
+        image = ins.value.split()[1]
+    return _VAR.sub(lambda m: args.get(m.group(1)) or (m.group(2) or ""), image)
+
+
+def check_dockerfile(cube: Cube, df: Dockerfile | None, show) -> list[Finding]:
+    if df is None or cube.build is None:
+        return []
+    file = show(df.path)
+    findings: list[Finding] = []
+    stages = {ins.value.split()[-1].lower() for ins in df.all("FROM") if " as " in ins.value.lower()}
+    for ins in df.all("FROM"):
+        image = resolve_from(df, ins)
+        if not image or image.lower() in stages or image == "scratch":
+            continue
+        name, _, tag = image.rpartition(":") if ":" in image.split("/")[-1] else (image, "", "")
+        if "@sha256:" not in image and (not tag or tag == "latest"):
+            findings.append(warning(
+                "MC501", file, f"base image '{image}' has no pinned tag",
+                hint=f"Pin a version, e.g. FROM {image.split(':')[0]}:3.11-slim, so the image builds the same tomorrow.",
+                line=ins.line))
+    for sources, dest, ins in df.copies():
+        for src in sources:
+            if any(c in src for c in "*?[$"):
+                continue
+            if not (cube.build.context / src).exists():
+                findings.append(error(
+                    "MC405", file, f"COPY source '{src}' is not in the build context {show(cube.build.context)}",
+                    hint="docker build would fail here: fix the path (it is relative to the build context).",
+                    line=ins.line))
+    findings += _requirements_order(df, file)
+    user = df.last("USER")
+    if user and user.value.strip().split(":")[0] in ("root", "0"):
+        findings.append(warning(
+            "MC503", file, "the image runs as root (USER root)",
+            hint="MedPerf runs containers as a non-root user; drop USER root or switch back to a normal user "
+            "after the steps that need root.", line=user.line))
+    findings += _dockerignore(cube, file)
+    return findings
+
+
+def _requirements_order(df: Dockerfile, file: str) -> list[Finding]:
+    broad_copy = None
+    for ins in df.instructions:
+        if ins.cmd in ("COPY", "ADD") and "--from" not in ins.value:
+            parts = [p for p in ins.value.split() if not p.startswith("--")]
+            if parts[:-1] and any(p in (".", "./") for p in parts[:-1]):
+                broad_copy = broad_copy or ins
+        if ins.cmd == "RUN" and re.search(r"pip3?\s+install\b.*(-r|--requirement)\s", ins.value) and broad_copy:
+            return [warning(
+                "MC502", file,
+                f"requirements are installed (line {ins.line}) after all the code is copied (line {broad_copy.line})",
+                hint="COPY requirements.txt and RUN pip install first, then COPY the code: a code change then reuses "
+                "the cached dependency layer.", line=ins.line)]
+    return []
+
+
+def _dir_size(path: Path, limit: int) -> int:
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for f in files:
+            try:
+                total += os.lstat(os.path.join(root, f)).st_size
+            except OSError:
+                continue
+            if total > limit:
+                return total
+    return total
+
+
+def _dockerignore(cube: Cube, file: str) -> list[Finding]:
+    context = cube.build.context
+    if (context / ".dockerignore").exists() or cube.workspace is None:
+        return []
+    try:
+        cube.workspace.resolve().relative_to(context.resolve())
+    except ValueError:
+        return []
+    if not cube.workspace.is_dir():
+        return []
+    size = _dir_size(cube.workspace, LARGE_WORKSPACE_BYTES)
+    if size > LARGE_WORKSPACE_BYTES:
+        return [warning(
+            "MC504", file,
+            f"the build context includes the workspace ({size // (1024 * 1024)}+ MiB) and has no .dockerignore",
+            hint="Add a .dockerignore listing workspace/: MedPerf mounts parameters and additional files at run time, "
+            "they do not belong in the image.")]
+    return []

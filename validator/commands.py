@@ -1,0 +1,81 @@
+"""What each CLI command does, as functions returning an exit code (0 ok, 1 findings/failures, 2 usage)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from validator.errors import UserError
+
+
+def validate_command(paths, *, static, output_format, benchmark=None, no_run=False, runner=None,
+                     base_image=None, gpus=None, rebuild=False) -> int:
+    from validator import report
+    from validator.checks import run_static
+
+    missing = [p for p in paths if not Path(p).exists()]
+    if missing:
+        raise UserError(f"{missing[0]}: no such file or directory",
+                        hint="Pass a cube directory, its container_config.yaml or its mlcube/mlcube.yaml.")
+    reports = [run_static(p) for p in paths]
+    if output_format == "json":
+        report.write_json(reports)
+    else:
+        report.print_text(reports)
+    ok = all(r.ok for r in reports)
+    if static:
+        return 0 if ok else 1
+    if not ok:
+        report.stderr().print("Static checks failed: fix the errors above before medcube builds and runs the cube.")
+        return 1
+    try:
+        from validator.workflow import validate_run  # the Docker stage
+    except ImportError:
+        report.stderr().print(
+            "The build-and-run stage of `medcube validate` is not available yet; "
+            "only the static checks ran (use --static to say so explicitly)."
+        )
+        return 1
+    return validate_run(
+        [r.cube for r in reports], benchmark=benchmark, no_run=no_run, runner=runner,
+        base_image=base_image, gpus=gpus, rebuild=rebuild, output_format=output_format,
+    )
+
+
+def convert_command(path: Path, output: Path | None, force: bool) -> int:
+    from validator.checks import display_path, run_static
+    from validator.manifest.convert import dump, to_container_config
+    from validator.manifest.load import load_cube, locate
+    from validator import report
+
+    located = locate(path)
+    if "mlcube" not in located.files:
+        raise UserError(f"{path}: no mlcube.yaml to convert", hint="Pass an mlcube.yaml or a cube directory holding mlcube/mlcube.yaml.")
+    src = located.files["mlcube"]
+    static = run_static(src)
+    errors = [f for f in static.findings if f.is_error]
+    if errors:
+        report.print_text([static], report.stderr())
+        raise UserError(f"{display_path(src)} has errors; fix them before converting.", hint="The table above lists them.")
+    cube = load_cube(src)
+    text = dump(to_container_config(cube))
+    if output is None:
+        print(text, end="")
+        return 0
+    if output.exists() and not force:
+        raise UserError(f"{output} already exists", hint="Pass --force to overwrite it, or choose another --output.")
+    output.write_text(text, encoding="utf-8")
+    report.stderr().print(f"wrote {display_path(output)}")
+    return 0
+
+
+def schema_command(name: str, output: Path | None) -> int:
+    from validator.manifest import schemas
+
+    if name not in schemas.NAMES:
+        raise UserError(f"unknown schema '{name}'", hint=f"Choose one of: {', '.join(schemas.NAMES)}.")
+    text = schemas.text(name)
+    if output is None:
+        print(text, end="" if text.endswith("\n") else "\n")
+    else:
+        output.write_text(text, encoding="utf-8")
+    return 0

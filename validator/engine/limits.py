@@ -1,0 +1,82 @@
+"""Limits a task runs under, with defaults a user can change, and the unprivileged user it runs as."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+
+from validator.errors import UserError
+
+DEFAULT_TIMEOUT = 1800.0  # seconds per task
+DEFAULT_MEMORY = "8g"
+DEFAULT_PIDS = 1024
+# When medcube itself runs as root (CI, containers), tasks run as this user instead: a benchmark never runs as root.
+DEFAULT_UNPRIVILEGED = "1000:1000"
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+
+
+def parse_size(text: str | int | None, what: str = "--memory") -> int | None:
+    """'512m', '8g', '1.5GiB', 1048576 -> bytes."""
+    if text is None or text == "":
+        return None
+    if isinstance(text, int):
+        return text
+    m = _SIZE.match(str(text))
+    if not m:
+        raise UserError(f"{what}: cannot read the size {text!r}", hint="use a number with a unit, e.g. 512m or 8g")
+    return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
+
+
+@dataclass
+class Limits:
+    timeout: float | None = DEFAULT_TIMEOUT  # seconds per task; None: no limit
+    memory: int | None = parse_size(DEFAULT_MEMORY)  # bytes; swap is not allowed on top
+    cpus: float | None = None  # None: all of them
+    pids: int | None = DEFAULT_PIDS
+    user: str | None = None  # "uid:gid"; None: the host user, or DEFAULT_UNPRIVILEGED when that is root
+    gpus: str | None = None  # all | N | device=a,b; None: what the task's run_args ask, else none
+    log_tail_lines: int = 30
+
+    @classmethod
+    def from_options(cls, timeout=None, memory=None, cpus=None, pids=None, user=None, gpus=None) -> "Limits":
+        lim = cls()
+        if timeout is not None:
+            lim.timeout = None if float(timeout) <= 0 else float(timeout)
+        if memory is not None:
+            lim.memory = None if str(memory).lower() in ("0", "none", "unlimited") else parse_size(memory)
+        if cpus is not None:
+            lim.cpus = None if float(cpus) <= 0 else float(cpus)
+        if pids is not None:
+            lim.pids = None if int(pids) <= 0 else int(pids)
+        lim.user = user or os.environ.get("MEDCUBE_RUN_USER") or None
+        lim.gpus = gpus
+        return lim
+
+    def run_user(self) -> tuple[int, int]:
+        """The uid and gid a task runs as: never root."""
+        if self.user:
+            uid, _, gid = self.user.partition(":")
+            try:
+                ids = int(uid), int(gid or uid)
+            except ValueError:
+                raise UserError(f"run user {self.user!r} is not 'uid:gid'", hint="e.g. MEDCUBE_RUN_USER=1000:1000")
+            if ids[0] == 0:
+                raise UserError("tasks never run as root (uid 0)", hint="pick another uid, e.g. 1000:1000")
+            return ids
+        if os.getuid() != 0:
+            return os.getuid(), os.getgid()
+        uid, _, gid = DEFAULT_UNPRIVILEGED.partition(":")
+        return int(uid), int(gid)
+
+
+def human_size(n: int | None) -> str:
+    if n is None:
+        return "-"
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return str(n)

@@ -1,0 +1,253 @@
+"""How one task of a cube runs: the image, the argv, the mounts. Pure: reads the Cube, touches nothing.
+
+Two conventions, chosen by the cube's runtime format:
+- container_config: each volume is mounted at its ``mount_path``; ``run_args.command`` is passed as arguments to
+  the image ENTRYPOINT (``docker run IMAGE ARGS...``), ``run_args.entrypoint`` replaces it. File volumes are mounted
+  as files, as MedPerf does.
+- mlcube: each host path is mounted at ``/mlcube_io{N}`` (a file's parent directory, shared when two parameters
+  live in the same folder) and the image ENTRYPOINT gets ``TASK --label=/mlcube_ioN[/file] ...``, inputs first,
+  then outputs (MLCube's docker runner, and MedPerf's reading of mlcube.yaml).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from validator.contract import ADDITIONAL_FILES_DIR
+from validator.manifest.model import Cube, Task, Volume
+
+
+class PlanError(Exception):
+    """The task cannot be run as declared: said in a sentence, with a hint."""
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+@dataclass(frozen=True)
+class Mount:
+    host: Path
+    container: str
+    mode: Literal["ro", "rw"]
+    type: Literal["file", "directory"]
+    labels: tuple[str, ...]  # the volume labels this mount serves
+
+    @property
+    def read_only(self) -> bool:
+        return self.mode == "ro"
+
+
+@dataclass
+class RunPlan:
+    task: str
+    image: str
+    args: list[str] | None  # after the ENTRYPOINT; None: the image's CMD
+    entrypoint: list[str] | None  # replaces the image ENTRYPOINT; None: keep it
+    mounts: list[Mount]
+    environment: dict[str, str] = field(default_factory=dict)
+    shm_size: str | None = None
+    gpus: str | int | None = None  # the task's own request (run_args.gpus); the user's --gpus wins
+    inputs: dict[str, Path] = field(default_factory=dict)  # label -> host path
+    outputs: dict[str, Path] = field(default_factory=dict)  # label -> host path (file or directory)
+    output_types: dict[str, str] = field(default_factory=dict)  # label -> file | directory
+
+    def docker_args(self) -> list[str]:
+        """`docker run` options for the mounts, environment and shm size (without user, limits, network)."""
+        out: list[str] = []
+        for m in self.mounts:
+            out += ["--volume", f"{m.host}:{m.container}:{m.mode}"]
+        for k, v in self.environment.items():
+            out += ["--env", f"{k}={v}"]
+        if self.shm_size:
+            out += ["--shm-size", str(self.shm_size)]
+        return out
+
+    def image_argv(self) -> list[str]:
+        """`--entrypoint X IMAGE ARGS...` as the docker CLI wants them."""
+        out: list[str] = []
+        args = list(self.args or [])
+        if self.entrypoint:
+            out += ["--entrypoint", self.entrypoint[0]]
+            args = list(self.entrypoint[1:]) + args
+        return out + [self.image] + args
+
+
+def default_bindings(cube: Cube) -> dict[str, Path]:
+    """Host paths a cube brings itself: its parameters file and additional files."""
+    out: dict[str, Path] = {}
+    if cube.parameters_file is not None:
+        out["parameters_file"] = Path(cube.parameters_file)
+    if cube.additional_files is not None:
+        out["additional_files"] = Path(cube.additional_files)
+    return out
+
+
+def image_name(cube: Cube) -> str:
+    """The tag the cube's image has: the config's image, else one derived from the folder name."""
+    if cube.image:
+        return cube.image
+    slug = "".join(c if c.isalnum() or c in "-_." else "-" for c in cube.path.name.lower()).strip("-.") or "cube"
+    return f"medcube/{slug}:dev"
+
+
+def plan_task(cube: Cube, task_name: str, bindings: dict[str, Path], gpus: str | int | None = None) -> RunPlan:
+    """Plan a task. ``bindings`` maps volume labels to host paths; the cube's own parameters file and additional
+    files are added when not given. Labels the task does not declare are ignored."""
+    task = cube.task(task_name)
+    if task is None:
+        raise PlanError(
+            f"{cube.rel(cube.config_file)} declares no task {task_name!r}",
+            hint=f"declared tasks: {', '.join(cube.tasks) or 'none'}",
+        )
+    merged = {**default_bindings(cube), **{k: Path(v) for k, v in bindings.items()}}
+    if cube.format == "mlcube":
+        plan = _plan_mlcube(cube, task, merged)
+    else:
+        plan = _plan_container_config(cube, task, merged)
+    if task.gpus not in (None, "", 0, "0"):
+        plan.gpus = task.gpus
+    if gpus is not None:
+        plan.gpus = gpus
+    return plan
+
+
+def _check_input(cube: Cube, task: Task, vol: Volume, host: Path) -> None:
+    if not host.exists():
+        what = {"parameters_file": "parameters file", "additional_files": "additional files folder"}.get(
+            vol.label, "input"
+        )
+        raise PlanError(
+            f"task {task.name}: the {what} {vol.label!r} does not exist: {cube.rel(host)}",
+            hint=(
+                "create it, or remove the volume from the task"
+                if vol.label in ("parameters_file", "additional_files")
+                else "the previous task of the chain did not produce it"
+            ),
+        )
+    if vol.type == "file" and host.is_dir():
+        raise PlanError(f"task {task.name}: {vol.label!r} is declared as a file but {cube.rel(host)} is a folder")
+    if vol.type == "directory" and host.is_file():
+        raise PlanError(f"task {task.name}: {vol.label!r} is declared as a directory but {cube.rel(host)} is a file")
+
+
+def _unbound(cube: Cube, task: Task, vol: Volume) -> PlanError:
+    known = "a benchmark gives data_path, labels_path, output_path, ... (see the contract)"
+    return PlanError(
+        f"task {task.name}: volume {vol.label!r} gets no host path in this run",
+        hint=f"{known}; a volume label outside the contract is never filled by MedPerf",
+    )
+
+
+def _plan_container_config(cube: Cube, task: Task, bindings: dict[str, Path]) -> RunPlan:
+    mounts: list[Mount] = []
+    inputs: dict[str, Path] = {}
+    outputs: dict[str, Path] = {}
+    types: dict[str, str] = {}
+    seen: dict[str, str] = {}
+    for vol in task.volumes:
+        host = bindings.get(vol.label)
+        if host is None:
+            raise _unbound(cube, task, vol)
+        if not vol.mount_path:
+            raise PlanError(f"task {task.name}: volume {vol.label!r} has no mount_path")
+        target = posixpath.normpath(vol.mount_path)
+        if target in seen:
+            raise PlanError(
+                f"task {task.name}: volumes {seen[target]!r} and {vol.label!r} are both mounted at {target}",
+                hint="give each volume its own mount_path",
+            )
+        seen[target] = vol.label
+        if vol.is_input:
+            _check_input(cube, task, vol, host)
+            inputs[vol.label] = host
+        else:
+            outputs[vol.label] = host
+            types[vol.label] = vol.type
+        mounts.append(Mount(host, target, "ro" if vol.is_input else "rw", vol.type, (vol.label,)))
+    return RunPlan(
+        task=task.name,
+        image=image_name(cube),
+        args=list(task.command) if task.command is not None else None,
+        entrypoint=list(task.entrypoint) if task.entrypoint else None,
+        mounts=mounts,
+        environment={str(k): str(v) for k, v in (task.environment or {}).items()},
+        shm_size=task.shm_size,
+        inputs=inputs,
+        outputs=outputs,
+        output_types=types,
+    )
+
+
+def _mlcube_host_path(cube: Cube, task: Task, vol: Volume, bindings: dict[str, Path]) -> Path:
+    host = bindings.get(vol.label)
+    if host is not None:
+        return host
+    # MLCube and MedPerf resolve a parameter nobody binds from its default, relative to the workspace
+    # (e.g. `weights: additional_files/cnn_weights.pth`). Outputs always come from the run.
+    if vol.is_input and vol.default and cube.workspace is not None:
+        default = Path(vol.default)
+        if not default.is_absolute():
+            parts = default.parts
+            if parts and parts[0] == ADDITIONAL_FILES_DIR and cube.additional_files is not None:
+                return Path(cube.additional_files).joinpath(*parts[1:])
+            return Path(cube.workspace) / default
+        return default
+    raise _unbound(cube, task, vol)
+
+
+def _plan_mlcube(cube: Cube, task: Task, bindings: dict[str, Path]) -> RunPlan:
+    mounts: dict[Path, Mount] = {}
+    args: list[str] = []
+    inputs: dict[str, Path] = {}
+    outputs: dict[str, Path] = {}
+    types: dict[str, str] = {}
+    for vol in task.volumes:  # inputs first, then outputs: the order MLCube numbers them in
+        host = _mlcube_host_path(cube, task, vol, bindings)
+        if vol.is_input:
+            _check_input(cube, task, vol, host)
+            inputs[vol.label] = host
+        else:
+            outputs[vol.label] = host
+            types[vol.label] = vol.type
+        folder, name = (host.parent, host.name) if vol.type == "file" else (host, "")
+        mount = mounts.get(folder)
+        mode = "ro" if vol.is_input else "rw"
+        if mount is None:
+            mount = Mount(folder, f"/mlcube_io{len(mounts)}", mode, "directory", (vol.label,))
+        else:
+            # a folder shared by an input and an output must stay writable
+            mount = Mount(
+                folder,
+                mount.container,
+                "rw" if "rw" in (mode, mount.mode) else "ro",
+                "directory",
+                mount.labels + (vol.label,),
+            )
+        mounts[folder] = mount
+        arg = posixpath.join(mount.container, name) if name else mount.container
+        args.append(f"--{vol.label}={arg}")
+    entrypoint = list(task.entrypoint) if task.entrypoint else None
+    # MedPerf: a task entrypoint replaces the image ENTRYPOINT and the task name is not passed.
+    argv = args if entrypoint else [task.name, *args]
+    return RunPlan(
+        task=task.name,
+        image=image_name(cube),
+        args=argv,
+        entrypoint=entrypoint,
+        mounts=list(mounts.values()),
+        environment={str(k): str(v) for k, v in (task.environment or {}).items()},
+        shm_size=task.shm_size,
+        inputs=inputs,
+        outputs=outputs,
+        output_types=types,
+    )
+
+
+def format_command(argv: list[str]) -> str:
+    return shlex.join(argv)

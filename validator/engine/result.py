@@ -1,0 +1,128 @@
+"""What running a task or building an image produced, and the finding codes of the run stage (MC5xx)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from validator.findings import Finding
+
+Status = Literal["passed", "failed", "timeout", "oom", "error", "skipped"]
+BuildStatus = Literal["built", "cached", "present", "failed", "not_built"]
+
+# Finding codes of the build and run stage. The static checks use lower numbers.
+BUILD_FAILED = "MC501"  # docker build failed
+PULL_FAILED = "MC502"  # the base image could not be pulled (no network / registry)
+IMAGE_MISSING = "MC503"  # no Dockerfile and the image is not present locally
+EXIT_NONZERO = "MC510"  # the task exited with a non-zero code
+TIMEOUT = "MC511"  # the task ran past --timeout and was killed
+OOM = "MC512"  # the task was killed for exceeding --memory
+NO_GPU = "MC513"  # GPUs were requested but the engine has none
+START_FAILED = "MC514"  # the engine refused to create or start the container
+PLAN_FAILED = "MC515"  # the task cannot be run: a volume has no host path, an input is missing
+LOCAL_UNSUPPORTED = "MC516"  # the local runner cannot reproduce this cube's entrypoint
+
+
+@dataclass
+class TaskResult:
+    task: str
+    role: str | None
+    cube: str  # the cube directory
+    status: Status
+    exit_code: int | None = None
+    seconds: float | None = None
+    peak_memory_bytes: int | None = None
+    peak_memory_source: str | None = None  # how the peak was measured (best effort)
+    log_path: str | None = None  # the full log, on disk
+    log_tail: str = ""
+    findings: list[Finding] = field(default_factory=list)
+    message: str = ""  # one line for the table
+    runner: str = "docker"
+    image: str | None = None
+    image_built: bool = False
+    command: list[str] = field(default_factory=list)  # the equivalent command line, for reproducing by hand
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "passed"
+
+    def fail(self, finding: Finding) -> None:
+        """Add a finding; an error turns a passed task into a failed one."""
+        self.findings.append(finding)
+        if finding.is_error and self.status == "passed":
+            self.status = "failed"
+            self.message = self.message or finding.message
+
+    def to_dict(self) -> dict:
+        return {
+            "task": self.task,
+            "role": self.role,
+            "cube": self.cube,
+            "status": self.status,
+            "exit_code": self.exit_code,
+            "seconds": None if self.seconds is None else round(self.seconds, 3),
+            "peak_memory_bytes": self.peak_memory_bytes,
+            "peak_memory_source": self.peak_memory_source,
+            "log_path": self.log_path,
+            "message": self.message,
+            "runner": self.runner,
+            "image": self.image,
+            "image_built": self.image_built,
+            "command": self.command,
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+@dataclass
+class BuildResult:
+    cube: str
+    role: str | None
+    image: str | None
+    status: BuildStatus
+    seconds: float = 0.0
+    context_hash: str | None = None
+    log_path: str | None = None
+    log_tail: str = ""
+    message: str = ""
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "failed"
+
+    @property
+    def image_built(self) -> bool:
+        return self.status in ("built", "cached", "present")
+
+    def to_dict(self) -> dict:
+        return {
+            "cube": self.cube,
+            "role": self.role,
+            "image": self.image,
+            "status": self.status,
+            "seconds": round(self.seconds, 3),
+            "context_hash": self.context_hash,
+            "log_path": self.log_path,
+            "message": self.message,
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+def tail(text: str, lines: int = 30, chars: int = 4000) -> str:
+    """The last lines of a log, capped in size."""
+    out = "\n".join(text.rstrip("\n").splitlines()[-lines:])
+    return out[-chars:]
+
+
+def read_tail(path: Path, lines: int = 30, chars: int = 4000) -> str:
+    """The last lines of a log file without reading all of a large one."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, 2)
+            size = f.tell()
+            f.seek(max(0, size - 64 * 1024))
+            data = f.read()
+    except OSError:
+        return ""
+    return tail(data.decode("utf-8", "replace"), lines, chars)

@@ -1,0 +1,96 @@
+"""MedPerf's container_config.yaml (current format) -> Cube.
+
+Tolerant: the schema check reports malformed parts; here they are skipped.
+The host side (parameters.yaml, additional_files/) lives in `workspace/` beside the config, as in MedPerf's
+examples, or in `mlcube/workspace/` for cubes that carry both formats.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from validator.contract import ADDITIONAL_FILES_DIR, role_of_tasks
+from validator.manifest.argv import to_argv
+from validator.manifest.model import Build, Cube, Task, Volume
+from validator.manifest.yamlread import Doc
+
+
+def find_workspace(cube_dir: Path) -> Path:
+    for candidate in (cube_dir / "workspace", cube_dir / "mlcube" / "workspace"):
+        if candidate.is_dir():
+            return candidate
+    return cube_dir / "workspace"
+
+
+def find_build(cube_dir: Path) -> Build | None:
+    if (cube_dir / "Dockerfile").is_file():
+        return Build(cube_dir, cube_dir / "Dockerfile", "Dockerfile beside container_config.yaml")
+    if (cube_dir / "project" / "Dockerfile").is_file():
+        return Build(cube_dir / "project", cube_dir / "project" / "Dockerfile", "project/Dockerfile")
+    return None
+
+
+def _gpu_count(value) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, int):
+        return max(value, 0)
+    text = str(value).strip().lower()
+    if text.isdigit():
+        return int(text)
+    if text == "all":
+        return 1
+    if text.startswith("device="):
+        return len([d for d in text[len("device="):].split(",") if d])
+    return 0
+
+
+def parse(doc: Doc, cube_dir: Path) -> Cube:
+    data = doc.data if isinstance(doc.data, dict) else {}
+    tasks: dict[str, Task] = {}
+    gpu_count = 0
+    raw_tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
+    for name, tdata in raw_tasks.items():
+        tdata = tdata if isinstance(tdata, dict) else {}
+        task = Task(name=str(name), line=doc.line(("tasks", name), key=True))
+        for kind, access, target in (("input_volumes", "ro", task.inputs), ("output_volumes", "rw", task.outputs)):
+            group = tdata.get(kind)
+            if not isinstance(group, dict):
+                continue
+            for label, spec in group.items():
+                spec = spec if isinstance(spec, dict) else {}
+                vtype = spec.get("type") if spec.get("type") in ("file", "directory") else "directory"
+                mount = spec.get("mount_path")
+                target[str(label)] = Volume(
+                    label=str(label),
+                    type=vtype,
+                    access=access,
+                    mount_path=str(mount) if mount is not None else None,
+                    line=doc.line(("tasks", name, kind, label), key=True),
+                )
+        run_args = tdata.get("run_args") if isinstance(tdata.get("run_args"), dict) else {}
+        task.command = to_argv(run_args.get("command"))
+        task.entrypoint = to_argv(run_args.get("entrypoint"))
+        env = run_args.get("environment")
+        task.environment = {str(k): str(v) for k, v in env.items()} if isinstance(env, dict) else {}
+        task.shm_size = str(run_args["shm_size"]) if run_args.get("shm_size") is not None else None
+        task.gpus = run_args.get("gpus")
+        gpu_count = max(gpu_count, _gpu_count(task.gpus))
+        tasks[task.name] = task
+
+    workspace = find_workspace(cube_dir)
+    return Cube(
+        path=cube_dir,
+        format="container_config",
+        config_file=doc.file,
+        tasks=tasks,
+        image=data.get("image") if isinstance(data.get("image"), str) else None,
+        role=role_of_tasks(tasks),
+        container_type=data.get("container_type") if isinstance(data.get("container_type"), str) else "DockerImage",
+        build=find_build(cube_dir),
+        workspace=workspace,
+        parameters_file=workspace / "parameters.yaml",
+        additional_files=workspace / ADDITIONAL_FILES_DIR,
+        gpu_count=gpu_count,
+        doc=doc,
+    )

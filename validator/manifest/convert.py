@@ -1,0 +1,60 @@
+"""mlcube.yaml -> container_config.yaml: the migration MedPerf made in 2025.
+
+Each volume keeps its label and gets MedPerf's default mount path; the task name and the paths are passed to the
+image ENTRYPOINT (`mlcube.py TASK --label=PATH ...`) through run_args.command, the way MLCube's runner called it.
+Extra inputs under additional_files/ (e.g. `weights: additional_files/cnn_weights.pth`) become paths inside
+MedPerf's additional_files mount.
+"""
+
+from __future__ import annotations
+
+import posixpath
+
+import yaml
+
+from validator.checks.contract import _is_additional_file
+from validator.contract import ADDITIONAL_FILES_DIR, TASKS
+from validator.manifest.model import Cube
+
+ADDITIONAL_MOUNT = TASKS["infer"].input("additional_files").default_mount
+
+
+def _mount(task_name: str, label: str, vtype: str, is_input: bool) -> str:
+    spec = TASKS.get(task_name)
+    known = (spec.input(label) if is_input else spec.output(label)) if spec else None
+    if known is not None:
+        return known.default_mount
+    return f"/mlcommons/volumes/{label}" + ("" if vtype == "directory" else f"/{label}")
+
+
+def to_container_config(cube: Cube) -> dict:
+    assert cube.format == "mlcube"
+    tasks = {}
+    for task in cube.tasks.values():
+        inputs, outputs, args = {}, {}, [task.name]
+        for vol in task.inputs.values():
+            if _is_additional_file(vol, cube):
+                rel = vol.default.replace("\\", "/").lstrip("./")[len(ADDITIONAL_FILES_DIR) + 1 :]
+                inputs["additional_files"] = {"mount_path": ADDITIONAL_MOUNT, "type": "directory"}
+                args.append(f"--{vol.label}={posixpath.join(ADDITIONAL_MOUNT, rel)}")
+                continue
+            mount = _mount(task.name, vol.label, vol.type, True)
+            inputs[vol.label] = {"mount_path": mount, "type": vol.type}
+            args.append(f"--{vol.label}={mount}")
+        for vol in task.outputs.values():
+            mount = _mount(task.name, vol.label, vol.type, False)
+            outputs[vol.label] = {"mount_path": mount, "type": vol.type}
+            args.append(f"--{vol.label}={mount}")
+        entry = {"run_args": {"command": " ".join(args)}}
+        if cube.gpu_count:
+            entry["run_args"]["gpus"] = cube.gpu_count
+        entry["input_volumes"] = inputs
+        if outputs:
+            entry["output_volumes"] = outputs
+        tasks[task.name] = entry
+    return {"container_type": "DockerImage", "image": cube.image, "tasks": tasks}
+
+
+def dump(config: dict) -> str:
+    header = "# MedPerf container configuration, converted from mlcube.yaml by `medcube convert`.\n"
+    return header + yaml.safe_dump(config, sort_keys=False, width=200)

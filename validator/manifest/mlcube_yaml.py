@@ -1,0 +1,80 @@
+"""MLCube's mlcube.yaml (the format of MedPerf's MLCube-era tutorials) -> Cube.
+
+Tolerant: the schema check reports malformed parts; here they are skipped.
+Paths in the file are relative to mlcube/workspace/.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from validator.contract import ADDITIONAL_FILES_DIR, role_of_tasks
+from validator.manifest.model import Build, Cube, Task, Volume
+from validator.manifest.yamlread import Doc
+
+
+def _volume(doc: Doc, path: tuple, label: str, spec, access: str) -> Volume:
+    if isinstance(spec, dict):
+        default = spec.get("default")
+        vtype = spec.get("type")
+    else:
+        default, vtype = spec, None
+    default = str(default) if default is not None else None
+    if vtype not in ("file", "directory"):
+        # MLCube guesses: a trailing slash or no extension means a directory.
+        vtype = "directory" if default is None or default.endswith("/") or "." not in Path(default).name else "file"
+    return Volume(label=label, type=vtype, access=access, default=default, line=doc.line(path, key=True))
+
+
+def parse(doc: Doc, cube_dir: Path) -> Cube:
+    data = doc.data if isinstance(doc.data, dict) else {}
+    mlcube_dir = doc.file.parent
+    workspace = mlcube_dir / "workspace"
+    tasks: dict[str, Task] = {}
+    for name, tdata in (data.get("tasks") or {}).items() if isinstance(data.get("tasks"), dict) else []:
+        task = Task(name=str(name), line=doc.line(("tasks", name), key=True))
+        params = (tdata or {}).get("parameters") if isinstance(tdata, dict) else None
+        params = params if isinstance(params, dict) else {}
+        for kind, access, target in (("inputs", "ro", task.inputs), ("outputs", "rw", task.outputs)):
+            group = params.get(kind)
+            if not isinstance(group, dict):
+                continue
+            for label, spec in group.items():
+                target[str(label)] = _volume(doc, ("tasks", name, "parameters", kind, label), str(label), spec, access)
+        if isinstance(tdata, dict) and isinstance(tdata.get("entrypoint"), str):
+            task.entrypoint = tdata["entrypoint"].split()
+        tasks[task.name] = task
+
+    docker = data.get("docker") if isinstance(data.get("docker"), dict) else {}
+    build = None
+    if docker.get("build_context") is not None or docker.get("build_file") is not None:
+        context = (mlcube_dir / str(docker.get("build_context", "build"))).resolve()
+        build = Build(
+            context=context,
+            dockerfile=context / str(docker.get("build_file", "Dockerfile")),
+            source=f"{doc.file.name} docker.build_context/build_file",
+        )
+    platform = data.get("platform") if isinstance(data.get("platform"), dict) else {}
+    gpus = platform.get("accelerator_count", 0)
+    params_file = None
+    for task in tasks.values():
+        vol = task.inputs.get("parameters_file")
+        if vol and vol.default:
+            params_file = workspace / vol.default
+            break
+    return Cube(
+        path=cube_dir,
+        format="mlcube",
+        config_file=doc.file,
+        tasks=tasks,
+        image=docker.get("image") if isinstance(docker.get("image"), str) else None,
+        role=role_of_tasks(tasks),
+        name=data.get("name") if isinstance(data.get("name"), str) else None,
+        description=data.get("description") if isinstance(data.get("description"), str) else None,
+        build=build,
+        workspace=workspace,
+        parameters_file=params_file or workspace / "parameters.yaml",
+        additional_files=workspace / ADDITIONAL_FILES_DIR,
+        gpu_count=gpus if isinstance(gpus, int) and gpus > 0 else 0,
+        doc=doc,
+    )

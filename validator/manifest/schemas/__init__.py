@@ -1,0 +1,27 @@
+"""JSON Schemas shipped with medcube (offline, versioned by their $id)."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+
+NAMES = ("mlcube", "container_config", "parameters")
+
+
+def text(name: str) -> str:
+    if name not in NAMES:
+        raise KeyError(name)
+    return resources.files(__package__).joinpath(f"{name}.schema.json").read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=None)
+def load(name: str) -> dict:
+    return json.loads(text(name))
+
+
+@lru_cache(maxsize=None)
+def validator(name: str):
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(load(name))
