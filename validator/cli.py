@@ -88,6 +88,37 @@ def schema(
     raise typer.Exit(schema_command(name, output))
 
 
+@app.command()
+def package(
+    cube: Path = typer.Argument(..., help="The cube directory (or its config file) to package."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Deploy folder to write (default: CUBE/deploy)."),
+):
+    """Make the files `medperf container submit` needs, with their hashes and the exact submit command."""
+    from validator.commands import package_command
+
+    raise typer.Exit(package_command(cube, output))
+
+
+@app.command("package-demo")
+def package_demo(
+    data_dir: Path = typer.Argument(..., help="Folder of the raw demo data records."),
+    labels_dir: Path = typer.Argument(..., help="Folder of the raw demo labels."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Tarball to write (default: demo_data.tar.gz)."),
+):
+    """Make the demo dataset tarball (paths.yaml at its root) for `medperf benchmark submit --demo-url`."""
+    from validator.commands import package_demo_command
+
+    raise typer.Exit(package_demo_command(data_dir, labels_dir, output))
+
+
+@app.command("verify-package")
+def verify_package(folder: Path = typer.Argument(..., help="A deploy folder made by `medcube package`.")):
+    """Re-check a deploy folder before uploading it: hashes, tarball safety, config validity."""
+    from validator.commands import verify_package_command
+
+    raise typer.Exit(verify_package_command(folder))
+
+
 def main():
     try:
         app()

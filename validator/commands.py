@@ -79,3 +79,39 @@ def schema_command(name: str, output: Path | None) -> int:
     else:
         output.write_text(text, encoding="utf-8")
     return 0
+
+
+def package_command(cube: Path, output: Path | None) -> int:
+    from validator.package import package, upload_instructions
+
+    pkg = package(cube, output)
+    print(upload_instructions(pkg))
+    return 0
+
+
+def package_demo_command(data_dir: Path, labels_dir: Path, output: Path | None) -> int:
+    from validator.checks import display_path
+    from validator.package import package_demo
+
+    tarball, digest = package_demo(data_dir, labels_dir, output)
+    print(f"Demo dataset: {display_path(tarball)}")
+    print(f"sha256: {digest}")
+    print("Test it: medcube test BENCHMARK --demo-data " + display_path(tarball) + f" --demo-sha256 {digest}")
+    print("Upload it unchanged, then: medperf benchmark submit ... --demo-url \"<URL of "
+          + tarball.name + '>\" ...')
+    return 0
+
+
+def verify_package_command(folder: Path) -> int:
+    from validator.package import verify_package
+    from validator import report
+
+    result = verify_package(folder)
+    console = report.stdout()
+    for name in result.checked:
+        console.print(f"[green]ok[/green]      {name}")
+    for problem in result.problems:
+        console.print(f"[red]problem[/red] {problem}")
+    console.print("package OK" if result.ok else f"{len(result.problems)} problem(s): package the cube again "
+                  "(`medcube package`) before uploading.")
+    return 0 if result.ok else 1

@@ -1,0 +1,212 @@
+"""What `medperf container submit` and `medperf benchmark submit` need, made and checked locally.
+
+package():        a deploy folder per cube (MedPerf's config, parameters, additional_files.tar.gz, a manifest
+                  with sha256 and sizes, the image reference, and the exact submit command)
+package_demo():   the demo dataset tarball with paths.yaml at its root
+verify_package(): re-check a deploy folder before uploading it
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from validator.archive import check_tarball, sha256_file, write_deterministic
+from validator.errors import UserError
+
+MANIFEST = "medcube-package.yaml"
+CONFIG = "container_config.yaml"
+PARAMETERS = "parameters.yaml"
+ADDITIONAL = "additional_files.tar.gz"
+
+
+@dataclass
+class Package:
+    folder: Path
+    manifest: dict
+    submit_command: str
+
+
+def _image_facts(image: str | None) -> dict:
+    facts = {"image": image, "image_id": None, "repo_digests": [], "note": None}
+    if not image:
+        return facts
+    try:
+        import docker
+
+        client = docker.from_env(timeout=5)
+        img = client.images.get(image)
+        facts["image_id"] = img.id
+        facts["repo_digests"] = list(img.attrs.get("RepoDigests") or [])
+        if not facts["repo_digests"]:
+            facts["note"] = ("built locally, not pushed: push it (docker push) so data owners can pull it; "
+                             "MedPerf then records its digest")
+    except Exception as e:  # no engine, or the image is not built here: say so, do not fail packaging
+        facts["note"] = f"image not inspected here ({type(e).__name__}); build it with `medcube validate` first"
+    return facts
+
+
+def submit_command(name: str, has_params: bool, has_additional: bool) -> str:
+    lines = ["medperf container submit", f"   --name {name}",
+             f'   --container-config-file "<URL of {CONFIG}>"']
+    if has_params:
+        lines.append(f'   --parameters-file "<URL of {PARAMETERS}>"')
+    if has_additional:
+        lines.append(f'   --additional-file "<URL of {ADDITIONAL}>"')
+    lines.append("   --operational")
+    return " \\\n".join(lines)
+
+
+def _prepare_output(output: Path) -> None:
+    if output.exists():
+        if not output.is_dir() or (any(output.iterdir()) and not (output / MANIFEST).exists()):
+            raise UserError(f"{output} exists and is not a medcube deploy folder",
+                            hint="Choose another --output, or remove that folder yourself.")
+        shutil.rmtree(output)
+    output.mkdir(parents=True)
+
+
+def package(cube_path: Path, output: Path | None = None) -> Package:
+    from validator.checks import display_path, run_static
+    from validator.manifest.convert import dump, to_container_config
+
+    report = run_static(cube_path)
+    if not report.ok or report.cube is None:
+        errors = [f for f in report.findings if f.is_error]
+        first = errors[0] if errors else None
+        raise UserError(
+            f"{cube_path} fails `medcube validate --static` ({len(errors)} error(s))"
+            + (f"; first: {first.where()}: {first.message}" if first else ""),
+            hint=f"Run `medcube validate --static {cube_path}` and fix the errors, then package again.")
+    cube = report.cube
+    output = Path(output) if output else cube.path / "deploy"
+    _prepare_output(output)
+
+    files: dict[str, dict] = {}
+    if cube.format == "container_config":
+        shutil.copyfile(cube.config_file, output / CONFIG)
+        source = display_path(cube.config_file)
+    else:
+        (output / CONFIG).write_text(dump(to_container_config(cube)), encoding="utf-8")
+        source = f"converted from {display_path(cube.config_file)}"
+    files[CONFIG] = {"source": source}
+    if cube.parameters_file is not None and cube.parameters_file.is_file():
+        shutil.copyfile(cube.parameters_file, output / PARAMETERS)
+        files[PARAMETERS] = {"source": display_path(cube.parameters_file)}
+    extra = cube.additional_files
+    if extra is not None and extra.is_dir() and any(extra.iterdir()):
+        entries = [(p.name, p) for p in sorted(extra.iterdir())]
+        write_deterministic(output / ADDITIONAL, entries)
+        files[ADDITIONAL] = {"source": display_path(extra)}
+    for name, meta in files.items():
+        meta["sha256"] = sha256_file(output / name)
+        meta["size"] = (output / name).stat().st_size
+    name = (cube.name or cube.path.name).lower().replace(" ", "-")
+    command = submit_command(name, PARAMETERS in files, ADDITIONAL in files)
+    manifest = {
+        "medcube_package": 1,
+        "cube": display_path(cube.path),
+        "role": cube.role,
+        **_image_facts(cube.image),
+        "files": files,
+        "submit": command,
+    }
+    (output / MANIFEST).write_text(yaml.safe_dump(manifest, sort_keys=False, width=200), encoding="utf-8")
+    return Package(output, manifest, command)
+
+
+def upload_instructions(pkg: Package) -> str:
+    from validator.checks import display_path
+
+    files = pkg.manifest["files"]
+    lines = [f"Deploy folder: {display_path(pkg.folder)}", ""]
+    lines.append("1. Upload each file below to a host data owners can reach (a web server, a bucket, a GitHub raw "
+                 "URL), keeping the bytes unchanged:")
+    for name, meta in files.items():
+        lines.append(f"     {name:<26} sha256 {meta['sha256']}  ({meta['size']} bytes)")
+    image = pkg.manifest.get("image")
+    lines.append(f"2. Push the image {image} to its registry (docker push {image}).")
+    if pkg.manifest.get("note"):
+        lines.append(f"   note: {pkg.manifest['note']}")
+    lines.append("3. Replace each <URL of ...> below with the URL of that file, then run:")
+    lines.append("")
+    lines.append(pkg.submit_command)
+    lines.append("")
+    lines.append(f"Before uploading, `medcube verify-package {display_path(pkg.folder)}` re-checks the folder.")
+    return "\n".join(lines)
+
+
+def package_demo(data_dir: Path, labels_dir: Path, output: Path | None = None) -> tuple[Path, str]:
+    data_dir, labels_dir = Path(data_dir), Path(labels_dir)
+    for label, d in (("DATA_DIR", data_dir), ("LABELS_DIR", labels_dir)):
+        if not d.is_dir():
+            raise UserError(f"{label} {d} is not a folder", hint="Pass the folders of the raw data records and labels.")
+    data_name = data_dir.name or "data"
+    labels_name = labels_dir.name if labels_dir.name != data_name else f"{labels_dir.name}_labels"
+    output = Path(output) if output else Path("demo_data.tar.gz")
+    paths = {"data_path": f"demo_data/{data_name}", "labels_path": f"demo_data/{labels_name}"}
+    with tempfile.TemporaryDirectory() as tmp:
+        paths_file = Path(tmp) / "paths.yaml"
+        paths_file.write_text(yaml.safe_dump(paths, sort_keys=False), encoding="utf-8")
+        digest = write_deterministic(output, [
+            ("paths.yaml", paths_file),
+            (paths["data_path"], data_dir),
+            (paths["labels_path"], labels_dir),
+        ])
+    return output, digest
+
+
+@dataclass
+class Verification:
+    folder: Path
+    problems: list[str] = field(default_factory=list)
+    checked: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify_package(folder: Path) -> Verification:
+    from validator.checks import run_static
+
+    folder = Path(folder)
+    result = Verification(folder)
+    manifest_file = folder / MANIFEST
+    if not manifest_file.is_file():
+        raise UserError(f"{folder}: no {MANIFEST} here", hint="Pass a folder made by `medcube package`.")
+    try:
+        manifest = yaml.safe_load(manifest_file.read_text(encoding="utf-8"))
+        files = manifest["files"]
+    except (yaml.YAMLError, KeyError, TypeError) as e:
+        raise UserError(f"{manifest_file}: unreadable manifest ({e})", hint="Package the cube again.") from None
+    for name, meta in files.items():
+        path = folder / name
+        if not path.is_file():
+            result.problems.append(f"{name}: listed in {MANIFEST} but missing")
+            continue
+        digest = sha256_file(path)
+        if digest != meta.get("sha256"):
+            result.problems.append(f"{name}: sha256 {digest} differs from the manifest's {meta.get('sha256')} "
+                                   "(the file changed after packaging)")
+        elif path.stat().st_size != meta.get("size"):
+            result.problems.append(f"{name}: size differs from the manifest")
+        else:
+            result.checked.append(name)
+    listed = set(files) | {MANIFEST}
+    for extra in sorted(p.name for p in folder.iterdir() if p.name not in listed):
+        result.problems.append(f"{extra}: not listed in {MANIFEST} (it would not be submitted)")
+    if (folder / ADDITIONAL).is_file():
+        result.problems += [f"{ADDITIONAL}: {p}" for p in check_tarball(folder / ADDITIONAL)]
+    if (folder / CONFIG).is_file():
+        report = run_static(folder / CONFIG)
+        # In a deploy folder there is no Dockerfile or project code: keep the config-level findings only.
+        config_codes = ("MC0", "MC1", "MC2")
+        for f in report.findings:
+            if f.is_error and f.code.startswith(config_codes):
+                result.problems.append(f"{CONFIG}:{f.line or ''} {f.code} {f.message}")
+    return result
