@@ -7,10 +7,25 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
+import typer.core
 
 from validator.errors import UserError
 
+class _Group(typer.core.TyperGroup):
+    """Every command: a user's mistake is one clear message and exit code, never a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except UserError as e:
+            from validator.report import print_user_error
+
+            print_user_error(e)
+            raise typer.Exit(e.exit_code) from None
+
+
 app = typer.Typer(
+    cls=_Group,
     name="medcube",
     help="Create, validate and test MedPerf / MLCube benchmark containers (cubes).",
     no_args_is_help=True,
@@ -120,13 +135,7 @@ def verify_package(folder: Path = typer.Argument(..., help="A deploy folder made
 
 
 def main():
-    try:
-        app()
-    except UserError as e:
-        from validator.report import print_user_error
-
-        print_user_error(e)
-        raise SystemExit(e.exit_code)
+    app()
 
 
 if __name__ == "__main__":

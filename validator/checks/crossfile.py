@@ -114,6 +114,13 @@ def _check_call(cube, task, iface, rest, script: Path, show, file, where) -> lis
                 line=cmd.line))
             return findings
         cmd = iface.commands.get(name) if name else None
+        if name is None:
+            findings.append(error(
+                "MC402", file,
+                f"task '{task.name}' runs {show(script)} without a command name; it expects one of: "
+                f"{', '.join(sorted(iface.commands))}",
+                hint=f"Pass the command first, e.g. run_args.command: \"{task.name} --data_path=...\".", line=where))
+            return findings
         if cmd is None:
             alt = iface.commands.get((name or "").replace("_", "-"))
             if alt is not None and not alt.named_explicitly:

@@ -1,0 +1,221 @@
+"""Submission packaging: deterministic artifacts, verification, and the demo tarball (real files, real tarballs)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import tarfile
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from validator.archive import check_tarball, safe_extract, write_deterministic
+from validator.cli import app
+from validator.errors import UserError
+from validator.package import ADDITIONAL, CONFIG, MANIFEST, PARAMETERS, package, package_demo, verify_package
+
+runner = CliRunner()
+
+CONTAINER_CONFIG = """\
+container_type: DockerImage
+image: example/cnn:0.1.0
+tasks:
+  infer:
+    run_args:
+      command: >-
+        infer --data_path=/mlcommons/volumes/data
+        --parameters_file=/mlcommons/volumes/parameters/parameters_file.yaml
+        --additional_files=/mlcommons/volumes/additional_files --output_path=/mlcommons/volumes/predictions
+    input_volumes:
+      data_path: {mount_path: /mlcommons/volumes/data, type: directory}
+      parameters_file: {mount_path: /mlcommons/volumes/parameters/parameters_file.yaml, type: file}
+      additional_files: {mount_path: /mlcommons/volumes/additional_files, type: directory}
+    output_volumes:
+      output_path: {mount_path: /mlcommons/volumes/predictions, type: directory}
+"""
+
+MLCUBE_YAML = """\
+name: Example CNN
+platform: {accelerator_count: 0}
+docker: {image: "example/cnn:0.1.0", build_context: "../project", build_file: Dockerfile}
+tasks:
+  infer:
+    parameters:
+      inputs: {data_path: data/, parameters_file: parameters.yaml, weights: additional_files/cnn_weights.pth}
+      outputs: {output_path: {type: directory, default: predictions}}
+"""
+
+MLCUBE_PY = """\
+import typer
+app = typer.Typer()
+
+@app.command("infer")
+def infer(data_path: str = typer.Option(..., "--data_path"),
+          parameters_file: str = typer.Option(..., "--parameters_file"),
+          weights: str = typer.Option(None, "--weights"),
+          additional_files: str = typer.Option(None, "--additional_files"),
+          output_path: str = typer.Option(..., "--output_path")):
+    pass
+
+@app.command("hotfix")
+def hotfix():
+    pass
+
+if __name__ == "__main__":
+    app()
+"""
+
+DOCKERFILE = """\
+ARG BASE_IMAGE=python:3.11-slim
+FROM ${BASE_IMAGE}
+COPY requirements.txt /mlcube_project/requirements.txt
+RUN pip install --no-cache-dir -r /mlcube_project/requirements.txt
+COPY . /mlcube_project
+ENTRYPOINT ["python3", "/mlcube_project/mlcube.py"]
+"""
+
+
+def make_cube(root: Path, *, with_container_config: bool = True) -> Path:
+    cube = root / "cnn"
+    (cube / "project").mkdir(parents=True)
+    (cube / "mlcube" / "workspace" / "additional_files" / "sub").mkdir(parents=True)
+    (cube / "mlcube" / "mlcube.yaml").write_text(MLCUBE_YAML)
+    (cube / "mlcube" / "workspace" / "parameters.yaml").write_text("batch_size: 5\n")
+    (cube / "mlcube" / "workspace" / "additional_files" / "cnn_weights.pth").write_bytes(b"\x00weights" * 100)
+    (cube / "mlcube" / "workspace" / "additional_files" / "sub" / "notes.txt").write_text("extra\n")
+    (cube / "project" / "mlcube.py").write_text(MLCUBE_PY)
+    (cube / "project" / "Dockerfile").write_text(DOCKERFILE)
+    (cube / "project" / "requirements.txt").write_text("typer>=0.7\n")
+    if with_container_config:
+        (cube / "container_config.yaml").write_text(CONTAINER_CONFIG)
+    return cube
+
+
+def tree_hash(root: Path) -> dict:
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in root.rglob("*") if p.is_file()}
+
+
+def test_packaging_twice_gives_byte_identical_files(tmp_path):
+    cube = make_cube(tmp_path)
+    a = package(cube, tmp_path / "a")
+    # Touch mtimes: a deterministic tarball does not depend on them.
+    for p in (cube / "mlcube" / "workspace" / "additional_files").rglob("*"):
+        p.touch()
+    b = package(cube, tmp_path / "b")
+    for name in (CONFIG, PARAMETERS, ADDITIONAL):
+        assert (a.folder / name).read_bytes() == (b.folder / name).read_bytes(), name
+    assert a.manifest["files"] == b.manifest["files"]
+
+
+def test_package_contents_and_submit_command(tmp_path):
+    cube = make_cube(tmp_path)
+    before = tree_hash(cube)
+    pkg = package(cube, tmp_path / "deploy")
+    assert sorted(p.name for p in pkg.folder.iterdir()) == sorted([CONFIG, PARAMETERS, ADDITIONAL, MANIFEST])
+    with tarfile.open(pkg.folder / ADDITIONAL) as tar:
+        names = tar.getnames()
+        assert names == sorted(names, key=lambda n: Path(n).parts)
+        assert {"cnn_weights.pth", "sub/notes.txt"} <= set(names)
+        assert all(m.mtime == 0 and m.uid == 0 and m.gid == 0 for m in tar.getmembers())
+    manifest = yaml.safe_load((pkg.folder / MANIFEST).read_text())
+    assert manifest["image"] == "example/cnn:0.1.0"
+    assert manifest["role"] == "model"
+    for name, meta in manifest["files"].items():
+        assert meta["sha256"] == hashlib.sha256((pkg.folder / name).read_bytes()).hexdigest()
+        assert meta["size"] == (pkg.folder / name).stat().st_size
+    assert "medperf container submit" in pkg.submit_command
+    assert '--container-config-file "<URL of container_config.yaml>"' in pkg.submit_command
+    assert '--additional-file "<URL of additional_files.tar.gz>"' in pkg.submit_command
+    assert tree_hash(cube) == before  # the user's cube is never modified
+
+
+def test_mlcube_only_cube_is_converted(tmp_path):
+    cube = make_cube(tmp_path, with_container_config=False)
+    pkg = package(cube, tmp_path / "deploy")
+    config = yaml.safe_load((pkg.folder / CONFIG).read_text())
+    assert config["container_type"] == "DockerImage"
+    infer = config["tasks"]["infer"]
+    assert set(infer["input_volumes"]) == {"data_path", "parameters_file", "additional_files"}
+    assert "--weights=/mlcommons/volumes/additional_files/cnn_weights.pth" in infer["run_args"]["command"]
+    assert verify_package(pkg.folder).ok
+
+
+def test_verify_reports_tampered_file_by_name(tmp_path):
+    pkg = package(make_cube(tmp_path), tmp_path / "deploy")
+    assert verify_package(pkg.folder).ok
+    with open(pkg.folder / PARAMETERS, "a") as f:
+        f.write("batch_size: 6\n")
+    result = verify_package(pkg.folder)
+    assert not result.ok
+    assert len(result.problems) == 1 and result.problems[0].startswith(f"{PARAMETERS}: sha256")
+    out = runner.invoke(app, ["verify-package", str(pkg.folder)])
+    assert out.exit_code == 1
+    assert PARAMETERS in out.output
+
+
+def test_verify_reports_unsafe_additional_files(tmp_path):
+    pkg = package(make_cube(tmp_path), tmp_path / "deploy")
+    evil = pkg.folder / ADDITIONAL
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        info = tarfile.TarInfo("../../outside.txt")
+        info.size = 1
+        tar.addfile(info, io.BytesIO(b"x"))
+    evil.write_bytes(buf.getvalue())
+    manifest = yaml.safe_load((pkg.folder / MANIFEST).read_text())
+    manifest["files"][ADDITIONAL]["sha256"] = hashlib.sha256(buf.getvalue()).hexdigest()
+    manifest["files"][ADDITIONAL]["size"] = len(buf.getvalue())
+    (pkg.folder / MANIFEST).write_text(yaml.safe_dump(manifest))
+    problems = verify_package(pkg.folder).problems
+    assert any("../../outside.txt" in p and ADDITIONAL in p for p in problems)
+
+
+def test_package_refuses_invalid_cube(tmp_path):
+    cube = make_cube(tmp_path)
+    (cube / "container_config.yaml").write_text(CONTAINER_CONFIG.replace("input_volumes", "input_volume"))
+    with pytest.raises(UserError, match="fails `medcube validate --static`"):
+        package(cube, tmp_path / "deploy")
+    out = runner.invoke(app, ["package", str(cube), "-o", str(tmp_path / "deploy")])
+    assert out.exit_code == 2
+    assert "Traceback" not in out.output
+    assert not (tmp_path / "deploy").exists()
+
+
+def test_package_does_not_overwrite_foreign_folder(tmp_path):
+    cube = make_cube(tmp_path)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "important.txt").write_text("keep")
+    with pytest.raises(UserError, match="not a medcube deploy folder"):
+        package(cube, mine)
+    assert (mine / "important.txt").read_text() == "keep"
+
+
+def test_package_demo_is_deterministic_and_safe(tmp_path):
+    data, labels = tmp_path / "raw" / "images", tmp_path / "raw" / "labels"
+    data.mkdir(parents=True)
+    labels.mkdir()
+    (data / "a.png").write_bytes(b"png-a")
+    (data / "b.png").write_bytes(b"png-b")
+    (labels / "labels.csv").write_text("Image ID,Label\na,effusion\nb,hernia\n")
+    one, sha1 = package_demo(data, labels, tmp_path / "one.tar.gz")
+    (data / "a.png").touch()
+    two, sha2 = package_demo(data, labels, tmp_path / "two.tar.gz")
+    assert sha1 == sha2 and one.read_bytes() == two.read_bytes()
+    assert check_tarball(one) == []
+    out = safe_extract(one, tmp_path / "x", sha256=sha1)
+    paths = yaml.safe_load((out / "paths.yaml").read_text())
+    assert (out / paths["data_path"] / "a.png").read_bytes() == b"png-a"
+    assert (out / paths["labels_path"] / "labels.csv").exists()
+    with pytest.raises(UserError, match="sha256"):
+        safe_extract(one, tmp_path / "y", sha256="0" * 64)
+    assert not (tmp_path / "y").exists()
+
+
+def test_write_deterministic_refuses_links(tmp_path):
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "link").symlink_to("/etc/passwd")
+    with pytest.raises(UserError, match="symbolic links"):
+        write_deterministic(tmp_path / "o.tar.gz", [("d", tmp_path / "d")])
