@@ -23,7 +23,7 @@ rules = {
     "project_slug": (SLUG.match, "a folder name of letters, digits, '_' or '-' starting with a letter or '_'", "my_cube"),
     "docker_image_name": (IMAGE.match, "a lowercase image reference [registry/]repository[:tag]", "myorg/chestxray-model:0.1.0"),
     "base_image": (IMAGE.match, "an image reference [registry/]repository[:tag]", "python:3.11-slim"),
-    "accelerator_count": (COUNT.match, "a non-negative integer (0 for CPU only)", "1"),
+    "accelerator_count": (COUNT.match, "a non-negative integer", "0 for CPU only, 1 for one GPU"),
 }
 errors = [
     f"error: {name} {answers[name]!r} is not valid: expected {expected} (e.g. {example})"

@@ -1,0 +1,249 @@
+"""`medcube create`: a new cube from medcube's cookiecutter templates, or a renamed copy of a reference example.
+
+The templates (`templates/<role>/`) are plain cookiecutter templates; this module only finds them (in an installed
+wheel they are package data under `validator/data/`), passes the answers through and turns cookiecutter's
+failures into `UserError`s.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import shlex
+import shutil
+from collections import OrderedDict
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Mapping, Sequence, Union
+
+import yaml
+
+from validator.contract import ROLES
+from validator.errors import UserError
+
+EXAMPLES = ("chestxray",)
+# The answers that a copy of an example takes: its folder, its MLCube name and its image.
+EXAMPLE_KEYS = ("project_name", "project_slug", "docker_image_name")
+# `medcube test` option naming the cube under test, per role.
+TEST_OPTION = {"data_preparator": "--data-preparator", "model": "--model", "metrics": "--metrics"}
+_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".medcube")
+
+ExtraContext = Union[Mapping[str, str], Sequence[str], None]
+
+
+def shipped_dir(name: str) -> Path:
+    """A folder shipped with medcube: `validator/data/<name>` when installed from a wheel, `<checkout>/<name>` in a
+    source checkout."""
+    installed = Path(str(resources.files("validator"))) / "data" / name
+    if installed.is_dir():
+        return installed
+    source = Path(__file__).resolve().parent.parent / name
+    if source.is_dir():
+        return source
+    raise UserError(
+        f"medcube's {name}/ folder is missing from this installation",
+        hint="reinstall medcube: pip install --force-reinstall medcube",
+    )
+
+
+def template_dir(role: str) -> Path:
+    return shipped_dir("templates") / _check_role(role)
+
+
+def create(
+    role: str,
+    output_dir: Union[str, Path] = ".",
+    no_input: bool = False,
+    extra_context: ExtraContext = None,
+    example: str | None = None,
+) -> Path:
+    """Generate a new `role` cube in `output_dir` and return its folder.
+
+    Asks the template's questions (project_name, project_slug, description, author_name, accelerator_count,
+    docker_image_name, base_image) unless `no_input`; `extra_context` presets answers, as a mapping or as
+    `key=value` strings. With `example="chestxray"` the reference cube of that example is copied instead and
+    renamed (folder, mlcube.yaml name, image in both config files); only project_name, project_slug and
+    docker_image_name are asked then.
+    """
+    role = _check_role(role)
+    template = template_dir(role)
+    defaults = json.loads((template / "cookiecutter.json").read_text(encoding="utf-8"))
+    questions = [key for key in defaults if not key.startswith("_")]
+    answers = parse_extra_context(extra_context, EXAMPLE_KEYS if example else questions)
+    output_dir = Path(output_dir).expanduser()
+    if example:
+        return _copy_example(role, _check_example(example), template, defaults, answers, output_dir, no_input)
+
+    from cookiecutter.exceptions import CookiecutterException, FailedHookException, OutputDirExistsException
+    from cookiecutter.main import cookiecutter
+
+    made_output_dir = not output_dir.exists()
+    try:
+        with _quiet_cookiecutter():
+            project = cookiecutter(str(template), no_input=no_input, extra_context=answers, output_dir=str(output_dir))
+    except FailedHookException:
+        if made_output_dir and output_dir.is_dir() and not any(output_dir.iterdir()):
+            output_dir.rmdir()  # leave nothing behind
+        raise UserError(
+            "the answers were rejected (see the error above); nothing was written",
+            hint="run again with a valid answer, e.g. --extra-context docker_image_name=myorg/my-cube:0.1.0",
+        ) from None
+    except OutputDirExistsException as error:
+        raise UserError(str(error).removeprefix("Error: "), hint=_exists_hint()) from None
+    except CookiecutterException as error:
+        raise UserError(f"cookiecutter could not generate the cube: {error}") from None
+    return Path(project).resolve()
+
+
+def parse_extra_context(extra_context: ExtraContext, known: Sequence[str]) -> dict[str, str]:
+    """`{"k": "v"}` or `["k=v", ...]` (split on the first `=`) -> dict; unknown keys are a UserError."""
+    if not extra_context:
+        return {}
+    if isinstance(extra_context, Mapping):
+        pairs = [(str(k), str(v)) for k, v in extra_context.items()]
+    else:
+        pairs = []
+        for item in extra_context:
+            key, sep, value = str(item).partition("=")
+            if not sep or not key.strip():
+                raise UserError(
+                    f"--extra-context {item!r} is not of the form key=value",
+                    hint="e.g. --extra-context project_name='My Model' --extra-context accelerator_count=1",
+                )
+            pairs.append((key.strip(), value))
+    for key, _ in pairs:
+        if key not in known:
+            raise UserError(f"--extra-context: unknown variable {key!r}", hint=f"known here: {', '.join(known)}")
+    return dict(pairs)
+
+
+def next_steps(path: Union[str, Path], role: str) -> str:
+    """The commands to run after `create`, to print for the user."""
+    path = Path(path)
+    try:
+        shown = os.path.relpath(path)
+    except ValueError:  # another drive (Windows)
+        shown = str(path)
+    if shown.startswith(".."):
+        shown = str(path)
+    option = TEST_OPTION[_check_role(role)]
+    return "\n".join(
+        [
+            f"Created a {role} cube in {shown}. Next:",
+            f"  cd {shlex.quote(shown)}",
+            "  medcube validate --static .    # config files and contract, no Docker",
+            "  medcube validate .             # build the image, smoke-run it in the chest X-ray chain",
+            f"  medcube test chestxray {option} .   # the whole benchmark chain with this cube",
+            "Then put your own logic at the TODO(your logic) markers in project/ (README.md says how).",
+        ]
+    )
+
+
+# ------------------------------------------------------------------------------------------------ helpers
+
+
+@contextmanager
+def _quiet_cookiecutter():
+    """Cookiecutter logs a traceback when a hook fails; the hook's own message and our UserError say enough."""
+    logger = logging.getLogger("cookiecutter")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _check_role(role) -> str:
+    role = getattr(role, "value", role)  # a CLI enum
+    if role not in ROLES:
+        raise UserError(f"unknown role {role!r}", hint=f"one of: {', '.join(ROLES)}")
+    return role
+
+
+def _check_example(example: str) -> str:
+    if example not in EXAMPLES:
+        raise UserError(f"unknown example {example!r}", hint=f"one of: {', '.join(EXAMPLES)}")
+    return example
+
+
+def _exists_hint() -> str:
+    return "choose another project_slug (--extra-context project_slug=...) or --output-dir, or remove that folder"
+
+
+def _copy_example(role, example, template, defaults, answers, output_dir: Path, no_input) -> Path:
+    from cookiecutter.config import get_user_config
+    from cookiecutter.exceptions import FailedHookException
+    from cookiecutter.hooks import run_hook
+    from cookiecutter.prompt import prompt_for_config
+    from cookiecutter.utils import work_in
+
+    source = shipped_dir("examples") / example / role
+    if not source.is_dir():
+        raise UserError(f"the {example} example has no {role} cube in this installation ({source})")
+
+    # The template's questions, defaults and prompts, for the three answers a copy takes.
+    user_defaults = get_user_config().get("default_context", {})
+    questions = OrderedDict((key, user_defaults.get(key, defaults[key])) for key in EXAMPLE_KEYS)
+    questions.update(answers)
+    questions["__prompts__"] = {k: v for k, v in defaults.get("__prompts__", {}).items() if k in EXAMPLE_KEYS}
+    chosen = dict(prompt_for_config({"cookiecutter": questions}, no_input))
+
+    # Same checks as a generated cube: the template's own pre_gen_project hook.
+    output_dir.mkdir(parents=True, exist_ok=True)
+    hook_context = {"cookiecutter": {**{k: v for k, v in defaults.items() if not k.startswith("_")}, **chosen}}
+    try:
+        with work_in(template), _quiet_cookiecutter():
+            run_hook("pre_gen_project", str(output_dir), hook_context)
+    except FailedHookException:
+        raise UserError(
+            "the answers were rejected (see the error above); nothing was written",
+            hint="run again with a valid answer, e.g. --extra-context docker_image_name=myorg/my-cube:0.1.0",
+        ) from None
+
+    destination = (output_dir / chosen["project_slug"]).resolve()
+    if destination.exists():
+        raise UserError(f'"{destination}" directory already exists', hint=_exists_hint())
+    shutil.copytree(source, destination, ignore=_IGNORE)
+    _rename(destination, chosen["project_name"], chosen["docker_image_name"])
+    return destination
+
+
+def _rename(cube: Path, name: str, image: str) -> None:
+    """Set the image in both config files and the name in mlcube.yaml, keeping their comments."""
+    mlcube = cube / "mlcube" / "mlcube.yaml"
+    if mlcube.is_file():
+        _edit_yaml(
+            mlcube,
+            [(r"^(name:[ \t]*)\S.*$", json.dumps(name)), (r"^([ \t]+image:[ \t]*)\S.*$", image)],
+            lambda data: data.get("name") == name and (data.get("docker") or {}).get("image") == image,
+            lambda data: data.update(name=name, docker={**(data.get("docker") or {}), "image": image}),
+        )
+    config = cube / "container_config.yaml"
+    if config.is_file():
+        _edit_yaml(
+            config,
+            [(r"^(image:[ \t]*)\S.*$", image)],
+            lambda data: data.get("image") == image,
+            lambda data: data.update(image=image),
+        )
+
+
+def _edit_yaml(path: Path, edits, done, fallback) -> None:
+    """Replace lines in place (comments survive); if the file is laid out otherwise, rewrite it from its data."""
+    text = path.read_text(encoding="utf-8")
+    for pattern, value in edits:
+        text = re.sub(pattern, lambda m: m.group(1) + value, text, count=1, flags=re.M)
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        data = None
+    if isinstance(data, dict) and done(data):
+        path.write_text(text, encoding="utf-8")
+        return
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    fallback(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
