@@ -1,0 +1,69 @@
+"""statistics: number of cases, positives per label and an image intensity summary -> statistics.yaml."""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+import yaml
+
+from parallel import map_chunks, num_workers
+
+
+def _stats_chunk(ids, data_path, labels_path, num_labels):
+    counts = np.zeros(num_labels, dtype=np.int64)
+    no_finding = 0
+    n_pix, total, total_sq = 0, 0.0, 0.0
+    lo, hi = math.inf, -math.inf
+    for record in ids:
+        image = np.load(os.path.join(data_path, record + ".npy"), allow_pickle=False)
+        pix = image.astype(np.float64).ravel()
+        n_pix += pix.size
+        total += float(pix.sum())
+        total_sq += float(np.dot(pix, pix))
+        lo, hi = min(lo, float(pix.min())), max(hi, float(pix.max()))
+        label_file = os.path.join(labels_path, record + ".npy")
+        if os.path.exists(label_file):
+            label = np.load(label_file, allow_pickle=False).astype(np.int64).ravel()
+            counts[: min(num_labels, label.size)] += label[:num_labels]
+            no_finding += int(not label.any())
+    return len(ids), counts, no_finding, n_pix, total, total_sq, lo, hi
+
+
+def _num(x):
+    return int(x) if float(x).is_integer() else float(x)
+
+
+def compute_statistics(data_path, labels_path, parameters, workers=None):
+    labels_list = list(parameters["labels_list"])
+    ids = sorted(e.name[:-4] for e in os.scandir(data_path) if e.name.endswith(".npy"))
+    num_cases, counts, no_finding = 0, np.zeros(len(labels_list), dtype=np.int64), 0
+    n_pix, total, total_sq, lo, hi = 0, 0.0, 0.0, math.inf, -math.inf
+    extra = (data_path, labels_path, len(labels_list))
+    for n, c, nf, p, t, t2, a, b in map_chunks(_stats_chunk, ids, workers or num_workers(parameters), 512, extra):
+        num_cases += n
+        counts += c
+        no_finding += nf
+        n_pix, total, total_sq = n_pix + p, total + t, total_sq + t2
+        lo, hi = min(lo, a), max(hi, b)
+    mean = total / n_pix if n_pix else 0.0
+    std = math.sqrt(max(total_sq / n_pix - mean * mean, 0.0)) if n_pix else 0.0
+    return {
+        "num_cases": num_cases,
+        "labels_count": {name: int(counts[i]) for i, name in enumerate(labels_list)},
+        "cases_without_findings": no_finding,
+        "image_intensity": {
+            "mean": round(mean, 4),
+            "std": round(std, 4),
+            "min": _num(lo) if n_pix else None,
+            "max": _num(hi) if n_pix else None,
+        },
+    }
+
+
+def write_statistics(stats, output_file):
+    folder = os.path.dirname(os.path.abspath(output_file))
+    os.makedirs(folder, exist_ok=True)
+    with open(output_file, "w") as f:
+        yaml.safe_dump(stats, f, sort_keys=False)
