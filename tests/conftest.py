@@ -2,11 +2,13 @@
 
 Docker: tests marked ``@pytest.mark.docker`` need a real engine. ``scripts/setup-engine.sh`` installs and starts one
 and builds the offline base image. Without an engine such tests are skipped locally and fail under ``CI=true``.
+The same rule holds for the MLCube client (``mlcube_cli``), which ``scripts/test.sh`` installs into its own venv.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 
 import pytest
 
@@ -62,3 +64,21 @@ def _docker_marker(request):
     """Tests marked ``docker`` get the engine check of ``docker_client`` (skip, or fail under CI)."""
     if request.node.get_closest_marker("docker") is not None:
         request.getfixturevalue("docker_client")
+
+
+# ---------------------------------------------------------------- mlcube
+
+
+@pytest.fixture(scope="session")
+def mlcube_cli() -> str:
+    """Path of the real MLCube client (mlcube==0.0.9 + mlcube-docker), to check generated cubes against.
+
+    It lives in its own venv (its pins conflict with medcube's): ``MEDCUBE_MLCUBE`` as exported by
+    ``scripts/test.sh``, else an ``mlcube`` on PATH.
+    """
+    path = os.environ.get("MEDCUBE_MLCUBE") or shutil.which("mlcube")
+    if not path or not os.access(path, os.X_OK):
+        if _in_ci():
+            pytest.fail("the mlcube client is not installed; run `bash scripts/test.sh` (it installs it)", pytrace=False)
+        pytest.skip("the mlcube client is not installed; `bash scripts/test.sh` installs it into .cache/mlcube-venv")
+    return path

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The test command, the same for people and for CI:
+#
+#   bash scripts/test.sh [PYTEST ARGS...]        e.g.  bash scripts/test.sh -k engine -x
+#
+# 1. installs the project with its test and example extras (torch==2.13.0 CPU build) into python3, and the
+#    MLCube client (mlcube==0.0.9, mlcube-docker==0.0.9) into its own venv: it pins cookiecutter==2.1.1 and
+#    omegaconf==2.1.0, which conflict with medcube's cookiecutter>=2.5 and need pip<24.1 to install at all;
+# 2. installs/starts the Docker engine and builds the offline base image (scripts/setup-engine.sh),
+# 3. runs `python3 -m pytest -q ARGS...` with MEDCUBE_BASE_IMAGE and MEDCUBE_MLCUBE (the mlcube CLI) exported.
+# "No tests collected" (pytest exit code 5) is a failure.
+#
+# Settings (environment): MEDCUBE_SKIP_INSTALL=1 skips step 1, MEDCUBE_SKIP_ENGINE=1 skips step 2
+# (tests marked docker are then skipped, or fail when CI=true), MEDCUBE_MLCUBE_VENV (.cache/mlcube-venv).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+MLCUBE_VENV="${MEDCUBE_MLCUBE_VENV:-.cache/mlcube-venv}"
+MLCUBE_PINS=(mlcube==0.0.9 mlcube-docker==0.0.9)
+
+declare -a TIMINGS=()
+now() { printf '%s' "${EPOCHREALTIME/,/.}"; }
+T_START=$(now)
+record() { TIMINGS+=("$(awk -v l="$1" -v a="$2" -v b="$(now)" 'BEGIN{printf "%-22s %8.1f s", l, b-a}')"); }
+report() {
+    local rc=$?
+    record "total" "$T_START"
+    printf '[test] timings:\n' >&2
+    printf '[test]   %s\n' "${TIMINGS[@]}" >&2
+    exit "$rc"
+}
+trap report EXIT
+
+t=$(now)
+if [[ "${MEDCUBE_SKIP_INSTALL:-0}" == 1 ]]; then
+    echo "[test] install skipped (MEDCUBE_SKIP_INSTALL=1)" >&2
+else
+    echo "[test] pip install -e '.[test,examples]'" >&2
+    python3 -m pip install -q --progress-bar off -e '.[test,examples]'
+    record "install" "$t"
+
+    t=$(now)
+    if [[ ! -x "$MLCUBE_VENV/bin/mlcube" ]]; then
+        echo "[test] mlcube client into $MLCUBE_VENV" >&2
+        python3 -m venv "$MLCUBE_VENV"
+        "$MLCUBE_VENV/bin/python" -m pip install -q --progress-bar off 'pip<24.1'
+        "$MLCUBE_VENV/bin/python" -m pip install -q --progress-bar off "${MLCUBE_PINS[@]}"
+    fi
+    record "install mlcube" "$t"
+fi
+if [[ -x "$MLCUBE_VENV/bin/mlcube" ]]; then
+    MEDCUBE_MLCUBE="$(cd "$MLCUBE_VENV/bin" && pwd)/mlcube"
+    export MEDCUBE_MLCUBE
+fi
+
+t=$(now)
+if [[ "${MEDCUBE_SKIP_ENGINE:-0}" == 1 ]]; then
+    echo "[test] engine setup skipped (MEDCUBE_SKIP_ENGINE=1)" >&2
+else
+    echo "[test] bash scripts/setup-engine.sh" >&2
+    exports=$(bash scripts/setup-engine.sh)
+    eval "$exports"
+    record "engine setup" "$t"
+fi
+export MEDCUBE_BASE_IMAGE="${MEDCUBE_BASE_IMAGE:-medcube/base:bookworm}"
+
+t=$(now)
+echo "[test] python3 -m pytest -q $*" >&2
+rc=0
+python3 -m pytest -q "$@" || rc=$?
+record "pytest" "$t"
+if [[ $rc -eq 5 ]]; then
+    echo "[test] ERROR: pytest collected no tests (exit code 5): check the test paths and -k/-m filters" >&2
+    exit 1
+fi
+exit "$rc"
