@@ -44,21 +44,11 @@ def check_doc(doc: Doc, schema_name: str, display: str) -> list[Finding]:
     for e in errors:
         if e.validator == "additionalProperties":
             continue
-        path = tuple(e.absolute_path)
-        if e.validator == "required":
-            missing = [k for k in e.validator_value if k not in e.instance]
-            for key in missing:
-                if (path, key) in suggested:
-                    continue
-                line, col = doc.pos(path)
-                findings.append(
-                    error("MC102", display, f"missing required key '{key}' in {_where(path)}",
-                          hint=f"Add '{key}:' under {_where(path)}.", line=line, column=col)
-                )
-            continue
         if e.validator in ("oneOf", "anyOf") and e.context:
-            # Report the branch that got furthest (deepest path) to keep the message specific.
-            best = max(e.context, key=lambda c: len(c.absolute_path))
+            # Report the branch whose type matched (then the deepest error) to keep the message specific.
+            depth = len(e.absolute_path)
+            shaped = lambda c: c.validator != "type" or len(c.absolute_path) > depth  # noqa: E731
+            best = max(e.context, key=lambda c: (shaped(c), c.validator == "additionalProperties", len(c.absolute_path)))
             if best.validator == "additionalProperties":
                 extras = [k for k in best.instance if k not in (best.schema.get("properties") or {})]
                 allowed = _allowed(best.schema)
@@ -71,6 +61,20 @@ def check_doc(doc: Doc, schema_name: str, display: str) -> list[Finding]:
                               + (f" (did you mean '{bkey}'?)" if bkey else ""),
                               hint=f"Expected one of: {', '.join(allowed)}.", line=line, column=col))
                 continue
+            if shaped(best):
+                e = best  # the branch of the right shape: report its own problem (missing key, bad value)
+        path = tuple(e.absolute_path)
+        if e.validator == "required":
+            missing = [k for k in e.validator_value if k not in e.instance]
+            for key in missing:
+                if (path, key) in suggested:
+                    continue
+                line, col = doc.pos(path, key=True)
+                findings.append(
+                    error("MC102", display, f"missing required key '{key}' in {_where(path)}",
+                          hint=f"Add '{key}:' under {_where(path)}.", line=line, column=col)
+                )
+            continue
         line, col = doc.pos(path)
         findings.append(
             error("MC103", display, f"{_where(path)}: {_short(e)}", hint=_hint(e), line=line, column=col)
