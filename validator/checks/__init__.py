@@ -104,11 +104,16 @@ def run_static(path: Path | str, show=display_path) -> CubeReport:
         findings += contract.check_role(view, show)
         findings += contract.check_volumes(view, show)
         findings += contract.check_runtime(view, show)
-    findings += agreement.check_agreement(cube, show)
+    if not has_errors(findings):  # a file that breaks the contract would also "disagree": say it once
+        findings += agreement.check_agreement(cube, show)
     findings += dockerfile.check_build(cube, df, show)
     findings += dockerfile.check_dockerfile(cube, df, show)
+    said: set[tuple] = set()  # both views run the same script: say each problem of the code once
     for view in views:
-        findings += crossfile.check_code(view, df, show)
+        for f in crossfile.check_code(view, df, show):
+            if (f.code, f.message) not in said:
+                said.add((f.code, f.message))
+                findings.append(f)
         findings += crossfile.check_files(view, show)
     report.findings += _dedupe(findings)
     return report

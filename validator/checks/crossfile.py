@@ -13,6 +13,8 @@ from pathlib import Path
 from validator import pyinterface
 from validator.checks.contract import _is_additional_file
 from validator.checks.schema import check_doc
+from validator.checks.suggest import closest
+from validator.contract import TASKS
 from validator.dockerfile import Dockerfile
 from validator.findings import Finding, error, warning
 from validator.manifest.model import Cube, Task
@@ -50,6 +52,8 @@ def check_code(cube: Cube, df: Dockerfile | None, show) -> list[Finding]:
     findings: list[Finding] = []
     interfaces: dict[Path, pyinterface.Interface | None] = {}
     for task in cube.tasks.values():
+        if task.name not in TASKS:
+            continue  # MedPerf never runs it; the role check reports the task itself (MC201/MC203)
         entry, args = task_argv(cube, task, df)
         argv = entry + args
         where = _command_line(cube, task)
@@ -139,16 +143,26 @@ def _check_call(cube, task, iface, rest, script: Path, show, file, where) -> lis
     for opt in sorted(options - allowed):
         label = opt[2:]
         vol = task.inputs.get(label) or task.outputs.get(label)
+        if vol is not None and cube.format == "mlcube" and _unknown_label(cube, task, vol):
+            continue  # the role check reports the label itself (MC204)
         dashed = "--" + label.replace("_", "-")
         if dashed in allowed:
             hint = (f"typer derives '{dashed}' from the parameter name; declare typer.Option(..., \"{opt}\") "
                     f"so the option MLCube/MedPerf passes exists.")
         else:
             hint = f"Add an option '{opt}' to the command in {show(script)}, or remove it from the config."
+        best = closest(opt, allowed)
         findings.append(error(
-            "MC403", file, f"task '{task.name}' passes {opt}, which is not an option of the command in {show(script)}",
+            "MC403", file, f"task '{task.name}' passes {opt}, which is not an option of the command in {show(script)}"
+            + (f" (did you mean '{best}'?)" if best and best != dashed else ""),
             hint=hint, line=vol.line if vol is not None and cube.format == "mlcube" else where))
     return findings
+
+
+def _unknown_label(cube: Cube, task: Task, vol) -> bool:
+    spec = TASKS[task.name]
+    known = spec.input(vol.label) if vol.is_input else spec.output(vol.label)
+    return known is None and not _is_additional_file(vol, cube)
 
 
 def check_files(cube: Cube, show) -> list[Finding]:
