@@ -80,3 +80,30 @@ def human_size(n: int | None) -> str:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024
     return str(n)
+
+
+def parse_gpus(spec: str | int | None) -> str | int | list[str] | None:
+    """`--gpus` as MedPerf reads it: all | N | device=a,b; None, '', 0 and 'none' ask for no GPU."""
+    if spec is None or spec == "" or spec == 0:
+        return None
+    if isinstance(spec, int):
+        return spec if spec > 0 else None
+    text = str(spec).strip()
+    if text.lower() in ("0", "none"):
+        return None
+    if text.lower() == "all":
+        return "all"
+    if text.isdigit():
+        return int(text)
+    if text.startswith("device="):
+        ids = [d.strip() for d in text[len("device="):].strip("\"'").split(",") if d.strip()]
+        if ids:
+            return ids
+    raise UserError(f"--gpus: cannot read {spec!r}", hint="use all, a count (e.g. 1) or device=0,1")
+
+
+def gpus_text(spec) -> str:
+    """The --gpus spelling of a parsed GPU request."""
+    if isinstance(spec, list):
+        return "device=" + ",".join(spec)
+    return str(spec)

@@ -1,0 +1,236 @@
+"""Build a cube's image with the docker SDK; skip the build when nothing in the context changed.
+
+The cache key is a content hash of what docker would send (the build context minus `.dockerignore`, the
+Dockerfile, the build args and the base image's id), stored on the image as the label ``org.medcube.context-hash``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import stat
+import time
+from contextlib import nullcontext
+from pathlib import Path
+
+from validator import findings as F
+from validator.engine.plan import image_name
+from validator.engine.result import BUILD_FAILED, IMAGE_MISSING, PULL_FAILED, BuildResult, tail
+from validator.manifest.model import Build, Cube
+
+HASH_LABEL = "org.medcube.context-hash"
+BASE_IMAGE_ENV = "MEDCUBE_BASE_IMAGE"
+# What a failed pull says, for the engines we know (dockerd 20.10 to 28).
+_NETWORK_ERRORS = re.compile(
+    r"dial tcp|lookup .* (no such host|server misbehaving)|no such host|network is unreachable|i/o timeout|"
+    r"TLS handshake timeout|connection refused|pull access denied|manifest unknown|Client.Timeout|"
+    r"failed to resolve source metadata|failed to do request|registry-1\.docker\.io",
+    re.IGNORECASE,
+)
+_STEP = re.compile(r"^Step \d+/\d+ : ")
+
+
+def dockerignore_patterns(context: Path) -> list[str] | None:
+    """The patterns of `.dockerignore`, read the way the docker SDK reads them."""
+    path = context / ".dockerignore"
+    if not path.is_file():
+        return None
+    lines = (ln.strip() for ln in path.read_text(errors="replace").splitlines())
+    return [ln for ln in lines if ln and not ln.startswith("#")]
+
+
+def context_files(build: Build) -> list[str]:
+    """The paths (relative, sorted) docker would put in the build context; ignored folders are not walked."""
+    from docker.utils.build import exclude_paths
+
+    context = Path(build.context)
+    patterns = dockerignore_patterns(context) or []
+    dockerfile = _dockerfile_in_context(build)
+    return sorted(exclude_paths(str(context), patterns, dockerfile=dockerfile))
+
+
+def context_hash(build: Build, buildargs: dict[str, str] | None = None, base_image_id: str | None = None) -> str:
+    """sha256 over the context (names, types, exec bits, contents), the Dockerfile, build args and base image id."""
+    h = hashlib.sha256()
+    context = Path(build.context)
+    for rel in context_files(build):
+        full = context / rel
+        try:
+            st = full.lstat()
+        except OSError:
+            continue
+        if stat.S_ISLNK(st.st_mode):
+            h.update(f"L {rel} -> {os.readlink(full)}\n".encode())
+        elif stat.S_ISDIR(st.st_mode):
+            h.update(f"D {rel}\n".encode())
+        elif stat.S_ISREG(st.st_mode):
+            with open(full, "rb") as f:
+                digest = hashlib.file_digest(f, "sha256").hexdigest()
+            h.update(f"F {rel} {st.st_mode & 0o111:o} {digest}\n".encode())
+    h.update(b"Dockerfile\n" + Path(build.dockerfile).read_bytes())
+    for k, v in sorted((buildargs or {}).items()):
+        h.update(f"ARG {k}={v}\n".encode())
+    h.update(f"BASE {base_image_id or ''}\n".encode())
+    return h.hexdigest()
+
+
+def _dockerfile_in_context(build: Build) -> str | None:
+    try:
+        return str(Path(build.dockerfile).resolve().relative_to(Path(build.context).resolve()))
+    except ValueError:
+        return None
+
+
+def _image_id(client, name: str | None) -> str | None:
+    if not name:
+        return None
+    try:
+        return client.images.get(name).id
+    except Exception:
+        return None
+
+
+def build_image(
+    client,
+    cube: Cube,
+    *,
+    base_image: str | None = None,
+    rebuild: bool = False,
+    log_dir: Path | None = None,
+    console=None,
+) -> BuildResult:
+    """Build (or reuse) the cube's image. Never raises for a failed build: the result carries the findings."""
+    image = image_name(cube)
+    result = BuildResult(cube=str(cube.path), role=cube.role, image=image, status="failed")
+    started = time.monotonic()
+    build = cube.build
+    if build is None or not Path(build.dockerfile).is_file():
+        if _image_id(client, image):
+            result.status = "present"
+            result.message = f"no Dockerfile; using the local image {image}"
+        else:
+            result.message = f"no Dockerfile to build {image} from, and the image is not present locally"
+            result.findings.append(
+                F.error(
+                    IMAGE_MISSING,
+                    cube.rel(cube.config_file),
+                    result.message,
+                    hint="add a Dockerfile beside container_config.yaml or in project/, or `docker pull` the image",
+                )
+            )
+        result.seconds = time.monotonic() - started
+        return result
+
+    base_image = base_image or os.environ.get(BASE_IMAGE_ENV) or None
+    buildargs = {"BASE_IMAGE": base_image} if base_image else {}
+    digest = context_hash(build, buildargs, _image_id(client, base_image))
+    result.context_hash = digest
+    if not rebuild:
+        try:
+            current = client.images.get(image)
+            if (current.labels or {}).get(HASH_LABEL) == digest:
+                result.status = "cached"
+                result.message = f"{image} is up to date (build context unchanged)"
+                result.seconds = time.monotonic() - started
+                return result
+        except Exception:
+            pass
+
+    log_path = None
+    if log_dir is not None:
+        Path(log_dir).mkdir(parents=True, exist_ok=True)
+        log_path = Path(log_dir) / f"build-{_slug(image)}.log"
+        result.log_path = str(log_path)
+    lines: list[str] = []
+    error: str | None = None
+    dockerfile = _dockerfile_in_context(build) or str(Path(build.dockerfile).resolve())
+    status = console.status(f"building {image}") if console is not None and console.is_terminal else nullcontext()
+    if console is not None and not console.is_terminal:
+        console.print(f"building {image} ...")
+    try:
+        with status as live:
+            stream = client.api.build(
+                path=str(build.context),
+                dockerfile=dockerfile,
+                tag=image,
+                buildargs=buildargs or None,
+                labels={HASH_LABEL: digest},
+                rm=True,
+                forcerm=True,
+                decode=True,
+            )
+            for chunk in stream:
+                text = chunk.get("stream") or chunk.get("status") or ""
+                if "errorDetail" in chunk or "error" in chunk:
+                    error = (chunk.get("errorDetail") or {}).get("message") or chunk.get("error") or "build failed"
+                    lines.append(f"ERROR: {error}\n")
+                    continue
+                if text:
+                    if chunk.get("status") and chunk.get("progress"):
+                        text = f"{text} {chunk['progress']}"
+                    lines.append(text if text.endswith("\n") else text + "\n")
+                    if live is not None and _STEP.match(text):
+                        live.update(f"building {image}: {text.strip()[:100]}")
+    except Exception as e:  # the engine refused the build (bad context, API error)
+        error = str(e)
+        lines.append(f"ERROR: {error}\n")
+    finally:
+        if log_path is not None:
+            log_path.write_text("".join(lines))
+    result.seconds = time.monotonic() - started
+    log = "".join(lines)
+    result.log_tail = tail(log, 25)
+    if error is None:
+        result.status = "built"
+        result.message = f"built {image} in {result.seconds:.1f}s"
+        return result
+
+    where = cube.rel(build.dockerfile)
+    if _is_pull_failure(error, log):
+        base = base_image or _default_base(build) or "the FROM image"
+        result.message = f"could not pull the base image {base}: no network or registry reachable from this Docker engine"
+        result.findings.append(
+            F.error(
+                PULL_FAILED,
+                where,
+                result.message,
+                hint="build from an image that is already present: --base-image IMG (or MEDCUBE_BASE_IMAGE=IMG), "
+                "e.g. --base-image medcube/base:bookworm; the Dockerfile needs `ARG BASE_IMAGE` / `FROM ${BASE_IMAGE}`",
+            )
+        )
+    else:
+        result.message = f"docker build failed: {error.strip().splitlines()[-1][:300] if error.strip() else error}"
+        result.findings.append(
+            F.error(
+                BUILD_FAILED,
+                where,
+                result.message,
+                hint=f"full build log: {log_path}" if log_path else "run `docker build` by hand to see the log",
+            )
+        )
+    return result
+
+
+def _is_pull_failure(error: str, log: str) -> bool:
+    if _NETWORK_ERRORS.search(error):
+        return True
+    steps = [ln for ln in log.splitlines() if _STEP.match(ln)]
+    return bool(steps) and " : FROM " in steps[-1] and "not found" in error.lower()
+
+
+def _default_base(build: Build) -> str | None:
+    """The image a Dockerfile builds FROM when no --base-image is given (its ARG BASE_IMAGE default)."""
+    try:
+        text = Path(build.dockerfile).read_text(errors="replace")
+    except OSError:
+        return None
+    m = re.search(r"^\s*ARG\s+BASE_IMAGE\s*=\s*(\S+)", text, re.MULTILINE | re.IGNORECASE)
+    if m:
+        return m.group(1).strip("\"'")
+    m = re.search(r"^\s*FROM\s+(\S+)", text, re.MULTILINE | re.IGNORECASE)
+    return m.group(1) if m else None
+
+
+def _slug(image: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", image).strip("_")

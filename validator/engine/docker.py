@@ -1,0 +1,429 @@
+"""Run one planned task in a container, the way a benchmark runs it.
+
+No network, an unprivileged user, inputs read-only, outputs writable, a writable tmpfs /tmp, limits on time,
+memory, cpus and processes; the container is removed afterwards whatever happens (timeout, error, Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import threading
+import time
+from pathlib import Path
+
+from validator import findings as F
+from validator.engine.build import build_image
+from validator.engine.limits import Limits, gpus_text, human_size, parse_gpus
+from validator.engine.plan import RunPlan
+from validator.engine.result import (
+    EXIT_NONZERO,
+    NO_GPU,
+    OOM,
+    START_FAILED,
+    TIMEOUT,
+    BuildResult,
+    TaskResult,
+    tail,
+)
+from validator.manifest.model import Cube
+
+RUN_LABEL = "org.medcube.run"  # every container medcube starts carries it, to find leftovers
+TMPFS_OPTIONS = "rw,exec,nosuid,nodev,mode=1777"
+_MEMORY_POLL_S = (0.01, 0.05)  # seconds between reads of the cgroup's high-water mark: first 2 s, then
+_LOG_MEMORY_CAP = 256 * 1024  # bytes of log kept in memory; the full log goes to disk
+
+
+class DockerRunner:
+    name = "docker"
+    builds_images = True
+
+    def __init__(self, client, limits: Limits | None = None, run_id: str = "medcube"):
+        self.client = client
+        self.limits = limits or Limits()
+        self.run_id = run_id
+        self._cgroup = None
+
+    # -- build ------------------------------------------------------------------------------------------------------
+    def build(self, cube: Cube, *, base_image=None, rebuild=False, log_dir=None, console=None) -> BuildResult:
+        return build_image(self.client, cube, base_image=base_image, rebuild=rebuild, log_dir=log_dir, console=console)
+
+    # -- run --------------------------------------------------------------------------------------------------------
+    def command(self, plan: RunPlan) -> list[str]:
+        """The `docker run` command line equivalent to what run() does."""
+        uid, gid = self.limits.run_user()
+        lim = self.limits
+        cmd = ["docker", "run", "--rm", "--network", "none", "--user", f"{uid}:{gid}"]
+        cmd += ["--tmpfs", f"/tmp:{TMPFS_OPTIONS}", "--security-opt", "no-new-privileges"]
+        if lim.memory:
+            cmd += ["--memory", str(lim.memory), "--memory-swap", str(lim.memory)]
+        if lim.cpus:
+            cmd += ["--cpus", f"{lim.cpus:g}"]
+        if lim.pids:
+            cmd += ["--pids-limit", str(lim.pids)]
+        gpus = parse_gpus(plan.gpus)
+        if gpus is not None:
+            cmd += ["--gpus", gpus_text(gpus)]
+        return cmd + plan.docker_args() + plan.image_argv()
+
+    def run(self, cube: Cube, plan: RunPlan, log_path: Path) -> TaskResult:
+        import docker
+        from docker.types import DeviceRequest, Mount
+
+        lim = self.limits
+        uid, gid = lim.run_user()
+        result = TaskResult(
+            task=plan.task,
+            role=cube.role,
+            cube=str(cube.path),
+            status="error",
+            runner="docker",
+            image=plan.image,
+            image_built=True,
+            log_path=str(log_path),
+            command=self.command(plan),
+        )
+        prepare_outputs(plan, uid, gid)
+        log_path = Path(log_path)
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+
+        gpus = parse_gpus(plan.gpus)
+        device_requests = None
+        if gpus == "all":
+            device_requests = [DeviceRequest(count=-1, capabilities=[["gpu"]])]
+        elif isinstance(gpus, int):
+            device_requests = [DeviceRequest(count=gpus, capabilities=[["gpu"]])]
+        elif isinstance(gpus, list):
+            device_requests = [DeviceRequest(device_ids=gpus, capabilities=[["gpu"]])]
+
+        kwargs = dict(
+            image=plan.image,
+            command=plan.args,
+            entrypoint=plan.entrypoint,
+            user=f"{uid}:{gid}",
+            network_mode="none",
+            mounts=[Mount(m.container, str(m.host), type="bind", read_only=m.read_only) for m in plan.mounts],
+            tmpfs={"/tmp": TMPFS_OPTIONS},
+            environment=plan.environment or None,
+            security_opt=["no-new-privileges"],
+            labels={RUN_LABEL: self.run_id, "org.medcube.task": plan.task},
+            detach=True,
+        )
+        if lim.memory:
+            kwargs.update(mem_limit=lim.memory, memswap_limit=lim.memory)
+        if lim.cpus:
+            kwargs["nano_cpus"] = int(lim.cpus * 1e9)
+        if lim.pids:
+            kwargs["pids_limit"] = lim.pids
+        if plan.shm_size:
+            kwargs["shm_size"] = plan.shm_size
+        if device_requests:
+            kwargs["device_requests"] = device_requests
+
+        container = None
+        log = _LogPump(log_path)
+        peak = None
+        timed_out = False
+        started = time.monotonic()
+        try:
+            try:
+                container = self.client.containers.create(**kwargs)
+                log.attach(container)  # before start: nothing is missed
+                peak = _PeakMemory(self.client, container, self._cgroup_layout())
+                container.start()
+                peak.start()
+            except docker.errors.APIError as e:
+                result.seconds = time.monotonic() - started
+                self._start_failed(result, cube, plan, e, gpus)
+                return result
+            try:
+                status = container.wait(timeout=lim.timeout)
+                exit_code = status.get("StatusCode")
+            except Exception as e:  # requests' ReadTimeout / ConnectionError when the wait outlives the timeout
+                if not _is_timeout(e):
+                    raise
+                timed_out = True
+                exit_code = None
+                try:
+                    container.kill()
+                except docker.errors.APIError:
+                    pass
+            result.seconds = time.monotonic() - started
+            peak.stop()
+            oom = False
+            try:
+                container.reload()
+                state = container.attrs.get("State", {})
+                oom = bool(state.get("OOMKilled"))
+                if exit_code is None and not timed_out:
+                    exit_code = state.get("ExitCode")
+            except docker.errors.APIError:
+                pass
+            log.finish()
+            result.exit_code = exit_code
+            result.peak_memory_bytes, result.peak_memory_source = peak.value()
+            result.log_tail = tail(log.text(), lim.log_tail_lines)
+            self._judge(result, cube, plan, timed_out, oom)
+            return result
+        finally:
+            if peak is not None:
+                peak.stop()
+            if container is not None:
+                _remove(container)
+            log.finish()
+
+    # -- helpers ----------------------------------------------------------------------------------------------------
+    def _cgroup_layout(self):
+        if self._cgroup is None:
+            try:
+                info = self.client.info()
+                self._cgroup = (str(info.get("CgroupVersion") or "1"), str(info.get("CgroupDriver") or "cgroupfs"))
+            except Exception:
+                self._cgroup = ("1", "cgroupfs")
+        return self._cgroup
+
+    def _start_failed(self, result: TaskResult, cube: Cube, plan: RunPlan, e: Exception, gpus) -> None:
+        text = str(getattr(e, "explanation", None) or e)
+        where = cube.rel(cube.config_file)
+        if "capabilities: [[gpu]]" in text or "could not select device driver" in text:
+            result.message = (
+                f"GPUs were requested (--gpus {gpus_text(gpus)}) but this Docker engine has no GPU runtime "
+                "(nvidia-container-toolkit)"
+            )
+            result.findings.append(
+                F.error(
+                    NO_GPU,
+                    where,
+                    f"task {plan.task}: {result.message}",
+                    hint="run without --gpus on this machine, or install the NVIDIA driver and "
+                    "nvidia-container-toolkit and restart Docker",
+                )
+            )
+        else:
+            result.message = f"the engine could not start the container: {text.strip()[:300]}"
+            hint = None
+            if "No such image" in text or "not found" in text:
+                hint = f"the image {plan.image} is missing: build the cube first (medcube validate CUBE)"
+            result.findings.append(F.error(START_FAILED, where, f"task {plan.task}: {result.message}", hint=hint))
+        result.status = "error"
+
+    def _judge(self, result: TaskResult, cube: Cube, plan: RunPlan, timed_out: bool, oom: bool) -> None:
+        where = cube.rel(cube.config_file)
+        lim = self.limits
+        if timed_out:
+            result.status = "timeout"
+            result.message = f"killed after {lim.timeout:g}s (--timeout)"
+            result.findings.append(
+                F.error(
+                    TIMEOUT,
+                    where,
+                    f"task {plan.task} ran longer than the --timeout of {lim.timeout:g}s and was killed",
+                    hint="a task on demo data should take seconds; raise --timeout if it really needs longer",
+                )
+            )
+        elif oom:
+            result.status = "oom"
+            result.message = f"out of memory (limit {human_size(lim.memory)}, --memory)"
+            result.findings.append(
+                F.error(
+                    OOM,
+                    where,
+                    f"task {plan.task} used more than the --memory limit of {human_size(lim.memory)} and was killed",
+                    hint="lower the memory use (batch size, streaming over records) or raise --memory",
+                )
+            )
+        elif result.exit_code == 0:
+            result.status = "passed"
+        else:
+            result.status = "failed"
+            code = result.exit_code
+            last = last_error_line(result.log_tail)
+            killed = " (killed by a signal)" if code is not None and code > 128 else ""
+            result.message = f"exit code {code}{killed}" + (f": {last}" if last else "")
+            result.findings.append(
+                F.error(
+                    EXIT_NONZERO,
+                    where,
+                    f"task {plan.task} exited with code {code}{killed}" + (f": {last}" if last else ""),
+                    hint=f"full log: {result.log_path}",
+                )
+            )
+
+
+def last_error_line(log_tail: str) -> str:
+    """The line of a log most likely to say what went wrong (a traceback's last line, else the last line)."""
+    lines = [ln.strip() for ln in log_tail.splitlines() if ln.strip()]
+    if not lines:
+        return ""
+    for ln in reversed(lines):
+        head = ln.split(":", 1)[0]
+        if head.endswith(("Error", "Exception", "Exit", "Interrupt")) and " " not in head:
+            return ln[:200]
+    return lines[-1][:200]
+
+
+def prepare_outputs(plan: RunPlan, uid: int, gid: int) -> None:
+    """Create the output folders and files and make them writable to the user the task runs as."""
+    for m in plan.mounts:
+        if m.read_only:
+            continue
+        if m.type == "directory":
+            m.host.mkdir(parents=True, exist_ok=True)
+        else:
+            m.host.parent.mkdir(parents=True, exist_ok=True)
+            m.host.touch(exist_ok=True)  # a file bind mount needs the file (MedPerf creates it too)
+        _give(m.host, uid, gid)
+
+
+def _give(path: Path, uid: int, gid: int) -> None:
+    if os.getuid() == 0:
+        if path.is_dir():
+            for root, dirs, files in os.walk(path):
+                for name in dirs + files:
+                    os.lchown(os.path.join(root, name), uid, gid)
+        os.chown(path, uid, gid)
+    elif uid != os.getuid():
+        path.chmod(0o777 if path.is_dir() else 0o666)
+
+
+def _is_timeout(e: Exception) -> bool:
+    import requests
+
+    if isinstance(e, (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError)):
+        return True
+    return "timed out" in str(e).lower()
+
+
+def _remove(container) -> None:
+    """Remove the container, retrying once: a container must never outlive its task."""
+    for attempt in range(3):
+        try:
+            container.remove(force=True, v=True)
+            return
+        except Exception as e:  # NotFound: already gone
+            if "No such container" in str(e) or "404" in str(e):
+                return
+            if attempt == 2:
+                raise
+            time.sleep(0.2)
+
+
+class _LogPump:
+    """Streams a container's output to a file; keeps only the end in memory."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._file = None
+        self._thread = None
+        self._chunks: collections.deque[bytes] = collections.deque()
+        self._size = 0
+        self._lock = threading.Lock()
+        self._stream = None
+
+    def attach(self, container) -> None:
+        self._file = open(self.path, "wb")
+        self._stream = container.attach(stdout=True, stderr=True, stream=True, logs=True)
+        self._thread = threading.Thread(target=self._pump, daemon=True)
+        self._thread.start()
+
+    def _pump(self) -> None:
+        try:
+            for chunk in self._stream:
+                self._file.write(chunk)
+                with self._lock:
+                    self._chunks.append(chunk)
+                    self._size += len(chunk)
+                    while self._size > _LOG_MEMORY_CAP and len(self._chunks) > 1:
+                        self._size -= len(self._chunks.popleft())
+        except Exception:
+            pass
+
+    def finish(self) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        if self._stream is not None:
+            try:
+                self._stream.close()
+            except Exception:
+                pass
+        if self._file is not None and not self._file.closed:
+            self._file.close()
+
+    def text(self) -> str:
+        with self._lock:
+            return b"".join(self._chunks).decode("utf-8", "replace")
+
+
+class _PeakMemory:
+    """Best-effort peak memory of a running container: the cgroup's own high-water mark when the engine runs on
+    this machine (polled), else the maximum of the stats API's samples."""
+
+    def __init__(self, client, container, layout):
+        self.client = client
+        self.container = container
+        self.version, self.driver = layout
+        self._stop = threading.Event()
+        self._thread = None
+        self._peak = None
+        self._source = None
+
+    def _files(self) -> list[tuple[Path, str]]:
+        cid = self.container.id
+        if self.version == "2":
+            roots = [Path("/sys/fs/cgroup/system.slice") / f"docker-{cid}.scope", Path("/sys/fs/cgroup/docker") / cid]
+            out = []
+            for r in roots:
+                out += [(r / "memory.peak", "cgroup v2 memory.peak"), (r / "memory.current", "cgroup v2 memory.current, sampled")]
+            return out
+        roots = [
+            Path("/sys/fs/cgroup/memory/docker") / cid,
+            Path("/sys/fs/cgroup/memory/system.slice") / f"docker-{cid}.scope",
+        ]
+        return [(r / "memory.max_usage_in_bytes", "cgroup v1 memory.max_usage_in_bytes") for r in roots]
+
+    def start(self) -> None:
+        for path, source in self._files():
+            if path.exists():
+                self._source = source
+                self._thread = threading.Thread(target=self._poll_file, args=(path,), daemon=True)
+                break
+        else:
+            self._source = "docker stats, sampled"
+            self._thread = threading.Thread(target=self._poll_stats, daemon=True)
+        self._thread.start()
+
+    def _record(self, value) -> None:
+        if isinstance(value, int) and value > 0 and (self._peak is None or value > self._peak):
+            self._peak = value
+
+    def _poll_file(self, path: Path) -> None:
+        # The high-water mark only grows, so the last read before the cgroup goes away is the peak (minus
+        # whatever the last few milliseconds added): poll often while tasks are young, then relax.
+        t0 = time.monotonic()
+        while True:
+            try:
+                self._record(int(path.read_text().strip()))
+            except (OSError, ValueError):
+                return  # the cgroup is gone: the container has exited
+            fast, slow = _MEMORY_POLL_S
+            if self._stop.wait(fast if time.monotonic() - t0 < 2 else slow):
+                return
+
+    def _poll_stats(self) -> None:
+        try:
+            for s in self.container.stats(stream=True, decode=True):
+                mem = s.get("memory_stats") or {}
+                self._record(mem.get("max_usage") or mem.get("usage"))
+                if self._stop.is_set():
+                    return
+        except Exception:
+            return
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None and self._thread.is_alive() and self._source and "stats" not in self._source:
+            self._thread.join(timeout=1)
+
+    def value(self) -> tuple[int | None, str | None]:
+        return self._peak, (self._source if self._peak is not None else None)

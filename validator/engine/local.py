@@ -1,0 +1,348 @@
+"""Run a planned task as a subprocess of this Python, without Docker: fast iteration, and a fallback.
+
+The argv is the one the container would run: the Dockerfile's ENTRYPOINT (exec form) or the task's entrypoint,
+then the task's arguments. Container paths are mapped back to the host: mount points to the mounted paths
+(inputs to read-only copies), paths the Dockerfile COPYs to to the build context, `python3` to this interpreter.
+No image is built and there is no network, user or memory isolation: results say so.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+import shlex
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from validator import dockerfile
+from validator import findings as F
+from validator.engine.limits import Limits, parse_gpus
+from validator.engine.plan import RunPlan
+from validator.engine.result import (
+    EXIT_NONZERO,
+    LOCAL_UNSUPPORTED,
+    TIMEOUT,
+    BuildResult,
+    TaskResult,
+    read_tail,
+)
+from validator.manifest.model import Cube
+
+_PYTHON = re.compile(r"^(/usr(/local)?/bin/)?python(3(\.\d+)?)?$")
+
+
+@dataclass
+class DockerfileInfo:
+    """What the local runner needs from a Dockerfile: ENTRYPOINT, CMD, WORKDIR, ENV and where COPY puts things."""
+
+    entrypoint: list[str] | None = None
+    cmd: list[str] | None = None
+    workdir: str = "/"
+    env: dict[str, str] = field(default_factory=dict)
+    copies: list[tuple[str, Path]] = field(default_factory=list)  # (container path, host path)
+    shell_form: bool = False
+
+
+def read_dockerfile(path: Path, context: Path) -> DockerfileInfo:
+    df = dockerfile.read(path)
+    info = DockerfileInfo()
+    entry, cmd = df.last("ENTRYPOINT"), df.last("CMD")
+    if entry is not None:
+        form = entry.exec_form()
+        info.entrypoint, info.shell_form = (form, False) if form is not None else (shlex.split(entry.value), True)
+    if cmd is not None:
+        info.cmd = cmd.exec_form() or shlex.split(cmd.value)
+    if df.instructions:
+        info.workdir = df.workdir_at(df.instructions[-1].line)
+    for ins in df.all("ENV"):
+        for k, v in _env_pairs(ins.value):
+            info.env[k] = v
+    for sources, dest, ins in df.copies():
+        dest_abs = posixpath.join(df.workdir_at(ins.line), dest)
+        for src in sources:
+            host = (Path(context) / src).resolve()
+            if host.is_dir():
+                info.copies.append((dest_abs.rstrip("/") or "/", host))
+            elif dest.endswith("/") or len(sources) > 1:
+                info.copies.append((posixpath.join(dest_abs, posixpath.basename(src)), host))
+            else:
+                info.copies.append((dest_abs, host))
+    return info
+
+
+def _env_pairs(rest: str):
+    tokens = shlex.split(rest)
+    if tokens and "=" not in tokens[0]:
+        yield tokens[0], " ".join(tokens[1:])
+        return
+    for t in tokens:
+        k, _, v = t.partition("=")
+        yield k, v
+
+
+class _PathMap:
+    """Container path prefixes -> host paths; the longest prefix wins, whole path components only."""
+
+    def __init__(self):
+        self.items: list[tuple[str, Path]] = []
+
+    def add(self, container: str, host: Path) -> None:
+        self.items.append((str(PurePosixPath(container)), Path(host)))
+
+    def _sorted(self):
+        return sorted(self.items, key=lambda it: len(it[0]), reverse=True)
+
+    def map_path(self, path: str) -> str | None:
+        for prefix, host in self._sorted():
+            if path == prefix:
+                return str(host)
+            if path.startswith(prefix.rstrip("/") + "/"):
+                return str(host / path[len(prefix.rstrip("/")) + 1:])
+        return None
+
+    def map_text(self, text: str) -> str:
+        """Replace container paths inside an argument such as `--data_path=/mlcommons/volumes/data`."""
+        for prefix, host in self._sorted():
+            if prefix == "/":
+                continue
+            pattern = re.compile(r"(?<![\w.\-/])" + re.escape(prefix) + r"(?=$|/|[^\w.\-])")
+            text = pattern.sub(lambda m: str(host), text)
+        return text
+
+
+class LocalRunner:
+    name = "local"
+    builds_images = False
+
+    def __init__(self, limits: Limits | None = None, python: str | None = None):
+        self.limits = limits or Limits()
+        self.python = python or sys.executable
+
+    def build(self, cube: Cube, *, base_image=None, rebuild=False, log_dir=None, console=None) -> BuildResult:
+        return BuildResult(
+            cube=str(cube.path),
+            role=cube.role,
+            image=None,
+            status="not_built",
+            message="local runner: no image is built; tasks run with this Python",
+        )
+
+    def argv(self, cube: Cube, plan: RunPlan, paths: _PathMap) -> tuple[list[str], Path, dict[str, str]]:
+        """The host argv, working directory and extra environment for a plan."""
+        build = cube.build
+        info = DockerfileInfo()
+        context = Path(build.context) if build is not None else Path(cube.path)
+        if build is not None and Path(build.dockerfile).is_file():
+            info = read_dockerfile(build.dockerfile, context)
+        for container, host in info.copies:
+            paths.add(container, host)
+        if not any(c == "/mlcube_project" for c, _ in info.copies):
+            paths.add("/mlcube_project", context)  # the MLCube convention, when the Dockerfile does not say
+        entry = list(plan.entrypoint) if plan.entrypoint else list(info.entrypoint or [])
+        if plan.entrypoint is None and info.shell_form and info.entrypoint:
+            raise _Unsupported(
+                f"the Dockerfile ENTRYPOINT is in shell form ({shlex.join(info.entrypoint)})",
+                "write it in exec form, e.g. ENTRYPOINT [\"python3\", \"/mlcube_project/mlcube.py\"]",
+            )
+        args = list(plan.args) if plan.args is not None else list(info.cmd or [])
+        argv = entry + args
+        if not argv:
+            raise _Unsupported("there is nothing to run: no ENTRYPOINT, no CMD and no command", None)
+        argv = [paths.map_text(a) for a in argv]
+        if _PYTHON.match(argv[0]) or argv[0] in ("python", "python3"):
+            argv[0] = self.python
+        elif argv[0].startswith("/") and not Path(argv[0]).exists():
+            raise _Unsupported(
+                f"the entrypoint {argv[0]} exists only inside the image",
+                "the local runner runs Python entrypoints (python3 /path/in/context.py); use --runner docker",
+            )
+        workdir = paths.map_path(info.workdir) if info.workdir != "/" else None
+        cwd = Path(workdir) if workdir and Path(workdir).is_dir() else context
+        env = {k: paths.map_text(v) for k, v in {**info.env, **plan.environment}.items() if k != "PATH"}
+        return argv, cwd, env
+
+    def run(self, cube: Cube, plan: RunPlan, log_path: Path) -> TaskResult:
+        result = TaskResult(
+            task=plan.task,
+            role=cube.role,
+            cube=str(cube.path),
+            status="error",
+            runner="local",
+            image=None,
+            image_built=False,
+            log_path=str(log_path),
+        )
+        log_path = Path(log_path)
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        where = cube.rel(cube.config_file)
+        scratch = Path(tempfile.mkdtemp(prefix=f"medcube-local-{plan.task}-"))
+        try:
+            paths = _PathMap()
+            for i, m in enumerate(plan.mounts):
+                if m.read_only:
+                    copy = scratch / "inputs" / str(i) / m.host.name
+                    _copy_read_only(m.host, copy)
+                    paths.add(m.container, copy)
+                else:
+                    if m.type == "directory":
+                        m.host.mkdir(parents=True, exist_ok=True)
+                    else:
+                        m.host.parent.mkdir(parents=True, exist_ok=True)
+                        m.host.touch(exist_ok=True)
+                    paths.add(m.container, m.host)
+            try:
+                argv, cwd, extra_env = self.argv(cube, plan, paths)
+            except _Unsupported as e:
+                result.message = f"the local runner cannot run this task: {e.message}"
+                result.findings.append(F.error(LOCAL_UNSUPPORTED, where, f"task {plan.task}: {result.message}", hint=e.hint))
+                return result
+            result.command = argv
+            home, tmp = scratch / "home", scratch / "tmp"
+            home.mkdir()
+            tmp.mkdir()
+            env = {
+                **os.environ,
+                **extra_env,
+                "HOME": str(home),
+                "TMPDIR": str(tmp),
+                "PYTHONDONTWRITEBYTECODE": "1",  # leave the cube's source as it is
+                "PYTHONUNBUFFERED": "1",
+            }
+            gpus = parse_gpus(plan.gpus)
+            if isinstance(gpus, list):
+                env["CUDA_VISIBLE_DEVICES"] = ",".join(gpus)
+            elif gpus is None:
+                env["CUDA_VISIBLE_DEVICES"] = ""
+            self._spawn(result, argv, cwd, env, log_path)
+        finally:
+            _rmtree(scratch)
+        result.log_tail = read_tail(log_path, self.limits.log_tail_lines)
+        self._judge(result, cube, plan, where)
+        return result
+
+    def _spawn(self, result: TaskResult, argv, cwd, env, log_path: Path) -> None:
+        timeout = self.limits.timeout
+        timed_out = threading.Event()
+        with open(log_path, "wb") as log:
+            started = time.monotonic()
+            try:
+                proc = subprocess.Popen(
+                    argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
+            except OSError as e:
+                result.seconds = time.monotonic() - started
+                result.message = f"could not start {argv[0]}: {e}"
+                result.findings.append(F.error(LOCAL_UNSUPPORTED, result.cube, result.message))
+                result.status = "error"
+                return
+
+            def kill():
+                timed_out.set()
+                _killpg(proc.pid)
+
+            timer = threading.Timer(timeout, kill) if timeout else None
+            if timer:
+                timer.daemon = True
+                timer.start()
+            try:
+                _, status, usage = os.wait4(proc.pid, 0)
+                proc.returncode = os.waitstatus_to_exitcode(status)
+            except BaseException:
+                _killpg(proc.pid)
+                proc.wait()
+                raise
+            finally:
+                if timer:
+                    timer.cancel()
+                _killpg(proc.pid)  # whatever the task left running in its session
+            result.seconds = time.monotonic() - started
+        result.exit_code = proc.returncode
+        result.peak_memory_bytes = usage.ru_maxrss * 1024
+        result.peak_memory_source = "getrusage ru_maxrss of the task process"
+        result.status = "timeout" if timed_out.is_set() else ("passed" if proc.returncode == 0 else "failed")
+
+    def _judge(self, result: TaskResult, cube: Cube, plan: RunPlan, where: str) -> None:
+        from validator.engine.docker import last_error_line
+
+        if result.status == "timeout":
+            result.message = f"killed after {self.limits.timeout:g}s (--timeout)"
+            result.findings.append(
+                F.error(
+                    TIMEOUT,
+                    where,
+                    f"task {plan.task} ran longer than the --timeout of {self.limits.timeout:g}s and was killed",
+                    hint="a task on demo data should take seconds; raise --timeout if it really needs longer",
+                )
+            )
+        elif result.status == "failed":
+            last = last_error_line(result.log_tail)
+            result.message = f"exit code {result.exit_code}" + (f": {last}" if last else "")
+            hint = f"full log: {result.log_path}"
+            if "ModuleNotFoundError" in result.log_tail or "ImportError" in result.log_tail:
+                hint = (
+                    f"the local runner uses this Python ({self.python}): install the cube's requirements into it, "
+                    "or use --runner docker"
+                )
+            result.findings.append(
+                F.error(EXIT_NONZERO, where, f"task {plan.task} exited with code {result.exit_code}" + (f": {last}" if last else ""), hint=hint)
+            )
+
+
+class _Unsupported(Exception):
+    def __init__(self, message: str, hint: str | None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+def _killpg(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _copy_read_only(src: Path, dst: Path) -> None:
+    """Copy an input and take write permission away, so a task that writes into its inputs fails as in a container
+    (for a non-root user; root ignores permissions, but the original stays untouched either way)."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    if src.is_dir():
+        shutil.copytree(src, dst, symlinks=True)
+        for root, dirs, files in os.walk(dst):
+            for name in files:
+                p = os.path.join(root, name)
+                if not os.path.islink(p):
+                    os.chmod(p, stat.S_IMODE(os.lstat(p).st_mode) & ~0o222)
+            os.chmod(root, stat.S_IMODE(os.lstat(root).st_mode) & ~0o222)
+    else:
+        shutil.copy2(src, dst)
+        os.chmod(dst, stat.S_IMODE(os.stat(dst).st_mode) & ~0o222)
+        os.chmod(dst.parent, 0o555)
+
+
+def _rmtree(path: Path) -> None:
+    def onerror(func, p, exc):
+        try:
+            os.chmod(os.path.dirname(p), 0o755)
+            os.chmod(p, 0o755)
+            func(p)
+        except OSError:
+            pass
+
+    for root, dirs, _ in os.walk(path):
+        for d in dirs:
+            try:
+                os.chmod(os.path.join(root, d), 0o755)
+            except OSError:
+                pass
+    shutil.rmtree(path, onerror=onerror)

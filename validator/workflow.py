@@ -1,0 +1,516 @@
+"""The benchmark chain, as `medperf test run` runs it: prepare -> sanity_check -> statistics -> infer -> evaluate.
+
+Outputs are chained through a run folder; each task's outputs are checked against the benchmark's contracts as
+soon as it ends, and the chain stops at the first failure (later tasks are reported as skipped).
+
+Run folder (default `.medcube/runs/<timestamp>/`):
+    data/ labels/ metadata/ report/report.yaml      prepare's outputs
+    statistics/statistics.yaml                       statistics' output
+    predictions/                                     infer's output
+    results/results.yaml                             evaluate's output
+    logs/<n>-<task>.log, logs/build-<image>.log      full logs
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import secrets
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from validator import findings as F
+from validator.benchmark import Benchmark, Contracts, PredictionsContract
+from validator.contract import CHAIN, ROLES
+from validator.demo_data import DemoData
+from validator.engine.limits import Limits
+from validator.engine.plan import PlanError, plan_task
+from validator.engine.result import PLAN_FAILED, BuildResult, TaskResult
+from validator.errors import EngineUnavailable, UserError
+from validator.findings import Finding
+from validator.manifest.model import Cube
+
+# Finding codes of the chain (output contracts). The engine's own are in validator.engine.result (MC50x-MC51x).
+MISSING_TASK = "MC517"  # a task the role must run is not declared
+NO_RECORDS = "MC520"  # prepare wrote no records (or no labels)
+BAD_STATISTICS = "MC521"  # statistics.yaml missing, empty, unreadable or not a mapping
+STATISTICS_KEYS = "MC522"  # statistics.yaml lacks a key the benchmark requires
+NO_PREDICTIONS = "MC523"  # the predictions file is missing or unreadable
+MISSING_PREDICTIONS = "MC524"  # records without a prediction (or predictions for unknown records: warning)
+BAD_PREDICTION_SHAPE = "MC525"  # a prediction is not numeric or has the wrong shape
+BAD_PREDICTION_VALUES = "MC526"  # a prediction is not finite or out of range
+BAD_RESULTS = "MC527"  # results.yaml missing, unreadable, not a mapping of metric -> number
+RESULTS_KEYS = "MC528"  # results.yaml lacks a metric the benchmark requires
+RESULTS_NOT_FINITE = "MC529"  # a metric is NaN or infinite (warning)
+
+ROLE_TITLES = {"data_preparator": "data preparator", "model": "model", "metrics": "metrics"}
+
+
+@dataclass
+class RunOptions:
+    runner: str | None = None  # docker | local | None: docker when an engine answers, else local (announced)
+    base_image: str | None = None
+    rebuild: bool = False
+    limits: Limits = field(default_factory=Limits)
+    run_dir: Path | None = None
+    no_run: bool = False  # build only
+    console: object | None = None  # a rich Console for progress; None: quiet
+
+
+@dataclass
+class RunReport:
+    benchmark: str
+    runner: str
+    run_dir: Path
+    builds: list[BuildResult] = field(default_factory=list)
+    tasks: list[TaskResult] = field(default_factory=list)
+    results: dict | None = None
+    findings: list[Finding] = field(default_factory=list)  # not tied to one task
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def image_built(self) -> bool:
+        return bool(self.builds) and all(b.image_built for b in self.builds)
+
+    @property
+    def all_findings(self) -> list[Finding]:
+        out = list(self.findings)
+        for b in self.builds:
+            out += b.findings
+        for t in self.tasks:
+            out += t.findings
+        return out
+
+    @property
+    def ok(self) -> bool:
+        if any(f.is_error for f in self.all_findings):
+            return False
+        if any(not b.ok for b in self.builds):
+            return False
+        return all(t.status == "passed" for t in self.tasks)
+
+
+# -- the run folder --------------------------------------------------------------------------------------------------
+@dataclass
+class RunFolder:
+    root: Path
+
+    @classmethod
+    def create(cls, run_dir: Path | None = None) -> "RunFolder":
+        if run_dir is None:
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            run_dir = Path(".medcube") / "runs" / f"{stamp}-{secrets.token_hex(2)}"
+        root = Path(run_dir).absolute()
+        root.mkdir(parents=True, exist_ok=True)
+        os.chmod(root, 0o755)
+        (root / "logs").mkdir(exist_ok=True)
+        (root / "metadata").mkdir(exist_ok=True)  # optional for prepare, an input of the next tasks
+        return cls(root)
+
+    def path(self, *parts: str) -> Path:
+        return self.root.joinpath(*parts)
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    def bindings(self, task: str, demo: DemoData) -> dict[str, Path]:
+        """Host paths of the volume labels of a task (MedPerf's fixed labels, see validator.contract)."""
+        data, labels, metadata = self.path("data"), self.path("labels"), self.path("metadata")
+        return {
+            "prepare": {
+                "data_path": demo.data_path,
+                "labels_path": demo.labels_path,
+                "output_path": data,
+                "output_labels_path": labels,
+                "metadata_path": metadata,
+                "report_file": self.path("report", "report.yaml"),
+            },
+            "sanity_check": {"data_path": data, "labels_path": labels, "metadata_path": metadata},
+            "statistics": {
+                "data_path": data,
+                "labels_path": labels,
+                "metadata_path": metadata,
+                "output_path": self.path("statistics", "statistics.yaml"),
+            },
+            "infer": {"data_path": data, "output_path": self.path("predictions")},
+            "evaluate": {
+                "predictions": self.path("predictions"),
+                "labels": labels,
+                "output_path": self.path("results", "results.yaml"),
+            },
+        }[task]
+
+
+# -- choosing a runner ------------------------------------------------------------------------------------------------
+def select_runner(name: str | None, limits: Limits, run_id: str = "medcube"):
+    """(runner, note). name None: Docker when an engine answers, else the local runner with a note saying so."""
+    from validator.engine.local import LocalRunner
+
+    if name == "local":
+        return LocalRunner(limits), "local runner: tasks run as subprocesses of this Python; no image is built"
+    from validator.engine.client import connect
+    from validator.engine.docker import DockerRunner
+
+    try:
+        client = connect()
+    except EngineUnavailable as e:
+        if name == "docker":
+            raise
+        return LocalRunner(limits), (
+            f"{e.message}: falling back to the local runner (tasks run as subprocesses of this Python; "
+            "no image is built; no network, user or memory isolation). Start Docker for a real check."
+        )
+    return DockerRunner(client, limits, run_id=run_id), None
+
+
+# -- the chain -------------------------------------------------------------------------------------------------------
+def chain_tasks(cubes: dict[str, Cube]) -> list[tuple[str, str]]:
+    """(role, task) in chain order; sanity_check only when the data preparator declares it."""
+    out = []
+    for role, task in CHAIN:
+        if task == "sanity_check" and cubes[role].task(task) is None:
+            continue
+        out.append((role, task))
+    return out
+
+
+def check_roles(cubes: dict[str, Cube]) -> None:
+    for role, cube in cubes.items():
+        if cube.role and cube.role != role:
+            raise UserError(
+                f"{cube.rel(cube.config_file)} is a {ROLE_TITLES.get(cube.role, cube.role)} cube "
+                f"(it declares {', '.join(cube.tasks)}), given as the {ROLE_TITLES[role]}",
+                hint=f"pass it as --{cube.role.replace('_', '-')}",
+            )
+
+
+def run_chain(
+    benchmark: Benchmark,
+    cubes: dict[str, Cube],
+    demo: DemoData,
+    options: RunOptions | None = None,
+    runner=None,
+    build_roles: tuple[str, ...] = ROLES,
+) -> RunReport:
+    """Build the cubes' images (with a Docker runner) and run the chain on the demo data."""
+    options = options or RunOptions()
+    console = options.console
+    started = time.monotonic()
+    check_roles(cubes)
+    folder = RunFolder.create(options.run_dir)
+    note = None
+    if runner is None:
+        runner, note = select_runner(options.runner, options.limits, run_id=folder.root.name)
+    report = RunReport(benchmark=benchmark.name, runner=runner.name, run_dir=folder.root)
+    if note:
+        report.notes.append(note)
+        if console is not None:
+            console.print(f"[yellow]{note}[/yellow]")
+
+    built: dict[str, BuildResult] = {}
+    for role in ROLES:
+        if role not in build_roles and options.no_run:
+            continue
+        cube = cubes[role]
+        key = str(cube.path)
+        if key not in built:
+            built[key] = runner.build(
+                cube, base_image=options.base_image, rebuild=options.rebuild, log_dir=folder.logs, console=console
+            )
+            report.builds.append(built[key])
+            _say_build(console, built[key])
+    if options.no_run:
+        report.seconds = time.monotonic() - started
+        return report
+
+    failed = False
+    for n, (role, task) in enumerate(chain_tasks(cubes), 1):
+        cube = cubes[role]
+        if failed:
+            report.tasks.append(TaskResult(task, role, str(cube.path), "skipped", runner=runner.name,
+                                           message="not run: an earlier task failed"))
+            continue
+        result = _run_one(runner, cube, role, task, folder, demo, benchmark.contracts, built.get(str(cube.path)),
+                          options, n)
+        if task == "evaluate" and result.status == "passed":
+            report.results = _read_results(folder.path("results", "results.yaml"))
+        report.tasks.append(result)
+        _say_task(console, result)
+        failed = result.status != "passed"
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _run_one(runner, cube: Cube, role: str, task: str, folder: RunFolder, demo: DemoData, contracts: Contracts,
+             build: BuildResult | None, options: RunOptions, n: int) -> TaskResult:
+    where = cube.rel(cube.config_file)
+    if cube.task(task) is None:
+        r = TaskResult(task, role, str(cube.path), "error", runner=runner.name,
+                       message=f"the {ROLE_TITLES[role]} declares no {task} task")
+        r.findings.append(F.error(MISSING_TASK, where, f"a {ROLE_TITLES[role]} must declare the task {task!r}",
+                                  hint=f"declared: {', '.join(cube.tasks) or 'none'}"))
+        return r
+    if build is not None and not build.ok:
+        return TaskResult(task, role, str(cube.path), "error", runner=runner.name, image=build.image,
+                          message="not run: the image build failed")
+    try:
+        plan = plan_task(cube, task, folder.bindings(task, demo), gpus=options.limits.gpus)
+    except PlanError as e:
+        r = TaskResult(task, role, str(cube.path), "error", runner=runner.name, message=e.message)
+        r.findings.append(F.error(PLAN_FAILED, where, e.message, hint=e.hint))
+        return r
+    log_path = folder.logs / f"{n}-{task}.log"
+    console = options.console
+    status = console.status(f"{task} ({cube.path.name}) ...") if console is not None and console.is_terminal else None
+    if status is not None:
+        with status:
+            result = runner.run(cube, plan, log_path)
+    else:
+        result = runner.run(cube, plan, log_path)
+    result.role = role
+    if result.status == "passed":
+        for finding in check_outputs(task, plan.outputs, folder, contracts, where):
+            result.fail(finding)
+    return result
+
+
+def _say_build(console, b: BuildResult) -> None:
+    if console is None or b.status == "not_built":
+        return
+    style = {"built": "green", "cached": "dim", "present": "dim", "failed": "red"}[b.status]
+    console.print(f"[{style}]{b.message}[/{style}]")
+
+
+def _say_task(console, r: TaskResult) -> None:
+    if console is None:
+        return
+    style = {"passed": "green", "skipped": "dim"}.get(r.status, "red")
+    secs = f" {r.seconds:.1f}s" if r.seconds is not None else ""
+    console.print(f"[{style}]{r.status:>7}[/{style}] {r.task} ({Path(r.cube).name}){secs}")
+
+
+# -- output contracts ------------------------------------------------------------------------------------------------
+def check_outputs(task: str, outputs: dict[str, Path], folder: RunFolder, contracts: Contracts, where: str) -> list[Finding]:
+    if task == "prepare":
+        return check_prepared(outputs.get("output_path", folder.path("data")),
+                              outputs.get("output_labels_path"), contracts.predictions, where)
+    if task == "statistics":
+        return check_statistics(outputs.get("output_path", folder.path("statistics", "statistics.yaml")),
+                                contracts.statistics_keys, where)
+    if task == "infer":
+        ids = record_ids(folder.path("data"), contracts.predictions.records)
+        return check_predictions(outputs.get("output_path", folder.path("predictions")), ids,
+                                 contracts.predictions, where)
+    if task == "evaluate":
+        return check_results(outputs.get("output_path", folder.path("results", "results.yaml")),
+                             contracts.results_keys, where)
+    return []
+
+
+def record_ids(data_dir: Path, pattern: str) -> list[str]:
+    """Ids of the prepared records: the names matching the pattern without its fixed suffix (`*.npy` -> stem)."""
+    if not data_dir.is_dir():
+        return []
+    suffix = pattern[1:] if pattern.startswith("*") and not any(c in pattern[1:] for c in "*?[/") else None
+    ids = set()
+    for p in data_dir.glob(pattern):
+        rel = p.relative_to(data_dir)
+        if len(rel.parts) > 1:
+            ids.add(rel.parts[0])
+        elif suffix:
+            ids.add(p.name[: len(p.name) - len(suffix)] if p.name.endswith(suffix) else p.name)
+        else:
+            ids.add(p.stem if p.is_file() else p.name)
+    return sorted(ids)
+
+
+def check_prepared(data_dir: Path, labels_dir: Path | None, contract: PredictionsContract, where: str) -> list[Finding]:
+    out = []
+    if not record_ids(data_dir, contract.records):
+        out.append(F.error(NO_RECORDS, where,
+                           f"prepare wrote no records matching {contract.records!r} into its output_path",
+                           hint="prepare must write the prepared records into output_path; see its log"))
+    if labels_dir is not None and (not labels_dir.is_dir() or not any(labels_dir.iterdir())):
+        out.append(F.error(NO_RECORDS, where, "prepare wrote nothing into output_labels_path",
+                           hint="the evaluator reads the prepared labels from there"))
+    return out
+
+
+def _read_yaml(path: Path):
+    if not path.is_file() or path.stat().st_size == 0:
+        return None, "was not written (missing or empty)"
+    try:
+        return yaml.safe_load(path.read_text(errors="replace")), None
+    except yaml.YAMLError as e:
+        return None, f"is not valid YAML ({str(e).splitlines()[0]})"
+
+
+def check_statistics(path: Path, required: list[str], where: str) -> list[Finding]:
+    data, problem = _read_yaml(path)
+    name = path.name
+    if problem:
+        return [F.error(BAD_STATISTICS, where, f"statistics: {name} {problem}",
+                        hint="the statistics task writes a YAML mapping to its output_path file")]
+    if not isinstance(data, dict) or not data:
+        return [F.error(BAD_STATISTICS, where, f"statistics: {name} is {'an empty mapping' if data == {} else 'not a mapping'}",
+                        hint="e.g. {num_cases: 10, labels_count: {...}}")]
+    missing = [k for k in required if k not in data]
+    if missing:
+        return [F.error(STATISTICS_KEYS, where, f"statistics: {name} lacks {', '.join(map(repr, missing))}",
+                        hint=f"the benchmark requires: {', '.join(required)}; found: {', '.join(map(str, data))}")]
+    return []
+
+
+def _shape(value) -> tuple[int, ...] | None:
+    """Shape of a number or a nested list of numbers; None when ragged or not numeric."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return ()
+    if isinstance(value, list):
+        shapes = {_shape(v) for v in value}
+        if len(shapes) > 1 or None in shapes:
+            return None
+        inner = shapes.pop() if shapes else ()
+        return (len(value), *inner)
+    return None
+
+
+def _flat(value):
+    if isinstance(value, list):
+        for v in value:
+            yield from _flat(v)
+    else:
+        yield value
+
+
+def _load_prediction_file(path: Path):
+    if path.suffix == ".npy":
+        import numpy as np
+
+        return np.load(path, allow_pickle=False).tolist()
+    text = path.read_text(errors="replace")
+    if path.suffix in (".yaml", ".yml"):
+        return yaml.safe_load(text)
+    return json.loads(text)
+
+
+def check_predictions(pred_dir: Path, ids: list[str], contract: PredictionsContract, where: str) -> list[Finding]:
+    out: list[Finding] = []
+    values: dict[str, object] = {}
+    per_record = "{id}" in contract.file
+    if per_record:
+        for rid in ids:
+            p = pred_dir / contract.file.format(id=rid)
+            if p.is_file():
+                try:
+                    values[rid] = _load_prediction_file(p)
+                except Exception as e:
+                    out.append(F.error(NO_PREDICTIONS, where, f"infer: cannot read {p.name}: {e}"))
+    else:
+        path = pred_dir / contract.file
+        if not path.is_file():
+            found = sorted(p.name for p in pred_dir.iterdir())[:5] if pred_dir.is_dir() else []
+            return [F.error(NO_PREDICTIONS, where, f"infer wrote no {contract.file} into its output_path",
+                            hint=f"found: {', '.join(found) or 'nothing'}; the benchmark expects {contract.file}")]
+        try:
+            data = _load_prediction_file(path)
+        except Exception as e:
+            return [F.error(NO_PREDICTIONS, where, f"infer: {contract.file} cannot be read: {str(e)[:200]}")]
+        if not isinstance(data, dict):
+            return [F.error(NO_PREDICTIONS, where, f"infer: {contract.file} is not a mapping of record id -> prediction",
+                            hint='e.g. {"00001": [0.1, 0.9, ...]}')]
+        values = {str(k): v for k, v in data.items()}
+    missing = [i for i in ids if i not in values]
+    if missing:
+        out.append(F.error(MISSING_PREDICTIONS, where,
+                           f"infer: {len(missing)} of {len(ids)} prepared records have no prediction "
+                           f"(e.g. {', '.join(missing[:5])})",
+                           hint="write one prediction per record in the prepared data"))
+    extra = sorted(set(values) - set(ids)) if ids and not per_record else []
+    if extra:
+        out.append(F.warning(MISSING_PREDICTIONS, where,
+                             f"infer: {len(extra)} predictions for records that were not prepared (e.g. {', '.join(extra[:5])})"))
+    bad_shape, bad_value = [], []
+    for rid in sorted(values):
+        v = values[rid]
+        shape = _shape(v)
+        if shape is None or (contract.shape is not None and shape != contract.shape):
+            bad_shape.append(f"{rid}: {'not numeric' if shape is None else 'shape ' + str(list(shape))}")
+            continue
+        nums = [float(x) for x in _flat(v)]
+        if not all(math.isfinite(x) for x in nums):
+            bad_value.append(f"{rid}: not finite")
+        elif contract.range and any(x < contract.range[0] or x > contract.range[1] for x in nums):
+            bad_value.append(f"{rid}: outside [{contract.range[0]:g}, {contract.range[1]:g}]")
+    if bad_shape:
+        want = f"a list of {contract.shape[0]} numbers" if contract.shape and len(contract.shape) == 1 else (
+            f"shape {list(contract.shape)}" if contract.shape else "numbers")
+        out.append(F.error(BAD_PREDICTION_SHAPE, where,
+                           f"infer: {len(bad_shape)} predictions are not {want} ({'; '.join(bad_shape[:3])})"))
+    if bad_value:
+        out.append(F.error(BAD_PREDICTION_VALUES, where,
+                           f"infer: {len(bad_value)} predictions have bad values ({'; '.join(bad_value[:3])})",
+                           hint="predictions must be finite" + (f" and within [{contract.range[0]:g}, {contract.range[1]:g}]" if contract.range else "")))
+    return out
+
+
+def _metric_problem(value, path: str) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, dict)):
+        return f"{path} is {type(value).__name__} {str(value)[:40]!r}, not a number"
+    if isinstance(value, dict):
+        for k, v in value.items():
+            problem = _metric_problem(v, f"{path}.{k}")
+            if problem:
+                return problem
+    return None
+
+
+def _non_finite(value, path: str):
+    if isinstance(value, float) and not math.isfinite(value):
+        yield path
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _non_finite(v, f"{path}.{k}")
+
+
+def check_results(path: Path, required: list[str], where: str) -> list[Finding]:
+    data, problem = _read_yaml(path)
+    name = path.name
+    if problem:
+        return [F.error(BAD_RESULTS, where, f"evaluate: {name} {problem}",
+                        hint="the evaluate task writes a YAML mapping metric -> number to its output_path file")]
+    if not isinstance(data, dict) or not data:
+        return [F.error(BAD_RESULTS, where, f"evaluate: {name} is not a non-empty mapping of metric -> number",
+                        hint="e.g. {Accuracy: 0.91, AUC: 0.88}")]
+    out = []
+    for key, value in data.items():
+        if value is None:
+            continue
+        problem = _metric_problem(value, str(key))
+        if problem:
+            out.append(F.error(BAD_RESULTS, where, f"evaluate: {name}: {problem}",
+                               hint="metrics are numbers (nested mappings of numbers or null are allowed)"))
+            break
+    missing = [k for k in required if k not in data]
+    if missing:
+        out.append(F.error(RESULTS_KEYS, where, f"evaluate: {name} lacks {', '.join(map(repr, missing))}",
+                           hint=f"the benchmark requires: {', '.join(required)}"))
+    nonfinite = [p for k, v in data.items() for p in _non_finite(v, str(k))]
+    if nonfinite:
+        out.append(F.warning(RESULTS_NOT_FINITE, where, f"evaluate: {name}: {', '.join(nonfinite[:5])} not finite",
+                             hint="NaN usually means a metric is undefined on the demo data; write null instead"))
+    return out
+
+
+def _read_results(path: Path) -> dict | None:
+    data, _ = _read_yaml(path)
+    return data if isinstance(data, dict) else None
