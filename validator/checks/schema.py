@@ -105,4 +105,11 @@ def _hint(e) -> str | None:
     if e.validator == "minProperties":
         return "Declare at least one entry."
     desc = e.schema.get("description") if isinstance(e.schema, dict) else None
+    if e.validator == "type" and not desc:
+        expected = [e.validator_value] if isinstance(e.validator_value, str) else list(e.validator_value)
+        return f"Write {' or '.join(_TYPE_WORDS.get(t, t) for t in expected)} here."
     return desc
+
+
+_TYPE_WORDS = {"object": "a mapping (key: value lines)", "array": "a list", "string": "a string", "integer": "a whole number",
+               "number": "a number", "boolean": "true or false", "null": "nothing"}
