@@ -16,7 +16,7 @@
 #   MEDCUBE_BASE_IMAGE     image name to build          (medcube/base:bookworm)
 #   MEDCUBE_CACHE_DIR      rootfs tarball cache         (/var/cache/medcube)
 #   MEDCUBE_DEBIAN_MIRROR  Debian mirror for debootstrap (default: the first bookworm mirror apt already uses)
-#   MEDCUBE_DOCKERD_LOG    dockerd log file             (/var/log/medcube-dockerd.log)
+#   MEDCUBE_DOCKERD_LOG    dockerd log file             (/var/log/medcube-dockerd.log; /tmp/... when not root)
 #   MEDCUBE_DOCKERD_WAIT   seconds to wait for dockerd  (60)
 #   MEDCUBE_REBUILD_BASE=1 rebuild the rootfs and re-import the image even when present
 #   MEDCUBE_SKIP_VERIFY=1  skip step 4
@@ -24,7 +24,8 @@ set -euo pipefail
 
 BASE_IMAGE="${MEDCUBE_BASE_IMAGE:-medcube/base:bookworm}"
 CACHE_DIR="${MEDCUBE_CACHE_DIR:-/var/cache/medcube}"
-DOCKERD_LOG="${MEDCUBE_DOCKERD_LOG:-/var/log/medcube-dockerd.log}"
+if [[ $(id -u) -eq 0 ]]; then LOG_DIR=/var/log; else LOG_DIR=/tmp; fi
+DOCKERD_LOG="${MEDCUBE_DOCKERD_LOG:-$LOG_DIR/medcube-dockerd.log}"
 DOCKERD_WAIT="${MEDCUBE_DOCKERD_WAIT:-60}"
 SUITE=bookworm
 PACKAGES="python3,python3-pip,python3-numpy,python3-yaml,python3-pil,python3-torch,python3-typer,python3-jsonschema,ca-certificates"
@@ -63,7 +64,7 @@ install_packages() {
     local -a missing=()
     command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
     command -v debootstrap >/dev/null 2>&1 || [[ -x /usr/sbin/debootstrap ]] || missing+=(debootstrap)
-    local apt_log=/tmp/medcube-apt.log
+    local apt_log="$LOG_DIR/medcube-apt.log"
     log "apt-get install ${missing[*]} (log: $apt_log)"
     export DEBIAN_FRONTEND=noninteractive
     { $SUDO apt-get update -q && $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"; } >"$apt_log" 2>&1 \
@@ -81,27 +82,29 @@ need_packages() {
 
 # ---------------------------------------------------------------- 2. dockerd
 start_dockerd() {
+    local pid
     if [[ -f /var/run/docker.pid ]] && kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
-        log "dockerd (pid $(cat /var/run/docker.pid)) is running but not answering yet; waiting"
+        pid=$(cat /var/run/docker.pid)
+        log "dockerd (pid $pid) is running but not answering yet; waiting"
     else
         $SUDO rm -f /var/run/docker.pid
         $SUDO mkdir -p "$(dirname "$DOCKERD_LOG")"
         log "starting dockerd (log: $DOCKERD_LOG)"
         # setsid + nohup: the engine outlives this script and the shell that ran it.
         $SUDO setsid nohup dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null &
+        pid=$!
     fi
-    local waited=0
+    local deadline=$((SECONDS + DOCKERD_WAIT))
     until engine_answers; do
-        if (( waited >= DOCKERD_WAIT * 5 )); then
+        if (( SECONDS >= deadline )); then
             tail -n 30 "$DOCKERD_LOG" >&2 || true
             die "dockerd did not answer within ${DOCKERD_WAIT}s (log above: $DOCKERD_LOG)"
         fi
-        if (( waited > 10 )) && ! pgrep -x dockerd >/dev/null 2>&1; then
+        if ! kill -0 "$pid" 2>/dev/null; then
             tail -n 30 "$DOCKERD_LOG" >&2 || true
             die "dockerd exited while starting (log above: $DOCKERD_LOG)"
         fi
         sleep 0.2
-        waited=$((waited + 1))
     done
     log "engine answers: $(docker_cli version --format 'server {{.Server.Version}}, API {{.Server.APIVersion}}')"
 }
