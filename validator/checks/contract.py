@@ -45,8 +45,9 @@ def check_role(cube: Cube, show) -> list[Finding]:
     missing = [t for t in required if t not in cube.tasks]
     for t in unknown:
         best = closest(t, allowed)
-        if best in missing:
-            missing.remove(best)
+        if best is not None and best not in cube.tasks:  # a typo of a task the cube lacks (required or optional)
+            if best in missing:
+                missing.remove(best)
             findings.append(error(
                 "MC203", file, f"task '{t}' is not a {role} task (did you mean '{best}'?)",
                 hint=f"Rename it to '{best}'. A {role} declares: {', '.join(allowed)}.", line=cube.tasks[t].line))
