@@ -1,8 +1,8 @@
 """`medcube create`: a new cube from medcube's cookiecutter templates, or a renamed copy of a reference example.
 
-The templates (`templates/<role>/`) are plain cookiecutter templates; this module only finds them (in an installed
-wheel they are package data under `validator/data/`), passes the answers through and turns cookiecutter's
-failures into `UserError`s.
+The templates (`templates/<role>/`) are plain cookiecutter templates; this module only finds them
+(`validator.resources`: package data in an installed wheel, the checkout's `templates/` otherwise), passes the
+answers through and turns cookiecutter's failures into `UserError`s.
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ import shlex
 import shutil
 from collections import OrderedDict
 from contextlib import contextmanager
-from importlib import resources
 from pathlib import Path
 from typing import Mapping, Sequence, Union
 
 import yaml
 
+from validator import resources
 from validator.contract import ROLES
 from validator.errors import UserError
 
@@ -34,23 +34,15 @@ _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".medc
 ExtraContext = Union[Mapping[str, str], Sequence[str], None]
 
 
-def shipped_dir(name: str) -> Path:
-    """A folder shipped with medcube: `validator/data/<name>` when installed from a wheel, `<checkout>/<name>` in a
-    source checkout."""
-    installed = Path(str(resources.files("validator"))) / "data" / name
-    if installed.is_dir():
-        return installed
-    source = Path(__file__).resolve().parent.parent / name
-    if source.is_dir():
-        return source
-    raise UserError(
-        f"medcube's {name}/ folder is missing from this installation",
-        hint="reinstall medcube: pip install --force-reinstall medcube",
-    )
-
-
 def template_dir(role: str) -> Path:
-    return shipped_dir("templates") / _check_role(role)
+    """The cookiecutter template of a role (package data when installed, `templates/` in a checkout)."""
+    path = resources.template_dir(_check_role(role))
+    if not (path / "cookiecutter.json").is_file():
+        raise UserError(
+            f"medcube's {role} template is missing from this installation ({path})",
+            hint="reinstall medcube: pip install --force-reinstall medcube",
+        )
+    return path
 
 
 def create(
@@ -181,7 +173,7 @@ def _copy_example(role, example, template, defaults, answers, output_dir: Path, 
     from cookiecutter.prompt import prompt_for_config
     from cookiecutter.utils import work_in
 
-    source = shipped_dir("examples") / example / role
+    source = resources.example_dir(example) / role
     if not source.is_dir():
         raise UserError(f"the {example} example has no {role} cube in this installation ({source})")
 
