@@ -98,8 +98,12 @@ class Dockerfile:
 
     def host_path(self, image_path: str, context: Path) -> Path | None:
         """Where a path inside the image comes from in the build context (None when no COPY covers it)."""
+        image_path = posixpath.normpath(image_path)
         for sources, dest, ins in reversed(self.copies()):
-            dest = posixpath.join(self.workdir_at(ins.line), dest)
+            raw = posixpath.join(self.workdir_at(ins.line), dest)
+            dest = posixpath.normpath(raw)  # `COPY . .` after WORKDIR /app: /app/. is /app
+            if dest != "/" and (raw.endswith("/") or posixpath.basename(raw) in (".", "..")):
+                dest += "/"
             for src in sources:
                 src_host = (context / src).resolve()
                 if dest.endswith("/") or len(sources) > 1 or src_host.is_dir():
