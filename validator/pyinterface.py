@@ -96,19 +96,27 @@ def read(path: Path) -> Interface:
 
 
 def from_tree(tree: ast.AST) -> Interface:
+    # One walk over the tree (the slowest part of a static check), then each pass over the nodes it needs.
+    assigns, functions, arg_calls = [], [], []
     typer_apps = set()
     uses_click = False
     for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and _attr_name(node.value.func) == "Typer":
-            typer_apps.update(t.id for t in node.targets if isinstance(t, ast.Name))
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
+        if isinstance(node, ast.Assign):
+            if isinstance(node.value, ast.Call):
+                assigns.append(node)
+                if _attr_name(node.value.func) == "Typer":
+                    typer_apps.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            functions.append(node)
+        elif isinstance(node, ast.Call):
+            if _attr_name(node.func) == "add_argument":
+                arg_calls.append(node)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
             mods = [a.name for a in node.names] + ([node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
             uses_click = uses_click or any(m and m.split(".")[0] == "click" for m in mods)
 
     iface = Interface("unknown")
-    for node in ast.walk(tree):
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            continue
+    for node in functions:
         for dec in node.decorator_list:
             call = dec if isinstance(dec, ast.Call) else None
             func = call.func if call else dec
@@ -127,33 +135,31 @@ def from_tree(tree: ast.AST) -> Interface:
             iface.commands[name] = Command(name, node.name, node.lineno, opts, bool(explicit))
 
     if iface.kind == "unknown":
-        _argparse(tree, iface)
+        _argparse(assigns, arg_calls, iface)
     return iface
 
 
-def _argparse(tree: ast.AST, iface: Interface) -> None:
+def _argparse(assigns, arg_calls, iface: Interface) -> None:
     subparser_vars: dict[str, str] = {}
     parser_vars: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
-            fname = _attr_name(node.value.func)
-            targets = [t.id for t in node.targets if isinstance(t, ast.Name)]
-            if fname == "add_parser":
-                names = _strings(node.value)
-                if names:
-                    for t in targets:
-                        subparser_vars[t] = names[0]
-                    iface.commands.setdefault(names[0], Command(names[0], names[0], node.lineno))
-            elif fname == "ArgumentParser":
-                parser_vars.update(targets)
+    for node in assigns:
+        fname = _attr_name(node.value.func)
+        targets = [t.id for t in node.targets if isinstance(t, ast.Name)]
+        if fname == "add_parser":
+            names = _strings(node.value)
+            if names:
+                for t in targets:
+                    subparser_vars[t] = names[0]
+                iface.commands.setdefault(names[0], Command(names[0], names[0], node.lineno))
+        elif fname == "ArgumentParser":
+            parser_vars.update(targets)
     if not parser_vars and not subparser_vars:
         return
     iface.kind = "argparse"
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and _attr_name(node.func) == "add_argument":
-            owner = _attr_name(node.func.value) if isinstance(node.func, ast.Attribute) else ""
-            opts = {s for s in _strings(node) if s.startswith("-")}
-            if owner in subparser_vars:
-                iface.commands[subparser_vars[owner]].options |= opts
-            else:
-                iface.global_options |= opts
+    for node in arg_calls:
+        owner = _attr_name(node.func.value) if isinstance(node.func, ast.Attribute) else ""
+        opts = {s for s in _strings(node) if s.startswith("-")}
+        if owner in subparser_vars:
+            iface.commands[subparser_vars[owner]].options |= opts
+        else:
+            iface.global_options |= opts
