@@ -67,7 +67,7 @@ def read_dockerfile(path: Path, context: Path) -> DockerfileInfo:
         for k, v in _env_pairs(ins.value):
             info.env[k] = v
     for sources, dest, ins in df.copies():
-        dest_abs = posixpath.join(df.workdir_at(ins.line), dest)
+        dest_abs = posixpath.normpath(posixpath.join(df.workdir_at(ins.line), dest))
         for src in sources:
             host = (Path(context) / src).resolve()
             if host.is_dir():

@@ -1,0 +1,178 @@
+"""The docker runner and builder against the real engine: benchmark rules proven by containers that try to break
+them, limits, GPU requests on a GPU-less engine, cleanup, and the build cache."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+import yaml
+
+from validator.engine.build import HASH_LABEL, build_image
+from validator.engine.docker import RUN_LABEL, DockerRunner
+from validator.engine.limits import Limits
+from validator.engine.plan import plan_task
+from validator.manifest.load import load_cube
+
+pytestmark = pytest.mark.docker
+FIXTURES = Path(__file__).parent / "fixtures" / "engine"
+
+
+@pytest.fixture
+def model(tmp_path, docker_client, base_image):
+    """A copy of the tiny model cube, its image built, and prepared records to infer on."""
+    dest = tmp_path / "model"
+    shutil.copytree(FIXTURES / "model", dest)
+    cube = load_cube(dest)
+    assert build_image(docker_client, cube, base_image=base_image).ok
+    data = tmp_path / "run" / "data"
+    data.mkdir(parents=True)
+    for i, values in enumerate(([0.1, 0.2], [0.9, 0.8]), 1):
+        (data / f"case{i}.json").write_text(json.dumps(values))
+    return cube
+
+
+def behave(cube, behaviour: str):
+    cube.parameters_file.write_text(yaml.safe_dump({"behaviour": behaviour}))
+
+
+def infer(docker_client, cube, tmp_path, run_id=None, **limits):
+    run_id = run_id or f"test-{uuid.uuid4().hex[:8]}"
+    runner = DockerRunner(docker_client, Limits.from_options(**{"timeout": 60, "memory": "1g", **limits}), run_id)
+    plan = plan_task(cube, "infer", {"data_path": tmp_path / "run" / "data", "output_path": tmp_path / "run" / "pred"},
+                     gpus=limits.get("gpus"))
+    return runner.run(cube, plan, tmp_path / "run" / "logs" / "infer.log"), run_id
+
+
+def leftovers(docker_client, run_id):
+    return docker_client.containers.list(all=True, filters={"label": f"{RUN_LABEL}={run_id}"})
+
+
+def test_benchmark_rules_hold_against_a_cube_that_tries_to_break_them(model, docker_client, tmp_path):
+    behave(model, "probe")
+    result, run_id = infer(docker_client, model, tmp_path)
+    assert result.status == "passed", result.log_tail
+    facts = json.loads((tmp_path / "run" / "pred" / "probe.json").read_text())
+    assert facts["uid"] != 0 and facts["gid"] != 0  # never root, even though the tests run as root
+    assert facts["write_input"].startswith("OSError") and "Read-only file system" in facts["write_input"]
+    assert not (tmp_path / "run" / "data" / "intruder.txt").exists()
+    assert facts["network"] != "connected" and "unreachable" in facts["network"].lower()
+    assert facts["tmp_writable"] is True
+    assert leftovers(docker_client, run_id) == []
+    assert "--network" in result.command and "none" in result.command
+
+
+def test_peak_memory_and_log_are_recorded(model, docker_client, tmp_path):
+    result, _ = infer(docker_client, model, tmp_path)
+    assert result.status == "passed" and result.exit_code == 0
+    assert result.peak_memory_bytes and result.peak_memory_bytes > 1_000_000
+    assert result.peak_memory_source
+    assert "wrote 2 predictions" in Path(result.log_path).read_text()
+    assert "wrote 2 predictions" in result.log_tail
+
+
+def test_out_of_memory_is_reported_as_such(model, docker_client, tmp_path):
+    behave(model, "oom")
+    result, run_id = infer(docker_client, model, tmp_path, memory="128m")
+    assert result.status == "oom", (result.status, result.exit_code, result.log_tail)
+    assert [f.code for f in result.findings] == ["MC512"]
+    assert "--memory limit of 128.0 MiB" in result.findings[0].message
+    assert leftovers(docker_client, run_id) == []
+
+
+def test_gpu_request_without_gpu_runtime(model, docker_client, tmp_path):
+    result, run_id = infer(docker_client, model, tmp_path, gpus="all")
+    assert result.status == "error"
+    assert [f.code for f in result.findings] == ["MC513"]
+    assert "GPUs were requested (--gpus all) but this Docker engine has no GPU runtime" in result.message
+    assert "nvidia-container-toolkit" in result.message
+    assert leftovers(docker_client, run_id) == []
+
+
+def test_container_is_removed_on_ctrl_c(model, docker_client, tmp_path, monkeypatch):
+    import docker.models.containers
+
+    behave(model, "sleep")
+    seen = {}
+
+    def interrupted(self, **kwargs):
+        seen["id"] = self.id
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(docker.models.containers.Container, "wait", interrupted)
+    run_id = f"test-{uuid.uuid4().hex[:8]}"
+    with pytest.raises(KeyboardInterrupt):
+        infer(docker_client, model, tmp_path, run_id=run_id)
+    assert seen["id"]
+    assert leftovers(docker_client, run_id) == []
+
+
+def _cube_copy(tmp_path, name="prep"):
+    dest = tmp_path / name
+    shutil.copytree(FIXTURES / name, dest)
+    cube = load_cube(dest)
+    cube.image = f"medcube-test/cache-{uuid.uuid4().hex[:8]}:1"
+    return dest, cube
+
+
+def test_build_cache_follows_the_context(tmp_path, docker_client, base_image):
+    dest, cube = _cube_copy(tmp_path)
+    try:
+        first = build_image(docker_client, cube, base_image=base_image, log_dir=tmp_path / "logs")
+        assert first.status == "built" and Path(first.log_path).is_file()
+        labels = docker_client.images.get(cube.image).labels
+        assert labels[HASH_LABEL] == first.context_hash
+        assert build_image(docker_client, cube, base_image=base_image).status == "cached"
+        # .dockerignore'd files (the workspace) do not count
+        (dest / "workspace" / "parameters.yaml").write_text("misbehave: {prepare: nothing}\n")
+        assert build_image(docker_client, cube, base_image=base_image).status == "cached"
+        assert build_image(docker_client, cube, base_image=base_image, rebuild=True).status == "built"
+        (dest / "mlcube.py").write_text((dest / "mlcube.py").read_text() + "\n# changed\n")
+        second = build_image(docker_client, cube, base_image=base_image)
+        assert second.status == "built" and second.context_hash != first.context_hash
+    finally:
+        docker_client.images.remove(cube.image, force=True)
+
+
+def test_build_failure_keeps_the_log(tmp_path, docker_client, base_image):
+    dest, cube = _cube_copy(tmp_path)
+    (dest / "Dockerfile").write_text((dest / "Dockerfile").read_text() + 'RUN echo "compiling" && exit 7\n')
+    result = build_image(docker_client, cube, base_image=base_image, log_dir=tmp_path / "logs")
+    assert result.status == "failed" and [f.code for f in result.findings] == ["MC501"]
+    assert "returned a non-zero code: 7" in result.message
+    assert "compiling" in result.log_tail and "compiling" in Path(result.log_path).read_text()
+
+
+def test_pull_failure_names_base_image(tmp_path, docker_client, monkeypatch):
+    monkeypatch.delenv("MEDCUBE_BASE_IMAGE", raising=False)
+    dest, cube = _cube_copy(tmp_path)
+    (dest / "Dockerfile").write_text(
+        (dest / "Dockerfile").read_text().replace("python:3.11-slim", "medcube-test/not-anywhere:404"))
+    result = build_image(docker_client, cube)
+    assert result.status == "failed" and [f.code for f in result.findings] == ["MC502"]
+    assert "could not pull the base image medcube-test/not-anywhere:404" in result.message
+    assert "--base-image" in result.findings[0].hint
+
+
+def test_no_dockerfile_and_no_image(tmp_path, docker_client):
+    dest, cube = _cube_copy(tmp_path)
+    (dest / "Dockerfile").unlink()
+    cube = load_cube(dest)
+    cube.image = "medcube-test/never-built:1"
+    result = build_image(docker_client, cube)
+    assert result.status == "failed" and [f.code for f in result.findings] == ["MC503"]
+
+
+def test_validate_run_no_run_builds_only_that_cube(tmp_path, base_image, monkeypatch):
+    from validator.testing import validate_run
+
+    monkeypatch.chdir(tmp_path)
+    bench = tmp_path / "bench"
+    shutil.copytree(FIXTURES, bench)
+    findings, report = validate_run(bench / "model", bench, no_run=True, base_image=base_image)
+    assert findings == [] and report.ok and report.tasks == []
+    assert [b.image for b in report.builds] == ["medcube-test/tiny-model:0.1"]
+    assert (tmp_path / ".medcube" / "runs").is_dir()
