@@ -43,6 +43,7 @@ class Instruction:
 class Dockerfile:
     path: Path
     instructions: list[Instruction] = field(default_factory=list)
+    _copies: tuple | None = field(default=None, init=False, repr=False, compare=False)  # (len(instructions), copies)
 
     def all(self, cmd: str) -> list[Instruction]:
         return [i for i in self.instructions if i.cmd == cmd]
@@ -70,6 +71,8 @@ class Dockerfile:
 
     def copies(self) -> list[tuple[list[str], str, Instruction]]:
         """(sources, destination, instruction) of every COPY/ADD from the build context (not --from=)."""
+        if self._copies is not None and self._copies[0] == len(self.instructions):
+            return list(self._copies[1])
         out = []
         for ins in self.instructions:
             if ins.cmd not in ("COPY", "ADD"):
@@ -85,6 +88,7 @@ class Dockerfile:
             if len(parts) < 2:
                 continue
             out.append((parts[:-1], parts[-1], ins))
+        self._copies = (len(self.instructions), tuple(out))
         return out
 
     def workdir_at(self, line: int) -> str:

@@ -44,12 +44,16 @@ class CubeReport:
 
 def display_path(p: Path | str) -> str:
     """A path as the user would type it: relative to the working directory when below it."""
-    p = Path(p)
+    text = os.fspath(p)
     try:
-        rel = os.path.relpath(p)
-    except ValueError:
-        return str(p)
-    return rel if not rel.startswith("..") else str(p)
+        cwd = os.getcwd()
+    except OSError:
+        return str(Path(text))
+    full = os.path.normpath(os.path.join(cwd, text))
+    if full == cwd:
+        return "."
+    root = cwd if cwd.endswith(os.sep) else cwd + os.sep
+    return full[len(root):] if full.startswith(root) else str(Path(text))
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:
@@ -109,8 +113,9 @@ def run_static(path: Path | str, show=display_path) -> CubeReport:
     findings += dockerfile.check_build(cube, df, show)
     findings += dockerfile.check_dockerfile(cube, df, show)
     said: set[tuple] = set()  # both views run the same script: say each problem of the code once
+    interfaces: dict = {}  # and read it once
     for view in views:
-        for f in crossfile.check_code(view, df, show):
+        for f in crossfile.check_code(view, df, show, interfaces):
             if (f.code, f.message) not in said:
                 said.add((f.code, f.message))
                 findings.append(f)

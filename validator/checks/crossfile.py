@@ -45,12 +45,13 @@ def _script(argv: list[str]) -> tuple[int, str] | None:
     return None
 
 
-def check_code(cube: Cube, df: Dockerfile | None, show) -> list[Finding]:
+def check_code(cube: Cube, df: Dockerfile | None, show, interfaces: dict | None = None) -> list[Finding]:
+    """`interfaces` (script -> Interface) may be shared by the calls for both config views of one cube."""
     if df is None or cube.build is None or not cube.build.context.is_dir():
         return []
     file = show(cube.config_file)
     findings: list[Finding] = []
-    interfaces: dict[Path, pyinterface.Interface | None] = {}
+    interfaces = {} if interfaces is None else interfaces
     for task in cube.tasks.values():
         if task.name not in TASKS:
             continue  # MedPerf never runs it; the role check reports the task itself (MC201/MC203)
