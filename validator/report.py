@@ -40,17 +40,21 @@ def print_text(reports, console: Console | None = None) -> None:
         title = Text.assemble(status, f"  {r.path}", f"  ({r.role or 'role unknown'})")
         console.print(title)
         if r.findings:
+            # Narrow terminals (CI logs are 80 columns): fixed small columns, paths relative to the cube (its path is
+            # in the title), and the where/problem columns wrap instead of collapsing to an ellipsis.
             table = Table(show_header=True, header_style="bold", box=None, pad_edge=False, expand=False)
-            table.add_column("", no_wrap=True)
-            table.add_column("code", no_wrap=True)
-            table.add_column("where", no_wrap=True, overflow="fold")
-            table.add_column("problem and fix", overflow="fold")
+            table.add_column("", no_wrap=True, min_width=5)
+            table.add_column("code", no_wrap=True, min_width=5)
+            table.add_column("where", overflow="fold", ratio=1)
+            table.add_column("problem and fix", overflow="fold", ratio=3, min_width=24)
+            prefix = r.path.rstrip("/") + "/"
             for f in sorted(r.findings, key=lambda f: (not f.is_error, f.file, f.line or 0)):
                 mark = Text("error", style="red") if f.is_error else Text("warn", style="yellow")
                 text = Text(f.message)
                 if f.hint:
                     text.append("\n→ " + f.hint, style="dim")
-                table.add_row(mark, f.code, f.where(), text)
+                where = f.where()
+                table.add_row(mark, f.code, where[len(prefix):] if where.startswith(prefix) else where, text)
             console.print(table)
         console.print(f"  {errors} error(s), {warnings} warning(s)\n")
 
