@@ -429,6 +429,33 @@ def test_metrics_are_the_benchmark_definitions(trio, tmp_path):
     assert results == {"Accuracy": round(float(expected_accuracy), 6), "AUC": round((1.0 + 2 / 3) / 2, 6), "num_cases": 4}
 
 
+def write_benchmark(root: Path, trio: dict, count: int = 12) -> Path:
+    """A benchmark profile naming the baked trio, with chest-X-ray-like demo data (MedPerf layout + paths.yaml)."""
+    demo = make_raw_data(root / "demo", count=count)
+    (demo / "paths.yaml").write_text("data_path: images\nlabels_path: labels\n")
+    profile = {
+        "name": "templates", "description": "the three baked templates",
+        **{role: str(path) for role, path in trio.items()},
+        "demo_data": {"path": "demo"},
+        "contracts": {
+            "statistics": {"required_keys": ["num_cases", "labels_count"]},
+            "predictions": {"file": "predictions.json", "records": "*.npy", "length": 14, "range": [0, 1]},
+            "results": {"required_keys": ["Accuracy", "AUC"]},
+        },
+    }
+    (root / "benchmark.yaml").write_text(yaml.safe_dump(profile, sort_keys=False))
+    return root / "benchmark.yaml"
+
+
+def test_trio_passes_medcube_test_with_the_local_runner(trio, tmp_path):
+    from validator.testing import test_command as medcube_test
+
+    benchmark = write_benchmark(tmp_path, trio)
+    junit = tmp_path / "junit.xml"
+    assert medcube_test(benchmark, runner="local", junit=junit, run_dir=tmp_path / "run") == 0
+    assert 'tests="5" failures="0" errors="0"' in junit.read_text()
+
+
 # ------------------------------------------------------------------------------------------- medcube validate --static
 
 
@@ -545,6 +572,19 @@ def test_sanity_check_fails_in_docker_naming_the_record(docker_trio, docker_clie
                                              {"data_path": data, "labels_path": labels, "parameters_file": params})
     assert status == 1 and "sanity_check failed: record a: label must be 14 values of 0 or 1" in logs
     assert "Traceback" not in logs
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_trio_passes_medcube_test_in_docker(docker_trio, base_image, tmp_path):
+    from validator.testing import test_command as medcube_test
+
+    trio, _ = docker_trio
+    benchmark = write_benchmark(tmp_path, trio)
+    report = tmp_path / "report.json"
+    assert medcube_test(benchmark, runner="docker", base_image=base_image, report=report, run_dir=tmp_path / "run") == 0
+    results = json.loads(report.read_text())
+    assert results["runner"] == "docker" and set(results["results"]) >= {"Accuracy", "AUC"}
 
 
 def mlcube_cli() -> list[str]:

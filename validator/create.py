@@ -128,7 +128,7 @@ def next_steps(path: Union[str, Path], role: str) -> str:
             f"  cd {shlex.quote(shown)}",
             "  medcube validate --static .    # config files and contract, no Docker",
             "  medcube validate .             # build the image, smoke-run it in the chest X-ray chain",
-            f"  medcube test chestxray {option} .   # the whole benchmark chain with this cube",
+            f"  medcube test {option} .   # the whole benchmark chain with this cube",
             "Then put your own logic at the TODO(your logic) markers in project/ (README.md says how).",
         ]
     )
