@@ -114,24 +114,25 @@ def parse_extra_context(extra_context: ExtraContext, known: Sequence[str]) -> di
 
 def next_steps(path: Union[str, Path], role: str) -> str:
     """The commands to run after `create`, to print for the user."""
-    path = Path(path)
+    role, path = _check_role(role), Path(path)
     try:
         shown = os.path.relpath(path)
     except ValueError:  # another drive (Windows)
         shown = str(path)
     if shown.startswith(".."):
         shown = str(path)
-    option = TEST_OPTION[_check_role(role)]
-    return "\n".join(
-        [
-            f"Created a {role} cube in {shown}. Next:",
-            f"  cd {shlex.quote(shown)}",
-            "  medcube validate --static .    # config files and contract, no Docker",
-            "  medcube validate .             # build the image, smoke-run it in the chest X-ray chain",
-            f"  medcube test {option} .   # the whole benchmark chain with this cube",
-            "Then put your own logic at the TODO(your logic) markers in project/ (README.md says how).",
-        ]
-    )
+    option = TEST_OPTION[role]
+    commands = [
+        (f"cd {shlex.quote(shown)}", ""),
+        ("medcube validate --static .", "config files and contract, no Docker"),
+        ("medcube validate .", "build the image, smoke-run it in the chest X-ray chain"),
+        (f"medcube test {option} .", "the whole benchmark chain with this cube"),
+    ]
+    width = max(len(command) for command, _ in commands) + 2
+    lines = [f"Created a {role} cube in {shown}. Next:"]
+    lines += [f"  {command:<{width}}# {why}" if why else f"  {command}" for command, why in commands]
+    lines.append("Then put your own logic at the TODO(your logic) markers in project/ (README.md says how).")
+    return "\n".join(lines)
 
 
 # ------------------------------------------------------------------------------------------------ helpers
