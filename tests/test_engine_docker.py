@@ -78,7 +78,7 @@ def test_out_of_memory_is_reported_as_such(model, docker_client, tmp_path):
     behave(model, "oom")
     result, run_id = infer(docker_client, model, tmp_path, memory="128m")
     assert result.status == "oom", (result.status, result.exit_code, result.log_tail)
-    assert [f.code for f in result.findings] == ["MC512"]
+    assert [f.code for f in result.findings] == ["MC612"]
     assert "--memory limit of 128.0 MiB" in result.findings[0].message
     assert leftovers(docker_client, run_id) == []
 
@@ -86,7 +86,7 @@ def test_out_of_memory_is_reported_as_such(model, docker_client, tmp_path):
 def test_gpu_request_without_gpu_runtime(model, docker_client, tmp_path):
     result, run_id = infer(docker_client, model, tmp_path, gpus="all")
     assert result.status == "error"
-    assert [f.code for f in result.findings] == ["MC513"]
+    assert [f.code for f in result.findings] == ["MC613"]
     assert "GPUs were requested (--gpus all) but this Docker engine has no GPU runtime" in result.message
     assert "nvidia-container-toolkit" in result.message
     assert leftovers(docker_client, run_id) == []
@@ -141,7 +141,7 @@ def test_build_failure_keeps_the_log(tmp_path, docker_client, base_image):
     dest, cube = _cube_copy(tmp_path)
     (dest / "Dockerfile").write_text((dest / "Dockerfile").read_text() + 'RUN echo "compiling" && exit 7\n')
     result = build_image(docker_client, cube, base_image=base_image, log_dir=tmp_path / "logs")
-    assert result.status == "failed" and [f.code for f in result.findings] == ["MC501"]
+    assert result.status == "failed" and [f.code for f in result.findings] == ["MC601"]
     assert "returned a non-zero code: 7" in result.message
     assert "compiling" in result.log_tail and "compiling" in Path(result.log_path).read_text()
 
@@ -152,7 +152,7 @@ def test_pull_failure_names_base_image(tmp_path, docker_client, monkeypatch):
     (dest / "Dockerfile").write_text(
         (dest / "Dockerfile").read_text().replace("python:3.11-slim", "medcube-test/not-anywhere:404"))
     result = build_image(docker_client, cube)
-    assert result.status == "failed" and [f.code for f in result.findings] == ["MC502"]
+    assert result.status == "failed" and [f.code for f in result.findings] == ["MC602"]
     assert "could not pull the base image medcube-test/not-anywhere:404" in result.message
     assert "--base-image" in result.findings[0].hint
 
@@ -163,7 +163,7 @@ def test_no_dockerfile_and_no_image(tmp_path, docker_client):
     cube = load_cube(dest)
     cube.image = "medcube-test/never-built:1"
     result = build_image(docker_client, cube)
-    assert result.status == "failed" and [f.code for f in result.findings] == ["MC503"]
+    assert result.status == "failed" and [f.code for f in result.findings] == ["MC603"]
 
 
 def test_validate_run_no_run_builds_only_that_cube(tmp_path, base_image, monkeypatch):

@@ -63,7 +63,7 @@ def test_inputs_are_protected(model, tmp_path):
 def test_timeout_kills_the_process_group(model, tmp_path):
     model.parameters_file.write_text("behaviour: sleep\n")
     result = infer(model, tmp_path, timeout=1)
-    assert result.status == "timeout" and [f.code for f in result.findings] == ["MC511"]
+    assert result.status == "timeout" and [f.code for f in result.findings] == ["MC611"]
     assert result.seconds < 10
 
 
@@ -81,7 +81,7 @@ def test_shell_form_entrypoint_is_refused_with_a_hint(model, tmp_path):
     dockerfile.write_text(dockerfile.read_text().replace(
         'ENTRYPOINT ["python3", "/mlcube_project/mlcube.py"]', "ENTRYPOINT python3 /mlcube_project/mlcube.py"))
     result = infer(model, tmp_path)
-    assert result.status == "error" and [f.code for f in result.findings] == ["MC516"]
+    assert result.status == "error" and [f.code for f in result.findings] == ["MC616"]
     assert "exec form" in result.findings[0].hint
 
 

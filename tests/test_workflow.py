@@ -47,7 +47,7 @@ def _codes(findings):
 
 def test_statistics_contract(tmp_path):
     path = tmp_path / "statistics.yaml"
-    assert _codes(check_statistics(path, [], "x")) == [("MC521", "error")]  # missing
+    assert _codes(check_statistics(path, [], "x")) == [("MC702", "error")]  # missing
     path.write_text("")
     assert "missing or empty" in check_statistics(path, [], "x")[0].message
     path.write_text("[1, 2]\n")
@@ -55,7 +55,7 @@ def test_statistics_contract(tmp_path):
     path.write_text("{}\n")
     assert "empty mapping" in check_statistics(path, [], "x")[0].message
     path.write_text("num_cases: 3\n")
-    assert _codes(check_statistics(path, ["num_cases", "labels_count"], "x")) == [("MC522", "error")]
+    assert _codes(check_statistics(path, ["num_cases", "labels_count"], "x")) == [("MC703", "error")]
     assert check_statistics(path, ["num_cases"], "x") == []
     path.write_text("a: [unclosed\n")
     assert "not valid YAML" in check_statistics(path, [], "x")[0].message
@@ -64,17 +64,17 @@ def test_statistics_contract(tmp_path):
 def test_predictions_contract(tmp_path):
     c = PredictionsContract(file="predictions.json", shape=(2,), range=(0.0, 1.0))
     pred = tmp_path / "predictions.json"
-    assert _codes(check_predictions(tmp_path, ["a"], c, "x")) == [("MC523", "error")]
+    assert _codes(check_predictions(tmp_path, ["a"], c, "x")) == [("MC704", "error")]
     pred.write_text('{"a": [0.1, 0.9], "b": [0.5, 0.5]}')
     assert check_predictions(tmp_path, ["a", "b"], c, "x") == []
-    assert _codes(check_predictions(tmp_path, ["a", "b", "c"], c, "x")) == [("MC524", "error")]
-    assert _codes(check_predictions(tmp_path, ["a"], c, "x")) == [("MC524", "warning")]  # b was not prepared
+    assert _codes(check_predictions(tmp_path, ["a", "b", "c"], c, "x")) == [("MC705", "error")]
+    assert _codes(check_predictions(tmp_path, ["a"], c, "x")) == [("MC705", "warning")]  # b was not prepared
     pred.write_text('{"a": [[0.1, 0.9]], "b": "high"}')
     (f,) = check_predictions(tmp_path, ["a", "b"], c, "x")
-    assert f.code == "MC525" and "a: shape [1, 2]" in f.message and "b: not numeric" in f.message
+    assert f.code == "MC706" and "a: shape [1, 2]" in f.message and "b: not numeric" in f.message
     pred.write_text('{"a": [NaN, 0.9], "b": [0.5, 2]}')
     (f,) = check_predictions(tmp_path, ["a", "b"], c, "x")
-    assert f.code == "MC526" and "a: not finite" in f.message and "b: outside [0, 1]" in f.message
+    assert f.code == "MC707" and "a: not finite" in f.message and "b: outside [0, 1]" in f.message
     pred.write_text("[1, 2]")
     assert "not a mapping" in check_predictions(tmp_path, ["a"], c, "x")[0].message
 
@@ -85,22 +85,22 @@ def test_per_record_prediction_files(tmp_path):
     np.save(tmp_path / "a.npy", np.array([0.1, 0.2, 0.3]))
     np.save(tmp_path / "b.npy", np.zeros((2, 2)))
     findings = check_predictions(tmp_path, ["a", "b", "c"], c, "x")
-    assert _codes(findings) == [("MC524", "error"), ("MC525", "error")]
+    assert _codes(findings) == [("MC705", "error"), ("MC706", "error")]
 
 
 def test_results_contract(tmp_path):
     path = tmp_path / "results.yaml"
-    assert _codes(check_results(path, [], "x")) == [("MC527", "error")]
+    assert _codes(check_results(path, [], "x")) == [("MC708", "error")]
     path.write_text("Accuracy: 0.9\nAUC: {macro: 0.8, per_label: {a: null, b: 0.7}}\n")
     assert check_results(path, ["Accuracy", "AUC"], "x") == []
-    assert _codes(check_results(path, ["F1"], "x")) == [("MC528", "error")]
+    assert _codes(check_results(path, ["F1"], "x")) == [("MC709", "error")]
     path.write_text("Accuracy: [0.9]\n")
     assert "Accuracy is list" in check_results(path, [], "x")[0].message
     path.write_text("Accuracy: true\n")
-    assert _codes(check_results(path, [], "x")) == [("MC527", "error")]
+    assert _codes(check_results(path, [], "x")) == [("MC708", "error")]
     path.write_text("Accuracy: .nan\nAUC: {x: .inf}\n")
     (f,) = check_results(path, [], "x")
-    assert (f.code, f.severity) == ("MC529", "warning") and "Accuracy, AUC.x not finite" in f.message
+    assert (f.code, f.severity) == ("MC710", "warning") and "Accuracy, AUC.x not finite" in f.message
 
 
 # -- medcube test, end to end (local runner) -------------------------------------------------------------------------
@@ -134,15 +134,15 @@ def test_test_command_failure_exit_code_and_reports(bench, tmp_path):
                               run_dir=tmp_path / "run", console=out)
     assert rc == 1
     text = out.export_text()
-    assert "FAIL" in text and "MC526" in text and "not finite" in text
+    assert "FAIL" in text and "MC707" in text and "not finite" in text
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["ok"] is False and report["results"] is None
     assert [t["status"] for t in report["tasks"]][-2:] == ["failed", "skipped"]
-    assert report["tasks"][3]["findings"][0]["code"] == "MC526"
+    assert report["tasks"][3]["findings"][0]["code"] == "MC707"
     suite = ET.parse(tmp_path / "r.xml").getroot()
     assert suite.get("failures") == "1" and suite.get("skipped") == "1"
     infer = [c for c in suite.iter("testcase") if c.get("name") == "infer"][0]
-    assert "MC526" in infer.find("failure").text
+    assert "MC707" in infer.find("failure").text
 
 
 def test_roles_given_replace_the_benchmarks(bench, tmp_path):

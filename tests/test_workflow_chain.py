@@ -96,7 +96,7 @@ def test_nonzero_exit_stops_the_chain(bench, runner, request):
     infer = report.tasks[3]
     assert infer.exit_code == 3
     assert "RuntimeError: the model refuses" in infer.message
-    assert [f.code for f in infer.findings] == ["MC510"]
+    assert [f.code for f in infer.findings] == ["MC610"]
     assert "RuntimeError: the model refuses" in infer.log_tail
 
 
@@ -105,7 +105,7 @@ def test_timeout_kills_the_task(bench, runner, request):
     misbehave(bench, "model", behaviour="sleep")
     report = run(bench, runner, request, timeout=3)
     infer = report.tasks[3]
-    assert infer.status == "timeout" and [f.code for f in infer.findings] == ["MC511"]
+    assert infer.status == "timeout" and [f.code for f in infer.findings] == ["MC611"]
     assert infer.seconds < 20
     assert "--timeout" in infer.findings[0].message
     assert statuses(report)["evaluate"] == "skipped"
@@ -121,15 +121,15 @@ def test_missing_predictions(bench, runner, request):
     report = run(bench, runner, request)
     infer = report.tasks[3]
     assert infer.status == "failed" and infer.exit_code == 0
-    assert [f.code for f in infer.findings] == ["MC523"]
+    assert [f.code for f in infer.findings] == ["MC704"]
     assert "predictions.json" in infer.findings[0].message
 
 
 BAD_PREDICTIONS = [
-    ("short", "MC525", "not a list of 2 numbers"),
-    ("nan", "MC526", "not finite"),
-    ("out_of_range", "MC526", "outside [0, 1]"),
-    ("missing_record", "MC524", "1 of 4 prepared records have no prediction (e.g. case1)"),
+    ("short", "MC706", "not a list of 2 numbers"),
+    ("nan", "MC707", "not finite"),
+    ("out_of_range", "MC707", "outside [0, 1]"),
+    ("missing_record", "MC705", "1 of 4 prepared records have no prediction (e.g. case1)"),
 ]
 
 
@@ -145,9 +145,9 @@ def test_bad_predictions(bench, runner, request, behaviour, code, words):
 
 
 BAD_RESULTS = [
-    ("string", "MC527", "Accuracy is str 'high', not a number"),
-    ("missing_key", "MC528", "lacks 'Accuracy'"),
-    ("empty", "MC527", "not a non-empty mapping"),
+    ("string", "MC708", "Accuracy is str 'high', not a number"),
+    ("missing_key", "MC709", "lacks 'Accuracy'"),
+    ("empty", "MC708", "not a non-empty mapping"),
 ]
 
 
@@ -165,13 +165,13 @@ def test_nan_metric_is_a_warning(bench, request):
     misbehave(bench, "metrics", results="nan")
     report = run(bench, "local", request)
     assert report.ok
-    assert [(f.code, f.severity) for f in report.tasks[-1].findings] == [("MC529", "warning")]
+    assert [(f.code, f.severity) for f in report.tasks[-1].findings] == [("MC710", "warning")]
 
 
 BAD_PREPARATION = [
-    ("statistics-empty", {"statistics": "empty"}, "statistics", "MC521"),
-    ("statistics-missing-key", {"statistics": "missing_key"}, "statistics", "MC522"),
-    ("prepare-nothing", {"prepare": "nothing"}, "prepare", "MC520"),
+    ("statistics-empty", {"statistics": "empty"}, "statistics", "MC702"),
+    ("statistics-missing-key", {"statistics": "missing_key"}, "statistics", "MC703"),
+    ("prepare-nothing", {"prepare": "nothing"}, "prepare", "MC701"),
 ]
 
 

@@ -29,23 +29,35 @@ from validator.contract import CHAIN, ROLES
 from validator.demo_data import DemoData
 from validator.engine.limits import Limits
 from validator.engine.plan import PlanError, plan_task
-from validator.engine.result import PLAN_FAILED, BuildResult, TaskResult
+from validator.engine.result import MISSING_TASK, PLAN_FAILED, BuildResult, TaskResult
 from validator.errors import EngineUnavailable, UserError
 from validator.findings import Finding
 from validator.manifest.model import Cube
 
-# Finding codes of the chain (output contracts). The engine's own are in validator.engine.result (MC50x-MC51x).
-MISSING_TASK = "MC517"  # a task the role must run is not declared
-NO_RECORDS = "MC520"  # prepare wrote no records (or no labels)
-BAD_STATISTICS = "MC521"  # statistics.yaml missing, empty, unreadable or not a mapping
-STATISTICS_KEYS = "MC522"  # statistics.yaml lacks a key the benchmark requires
-NO_PREDICTIONS = "MC523"  # the predictions file is missing or unreadable
-MISSING_PREDICTIONS = "MC524"  # records without a prediction (or predictions for unknown records: warning)
-BAD_PREDICTION_SHAPE = "MC525"  # a prediction is not numeric or has the wrong shape
-BAD_PREDICTION_VALUES = "MC526"  # a prediction is not finite or out of range
-BAD_RESULTS = "MC527"  # results.yaml missing, unreadable, not a mapping of metric -> number
-RESULTS_KEYS = "MC528"  # results.yaml lacks a metric the benchmark requires
-RESULTS_NOT_FINITE = "MC529"  # a metric is NaN or infinite (warning)
+# Finding codes of the output contracts (MC7xx). The build and run stage's are in validator.engine.result (MC6xx).
+NO_RECORDS = "MC701"  # prepare wrote no records (or no labels)
+BAD_STATISTICS = "MC702"  # statistics.yaml missing, empty, unreadable or not a mapping
+STATISTICS_KEYS = "MC703"  # statistics.yaml lacks a key the benchmark requires
+NO_PREDICTIONS = "MC704"  # the predictions file is missing or unreadable
+MISSING_PREDICTIONS = "MC705"  # records without a prediction (or predictions for unknown records: warning)
+BAD_PREDICTION_SHAPE = "MC706"  # a prediction is not numeric or has the wrong shape
+BAD_PREDICTION_VALUES = "MC707"  # a prediction is not finite or out of range
+BAD_RESULTS = "MC708"  # results.yaml missing, unreadable, not a mapping of metric -> number
+RESULTS_KEYS = "MC709"  # results.yaml lacks a metric the benchmark requires
+RESULTS_NOT_FINITE = "MC710"  # a metric is NaN or infinite (warning)
+
+CODES = {
+    NO_RECORDS: "prepare wrote no records or no labels",
+    BAD_STATISTICS: "statistics.yaml missing, empty or not a mapping",
+    STATISTICS_KEYS: "statistics.yaml lacks a required key",
+    NO_PREDICTIONS: "predictions file missing or unreadable",
+    MISSING_PREDICTIONS: "records without a prediction (warning: predictions for unknown records)",
+    BAD_PREDICTION_SHAPE: "prediction not numeric or of the wrong shape",
+    BAD_PREDICTION_VALUES: "prediction not finite or out of range",
+    BAD_RESULTS: "results.yaml missing or not a mapping of metric -> number",
+    RESULTS_KEYS: "results.yaml lacks a required metric",
+    RESULTS_NOT_FINITE: "a metric is NaN or infinite (warning)",
+}
 
 ROLE_TITLES = {"data_preparator": "data preparator", "model": "model", "metrics": "metrics"}
 
@@ -230,19 +242,23 @@ def run_chain(
         return report
 
     failed = False
-    for n, (role, task) in enumerate(chain_tasks(cubes), 1):
-        cube = cubes[role]
-        if failed:
-            report.tasks.append(TaskResult(task, role, str(cube.path), "skipped", runner=runner.name,
-                                           message="not run: an earlier task failed"))
-            continue
-        result = _run_one(runner, cube, role, task, folder, demo, benchmark.contracts, built.get(str(cube.path)),
-                          options, n)
-        if task == "evaluate" and result.status == "passed":
-            report.results = _read_results(folder.path("results", "results.yaml"))
-        report.tasks.append(result)
-        _say_task(console, result)
-        failed = result.status != "passed"
+    try:
+        for n, (role, task) in enumerate(chain_tasks(cubes), 1):
+            cube = cubes[role]
+            if failed:
+                report.tasks.append(TaskResult(task, role, str(cube.path), "skipped", runner=runner.name,
+                                               message="not run: an earlier task failed"))
+                continue
+            result = _run_one(runner, cube, role, task, folder, demo, benchmark.contracts,
+                              built.get(str(cube.path)), options, n)
+            if task == "evaluate" and result.status == "passed":
+                report.results = _read_results(folder.path("results", "results.yaml"))
+            report.tasks.append(result)
+            _say_task(console, result)
+            failed = result.status != "passed"
+    finally:
+        if hasattr(runner, "cleanup"):
+            runner.cleanup()  # nothing may outlive the chain, whatever happened
     report.seconds = time.monotonic() - started
     return report
 

@@ -105,6 +105,11 @@ def build_image(
     result = BuildResult(cube=str(cube.path), role=cube.role, image=image, status="failed")
     started = time.monotonic()
     build = cube.build
+    if cube.container_type.startswith(("Singularity", "EncryptedSingularity")):
+        result.message = f"{cube.container_type} cubes run with Singularity; medcube builds and runs Docker images"
+        result.findings.append(F.error(IMAGE_MISSING, cube.rel(cube.config_file), result.message,
+                                       hint="use container_type: DockerImage with a Dockerfile to test the cube here"))
+        return result
     if build is None or not Path(build.dockerfile).is_file():
         if _image_id(client, image):
             result.status = "present"

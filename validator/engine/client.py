@@ -34,5 +34,12 @@ def engine_available() -> bool:
 
 
 def _short(e: Exception) -> str:
-    text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    text = str(e)
+    if "FileNotFoundError" in text or "No such file" in text:
+        return "no socket there"
+    if "ConnectionRefused" in text or "Connection refused" in text:
+        return "connection refused"
+    if "PermissionError" in text or "Permission denied" in text:
+        return "permission denied on the socket; is your user in the docker group?"
+    text = text.strip().splitlines()[0] if text.strip() else type(e).__name__
     return text[:160]

@@ -172,6 +172,19 @@ class DockerRunner:
                 _remove(container)
             log.finish()
 
+    def cleanup(self) -> list[str]:
+        """Remove every container this runner started that is still there (a safety net: run() removes its own).
+        Returns their ids."""
+        gone = []
+        try:
+            left = self.client.containers.list(all=True, filters={"label": f"{RUN_LABEL}={self.run_id}"})
+        except Exception:
+            return gone
+        for c in left:
+            _remove(c)
+            gone.append(c.id)
+        return gone
+
     # -- helpers ----------------------------------------------------------------------------------------------------
     def _cgroup_layout(self):
         if self._cgroup is None:

@@ -1,4 +1,4 @@
-"""What running a task or building an image produced, and the finding codes of the run stage (MC5xx)."""
+"""What running a task or building an image produced, and the finding codes of the run stage (MC6xx)."""
 
 from __future__ import annotations
 
@@ -11,17 +11,32 @@ from validator.findings import Finding
 Status = Literal["passed", "failed", "timeout", "oom", "error", "skipped"]
 BuildStatus = Literal["built", "cached", "present", "failed", "not_built"]
 
-# Finding codes of the build and run stage. The static checks use lower numbers.
-BUILD_FAILED = "MC501"  # docker build failed
-PULL_FAILED = "MC502"  # the base image could not be pulled (no network / registry)
-IMAGE_MISSING = "MC503"  # no Dockerfile and the image is not present locally
-EXIT_NONZERO = "MC510"  # the task exited with a non-zero code
-TIMEOUT = "MC511"  # the task ran past --timeout and was killed
-OOM = "MC512"  # the task was killed for exceeding --memory
-NO_GPU = "MC513"  # GPUs were requested but the engine has none
-START_FAILED = "MC514"  # the engine refused to create or start the container
-PLAN_FAILED = "MC515"  # the task cannot be run: a volume has no host path, an input is missing
-LOCAL_UNSUPPORTED = "MC516"  # the local runner cannot reproduce this cube's entrypoint
+# Finding codes of the build and run stage (MC6xx). Static checks use MC0xx-MC5xx, output contracts MC7xx.
+BUILD_FAILED = "MC601"  # docker build failed
+PULL_FAILED = "MC602"  # the base image could not be pulled (no network / registry)
+IMAGE_MISSING = "MC603"  # no Dockerfile and the image is not present locally
+EXIT_NONZERO = "MC610"  # the task exited with a non-zero code
+TIMEOUT = "MC611"  # the task ran past --timeout and was killed
+OOM = "MC612"  # the task was killed for exceeding --memory
+NO_GPU = "MC613"  # GPUs were requested but the engine has none
+START_FAILED = "MC614"  # the engine refused to create or start the container
+PLAN_FAILED = "MC615"  # the task cannot be run: a volume has no host path, an input is missing
+LOCAL_UNSUPPORTED = "MC616"  # the local runner cannot reproduce this cube's entrypoint
+MISSING_TASK = "MC617"  # a task the role must run in the chain is not declared
+
+CODES = {
+    BUILD_FAILED: "docker build failed",
+    PULL_FAILED: "base image could not be pulled (no network): use --base-image",
+    IMAGE_MISSING: "no Dockerfile and the image is not present locally",
+    EXIT_NONZERO: "task exited with a non-zero code",
+    TIMEOUT: "task ran past --timeout and was killed",
+    OOM: "task ran out of memory (--memory) and was killed",
+    NO_GPU: "GPUs requested but the engine has no GPU runtime",
+    START_FAILED: "the engine could not create or start the container",
+    PLAN_FAILED: "task cannot run: a volume has no host path or an input is missing",
+    LOCAL_UNSUPPORTED: "the local runner cannot run this entrypoint",
+    MISSING_TASK: "the chain needs a task the cube does not declare",
+}
 
 
 @dataclass
