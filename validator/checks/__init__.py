@@ -71,7 +71,9 @@ def run_static(path: Path | str, show=display_path) -> CubeReport:
     try:
         located = locate(path)
     except ConfigNotFound as e:
-        report.findings.append(error("MC000", str(path), e.message, hint=e.hint))
+        shown = show(path)  # the path as the user gave it, not the absolute one locate() reports
+        message = e.message.replace(str(Path(path).absolute()), shown, 1)
+        report.findings.append(error("MC000", shown, message, hint=e.hint))
         return report
     report.path = show(located.cube_dir)
     docs = {}
