@@ -205,33 +205,37 @@ def render(findings, rng, size: int = 256) -> np.ndarray:
     def sides_one_or_both(p_both):
         return [0, 1] if rng.random() < p_both else [pick_side()]
 
+    # how pronounced each finding is: faint cases are what makes the task not trivial
+    sev = {name: rng.uniform(0.3, 1.0) for name in LABELS if name in findings}
+
     # ---- findings that change the anatomy
     if "cardiomegaly" in findings:
-        an.ctr = rng.uniform(0.58, 0.68)
-        an.heart_ay *= rng.uniform(1.1, 1.25)
+        an.ctr = 0.47 + 0.2 * sev["cardiomegaly"] + rng.uniform(0, 0.02)
+        an.heart_ay *= 1 + 0.2 * sev["cardiomegaly"]
         an.heart_cx += 0.02 * an.s
     if "emphysema" in findings:
         for k in (0, 1):
-            an.lung_ay[k] *= rng.uniform(1.05, 1.1)
-            an.lung_ax[k] *= rng.uniform(1.04, 1.1)
-            an.dia_y[k] += rng.uniform(0.05, 0.07)
-            an.dia_h[k] *= rng.uniform(0.15, 0.35)
-        an.lung_dark += rng.uniform(0.09, 0.13)
-        an.markings *= 0.35
-        an.ctr *= 0.85
+            e = sev["emphysema"]
+            an.lung_ay[k] *= 1 + 0.1 * e
+            an.lung_ax[k] *= 1 + 0.08 * e
+            an.dia_y[k] += 0.07 * e
+            an.dia_h[k] *= 1 - 0.8 * e
+        an.lung_dark += 0.12 * sev["emphysema"]
+        an.markings *= 1 - 0.6 * sev["emphysema"]
+        an.ctr *= 1 - 0.15 * sev["emphysema"]
     if "fibrosis" in findings:
         for k in (0, 1):
-            an.lung_ay[k] *= 0.95
-            an.dia_y[k] -= rng.uniform(0.02, 0.035)
+            an.lung_ay[k] *= 1 - 0.06 * sev["fibrosis"]
+            an.dia_y[k] -= 0.035 * sev["fibrosis"]
     atel_side = None
     if "atelectasis" in findings:
         atel_side = pick_side()
-        an.dia_y[atel_side] -= rng.uniform(0.05, 0.07)
+        an.dia_y[atel_side] -= 0.07 * sev["atelectasis"]
         an.cx += (-1 if atel_side == 0 else 1) * 0.012
     ptx_side = None
     if "pneumothorax" in findings:
         ptx_side = pick_side()
-        an.collapse[ptx_side] = rng.uniform(0.55, 0.75)
+        an.collapse[ptx_side] = 1 - 0.45 * sev["pneumothorax"]
 
     # ---- normal anatomy
     img = np.full((size, size), 0.05, dtype=np.float32)
@@ -324,7 +328,7 @@ def render(findings, rng, size: int = 256) -> np.ndarray:
             x0 = _side_x(an, side)
             t = np.clip(np.abs(u - x0) / an.lung_ax[side] * (1 if side == 1 else 1), 0, 1)
             lat = np.where((u < x0) if side == 0 else (u > x0), t, 0.0)
-            h = rng.uniform(0.12, 0.2)
+            h = 0.2 * sev["effusion"]
             level = _diaphragm(u, an, side) - h * (0.35 + 0.65 * lat * np.sqrt(lat))
             fluid = np.clip((v - level) / 0.02, 0, 1) * (np.abs(u - x0) < an.lung_ax[side] * 1.1)
             opacify(fluid * lungs_visible[side], rng.uniform(0.85, 1.0))
@@ -336,14 +340,14 @@ def render(findings, rng, size: int = 256) -> np.ndarray:
         depth = rng.uniform(0.13, 0.2)
         vv = v - top - tilt * (u - x0)
         band = np.clip(vv / 0.008, 0, 1) * np.clip((depth - vv) / 0.05, 0, 1)
-        dens = rng.uniform(0.75, 0.9) * (0.9 + 0.1 * _field(rng, size, 20))
+        dens = (0.4 + 0.5 * sev["consolidation"]) * (0.9 + 0.1 * _field(rng, size, 20))
         opacify(band * lungs_visible[side], dens)
     if "pneumonia" in findings:
         side = pick_side()
         x, y = in_lung(side, 0.45, 0.8, margin=0.35)
         r = rng.uniform(0.08, 0.11)
         mottle = np.clip(0.75 + 0.5 * _field(rng, size, 48), 0, 1)
-        opacify(np.clip(1.3 * _blob(u, v, x, y, r, sharp=False), 0, 1) * mottle, rng.uniform(0.6, 0.75))
+        opacify(np.clip(1.3 * _blob(u, v, x, y, r, sharp=False), 0, 1) * mottle, 0.75 * sev["pneumonia"])
     if "infiltration" in findings:
         patches = np.zeros_like(img)
         for _ in range(int(rng.integers(4, 7))):
@@ -351,10 +355,10 @@ def render(findings, rng, size: int = 256) -> np.ndarray:
             x, y = in_lung(side, 0.2, 0.75, margin=0.15)
             patches = np.maximum(patches, _blob(u, v, x, y, rng.uniform(0.04, 0.06), sharp=False))
         patchy = np.clip(0.7 + 0.6 * _field(rng, size, 40), 0, 1)
-        img += rng.uniform(0.13, 0.17) * patches * patchy * lung
+        img += 0.17 * sev["infiltration"] * patches * patchy * lung
     if "edema" in findings:
         haze = sum(_gauss(u, v, an.cx + d * 0.12 * an.s, 0.5 + an.dy, 0.075, 0.13) for d in (-1, 1))
-        opacify(np.clip(haze, 0, 1), rng.uniform(0.5, 0.65))
+        opacify(np.clip(haze, 0, 1), 0.65 * sev["edema"])
     if "fibrosis" in findings:
         warp = 2.5 * _field(rng, size, 12)
         net = np.maximum(
@@ -362,7 +366,7 @@ def render(findings, rng, size: int = 256) -> np.ndarray:
             np.clip(np.cos(2 * np.pi * (v - 0.3 * u) / 0.05 + warp) - 0.55, 0, None),
         ) * 2.2
         where = np.clip((v - 0.45) / 0.2, 0, 1) * np.clip((lateral - 0.08) / 0.12, 0, 1)
-        img += rng.uniform(0.2, 0.26) * net * where * lung
+        img += 0.26 * sev["fibrosis"] * net * where * lung
     if "pleural" in findings:
         for side in sides_one_or_both(0.4):
             x0 = _side_x(an, side)
@@ -371,7 +375,7 @@ def render(findings, rng, size: int = 256) -> np.ndarray:
             rim = np.clip((f - (1 - thick)) / 0.03, 0, 1)
             lat = np.clip(((x0 - u) if side == 0 else (u - x0)) / (0.4 * an.lung_ax[side]), 0, 1)
             apex = np.clip((an.lung_cy - 0.2 - v) / 0.05, 0, 1)
-            opacify(rim * np.maximum(lat, apex) * lungs_visible[side], rng.uniform(0.8, 0.95))
+            opacify(rim * np.maximum(lat, apex) * lungs_visible[side], 0.95 * sev["pleural"])
     if atel_side is not None:
         x, y = in_lung(atel_side, 0.55, 0.72, margin=0.3)
         ang = rng.uniform(-0.3, 0.3)
@@ -379,14 +383,14 @@ def render(findings, rng, size: int = 256) -> np.ndarray:
         across = -(u - x) * np.sin(ang) + (v - y) * np.cos(ang)
         half_len, half_w = rng.uniform(0.09, 0.13), rng.uniform(0.014, 0.02)
         band = np.clip((half_len - np.abs(along)) / 0.02, 0, 1) * np.clip((half_w - np.abs(across)) / 0.006 + 0.5, 0, 1)
-        opacify(band, rng.uniform(0.85, 1.0))
+        opacify(band, sev["atelectasis"])
     if "nodule" in findings:
         for _ in range(1 if rng.random() < 0.75 else 2):
             x, y = in_lung(pick_side(), 0.15, 0.8)
-            img += rng.uniform(0.28, 0.36) * _blob(u, v, x, y, rng.uniform(0.02, 0.028)) * lung
+            img += 0.36 * sev["nodule"] * _blob(u, v, x, y, rng.uniform(0.02, 0.028)) * lung
     if "mass" in findings:
         x, y = in_lung(pick_side(), 0.2, 0.75, margin=0.35)
-        img += rng.uniform(0.26, 0.34) * _blob(u, v, x, y, rng.uniform(0.06, 0.085), lobes=0.12, rng=rng) * lung
+        img += 0.34 * sev["mass"] * _blob(u, v, x, y, rng.uniform(0.06, 0.085), lobes=0.12, rng=rng) * lung
     if "hernia" in findings:
         hx = an.cx + rng.uniform(-0.01, 0.04)
         hy = an.heart_cy + an.heart_ay * rng.uniform(0.35, 0.6)
@@ -395,7 +399,7 @@ def render(findings, rng, size: int = 256) -> np.ndarray:
         inside = np.clip((1 - d2) / 0.15, 0, 1)
         air = inside * (v < hy + r * 0.25)
         rim = np.exp(-((np.sqrt(d2) - 1) ** 2) / 0.03)
-        img = img - 0.32 * air + 0.08 * rim
+        img = img - 0.32 * sev["hernia"] * air + 0.08 * rim
 
     # ---- exposure, noise, quantization
     img += 0.03 * _field(rng, size, 6)

@@ -19,12 +19,16 @@ def to_gray8(img: Image.Image) -> Image.Image:
     return img.convert("L")
 
 
+def resize(img: Image.Image, output_size) -> np.ndarray:
+    """PIL image -> uint8 array of shape `output_size` (height, width, channels=1)."""
+    height, width = int(output_size[0]), int(output_size[1])
+    img = to_gray8(img)
+    if img.size != (width, height):
+        img = img.resize((width, height), _BICUBIC)
+    return np.asarray(img, dtype=np.uint8).reshape(height, width, 1)
+
+
 def load_resized(path, output_size) -> np.ndarray:
     """Image file -> uint8 array of shape `output_size` (height, width, channels=1)."""
-    height, width = int(output_size[0]), int(output_size[1])
     with Image.open(path) as img:
-        img = to_gray8(img)
-        if img.size != (width, height):
-            img = img.resize((width, height), _BICUBIC)
-        arr = np.asarray(img, dtype=np.uint8)
-    return arr.reshape(height, width, 1)
+        return resize(img, output_size)
