@@ -81,6 +81,50 @@ def validate(
 
 
 @app.command()
+def test(
+    benchmark: Optional[Path] = typer.Argument(None, help="Benchmark profile (benchmark.yaml) or its folder; default: the bundled chest X-ray benchmark."),
+    data_preparator: Optional[Path] = typer.Option(None, "--data-preparator", help="Data preparator cube to use instead of the benchmark's."),
+    model: Optional[Path] = typer.Option(None, "--model", help="Model cube to use instead of the benchmark's."),
+    metrics: Optional[Path] = typer.Option(None, "--metrics", help="Metrics cube to use instead of the benchmark's."),
+    demo_data: Optional[Path] = typer.Option(None, "--demo-data", help="Demo data: a folder holding paths.yaml, or a .tar.gz with paths.yaml at its root."),
+    demo_sha256: Optional[str] = typer.Option(None, "--demo-sha256", help="Expected sha256 of the demo tarball, checked before extracting."),
+    gpus: Optional[str] = typer.Option(None, "--gpus", help="all | N | device=a,b"),
+    base_image: Optional[str] = typer.Option(None, "--base-image", envvar="MEDCUBE_BASE_IMAGE", help="Passed to every build as BASE_IMAGE."),
+    timeout: Optional[float] = typer.Option(None, "--timeout", help="Seconds each task may run."),
+    memory: Optional[str] = typer.Option(None, "--memory", help="Memory limit per task, e.g. 4g."),
+    cpus: Optional[float] = typer.Option(None, "--cpus", help="CPUs per task."),
+    runner: Optional[RunnerName] = typer.Option(None, "--runner", help="docker (default when an engine answers) or local."),
+    report: Optional[Path] = typer.Option(None, "--report", help="Write a JSON report here."),
+    junit: Optional[Path] = typer.Option(None, "--junit", help="Write a JUnit XML report here (one test case per task)."),
+    rebuild: bool = typer.Option(False, "--rebuild", help="Build images even when their context is unchanged."),
+):
+    """Run the benchmark chain prepare -> sanity_check -> statistics -> infer -> evaluate on demo data, like `medperf test run`."""
+    from validator.testing import test_command
+
+    raise typer.Exit(
+        test_command(
+            benchmark, data_preparator=data_preparator, model=model, metrics=metrics, demo_data=demo_data,
+            demo_sha256=demo_sha256, gpus=gpus, base_image=base_image, timeout=timeout, memory=memory, cpus=cpus,
+            runner=runner.value if runner else None, report=report, junit=junit, rebuild=rebuild,
+        )
+    )
+
+
+@app.command()
+def create(
+    role: Role = typer.Argument(..., help="The cube's role: data_preparator, model or metrics."),
+    output_dir: Path = typer.Option(Path("."), "--output-dir", "-o", help="Folder to create the cube in."),
+    no_input: bool = typer.Option(False, "--no-input", help="Ask nothing: take the defaults and --extra-context."),
+    extra_context: Optional[List[str]] = typer.Option(None, "--extra-context", "-e", help="Preset an answer as key=value (repeatable)."),
+    example: Optional[str] = typer.Option(None, "--example", help="Start from a copy of a reference cube instead: chestxray."),
+):
+    """Create a new cube from medcube's template (the questions `medperf mlcube create` asks), or from a reference example."""
+    from validator.create import create as create_cube, next_steps
+
+    typer.echo(next_steps(create_cube(role, output_dir, no_input, extra_context, example), role.value))
+
+
+@app.command()
 def convert(
     path: Path = typer.Argument(..., help="An mlcube.yaml, or a cube directory holding mlcube/mlcube.yaml."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Where to write container_config.yaml (default: print it)."),

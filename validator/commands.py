@@ -27,15 +27,9 @@ def validate_command(paths, *, static, output_format, benchmark=None, no_run=Fal
     if not ok:
         report.stderr().print("Static checks failed: fix the errors above before medcube builds and runs the cube.")
         return 1
-    try:
-        from validator.workflow import validate_run  # the Docker stage
-    except ImportError:
-        report.stderr().print(
-            "The build-and-run stage of `medcube validate` is not available yet; "
-            "only the static checks ran (use --static to say so explicitly)."
-        )
-        return 1
-    return validate_run(
+    from validator.testing import validate_run_command
+
+    return validate_run_command(
         [r.cube for r in reports], benchmark=benchmark, no_run=no_run, runner=runner,
         base_image=base_image, gpus=gpus, rebuild=rebuild, output_format=output_format,
     )
