@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The demo, on a fresh machine: validate the chest X-ray reference cubes, then run the whole benchmark chain
+# (prepare -> sanity_check -> statistics -> infer -> evaluate) on the bundled demo data in Docker under the
+# benchmark rules (no network, non-root, read-only inputs).
+#
+#   bash scripts/demo.sh
+#
+# Installs medcube with the example extras, starts a Docker engine and builds the offline base image
+# (scripts/setup-engine.sh, root needed). Without an engine, `medcube test` falls back to the local runner and says so.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+echo "[demo] pip install -e '.[examples]'" >&2
+python3 -m pip install -q --progress-bar off -e '.[examples]'
+
+if exports=$(bash scripts/setup-engine.sh); then
+    eval "$exports"
+else
+    echo "[demo] no Docker engine could be started: the chain runs with the local runner" >&2
+fi
+
+set -x
+medcube validate --static examples/chestxray/data_preparator examples/chestxray/model examples/chestxray/metrics
+medcube test examples/chestxray --report .medcube/demo-report.json --junit .medcube/demo-junit.xml
