@@ -160,6 +160,8 @@ class DockerRunner:
             except docker.errors.APIError:
                 pass
             log.finish()
+            if log.broken:
+                log.replace(_logs(container))  # the stream broke (a long silence outlived the socket timeout)
             result.exit_code = exit_code
             result.peak_memory_bytes, result.peak_memory_source = peak.value()
             result.log_tail = tail(log.text(), lim.log_tail_lines)
@@ -299,6 +301,13 @@ def _give(path: Path, uid: int, gid: int) -> None:
         path.chmod(0o777 if path.is_dir() else 0o666)
 
 
+def _logs(container) -> bytes | None:
+    try:
+        return container.logs(stdout=True, stderr=True)
+    except Exception:
+        return None
+
+
 def _is_timeout(e: Exception) -> bool:
     import requests
 
@@ -332,6 +341,7 @@ class _LogPump:
         self._size = 0
         self._lock = threading.Lock()
         self._stream = None
+        self.broken = False
 
     def attach(self, container) -> None:
         self._file = open(self.path, "wb")
@@ -349,7 +359,7 @@ class _LogPump:
                     while self._size > _LOG_MEMORY_CAP and len(self._chunks) > 1:
                         self._size -= len(self._chunks.popleft())
         except Exception:
-            pass
+            self.broken = True
 
     def finish(self) -> None:
         if self._thread is not None:
@@ -362,6 +372,15 @@ class _LogPump:
                 pass
         if self._file is not None and not self._file.closed:
             self._file.close()
+
+    def replace(self, data: bytes | None) -> None:
+        """Write the whole log again from the engine's copy."""
+        if data is None:
+            return
+        self.path.write_bytes(data)
+        with self._lock:
+            self._chunks = collections.deque([data[-_LOG_MEMORY_CAP:]])
+            self._size = len(self._chunks[0])
 
     def text(self) -> str:
         with self._lock:
