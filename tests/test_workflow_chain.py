@@ -184,9 +184,11 @@ def test_bad_preparation(bench, runner, request, name, settings, task, code):
     assert report.tasks[-1].status == "skipped"
 
 
-def test_tarball_demo_data_with_sha256(bench, tmp_path, request):
+@pytest.mark.parametrize("runner", RUNNERS)
+def test_tarball_demo_data_with_sha256(bench, tmp_path, request, runner, monkeypatch):
     from validator.archive import write_deterministic
 
+    monkeypatch.setenv("MEDCUBE_CACHE_DIR", str(tmp_path / "cache"))
     tarball = tmp_path / "demo.tar.gz"
     digest = write_deterministic(tarball, [(p.name, p) for p in (bench / "demo_data").iterdir()])
     text = (bench / "benchmark.yaml").read_text().replace(
@@ -194,7 +196,8 @@ def test_tarball_demo_data_with_sha256(bench, tmp_path, request):
     (bench / "benchmark.yaml").write_text(text)
     benchmark = load_benchmark(bench)
     assert benchmark.demo_sha256 == digest
-    report = run(bench, "local", request)
-    assert report.ok
+    report = run(bench, runner, request)
+    assert report.ok, [f.message for f in report.all_findings]
+    assert (tmp_path / "cache" / "demo_data" / digest / "paths.yaml").is_file()
     assert json.loads((report.run_dir / "predictions" / "predictions.json").read_text()).keys() == {
         "case1", "case2", "case3", "case4"}
