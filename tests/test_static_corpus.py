@@ -84,9 +84,14 @@ def test_corpus_is_large_enough():
     assert len(BROKEN) >= 25
 
 
+# The static codes (MC0xx-MC5xx); the build/run stage's codes (MC6xx, MC7xx) are tested with the engine.
+STATIC_CODES = {code for code in CODES if code[:3] in ("MC0", "MC1", "MC2", "MC3", "MC4", "MC5")}
+
+
 def test_every_code_has_a_broken_fixture():
     covered = {_expect(case)["code"] for case in BROKEN}
-    assert not set(CODES) - covered, f"codes without a broken fixture: {sorted(set(CODES) - covered)}"
+    assert len(STATIC_CODES) >= 30
+    assert not STATIC_CODES - covered, f"codes without a broken fixture: {sorted(STATIC_CODES - covered)}"
     assert not covered - set(CODES), f"fixtures expect unknown codes: {sorted(covered - set(CODES))}"
 
 
