@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -128,7 +129,7 @@ def list_records(data_path: str) -> list[str]:
 
 
 def run_inference(data_path, parameters, weights_path, output_path, device=None, threads=None):
-    """Write <output_path>/predictions.json; returns the number of records."""
+    """Write <output_path>/predictions.json; returns (number of records, seconds spent after loading the model)."""
     in_channels = int(parameters.get("in_channels", 1))
     num_classes = int(parameters.get("num_classes", 14))
     batch_size = max(1, int(parameters.get("batch_size", 1024)))
@@ -137,6 +138,7 @@ def run_inference(data_path, parameters, weights_path, output_path, device=None,
     torch.set_num_threads(int(threads or parameters.get("threads") or available_cores()))
 
     model = load_model(weights_path, in_channels, num_classes, device)
+    t0 = time.perf_counter()
     ids = list_records(data_path)
     reader = NpyBatchReader(data_path, ids, shape)
     bounds = [(s, min(s + batch_size, len(ids))) for s in range(0, len(ids), batch_size)]
@@ -161,4 +163,4 @@ def run_inference(data_path, parameters, weights_path, output_path, device=None,
                 first = False
         out.write("\n}\n")
     os.replace(tmp_file, out_file)
-    return len(ids)
+    return len(ids), time.perf_counter() - t0

@@ -38,12 +38,13 @@ def infer(
         parameters = yaml.safe_load(f) or {}
     try:
         weights_path = find_weights(weights, additional_files, parameters)
-        n = run_inference(data_path, parameters, weights_path, output_path, device=device)
+        n, t_run = run_inference(data_path, parameters, weights_path, output_path, device=device)
     except (FileNotFoundError, RecordError, RuntimeError) as e:
         print(f"infer: {e}", file=sys.stderr)
         raise typer.Exit(code=1)
     dt = time.time() - t0
-    print(f"infer: {n} record(s) in {dt:.2f}s ({n / max(dt, 1e-9):.0f} images/s)")
+    print(f"infer: {n} record(s) in {dt:.2f}s; reading + inference + writing {t_run:.2f}s "
+          f"({n / max(t_run, 1e-9):.0f} images/s)")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,181 @@
+#!/usr/bin/env python3
+"""Throughput and memory of the chest X-ray reference cubes on the host, at two data set sizes.
+
+    python3 bench/bench_chestxray.py [--sizes 1000 10000] [--keep DIR]
+
+For each size it generates a raw data set (tools/generate_data.py, 256 px PNGs), then measures, side by
+side in the same run:
+
+  baseline   one process doing prepare's work in a plain loop: decode + resize (the preparator's own
+             images.load_resized), label encoding, two np.save per record
+  prepare    the preparator's `prepare` task (worker processes over chunks of records)
+  infer      the model's `infer` task on the prepared data, CPU only (images/s counts reading the .npy
+             files, inference and writing predictions.json; not the torch import and model load)
+
+Peak memory is the largest resident set of the process tree of each task, sampled from /proc every 20 ms
+(workers included). Prints a table and the ratios (speedup of prepare over the baseline, 10k/1k memory).
+Nothing is asserted: this is a measurement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "chestxray"
+PREP = EXAMPLE / "data_preparator"
+MODEL = EXAMPLE / "model"
+PREP_PARAMS = PREP / "mlcube/workspace/parameters.yaml"
+MODEL_PARAMS = MODEL / "mlcube/workspace/parameters.yaml"
+ADDITIONAL = MODEL / "mlcube/workspace/additional_files"
+
+BASELINE = r"""
+import csv, os, sys, numpy as np, yaml
+sys.path.insert(0, sys.argv[1])
+from images import load_resized
+from labels import LabelEncoder
+raw, out, params = sys.argv[2], sys.argv[3], yaml.safe_load(open(sys.argv[4]))
+enc, size = LabelEncoder(params["labels_list"]), params["image_output_size"]
+os.makedirs(out + "/data"); os.makedirs(out + "/labels")
+with open(raw + "/labels/labels.csv", newline="") as f:
+    for row in csv.DictReader(f):
+        rid = row["Image ID"]
+        np.save(f"{out}/data/{rid}.npy", load_resized(f"{raw}/images/{rid}.png", size), allow_pickle=False)
+        np.save(f"{out}/labels/{rid}.npy", enc.encode(row["Label"]), allow_pickle=False)
+"""
+
+
+def _children():
+    """ppid -> [pid] for every process visible in /proc."""
+    tree = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            tree.setdefault(ppid, []).append(int(entry))
+    return tree
+
+
+def _rss_kib(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def run_measured(cmd, env=None):
+    """Run cmd; returns (seconds, peak RSS of its process tree in MiB, stdout)."""
+    peak = [0]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    done = threading.Event()
+
+    def sample():
+        while not done.is_set():
+            tree, todo, total = _children(), [proc.pid], 0
+            while todo:
+                pid = todo.pop()
+                total += _rss_kib(pid)
+                todo.extend(tree.get(pid, ()))
+            peak[0] = max(peak[0], total)
+            done.wait(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate()
+    dt = time.perf_counter() - t0
+    done.set()
+    sampler.join()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, cmd[:3]))} failed ({proc.returncode}):\n{err[-2000:]}")
+    return dt, peak[0] / 1024, out
+
+
+def bench_size(n, work: Path):
+    raw, base_out, prep_out, preds = work / "raw", work / "baseline", work / "prepared", work / "predictions"
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, str(EXAMPLE / "tools/generate_data.py"), "--count", str(n), "--seed", "4242",
+                    "--output", str(raw)], check=True, capture_output=True)
+    t_gen = time.perf_counter() - t0
+
+    t_base, rss_base, _ = run_measured([sys.executable, "-c", BASELINE, str(PREP / "project"), str(raw),
+                                        str(base_out), str(PREP_PARAMS)])
+    t_prep, rss_prep, _ = run_measured([
+        sys.executable, str(PREP / "project/mlcube.py"), "prepare", f"--data_path={raw / 'images'}",
+        f"--labels_path={raw / 'labels'}", f"--parameters_file={PREP_PARAMS}",
+        f"--output_path={prep_out / 'data'}", f"--output_labels_path={prep_out / 'labels'}"])
+    t_inf, rss_inf, out = run_measured([
+        sys.executable, str(MODEL / "project/mlcube.py"), "infer", f"--data_path={prep_out / 'data'}",
+        f"--parameters_file={MODEL_PARAMS}", f"--additional_files={ADDITIONAL}", f"--output_path={preds}",
+        "--device=cpu"])
+    m = re.search(r"\(([\d.]+) images/s\)", out)
+    return {
+        "n": n,
+        "gen_s": t_gen,
+        "base_s": t_base,
+        "prep_s": t_prep,
+        "speedup": t_base / t_prep,
+        "base_rss": rss_base,
+        "prep_rss": rss_prep,
+        "infer_s": t_inf,
+        "infer_ips": float(m.group(1)) if m else float("nan"),
+        "infer_rss": rss_inf,
+    }
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    p.add_argument("--keep", help="work folder to keep (default: a temporary one, removed)")
+    args = p.parse_args(argv)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    print(f"chest X-ray cubes on the host: {cores} cores, python {sys.version.split()[0]}", flush=True)
+
+    work_root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench_cxr_"))
+    rows = []
+    try:
+        for n in args.sizes:
+            work = work_root / str(n)
+            if work.exists():
+                shutil.rmtree(work)
+            work.mkdir(parents=True)
+            rows.append(bench_size(n, work))
+            r = rows[-1]
+            print(f"  {n}: generated in {r['gen_s']:.1f}s, prepare {r['prep_s']:.1f}s, infer {r['infer_s']:.1f}s",
+                  flush=True)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work_root, ignore_errors=True)
+
+    print()
+    print(f"{'images':>7} | {'baseline s':>10} {'prepare s':>9} {'speedup':>7} | {'base MiB':>8} {'prep MiB':>8} |"
+          f" {'infer img/s':>11} {'infer MiB':>9}")
+    for r in rows:
+        print(f"{r['n']:>7} | {r['base_s']:>10.2f} {r['prep_s']:>9.2f} {r['speedup']:>6.2f}x | {r['base_rss']:>8.0f}"
+              f" {r['prep_rss']:>8.0f} | {r['infer_ips']:>11.0f} {r['infer_rss']:>9.0f}")
+    if len(rows) >= 2:
+        a, b = rows[0], rows[-1]
+        print(f"\nratios {b['n']}/{a['n']}: prepare peak RSS {b['prep_rss'] / a['prep_rss']:.2f}x, "
+              f"infer peak RSS {b['infer_rss'] / a['infer_rss']:.2f}x, "
+              f"prepare time {b['prep_s'] / a['prep_s']:.1f}x for {b['n'] / a['n']:.0f}x the images")
+    print("goals: prepare speedup >= 1.8x on 2 cores, infer >= 2000 images/s on CPU, peak RSS at 10k <= 1.5x 1k")
+
+
+if __name__ == "__main__":
+    main()
