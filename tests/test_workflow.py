@@ -95,7 +95,7 @@ def test_results_contract(tmp_path):
     assert check_results(path, ["Accuracy", "AUC"], "x") == []
     assert _codes(check_results(path, ["F1"], "x")) == [("MC709", "error")]
     path.write_text("Accuracy: [0.9]\n")
-    assert "Accuracy is list" in check_results(path, [], "x")[0].message
+    assert "Accuracy is a list ([0.9])" in check_results(path, [], "x")[0].message
     path.write_text("Accuracy: true\n")
     assert _codes(check_results(path, [], "x")) == [("MC708", "error")]
     path.write_text("Accuracy: .nan\nAUC: {x: .inf}\n")

@@ -145,7 +145,7 @@ def test_bad_predictions(bench, runner, request, behaviour, code, words):
 
 
 BAD_RESULTS = [
-    ("string", "MC708", "Accuracy is str 'high', not a number"),
+    ("string", "MC708", "Accuracy is a str ('high'), not a number"),
     ("missing_key", "MC709", "lacks 'Accuracy'"),
     ("empty", "MC708", "not a non-empty mapping"),
 ]

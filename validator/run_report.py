@@ -54,21 +54,22 @@ def print_run_report(report, console: Console | None = None, max_metrics: int = 
             console.print(Text(_indent(b.log_tail), style="dim"))
     if report.tasks:
         table = Table(title=f"{report.benchmark}: {report.runner} runner", title_justify="left", header_style="bold")
-        table.add_column("task", no_wrap=True)
-        table.add_column("cube", overflow="fold")
-        table.add_column("status", no_wrap=True)
-        table.add_column("time", justify="right", no_wrap=True)
-        table.add_column("peak memory", justify="right", no_wrap=True)
-        table.add_column("note", overflow="fold")
+        table.add_column("task")
+        table.add_column("cube")
+        table.add_column("status")
+        table.add_column("time", justify="right")
+        table.add_column("peak memory", justify="right")
+        widths = [max(len(t.task) for t in report.tasks), max(len(Path(t.cube).name) for t in report.tasks), 7, 6, 11]
+        room = console.width - sum(widths) - 3 * 6 - 1
+        notes = room >= 20 and any(t.status != "passed" and t.message for t in report.tasks)
+        if notes:
+            table.add_column("note")  # shortened here, in full below the table
         for t in report.tasks:
-            table.add_row(
-                t.task,
-                Path(t.cube).name,
-                Text(t.status, style=_STYLE.get(t.status, "")),
-                _seconds(t.seconds),
-                human_size(t.peak_memory_bytes),
-                t.message if t.status != "passed" else "",
-            )
+            row = [t.task, Path(t.cube).name, Text(t.status, style=_STYLE.get(t.status, "")), _seconds(t.seconds),
+                   human_size(t.peak_memory_bytes)]
+            if notes:
+                row.append(_shorten(t.message, room) if t.status != "passed" else "")
+            table.add_row(*row)
         console.print(table)
     for t in report.tasks:
         if t.status in ("passed", "skipped") and not t.findings:
@@ -102,6 +103,11 @@ def print_run_report(report, console: Console | None = None, max_metrics: int = 
         f"  {len(report.builds)} image(s) ready" if report.ok else "  build failed")
     image = "" if report.runner == "docker" else " (no image built)"
     console.print(Text.assemble(verdict, summary, f"; runner: {report.runner}{image}; run folder: {report.run_dir}"))
+
+
+def _shorten(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _indent(text: str, pad: str = "  ") -> str:

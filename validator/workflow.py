@@ -481,7 +481,9 @@ def _metric_problem(value, path: str) -> str | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float, dict)):
-        return f"{path} is {type(value).__name__} {str(value)[:40]!r}, not a number"
+        text = repr(value)
+        text = text if len(text) <= 40 else text[:39] + "…"
+        return f"{path} is a {type(value).__name__} ({text}), not a number"
     if isinstance(value, dict):
         for k, v in value.items():
             problem = _metric_problem(v, f"{path}.{k}")
@@ -514,7 +516,8 @@ def check_results(path: Path, required: list[str], where: str) -> list[Finding]:
         problem = _metric_problem(value, str(key))
         if problem:
             out.append(F.error(BAD_RESULTS, where, f"evaluate: {name}: {problem}",
-                               hint="metrics are numbers (nested mappings of numbers or null are allowed)"))
+                               hint="every value is a metric: a number, null when undefined, or a mapping of those "
+                               "(e.g. per label); keep lists and text out of results.yaml"))
             break
     missing = [k for k in required if k not in data]
     if missing:
