@@ -59,7 +59,7 @@ def test_small_case_all_metrics():
     assert r["per_label_AUC"] == {"a": pytest.approx(1.0), "b": None}
     assert r["per_label_F1"] == {"a": pytest.approx(2 / 3), "b": None}
     assert r["per_label_accuracy"] == {"a": pytest.approx(2 / 3), "b": pytest.approx(2 / 3)}
-    assert r["undefined_labels"] == ["b"]
+    assert r["undefined_labels"] == {"b": 1}  # its only class is positive
     # micro over the 6 cells: AUC 7/8 pairs; F1: tp 3, fp 1, fn 1 -> 6/8
     assert r["micro_AUC"] == pytest.approx(0.875)
     assert r["micro_F1"] == pytest.approx(0.75)
@@ -105,7 +105,8 @@ def test_evaluate_task_writes_results_yaml(tmp_path):
     res = yaml.safe_load(out.read_text())
     assert list(res)[:2] == ["Accuracy", "AUC"]
     assert res["AUC"] == pytest.approx(0.5) and res["Accuracy"] == pytest.approx(2 / 3)
-    assert res["per_label_AUC"]["b"] is None and res["undefined_labels"] == ["b"]
+    assert res["per_label_AUC"]["b"] is None and res["undefined_labels"] == {"b": 1}
+    assert all(v is None or isinstance(v, (int, float, dict)) for v in res.values())  # numbers only
 
 
 @pytest.mark.parametrize(

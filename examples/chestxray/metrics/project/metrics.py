@@ -4,7 +4,8 @@
   Accuracy = mean over labels of the accuracy of (score > threshold)
   AUC      = sum of the per-label ROC AUCs that are defined, divided by the number of labels
 Labels whose ground truth holds a single class have no ROC AUC; they are reported as null, listed in
-`undefined_labels` and left out of the macro averages.
+`undefined_labels` ({label: the one class present, 0 or 1}; results.yaml holds numbers only) and left out
+of the macro averages.
 """
 
 from __future__ import annotations
@@ -75,13 +76,13 @@ def compute_metrics(labels: np.ndarray, scores: np.ndarray, label_names, thresho
         raise EvaluationError(f"labels_list has {len(names)} names but the labels have {n_labels} values")
     pred = scores > threshold
 
-    per_acc, per_auc, per_f1, undefined = {}, {}, {}, []
+    per_acc, per_auc, per_f1, undefined = {}, {}, {}, {}
     for j, name in enumerate(names):
         y = labels[:, j]
         per_acc[name] = float((pred[:, j] == y.astype(bool)).mean())
         single_class = y.min() == y.max()
         if single_class:
-            undefined.append(name)
+            undefined[name] = int(y[0]) if n_cases else 0  # the only class present
             per_auc[name], per_f1[name] = None, None
         else:
             per_auc[name] = roc_auc(y, scores[:, j])
