@@ -122,3 +122,19 @@ def test_falls_back_to_local_when_no_engine_answers(tmp_path, monkeypatch):
 
     with pytest.raises(EngineUnavailable, match="--runner local"):
         select_runner("docker", Limits())
+
+
+def test_fixed_mount_paths_are_explained_when_the_task_fails(tmp_path):
+    cube_dir = tmp_path / "metrics"
+    shutil.copytree(FIXTURES / "metrics", cube_dir)
+    cfg = cube_dir / "container_config.yaml"
+    text = cfg.read_text()
+    cfg.write_text(text.replace(text[text.index("    run_args:"):text.index("    input_volumes:")], ""))
+    cube = load_cube(cube_dir)
+    for d in ("predictions", "labels"):
+        (tmp_path / d).mkdir()
+    plan = plan_task(cube, "evaluate", {"predictions": tmp_path / "predictions", "labels": tmp_path / "labels",
+                                        "output_path": tmp_path / "results" / "results.yaml"})
+    result = LocalRunner().run(cube, plan, tmp_path / "evaluate.log")
+    assert result.status == "failed"
+    assert "/mlcommons/volumes/predictions" in result.findings[0].hint and "--runner docker" in result.findings[0].hint

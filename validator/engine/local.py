@@ -293,9 +293,23 @@ class LocalRunner:
                     f"the local runner uses this Python ({self.python}): install the cube's requirements into it, "
                     "or use --runner docker"
                 )
+            else:
+                hidden = _unpassed_mounts(plan)
+                if hidden:
+                    hint += (
+                        f"; note: {', '.join(hidden)} reach the task only as mount paths, which exist inside a "
+                        "container but not here (the local runner maps paths given in arguments and environment): "
+                        "use --runner docker"
+                    )
             result.findings.append(
                 F.error(EXIT_NONZERO, where, f"task {plan.task} exited with code {result.exit_code}" + (f": {last}" if last else ""), hint=hint)
             )
+
+
+def _unpassed_mounts(plan: RunPlan) -> list[str]:
+    """Mount paths that appear in neither the arguments nor the environment of a task."""
+    text = " ".join([*(plan.entrypoint or []), *(plan.args or []), *plan.environment.values()])
+    return [m.container for m in plan.mounts if m.container not in text]
 
 
 class _Unsupported(Exception):
