@@ -6,13 +6,14 @@
 For each size it generates a raw data set (tools/generate_data.py, 256 px PNGs), then measures, side by
 side in the same run:
 
-  baseline   one process doing prepare's work in a plain loop: decode + resize (the preparator's own
+  naive      one process, a plain loop in the tutorial's style: decode + resize (the preparator's own
              images.load_resized), label encoding, two np.save per record
+  1-process  prepare's own code (prepare_dataset) with one process: the same decode, resize and writes
   prepare    the preparator's `prepare` task (worker processes over chunks of records)
   infer      the model's `infer` task on the prepared data, CPU only (images/s counts reading the .npy
              files, inference and writing predictions.json; not the torch import and model load)
 
-Peak memory is the largest resident set of the process tree of each task, sampled from /proc every 20 ms
+Peak memory is the largest resident set of the process tree of each task, sampled from /proc every 50 ms
 (workers included). Prints a table and the ratios (speedup of prepare over the baseline, 10k/1k memory).
 Nothing is asserted: this is a measurement.
 """
@@ -53,19 +54,30 @@ with open(raw + "/labels/labels.csv", newline="") as f:
         np.save(f"{out}/labels/{rid}.npy", enc.encode(row["Label"]), allow_pickle=False)
 """
 
+ONE_PROCESS = r"""
+import sys, yaml
+sys.path.insert(0, sys.argv[1])
+from prepare import prepare_dataset
+raw, out = sys.argv[2], sys.argv[3]
+n, errors = prepare_dataset(raw + "/images", raw + "/labels", yaml.safe_load(open(sys.argv[4])), out + "/data",
+                            out + "/labels", workers=1)
+assert n > 0 and not errors, errors[:3]
+"""
 
-def _children():
-    """ppid -> [pid] for every process visible in /proc."""
-    tree = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            tree.setdefault(ppid, []).append(int(entry))
-    return tree
+
+def _tree(pid):
+    """pid and all its descendants, from /proc/<pid>/task/<tid>/children (cheap: no scan of /proc)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            for tid in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{tid}/children") as f:
+                    todo.extend(int(c) for c in f.read().split())
+        except OSError:
+            continue
+    return out
 
 
 def _rss_kib(pid):
@@ -88,13 +100,8 @@ def run_measured(cmd, env=None):
 
     def sample():
         while not done.is_set():
-            tree, todo, total = _children(), [proc.pid], 0
-            while todo:
-                pid = todo.pop()
-                total += _rss_kib(pid)
-                todo.extend(tree.get(pid, ()))
-            peak[0] = max(peak[0], total)
-            done.wait(0.02)
+            peak[0] = max(peak[0], sum(_rss_kib(p) for p in _tree(proc.pid)))
+            done.wait(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -108,7 +115,8 @@ def run_measured(cmd, env=None):
 
 
 def bench_size(n, work: Path):
-    raw, base_out, prep_out, preds = work / "raw", work / "baseline", work / "prepared", work / "predictions"
+    raw, base_out, one_out = work / "raw", work / "naive", work / "one_process"
+    prep_out, preds = work / "prepared", work / "predictions"
     t0 = time.perf_counter()
     subprocess.run([sys.executable, str(EXAMPLE / "tools/generate_data.py"), "--count", str(n), "--seed", "4242",
                     "--output", str(raw)], check=True, capture_output=True)
@@ -116,6 +124,8 @@ def bench_size(n, work: Path):
 
     t_base, rss_base, _ = run_measured([sys.executable, "-c", BASELINE, str(PREP / "project"), str(raw),
                                         str(base_out), str(PREP_PARAMS)])
+    t_one, rss_one, _ = run_measured([sys.executable, "-c", ONE_PROCESS, str(PREP / "project"), str(raw),
+                                      str(one_out), str(PREP_PARAMS)])
     t_prep, rss_prep, _ = run_measured([
         sys.executable, str(PREP / "project/mlcube.py"), "prepare", f"--data_path={raw / 'images'}",
         f"--labels_path={raw / 'labels'}", f"--parameters_file={PREP_PARAMS}",
@@ -129,9 +139,12 @@ def bench_size(n, work: Path):
         "n": n,
         "gen_s": t_gen,
         "base_s": t_base,
+        "one_s": t_one,
         "prep_s": t_prep,
-        "speedup": t_base / t_prep,
+        "speedup": t_one / t_prep,
+        "vs_naive": t_base / t_prep,
         "base_rss": rss_base,
+        "one_rss": rss_one,
         "prep_rss": rss_prep,
         "infer_s": t_inf,
         "infer_ips": float(m.group(1)) if m else float("nan"),
@@ -164,11 +177,13 @@ def main(argv=None):
             shutil.rmtree(work_root, ignore_errors=True)
 
     print()
-    print(f"{'images':>7} | {'baseline s':>10} {'prepare s':>9} {'speedup':>7} | {'base MiB':>8} {'prep MiB':>8} |"
-          f" {'infer img/s':>11} {'infer MiB':>9}")
+    print(f"{'images':>7} | {'naive s':>7} {'1-proc s':>8} {'prepare s':>9} {'speedup':>7} {'vs naive':>8} |"
+          f" {'1-proc MiB':>10} {'prep MiB':>8} | {'infer img/s':>11} {'infer MiB':>9}")
     for r in rows:
-        print(f"{r['n']:>7} | {r['base_s']:>10.2f} {r['prep_s']:>9.2f} {r['speedup']:>6.2f}x | {r['base_rss']:>8.0f}"
-              f" {r['prep_rss']:>8.0f} | {r['infer_ips']:>11.0f} {r['infer_rss']:>9.0f}")
+        print(f"{r['n']:>7} | {r['base_s']:>7.2f} {r['one_s']:>8.2f} {r['prep_s']:>9.2f} {r['speedup']:>6.2f}x"
+              f" {r['vs_naive']:>7.2f}x | {r['one_rss']:>10.0f} {r['prep_rss']:>8.0f} | {r['infer_ips']:>11.0f}"
+              f" {r['infer_rss']:>9.0f}")
+    print("speedup: prepare vs its own code in one process; vs naive: vs the plain np.save loop")
     if len(rows) >= 2:
         a, b = rows[0], rows[-1]
         print(f"\nratios {b['n']}/{a['n']}: prepare peak RSS {b['prep_rss'] / a['prep_rss']:.2f}x, "

@@ -87,3 +87,17 @@ def test_empty_prepared_data_is_rejected(tmp_path):
     (tmp_path / "labels").mkdir()
     r = sanity(tmp_path / "data", tmp_path / "labels")
     assert r.returncode == 1 and "no prepared records" in r.stderr
+
+
+def test_fast_npy_io_matches_numpy(tmp_path):
+    """The preparator writes exactly what np.save writes, and reads back anything np.load reads."""
+    sys.path.insert(0, str(PREP / "project"))
+    import npyio
+
+    for arr in (np.arange(784, dtype=np.uint8).reshape(28, 28, 1), np.eye(14, dtype=np.int64)[3], np.random.rand(3, 2)):
+        ours, ref = tmp_path / "ours.npy", tmp_path / "ref.npy"
+        npyio.save(ours, arr)
+        np.save(ref, arr)
+        assert ours.read_bytes() == ref.read_bytes()
+        back = npyio.load(ours, np.uint8, (28, 28, 1))  # expected shape or not: same array
+        assert back.dtype == arr.dtype and np.array_equal(back, arr)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-import numpy as np
-
+import npyio
 from images import load_resized
 from labels import LabelEncoder, LabelError, labels_file, read_rows
 from parallel import map_chunks, num_workers
@@ -42,8 +41,8 @@ def _prepare_chunk(rows, data_path, output_path, output_labels_path, labels_list
         except Exception as e:  # unreadable or truncated file
             errors.append(f"record {record}: cannot read {os.path.basename(src)}: {e}")
             continue
-        np.save(os.path.join(output_path, record + ".npy"), image, allow_pickle=False)
-        np.save(os.path.join(output_labels_path, record + ".npy"), label, allow_pickle=False)
+        npyio.save(os.path.join(output_path, record + ".npy"), image)  # same bytes as np.save, faster
+        npyio.save(os.path.join(output_labels_path, record + ".npy"), label)
         done += 1
     return done, [r[1] for r in rows], errors
 

@@ -11,6 +11,7 @@ import os
 
 import numpy as np
 
+import npyio
 from parallel import map_chunks, num_workers
 
 
@@ -28,7 +29,7 @@ def _check_chunk(ids, data_path, labels_path, image_shape, num_labels):
     errors = []
     for record in ids:
         try:
-            image = np.load(os.path.join(data_path, record + ".npy"), allow_pickle=False)
+            image = npyio.load(os.path.join(data_path, record + ".npy"), np.uint8, image_shape)
         except Exception as e:
             errors.append(f"record {record}: image cannot be loaded ({e})")
         else:
@@ -42,7 +43,7 @@ def _check_chunk(ids, data_path, labels_path, image_shape, num_labels):
             if image.size == 0:
                 errors.append(f"record {record}: image is empty")
         try:
-            label = np.load(os.path.join(labels_path, record + ".npy"), allow_pickle=False)
+            label = npyio.load(os.path.join(labels_path, record + ".npy"), np.int64, (num_labels,))
         except Exception as e:
             errors.append(f"record {record}: label cannot be loaded ({e})")
             continue

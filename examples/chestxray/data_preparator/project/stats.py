@@ -8,16 +8,17 @@ import os
 import numpy as np
 import yaml
 
+import npyio
 from parallel import map_chunks, num_workers
 
 
-def _stats_chunk(ids, data_path, labels_path, num_labels):
+def _stats_chunk(ids, data_path, labels_path, num_labels, image_shape):
     counts = np.zeros(num_labels, dtype=np.int64)
     no_finding = 0
     n_pix, total, total_sq = 0, 0.0, 0.0
     lo, hi = math.inf, -math.inf
     for record in ids:
-        image = np.load(os.path.join(data_path, record + ".npy"), allow_pickle=False)
+        image = npyio.load(os.path.join(data_path, record + ".npy"), np.uint8, image_shape)
         pix = image.astype(np.float64).ravel()
         n_pix += pix.size
         total += float(pix.sum())
@@ -25,7 +26,7 @@ def _stats_chunk(ids, data_path, labels_path, num_labels):
         lo, hi = min(lo, float(pix.min())), max(hi, float(pix.max()))
         label_file = os.path.join(labels_path, record + ".npy")
         if os.path.exists(label_file):
-            label = np.load(label_file, allow_pickle=False).astype(np.int64).ravel()
+            label = npyio.load(label_file, np.int64, (num_labels,)).astype(np.int64).ravel()
             counts[: min(num_labels, label.size)] += label[:num_labels]
             no_finding += int(not label.any())
     return len(ids), counts, no_finding, n_pix, total, total_sq, lo, hi
@@ -40,7 +41,8 @@ def compute_statistics(data_path, labels_path, parameters, workers=None):
     ids = sorted(e.name[:-4] for e in os.scandir(data_path) if e.name.endswith(".npy"))
     num_cases, counts, no_finding = 0, np.zeros(len(labels_list), dtype=np.int64), 0
     n_pix, total, total_sq, lo, hi = 0, 0.0, 0.0, math.inf, -math.inf
-    extra = (data_path, labels_path, len(labels_list))
+    image_shape = tuple(int(x) for x in parameters.get("image_output_size", [28, 28, 1]))
+    extra = (data_path, labels_path, len(labels_list), image_shape)
     for n, c, nf, p, t, t2, a, b in map_chunks(_stats_chunk, ids, workers or num_workers(parameters), 512, extra):
         num_cases += n
         counts += c
