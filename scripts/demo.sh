@@ -21,4 +21,4 @@ fi
 
 set -x
 medcube validate --static examples/chestxray/data_preparator examples/chestxray/model examples/chestxray/metrics
-medcube test examples/chestxray --report .medcube/demo-report.json --junit .medcube/demo-junit.xml
+medcube test examples/chestxray --report demo-report.json --junit demo-junit.xml

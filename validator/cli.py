@@ -97,6 +97,7 @@ def test(
     report: Optional[Path] = typer.Option(None, "--report", help="Write a JSON report here."),
     junit: Optional[Path] = typer.Option(None, "--junit", help="Write a JUnit XML report here (one test case per task)."),
     rebuild: bool = typer.Option(False, "--rebuild", help="Build images even when their context is unchanged."),
+    run_dir: Optional[Path] = typer.Option(None, "--run-dir", help="Folder for the chained outputs and logs (default: a new folder under ~/.cache/medcube/runs)."),
 ):
     """Run the benchmark chain prepare -> sanity_check -> statistics -> infer -> evaluate on demo data, like `medperf test run`."""
     from validator.testing import test_command
@@ -106,6 +107,7 @@ def test(
             benchmark, data_preparator=data_preparator, model=model, metrics=metrics, demo_data=demo_data,
             demo_sha256=demo_sha256, gpus=gpus, base_image=base_image, timeout=timeout, memory=memory, cpus=cpus,
             runner=runner.value if runner else None, report=report, junit=junit, rebuild=rebuild,
+            run_dir=run_dir,
         )
     )
 

@@ -3,7 +3,7 @@
 Outputs are chained through a run folder; each task's outputs are checked against the benchmark's contracts as
 soon as it ends, and the chain stops at the first failure (later tasks are reported as skipped).
 
-Run folder (default `.medcube/runs/<timestamp>/`):
+Run folder (default `~/.cache/medcube/runs/<timestamp>/`, `MEDCUBE_CACHE_DIR` moves it; `--run-dir` picks one):
     data/ labels/ metadata/ report/report.yaml      prepare's outputs
     statistics/statistics.yaml                       statistics' output
     predictions/                                     infer's output
@@ -116,7 +116,10 @@ class RunFolder:
     def create(cls, run_dir: Path | None = None) -> "RunFolder":
         if run_dir is None:
             stamp = time.strftime("%Y%m%d-%H%M%S")
-            run_dir = Path(".medcube") / "runs" / f"{stamp}-{secrets.token_hex(2)}"
+            # Outside the working directory: a run folder inside a cube would change its build context.
+            from validator.demo_data import cache_dir
+
+            run_dir = cache_dir() / "runs" / f"{stamp}-{secrets.token_hex(2)}"
         root = Path(run_dir).absolute()
         root.mkdir(parents=True, exist_ok=True)
         os.chmod(root, 0o755)
