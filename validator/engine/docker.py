@@ -6,8 +6,8 @@ memory, cpus and processes; the container is removed afterwards whatever happens
 
 from __future__ import annotations
 
-import collections
 import os
+import re
 import threading
 import time
 from pathlib import Path
@@ -15,11 +15,13 @@ from pathlib import Path
 from validator import findings as F
 from validator.engine.build import build_image
 from validator.engine.limits import Limits, gpus_text, human_size, parse_gpus
+from validator.engine.logcap import CappedLog, log_limit_finding
 from validator.engine.plan import RunPlan
 from validator.engine.result import (
     EXIT_NONZERO,
     NO_GPU,
     OOM,
+    PIDS_LIMIT,
     START_FAILED,
     TIMEOUT,
     BuildResult,
@@ -31,7 +33,13 @@ from validator.manifest.model import Cube
 RUN_LABEL = "org.medcube.run"  # every container medcube starts carries it, to find leftovers
 TMPFS_OPTIONS = "rw,exec,nosuid,nodev,mode=1777"
 _MEMORY_POLL_S = (0.01, 0.05)  # seconds between reads of the cgroup's high-water mark: first 2 s, then
-_LOG_MEMORY_CAP = 256 * 1024  # bytes of log kept in memory; the full log goes to disk
+_PIDS_POLL_S = 0.1  # seconds between reads of the pids cgroup's event counter
+# What a process says when it cannot fork because the pids limit is reached (Python, glibc, shells).
+_FORK_FAILED = re.compile(
+    r"BlockingIOError: \[Errno 11\]|Resource temporarily unavailable|Cannot fork|can't fork|fork: retry|"
+    r"can't start new thread|Cannot allocate memory.*fork",
+    re.IGNORECASE,
+)
 
 
 class DockerRunner:
@@ -61,6 +69,8 @@ class DockerRunner:
             cmd += ["--cpus", f"{lim.cpus:g}"]
         if lim.pids:
             cmd += ["--pids-limit", str(lim.pids)]
+        if lim.log_limit:
+            cmd += ["--log-driver", "json-file", "--log-opt", f"max-size={lim.log_limit}", "--log-opt", "max-file=1"]
         gpus = parse_gpus(plan.gpus)
         if gpus is not None:
             cmd += ["--gpus", gpus_text(gpus)]
@@ -115,14 +125,17 @@ class DockerRunner:
             kwargs["nano_cpus"] = int(lim.cpus * 1e9)
         if lim.pids:
             kwargs["pids_limit"] = lim.pids
+        if lim.log_limit:  # the engine's own copy of the log is capped too
+            kwargs["log_config"] = {"type": "json-file", "config": {"max-size": str(lim.log_limit), "max-file": "1"}}
         if plan.shm_size:
             kwargs["shm_size"] = plan.shm_size
         if device_requests:
             kwargs["device_requests"] = device_requests
 
         container = None
-        log = _LogPump(log_path)
+        log = _LogPump(log_path, lim.log_limit)
         peak = None
+        pids = None
         timed_out = False
         started = time.monotonic()
         try:
@@ -130,8 +143,10 @@ class DockerRunner:
                 container = self.client.containers.create(**kwargs)
                 log.attach(container)  # before start: nothing is missed
                 peak = _PeakMemory(self.client, container, self._cgroup_layout())
+                pids = _PidsWatch(container, self._cgroup_layout())
                 container.start()
                 peak.start()
+                pids.start()
             except docker.errors.APIError as e:
                 result.seconds = time.monotonic() - started
                 self._start_failed(result, cube, plan, e, gpus)
@@ -150,6 +165,7 @@ class DockerRunner:
                     pass
             result.seconds = time.monotonic() - started
             peak.stop()
+            pids.stop()
             oom = False
             try:
                 container.reload()
@@ -166,10 +182,13 @@ class DockerRunner:
             result.peak_memory_bytes, result.peak_memory_source = peak.value()
             result.log_tail = tail(log.text(), lim.log_tail_lines)
             self._judge(result, cube, plan, timed_out, oom)
+            self._judge_limits(result, cube, plan, pids.failures, log)
             return result
         finally:
             if peak is not None:
                 peak.stop()
+            if pids is not None:
+                pids.stop()
             if container is not None:
                 _remove(container)
             log.finish()
@@ -265,6 +284,28 @@ class DockerRunner:
             )
 
 
+    def _judge_limits(self, result: TaskResult, cube: Cube, plan: RunPlan, fork_failures: int | None,
+                      log: "_LogPump") -> None:
+        """The pids and log limits: named in a finding whenever the task ran into them."""
+        where = cube.rel(cube.config_file)
+        lim = self.limits
+        if lim.pids and (fork_failures or (result.status != "passed" and _FORK_FAILED.search(log.text()))):
+            seen = f" ({fork_failures} process creations refused)" if fork_failures else ""
+            message = (f"task {plan.task} hit the limit of {lim.pids} processes (--pids){seen}: "
+                       "it starts processes or threads without end (a fork bomb, or a pool sized by the data)")
+            hint = ("bound the number of workers (e.g. min(os.cpu_count(), 8)) and join them; raise --pids only if "
+                    "the task really needs that many")
+            if result.status == "passed":
+                result.findings.append(F.warning(PIDS_LIMIT, where, message, hint=hint))
+            else:
+                result.findings.insert(0, F.error(PIDS_LIMIT, where, message, hint=hint))
+                result.message = f"hit the limit of {lim.pids} processes (--pids); " + result.message
+        if log.truncated:
+            short = f"wrote {human_size(log.total)} of log, over --log-limit"
+            result.message = short if result.status == "passed" else f"{short}; {result.message}"
+            result.fail(log_limit_finding(plan.task, log.total, lim.log_limit, result.log_path, where))
+
+
 def last_error_line(log_tail: str) -> str:
     """The line of a log most likely to say what went wrong (a traceback's last line, else the last line)."""
     lines = [ln.strip() for ln in log_tail.splitlines() if ln.strip()]
@@ -331,20 +372,18 @@ def _remove(container) -> None:
 
 
 class _LogPump:
-    """Streams a container's output to a file; keeps only the end in memory."""
+    """Streams a container's output to a file, up to the log limit (validator.engine.logcap)."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, limit: int | None = None):
         self.path = Path(path)
-        self._file = None
+        self.limit = limit
+        self._log: CappedLog | None = None
         self._thread = None
-        self._chunks: collections.deque[bytes] = collections.deque()
-        self._size = 0
-        self._lock = threading.Lock()
         self._stream = None
         self.broken = False
 
     def attach(self, container) -> None:
-        self._file = open(self.path, "wb")
+        self._log = CappedLog(self.path, self.limit)
         self._stream = container.attach(stdout=True, stderr=True, stream=True, logs=True)
         self._thread = threading.Thread(target=self._pump, daemon=True)
         self._thread.start()
@@ -352,12 +391,7 @@ class _LogPump:
     def _pump(self) -> None:
         try:
             for chunk in self._stream:
-                self._file.write(chunk)
-                with self._lock:
-                    self._chunks.append(chunk)
-                    self._size += len(chunk)
-                    while self._size > _LOG_MEMORY_CAP and len(self._chunks) > 1:
-                        self._size -= len(self._chunks.popleft())
+                self._log.write(chunk)
         except Exception:
             self.broken = True
 
@@ -370,21 +404,74 @@ class _LogPump:
                 self._stream.close()
             except Exception:
                 pass
-        if self._file is not None and not self._file.closed:
-            self._file.close()
+        if self._log is not None:
+            self._log.close()
 
     def replace(self, data: bytes | None) -> None:
         """Write the whole log again from the engine's copy."""
-        if data is None:
+        if data is None or self._log is None:
             return
-        self.path.write_bytes(data)
-        with self._lock:
-            self._chunks = collections.deque([data[-_LOG_MEMORY_CAP:]])
-            self._size = len(self._chunks[0])
+        self._log.replace(data)
+        self._log.close()
+
+    @property
+    def truncated(self) -> bool:
+        return self._log is not None and self._log.truncated
+
+    @property
+    def total(self) -> int:
+        return self._log.total if self._log is not None else 0
 
     def text(self) -> str:
-        with self._lock:
-            return b"".join(self._chunks).decode("utf-8", "replace")
+        return self._log.text() if self._log is not None else ""
+
+
+class _PidsWatch:
+    """How many process creations the pids cgroup refused (its `pids.events` max counter), polled while the
+    container runs. None when the engine's cgroups are not readable from here (a remote engine): the log is
+    read for fork failures instead."""
+
+    def __init__(self, container, layout):
+        self.container = container
+        self.version = layout[0]
+        self._stop = threading.Event()
+        self._thread = None
+        self.failures: int | None = None
+
+    def _file(self) -> Path | None:
+        cid = self.container.id
+        roots = ([Path("/sys/fs/cgroup/system.slice") / f"docker-{cid}.scope", Path("/sys/fs/cgroup/docker") / cid]
+                 if self.version == "2" else
+                 [Path("/sys/fs/cgroup/pids/docker") / cid, Path("/sys/fs/cgroup/pids/system.slice") / f"docker-{cid}.scope"])
+        for r in roots:
+            if (r / "pids.events").exists():
+                return r / "pids.events"
+        return None
+
+    def start(self) -> None:
+        path = self._file()
+        if path is None:
+            return
+        self.failures = 0
+        self._thread = threading.Thread(target=self._poll, args=(path,), daemon=True)
+        self._thread.start()
+
+    def _poll(self, path: Path) -> None:
+        while True:
+            try:
+                for line in path.read_text().splitlines():
+                    key, _, value = line.partition(" ")
+                    if key == "max" and value.strip().isdigit():
+                        self.failures = max(self.failures or 0, int(value))
+            except OSError:
+                return  # the cgroup is gone: the container has exited
+            if self._stop.wait(_PIDS_POLL_S):
+                return
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None and self._thread.is_alive():
+            self._thread.join(timeout=1)
 
 
 class _PeakMemory:

@@ -11,6 +11,7 @@ from validator.errors import UserError
 DEFAULT_TIMEOUT = 1800.0  # seconds per task
 DEFAULT_MEMORY = "8g"
 DEFAULT_PIDS = 1024
+DEFAULT_LOG_LIMIT = "50m"  # of a task's log kept on disk (the first part and the end); more is cut, with a note
 # When medcube itself runs as root (CI, containers), tasks run as this user instead: a benchmark never runs as root.
 DEFAULT_UNPRIVILEGED = "1000:1000"
 
@@ -39,9 +40,11 @@ class Limits:
     user: str | None = None  # "uid:gid"; None: the host user, or DEFAULT_UNPRIVILEGED when that is root
     gpus: str | None = None  # all | N | device=a,b; None: what the task's run_args ask, else none
     log_tail_lines: int = 30
+    log_limit: int | None = parse_size(DEFAULT_LOG_LIMIT)  # bytes of log on disk; None: no limit
 
     @classmethod
-    def from_options(cls, timeout=None, memory=None, cpus=None, pids=None, user=None, gpus=None) -> "Limits":
+    def from_options(cls, timeout=None, memory=None, cpus=None, pids=None, user=None, gpus=None,
+                     log_limit=None) -> "Limits":
         lim = cls()
         if timeout is not None:
             lim.timeout = None if float(timeout) <= 0 else float(timeout)
@@ -51,6 +54,9 @@ class Limits:
             lim.cpus = None if float(cpus) <= 0 else float(cpus)
         if pids is not None:
             lim.pids = None if int(pids) <= 0 else int(pids)
+        if log_limit is not None:
+            lim.log_limit = (None if str(log_limit).lower() in ("0", "none", "unlimited")
+                             else parse_size(log_limit, "--log-limit"))
         lim.user = user or os.environ.get("MEDCUBE_RUN_USER") or None
         lim.gpus = gpus
         return lim

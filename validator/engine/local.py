@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import posixpath
 import re
+import secrets
 import shlex
 import shutil
 import signal
@@ -26,9 +27,12 @@ from pathlib import Path, PurePosixPath
 from validator import dockerfile
 from validator import findings as F
 from validator.engine.limits import Limits, parse_gpus
+from validator.engine.logcap import CappedLog, log_limit_finding
 from validator.engine.plan import RunPlan
+from validator.engine.snapshot import differences, snapshot
 from validator.engine.result import (
     EXIT_NONZERO,
+    LEFT_RUNNING,
     LOCAL_UNSUPPORTED,
     TIMEOUT,
     BuildResult,
@@ -38,6 +42,9 @@ from validator.engine.result import (
 from validator.manifest.model import Cube
 
 _PYTHON = re.compile(r"^(/usr(/local)?/bin/)?python(3(\.\d+)?)?$")
+# Every process a task starts inherits this variable: what is still running when the task has ended is found by it,
+# even when it left the task's process group (setsid, double fork).
+MARK_ENV = "MEDCUBE_TASK_MARK"
 
 
 @dataclass
@@ -126,6 +133,7 @@ class LocalRunner:
     def __init__(self, limits: Limits | None = None, python: str | None = None):
         self.limits = limits or Limits()
         self.python = python or sys.executable
+        self.watch_inputs = False  # hash the read-only input copies before and after (TaskResult.input_changes)
 
     def build(self, cube: Cube, *, base_image=None, rebuild=False, log_dir=None, console=None) -> BuildResult:
         return BuildResult(
@@ -185,6 +193,7 @@ class LocalRunner:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         where = cube.rel(cube.config_file)
         scratch = Path(tempfile.mkdtemp(prefix=f"medcube-local-{plan.task}-"))
+        watched = []
         try:
             paths = _PathMap()
             for i, m in enumerate(plan.mounts):
@@ -192,6 +201,8 @@ class LocalRunner:
                     copy = scratch / "inputs" / str(i) / m.host.name
                     _copy_read_only(m.host, copy)
                     paths.add(m.container, copy)
+                    if self.watch_inputs:
+                        watched.append((m, copy, snapshot(copy)))
                 else:
                     if m.type == "directory":
                         m.host.mkdir(parents=True, exist_ok=True)
@@ -222,54 +233,83 @@ class LocalRunner:
                 env["CUDA_VISIBLE_DEVICES"] = ",".join(gpus)
             elif gpus is None:
                 env["CUDA_VISIBLE_DEVICES"] = ""
-            self._spawn(result, argv, cwd, env, log_path)
+            env[MARK_ENV] = secrets.token_hex(8)
+            log = CappedLog(log_path, self.limits.log_limit)
+            try:
+                left = self._spawn(result, argv, cwd, env, log)
+            finally:
+                log.close()
+            for m, copy, before in watched:
+                changes = differences(before, snapshot(copy))
+                for label in m.labels if changes else ():
+                    result.input_changes[label] = changes
         finally:
             _rmtree(scratch)
         result.log_tail = read_tail(log_path, self.limits.log_tail_lines)
         self._judge(result, cube, plan, where)
+        if left and result.status != "timeout":
+            shown = "; ".join(f"pid {pid}: {cmd}" for pid, cmd in left[:3]) + ("; ..." if len(left) > 3 else "")
+            result.fail(F.error(
+                LEFT_RUNNING, where,
+                f"task {plan.task} left {len(left)} process{'es' if len(left) > 1 else ''} running after it ended "
+                f"({shown}); medcube killed {'them' if len(left) > 1 else 'it'}",
+                hint="wait for (join) every process and thread the task starts before it exits; in a container they "
+                "are killed when the task ends and whatever they were still doing is lost",
+            ))
+        if log.truncated:
+            short = f"wrote {log.total} bytes of log, over --log-limit"
+            result.message = short if result.status == "passed" else f"{short}; {result.message}"
+            result.fail(log_limit_finding(plan.task, log.total, self.limits.log_limit, result.log_path, where))
         return result
 
-    def _spawn(self, result: TaskResult, argv, cwd, env, log_path: Path) -> None:
+    def _spawn(self, result: TaskResult, argv, cwd, env, log: CappedLog) -> list[tuple[int, str]]:
+        """Run the task, its output through the log limit; returns the processes it left running when it ended
+        (killed since)."""
         timeout = self.limits.timeout
         timed_out = threading.Event()
-        with open(log_path, "wb") as log:
-            started = time.monotonic()
-            try:
-                proc = subprocess.Popen(
-                    argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                    start_new_session=True,
-                )
-            except OSError as e:
-                result.seconds = time.monotonic() - started
-                result.message = f"could not start {argv[0]}: {e}"
-                result.findings.append(F.error(LOCAL_UNSUPPORTED, result.cube, result.message))
-                result.status = "error"
-                return
-
-            def kill():
-                timed_out.set()
-                _killpg(proc.pid)
-
-            timer = threading.Timer(timeout, kill) if timeout else None
-            if timer:
-                timer.daemon = True
-                timer.start()
-            try:
-                _, status, usage = os.wait4(proc.pid, 0)
-                proc.returncode = os.waitstatus_to_exitcode(status)
-            except BaseException:
-                _killpg(proc.pid)
-                proc.wait()
-                raise
-            finally:
-                if timer:
-                    timer.cancel()
-                _killpg(proc.pid)  # whatever the task left running in its session
+        started = time.monotonic()
+        try:
+            proc = subprocess.Popen(
+                argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        except OSError as e:
             result.seconds = time.monotonic() - started
+            result.message = f"could not start {argv[0]}: {e}"
+            result.findings.append(F.error(LOCAL_UNSUPPORTED, result.cube, result.message))
+            result.status = "error"
+            return []
+        pump = threading.Thread(target=_pump, args=(proc.stdout, log), daemon=True)
+        pump.start()
+
+        def kill():
+            timed_out.set()
+            _killpg(proc.pid)
+
+        timer = threading.Timer(timeout, kill) if timeout else None
+        if timer:
+            timer.daemon = True
+            timer.start()
+        left: list[tuple[int, str]] = []
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+        except BaseException:
+            _killpg(proc.pid)
+            proc.wait()
+            raise
+        finally:
+            if timer:
+                timer.cancel()
+            left = _kill_marked(env[MARK_ENV], proc.pid)  # whatever the task left running, in its session or not
+            pump.join(timeout=5)
+            proc.stdout.close()
+        result.seconds = time.monotonic() - started
         result.exit_code = proc.returncode
         result.peak_memory_bytes = usage.ru_maxrss * 1024
         result.peak_memory_source = "getrusage ru_maxrss of the task process"
         result.status = "timeout" if timed_out.is_set() else ("passed" if proc.returncode == 0 else "failed")
+        return left
 
     def _judge(self, result: TaskResult, cube: Cube, plan: RunPlan, where: str) -> None:
         from validator.engine.docker import last_error_line
@@ -324,6 +364,69 @@ def _killpg(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def _pump(stream, log: CappedLog) -> None:
+    fd = stream.fileno()
+    try:
+        while True:
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                return
+            log.write(chunk)
+    except OSError:
+        return
+
+
+def _marked(mark: str) -> list[tuple[int, str]]:
+    """(pid, command line) of the processes whose environment carries the task's mark."""
+    needle = f"{MARK_ENV}={mark}".encode()
+    out = []
+    me = os.getpid()
+    try:
+        pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
+    except OSError:
+        return out
+    for pid in pids:
+        if pid == me:
+            continue
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                if needle not in f.read().split(b"\0"):
+                    continue
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode("utf-8", "replace").strip()
+        except OSError:
+            continue
+        out.append((pid, cmd[:120] or "?"))
+    return out
+
+
+def _kill_marked(mark: str, group: int, grace: float = 1.0) -> list[tuple[int, str]]:
+    """Kill the task's process group and every process carrying its mark (until none is left: they may fork
+    while being killed). Returns those still running ``grace`` seconds after the task's own process ended
+    (helpers such as multiprocessing's resource tracker exit by themselves within milliseconds)."""
+    deadline = time.monotonic() + grace
+    found = _marked(mark)
+    while found and time.monotonic() < deadline:
+        time.sleep(0.05)
+        found = _marked(mark)
+    _killpg(group)
+    seen = {pid for pid, _ in found}
+    for _ in range(20):
+        alive = _marked(mark)
+        if not alive:
+            break
+        for pid, cmd in alive:
+            if pid not in seen:
+                seen.add(pid)
+                found.append((pid, cmd))
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        time.sleep(0.05)
+    return found
 
 
 def _copy_read_only(src: Path, dst: Path) -> None:

@@ -23,6 +23,9 @@ START_FAILED = "MC614"  # the engine refused to create or start the container
 PLAN_FAILED = "MC615"  # the task cannot be run: a volume has no host path, an input is missing
 LOCAL_UNSUPPORTED = "MC616"  # the local runner cannot reproduce this cube's entrypoint
 MISSING_TASK = "MC617"  # a task the role must run in the chain is not declared
+PIDS_LIMIT = "MC618"  # the task hit the --pids limit (fork bomb, unbounded pool)
+LOG_LIMIT = "MC619"  # the task wrote more log than --log-limit; the log on disk was cut
+LEFT_RUNNING = "MC620"  # the task left processes running after it ended (killed by medcube)
 
 CODES = {
     BUILD_FAILED: "docker build failed",
@@ -36,6 +39,9 @@ CODES = {
     PLAN_FAILED: "task cannot run: a volume has no host path or an input is missing",
     LOCAL_UNSUPPORTED: "the local runner cannot run this entrypoint",
     MISSING_TASK: "the chain needs a task the cube does not declare",
+    PIDS_LIMIT: "task hit the process limit (--pids)",
+    LOG_LIMIT: "task wrote more log than --log-limit (the log on disk was cut)",
+    LEFT_RUNNING: "task left processes running after it ended",
 }
 
 
@@ -57,6 +63,7 @@ class TaskResult:
     image: str | None = None
     image_built: bool = False
     command: list[str] = field(default_factory=list)  # the equivalent command line, for reproducing by hand
+    input_changes: dict[str, list[str]] = field(default_factory=dict)  # label -> changes the runner saw in its copy
 
     @property
     def ok(self) -> bool:
