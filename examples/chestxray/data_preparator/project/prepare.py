@@ -59,7 +59,7 @@ def prepare_dataset(data_path, labels_path, parameters, output_path, output_labe
 
     seen, prepared, errors = set(), 0, []
     extra = (data_path, output_path, output_labels_path, labels_list, output_size)
-    for done, ids, chunk_errors in map_chunks(_prepare_chunk, rows, workers, 256, extra):
+    for done, ids, chunk_errors in map_chunks(_prepare_chunk, rows, workers, 64, extra):
         prepared += done
         errors.extend(chunk_errors)
         for image_id in ids:
