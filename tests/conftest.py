@@ -82,3 +82,14 @@ def mlcube_cli() -> str:
             pytest.fail("the mlcube client is not installed; run `bash scripts/test.sh` (it installs it)", pytrace=False)
         pytest.skip("the mlcube client is not installed; `bash scripts/test.sh` installs it into .cache/mlcube-venv")
     return path
+
+
+# ---------------------------------------------------------------- static corpus
+
+
+@pytest.fixture(scope="session")
+def broken_corpus(tmp_path_factory):
+    """The broken cubes of tests/static_cubes.py, built once per run: a folder with a cube per case (read only)."""
+    import static_cubes
+
+    return static_cubes.build(tmp_path_factory.mktemp("broken"))

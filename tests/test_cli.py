@@ -15,12 +15,10 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from static_cubes import CASES, VALID, build
 from validator.checks import run_static
 from validator.cli import app
 
-FIXTURES = Path(__file__).parent / "fixtures" / "static"
-VALID = FIXTURES / "valid"
-BROKEN = FIXTURES / "broken"
 WITH_MLCUBE = sorted(p.name for p in VALID.iterdir() if (p / "mlcube" / "mlcube.yaml").is_file())
 FINDING_KEYS = {"severity", "code", "file", "line", "message", "hint"}
 
@@ -42,10 +40,10 @@ def medcube(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
 
 @pytest.fixture
 def cubes(tmp_path) -> Path:
-    """A writable copy of the fixture corpus."""
+    """A writable copy of the fixture corpus: valid/ and broken/."""
     dest = tmp_path / "cubes"
     shutil.copytree(VALID, dest / "valid")
-    shutil.copytree(BROKEN, dest / "broken")
+    build(dest / "broken")
     return dest
 
 
@@ -65,15 +63,15 @@ def test_valid_cube_exits_0_with_a_pass_line():
     assert "PASS" in result.output and "0 error(s)" in result.output
 
 
-def test_broken_cube_exits_1_and_names_code_file_and_line():
-    result = invoke("validate", "--static", BROKEN / "mc101_top_level_key_typo")
+def test_broken_cube_exits_1_and_names_code_file_and_line(broken_corpus):
+    result = invoke("validate", "--static", broken_corpus / "mc101_top_level_key_typo")
     assert result.exit_code == 1
     assert "FAIL" in result.output and "MC101" in result.output
     assert "container_config.yaml:2" in result.output and "'imgae'" in result.output and "'image'" in result.output
 
 
-def test_warnings_alone_exit_0():
-    result = invoke("validate", "--static", BROKEN / "mc503_user_root")
+def test_warnings_alone_exit_0(broken_corpus):
+    result = invoke("validate", "--static", broken_corpus / "mc503_user_root")
     assert result.exit_code == 0
     assert "MC503" in result.output
 
@@ -95,8 +93,8 @@ def check_json_shape(doc: dict) -> None:
     assert doc["ok"] == all(c["ok"] for c in doc["cubes"])
 
 
-def test_json_format_several_paths():
-    paths = [VALID / "medcube_model", BROKEN / "mc204_volume_label_typo", BROKEN / "mc303_images_differ"]
+def test_json_format_several_paths(broken_corpus):
+    paths = [VALID / "medcube_model", broken_corpus / "mc204_volume_label_typo", broken_corpus / "mc303_images_differ"]
     result = invoke("validate", "--static", "--format", "json", *paths)
     assert result.exit_code == 1
     doc = json.loads(result.stdout)
@@ -112,9 +110,9 @@ def test_json_format_several_paths():
     assert doc["cubes"][2]["findings"][0]["severity"] == "warning"
 
 
-def test_json_every_broken_fixture(tmp_path):
+def test_json_every_broken_fixture(broken_corpus):
     """All the corpus at once: one cube per path, in order, each with the shape the issue gives."""
-    cases = sorted(p for p in BROKEN.iterdir() if (p / "expect.yaml").is_file())
+    cases = [broken_corpus / name for name in CASES]
     result = invoke("validate", "--static", "--format", "json", *cases)
     doc = json.loads(result.stdout)
     check_json_shape(doc)
@@ -136,8 +134,8 @@ def test_the_mlcube_folder_of_a_cube():
     assert json.loads(result.stdout)["cubes"][0]["role"] == "model"
 
 
-def test_a_folder_without_config_is_a_finding_not_a_crash():
-    result = invoke("validate", "--static", "--format", "json", BROKEN / "mc000_no_config")
+def test_a_folder_without_config_is_a_finding_not_a_crash(broken_corpus):
+    result = invoke("validate", "--static", "--format", "json", broken_corpus / "mc000_no_config")
     assert result.exit_code == 1
     (cube,) = json.loads(result.stdout)["cubes"]
     assert cube["findings"][0]["code"] == "MC000"
@@ -159,9 +157,9 @@ def test_usage_errors_exit_2():
     assert invoke("frobnicate").exit_code == 2
 
 
-def test_real_process_validate_json():
+def test_real_process_validate_json(broken_corpus):
     proc = medcube("validate", "--static", "--format", "json", VALID / "tutorial_data_preparator",
-                   BROKEN / "mc409_typer_single_command")
+                   broken_corpus / "mc409_typer_single_command")
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr
     doc = json.loads(proc.stdout)
@@ -283,12 +281,12 @@ def test_convert_writes_output_and_force(cubes):
     assert proc.returncode == 2 and "already exists" in flat(proc.stderr) and "Traceback" not in proc.stderr
 
 
-def test_convert_refuses_a_broken_or_missing_mlcube_yaml():
-    broken = invoke("convert", BROKEN / "mc101_mlcube_top_level_key_typo")
+def test_convert_refuses_a_broken_or_missing_mlcube_yaml(broken_corpus):
+    broken = invoke("convert", broken_corpus / "mc101_mlcube_top_level_key_typo")
     assert broken.exit_code == 2 and "has errors" in flat(broken.output) and broken.stdout == ""
     no_mlcube = invoke("convert", VALID / "tutorial_metrics")
     assert no_mlcube.exit_code == 2 and "no mlcube.yaml" in flat(no_mlcube.output)
-    proc = medcube("convert", BROKEN / "mc101_mlcube_top_level_key_typo")
+    proc = medcube("convert", broken_corpus / "mc101_mlcube_top_level_key_typo")
     assert proc.returncode == 2 and "MC101" in proc.stderr and proc.stdout == ""
 
 

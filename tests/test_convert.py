@@ -7,11 +7,10 @@ from pathlib import Path
 
 import yaml
 
+from static_cubes import VALID
 from validator.contract import TASKS
 from validator.manifest.convert import dump, to_container_config
 from validator.manifest.load import load_cube
-
-VALID = Path(__file__).parent / "fixtures" / "static" / "valid"
 
 
 def convert(name: str, tmp_path: Path | None = None, edit=None) -> dict:

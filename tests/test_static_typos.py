@@ -7,17 +7,15 @@ saying which key was meant ("did you mean ...").
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from pathlib import Path
 
 import pytest
 
-from validator.checks import run_static
+from static_cubes import VALID, run_relative
 from validator.manifest.yamlread import read
 
-VALID = Path(__file__).parent / "fixtures" / "static" / "valid"
 CONFIGS = [
     (cube.name, rel)
     for cube in sorted(p for p in VALID.iterdir() if p.is_dir())
@@ -69,7 +67,7 @@ def test_typo_in_any_key_gives_one_clear_error(cube_name, rel, tmp_path):
                 continue
             tried += 1
             config.write_text(_rename(original, line, col, key, typo), encoding="utf-8")
-            report = run_static(cube, show=lambda p: os.path.relpath(p, cube))
+            report, _ = run_relative(cube)
             errors = [f for f in report.findings if f.is_error]
             where = f"{'.'.join(map(str, path))} -> {typo!r}"
             if len(errors) != 1:
