@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from validator.contract import ADDITIONAL_FILES_DIR, role_of_tasks
 from validator.manifest.argv import to_argv
-from validator.manifest.model import Build, Cube, Task, Volume
+from validator.manifest.model import Build, Cube, Task, Volume, parsed_cube, typed
 from validator.manifest.yamlread import Doc
 
 
@@ -49,8 +48,7 @@ def parse(doc: Doc, cube_dir: Path) -> Cube:
     data = doc.data if isinstance(doc.data, dict) else {}
     tasks: dict[str, Task] = {}
     gpu_count = 0
-    raw_tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
-    for name, tdata in raw_tasks.items():
+    for name, tdata in typed(data, "tasks", dict, {}).items():
         tdata = tdata if isinstance(tdata, dict) else {}
         task = Task(name=str(name), line=doc.line(("tasks", name), key=True))
         for kind, access, target in (("input_volumes", "ro", task.inputs), ("output_volumes", "rw", task.outputs)):
@@ -68,7 +66,7 @@ def parse(doc: Doc, cube_dir: Path) -> Cube:
                     mount_path=str(mount) if mount is not None else None,
                     line=doc.line(("tasks", name, kind, label), key=True),
                 )
-        run_args = tdata.get("run_args") if isinstance(tdata.get("run_args"), dict) else {}
+        run_args = typed(tdata, "run_args", dict, {})
         task.command = to_argv(run_args.get("command"))
         task.entrypoint = to_argv(run_args.get("entrypoint"))
         env = run_args.get("environment")
@@ -79,18 +77,11 @@ def parse(doc: Doc, cube_dir: Path) -> Cube:
         tasks[task.name] = task
 
     workspace = find_workspace(cube_dir)
-    return Cube(
-        path=cube_dir,
-        format="container_config",
-        config_file=doc.file,
-        tasks=tasks,
-        image=data.get("image") if isinstance(data.get("image"), str) else None,
-        role=role_of_tasks(tasks),
-        container_type=data.get("container_type") if isinstance(data.get("container_type"), str) else "DockerImage",
+    return parsed_cube(
+        "container_config", doc, cube_dir, tasks, workspace,
+        image=typed(data, "image", str),
+        container_type=typed(data, "container_type", str, "DockerImage"),
         build=find_build(cube_dir),
-        workspace=workspace,
         parameters_file=workspace / "parameters.yaml",
-        additional_files=workspace / ADDITIONAL_FILES_DIR,
         gpu_count=gpu_count,
-        doc=doc,
     )

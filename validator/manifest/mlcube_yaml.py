@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from validator.contract import ADDITIONAL_FILES_DIR, role_of_tasks
-from validator.manifest.model import Build, Cube, Task, Volume
+from validator.manifest.model import Build, Cube, Task, Volume, parsed_cube, typed
 from validator.manifest.yamlread import Doc
 
 
@@ -45,7 +44,7 @@ def parse(doc: Doc, cube_dir: Path) -> Cube:
             task.entrypoint = tdata["entrypoint"].split()
         tasks[task.name] = task
 
-    docker = data.get("docker") if isinstance(data.get("docker"), dict) else {}
+    docker = typed(data, "docker", dict, {})
     build = None
     if docker.get("build_context") is not None or docker.get("build_file") is not None:
         context = (mlcube_dir / str(docker.get("build_context", "build"))).resolve()
@@ -54,7 +53,7 @@ def parse(doc: Doc, cube_dir: Path) -> Cube:
             dockerfile=context / str(docker.get("build_file", "Dockerfile")),
             source=f"{doc.file.name} docker.build_context/build_file",
         )
-    platform = data.get("platform") if isinstance(data.get("platform"), dict) else {}
+    platform = typed(data, "platform", dict, {})
     gpus = platform.get("accelerator_count", 0)
     params_file = None
     for task in tasks.values():
@@ -62,19 +61,12 @@ def parse(doc: Doc, cube_dir: Path) -> Cube:
         if vol and vol.default:
             params_file = workspace / vol.default
             break
-    return Cube(
-        path=cube_dir,
-        format="mlcube",
-        config_file=doc.file,
-        tasks=tasks,
-        image=docker.get("image") if isinstance(docker.get("image"), str) else None,
-        role=role_of_tasks(tasks),
-        name=data.get("name") if isinstance(data.get("name"), str) else None,
-        description=data.get("description") if isinstance(data.get("description"), str) else None,
+    return parsed_cube(
+        "mlcube", doc, cube_dir, tasks, workspace,
+        image=typed(docker, "image", str),
+        name=typed(data, "name", str),
+        description=typed(data, "description", str),
         build=build,
-        workspace=workspace,
         parameters_file=params_file or workspace / "parameters.yaml",
-        additional_files=workspace / ADDITIONAL_FILES_DIR,
         gpu_count=gpus if isinstance(gpus, int) and gpus > 0 else 0,
-        doc=doc,
     )

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from validator.contract import ADDITIONAL_FILES_DIR, role_of_tasks
+
 Format = Literal["mlcube", "container_config"]
 VolumeType = Literal["file", "directory"]
 
@@ -85,3 +87,15 @@ class Cube:
             return str(p.relative_to(self.path.parent))
         except ValueError:
             return str(p)
+
+
+def parsed_cube(fmt: Format, doc: Any, cube_dir: Path, tasks: dict[str, Task], workspace: Path, **fields) -> Cube:
+    """The Cube a parser returns, either format: role inferred from the tasks, additional_files/ in the workspace."""
+    return Cube(path=cube_dir, format=fmt, config_file=doc.file, tasks=tasks, role=role_of_tasks(tasks),
+                workspace=workspace, additional_files=workspace / ADDITIONAL_FILES_DIR, doc=doc, **fields)
+
+
+def typed(data: dict, key: str, kind: type, default=None):
+    """data[key] when it is of that type, else the default (parsers are tolerant: the schema check reports it)."""
+    value = data.get(key)
+    return value if isinstance(value, kind) else default
