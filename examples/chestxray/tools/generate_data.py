@@ -326,7 +326,7 @@ def render(findings, rng, size: int = 256) -> np.ndarray:
     if "effusion" in findings:
         for side in sides_one_or_both(0.25):
             x0 = _side_x(an, side)
-            t = np.clip(np.abs(u - x0) / an.lung_ax[side] * (1 if side == 1 else 1), 0, 1)
+            t = np.clip(np.abs(u - x0) / an.lung_ax[side], 0, 1)
             lat = np.where((u < x0) if side == 0 else (u > x0), t, 0.0)
             h = 0.2 * sev["effusion"]
             level = _diaphragm(u, an, side) - h * (0.35 + 0.65 * lat * np.sqrt(lat))
@@ -422,7 +422,7 @@ def _render_chunk(job):
     return len(findings_list)
 
 
-def _workers(requested):
+def default_workers(requested=None):
     if requested:
         return max(1, int(requested))
     try:
@@ -449,7 +449,7 @@ def generate(output, count: int, seed: int = 0, multi_label: bool = False, size:
 
     chunk = 64
     jobs = [(seed, s, findings[s : s + chunk], size, images_dir) for s in range(0, count, chunk)]
-    n_workers = min(_workers(workers), len(jobs)) if jobs else 1
+    n_workers = min(default_workers(workers), len(jobs)) if jobs else 1
     if n_workers <= 1:
         for job in jobs:
             _render_chunk(job)

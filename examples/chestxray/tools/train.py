@@ -100,7 +100,7 @@ def main(argv=None):
     p.add_argument("--output", default=DEFAULT_OUT)
     args = p.parse_args(argv)
 
-    workers = args.workers or generate_data._workers(None)
+    workers = args.workers or generate_data.default_workers()
     t0 = time.time()
     # render before importing torch: the workers are forked from a process without torch threads
     x_train, y_train = make_set(training_findings(args.train_count, args.train_seed), args.train_seed,
