@@ -98,16 +98,24 @@ def test(
     junit: Optional[Path] = typer.Option(None, "--junit", help="Write a JUnit XML report here (one test case per task)."),
     rebuild: bool = typer.Option(False, "--rebuild", help="Build images even when their context is unchanged."),
     run_dir: Optional[Path] = typer.Option(None, "--run-dir", help="Folder for the chained outputs and logs (default: a new folder under ~/.cache/medcube/runs)."),
+    pids: Optional[int] = typer.Option(None, "--pids", help="Processes and threads per task (default 1024; 0: no limit)."),
+    log_limit: Optional[str] = typer.Option(None, "--log-limit", help="Log kept on disk per task, e.g. 50m (the default); more is cut, keeping the end."),
+    no_probe: Optional[List[str]] = typer.Option(None, "--no-probe", help="Switch one probe off (repeatable): gpu, inputs, permissions, network, determinism, rerun, faults."),
+    no_probes: bool = typer.Option(False, "--no-probes", help="Switch every probe off: the plain chain, timed."),
+    determinism_tolerance: Optional[float] = typer.Option(None, "--determinism-tolerance", help="Predictions of two infer runs are equal within this (relative, at least absolute; default 1e-5)."),
+    strict_determinism: bool = typer.Option(False, "--strict-determinism", help="Different predictions of two infer runs are an error, not a warning."),
 ):
     """Run the benchmark chain prepare -> sanity_check -> statistics -> infer -> evaluate on demo data, like `medperf test run`."""
+    from validator.probes import probe_options
     from validator.testing import test_command
 
+    probes = probe_options(no_probes, no_probe, determinism_tolerance, strict_determinism)
     raise typer.Exit(
         test_command(
             benchmark, data_preparator=data_preparator, model=model, metrics=metrics, demo_data=demo_data,
             demo_sha256=demo_sha256, gpus=gpus, base_image=base_image, timeout=timeout, memory=memory, cpus=cpus,
             runner=runner.value if runner else None, report=report, junit=junit, rebuild=rebuild,
-            run_dir=run_dir,
+            run_dir=run_dir, pids=pids, log_limit=log_limit, probes=probes,
         )
     )
 

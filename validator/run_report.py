@@ -14,7 +14,8 @@ from rich.text import Text
 
 from validator.engine.limits import human_size
 
-_STYLE = {"passed": "green", "skipped": "dim", "failed": "red", "timeout": "red", "oom": "red", "error": "red"}
+_STYLE = {"passed": "green", "skipped": "dim", "failed": "red", "timeout": "red", "oom": "red", "error": "red",
+          "warning": "yellow"}
 
 
 def _seconds(s: float | None) -> str:
@@ -85,6 +86,7 @@ def print_run_report(report, console: Console | None = None, max_metrics: int = 
         if t.status != "passed" and t.log_tail:
             console.print(f"  last lines of the log ({t.log_path}):", style="dim")
             console.print(Text(_indent(t.log_tail, "    "), style="dim"))
+    _print_probes(report, console)
     for f in report.findings:
         console.print(Text.assemble(("error " if f.is_error else "warn ", "red" if f.is_error else "yellow"), f"{f.code} {f.message}"))
     metrics = flatten_metrics(report.results)
@@ -103,6 +105,34 @@ def print_run_report(report, console: Console | None = None, max_metrics: int = 
         f"  {len(report.builds)} image(s) ready" if report.ok else "  build failed")
     image = "" if report.runner == "docker" else " (no image built)"
     console.print(Text.assemble(verdict, summary, f"; runner: {report.runner}{image}; run folder: {report.run_dir}"))
+
+
+def _print_probes(report, console: Console) -> None:
+    probes = getattr(report, "probes", None) or []
+    if not probes:
+        return
+    table = Table(title="probes", title_justify="left", header_style="bold")
+    table.add_column("probe")
+    table.add_column("status")
+    table.add_column("time", justify="right")
+    room = console.width - max(len(p.name) for p in probes) - 7 - 6 - 3 * 4 - 1
+    if room >= 20:
+        table.add_column("note")
+    for p in probes:
+        row = [p.name, Text(p.status, style=_STYLE.get(p.status, "")), _seconds(p.seconds) if p.runs else "-"]
+        if room >= 20:
+            row.append(_shorten(p.message, room))
+        table.add_row(*row)
+    console.print(table)
+    for p in probes:
+        if not p.findings:
+            continue
+        console.print(Text.assemble((f"probe {p.name}", "bold"), f": {p.status}"))
+        for f in p.findings:
+            mark = Text("error", style="red") if f.is_error else Text("warn", style="yellow")
+            console.print(Text.assemble("  ", mark, f" {f.code} {f.message}"))
+            if f.hint:
+                console.print(f"    → {f.hint}", style="dim")
 
 
 def _shorten(text: str, width: int) -> str:
@@ -138,6 +168,7 @@ def report_dict(report) -> dict:
         "tasks": [t.to_dict() for t in report.tasks],
         "results": report.results,
         "findings": [f.to_dict() for f in report.findings],
+        "probes": [p.to_dict() for p in getattr(report, "probes", [])],
     })
 
 
@@ -187,6 +218,22 @@ def junit_xml(report) -> str:
         if t.log_tail:
             out = ET.SubElement(case, "system-out")
             out.text = _x(f"log: {t.log_path}\n{t.log_tail}")
+    probes = getattr(report, "probes", None) or []
+    for p in probes:
+        case = ET.SubElement(suite, "testcase", classname="probe", name=p.name, time=f"{p.seconds:.3f}")
+        details = "\n".join(f"{f.code} {f.message}" + (f"\n  hint: {f.hint}" if f.hint else "") for f in p.findings)
+        if p.status == "skipped":
+            ET.SubElement(case, "skipped", message=_x(p.message))
+        elif p.status == "failed":
+            el = ET.SubElement(case, "failure", message=_x(p.message or "failed"), type="probe")
+            el.text = _x(details)
+        elif details:
+            out = ET.SubElement(case, "system-out")
+            out.text = _x(details)
+    if probes:
+        suite.set("tests", str(int(suite.get("tests")) + len(probes)))
+        suite.set("failures", str(int(suite.get("failures")) + sum(p.status == "failed" for p in probes)))
+        suite.set("skipped", str(int(suite.get("skipped")) + sum(p.status == "skipped" for p in probes)))
     ET.indent(suite)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n"
 

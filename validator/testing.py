@@ -63,8 +63,12 @@ def test_command(
     pids: int | None = None,
     run_dir: Path | None = None,
     console: Console | None = None,
+    probes=None,
+    log_limit: str | None = None,
 ) -> int:
-    """`medcube test`: run the benchmark chain; roles not given come from the benchmark. 0 only when all passed."""
+    """`medcube test`: run the benchmark chain; roles not given come from the benchmark. 0 only when all passed.
+    ``probes``: a validator.probes.ProbeOptions (the command line passes every probe unless told otherwise);
+    None runs the plain chain."""
     console = console or Console(highlight=False)
     bench = _benchmark(benchmark)
     given = {"data_preparator": data_preparator, "model": model, "metrics": metrics}
@@ -73,9 +77,10 @@ def test_command(
         demo = load_demo_data(Path(demo_data), demo_sha256)
     else:
         demo = load_demo_data(bench.demo_data, demo_sha256 or bench.demo_sha256)
-    limits = Limits.from_options(timeout=timeout, memory=memory, cpus=cpus, pids=pids, gpus=gpus)
+    limits = Limits.from_options(timeout=timeout, memory=memory, cpus=cpus, pids=pids, gpus=gpus,
+                                 log_limit=log_limit)
     options = RunOptions(runner=runner, base_image=base_image, rebuild=rebuild, limits=limits, run_dir=run_dir,
-                         console=console)
+                         console=console, probes=probes)
     result = run_chain(bench, cubes, demo, options)
     run_report.print_run_report(result, console)
     if report is not None:

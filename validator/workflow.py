@@ -71,6 +71,7 @@ class RunOptions:
     run_dir: Path | None = None
     no_run: bool = False  # build only
     console: object | None = None  # a rich Console for progress; None: quiet
+    probes: object | None = None  # validator.probes.ProbeOptions; None: no probe (the plain chain)
 
 
 @dataclass
@@ -84,6 +85,7 @@ class RunReport:
     findings: list[Finding] = field(default_factory=list)  # not tied to one task
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    probes: list = field(default_factory=list)  # validator.probes.ProbeResult, in the order they ran
 
     @property
     def image_built(self) -> bool:
@@ -96,6 +98,8 @@ class RunReport:
             out += b.findings
         for t in self.tasks:
             out += t.findings
+        for p in self.probes:
+            out += p.findings
         return out
 
     @property
@@ -244,8 +248,15 @@ def run_chain(
         report.seconds = time.monotonic() - started
         return report
 
+    probes = None
+    if options.probes is not None:
+        from validator.probes import ProbeSession
+
+        probes = ProbeSession(options.probes, runner, cubes, folder, demo, benchmark.contracts, options.limits, console)
     failed = False
     try:
+        if probes is not None:
+            probes.before_chain(built)
         for n, (role, task) in enumerate(chain_tasks(cubes), 1):
             cube = cubes[role]
             if failed:
@@ -253,12 +264,14 @@ def run_chain(
                                                message="not run: an earlier task failed"))
                 continue
             result = _run_one(runner, cube, role, task, folder, demo, benchmark.contracts,
-                              built.get(str(cube.path)), options, n)
+                              built.get(str(cube.path)), options, n, probes)
             if task == "evaluate" and result.status == "passed":
                 report.results = _read_results(folder.path("results", "results.yaml"))
             report.tasks.append(result)
             _say_task(console, result)
             failed = result.status != "passed"
+        if probes is not None:
+            report.probes = probes.after_chain(report.tasks)
     finally:
         if hasattr(runner, "cleanup"):
             runner.cleanup()  # nothing may outlive the chain, whatever happened
@@ -267,7 +280,7 @@ def run_chain(
 
 
 def _run_one(runner, cube: Cube, role: str, task: str, folder: RunFolder, demo: DemoData, contracts: Contracts,
-             build: BuildResult | None, options: RunOptions, n: int) -> TaskResult:
+             build: BuildResult | None, options: RunOptions, n: int, probes=None) -> TaskResult:
     where = cube.rel(cube.config_file)
     if cube.task(task) is None:
         r = TaskResult(task, role, str(cube.path), "error", runner=runner.name,
@@ -287,12 +300,15 @@ def _run_one(runner, cube: Cube, role: str, task: str, folder: RunFolder, demo: 
     log_path = folder.logs / f"{n}-{task}.log"
     console = options.console
     status = console.status(f"{task} ({cube.path.name}) ...") if console is not None and console.is_terminal else None
+    token = probes.before_task(plan) if probes is not None else None
     if status is not None:
         with status:
             result = runner.run(cube, plan, log_path)
     else:
         result = runner.run(cube, plan, log_path)
     result.role = role
+    if probes is not None:
+        probes.after_task(cube, plan, result, token)
     if result.status == "passed":
         for finding in check_outputs(task, plan.outputs, folder, contracts, where):
             result.fail(finding)

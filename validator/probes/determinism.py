@@ -1,0 +1,91 @@
+"""Determinism: predictions of two runs of `infer` on the same data, compared within a tolerance.
+
+Predictions are read the way the output contract reads them (one file, or one per record); numbers are equal when
+|a - b| <= tolerance * max(1, |a|, |b|). Files the contract does not name are compared byte for byte.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from validator.benchmark import PredictionsContract
+
+
+def _numbers(value):
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return [float(value)]
+    if isinstance(value, list):
+        out = []
+        for v in value:
+            sub = _numbers(v)
+            if sub is None:
+                return None
+            out += sub
+        return out
+    return None
+
+
+def _shape(value):
+    return (len(value), *(_shape(value[0]) if value else ())) if isinstance(value, list) else ()
+
+
+def close(a: float, b: float, tolerance: float) -> bool:
+    if math.isnan(a) and math.isnan(b):
+        return True
+    return abs(a - b) <= tolerance * max(1.0, abs(a), abs(b))
+
+
+def _load(pred_dir: Path, contract: PredictionsContract, ids: list[str]) -> dict[str, object] | None:
+    from validator.workflow import _load_prediction_file
+
+    if "{id}" in contract.file:
+        out = {}
+        for rid in ids:
+            p = pred_dir / contract.file.format(id=rid)
+            if p.is_file():
+                out[rid] = _load_prediction_file(p)
+        return out
+    data = _load_prediction_file(pred_dir / contract.file)
+    return {str(k): v for k, v in data.items()} if isinstance(data, dict) else None
+
+
+def compare(first: Path, second: Path, contract: PredictionsContract, ids: list[str],
+            tolerance: float) -> tuple[list[str], float | None]:
+    """(differences, largest numeric difference). A difference names the record and how it differs."""
+    try:
+        a, b = _load(first, contract, ids), _load(second, contract, ids)
+    except Exception:  # unreadable: the output contract says so already; compare the bytes
+        a = b = None
+    if a is None or b is None:
+        return _compare_files(first, second), None
+    diffs: list[str] = []
+    largest = 0.0
+    for rid in sorted(set(a) | set(b)):
+        if rid not in a or rid not in b:
+            diffs.append(f"{rid}: only in the {'first' if rid in a else 'second'} run")
+            continue
+        x, y = _numbers(a[rid]), _numbers(b[rid])
+        if x is None or y is None:
+            if a[rid] != b[rid]:
+                diffs.append(f"{rid}: {a[rid]!r} then {b[rid]!r}"[:120])
+            continue
+        if len(x) != len(y) or _shape(a[rid]) != _shape(b[rid]):
+            diffs.append(f"{rid}: shape {list(_shape(a[rid]))} then {list(_shape(b[rid]))}")
+            continue
+        worst = max((abs(p - q) for p, q in zip(x, y) if not (math.isnan(p) and math.isnan(q))), default=0.0)
+        if not all(close(p, q, tolerance) for p, q in zip(x, y)):
+            diffs.append(f"{rid}: differs by up to {worst:.3g}")
+        largest = max(largest, worst if math.isfinite(worst) else largest)
+    return diffs, largest
+
+
+def _compare_files(first: Path, second: Path) -> list[str]:
+    def files(root: Path) -> dict[str, bytes]:
+        return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+    a, b = files(first), files(second)
+    return [f"{name}: {'differs' if name in a and name in b else 'only in one run'}"
+            for name in sorted(set(a) | set(b)) if a.get(name) != b.get(name)]

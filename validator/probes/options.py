@@ -1,0 +1,54 @@
+"""Which probes run, and their settings. `medcube test` runs them all unless told otherwise."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from validator.errors import UserError
+
+# name -> what it does (the order is the order they run in)
+PROBES = {
+    "gpu": "when GPUs are requested, a check inside each image that its framework sees them",
+    "inputs": "every input hashed before and after every task: any change is an error",
+    "permissions": "a failed task's log read for writes into its inputs, outside its outputs, or as root",
+    "network": "a failed task's log read for connection attempts (tasks run with --network none)",
+    "determinism": "infer run a second time on the same data, its predictions compared",
+    "rerun": "each task run again into its non-empty output folder",
+    "faults": "sanity_check run on broken copies of the prepared data (statistics when there is no sanity_check)",
+}
+DEFAULT_TOLERANCE = 1e-5  # |a - b| <= tolerance * max(1, |a|, |b|)
+
+
+@dataclass(frozen=True)
+class ProbeOptions:
+    enabled: frozenset = frozenset(PROBES)
+    tolerance: float = DEFAULT_TOLERANCE  # for comparing predictions
+    strict_determinism: bool = False  # different predictions are an error, not a warning
+
+    def on(self, name: str) -> bool:
+        return name in self.enabled
+
+
+def probe_options(no_probes: bool = False, no_probe=(), tolerance: float | None = None,
+                  strict_determinism: bool = False) -> ProbeOptions | None:
+    """The options from the command line: None when every probe is off (a plain timed run)."""
+    off = set()
+    for item in no_probe or ():
+        for name in str(item).split(","):
+            name = name.strip().lower()
+            if not name:
+                continue
+            if name not in PROBES:
+                close = difflib.get_close_matches(name, PROBES, n=1)
+                raise UserError(
+                    f"--no-probe: there is no probe {name!r}",
+                    hint=(f"did you mean {close[0]!r}? " if close else "") + f"probes: {', '.join(PROBES)}",
+                )
+            off.add(name)
+    if tolerance is not None and tolerance < 0:
+        raise UserError("--determinism-tolerance must be 0 or more", hint="e.g. 1e-5 (relative, at least absolute)")
+    enabled = frozenset() if no_probes else frozenset(PROBES) - off
+    if not enabled:
+        return None
+    return ProbeOptions(enabled, DEFAULT_TOLERANCE if tolerance is None else float(tolerance), strict_determinism)
