@@ -170,12 +170,15 @@ def test_validate_run_no_run_builds_only_that_cube(tmp_path, base_image, monkeyp
     from validator.testing import validate_run
 
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MEDCUBE_CACHE_DIR", str(tmp_path / "cache"))
     bench = tmp_path / "bench"
     shutil.copytree(FIXTURES, bench)
     findings, report = validate_run(bench / "model", bench, no_run=True, base_image=base_image)
     assert findings == [] and report.ok and report.tasks == []
     assert [b.image for b in report.builds] == ["medcube-test/tiny-model:0.1"]
-    assert (tmp_path / ".medcube" / "runs").is_dir()
+    # The run folder goes to the user cache, never into the working directory (it may be a build context).
+    assert (tmp_path / "cache" / "runs").is_dir()
+    assert not (tmp_path / ".medcube").exists()
 
 
 def test_log_survives_a_broken_stream(model, docker_client, tmp_path, monkeypatch):
