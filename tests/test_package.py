@@ -219,3 +219,29 @@ def test_write_deterministic_refuses_links(tmp_path):
     (tmp_path / "d" / "link").symlink_to("/etc/passwd")
     with pytest.raises(UserError, match="symbolic links"):
         write_deterministic(tmp_path / "o.tar.gz", [("d", tmp_path / "d")])
+
+
+def test_packaged_demo_round_trips_through_medcube_test(tmp_path, monkeypatch):
+    """package-demo -> medcube test --demo-data X --demo-sha256 H on the chest X-ray benchmark (local runner:
+    the same chain, no image build; the Docker path is covered by the workflow tests)."""
+    from validator.archive import safe_extract as extract
+    from validator.resources import default_benchmark
+    from validator.benchmark import load_benchmark
+
+    monkeypatch.setenv("MEDCUBE_CACHE_DIR", str(tmp_path / "cache"))
+    bench = load_benchmark(default_benchmark())
+    raw = extract(bench.demo_data, tmp_path / "raw", bench.demo_sha256)
+    paths = yaml.safe_load((raw / "paths.yaml").read_text())
+    out = runner.invoke(app, ["package-demo", str(raw / paths["data_path"]), str(raw / paths["labels_path"]),
+                              "-o", str(tmp_path / "demo.tar.gz")])
+    assert out.exit_code == 0, out.output
+    digest = next(line.split()[1] for line in out.output.splitlines() if line.startswith("sha256:"))
+    ok = runner.invoke(app, ["test", "--demo-data", str(tmp_path / "demo.tar.gz"), "--demo-sha256", digest,
+                             "--runner", "local", "--run-dir", str(tmp_path / "run")])
+    assert ok.exit_code == 0, ok.output
+    assert (tmp_path / "run" / "results" / "results.yaml").is_file()
+    bad = runner.invoke(app, ["test", "--demo-data", str(tmp_path / "demo.tar.gz"), "--demo-sha256", "0" * 64,
+                              "--runner", "local", "--run-dir", str(tmp_path / "run2")])
+    assert bad.exit_code == 2
+    assert "sha256" in bad.output and "Traceback" not in bad.output
+    assert not (tmp_path / "run2" / "results").exists()

@@ -24,6 +24,14 @@ PARAMETERS = "parameters.yaml"
 ADDITIONAL = "additional_files.tar.gz"
 
 
+class _Dumper(yaml.SafeDumper):
+    """Multi-line strings (the submit command) as YAML literal blocks, readable as they will be pasted."""
+
+
+_Dumper.add_representer(
+    str, lambda d, s: d.represent_scalar("tag:yaml.org,2002:str", s, style="|" if "\n" in s else None))
+
+
 @dataclass
 class Package:
     folder: Path
@@ -115,7 +123,7 @@ def package(cube_path: Path, output: Path | None = None) -> Package:
         "files": files,
         "submit": command,
     }
-    (output / MANIFEST).write_text(yaml.safe_dump(manifest, sort_keys=False, width=200), encoding="utf-8")
+    (output / MANIFEST).write_text(yaml.dump(manifest, Dumper=_Dumper, sort_keys=False, width=200), encoding="utf-8")
     return Package(output, manifest, command)
 
 
