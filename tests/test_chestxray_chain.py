@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from PIL import Image
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "chestxray"
 PREP = EXAMPLE / "data_preparator"
@@ -116,8 +117,12 @@ def test_prepare_writes_the_tutorial_format(demo, prepared):
         x = np.load(data / f"{row['Image ID']}.npy")
         y = np.load(labels / f"{row['Image ID']}.npy")
         assert x.dtype == np.uint8 and x.shape == (28, 28, 1)
-        assert y.shape == (14,) and y.dtype.kind == "i"
-        assert y.tolist() == [int(name == row["Label"]) for name in LABELS]
+        assert y.shape == (14,) and y.dtype == np.eye(1, dtype=int).dtype
+        # exactly what MedPerf's tutorial preparator computes: img.resize(size[:-1]) + expand_dims,
+        # np.eye(len(labels_list), dtype=int)[labels_list.index(label)]
+        with Image.open(images / f"{row['Image ID']}.png") as img:
+            assert np.array_equal(x, np.expand_dims(np.asarray(img.resize((28, 28))), -1))
+        assert np.array_equal(y, np.eye(len(LABELS), dtype=int)[LABELS.index(row["Label"])])
 
 
 def test_sanity_check_passes_on_prepared_demo(prepared):
