@@ -101,7 +101,12 @@ def print_run_report(report, console: Console | None = None, max_metrics: int = 
             console.print(f"  ... and {len(metrics) - max_metrics} more (see --report)", style="dim")
     passed = sum(t.status == "passed" for t in report.tasks)
     verdict = Text("PASS", style="bold green") if report.ok else Text("FAIL", style="bold red")
-    summary = f"  {passed}/{len(report.tasks)} tasks passed in {report.seconds:.1f}s" if report.tasks else (
+    probes = getattr(report, "probes", None) or []
+    failed_probes = [p.name for p in probes if p.status == "failed"]
+    warned = [p.name for p in probes if p.status == "warning"]
+    checks = (f", probe{'s' if len(failed_probes) > 1 else ''} {', '.join(failed_probes)} failed" if failed_probes else "") + (
+        f", warnings from {', '.join(warned)}" if warned else "")
+    summary = f"  {passed}/{len(report.tasks)} tasks passed{checks} in {report.seconds:.1f}s" if report.tasks else (
         f"  {len(report.builds)} image(s) ready" if report.ok else "  build failed")
     image = "" if report.runner == "docker" else " (no image built)"
     console.print(Text.assemble(verdict, summary, f"; runner: {report.runner}{image}; run folder: {report.run_dir}"))

@@ -79,6 +79,10 @@ def test_command(
         demo = load_demo_data(bench.demo_data, demo_sha256 or bench.demo_sha256)
     limits = Limits.from_options(timeout=timeout, memory=memory, cpus=cpus, pids=pids, gpus=gpus,
                                  log_limit=log_limit)
+    if probes is not None and any(v is not None for v in given.values()):
+        import dataclasses
+
+        probes = dataclasses.replace(probes, roles=frozenset(r for r, v in given.items() if v is not None))
     options = RunOptions(runner=runner, base_image=base_image, rebuild=rebuild, limits=limits, run_dir=run_dir,
                          console=console, probes=probes)
     result = run_chain(bench, cubes, demo, options)

@@ -457,7 +457,9 @@ def check_predictions(pred_dir: Path, ids: list[str], contract: PredictionsContr
         try:
             data = _load_prediction_file(path)
         except Exception as e:
-            return [F.error(NO_PREDICTIONS, where, f"infer: {contract.file} cannot be read: {str(e)[:200]}")]
+            return [F.error(NO_PREDICTIONS, where, f"infer: {contract.file} cannot be read: {str(e)[:200]}",
+                            hint=f"infer writes one complete {path.suffix.lstrip('.') or 'JSON'} mapping record id -> "
+                            f"prediction to {contract.file} in its output_path (written in one go, and closed)")]
         if not isinstance(data, dict):
             return [F.error(NO_PREDICTIONS, where, f"infer: {contract.file} is not a mapping of record id -> prediction",
                             hint='e.g. {"00001": [0.1, 0.9, ...]}')]

@@ -25,9 +25,15 @@ class ProbeOptions:
     enabled: frozenset = frozenset(PROBES)
     tolerance: float = DEFAULT_TOLERANCE  # for comparing predictions
     strict_determinism: bool = False  # different predictions are an error, not a warning
+    # Roles under test: the probes that run tasks of their own (determinism, rerun, faults) run only those roles'
+    # tasks. None: every role (the whole benchmark is under test). The per-task probes watch every task.
+    roles: frozenset | None = None
 
     def on(self, name: str) -> bool:
         return name in self.enabled
+
+    def tests(self, role: str) -> bool:
+        return self.roles is None or role in self.roles
 
 
 def probe_options(no_probes: bool = False, no_probe=(), tolerance: float | None = None,

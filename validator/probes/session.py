@@ -226,6 +226,9 @@ class ProbeSession:
     def _determinism(self, passed: dict, probe: ProbeResult) -> None:
         from validator.workflow import record_ids
 
+        if not self.options.tests("model"):
+            probe.status, probe.message = "skipped", "the model is the benchmark's, not under test"
+            return
         if "infer" not in passed:
             probe.status, probe.message = "skipped", "infer did not pass"
             return
@@ -266,7 +269,7 @@ class ProbeSession:
         again = []
         for task, first in passed.items():
             role = first.role
-            if role not in self.cubes:
+            if role not in self.cubes or not self.options.tests(role):
                 continue
             cube = self.cubes[role]
             where = cube.rel(cube.config_file)
@@ -307,7 +310,7 @@ class ProbeSession:
                     f"the contract: {broken[0].message}",
                     hint=hint,
                 ))
-        probe.message = f"ran again: {', '.join(again)}" if again else "nothing to run again"
+        probe.message = f"ran again: {', '.join(again)}" if again else "no task of a cube under test passed"
         if not again:
             probe.status = "skipped"
 
@@ -316,6 +319,9 @@ class ProbeSession:
         where = cube.rel(cube.config_file)
         task = "sanity_check" if cube.task("sanity_check") is not None else (
             "statistics" if cube.task("statistics") is not None else None)
+        if not self.options.tests("data_preparator"):
+            probe.status, probe.message = "skipped", "the data preparator is the benchmark's, not under test"
+            return
         if "prepare" not in passed or task is None or task not in passed:
             probe.status = "skipped"
             probe.message = "prepare did not pass" if "prepare" not in passed else f"{task or 'sanity_check'} did not pass"
@@ -365,7 +371,8 @@ class ProbeSession:
         if self.console is None:
             return
         style = {"passed": "green", "skipped": "dim", "warning": "yellow"}.get(probe.status, "red")
-        self.console.print(f"[{style}]{probe.status:>7}[/{style}] probe {probe.name} {probe.seconds:.1f}s")
+        secs = f" {probe.seconds:.1f}s" if probe.runs else ""
+        self.console.print(f"[{style}]{probe.status:>7}[/{style}] probe {probe.name}{secs}")
 
 
 def _rmtree(path: Path) -> None:
