@@ -77,6 +77,12 @@ def test_network_is_recognised(log, target):
     assert "build time" in f.hint
 
 
+def test_network_retried_until_the_timeout():
+    log = "WARNING: Retrying (Retry(total=4)) after connection broken by 'NewConnectionError(... [Errno 101] Network is unreachable')': /simple/numpy/"
+    f = logscan.network_finding("prepare", log, "x", timed_out=True)
+    assert f.code == "MC803" and "kept trying to connect until --timeout killed it" in f.message
+
+
 def test_other_failures_are_not_network():
     assert logscan.network_finding("infer", "ValueError: shapes (3,) and (4,) not aligned", "x") is None
     assert logscan.network_finding("infer", "ConnectionResetError by a local pipe", "x") is None

@@ -90,12 +90,12 @@ def test(
     demo_sha256: Optional[str] = typer.Option(None, "--demo-sha256", help="Expected sha256 of the demo tarball, checked before extracting."),
     gpus: Optional[str] = typer.Option(None, "--gpus", help="all | N | device=a,b"),
     base_image: Optional[str] = typer.Option(None, "--base-image", envvar="MEDCUBE_BASE_IMAGE", help="Passed to every build as BASE_IMAGE."),
-    timeout: Optional[float] = typer.Option(None, "--timeout", help="Seconds each task may run."),
-    memory: Optional[str] = typer.Option(None, "--memory", help="Memory limit per task, e.g. 4g."),
+    timeout: Optional[float] = typer.Option(None, "--timeout", help="Seconds each task may run (default 1800; 0: no limit)."),
+    memory: Optional[str] = typer.Option(None, "--memory", help="Memory limit per task, e.g. 4g (default 8g)."),
     cpus: Optional[float] = typer.Option(None, "--cpus", help="CPUs per task."),
     runner: Optional[RunnerName] = typer.Option(None, "--runner", help="docker (default when an engine answers) or local."),
     report: Optional[Path] = typer.Option(None, "--report", help="Write a JSON report here."),
-    junit: Optional[Path] = typer.Option(None, "--junit", help="Write a JUnit XML report here (one test case per task)."),
+    junit: Optional[Path] = typer.Option(None, "--junit", help="Write a JUnit XML report here (one test case per task and per probe)."),
     rebuild: bool = typer.Option(False, "--rebuild", help="Build images even when their context is unchanged."),
     run_dir: Optional[Path] = typer.Option(None, "--run-dir", help="Folder for the chained outputs and logs (default: a new folder under ~/.cache/medcube/runs)."),
     pids: Optional[int] = typer.Option(None, "--pids", help="Processes and threads per task (default 1024; 0: no limit)."),
@@ -105,7 +105,8 @@ def test(
     determinism_tolerance: Optional[float] = typer.Option(None, "--determinism-tolerance", help="Predictions of two infer runs are equal within this (relative, at least absolute; default 1e-5)."),
     strict_determinism: bool = typer.Option(False, "--strict-determinism", help="Different predictions of two infer runs are an error, not a warning."),
 ):
-    """Run the benchmark chain prepare -> sanity_check -> statistics -> infer -> evaluate on demo data, like `medperf test run`."""
+    """Run the benchmark chain prepare -> sanity_check -> statistics -> infer -> evaluate on demo data, like `medperf test run`,
+    and probe what a benchmark would trip on: changed inputs, network, root, determinism, re-runs, a lax sanity_check, GPUs."""
     from validator.probes import probe_options
     from validator.testing import test_command
 

@@ -47,7 +47,7 @@ def _line_with(text: str, match: re.Match) -> str:
     return text[start: end if end >= 0 else len(text)].strip()[:220]
 
 
-def network_finding(task: str, log: str, where: str) -> F.Finding | None:
+def network_finding(task: str, log: str, where: str, timed_out: bool = False) -> F.Finding | None:
     m = _NETWORK.search(log)
     if not m:
         return None
@@ -56,12 +56,13 @@ def network_finding(task: str, log: str, where: str) -> F.Finding | None:
     t = _TARGET.search(log)
     if t:
         target = next(g for g in t.groups() if g)
+    to = f" to {target}" if target else ""
+    what = f"kept trying to connect{to} until --timeout killed it" if timed_out else f"failed after trying to connect{to}"
     return F.error(
         NEEDS_NETWORK,
         where,
-        f"task {task} needs network: it failed after trying to connect"
-        + (f" to {target}" if target else "")
-        + f" ({evidence}); a benchmark runs every task with --network none, there is no network at all",
+        f"task {task} needs network: it {what} ({evidence}); a benchmark runs every task with --network none, "
+        "there is no network at all",
         hint="put what the task downloads into the image at build time (weights, tokenizers, pip packages) or into "
         "additional_files, and load it from there (e.g. HF_HUB_OFFLINE=1, TORCH_HOME pointing into the image)",
     )

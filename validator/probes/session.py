@@ -101,21 +101,21 @@ class ProbeSession:
             hits = inputs.check(plan.task, token, result, where)
             self._task_hits["inputs"] += [f.message for f in hits]
             found += hits
-        if result.status == "failed" and result.exit_code not in (0, None):
-            log = logscan.read_log(result.log_path) or result.log_tail
-            if self.on("network"):
-                hit = logscan.network_finding(plan.task, log, where)
-                if hit:
-                    self._task_hits["network"].append(hit.message)
-                    found.append(hit)
-            if self.on("permissions"):
-                try:
-                    uid = self.limits.run_user()[0] if result.runner == "docker" else os.getuid()
-                except Exception:
-                    uid = None
-                hits = logscan.permission_findings(plan.task, log, plan, where, uid)
-                self._task_hits["permissions"] += [f.message for f in hits]
-                found += hits
+        crashed = result.status == "failed" and result.exit_code not in (0, None)
+        log = logscan.read_log(result.log_path) or result.log_tail if crashed or result.status == "timeout" else ""
+        if log and self.on("network"):
+            hit = logscan.network_finding(plan.task, log, where, timed_out=result.status == "timeout")
+            if hit:
+                self._task_hits["network"].append(hit.message)
+                found.append(hit)
+        if crashed and self.on("permissions"):
+            try:
+                uid = self.limits.run_user()[0] if result.runner == "docker" else os.getuid()
+            except Exception:
+                uid = None
+            hits = logscan.permission_findings(plan.task, log, plan, where, uid)
+            self._task_hits["permissions"] += [f.message for f in hits]
+            found += hits
         new = [f for f in found if (f.code, f.message) not in self._seen]
         self._seen.update((f.code, f.message) for f in new)
         if result.status == "passed":
