@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -92,9 +93,15 @@ def _rss_kib(pid):
     return 0
 
 
+def _cpu_children():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)  # waited-for descendants, pool workers included
+    return r.ru_utime + r.ru_stime
+
+
 def run_measured(cmd, env=None):
-    """Run cmd; returns (seconds, peak RSS of its process tree in MiB, stdout)."""
+    """Run cmd; returns (seconds, peak RSS of its process tree in MiB, stdout, CPU seconds)."""
     peak = [0]
+    cpu0 = _cpu_children()
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     done = threading.Event()
@@ -112,7 +119,7 @@ def run_measured(cmd, env=None):
     sampler.join()
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(map(str, cmd[:3]))} failed ({proc.returncode}):\n{err[-2000:]}")
-    return dt, peak[0] / 1024, out
+    return dt, peak[0] / 1024, out, _cpu_children() - cpu0
 
 
 def bench_size(n, work: Path, repeat: int):
@@ -132,18 +139,19 @@ def bench_size(n, work: Path, repeat: int):
         "one": lambda out: [sys.executable, "-c", ONE_PROCESS, str(PREP / "project"), str(raw), str(out), str(PREP_PARAMS)],
         "prep": prepare_cmd,
     }
-    best = {k: (float("inf"), 0.0) for k in variants}
+    best = {k: (float("inf"), 0.0, float("inf")) for k in variants}
     for rep in range(repeat):  # interleaved, best of `repeat`: other load on the machine hits all variants alike
         for name, cmd in variants.items():
             out_dir = work / f"{name}{rep}"
-            t, rss, _ = run_measured(cmd(out_dir))
-            best[name] = (min(best[name][0], t), max(best[name][1], rss))
+            t, rss, _, cpu = run_measured(cmd(out_dir))
+            best[name] = (min(best[name][0], t), max(best[name][1], rss), min(best[name][2], cpu))
             if rep + 1 < repeat or name != "prep":
                 shutil.rmtree(out_dir)
             else:
                 prep_out = out_dir
-    (t_base, rss_base), (t_one, rss_one), (t_prep, rss_prep) = best["naive"], best["one"], best["prep"]
-    t_inf, rss_inf, out = run_measured([
+    (t_base, rss_base, _), (t_one, rss_one, cpu_one), (t_prep, rss_prep, cpu_prep) = (
+        best["naive"], best["one"], best["prep"])
+    t_inf, rss_inf, out, _ = run_measured([
         sys.executable, str(MODEL / "project/mlcube.py"), "infer", f"--data_path={prep_out / 'data'}",
         f"--parameters_file={MODEL_PARAMS}", f"--additional_files={ADDITIONAL}", f"--output_path={preds}",
         "--device=cpu"])
@@ -158,6 +166,8 @@ def bench_size(n, work: Path, repeat: int):
         "vs_naive": t_base / t_prep,
         "base_rss": rss_base,
         "one_rss": rss_one,
+        "one_cpu": cpu_one,
+        "prep_cpu": cpu_prep,
         "prep_rss": rss_prep,
         "infer_s": t_inf,
         "infer_ips": float(m.group(1)) if m else float("nan"),
@@ -198,6 +208,12 @@ def main(argv=None):
               f" {r['vs_naive']:>7.2f}x | {r['one_rss']:>10.0f} {r['prep_rss']:>8.0f} | {r['infer_ips']:>11.0f}"
               f" {r['infer_rss']:>9.0f}")
     print("speedup: prepare vs its own code in one process; vs naive: vs the plain np.save loop")
+    print()
+    print(f"{'images':>7} | {'1-proc CPU s':>12} {'prepare CPU s':>13} | {'CPU-bound speedup on these cores':>32}")
+    for r in rows:
+        cpu_bound = min(cores, r["one_cpu"] * cores / max(r["prep_cpu"], 1e-9))
+        print(f"{r['n']:>7} | {r['one_cpu']:>12.2f} {r['prep_cpu']:>13.2f} | {cpu_bound:>31.2f}x")
+    print("(CPU seconds do not depend on other load: with the cores free, wall time is about CPU / cores)")
     if len(rows) >= 2:
         a, b = rows[0], rows[-1]
         print(f"\nratios {b['n']}/{a['n']}: prepare peak RSS {b['prep_rss'] / a['prep_rss']:.2f}x, "
