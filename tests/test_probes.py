@@ -108,6 +108,10 @@ def test_permission_failures_are_told_apart(tmp_path):
     assert codes("PermissionError: [Errno 13] Permission denied: '/mlcommons/volumes/predictions/x'") == []
     assert codes("PermissionError: [Errno 13] Permission denied: '/tmp/x'") == []
     assert codes("PermissionError: [Errno 13] Permission denied: '/mlcommons/volumes/data/a.png'") == []
+    # shells and coreutils put the path first
+    assert [c for c, _ in codes("touch: cannot touch '/etc/x': Permission denied")] == ["MC804"]
+    assert [c for c, _ in codes("rm: cannot remove '/mlcommons/volumes/data/a': Read-only file system")] == ["MC802"]
+    assert [c for c, _ in codes("mkdir: cannot create directory '/workspace': Permission denied")] == ["MC805"]
     # the local runner's read-only copies, for a non-root user
     (code, _), = codes("PermissionError: [Errno 13] Permission denied: '/tmp/medcube-local-infer-x/inputs/0/data/a'")
     assert code == "MC802"

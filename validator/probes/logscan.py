@@ -24,8 +24,11 @@ _NETWORK = re.compile(
     re.IGNORECASE,
 )
 _TARGET = re.compile(r"host='([^']+)'|(https?://[^\s'\"<>)]+)|Could not resolve host: (\S+)")
-_READ_ONLY = re.compile(r"(?:Read-only file system|\[Errno 30\][^'\n]*?):? '([^']+)'")
-_DENIED = re.compile(r"(?:Permission denied|\[Errno 13\][^'\n]*?):? '([^']+)'")
+# Python puts the path after the error, shells and coreutils before it ("touch: cannot touch '/etc/x': Permission denied").
+_READ_ONLY = (re.compile(r"(?:Read-only file system|\[Errno 30\][^'\n]*?):? '([^']+)'"),
+              re.compile(r"'?(/[^'\s:]+)'?: Read-only file system"))
+_DENIED = (re.compile(r"(?:Permission denied|\[Errno 13\][^'\n]*?):? '([^']+)'"),
+           re.compile(r"'?(/[^'\s:]+)'?: Permission denied"))
 _NOT_PERMITTED = re.compile(r"(?:Operation not permitted|\[Errno 1\][^'\n]*?)(?::? '([^']+)')?")
 _ROOT_WORDS = re.compile(
     r"must be run as root|must be root|requires root|need(?:s)? to be root|are you root\?|"
@@ -104,34 +107,35 @@ def permission_findings(task: str, log: str, plan: RunPlan, where: str, uid: int
             kinds.add(code)
             out.append(F.error(code, where, message, hint=hint))
 
-    for regex in (_READ_ONLY, _DENIED):
-        for m in regex.finditer(log):
-            path = m.group(1)
-            label = _input_label(path, plan)
-            if label is not None:
-                if regex is _DENIED and "/medcube-local-" not in path:
-                    continue  # a denied read of an input: not a write
-                add(INPUT_WRITE,
-                    f"task {task} tried to change its input {label} ({path}): inputs are mounted read-only, as in a "
-                    "benchmark, where they are the hospital's data or the previous task's outputs",
-                    f"write only into the output folders ({_outputs_text(plan)}) and /tmp; copy an input "
-                    "into /tmp first if it must be changed")
-            elif any(_under(path, p) for p in _SYSTEM):
-                add(NEEDS_ROOT,
-                    f"task {task} needs root: it was refused writing {path} ({_line_with(log, m)}); a benchmark "
-                    f"runs every task as {user}, never root",
-                    "install and configure what the task needs at build time (Dockerfile RUN, as root there), "
-                    "and at run time write only into the output folders and /tmp")
-            elif not _writable(path, plan):
-                home = bool(_HOME_CACHE.match(path))
-                add(WRITES_OUTSIDE,
-                    f"task {task} writes outside its output folders: it was refused writing {path}; in a benchmark "
-                    f"only the output folders ({_outputs_text(plan)}) and /tmp are writable",
-                    ("a library wrote its cache into the home folder, which is / for an unprivileged user: set "
-                     "ENV HOME=/tmp (or XDG_CACHE_HOME, TORCH_HOME, MPLCONFIGDIR, HF_HOME) in the Dockerfile, or "
-                     "bring those files into the image at build time") if home else
-                    "write results into the output folders and scratch files into /tmp (tempfile); files inside "
-                    "the image are read-only to the task")
+    refusals = [(m, False) for r in _READ_ONLY for m in r.finditer(log)]
+    refusals += [(m, True) for r in _DENIED for m in r.finditer(log)]
+    for m, denied in sorted(refusals, key=lambda item: item[0].start()):
+        path = m.group(1)
+        label = _input_label(path, plan)
+        if label is not None:
+            if denied and "/medcube-local-" not in path:
+                continue  # a denied read of an input: not a write
+            add(INPUT_WRITE,
+                f"task {task} tried to change its input {label} ({path}): inputs are mounted read-only, as in a "
+                "benchmark, where they are the hospital's data or the previous task's outputs",
+                f"write only into the output folders ({_outputs_text(plan)}) and /tmp; copy an input "
+                "into /tmp first if it must be changed")
+        elif any(_under(path, p) for p in _SYSTEM):
+            add(NEEDS_ROOT,
+                f"task {task} needs root: it was refused writing {path} ({_line_with(log, m)}); a benchmark "
+                f"runs every task as {user}, never root",
+                "install and configure what the task needs at build time (Dockerfile RUN, as root there), "
+                "and at run time write only into the output folders and /tmp")
+        elif not _writable(path, plan):
+            home = bool(_HOME_CACHE.match(path))
+            add(WRITES_OUTSIDE,
+                f"task {task} writes outside its output folders: it was refused writing {path}; in a benchmark "
+                f"only the output folders ({_outputs_text(plan)}) and /tmp are writable",
+                ("a library wrote its cache into the home folder, which is / for an unprivileged user: set "
+                 "ENV HOME=/tmp (or XDG_CACHE_HOME, TORCH_HOME, MPLCONFIGDIR, HF_HOME) in the Dockerfile, or "
+                 "bring those files into the image at build time") if home else
+                "write results into the output folders and scratch files into /tmp (tempfile); files inside "
+                "the image are read-only to the task")
     m = _NOT_PERMITTED.search(log)
     if m:
         path = m.group(1)
