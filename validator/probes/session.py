@@ -291,7 +291,7 @@ class ProbeSession:
             plan, result = self._run(role, task, bindings, f"probe-rerun-{task}.log", probe)
             again.append(task)
             folders = ", ".join(outputs)
-            hint = ("MedPerf runs a task again into the same folders after a failure or an interruption: create "
+            hint = ("a task is run again into the same folders after a failure or an interruption: create "
                     "folders with exist_ok=True, overwrite files rather than fail or append when they exist, and "
                     "do not leave files the task itself cannot write again (read-only modes)")
             if result.status != "passed":
