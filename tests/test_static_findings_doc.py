@@ -16,6 +16,15 @@ sys.path.insert(0, str(ROOT))
 
 from static_cubes import CASES, build, run_relative  # noqa: E402
 from validator.checks.codes import CODES  # noqa: E402
+from validator.engine.result import CODES as ENGINE_CODES  # noqa: E402
+from validator.probes import CODES as PROBE_CODES  # noqa: E402
+from validator.workflow import CODES as CONTRACT_CODES  # noqa: E402
+
+RUN_SECTIONS = [
+    ("Build and run (MC6xx)", ENGINE_CODES),
+    ("Output contracts (MC7xx)", CONTRACT_CODES),
+    ("Probes (MC8xx)", PROBE_CODES),
+]
 
 DOC = ROOT / "docs" / "findings.md"
 
@@ -140,7 +149,21 @@ def render(corpus: Path) -> str:
                 lines += ["```", ""]
             if code in FIX:
                 lines.append(f"How to fix: {FIX[code]}")
+    lines += ["", "## Build, run and the benchmark chain (`medcube validate`, `medcube test`)", "",
+              "These come from building a cube and running it in the chain under the benchmark's rules. Each "
+              "message names the task and the cube, says what happened and what to change; the hostile cubes in "
+              "`tests/fixtures/hostile/` (one misbehaviour each, see its README) show them all."]
+    for heading, codes in RUN_SECTIONS:
+        lines += ["", f"### {heading}", "", "| code | title |", "|---|---|"]
+        lines += [f"| {code} | {title} |" for code, title in codes.items()]
     return "\n".join(lines) + "\n"
+
+
+def test_every_run_code_is_documented():
+    text = DOC.read_text(encoding="utf-8")
+    for _, codes in RUN_SECTIONS:
+        for code, title in codes.items():
+            assert f"| {code} | {title} |" in text, f"{code} is missing from docs/findings.md (regenerate it)"
 
 
 def test_every_code_is_documented():
