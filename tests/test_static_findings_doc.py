@@ -121,7 +121,7 @@ def render(corpus: Path) -> str:
     lines = [
         "# Findings",
         "",
-        "Every finding `medcube validate --static` reports has a stable code. Errors make `validate` exit 1; "
+        "Every finding medcube reports has a stable code. Errors make `validate` and `test` exit 1; "
         "warnings (advice) do not. Each finding names the file and line, says what is wrong and how to fix it; "
         "`--format json` gives the same as `{severity, code, file, line, column, message, hint}`.",
         "",
