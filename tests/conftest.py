@@ -93,3 +93,14 @@ def broken_corpus(tmp_path_factory):
     import static_cubes
 
     return static_cubes.build(tmp_path_factory.mktemp("broken"))
+
+
+# ---------------------------------------------------------------- engine benchmark
+
+
+@pytest.fixture
+def bench(tmp_path):
+    """A copy of the engine tests' tiny benchmark (tests/fixtures/engine), free to change: its folder."""
+    dest = tmp_path / "bench"
+    shutil.copytree(os.path.join(os.path.dirname(__file__), "fixtures", "engine"), dest)
+    return dest

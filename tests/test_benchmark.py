@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import shutil
 import tarfile
 from pathlib import Path
 
@@ -15,13 +14,6 @@ from validator.demo_data import load_demo_data
 from validator.errors import UserError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "engine"
-
-
-@pytest.fixture
-def bench(tmp_path) -> Path:
-    dest = tmp_path / "bench"
-    shutil.copytree(FIXTURES, dest)
-    return dest
 
 
 def write(bench: Path, text: str) -> Path:

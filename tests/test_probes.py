@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
+import re
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 from rich.console import Console
@@ -24,8 +23,6 @@ from validator.errors import UserError
 from validator.probes import CODES, PROBES, ProbeOptions, ProbeResult, probe_options
 from validator.probes import determinism, faults, gpu, inputs, logscan
 from validator.workflow import RunReport
-
-FIXTURES = Path(__file__).parent / "fixtures" / "engine"
 
 
 def plan(tmp_path) -> RunPlan:
@@ -54,6 +51,21 @@ def test_probe_options():
     with pytest.raises(UserError):
         probe_options(tolerance=-1)
     assert all(code.startswith("MC8") for code in CODES) and len(CODES) == 10
+
+
+def test_all_codes_in_one_place():
+    """validator.codes.ALL_CODES merges the static, engine, contract and probe codes: no code twice with different
+    titles, every one MC and three digits."""
+    from validator.codes import ALL_CODES, SOURCES
+
+    titles: dict[str, set[str]] = {}
+    for codes in SOURCES.values():
+        for code, title in codes.items():
+            titles.setdefault(code, set()).add(title)
+    assert {code: t for code, t in titles.items() if len(t) > 1} == {}
+    assert [code for code in ALL_CODES if not re.fullmatch(r"MC\d{3}", code)] == []
+    assert set(ALL_CODES) == set(titles) and CODES.items() <= ALL_CODES.items()
+    assert {"MC001", "MC601", "MC701", "MC801"} <= set(ALL_CODES)
 
 
 # -- a failed task's log ---------------------------------------------------------------------------------------------------
@@ -298,13 +310,6 @@ def test_log_limit_option():
 
 
 # -- probes in the chain and the reports -------------------------------------------------------------------------------------
-@pytest.fixture
-def bench(tmp_path) -> Path:
-    dest = tmp_path / "bench"
-    shutil.copytree(FIXTURES, dest)
-    return dest
-
-
 def console() -> Console:
     return Console(record=True, width=200, force_terminal=False)
 

@@ -16,15 +16,6 @@ from validator.benchmark import PredictionsContract
 from validator.errors import UserError
 from validator.workflow import check_predictions, check_results, check_statistics, record_ids
 
-FIXTURES = Path(__file__).parent / "fixtures" / "engine"
-
-
-@pytest.fixture
-def bench(tmp_path) -> Path:
-    dest = tmp_path / "bench"
-    shutil.copytree(FIXTURES, dest)
-    return dest
-
 
 def console() -> Console:
     return Console(record=True, width=160, force_terminal=False)

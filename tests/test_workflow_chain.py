@@ -7,7 +7,6 @@ one): the tiny cubes misbehave on request through their parameters.yaml.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,6 @@ from validator.engine.limits import Limits
 from validator.manifest.load import load_cube
 from validator.workflow import RunOptions, run_chain
 
-FIXTURES = Path(__file__).parent / "fixtures" / "engine"
 PARAMS = {
     "data_preparator": "prep/workspace/parameters.yaml",
     "model": "model/mlcube/workspace/parameters.yaml",
@@ -36,13 +34,6 @@ def cases(table, docker_first=1):
     out += [pytest.param("docker", *case, id=f"docker-{case[0]}", marks=pytest.mark.docker)
             for case in table[:docker_first]]
     return out
-
-
-@pytest.fixture
-def bench(tmp_path) -> Path:
-    dest = tmp_path / "bench"
-    shutil.copytree(FIXTURES, dest)
-    return dest
 
 
 def misbehave(bench: Path, role: str, **settings) -> None:

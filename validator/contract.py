@@ -46,6 +46,14 @@ class TaskSpec:
         return next((v for v in self.outputs if v.label == label), None)
 
 
+# What sanity_check and statistics both read: the prepared data and labels, as prepare wrote them.
+PREPARED_INPUTS = (
+    VolumeSpec("data_path", "directory", True, f"{_V}/data"),
+    VolumeSpec("labels_path", "directory", True, f"{_V}/labels"),
+    PARAMS,
+    VolumeSpec("metadata_path", "directory", False, f"{_V}/metadata"),
+)
+
 TASKS: dict[str, TaskSpec] = {
     "prepare": TaskSpec(
         "data_preparator",
@@ -67,23 +75,13 @@ TASKS: dict[str, TaskSpec] = {
     "sanity_check": TaskSpec(
         "data_preparator",
         "sanity_check",
-        (
-            VolumeSpec("data_path", "directory", True, f"{_V}/data"),
-            VolumeSpec("labels_path", "directory", True, f"{_V}/labels"),
-            PARAMS,
-            VolumeSpec("metadata_path", "directory", False, f"{_V}/metadata"),
-        ),
+        PREPARED_INPUTS,
         (),
     ),
     "statistics": TaskSpec(
         "data_preparator",
         "statistics",
-        (
-            VolumeSpec("data_path", "directory", True, f"{_V}/data"),
-            VolumeSpec("labels_path", "directory", True, f"{_V}/labels"),
-            PARAMS,
-            VolumeSpec("metadata_path", "directory", False, f"{_V}/metadata"),
-        ),
+        PREPARED_INPUTS,
         (VolumeSpec("output_path", "file", True, f"{_V}/statistics/statistics.yaml"),),
     ),
     "infer": TaskSpec(

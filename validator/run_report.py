@@ -78,11 +78,7 @@ def print_run_report(report, console: Console | None = None, max_metrics: int = 
         if not t.findings and not t.log_tail:
             continue
         console.print(Text.assemble((f"{t.task}", "bold"), f" ({Path(t.cube).name}): {t.status}"))
-        for f in t.findings:
-            mark = Text("error", style="red") if f.is_error else Text("warn", style="yellow")
-            console.print(Text.assemble("  ", mark, f" {f.code} {f.message}"))
-            if f.hint:
-                console.print(f"    → {f.hint}", style="dim")
+        _print_findings(t.findings, console)
         if t.status != "passed" and t.log_tail:
             console.print(f"  last lines of the log ({t.log_path}):", style="dim")
             console.print(Text(_indent(t.log_tail, "    "), style="dim"))
@@ -133,11 +129,21 @@ def _print_probes(report, console: Console) -> None:
         if not p.findings:
             continue
         console.print(Text.assemble((f"probe {p.name}", "bold"), f": {p.status}"))
-        for f in p.findings:
-            mark = Text("error", style="red") if f.is_error else Text("warn", style="yellow")
-            console.print(Text.assemble("  ", mark, f" {f.code} {f.message}"))
-            if f.hint:
-                console.print(f"    → {f.hint}", style="dim")
+        _print_findings(p.findings, console)
+
+
+def _print_findings(findings, console: Console) -> None:
+    """A task's or a probe's findings, one a line, each with its hint below."""
+    for f in findings:
+        mark = Text("error", style="red") if f.is_error else Text("warn", style="yellow")
+        console.print(Text.assemble("  ", mark, f" {f.code} {f.message}"))
+        if f.hint:
+            console.print(f"    → {f.hint}", style="dim")
+
+
+def _details(findings) -> str:
+    """Findings as the text of a JUnit failure: code and message, each hint on its own line."""
+    return "\n".join(f"{f.code} {f.message}" + (f"\n  hint: {f.hint}" if f.hint else "") for f in findings)
 
 
 def _shorten(text: str, width: int) -> str:
@@ -211,7 +217,7 @@ def junit_xml(report) -> str:
     for t in tasks:
         case = ET.SubElement(suite, "testcase", classname=f"{t.role or 'cube'}.{Path(t.cube).name}", name=t.task,
                              time=f"{t.seconds or 0:.3f}")
-        details = "\n".join(f"{f.code} {f.message}" + (f"\n  hint: {f.hint}" if f.hint else "") for f in t.findings)
+        details = _details(t.findings)
         if t.status == "skipped":
             ET.SubElement(case, "skipped", message=_x(t.message))
         elif t.status == "failed":
@@ -226,7 +232,7 @@ def junit_xml(report) -> str:
     probes = getattr(report, "probes", None) or []
     for p in probes:
         case = ET.SubElement(suite, "testcase", classname="probe", name=p.name, time=f"{p.seconds:.3f}")
-        details = "\n".join(f"{f.code} {f.message}" + (f"\n  hint: {f.hint}" if f.hint else "") for f in p.findings)
+        details = _details(p.findings)
         if p.status == "skipped":
             ET.SubElement(case, "skipped", message=_x(p.message))
         elif p.status == "failed":

@@ -10,4 +10,5 @@ no benchmarks (validator.workflow chains tasks and checks their outputs).
     limits.py  user-adjustable limits and the unprivileged user
     client.py  connect to the Docker engine
     result.py  TaskResult, BuildResult and the finding codes of this stage
+    scratch.py remove a scratch folder whatever modes its tasks left
 """

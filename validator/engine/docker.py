@@ -23,7 +23,6 @@ from validator.engine.result import (
     OOM,
     PIDS_LIMIT,
     START_FAILED,
-    TIMEOUT,
     BuildResult,
     TaskResult,
     tail,
@@ -82,17 +81,8 @@ class DockerRunner:
 
         lim = self.limits
         uid, gid = lim.run_user()
-        result = TaskResult(
-            task=plan.task,
-            role=cube.role,
-            cube=str(cube.path),
-            status="error",
-            runner="docker",
-            image=plan.image,
-            image_built=True,
-            log_path=str(log_path),
-            command=self.command(plan),
-        )
+        result = TaskResult.starting(cube, plan, log_path, runner="docker", image=plan.image, image_built=True,
+                                     command=self.command(plan))
         prepare_outputs(plan, uid, gid)
         log_path = Path(log_path)
         log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -245,16 +235,7 @@ class DockerRunner:
         where = cube.rel(cube.config_file)
         lim = self.limits
         if timed_out:
-            result.status = "timeout"
-            result.message = f"killed after {lim.timeout:g}s (--timeout)"
-            result.findings.append(
-                F.error(
-                    TIMEOUT,
-                    where,
-                    f"task {plan.task} ran longer than the --timeout of {lim.timeout:g}s and was killed",
-                    hint="a task on demo data should take seconds; raise --timeout if it really needs longer",
-                )
-            )
+            result.timed_out(lim.timeout, where)
         elif oom:
             result.status = "oom"
             result.message = f"out of memory (limit {human_size(lim.memory)}, --memory)"

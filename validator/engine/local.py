@@ -29,12 +29,12 @@ from validator import findings as F
 from validator.engine.limits import Limits, parse_gpus
 from validator.engine.logcap import CappedLog, log_limit_finding
 from validator.engine.plan import RunPlan
+from validator.engine.scratch import remove_tree
 from validator.engine.snapshot import differences, snapshot
 from validator.engine.result import (
     EXIT_NONZERO,
     LEFT_RUNNING,
     LOCAL_UNSUPPORTED,
-    TIMEOUT,
     BuildResult,
     TaskResult,
     read_tail,
@@ -179,16 +179,7 @@ class LocalRunner:
         return argv, cwd, env
 
     def run(self, cube: Cube, plan: RunPlan, log_path: Path) -> TaskResult:
-        result = TaskResult(
-            task=plan.task,
-            role=cube.role,
-            cube=str(cube.path),
-            status="error",
-            runner="local",
-            image=None,
-            image_built=False,
-            log_path=str(log_path),
-        )
+        result = TaskResult.starting(cube, plan, log_path, runner="local", image=None, image_built=False)
         log_path = Path(log_path)
         log_path.parent.mkdir(parents=True, exist_ok=True)
         where = cube.rel(cube.config_file)
@@ -244,7 +235,7 @@ class LocalRunner:
                 for label in m.labels if changes else ():
                     result.input_changes[label] = changes
         finally:
-            _rmtree(scratch)
+            remove_tree(scratch)
         result.log_tail = read_tail(log_path, self.limits.log_tail_lines)
         self._judge(result, cube, plan, where)
         if left and result.status != "timeout":
@@ -315,15 +306,7 @@ class LocalRunner:
         from validator.engine.docker import last_error_line
 
         if result.status == "timeout":
-            result.message = f"killed after {self.limits.timeout:g}s (--timeout)"
-            result.findings.append(
-                F.error(
-                    TIMEOUT,
-                    where,
-                    f"task {plan.task} ran longer than the --timeout of {self.limits.timeout:g}s and was killed",
-                    hint="a task on demo data should take seconds; raise --timeout if it really needs longer",
-                )
-            )
+            result.timed_out(self.limits.timeout, where)
         elif result.status == "failed":
             last = last_error_line(result.log_tail)
             result.message = f"exit code {result.exit_code}" + (f": {last}" if last else "")
@@ -445,21 +428,3 @@ def _copy_read_only(src: Path, dst: Path) -> None:
         shutil.copy2(src, dst)
         os.chmod(dst, stat.S_IMODE(os.stat(dst).st_mode) & ~0o222)
         os.chmod(dst.parent, 0o555)
-
-
-def _rmtree(path: Path) -> None:
-    def onerror(func, p, exc):
-        try:
-            os.chmod(os.path.dirname(p), 0o755)
-            os.chmod(p, 0o755)
-            func(p)
-        except OSError:
-            pass
-
-    for root, dirs, _ in os.walk(path):
-        for d in dirs:
-            try:
-                os.chmod(os.path.join(root, d), 0o755)
-            except OSError:
-                pass
-    shutil.rmtree(path, onerror=onerror)

@@ -144,11 +144,41 @@ def _unbound(cube: Cube, task: Task, vol: Volume) -> PlanError:
     )
 
 
+@dataclass
+class _Volumes:
+    """A task's host paths by direction, as a RunPlan keeps them; each input is checked as it is added."""
+
+    inputs: dict[str, Path] = field(default_factory=dict)
+    outputs: dict[str, Path] = field(default_factory=dict)
+    output_types: dict[str, str] = field(default_factory=dict)
+
+    def add(self, cube: Cube, task: Task, vol: Volume, host: Path) -> None:
+        if vol.is_input:
+            _check_input(cube, task, vol, host)
+            self.inputs[vol.label] = host
+        else:
+            self.outputs[vol.label] = host
+            self.output_types[vol.label] = vol.type
+
+    def plan(self, cube: Cube, task: Task, args: list[str] | None, entrypoint: list[str] | None,
+             mounts: list[Mount]) -> RunPlan:
+        return RunPlan(
+            task=task.name,
+            image=image_name(cube),
+            args=args,
+            entrypoint=entrypoint,
+            mounts=mounts,
+            environment={str(k): str(v) for k, v in (task.environment or {}).items()},
+            shm_size=task.shm_size,
+            inputs=self.inputs,
+            outputs=self.outputs,
+            output_types=self.output_types,
+        )
+
+
 def _plan_container_config(cube: Cube, task: Task, bindings: dict[str, Path]) -> RunPlan:
     mounts: list[Mount] = []
-    inputs: dict[str, Path] = {}
-    outputs: dict[str, Path] = {}
-    types: dict[str, str] = {}
+    volumes = _Volumes()
     seen: dict[str, str] = {}
     for vol in task.volumes:
         host = bindings.get(vol.label)
@@ -163,25 +193,10 @@ def _plan_container_config(cube: Cube, task: Task, bindings: dict[str, Path]) ->
                 hint="give each volume its own mount_path",
             )
         seen[target] = vol.label
-        if vol.is_input:
-            _check_input(cube, task, vol, host)
-            inputs[vol.label] = host
-        else:
-            outputs[vol.label] = host
-            types[vol.label] = vol.type
+        volumes.add(cube, task, vol, host)
         mounts.append(Mount(host, target, "ro" if vol.is_input else "rw", vol.type, (vol.label,)))
-    return RunPlan(
-        task=task.name,
-        image=image_name(cube),
-        args=list(task.command) if task.command is not None else None,
-        entrypoint=list(task.entrypoint) if task.entrypoint else None,
-        mounts=mounts,
-        environment={str(k): str(v) for k, v in (task.environment or {}).items()},
-        shm_size=task.shm_size,
-        inputs=inputs,
-        outputs=outputs,
-        output_types=types,
-    )
+    args = list(task.command) if task.command is not None else None
+    return volumes.plan(cube, task, args, list(task.entrypoint) if task.entrypoint else None, mounts)
 
 
 def _mlcube_host_path(cube: Cube, task: Task, vol: Volume, bindings: dict[str, Path]) -> Path:
@@ -204,17 +219,10 @@ def _mlcube_host_path(cube: Cube, task: Task, vol: Volume, bindings: dict[str, P
 def _plan_mlcube(cube: Cube, task: Task, bindings: dict[str, Path]) -> RunPlan:
     mounts: dict[Path, Mount] = {}
     args: list[str] = []
-    inputs: dict[str, Path] = {}
-    outputs: dict[str, Path] = {}
-    types: dict[str, str] = {}
+    volumes = _Volumes()
     for vol in task.volumes:  # inputs first, then outputs: the order MLCube numbers them in
         host = _mlcube_host_path(cube, task, vol, bindings)
-        if vol.is_input:
-            _check_input(cube, task, vol, host)
-            inputs[vol.label] = host
-        else:
-            outputs[vol.label] = host
-            types[vol.label] = vol.type
+        volumes.add(cube, task, vol, host)
         folder, name = (host.parent, host.name) if vol.type == "file" else (host, "")
         mount = mounts.get(folder)
         mode = "ro" if vol.is_input else "rw"
@@ -235,18 +243,7 @@ def _plan_mlcube(cube: Cube, task: Task, bindings: dict[str, Path]) -> RunPlan:
     entrypoint = list(task.entrypoint) if task.entrypoint else None
     # MedPerf: a task entrypoint replaces the image ENTRYPOINT and the task name is not passed.
     argv = args if entrypoint else [task.name, *args]
-    return RunPlan(
-        task=task.name,
-        image=image_name(cube),
-        args=argv,
-        entrypoint=entrypoint,
-        mounts=list(mounts.values()),
-        environment={str(k): str(v) for k, v in (task.environment or {}).items()},
-        shm_size=task.shm_size,
-        inputs=inputs,
-        outputs=outputs,
-        output_types=types,
-    )
+    return volumes.plan(cube, task, argv, entrypoint, list(mounts.values()))
 
 
 def format_command(argv: list[str]) -> str:

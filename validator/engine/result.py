@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from validator import findings as F
 from validator.findings import Finding
 
 Status = Literal["passed", "failed", "timeout", "oom", "error", "skipped"]
@@ -65,9 +66,29 @@ class TaskResult:
     command: list[str] = field(default_factory=list)  # the equivalent command line, for reproducing by hand
     input_changes: dict[str, list[str]] = field(default_factory=dict)  # label -> changes the runner saw in its copy
 
+    @classmethod
+    def starting(cls, cube, plan, log_path, **runner) -> TaskResult:
+        """The result of a task about to run (an error until the runner tells otherwise); ``runner``: the fields
+        that say which runner ran it and how."""
+        return cls(task=plan.task, role=cube.role, cube=str(cube.path), status="error", log_path=str(log_path),
+                   **runner)
+
     @property
     def ok(self) -> bool:
         return self.status == "passed"
+
+    def timed_out(self, timeout: float, where: str) -> None:
+        """The task was killed at --timeout: say so (MC611)."""
+        self.status = "timeout"
+        self.message = f"killed after {timeout:g}s (--timeout)"
+        self.findings.append(
+            F.error(
+                TIMEOUT,
+                where,
+                f"task {self.task} ran longer than the --timeout of {timeout:g}s and was killed",
+                hint="a task on demo data should take seconds; raise --timeout if it really needs longer",
+            )
+        )
 
     def fail(self, finding: Finding) -> None:
         """Add a finding; an error turns a passed task into a failed one."""

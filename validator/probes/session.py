@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,7 @@ from validator import findings as F
 from validator.engine.limits import gpus_text, parse_gpus
 from validator.engine.plan import PlanError, RunPlan, image_name, plan_task
 from validator.engine.result import NO_GPU, TaskResult
+from validator.engine.scratch import remove_tree
 from validator.findings import Finding
 from validator.probes import determinism, faults, gpu, inputs, logscan
 from validator.probes.codes import (
@@ -192,7 +192,7 @@ class ProbeSession:
                 probe.settle()
                 self._say(probe)
         finally:
-            _rmtree(self.scratch)
+            remove_tree(self.scratch)
         self._summarize()
         return list(self.results.values())
 
@@ -373,26 +373,3 @@ class ProbeSession:
         style = {"passed": "green", "skipped": "dim", "warning": "yellow"}.get(probe.status, "red")
         secs = f" {probe.seconds:.1f}s" if probe.runs else ""
         self.console.print(f"[{style}]{probe.status:>7}[/{style}] probe {probe.name}{secs}")
-
-
-def _rmtree(path: Path) -> None:
-    """Remove a scratch folder whatever modes the tasks left in it."""
-    if not Path(path).exists():
-        return
-
-    def onerror(func, p, exc):
-        try:
-            os.chmod(os.path.dirname(p), stat.S_IRWXU)
-            if os.path.isdir(p) and not os.path.islink(p):
-                os.chmod(p, stat.S_IRWXU)
-            func(p)
-        except OSError:
-            pass
-
-    for root, dirs, _ in os.walk(path):
-        for d in dirs:
-            try:
-                os.chmod(os.path.join(root, d), stat.S_IRWXU)
-            except OSError:
-                pass
-    shutil.rmtree(path, onerror=onerror)
