@@ -283,16 +283,19 @@ class LocalRunner:
             timer.start()
         left: list[tuple[int, str]] = []
         try:
-            _, status, usage = os.wait4(proc.pid, 0)
-            proc.returncode = os.waitstatus_to_exitcode(status)
+            # Wait without reaping: while the task is a zombie its pid, and so its process group id, cannot be
+            # given to another process, so killing the group below can only reach what the task started.
+            os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
         except BaseException:
             _killpg(proc.pid)
-            proc.wait()
             raise
         finally:
             if timer:
                 timer.cancel()
+                timer.join()
             left = _kill_marked(env[MARK_ENV], proc.pid)  # whatever the task left running, in its session or not
+            _, status, usage = os.wait4(proc.pid, 0)  # now reap it
+            proc.returncode = os.waitstatus_to_exitcode(status)
             pump.join(timeout=5)
             proc.stdout.close()
         result.seconds = time.monotonic() - started
