@@ -522,6 +522,9 @@ def docker_trio(trio, docker_client, base_image):
         tags[role] = tag
     yield trio, tags
     for tag in tags.values():
+        # The MLCube client runs its containers without --rm: remove what it left from these images.
+        for container in docker_client.containers.list(all=True, filters={"ancestor": tag}):
+            container.remove(force=True)
         try:
             docker_client.images.remove(tag, force=True)
         except docker.errors.APIError:
