@@ -95,6 +95,17 @@ def broken_corpus(tmp_path_factory):
     return static_cubes.build(tmp_path_factory.mktemp("broken"))
 
 
+# ---------------------------------------------------------------- hostile corpus
+
+
+@pytest.fixture(scope="session")
+def hostile_cubes(tmp_path_factory):
+    """The hostile cubes of tests/hostile_cubes.py, written once per run: a folder with a cube per name (read only)."""
+    import hostile_cubes
+
+    return hostile_cubes.build(tmp_path_factory.mktemp("hostile"))
+
+
 # ---------------------------------------------------------------- engine benchmark
 
 

@@ -1,7 +1,8 @@
-"""The hostile corpus (tests/fixtures/hostile) through `medcube test`, run as a user runs it: a fresh process, the
-real engine. Each cube must fail with its own finding code and a message naming the task and what to change; the
-demo data must be unchanged, and no container, process or temporary folder may be left behind; a run ends within its
-timeout plus a few seconds.
+"""The hostile corpus (tests/hostile_cubes.py: the good cubes of tests/fixtures/hostile with one misbehaviour each,
+written out by the `hostile_cubes` fixture) through `medcube test`, run as a user runs it: a fresh process, the real
+engine. Each cube must fail with its own finding code and a message naming the task and what to change; the demo data
+must be unchanged, and no container, process or temporary folder may be left behind; a run ends within its timeout
+plus a few seconds.
 
 To keep the runtime down, each case switches off the probes that run tasks of their own (determinism, rerun,
 faults) unless it is about them; test_the_benchmark_passes_every_probe runs them all on the well-behaved cubes.
@@ -25,6 +26,8 @@ from validator.engine.build import build_image
 from validator.engine.docker import RUN_LABEL
 from validator.engine.local import MARK_ENV
 from validator.manifest.load import load_cube
+
+from hostile_cubes import CUBES
 
 pytestmark = pytest.mark.docker
 HOSTILE = Path(__file__).parent / "fixtures" / "hostile"
@@ -79,6 +82,14 @@ CASES = [
 ]
 
 
+def test_the_cases_are_the_recipe():
+    """Every cube of the recipe is tried, in the role it was made for, for the finding it says it is for."""
+    for case in CASES + LOCAL:
+        cube = CUBES[case.cube]
+        assert case.role == cube.role and case.code in cube.expect, case.cube
+    assert {c.cube for c in CASES + LOCAL} == set(CUBES)
+
+
 def tree_hash(root: Path) -> dict[str, str]:
     return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(root.rglob("*")) if p.is_file()}
@@ -89,10 +100,12 @@ def flat(text: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def images(docker_client, base_image):
+def images(docker_client, base_image, hostile_cubes):
     """Every image of the corpus and of its benchmark, built once (cached by context afterwards), so the timed
     runs below time runs, not builds."""
-    for cube in sorted(p for p in HOSTILE.iterdir() if p.is_dir()) + [HOSTILE.parent / "engine" / n for n in ("model", "metrics")]:
+    good = [HOSTILE / "good_prep", HOSTILE / "good_model", HOSTILE / "good_metrics", DEMO.parent / "model",
+            DEMO.parent / "metrics"]
+    for cube in good + sorted(hostile_cubes.iterdir()):
         result = build_image(docker_client, load_cube(cube), base_image=base_image)
         assert result.ok, result.message
     return base_image
@@ -135,14 +148,14 @@ def medcube_test(tmp_path: Path, *args: str, runner: str = "docker", base_image:
     return Run(proc.returncode, flat(proc.stdout + proc.stderr), report, seconds, run_id, tmp_path / run_id, tmp)
 
 
-def nothing_left(run: Run, docker_client) -> None:
+def nothing_left(run: Run, docker_client, hostile_cubes: Path) -> None:
     assert docker_client.containers.list(all=True, filters={"label": f"{RUN_LABEL}={run.run_id}"}) == []
     assert not (run.run_dir / "probes").exists(), "probe scratch copies left behind"
     assert list(run.tmp.iterdir()) == [], "temporary files left behind"
-    assert _marked_processes() == [], "processes left behind"
+    assert _marked_processes(HOSTILE, hostile_cubes) == [], "processes left behind"
 
 
-def _marked_processes() -> list[int]:
+def _marked_processes(*corpus: Path) -> list[int]:
     """Processes a local task of the corpus started (they carry the task's mark), still running. Other local runs on
     this machine carry marks too: only the corpus's own commands count."""
     out = []
@@ -155,7 +168,7 @@ def _marked_processes() -> list[int]:
                 cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        if str(HOSTILE) in cmd or cmd.startswith("sleep 300"):
+        if any(str(root) in cmd for root in corpus) or cmd.startswith("sleep 300"):
             out.append(int(pid))
     return out
 
@@ -165,10 +178,10 @@ def role_option(role: str) -> str:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.cube for c in CASES])
-def test_hostile_cube(case: Case, tmp_path, images, docker_client):
+def test_hostile_cube(case: Case, tmp_path, images, docker_client, hostile_cubes):
     demo_before = tree_hash(DEMO)
     off = [a for name in OWN_RUNS if name not in case.probes for a in ("--no-probe", name)]
-    run = medcube_test(tmp_path, role_option(case.role), str(HOSTILE / case.cube), *case.options, *off,
+    run = medcube_test(tmp_path, role_option(case.role), str(hostile_cubes / case.cube), *case.options, *off,
                        base_image=images, timeout=case.timeout)
     assert run.rc == case.rc, run.text[-3000:]
     hits = [f for f in run.findings if f["code"] == case.code]
@@ -181,21 +194,21 @@ def test_hostile_cube(case: Case, tmp_path, images, docker_client):
     assert f"{case.code} {case.words[0]}" in run.text  # and the user sees it
     assert "FAIL" in run.text
     assert tree_hash(DEMO) == demo_before
-    nothing_left(run, docker_client)
+    nothing_left(run, docker_client, hostile_cubes)
     assert run.seconds < case.timeout + SLACK, f"{run.seconds:.1f}s"
 
 
-def test_nondeterministic_infer_is_a_warning_by_default(tmp_path, images, docker_client):
-    run = medcube_test(tmp_path, "--model", str(HOSTILE / "nondeterministic"), "--no-probe", "rerun",
+def test_nondeterministic_infer_is_a_warning_by_default(tmp_path, images, docker_client, hostile_cubes):
+    run = medcube_test(tmp_path, "--model", str(hostile_cubes / "nondeterministic"), "--no-probe", "rerun",
                        base_image=images)
     assert run.rc == 0, run.text[-2000:]
     (finding,) = [f for f in run.findings if f["code"] == "MC806"]
     assert finding["severity"] == "warning" and "seed every random generator" in finding["hint"]
     assert "PASS" in run.text and "warnings from determinism" in run.text
-    nothing_left(run, docker_client)
+    nothing_left(run, docker_client, hostile_cubes)
 
 
-def test_the_benchmark_passes_every_probe(tmp_path, images, docker_client):
+def test_the_benchmark_passes_every_probe(tmp_path, images, docker_client, hostile_cubes):
     """The well-behaved cubes the hostile ones replace: every probe runs, none complains."""
     demo_before = tree_hash(DEMO)
     run = medcube_test(tmp_path, base_image=images)
@@ -206,26 +219,39 @@ def test_the_benchmark_passes_every_probe(tmp_path, images, docker_client):
                       "determinism": "passed", "rerun": "passed", "faults": "passed"}
     assert "sanity_check refused 4 of 4 broken copies" in run.text
     assert tree_hash(DEMO) == demo_before
-    nothing_left(run, docker_client)
+    nothing_left(run, docker_client, hostile_cubes)
 
 
-def test_no_probes_is_a_plain_timed_run(tmp_path, images, docker_client):
-    run = medcube_test(tmp_path, "--model", str(HOSTILE / "needs_network"), "--no-probes", base_image=images)
+def test_the_good_cubes_pass_every_probe(tmp_path, images, docker_client, hostile_cubes):
+    """The cubes the hostile model and metrics are made from, in place of the benchmark's: none complains, so what a
+    hostile one is blamed for is its one misbehaviour."""
+    run = medcube_test(tmp_path, "--model", str(HOSTILE / "good_model"), "--metrics", str(HOSTILE / "good_metrics"),
+                       base_image=images)
+    assert run.rc == 0, run.text[-3000:]
+    assert run.findings == []
+    status = {p["name"]: p["status"] for p in run.report["probes"]}
+    assert status == {"gpu": "skipped", "inputs": "passed", "permissions": "passed", "network": "passed",
+                      "determinism": "passed", "rerun": "passed", "faults": "skipped"}  # faults: the data preparator's
+    nothing_left(run, docker_client, hostile_cubes)
+
+
+def test_no_probes_is_a_plain_timed_run(tmp_path, images, docker_client, hostile_cubes):
+    run = medcube_test(tmp_path, "--model", str(hostile_cubes / "needs_network"), "--no-probes", base_image=images)
     assert run.rc == 1
     assert run.codes() == ["MC610"] and run.report["probes"] == []
     assert "┃ probe" not in run.text
     assert run.report["tasks"][3]["seconds"] is not None
-    nothing_left(run, docker_client)
+    nothing_left(run, docker_client, hostile_cubes)
 
 
-def test_one_probe_switched_off(tmp_path, images, docker_client):
-    run = medcube_test(tmp_path, "--model", str(HOSTILE / "needs_network"), "--no-probe", "network",
+def test_one_probe_switched_off(tmp_path, images, docker_client, hostile_cubes):
+    run = medcube_test(tmp_path, "--model", str(hostile_cubes / "needs_network"), "--no-probe", "network",
                        *[a for name in OWN_RUNS for a in ("--no-probe", name)], base_image=images)
     assert run.rc == 1 and "MC803" not in run.codes() and "MC610" in run.codes()
     assert "network" not in [p["name"] for p in run.report["probes"]]
 
 
-def test_a_gpu_request_on_an_engine_without_gpus(tmp_path, images, docker_client):
+def test_a_gpu_request_on_an_engine_without_gpus(tmp_path, images, docker_client, hostile_cubes):
     """No GPU here: a GPU request fails before any task runs, clearly, and leaves nothing behind; the GPU probe
     says it could not check (what it checks where GPUs exist is in test_probes.py)."""
     info = docker_client.info()
@@ -237,7 +263,7 @@ def test_a_gpu_request_on_an_engine_without_gpus(tmp_path, images, docker_client
     assert "no GPU runtime" in run.findings[0]["message"] and "nvidia-container-toolkit" in run.findings[0]["hint"]
     gpu = next(p for p in run.report["probes"] if p["name"] == "gpu")
     assert gpu["status"] == "skipped" and "no GPU runtime" in gpu["message"]
-    nothing_left(run, docker_client)
+    nothing_left(run, docker_client, hostile_cubes)
 
 
 # -- with the local runner: what only the host would suffer -----------------------------------------------------------------
@@ -253,10 +279,10 @@ LOCAL = [
 
 
 @pytest.mark.parametrize("case", LOCAL, ids=[c.cube for c in LOCAL])
-def test_hostile_cube_with_the_local_runner(case: Case, tmp_path, docker_client):
+def test_hostile_cube_with_the_local_runner(case: Case, tmp_path, docker_client, hostile_cubes):
     demo_before = tree_hash(DEMO)
     off = [a for name in OWN_RUNS for a in ("--no-probe", name)]
-    run = medcube_test(tmp_path, role_option(case.role), str(HOSTILE / case.cube), *case.options, *off,
+    run = medcube_test(tmp_path, role_option(case.role), str(hostile_cubes / case.cube), *case.options, *off,
                        runner="local", timeout=case.timeout)
     assert run.rc == 1, run.text[-3000:]
     (finding,) = [f for f in run.findings if f["code"] == case.code]
@@ -264,16 +290,16 @@ def test_hostile_cube_with_the_local_runner(case: Case, tmp_path, docker_client)
         assert words in finding["message"], finding["message"]
     assert finding["hint"]
     assert tree_hash(DEMO) == demo_before
-    nothing_left(run, docker_client)
+    nothing_left(run, docker_client, hostile_cubes)
     assert run.seconds < case.timeout + SLACK
     if case.code == "MC619":
         log = Path(run.report["tasks"][3]["log_path"])
         assert log.stat().st_size < 1024**2 + 300 * 1024 and log.read_text().rstrip().endswith("wrote predictions")
 
 
-def test_a_background_process_dies_with_its_container(tmp_path, images, docker_client):
+def test_a_background_process_dies_with_its_container(tmp_path, images, docker_client, hostile_cubes):
     """In a container the helper ends with the task: nothing to report, nothing left."""
-    run = medcube_test(tmp_path, "--model", str(HOSTILE / "background_process"),
+    run = medcube_test(tmp_path, "--model", str(hostile_cubes / "background_process"),
                        *[a for name in OWN_RUNS for a in ("--no-probe", name)], base_image=images)
     assert run.rc == 0, run.text[-2000:]
-    nothing_left(run, docker_client)
+    nothing_left(run, docker_client, hostile_cubes)
