@@ -151,8 +151,8 @@ def render(corpus: Path) -> str:
                 lines.append(f"How to fix: {FIX[code]}")
     lines += ["", "## Build, run and the benchmark chain (`medcube validate`, `medcube test`)", "",
               "These come from building a cube and running it in the chain under the benchmark's rules. Each "
-              "message names the task and the cube, says what happened and what to change; the hostile cubes in "
-              "`tests/fixtures/hostile/` (one misbehaviour each, see its README) show them all."]
+              "message names the task and the cube, says what happened and what to change; the hostile cubes of "
+              "`tests/hostile_cubes.py` (one misbehaviour each; `python tests/hostile_cubes.py DIR` writes them out) show them."]
     for heading, codes in RUN_SECTIONS:
         lines += ["", f"### {heading}", "", "| code | title |", "|---|---|"]
         lines += [f"| {code} | {title} |" for code, title in codes.items()]
