@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import shutil
 import tarfile
 from pathlib import Path
 
@@ -18,78 +19,18 @@ from validator.package import ADDITIONAL, CONFIG, MANIFEST, PARAMETERS, package,
 
 runner = CliRunner()
 
-CONTAINER_CONFIG = """\
-container_type: DockerImage
-image: example/cnn:0.1.0
-tasks:
-  infer:
-    run_args:
-      command: >-
-        infer --data_path=/mlcommons/volumes/data
-        --parameters_file=/mlcommons/volumes/parameters/parameters_file.yaml
-        --additional_files=/mlcommons/volumes/additional_files --output_path=/mlcommons/volumes/predictions
-    input_volumes:
-      data_path: {mount_path: /mlcommons/volumes/data, type: directory}
-      parameters_file: {mount_path: /mlcommons/volumes/parameters/parameters_file.yaml, type: file}
-      additional_files: {mount_path: /mlcommons/volumes/additional_files, type: directory}
-    output_volumes:
-      output_path: {mount_path: /mlcommons/volumes/predictions, type: directory}
-"""
-
-MLCUBE_YAML = """\
-name: Example CNN
-platform: {accelerator_count: 0}
-docker: {image: "example/cnn:0.1.0", build_context: "../project", build_file: Dockerfile}
-tasks:
-  infer:
-    parameters:
-      inputs: {data_path: data/, parameters_file: parameters.yaml, weights: additional_files/cnn_weights.pth}
-      outputs: {output_path: {type: directory, default: predictions}}
-"""
-
-MLCUBE_PY = """\
-import typer
-app = typer.Typer()
-
-@app.command("infer")
-def infer(data_path: str = typer.Option(..., "--data_path"),
-          parameters_file: str = typer.Option(..., "--parameters_file"),
-          weights: str = typer.Option(None, "--weights"),
-          additional_files: str = typer.Option(None, "--additional_files"),
-          output_path: str = typer.Option(..., "--output_path")):
-    pass
-
-@app.command("hotfix")
-def hotfix():
-    pass
-
-if __name__ == "__main__":
-    app()
-"""
-
-DOCKERFILE = """\
-ARG BASE_IMAGE=python:3.11-slim
-FROM ${BASE_IMAGE}
-COPY requirements.txt /mlcube_project/requirements.txt
-RUN pip install --no-cache-dir -r /mlcube_project/requirements.txt
-COPY . /mlcube_project
-ENTRYPOINT ["python3", "/mlcube_project/mlcube.py"]
-"""
+MODEL_FIXTURE = Path(__file__).parent / "fixtures" / "static" / "valid" / "medcube_model"
+IMAGE = "example/medcube-model:0.1.0"
 
 
 def make_cube(root: Path, *, with_container_config: bool = True) -> Path:
+    """A copy of the valid model fixture (both config formats), with a nested file in additional_files."""
     cube = root / "cnn"
-    (cube / "project").mkdir(parents=True)
-    (cube / "mlcube" / "workspace" / "additional_files" / "sub").mkdir(parents=True)
-    (cube / "mlcube" / "mlcube.yaml").write_text(MLCUBE_YAML)
-    (cube / "mlcube" / "workspace" / "parameters.yaml").write_text("batch_size: 5\n")
-    (cube / "mlcube" / "workspace" / "additional_files" / "cnn_weights.pth").write_bytes(b"\x00weights" * 100)
+    shutil.copytree(MODEL_FIXTURE, cube)
+    (cube / "mlcube" / "workspace" / "additional_files" / "sub").mkdir()
     (cube / "mlcube" / "workspace" / "additional_files" / "sub" / "notes.txt").write_text("extra\n")
-    (cube / "project" / "mlcube.py").write_text(MLCUBE_PY)
-    (cube / "project" / "Dockerfile").write_text(DOCKERFILE)
-    (cube / "project" / "requirements.txt").write_text("typer>=0.7\n")
-    if with_container_config:
-        (cube / "container_config.yaml").write_text(CONTAINER_CONFIG)
+    if not with_container_config:
+        (cube / "container_config.yaml").unlink()
     return cube
 
 
@@ -117,10 +58,10 @@ def test_package_contents_and_submit_command(tmp_path):
     with tarfile.open(pkg.folder / ADDITIONAL) as tar:
         names = tar.getnames()
         assert names == sorted(names, key=lambda n: Path(n).parts)
-        assert {"cnn_weights.pth", "sub/notes.txt"} <= set(names)
+        assert {"weights.pt", "sub/notes.txt"} <= set(names)
         assert all(m.mtime == 0 and m.uid == 0 and m.gid == 0 for m in tar.getmembers())
     manifest = yaml.safe_load((pkg.folder / MANIFEST).read_text())
-    assert manifest["image"] == "example/cnn:0.1.0"
+    assert manifest["image"] == IMAGE
     assert manifest["role"] == "model"
     for name, meta in manifest["files"].items():
         assert meta["sha256"] == hashlib.sha256((pkg.folder / name).read_bytes()).hexdigest()
@@ -138,7 +79,7 @@ def test_mlcube_only_cube_is_converted(tmp_path):
     assert config["container_type"] == "DockerImage"
     infer = config["tasks"]["infer"]
     assert set(infer["input_volumes"]) == {"data_path", "parameters_file", "additional_files"}
-    assert "--weights=/mlcommons/volumes/additional_files/cnn_weights.pth" in infer["run_args"]["command"]
+    assert "--weights=/mlcommons/volumes/additional_files/weights.pt" in infer["run_args"]["command"]
     assert verify_package(pkg.folder).ok
 
 
@@ -174,7 +115,8 @@ def test_verify_reports_unsafe_additional_files(tmp_path):
 
 def test_package_refuses_invalid_cube(tmp_path):
     cube = make_cube(tmp_path)
-    (cube / "container_config.yaml").write_text(CONTAINER_CONFIG.replace("input_volumes", "input_volume"))
+    config = cube / "container_config.yaml"
+    config.write_text(config.read_text().replace("input_volumes", "input_volume"))
     with pytest.raises(UserError, match="fails `medcube validate --static`"):
         package(cube, tmp_path / "deploy")
     out = runner.invoke(app, ["package", str(cube), "-o", str(tmp_path / "deploy")])
