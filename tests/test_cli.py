@@ -310,3 +310,22 @@ def test_no_command_modifies_the_users_files(cubes, tmp_path):
     assert tree_hash(cubes) == before
     leftovers = {str(p.relative_to(cubes)) for p in cubes.rglob("*") if p.is_file()} - set(before)
     assert not leftovers  # no cache or report files dropped next to the cubes
+
+
+@pytest.mark.docker
+def test_validate_json_includes_the_build_and_run_stage(base_image, tmp_path):
+    """Without --static, the JSON report holds each cube's run (builds, tasks, results) and ok covers both stages;
+    progress goes to stderr so stdout stays one JSON document."""
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "MEDCUBE_BASE_IMAGE": base_image, "MEDCUBE_CACHE_DIR": str(tmp_path / "cache")}
+    proc = subprocess.run([sys.executable, "-m", "validator", "validate", "examples/chestxray/metrics",
+                           "--format", "json"], cwd=root, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    doc = json.loads(proc.stdout)
+    (cube,) = doc["cubes"]
+    assert doc["ok"] is True and cube["ok"] is True and cube["findings"] == []
+    run = cube["run"]
+    assert run["runner"] == "docker" and run["ok"] is True
+    assert [t["task"] for t in run["tasks"]] == ["prepare", "sanity_check", "statistics", "infer", "evaluate"]
+    assert all(t["status"] == "passed" for t in run["tasks"])
+    assert isinstance(run["results"]["AUC"], float)

@@ -17,22 +17,23 @@ def validate_command(paths, *, static, output_format, benchmark=None, no_run=Fal
         raise UserError(f"{missing[0]}: no such file or directory",
                         hint="Pass a cube directory, its container_config.yaml or its mlcube/mlcube.yaml.")
     reports = [run_static(p) for p in paths]
-    if output_format == "json":
-        report.write_json(reports)
-    else:
-        report.print_text(reports)
     ok = all(r.ok for r in reports)
-    if static:
-        return 0 if ok else 1
-    if not ok:
+    if output_format != "json":
+        report.print_text(reports)
+    runs = None
+    if not static and not ok:
         report.stderr().print("Static checks failed: fix the errors above before medcube builds and runs the cube.")
-        return 1
-    from validator.testing import validate_run_command
+    elif not static:
+        from validator.testing import validate_run_command
 
-    return validate_run_command(
-        [r.cube for r in reports], benchmark=benchmark, no_run=no_run, runner=runner,
-        base_image=base_image, gpus=gpus, rebuild=rebuild, output_format=output_format,
-    )
+        code, runs = validate_run_command(
+            [r.cube for r in reports], benchmark=benchmark, no_run=no_run, runner=runner,
+            base_image=base_image, gpus=gpus, rebuild=rebuild, output_format=output_format,
+        )
+        ok = code == 0
+    if output_format == "json":
+        report.write_json(reports, runs)
+    return 0 if ok else 1
 
 
 def convert_command(path: Path, output: Path | None, force: bool) -> int:

@@ -20,15 +20,22 @@ def stderr() -> Console:
     return Console(stderr=True, highlight=False)
 
 
-def to_json(reports) -> str:
+def to_json(reports, runs=None) -> str:
+    """The static reports; with `runs` (one run report per cube, from the build-and-run stage) each cube also gets
+    a "run" object and "ok" covers both stages."""
+    from validator.run_report import report_dict
+
     cubes = []
-    for r in reports:
+    for i, r in enumerate(reports):
         d = r.to_dict()
         d["findings"] = [
             {k: f[k] for k in ("severity", "code", "file", "line", "column", "message", "hint")} for f in d["findings"]
         ]
+        if runs is not None:
+            d["run"] = report_dict(runs[i])
+            d["ok"] = d["ok"] and runs[i].ok
         cubes.append(d)
-    return json.dumps({"ok": all(r.ok for r in reports), "cubes": cubes}, indent=2)
+    return json.dumps({"ok": all(c["ok"] for c in cubes), "cubes": cubes}, indent=2)
 
 
 def print_text(reports, console: Console | None = None) -> None:
@@ -64,5 +71,5 @@ def print_user_error(e: UserError) -> None:
     console.print(Text("error: ", style="bold red") + Text(str(e)))
 
 
-def write_json(reports) -> None:
-    sys.stdout.write(to_json(reports) + "\n")
+def write_json(reports, runs=None) -> None:
+    sys.stdout.write(to_json(reports, runs) + "\n")

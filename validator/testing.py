@@ -131,14 +131,14 @@ def validate_run(
 
 
 def validate_run_command(cubes, *, benchmark=None, no_run=False, runner=None, base_image=None, gpus=None,
-                         rebuild=False, output_format="text") -> int:
-    """The build-and-run stage of `medcube validate` for already loaded cubes: prints each run report (to stderr
-    when the static report went to stdout as JSON) and returns 0 only when every run passed."""
+                         rebuild=False, output_format="text") -> tuple[int, list[RunReport]]:
+    """The build-and-run stage of `medcube validate` for already loaded cubes: prints each run report (progress to
+    stderr when the report goes to stdout as JSON) and returns (0 only when every run passed, the run reports)."""
     console = Console(highlight=False, stderr=output_format == "json")
-    ok = True
+    reports = []
     for cube in cubes:
         console.print(f"[bold]{getattr(cube, 'path', cube)}[/bold]: build" + ("" if no_run else " and run in the benchmark chain"))
         _, report = validate_run(cube, benchmark, no_run, runner, base_image, gpus, rebuild, console=console)
         run_report.print_run_report(report, console)
-        ok = ok and report.ok
-    return 0 if ok else 1
+        reports.append(report)
+    return (0 if all(r.ok for r in reports) else 1), reports
