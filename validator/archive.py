@@ -129,13 +129,3 @@ def safe_extract(path: Path, dest: Path, sha256: str | None = None) -> Path:
             tar.extract(m, dest, set_attrs=False, **_DATA_FILTER)
     return dest
 
-
-def read_member(path: Path, name: str) -> bytes | None:
-    with tarfile.open(path, "r:*") as tar:
-        try:
-            f = tar.extractfile(name)
-        except KeyError:
-            return None
-        return f.read() if f else None
-
-

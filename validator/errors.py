@@ -28,6 +28,3 @@ class ConfigNotFound(UserError):
 class EngineUnavailable(UserError):
     """No Docker engine answers."""
 
-
-class BuildFailed(UserError):
-    exit_code = 1

@@ -125,6 +125,3 @@ def run_static(path: Path | str, show=display_path) -> CubeReport:
     report.findings += _dedupe(findings)
     return report
 
-
-def run_many(paths) -> list[CubeReport]:
-    return [run_static(p) for p in paths]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from validator.checks.contract import _is_additional_file
 from validator.contract import ADDITIONAL_FILES_DIR
 from validator.findings import Finding, error, warning
 from validator.manifest.model import Cube, Task
@@ -11,7 +10,7 @@ from validator.manifest.model import Cube, Task
 def _labels(cube: Cube, task: Task) -> dict[str, tuple[str, str]]:
     out = {}
     for vol in task.volumes:
-        if _is_additional_file(vol, cube):
+        if cube.is_additional_file(vol):
             out[ADDITIONAL_FILES_DIR] = ("directory", "ro")
         else:
             out[vol.label] = (vol.type, vol.access)

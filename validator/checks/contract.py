@@ -6,7 +6,7 @@ import posixpath
 import re
 
 from validator.checks.suggest import closest
-from validator.contract import ADDITIONAL_FILES_DIR, CONTAINER_TYPES, ROLE_TASKS, ROLES, TASKS
+from validator.contract import CONTAINER_TYPES, ROLE_TASKS, ROLES, TASKS
 from validator.findings import Finding, error, warning
 from validator.manifest.model import Cube, Task, Volume
 
@@ -68,12 +68,6 @@ def _roles_hint() -> str:
     return "Declare the tasks of one role — " + "; ".join(parts) + "."
 
 
-def _is_additional_file(vol: Volume, cube: Cube) -> bool:
-    """mlcube.yaml inputs like `weights: additional_files/cnn_weights.pth` map into MedPerf's additional files."""
-    return cube.format == "mlcube" and vol.is_input and bool(vol.default) and \
-        vol.default.replace("\\", "/").lstrip("./").startswith(ADDITIONAL_FILES_DIR + "/")
-
-
 def check_volumes(cube: Cube, show) -> list[Finding]:
     file = _display(cube, show)
     findings: list[Finding] = []
@@ -100,7 +94,7 @@ def _task_volumes(cube: Cube, task: Task, spec, file: str) -> list[Finding]:
                     hint=f"Move '{vol.label}' to the {other}s of '{task.name}'.", line=vol.line))
                 covered.add(vol.label)
                 continue
-            if _is_additional_file(vol, cube):
+            if cube.is_additional_file(vol):
                 continue
             missing = [v.label for v in same if v.required and v.label not in task.inputs and v.label not in task.outputs]
             best = closest(vol.label, [v.label for v in same])

@@ -11,7 +11,6 @@ import posixpath
 from pathlib import Path
 
 from validator import pyinterface
-from validator.checks.contract import _is_additional_file
 from validator.checks.schema import check_doc
 from validator.checks.suggest import closest
 from validator.contract import TASKS
@@ -163,7 +162,7 @@ def _check_call(cube, task, iface, rest, script: Path, show, file, where) -> lis
 def _unknown_label(cube: Cube, task: Task, vol) -> bool:
     spec = TASKS[task.name]
     known = spec.input(vol.label) if vol.is_input else spec.output(vol.label)
-    return known is None and not _is_additional_file(vol, cube)
+    return known is None and not cube.is_additional_file(vol)
 
 
 def check_files(cube: Cube, show) -> list[Finding]:
@@ -194,7 +193,7 @@ def check_files(cube: Cube, show) -> list[Finding]:
                     findings += check_doc(doc, "parameters", show(pf))
     for task in cube.tasks.values():
         for vol in task.inputs.values():
-            if _is_additional_file(vol, cube) and cube.workspace is not None:
+            if cube.is_additional_file(vol) and cube.workspace is not None:
                 target = cube.workspace / vol.default
                 if not target.exists():
                     findings.append(error(

@@ -12,7 +12,6 @@ import posixpath
 
 import yaml
 
-from validator.checks.contract import _is_additional_file
 from validator.contract import ADDITIONAL_FILES_DIR, TASKS
 from validator.manifest.model import Cube
 
@@ -33,7 +32,7 @@ def to_container_config(cube: Cube) -> dict:
     for task in cube.tasks.values():
         inputs, outputs, args = {}, {}, [task.name]
         for vol in task.inputs.values():
-            if _is_additional_file(vol, cube):
+            if cube.is_additional_file(vol):
                 rel = vol.default.replace("\\", "/").lstrip("./")[len(ADDITIONAL_FILES_DIR) + 1 :]
                 inputs["additional_files"] = {"mount_path": ADDITIONAL_MOUNT, "type": "directory"}
                 args.append(f"--{vol.label}={posixpath.join(ADDITIONAL_MOUNT, rel)}")

@@ -77,6 +77,11 @@ class Cube:
     other: "Cube | None" = None
     doc: Any = field(default=None, repr=False)  # yamlread.Doc of config_file: data plus line numbers
 
+    def is_additional_file(self, vol: Volume) -> bool:
+        """mlcube.yaml inputs like `weights: additional_files/cnn_weights.pth` map into MedPerf's additional files."""
+        return self.format == "mlcube" and vol.is_input and bool(vol.default) and \
+            vol.default.replace("\\", "/").lstrip("./").startswith(ADDITIONAL_FILES_DIR + "/")
+
     def task(self, name: str) -> Task | None:
         return self.tasks.get(name)
 
