@@ -1,0 +1,140 @@
+"""Many submissions against one benchmark (validator.chain.submissions.ManyReport) as a leaderboard table, a JSON
+report and a JUnit file.
+
+    table   one row per submission: rank, submission, role, status, time, peak memory, each metric; sorted by
+            the benchmark's primary metric (failed submissions last)
+    JSON    the data preparation's run report (validator.report.json_report.report_dict) plus
+            "primary_metric", "jobs" and "submissions": [{"path", "role", "ok", "results", "tasks", "findings"}]
+    JUnit   one test case per data preparation task, and one per submission and task
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from validator.chain.submissions import ManyReport, ranked, ranks
+from validator.engine.limits import human_size
+from validator.report.json_report import _clean, report_dict
+from validator.report.junit import _details, _x
+from validator.report.text import _STYLE, _metric_text, _print_findings, _seconds, flatten_metrics, print_run_report
+
+
+def metric_names(report: ManyReport, limit: int = 8) -> list[str]:
+    """The metrics in the table: the primary one first, then the others in the order the first results give them."""
+    names: list[str] = [report.primary_metric] if report.primary_metric else []
+    for s in report.submissions:
+        for name, _ in flatten_metrics(s.results):
+            if name not in names:
+                names.append(name)
+    return names[:limit]
+
+
+def print_leaderboard(report: ManyReport, console: Console | None = None) -> None:
+    console = console or Console(highlight=False)
+    print_run_report(report.preparation, console)  # the shared data preparation, with its own verdict
+    names = metric_names(report)
+    order = "higher is better" if report.higher_is_better else "lower is better"
+    title = f"submissions ({report.jobs} at a time)" + (
+        f", ranked by {report.primary_metric} ({order})" if report.primary_metric else "")
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for col, justify in [("#", "right"), ("submission", "left"), ("role", "left"), ("status", "left"),
+                         ("time", "right"), ("peak memory", "right")] + [(n, "right") for n in names]:
+        table.add_column(Text(col), justify=justify)  # metric names come from a cube: never markup
+    for rank, s in ranks(report):
+        values = dict(flatten_metrics(s.results))
+        table.add_row("-" if rank is None else str(rank), Text(s.name), s.role, Text(s.status, style=_STYLE.get(s.status, "")),
+                      _seconds(s.seconds if s.tasks else None), human_size(s.peak_memory_bytes),
+                      *[_metric_text(values[n]) if n in values else "-" for n in names])
+    console.print(table)
+    for s in report.submissions:
+        if s.ok and not s.all_findings:
+            continue
+        console.print(Text.assemble((s.name, "bold"), f" ({s.role}): {s.status}"))
+        extra = s.findings + (s.build.findings if s.build else [])
+        _print_findings(extra, console)
+        if s.build is not None and not s.build.ok and s.build.log_tail:
+            console.print(Text("    " + "\n    ".join(s.build.log_tail.splitlines()[-10:]), style="dim"))
+        for t in s.tasks:
+            if t.status in ("passed", "skipped") and not t.findings:
+                continue
+            console.print(Text(f"  {t.task}: {t.status}" + (f" ({t.message})" if t.message else "")))
+            _print_findings(t.findings, console)
+            if t.status != "passed" and t.log_tail:
+                console.print(Text("    " + "\n    ".join(t.log_tail.splitlines()[-10:]), style="dim"))
+    passed = sum(s.ok for s in report.submissions)
+    verdict = Text("PASS", style="bold green") if report.ok else Text("FAIL", style="bold red")
+    console.print(Text.assemble(verdict, f"  {passed}/{len(report.submissions)} submissions passed in "
+                                f"{report.seconds:.1f}s; run folder: {report.preparation.run_dir}"))
+
+
+def report_dict_many(report: ManyReport) -> dict:
+    d = report_dict(report.preparation)
+    d["ok"] = report.ok
+    d["seconds"] = round(report.seconds, 3)
+    d["primary_metric"] = report.primary_metric
+    d["higher_is_better"] = report.higher_is_better
+    d["jobs"] = report.jobs
+    d["submissions"] = _clean([s.to_dict() for s in ranked(report)])
+    return d
+
+
+def write_json_many(report: ManyReport, path: Path) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(report_dict_many(report), indent=2) + "\n")
+
+
+def _case(suite, classname: str, t) -> None:
+    case = ET.SubElement(suite, "testcase", classname=_x(classname), name=_x(t.task), time=f"{t.seconds or 0:.3f}")
+    details = _details(t.findings)
+    if t.status == "skipped":
+        ET.SubElement(case, "skipped", message=_x(t.message))
+    elif t.status == "failed":
+        el = ET.SubElement(case, "failure", message=_x(t.message or "failed"), type="failed")
+        el.text = _x(details)
+    elif t.status != "passed":
+        el = ET.SubElement(case, "error", message=_x(t.message or t.status), type=t.status)
+        el.text = _x(details)
+    if t.log_tail:
+        out = ET.SubElement(case, "system-out")
+        out.text = _x(f"log: {t.log_path}\n{t.log_tail}")
+
+
+def junit_xml_many(report: ManyReport) -> str:
+    prep = report.preparation
+    suite = ET.Element("testsuite", name=f"medcube.{_x(prep.benchmark)}", time=f"{report.seconds:.3f}")
+    for b in prep.builds:
+        if not b.ok:
+            case = ET.SubElement(suite, "testcase", classname=b.role or "cube", name=_x(f"build {b.image}"),
+                                 time=f"{b.seconds:.3f}")
+            ET.SubElement(case, "error", message=_x(b.message), type="build").text = _x(b.log_tail)
+    for t in prep.tasks:
+        _case(suite, f"preparation.{t.role}", t)
+    for s in report.submissions:
+        cls = f"submission.{s.role}.{s.name}"
+        if not s.tasks:  # never ran: its config did not load, its image clashed or did not build
+            case = ET.SubElement(suite, "testcase", classname=_x(cls), name="build",
+                                 time=f"{s.build.seconds if s.build else 0:.3f}")
+            found = s.findings + (s.build.findings if s.build else [])
+            message = s.build.message if s.build is not None and not s.build.ok else (
+                found[0].message if found else "not run")
+            ET.SubElement(case, "error", message=_x(message), type="submission").text = _x(_details(found))
+        for t in s.tasks:
+            _case(suite, cls, t)
+    cases = suite.findall("testcase")
+    suite.set("tests", str(len(cases)))
+    suite.set("failures", str(sum(c.find("failure") is not None for c in cases)))
+    suite.set("errors", str(sum(c.find("error") is not None for c in cases)))
+    suite.set("skipped", str(sum(c.find("skipped") is not None for c in cases)))
+    ET.indent(suite)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n"
+
+
+def write_junit_many(report: ManyReport, path: Path) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(junit_xml_many(report))
