@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -191,6 +192,23 @@ def expand_cubes(paths: list[Path | str], role: str) -> list[Path]:
     return out
 
 
+def parse_shard(text: str) -> tuple[int, int]:
+    """`i/n` (1 <= i <= n) -> (i, n); a UserError naming --shard otherwise."""
+    m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text or "")
+    if not m or not 1 <= int(m.group(1)) <= int(m.group(2)):
+        raise UserError(f"--shard {text!r}: expected i/n with 1 <= i <= n, e.g. --shard 2/8",
+                        hint="shard i of n runs every n-th submission starting with the i-th (in the order given)")
+    return int(m.group(1)), int(m.group(2))
+
+
+def shard(submissions: list, i: int, n: int) -> list:
+    """Shard i of n (1-based): every n-th submission starting with the i-th, in the order given. The n shards
+    cover every submission exactly once, whatever the machine that runs each."""
+    if not 1 <= i <= n:
+        raise ValueError(f"shard {i}/{n}")
+    return submissions[i - 1::n]
+
+
 def _is_cube(path: Path) -> bool:
     return (path / "container_config.yaml").is_file() or (path / "mlcube" / "mlcube.yaml").is_file() or (
         path.name == "mlcube" and (path / "mlcube.yaml").is_file())
@@ -329,22 +347,25 @@ def run_submissions(
     return many
 
 
-def ranked(report: ManyReport) -> list[Submission]:
-    """Model submissions, then metrics submissions (their numbers are not comparable with each other); within each,
-    the passed ones best first by the primary metric (those without it after them), then the failed ones, each
-    group in the order given."""
+def rank_key(role: str, ok: bool, results: dict | None, primary: str | None, higher_is_better: bool, k: int):
+    """Sort key of one submission: model submissions, then metrics submissions (their numbers are not comparable
+    with each other); within each, the passed ones best first by the primary metric (those without it after them),
+    then the failed ones, each group in the order given (k)."""
     from validator.report.text import flatten_metrics
 
-    def key(item):
-        k, s = item
-        role = SUBMISSION_ROLES.index(s.role) if s.role in SUBMISSION_ROLES else len(SUBMISSION_ROLES)
-        if not s.ok:
-            return (role, 2, 0.0, k)
-        value = dict(flatten_metrics(s.results)).get(report.primary_metric) if report.primary_metric else None
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or value != value:
-            return (role, 1, 0.0, k)
-        return (role, 0, -value if report.higher_is_better else value, k)
+    group = SUBMISSION_ROLES.index(role) if role in SUBMISSION_ROLES else len(SUBMISSION_ROLES)
+    if not ok:
+        return (group, 2, 0.0, k)
+    value = dict(flatten_metrics(results)).get(primary) if primary else None
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value != value:
+        return (group, 1, 0.0, k)
+    return (group, 0, -value if higher_is_better else value, k)
 
+
+def ranked(report: ManyReport) -> list[Submission]:
+    """The submissions in leaderboard order (rank_key)."""
+    key = lambda item: rank_key(item[1].role, item[1].ok, item[1].results, report.primary_metric,  # noqa: E731
+                                report.higher_is_better, item[0])
     return [s for _, s in sorted(enumerate(report.submissions), key=key)]
 
 
