@@ -29,7 +29,8 @@ from validator.chain.benchmark import load_benchmark  # noqa: E402
 from validator.manifest.roles import ROLES  # noqa: E402
 from validator.chain.demo_data import load_demo_data  # noqa: E402
 from validator.engine.client import connect  # noqa: E402
-from validator.engine.docker import DockerRunner, prepare_outputs  # noqa: E402
+from validator.engine.docker import DockerRunner  # noqa: E402
+from validator.engine.runner import prepare_outputs  # noqa: E402
 from validator.engine.limits import Limits  # noqa: E402
 from validator.engine.plan import plan_task  # noqa: E402
 from validator.manifest.load import load_cube  # noqa: E402
