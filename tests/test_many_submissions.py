@@ -117,7 +117,7 @@ def test_three_models_one_broken(owner, tmp_path, base_image, as_folder):
     assert cases[("submission.model.broken", "infer")].find("failure") is not None
     assert cases[("submission.model.broken", "evaluate")].find("skipped") is not None
     assert cases[("preparation.data_preparator", "prepare")].find("failure") is None
-    assert suite.get("tests") == str(len(cases)) == "7" and suite.get("failures") == "1"
+    assert suite.get("tests") == str(len(cases)) == "9" and suite.get("failures") == "1"
 
 
 def test_broken_configs_fail_alone(owner, tmp_path):

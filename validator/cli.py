@@ -78,8 +78,8 @@ def validate(
 def test(
     benchmark: Optional[Path] = typer.Argument(None, help="Benchmark profile (benchmark.yaml) or its folder; default: the bundled chest X-ray benchmark."),
     data_preparator: Optional[Path] = typer.Option(None, "--data-preparator", help="Data preparator cube to use instead of the benchmark's."),
-    model: Optional[Path] = typer.Option(None, "--model", help="Model cube to use instead of the benchmark's."),
-    metrics: Optional[Path] = typer.Option(None, "--metrics", help="Metrics cube to use instead of the benchmark's."),
+    model: Optional[List[Path]] = typer.Option(None, "--model", help="Model cube to use instead of the benchmark's; repeatable, or a folder holding cubes: many submissions, the data prepared once."),
+    metrics: Optional[List[Path]] = typer.Option(None, "--metrics", help="Metrics cube to use instead of the benchmark's; repeatable, or a folder holding cubes (each evaluated on the benchmark model's predictions)."),
     demo_data: Optional[Path] = typer.Option(None, "--demo-data", help="Demo data: a folder holding paths.yaml, or a .tar.gz with paths.yaml at its root."),
     demo_sha256: Optional[str] = typer.Option(None, "--demo-sha256", help="Expected sha256 of the demo tarball, checked before extracting."),
     gpus: Optional[str] = typer.Option(None, "--gpus", help="all | N | device=a,b"),
@@ -98,12 +98,15 @@ def test(
     no_probes: bool = typer.Option(False, "--no-probes", help="Switch every probe off: the plain chain, timed."),
     determinism_tolerance: Optional[float] = typer.Option(None, "--determinism-tolerance", help="Predictions of two infer runs are equal within this (relative, at least absolute; default 1e-5)."),
     strict_determinism: bool = typer.Option(False, "--strict-determinism", help="Different predictions of two infer runs are an error, not a warning."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", help="Many submissions: how many run at a time (default: the cores, as far as --memory per task fits in memory)."),
+    shard: Optional[str] = typer.Option(None, "--shard", help="Many submissions: run shard i/n of them (every n-th, from the i-th), for fanning out over machines."),
 ):
     """Run the benchmark chain prepare -> sanity_check -> statistics -> infer -> evaluate on demo data, like `medperf test run`,
     and probe what a benchmark would trip on: changed inputs, network, root, determinism, re-runs, a lax sanity_check, GPUs."""
     from validator.chain.options import RunOptions
-    from validator.chain.probes import probe_options
-    from validator.commands import DemoSource, ReportFiles, test_command
+    from validator.chain.probes.options import probe_options
+    from validator.chain.submissions import is_cube_folder
+    from validator.commands import DemoSource, ReportFiles, test_command, test_submissions_command
     from validator.engine.limits import Limits
 
     # Every option is read and checked here, before anything is built.
@@ -113,10 +116,30 @@ def test(
                                    log_limit=log_limit),
         probes=probe_options(no_probes, no_probe, determinism_tolerance, strict_determinism),
     )
+    models, metric_cubes = list(model or []), list(metrics or [])
+    if len(models) > 1 or len(metric_cubes) > 1 or jobs is not None or shard is not None or any(
+            p.is_dir() and not is_cube_folder(p) for p in models + metric_cubes):
+        raise typer.Exit(test_submissions_command(
+            benchmark, models=models, metrics=metric_cubes, data_preparator=data_preparator,
+            demo=DemoSource(demo_data, demo_sha256), options=options, files=ReportFiles(report, junit), jobs=jobs,
+            shard=shard,
+        ))
     raise typer.Exit(test_command(
-        benchmark, cubes={"data_preparator": data_preparator, "model": model, "metrics": metrics},
+        benchmark, cubes={"data_preparator": data_preparator, "model": models[0] if models else None,
+                          "metrics": metric_cubes[0] if metric_cubes else None},
         demo=DemoSource(demo_data, demo_sha256), options=options, files=ReportFiles(report, junit),
     ))
+
+
+@app.command("merge-reports")
+def merge_reports(
+    reports: List[Path] = typer.Argument(..., help="JSON reports of `medcube test ... --report FILE` runs (e.g. one per --shard)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the merged report here (default: print it)."),
+):
+    """Merge the JSON reports of shards of many submissions into one leaderboard report (exit 1 when any failed)."""
+    from validator.commands import merge_reports_command
+
+    raise typer.Exit(merge_reports_command(reports, output))
 
 
 @app.command()

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from validator import findings as F
 from validator.chain.benchmark import Benchmark, Contracts
 from validator.chain.demo_data import DemoData
 from validator.chain.options import RunOptions
 from validator.chain.outputs import check_outputs, read_results
-from validator.chain.probes.session import ProbeSession
 from validator.chain.result import RunReport
 from validator.chain.rundir import RunFolder
 from validator.engine.limits import Limits
@@ -26,6 +26,9 @@ from validator.engine.runner import Runner
 from validator.errors import EngineUnavailable, UserError
 from validator.manifest.model import Cube
 from validator.manifest.roles import CHAIN, ROLES
+
+if TYPE_CHECKING:
+    from validator.chain.probes.session import ProbeSession
 
 ROLE_TITLES = {"data_preparator": "data preparator", "model": "model", "metrics": "metrics"}
 
@@ -107,13 +110,15 @@ def run_chain(
                 cube, base_image=options.base_image, rebuild=options.rebuild, log_dir=folder.logs, console=console
             )
             report.builds.append(built[key])
-            _say_build(console, built[key])
+            say_build(console, built[key])
     if options.no_run:
         report.seconds = time.monotonic() - started
         return report
 
     probes = None
     if options.probes is not None:
+        from validator.chain.probes.session import ProbeSession  # only when probing: its imports cost a plain run
+
         probes = ProbeSession(options.probes, runner, cubes, folder, demo, benchmark.contracts, options.limits, console)
     failed = False
     try:
@@ -125,12 +130,12 @@ def run_chain(
                 report.tasks.append(TaskResult(task, role, str(cube.path), "skipped", runner=runner.name,
                                                message="not run: an earlier task failed"))
                 continue
-            result = _run_one(runner, cube, role, task, folder, demo, benchmark.contracts,
+            result = run_task(runner, cube, role, task, folder, demo, benchmark.contracts,
                               built.get(str(cube.path)), options, n, probes)
             if task == "evaluate" and result.status == "passed":
                 report.results = read_results(folder.path("results", "results.yaml"))
             report.tasks.append(result)
-            _say_task(console, result)
+            say_task(console, result)
             failed = result.status != "passed"
         if probes is not None:
             report.probes = probes.after_chain(report.tasks)
@@ -140,7 +145,7 @@ def run_chain(
     return report
 
 
-def _run_one(runner: Runner, cube: Cube, role: str, task: str, folder: RunFolder, demo: DemoData, contracts: Contracts,
+def run_task(runner: Runner, cube: Cube, role: str, task: str, folder: RunFolder, demo: DemoData, contracts: Contracts,
              build: BuildResult | None, options: RunOptions, n: int, probes: ProbeSession | None = None) -> TaskResult:
     where = cube.rel(cube.config_file)
     if cube.task(task) is None:
@@ -176,14 +181,14 @@ def _run_one(runner: Runner, cube: Cube, role: str, task: str, folder: RunFolder
     return result
 
 
-def _say_build(console, b: BuildResult) -> None:
+def say_build(console, b: BuildResult) -> None:
     if console is None or b.status == "not_built":
         return
     style = {"built": "green", "cached": "dim", "present": "dim", "failed": "red"}[b.status]
     console.print(f"[{style}]{b.message}[/{style}]")
 
 
-def _say_task(console, r: TaskResult) -> None:
+def say_task(console, r: TaskResult) -> None:
     if console is None:
         return
     style = {"passed": "green", "skipped": "dim"}.get(r.status, "red")

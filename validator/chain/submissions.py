@@ -33,7 +33,7 @@ from validator.chain.options import RunOptions
 from validator.chain.outputs import read_results
 from validator.chain.result import RunReport
 from validator.chain.rundir import RunFolder
-from validator.chain.run import _run_one, _say_build, _say_task, chain_tasks, check_roles, select_runner
+from validator.chain.run import chain_tasks, check_roles, run_task, say_build, say_task, select_runner
 from validator.engine.result import BuildResult, TaskResult
 from validator.errors import UserError
 from validator.findings import Finding
@@ -180,8 +180,8 @@ def expand_cubes(paths: list[Path | str], role: str) -> list[Path]:
         if not p.exists():
             raise UserError(f"{p}: no such file or directory", hint=f"--{role} takes a cube folder, its config file, "
                             "or a folder holding cube folders")
-        if p.is_dir() and not _is_cube(p):
-            inner = sorted(c for c in p.iterdir() if c.is_dir() and not c.is_symlink() and _is_cube(c))
+        if p.is_dir() and not is_cube_folder(p):
+            inner = sorted(c for c in p.iterdir() if c.is_dir() and not c.is_symlink() and is_cube_folder(c))
             if not inner:
                 raise UserError(f"{p}: neither a cube nor a folder holding cubes",
                                 hint="a cube folder holds container_config.yaml or mlcube/mlcube.yaml")
@@ -209,7 +209,8 @@ def shard(submissions: list, i: int, n: int) -> list:
     return submissions[i - 1::n]
 
 
-def _is_cube(path: Path) -> bool:
+def is_cube_folder(path: Path) -> bool:
+    """A folder holding a cube config (container_config.yaml or mlcube/mlcube.yaml), or a cube's mlcube/ folder."""
     return (path / "container_config.yaml").is_file() or (path / "mlcube" / "mlcube.yaml").is_file() or (
         path.name == "mlcube" and (path / "mlcube.yaml").is_file())
 
@@ -264,7 +265,7 @@ def run_submissions(
     def build(cube: Cube) -> BuildResult:
         b = runner.build(cube, base_image=options.base_image, rebuild=options.rebuild, log_dir=folder.logs,
                          console=console)
-        _say_build(console, b)
+        say_build(console, b)
         return b
 
     try:
@@ -305,9 +306,9 @@ def run_submissions(
                 prep.tasks.append(TaskResult(task, role, str(cubes[role].path), "skipped", runner=runner.name,
                                              message="not run: an earlier task failed"))
                 continue
-            r = _run_one(runner, cubes[role], role, task, folder, demo, benchmark.contracts, built.get(role), options, n)
+            r = run_task(runner, cubes[role], role, task, folder, demo, benchmark.contracts, built.get(role), options, n)
             prep.tasks.append(r)
-            _say_task(console, r)
+            say_task(console, r)
 
         # 4. the submissions, `jobs` at a time
         def one(k: int, sub: Submission) -> None:
@@ -323,12 +324,12 @@ def run_submissions(
                                                 message="not run: an earlier task failed"))
                     continue
                 b = sub.build if role == sub.role else built.get(role)
-                r = _run_one(runner, cube, role, task, sf, demo, benchmark.contracts, b, quiet, n)
+                r = run_task(runner, cube, role, task, sf, demo, benchmark.contracts, b, quiet, n)
                 if task == "evaluate" and r.status == "passed":
                     sub.results = read_results(sf.path("results", "results.yaml"))
                 sub.tasks.append(r)
                 with say:
-                    _say_task(console, r)
+                    say_task(console, r)
 
         runnable = [(k, s) for k, s in enumerate(submissions, 1)
                     if s.cube is not None and not s.findings and (s.build is None or s.build.ok)]
