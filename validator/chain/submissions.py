@@ -26,6 +26,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rich.text import Text
+
 from validator import findings as F
 from validator.chain.benchmark import Benchmark
 from validator.chain.demo_data import DemoData
@@ -328,8 +330,11 @@ def run_submissions(
                 if task == "evaluate" and r.status == "passed":
                     sub.results = read_results(sf.path("results", "results.yaml"))
                 sub.tasks.append(r)
-                with say:
-                    say_task(console, r)
+                if console is not None:
+                    with say:
+                        style = "green" if r.status == "passed" else "red"
+                        console.print(Text.assemble((f"{r.status:>7}", style), f" {task} ({Path(r.cube).name}) for ",
+                                                    (sub.name, "bold"), f" {r.seconds or 0:.1f}s"))
 
         runnable = [(k, s) for k, s in enumerate(submissions, 1)
                     if s.cube is not None and not s.findings and (s.build is None or s.build.ok)]
