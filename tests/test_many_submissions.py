@@ -166,3 +166,47 @@ def test_usage_errors(owner, tmp_path):
     assert r.returncode == 2 and "no such file or directory" in r.stderr
     r = medcube("test", bench, "--model", subs, "--shard", "3/2", "--no-probes")
     assert r.returncode == 2 and re.search(r"--shard", r.stderr)
+
+
+def test_primary_metric_in_the_profile(owner):
+    from validator.chain.benchmark import load_benchmark
+    from validator.errors import UserError
+
+    bench, _ = owner
+    profile = bench / "benchmark.yaml"
+    assert load_benchmark(bench).primary_metric == "Accuracy" and load_benchmark(bench).higher_is_better
+    text = profile.read_text().replace("primary_metric: Accuracy\n", "")
+    profile.write_text(text + "primary_metric: {name: Accuracy, higher_is_better: false}\n")
+    assert load_benchmark(bench).higher_is_better is False
+    profile.write_text(text + "primary_metric: AUC\n")
+    with pytest.raises(UserError, match="not among contracts.results.required_keys") as e:
+        load_benchmark(bench)
+    assert e.value.line == len(text.splitlines()) + 1
+
+
+def _report(tmp_path, name, subs, ok=None, bench="tiny"):
+    data = {"ok": all(s[2] for s in subs) if ok is None else ok, "benchmark": bench, "primary_metric": "Accuracy",
+            "higher_is_better": True, "tasks": [],
+            "submissions": [{"path": p, "role": "model", "ok": good, "results": {"Accuracy": acc} if good else None,
+                             "tasks": [], "findings": []} for p, acc, good in subs]}
+    path = tmp_path / name
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_merge_reports_reranks_across_shards(tmp_path):
+    a = _report(tmp_path, "a.json", [("m1", 0.5, True), ("m3", None, False)])
+    b = _report(tmp_path, "b.json", [("m2", 0.9, True), ("m4", 0.1, True)])
+    out = tmp_path / "all.json"
+    r = medcube("merge-reports", a, b, "-o", out)
+    assert r.returncode == 1, r.stderr  # m3 failed in shard a
+    merged = json.loads(out.read_text())
+    assert [s["path"] for s in merged["submissions"]] == ["m2", "m1", "m4", "m3"]
+    assert merged["ok"] is False and len(merged["preparations"]) == 2
+    assert all(set(s) == SUBMISSION_KEYS for s in merged["submissions"])
+    other = _report(tmp_path, "c.json", [("m5", 0.2, True)], bench="other")
+    r = medcube("merge-reports", a, other)
+    assert r.returncode == 2 and "benchmark is 'other'" in r.stderr
+    (tmp_path / "bad.json").write_text("{not json")
+    r = medcube("merge-reports", a, tmp_path / "bad.json")
+    assert r.returncode == 2 and "bad.json: not a JSON report" in r.stderr
