@@ -25,20 +25,31 @@ from validator.report.junit import _details, _x
 from validator.report.text import _STYLE, _metric_text, _print_findings, _seconds, flatten_metrics, print_run_report
 
 
-def metric_names(report: ManyReport, limit: int = 8) -> list[str]:
-    """The metrics in the table: the primary one first, then the others in the order the first results give them."""
+def metric_names(report: ManyReport, room: int | None = None) -> tuple[list[str], int]:
+    """The metrics in the table: the primary one first, then the others in the order the results give them, as
+    many as fit in ``room`` columns of text (at least the first). Returns (names, how many were left out)."""
     names: list[str] = [report.primary_metric] if report.primary_metric else []
     for s in report.submissions:
         for name, _ in flatten_metrics(s.results):
             if name not in names:
                 names.append(name)
-    return names[:limit]
+    if room is None:
+        return names, 0
+    shown, used = [], 0
+    for name in names:
+        width = max(len(name), 9) + 3  # a value is at most 9 characters ("undefined"), 3 for the borders
+        if shown and used + width > room:
+            break
+        shown.append(name)
+        used += width
+    return shown, len(names) - len(shown)
 
 
 def print_leaderboard(report: ManyReport, console: Console | None = None) -> None:
     console = console or Console(highlight=False)
     print_run_report(report.preparation, console)  # the shared data preparation, with its own verdict
-    names = metric_names(report)
+    fixed = 3 + 4 + max([len(s.name) for s in report.submissions] + [10]) + 7 + 7 + 6 + 11 + 6 * 3 + 1
+    names, left_out = metric_names(report, console.width - fixed)
     order = "higher is better" if report.higher_is_better else "lower is better"
     title = f"submissions ({report.jobs} at a time)" + (
         f", ranked by {report.primary_metric} ({order})" if report.primary_metric else "")
@@ -52,6 +63,8 @@ def print_leaderboard(report: ManyReport, console: Console | None = None) -> Non
                       _seconds(s.seconds if s.tasks else None), human_size(s.peak_memory_bytes),
                       *[_metric_text(values[n]) if n in values else "-" for n in names])
     console.print(table)
+    if left_out:
+        console.print(f"  ... and {left_out} more metric(s) (see --report)", style="dim")
     for s in report.submissions:
         if s.ok and not s.all_findings:
             continue
