@@ -36,9 +36,9 @@ ROLE_TITLES = {"data_preparator": "data preparator", "model": "model", "metrics"
 # -- choosing a runner ------------------------------------------------------------------------------------------------
 def select_runner(name: str | None, limits: Limits, run_id: str = "medcube") -> tuple[Runner, str | None]:
     """(runner, note). name None: Docker when an engine answers, else the local runner with a note saying so."""
-    from validator.engine.local import LocalRunner
-
     if name == "local":
+        from validator.engine.local import LocalRunner
+
         return LocalRunner(limits), "local runner: tasks run as subprocesses of this Python; no image is built"
     from validator.engine.client import connect
     from validator.engine.docker import DockerRunner
@@ -48,6 +48,8 @@ def select_runner(name: str | None, limits: Limits, run_id: str = "medcube") -> 
     except EngineUnavailable as e:
         if name == "docker":
             raise
+        from validator.engine.local import LocalRunner
+
         return LocalRunner(limits), (
             f"{e.message}: falling back to the local runner (tasks run as subprocesses of this Python; "
             "no image is built; no network, user or memory isolation). Start Docker for a real check."
