@@ -59,10 +59,10 @@ def run_bare(commands) -> float:
     return time.perf_counter() - started
 
 
-def run_cli(benchmark: str, run_dir: Path, env) -> float:
+def run_cli(benchmark: str, run_dir: Path, env, root: Path = ROOT) -> float:
     cmd = [sys.executable, "-m", "validator", "test", benchmark, "--no-probes", "--run-dir", str(run_dir)]
     started = time.perf_counter()
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=root)
     dt = time.perf_counter() - started
     if proc.returncode != 0:
         raise SystemExit(f"medcube test failed:\n{proc.stdout.decode(errors='replace')[-3000:]}")
@@ -73,6 +73,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--benchmark", default=str(ROOT / "examples" / "chestxray"))
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--other", help="another checkout of medcube (e.g. a worktree of main): its `medcube test` is "
+                    "timed too, interleaved, to compare two versions side by side")
     args = ap.parse_args()
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     env.setdefault("MEDCUBE_BASE_IMAGE", "medcube/base:bookworm")
@@ -82,13 +84,22 @@ def main() -> int:
     demo = load_demo_data(bench.demo_data, bench.demo_sha256)
     uid, gid = Limits().run_user()
     work = Path(tempfile.mkdtemp(prefix="medcube-bench-cli-"))
-    cli_s, bare_s = [], []
+    cli_s, bare_s, other_s = [], [], []
+    other = Path(args.other).absolute() if args.other else None
+    other_env = {**env, "PYTHONPATH": str(other)} if other else None
+    # the other checkout reads its own copy of the benchmark (its profile format may be older)
+    rel = Path(args.benchmark).absolute().relative_to(ROOT) if Path(args.benchmark).absolute().is_relative_to(ROOT) else None
+    other_bench = str(other / rel) if other is not None and rel is not None else args.benchmark
     try:
         run_cli(args.benchmark, work / "warmup", env)  # builds the images when needed; not timed
         run_bare(bare_commands(cubes, demo, RunFolder.create(work / "bare-warmup"), uid, gid))
+        if other is not None:
+            run_cli(other_bench, work / "other-warmup", other_env, other)
         for i in range(args.repeat):
             cli_s.append(run_cli(args.benchmark, work / f"cli{i}", env))
             bare_s.append(run_bare(bare_commands(cubes, demo, RunFolder.create(work / f"bare{i}"), uid, gid)))
+            if other is not None:
+                other_s.append(run_cli(other_bench, work / f"other{i}", other_env, other))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     cm, bm = statistics.median(cli_s), statistics.median(bare_s)
@@ -99,6 +110,10 @@ def main() -> int:
           f"[{', '.join(f'{s:.2f}' for s in cli_s)}]")
     print(f"bare docker run x{n}:                     median {bm:.2f}s best {min(bare_s):.2f}s  "
           f"[{', '.join(f'{s:.2f}' for s in bare_s)}]")
+    if other_s:
+        om = statistics.median(other_s)
+        print(f"the other checkout's medcube test:        median {om:.2f}s best {min(other_s):.2f}s  "
+              f"[{', '.join(f'{s:.2f}' for s in other_s)}]  -> ratio to bare {om / bm:.3f}x, this/other {cm / om:.3f}x")
     ratio = cm / bm
     print(f"ratio (medians): {ratio:.3f}x, best/best {min(cli_s) / min(bare_s):.3f}x, median difference "
           f"{cm - bm:+.2f}s (goal <= 1.05x) {'OK' if ratio <= 1.05 else 'OVER'}")

@@ -18,6 +18,7 @@ from static_cubes import CASES, build, run_relative  # noqa: E402
 
 from validator.chain.outputs import CODES as CONTRACT_CODES  # noqa: E402
 from validator.chain.probes import CODES as PROBE_CODES  # noqa: E402
+from validator.chain.submissions import CODES as SUBMISSION_CODES  # noqa: E402
 from validator.checks.codes import CODES  # noqa: E402
 from validator.engine.result import CODES as ENGINE_CODES  # noqa: E402
 
@@ -25,6 +26,7 @@ RUN_SECTIONS = [
     ("Build and run (MC6xx)", ENGINE_CODES),
     ("Output contracts (MC7xx)", CONTRACT_CODES),
     ("Probes (MC8xx)", PROBE_CODES),
+    ("Many submissions (MC9xx)", SUBMISSION_CODES),
 ]
 
 DOC = ROOT / "docs" / "findings.md"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from validator.chain.outputs import CODES as CONTRACT_CODES
 from validator.chain.probes.codes import CODES as PROBE_CODES
+from validator.chain.submissions import CODES as SUBMISSION_CODES
 from validator.checks.codes import CODES as STATIC_CODES
 from validator.engine.result import CODES as ENGINE_CODES
 
@@ -13,6 +14,7 @@ SOURCES = {
     "validator.engine.result": ENGINE_CODES,
     "validator.chain.outputs": CONTRACT_CODES,
     "validator.chain.probes.codes": PROBE_CODES,
+    "validator.chain.submissions": SUBMISSION_CODES,
 }
 
 ALL_CODES: dict[str, str] = {code: title for codes in SOURCES.values() for code, title in codes.items()}

@@ -42,8 +42,8 @@ from validator.findings import Finding
 from validator.manifest.model import Cube
 
 SUBMISSION_ROLES = ("model", "metrics")
-LOAD_FAILED = "MC621"  # a submission's cube could not be loaded (its config is missing or broken)
-SAME_IMAGE = "MC622"  # two submissions name the same image: building one would replace the other
+LOAD_FAILED = "MC901"  # a submission's cube could not be loaded (its config is missing or broken)
+SAME_IMAGE = "MC902"  # two submissions name the same image: building one would replace the other
 
 CODES = {
     LOAD_FAILED: "a submission's cube config could not be loaded",
