@@ -210,3 +210,20 @@ def test_merge_reports_reranks_across_shards(tmp_path):
     (tmp_path / "bad.json").write_text("{not json")
     r = medcube("merge-reports", a, tmp_path / "bad.json")
     assert r.returncode == 2 and "bad.json: not a JSON report" in r.stderr
+
+
+def test_failed_preparation_skips_every_submission(owner, tmp_path):
+    """prepare writes nothing: no submission is built or run, each is reported as skipped, exit 1."""
+    bench, subs = owner
+    (bench / "prep" / "workspace" / "parameters.yaml").write_text("misbehave: {prepare: nothing}\n")
+    report = tmp_path / "report.json"
+    r = medcube("test", bench, "--model", subs / "good", "--model", subs / "inverted", "--no-probes",
+                "--runner", "local", "--report", report, "--run-dir", tmp_path / "run")
+    assert r.returncode == 1, r.stdout + r.stderr
+    data = json.loads(report.read_text())
+    assert [(t["task"], t["status"]) for t in data["tasks"]] == [
+        ("prepare", "failed"), ("sanity_check", "skipped"), ("statistics", "skipped")]
+    assert "MC701" in {f["code"] for t in data["tasks"] for f in t["findings"]}
+    for s in data["submissions"]:
+        assert not s["ok"] and [(t["task"], t["status"]) for t in s["tasks"]] == [("infer", "skipped")]
+        assert s["tasks"][0]["message"] == "not run: the data preparation failed"

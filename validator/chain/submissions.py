@@ -44,10 +44,12 @@ from validator.manifest.model import Cube
 SUBMISSION_ROLES = ("model", "metrics")
 LOAD_FAILED = "MC901"  # a submission's cube could not be loaded (its config is missing or broken)
 SAME_IMAGE = "MC902"  # two submissions name the same image: building one would replace the other
+RUN_FAILED = "MC903"  # a submission's run stopped on an unexpected error (the others go on)
 
 CODES = {
     LOAD_FAILED: "a submission's cube config could not be loaded",
     SAME_IMAGE: "two submissions name the same image",
+    RUN_FAILED: "a submission's run stopped on an unexpected error",
 }
 
 _SHARED = ("data", "labels", "metadata")  # prepare's outputs, shared by every submission (mounted read-only)
@@ -279,7 +281,20 @@ def run_submissions(
         built = {role: build(cubes[role]) for role in roles}
         prep.builds += list(built.values())
 
-        # 2. the submissions' cubes: load, refuse image clashes, build
+        # 2. the data preparation, once (and the benchmark's model once, for metrics submissions)
+        shared = [(r, t) for r, t in chain_tasks(cubes) if r == "data_preparator"]
+        if any(s.role == "metrics" for s in submissions):
+            shared.append(("model", "infer"))
+        for n, (role, task) in enumerate(shared, 1):
+            if not prep.ok:
+                prep.tasks.append(TaskResult(task, role, str(cubes[role].path), "skipped", runner=runner.name,
+                                             message="not run: an earlier task failed"))
+                continue
+            r = run_task(runner, cubes[role], role, task, folder, demo, benchmark.contracts, built.get(role), options, n)
+            prep.tasks.append(r)
+            say_task(console, r)
+
+        # 3. the submissions' cubes: load, refuse image clashes, build (not when the data preparation failed)
         images: dict[str, tuple[Path, str, BuildResult | None]] = {
             cubes[r].image: (cubes[r].path, f"the benchmark's {r} cube", built[r]) for r in roles if cubes[r].image}
         for sub in submissions:
@@ -295,25 +310,21 @@ def run_submissions(
                                             f"the image {sub.cube.image} is also that of {seen[1]}: building one "
                                             "replaces the other", hint="give every submission its own image name (or tag)"))
                 continue
+            if not prep.ok:
+                continue
             sub.build = build(sub.cube)
             if sub.cube.image:
                 images[sub.cube.image] = (sub.cube.path, sub.path, sub.build)
 
-        # 3. the data preparation, once (and the benchmark's model once, for metrics submissions)
-        shared = [(r, t) for r, t in chain_tasks(cubes) if r == "data_preparator"]
-        if any(s.role == "metrics" for s in submissions):
-            shared.append(("model", "infer"))
-        for n, (role, task) in enumerate(shared, 1):
-            if not prep.ok:
-                prep.tasks.append(TaskResult(task, role, str(cubes[role].path), "skipped", runner=runner.name,
-                                             message="not run: an earlier task failed"))
-                continue
-            r = run_task(runner, cubes[role], role, task, folder, demo, benchmark.contracts, built.get(role), options, n)
-            prep.tasks.append(r)
-            say_task(console, r)
-
         # 4. the submissions, `jobs` at a time
         def one(k: int, sub: Submission) -> None:
+            try:
+                run_one(k, sub)
+            except Exception as e:  # a bug or an engine failure: this submission's result, not the whole run's
+                sub.findings.append(F.error(RUN_FAILED, sub.path, f"the run stopped: {type(e).__name__}: {e}",
+                                            hint="see the run folder's logs; run this submission alone to reproduce"))
+
+        def run_one(k: int, sub: Submission) -> None:
             sub.folder = folder.root / "submissions" / f"{k:03d}-{sub.name}"
             sf = SubmissionFolder(sub.folder, shared=folder.root, shared_predictions=sub.role == "metrics")
             sf.root.mkdir(parents=True, exist_ok=True)
@@ -338,7 +349,7 @@ def run_submissions(
 
         runnable = [(k, s) for k, s in enumerate(submissions, 1)
                     if s.cube is not None and not s.findings and (s.build is None or s.build.ok)]
-        if not prep.ok:
+        if not prep.ok:  # nothing built or run for the submissions
             for _, sub in runnable:
                 sub.tasks.append(TaskResult("infer" if sub.role == "model" else "evaluate", sub.role, sub.path, "skipped",
                                             runner=runner.name, message="not run: the data preparation failed"))
