@@ -3,6 +3,8 @@ the stage that reports it, a title and how to fix it. Checks, the engine, the ou
 these by name; docs/findings.md is generated from this module (`python scripts/findings_doc.py`), and a test keeps
 it fresh. A Code is the id string itself (a finding's `code`), carrying its entry.
 
+Its length (over 400 lines) is the catalogue's: one entry a code, kept in one table on purpose.
+
 Stages: static (MC0xx-MC5xx: reading, schema, role contract, both formats, config against code, advice), run
 (MC6xx: build and run), output (MC7xx: the benchmark's output contracts), probe (MC8xx).
 """
