@@ -39,3 +39,10 @@ def test_every_module_says_what_it_is():
         if path.stat().st_size == 0:
             continue
         assert ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))), f"{name} has no module docstring"
+
+
+def test_architecture_doc_module_map_is_fresh():
+    spec = importlib.util.spec_from_file_location("layout", ROOT / "scripts" / "layout.py")
+    layout = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(layout)
+    assert layout.main(["--check"]) == 0, "run: python scripts/layout.py"
