@@ -29,6 +29,7 @@ from pathlib import Path
 from rich.text import Text
 
 from validator import findings as F
+from validator.codes import SUBMISSION_NOT_LOADED, SUBMISSION_RUN_FAILED, SUBMISSION_SAME_IMAGE
 from validator.chain.benchmark import Benchmark
 from validator.chain.demo_data import DemoData
 from validator.chain.options import RunOptions
@@ -42,15 +43,9 @@ from validator.findings import Finding
 from validator.manifest.model import Cube
 
 SUBMISSION_ROLES = ("model", "metrics")
-LOAD_FAILED = "MC901"  # a submission's cube could not be loaded (its config is missing or broken)
-SAME_IMAGE = "MC902"  # two submissions name the same image: building one would replace the other
-RUN_FAILED = "MC903"  # a submission's run stopped on an unexpected error (the others go on)
-
-CODES = {
-    LOAD_FAILED: "a submission's cube config could not be loaded",
-    SAME_IMAGE: "two submissions name the same image",
-    RUN_FAILED: "a submission's run stopped on an unexpected error",
-}
+LOAD_FAILED = SUBMISSION_NOT_LOADED  # MC901: a submission's cube could not be loaded
+SAME_IMAGE = SUBMISSION_SAME_IMAGE  # MC902: two submissions name the same image
+RUN_FAILED = SUBMISSION_RUN_FAILED  # MC903: a submission's run stopped on an unexpected error
 
 _SHARED = ("data", "labels", "metadata")  # prepare's outputs, shared by every submission (mounted read-only)
 

@@ -20,9 +20,16 @@ from rich.text import Text
 
 from validator.chain.submissions import ManyReport, ranked, ranks
 from validator.engine.limits import human_size
-from validator.report.json_report import _clean, report_dict
-from validator.report.junit import _details, _x
-from validator.report.text import _STYLE, _metric_text, _print_findings, _seconds, flatten_metrics, print_run_report
+from validator.report.json_report import clean_json, report_dict
+from validator.report.junit import findings_text, xml_text
+from validator.report.text import (
+    STATUS_STYLE,
+    flatten_metrics,
+    metric_text,
+    print_findings,
+    print_run_report,
+    seconds_text,
+)
 
 
 def metric_names(report: ManyReport, room: int | None = None) -> tuple[list[str], int]:
@@ -59,9 +66,9 @@ def print_leaderboard(report: ManyReport, console: Console | None = None) -> Non
         table.add_column(Text(col), justify=justify)  # metric names come from a cube: never markup
     for rank, s in ranks(report):
         values = dict(flatten_metrics(s.results))
-        table.add_row("-" if rank is None else str(rank), Text(s.name), s.role, Text(s.status, style=_STYLE.get(s.status, "")),
-                      _seconds(s.seconds if s.tasks else None), human_size(s.peak_memory_bytes),
-                      *[_metric_text(values[n]) if n in values else "-" for n in names])
+        table.add_row("-" if rank is None else str(rank), Text(s.name), s.role, Text(s.status, style=STATUS_STYLE.get(s.status, "")),
+                      seconds_text(s.seconds if s.tasks else None), human_size(s.peak_memory_bytes),
+                      *[metric_text(values[n]) if n in values else "-" for n in names])
     console.print(table)
     if left_out:
         console.print(f"  ... and {left_out} more metric(s) (see --report)", style="dim")
@@ -70,14 +77,14 @@ def print_leaderboard(report: ManyReport, console: Console | None = None) -> Non
             continue
         console.print(Text.assemble((s.name, "bold"), f" ({s.role}): {s.status}"))
         extra = s.findings + (s.build.findings if s.build else [])
-        _print_findings(extra, console)
+        print_findings(extra, console)
         if s.build is not None and not s.build.ok and s.build.log_tail:
             console.print(Text("    " + "\n    ".join(s.build.log_tail.splitlines()[-10:]), style="dim"))
         for t in s.tasks:
             if t.status in ("passed", "skipped") and not t.findings:
                 continue
             console.print(Text(f"  {t.task}: {t.status}" + (f" ({t.message})" if t.message else "")))
-            _print_findings(t.findings, console)
+            print_findings(t.findings, console)
             if t.status != "passed" and t.log_tail:
                 console.print(Text("    " + "\n    ".join(t.log_tail.splitlines()[-10:]), style="dim"))
     passed = sum(s.ok for s in report.submissions)
@@ -93,7 +100,7 @@ def report_dict_many(report: ManyReport) -> dict:
     d["primary_metric"] = report.primary_metric
     d["higher_is_better"] = report.higher_is_better
     d["jobs"] = report.jobs
-    d["submissions"] = _clean([s.to_dict() for s in ranked(report)])
+    d["submissions"] = clean_json([s.to_dict() for s in ranked(report)])
     return d
 
 
@@ -103,40 +110,40 @@ def write_json_many(report: ManyReport, path: Path) -> None:
 
 
 def _case(suite, classname: str, t) -> None:
-    case = ET.SubElement(suite, "testcase", classname=_x(classname), name=_x(t.task), time=f"{t.seconds or 0:.3f}")
-    details = _details(t.findings)
+    case = ET.SubElement(suite, "testcase", classname=xml_text(classname), name=xml_text(t.task), time=f"{t.seconds or 0:.3f}")
+    details = findings_text(t.findings)
     if t.status == "skipped":
-        ET.SubElement(case, "skipped", message=_x(t.message))
+        ET.SubElement(case, "skipped", message=xml_text(t.message))
     elif t.status == "failed":
-        el = ET.SubElement(case, "failure", message=_x(t.message or "failed"), type="failed")
-        el.text = _x(details)
+        el = ET.SubElement(case, "failure", message=xml_text(t.message or "failed"), type="failed")
+        el.text = xml_text(details)
     elif t.status != "passed":
-        el = ET.SubElement(case, "error", message=_x(t.message or t.status), type=t.status)
-        el.text = _x(details)
+        el = ET.SubElement(case, "error", message=xml_text(t.message or t.status), type=t.status)
+        el.text = xml_text(details)
     if t.log_tail:
         out = ET.SubElement(case, "system-out")
-        out.text = _x(f"log: {t.log_path}\n{t.log_tail}")
+        out.text = xml_text(f"log: {t.log_path}\n{t.log_tail}")
 
 
 def junit_xml_many(report: ManyReport) -> str:
     prep = report.preparation
-    suite = ET.Element("testsuite", name=f"medcube.{_x(prep.benchmark)}", time=f"{report.seconds:.3f}")
+    suite = ET.Element("testsuite", name=f"medcube.{xml_text(prep.benchmark)}", time=f"{report.seconds:.3f}")
     for b in prep.builds:
         if not b.ok:
-            case = ET.SubElement(suite, "testcase", classname=b.role or "cube", name=_x(f"build {b.image}"),
+            case = ET.SubElement(suite, "testcase", classname=b.role or "cube", name=xml_text(f"build {b.image}"),
                                  time=f"{b.seconds:.3f}")
-            ET.SubElement(case, "error", message=_x(b.message), type="build").text = _x(b.log_tail)
+            ET.SubElement(case, "error", message=xml_text(b.message), type="build").text = xml_text(b.log_tail)
     for t in prep.tasks:
         _case(suite, f"preparation.{t.role}", t)
     for s in report.submissions:
         cls = f"submission.{s.role}.{s.name}"
         if not s.tasks:  # never ran: its config did not load, its image clashed or did not build
-            case = ET.SubElement(suite, "testcase", classname=_x(cls), name="build",
+            case = ET.SubElement(suite, "testcase", classname=xml_text(cls), name="build",
                                  time=f"{s.build.seconds if s.build else 0:.3f}")
             found = s.findings + (s.build.findings if s.build else [])
             message = s.build.message if s.build is not None and not s.build.ok else (
                 found[0].message if found else "not run")
-            ET.SubElement(case, "error", message=_x(message), type="submission").text = _x(_details(found))
+            ET.SubElement(case, "error", message=xml_text(message), type="submission").text = xml_text(findings_text(found))
         for t in s.tasks:
             _case(suite, cls, t)
     cases = suite.findall("testcase")
