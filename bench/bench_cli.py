@@ -31,8 +31,8 @@ sys.path.insert(0, str(ROOT))
 
 from validator.chain.benchmark import load_benchmark  # noqa: E402
 from validator.chain.demo_data import load_demo_data  # noqa: E402
-from validator.chain.rundir import RunFolder  # noqa: E402
 from validator.chain.run import chain_tasks  # noqa: E402
+from validator.chain.rundir import RunFolder  # noqa: E402
 from validator.engine.docker import prepare_outputs  # noqa: E402
 from validator.engine.limits import Limits  # noqa: E402
 from validator.engine.plan import plan_task  # noqa: E402

@@ -41,7 +41,7 @@ def copy_models(model: Path, n: int, work: Path) -> list[Path]:
             if cfg.is_file():
                 text = cfg.read_text()
                 cfg.write_text(re.sub(r"(?m)^(\s*image:\s*)(\S+?)(:[\w.-]+)?\s*$",
-                                      lambda m: f"{m.group(1)}{m.group(2)}-bench{i + 1}{m.group(3) or ''}", text))
+                                      lambda m, k=i + 1: f"{m.group(1)}{m.group(2)}-bench{k}{m.group(3) or ''}", text))
         out.append(dst)
     return out
 
@@ -115,7 +115,7 @@ def main() -> int:
     print(f"ratio A/B (medians): {ratio:.2f}x, best/best {min(one) / min(sep):.2f}x (goal <= 0.5x at N = 4) "
           f"{'OK' if ratio <= 0.5 else 'OVER'}")
     if growth:
-        print(f"growth (one medcube test): " + ", ".join(f"N={n}: {t:.2f}s" for n, t in growth))
+        print("growth (one medcube test): " + ", ".join(f"N={n}: {t:.2f}s" for n, t in growth))
         if len(growth) >= 2:
             (n0, t0), (n1, t1) = growth[0], growth[-1]
             print(f"  marginal cost per extra model {(t1 - t0) / (n1 - n0):.2f}s; infer + evaluate of one model "

@@ -29,14 +29,14 @@ from pathlib import Path
 from rich.text import Text
 
 from validator import findings as F
-from validator.codes import SUBMISSION_NOT_LOADED, SUBMISSION_RUN_FAILED, SUBMISSION_SAME_IMAGE
 from validator.chain.benchmark import Benchmark
 from validator.chain.demo_data import DemoData
 from validator.chain.options import RunOptions
 from validator.chain.outputs import read_results
 from validator.chain.result import RunReport
-from validator.chain.rundir import RunFolder
 from validator.chain.run import chain_tasks, check_roles, run_task, say_build, say_task, select_runner
+from validator.chain.rundir import RunFolder
+from validator.codes import SUBMISSION_NOT_LOADED, SUBMISSION_RUN_FAILED, SUBMISSION_SAME_IMAGE
 from validator.engine.result import BuildResult, TaskResult
 from validator.errors import UserError
 from validator.findings import Finding
