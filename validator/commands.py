@@ -5,7 +5,7 @@ cubes, run the chain (validator.chain) and print and write the report (validator
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -209,8 +209,8 @@ test_command.__test__ = False  # type: ignore[attr-defined]  # not a pytest test
 def test_submissions_command(
     benchmark: Path | str | Benchmark | None = None,
     *,
-    models: list[Path] = (),
-    metrics: list[Path] = (),
+    models: Sequence[Path] = (),
+    metrics: Sequence[Path] = (),
     data_preparator: Path | Cube | None = None,
     demo: DemoSource = DemoSource(),
     options: RunOptions | None = None,
@@ -230,9 +230,8 @@ def test_submissions_command(
         raise UserError(f"--jobs {jobs}: expected 1 or more", hint="--jobs N runs N submissions at a time")
     part = parse_shard(shard) if shard is not None else None
     options = options or RunOptions()
-    if options.console is None:
-        options = dataclasses.replace(options, console=Console(highlight=False))
-    console = options.console
+    console = options.console or Console(highlight=False)
+    options = dataclasses.replace(options, console=console)
     submissions = [Submission(str(p), "model") for p in expand_cubes(list(models), "model")]
     submissions += [Submission(str(p), "metrics") for p in expand_cubes(list(metrics), "metrics")]
     if part is not None:

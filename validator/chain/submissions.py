@@ -290,8 +290,10 @@ def run_submissions(
             say_task(console, r)
 
         # 3. the submissions' cubes: load, refuse image clashes, build (not when the data preparation failed)
-        images: dict[str, tuple[Path, str, BuildResult | None]] = {
-            cubes[r].image: (cubes[r].path, f"the benchmark's {r} cube", built[r]) for r in roles if cubes[r].image}
+        images: dict[str, tuple[Path, str, BuildResult | None]] = {}
+        for own in roles:
+            if cubes[own].image:
+                images[str(cubes[own].image)] = (cubes[own].path, f"the benchmark's {own} cube", built[own])
         for sub in submissions:
             _load(sub)
             if sub.cube is None:
@@ -325,6 +327,7 @@ def run_submissions(
             sf.root.mkdir(parents=True, exist_ok=True)
             sf.logs.mkdir(exist_ok=True)
             steps = [("model", "infer"), ("metrics", "evaluate")] if sub.role == "model" else [("metrics", "evaluate")]
+            assert sub.cube is not None  # only loaded submissions run
             for n, (role, task) in enumerate(steps, len(shared) + 1):
                 cube = sub.cube if role == sub.role else cubes[role]
                 if sub.tasks and sub.tasks[-1].status != "passed":
@@ -383,7 +386,8 @@ def ranked(report: ManyReport) -> list[Submission]:
 
 def ranks(report: ManyReport) -> list[tuple[int | None, Submission]]:
     """ranked() with each passed submission's rank within its role (None for a failed one)."""
-    out, seen = [], {}
+    out: list[tuple[int | None, Submission]] = []
+    seen: dict[str, int] = {}
     for s in ranked(report):
         if s.ok:
             seen[s.role] = seen.get(s.role, 0) + 1

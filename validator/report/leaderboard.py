@@ -42,7 +42,8 @@ def metric_names(report: ManyReport, room: int | None = None) -> tuple[list[str]
                 names.append(name)
     if room is None:
         return names, 0
-    shown, used = [], 0
+    shown: list[str] = []
+    used = 0
     for name in names:
         width = max(len(name), 9) + 3  # a value is at most 9 characters ("undefined"), 3 for the borders
         if shown and used + width > room:
@@ -61,9 +62,9 @@ def print_leaderboard(report: ManyReport, console: Console | None = None) -> Non
     title = f"submissions ({report.jobs} at a time)" + (
         f", ranked by {report.primary_metric} ({order})" if report.primary_metric else "")
     table = Table(title=title, title_justify="left", header_style="bold")
-    for col, justify in [("#", "right"), ("submission", "left"), ("role", "left"), ("status", "left"),
-                         ("time", "right"), ("peak memory", "right")] + [(n, "right") for n in names]:
-        table.add_column(Text(col), justify=justify)  # metric names come from a cube: never markup
+    for col, right in [("#", True), ("submission", False), ("role", False), ("status", False), ("time", True),
+                       ("peak memory", True)] + [(n, True) for n in names]:
+        table.add_column(Text(col), justify="right" if right else "left")  # metric names come from a cube: no markup
     for rank, s in ranks(report):
         values = dict(flatten_metrics(s.results))
         table.add_row("-" if rank is None else str(rank), Text(s.name), s.role, Text(s.status, style=STATUS_STYLE.get(s.status, "")),
