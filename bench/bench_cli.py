@@ -17,6 +17,7 @@ Nothing is asserted: this is a measurement (noisy on a shared machine: compare t
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -39,6 +40,8 @@ from validator.engine.plan import plan_task  # noqa: E402
 from validator.manifest.load import load_cube  # noqa: E402
 from validator.manifest.roles import ROLES  # noqa: E402
 
+REBUILT: list[str] = []
+
 
 def bare_commands(cubes, demo, folder: RunFolder, uid: int, gid: int) -> list[list[str]]:
     commands = []
@@ -60,12 +63,17 @@ def run_bare(commands) -> float:
 
 
 def run_cli(benchmark: str, run_dir: Path, env, root: Path = ROOT) -> float:
-    cmd = [sys.executable, "-m", "validator", "test", benchmark, "--no-probes", "--run-dir", str(run_dir)]
+    report = Path(str(run_dir) + ".json")
+    cmd = [sys.executable, "-m", "validator", "test", benchmark, "--no-probes", "--run-dir", str(run_dir),
+           "--report", str(report)]
     started = time.perf_counter()
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=root)
     dt = time.perf_counter() - started
     if proc.returncode != 0:
         raise SystemExit(f"medcube test failed:\n{proc.stdout.decode(errors='replace')[-3000:]}")
+    builds = [b["status"] for b in json.loads(report.read_text())["builds"]]
+    if any(b not in ("cached", "present") for b in builds):
+        REBUILT.append(f"{run_dir.name}: {builds}")  # someone changed an image of the same name meanwhile
     return dt
 
 
@@ -103,6 +111,10 @@ def main() -> int:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     cm, bm = statistics.median(cli_s), statistics.median(bare_s)
+    timed = [r for r in REBUILT if "warmup" not in r]
+    if timed:
+        print(f"warning: {len(timed)} timed medcube runs had to build (an image of the same name was replaced by "
+              f"another build on this engine meanwhile): {'; '.join(timed)}")
     n = len(chain_tasks(cubes))
     print(f"benchmark: {bench.name} ({n} tasks), {args.repeat} interleaved repeats, images built, "
           f"{len(os.sched_getaffinity(0))} cores, load average {os.getloadavg()[0]:.2f}")
