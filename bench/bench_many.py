@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """N model submissions through one `medcube test` against N separate `medcube test` runs.
 
-    python3 bench/bench_many.py [--benchmark examples/chestxray] [--n 4] [--repeat 2] [--jobs J] [--growth]
+    python3 bench/bench_many.py [--benchmark examples/chestxray] [--n 4] [--repeat 2] [--jobs J [J ...]] [--growth]
 
 Makes N copies of the benchmark's model cube, each with its own image name (a submission each; the builds are
 done by a warm-up run and not timed), then runs, interleaved (A B A B ...):
@@ -64,7 +64,8 @@ def main() -> int:
     ap.add_argument("--benchmark", default=str(ROOT / "examples" / "chestxray"))
     ap.add_argument("--n", type=int, default=4)
     ap.add_argument("--repeat", type=int, default=2)
-    ap.add_argument("--jobs", type=int, default=None)
+    ap.add_argument("--jobs", type=int, nargs="*", default=[],
+                    help="values of --jobs for A (default: medcube's own); several are each timed, interleaved")
     ap.add_argument("--growth", action="store_true")
     args = ap.parse_args()
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
@@ -74,7 +75,8 @@ def main() -> int:
 
     bench = load_benchmark(args.benchmark)
     work = Path(tempfile.mkdtemp(prefix="medcube-bench-many-"))
-    jobs = ["--jobs", str(args.jobs)] if args.jobs else []
+    variants = [["--jobs", str(j)] for j in args.jobs] or [[]]
+    jobs = variants[0]
     try:
         models = copy_models(bench.cube("model"), args.n, work)
         model_args = [a for m in models for a in ("--model", str(m))]
@@ -83,14 +85,19 @@ def main() -> int:
                                 work / "warm.json")
         if code != 0:
             raise SystemExit(f"the warm-up run failed: {json.dumps(data)[:2000]}")
-        one, sep = [], []
-        per_model = []
+        ones: dict[str, list[float]] = {" ".join(v) or "default": [] for v in variants}
+        sep: list[float] = []
+        per_model: list[float] = []
+        jobs_used = {}
         for i in range(args.repeat):
-            t, _, data = medcube([args.benchmark, *model_args, *jobs, "--run-dir", str(work / f"one{i}")], env,
-                                 work / f"one{i}.json")
-            one.append(t)
-            for s in data["submissions"]:
-                per_model.append(sum(task["seconds"] or 0 for task in s["tasks"]))
+            for v in variants:
+                key = " ".join(v) or "default"
+                t, _, data = medcube([args.benchmark, *model_args, *v, "--run-dir", str(work / f"one{i}{key}")], env,
+                                     work / f"one{i}{key.replace(' ', '')}.json")
+                ones[key].append(t)
+                jobs_used[key] = data.get("jobs")
+                for s in data["submissions"]:
+                    per_model.append(sum(task["seconds"] or 0 for task in s["tasks"]))
             t0 = time.perf_counter()
             for k, m in enumerate(models):
                 medcube([args.benchmark, "--model", str(m), "--run-dir", str(work / f"sep{i}-{k}")], env)
@@ -102,18 +109,17 @@ def main() -> int:
                 sub = [a for m in models[:n] for a in ("--model", str(m))]
                 growth.append((n, medcube([args.benchmark, *sub, *jobs, "--run-dir", str(work / f"g{n}")], env)[0]))
                 n *= 2
-        jobs_used = data.get("jobs")
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print(f"benchmark: {bench.name}, N = {args.n} model submissions, jobs = {jobs_used}, {args.repeat} interleaved "
-          f"repeats, {len(os.sched_getaffinity(0))} cores, load average {os.getloadavg()[0]:.2f} (images built)")
-    print(f"A one medcube test, N models:  median {statistics.median(one):.2f}s best {min(one):.2f}s  "
-          f"[{', '.join(f'{t:.2f}' for t in one)}]")
+    print(f"benchmark: {bench.name}, N = {args.n} model submissions, {args.repeat} interleaved repeats, "
+          f"{len(os.sched_getaffinity(0))} cores, load average {os.getloadavg()[0]:.2f} (images built)")
     print(f"B N separate medcube test runs: median {statistics.median(sep):.2f}s best {min(sep):.2f}s  "
           f"[{', '.join(f'{t:.2f}' for t in sep)}]")
-    ratio = statistics.median(one) / statistics.median(sep)
-    print(f"ratio A/B (medians): {ratio:.2f}x, best/best {min(one) / min(sep):.2f}x (goal <= 0.5x at N = 4) "
-          f"{'OK' if ratio <= 0.5 else 'OVER'}")
+    for key, one in ones.items():
+        ratio = statistics.median(one) / statistics.median(sep)
+        print(f"A one medcube test, N models, jobs = {jobs_used[key]}: median {statistics.median(one):.2f}s best "
+              f"{min(one):.2f}s [{', '.join(f'{t:.2f}' for t in one)}] -> ratio A/B (medians) {ratio:.2f}x, "
+              f"best/best {min(one) / min(sep):.2f}x (goal <= 0.5x at N = 4) {'OK' if ratio <= 0.5 else 'OVER'}")
     if growth:
         print("growth (one medcube test): " + ", ".join(f"N={n}: {t:.2f}s" for n, t in growth))
         if len(growth) >= 2:
