@@ -22,7 +22,6 @@ import os
 import re
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -352,6 +351,8 @@ def run_submissions(
                 sub.tasks.append(TaskResult("infer" if sub.role == "model" else "evaluate", sub.role, sub.path, "skipped",
                                             runner=runner.name, message="not run: the data preparation failed"))
         elif runnable:
+            from concurrent.futures import ThreadPoolExecutor  # only here: a plain run does not import it
+
             with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
                 for f in [pool.submit(one, k, s) for k, s in runnable]:
                     f.result()
