@@ -44,6 +44,10 @@ def owner(tmp_path):
     """A benchmark with a primary metric and a folder of three model submissions."""
     bench = tmp_path / "bench"
     shutil.copytree(FIXTURE, bench)
+    # images of their own: other tests on a shared engine build the fixture's tiny-* images from changed copies
+    for cfg in (bench / "prep" / "container_config.yaml", bench / "metrics" / "container_config.yaml",
+                bench / "model" / "mlcube" / "mlcube.yaml"):
+        cfg.write_text(cfg.read_text().replace("medcube-test/tiny-", "medcube-test/many-bench-"))
     (bench / "benchmark.yaml").write_text((bench / "benchmark.yaml").read_text() + "primary_metric: Accuracy\n")
     subs = tmp_path / "submissions"
     subs.mkdir()
