@@ -258,7 +258,7 @@ def _leaderboard(submissions: list) -> dict | None:
         errors = sum(f.get("severity") == "error" for f in s.get("findings") or [] if isinstance(f, dict))
         rows.append({"rank": i, "path": str(s.get("path") or "?"), "name": _name(s.get("path")),
                      "role": str(s.get("role") or "?"), "ok": bool(s.get("ok")),
-                     "values": [_fmt((s.get("results") or {}).get(m)) for m in metrics],
+                     "cells": [_fmt((s.get("results") or {}).get(m)) for m in metrics],
                      "tasks": f"{sum(t.get('status') == 'passed' for t in tasks)}/{len(tasks)}",
                      "errors": errors, "warnings": len(s.get("findings") or []) - errors})
     return {"metrics": metrics, "key": key, "rows": rows}
