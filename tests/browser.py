@@ -61,9 +61,11 @@ class _Collector(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.urls: list[str] = []
+        self.elements: list[tuple[str, list[tuple[str, str | None]]]] = []
         self._in_style = False
 
     def handle_starttag(self, tag, attrs):
+        self.elements.append((tag, attrs))
         self._in_style = tag == "style"
         for name, value in attrs:
             value = (value or "").strip()
@@ -98,6 +100,15 @@ def external_urls(dom: str) -> list[str]:
     collector.feed(dom)
     collector.close()
     return collector.urls
+
+
+def active_content(dom: str) -> list[str]:
+    """Script elements and event-handler attributes (onload=, onerror=, ...) in a DOM."""
+    collector = _Collector()
+    collector.feed(dom)
+    collector.close()
+    return [tag for tag, _ in collector.elements if tag == "script"] + [
+        f"{tag} {name}" for tag, attrs in collector.elements for name, _ in attrs if name.startswith("on")]
 
 
 def text_of(dom: str) -> str:
