@@ -37,7 +37,7 @@ class Page:
 
 def _run(binary: str, args: list[str], timeout: int = 120) -> subprocess.CompletedProcess:
     with tempfile.TemporaryDirectory(prefix="medcube-chromium-") as profile:
-        return subprocess.run([binary, *FLAGS, f"--user-data-dir={profile}", *args], capture_output=True,
+        return subprocess.run([binary, *FLAGS, f"--user-data-dir={profile}", *args], capture_output=True, check=False,
                               text=True, timeout=timeout)
 
 

@@ -10,6 +10,7 @@ import itertools
 import json
 import os
 import random
+import shutil
 
 import pytest
 
@@ -18,7 +19,7 @@ from validator.report.html import page_context, render_html
 
 np = pytest.importorskip("numpy")
 
-from report_runs import HOSTILE, LABELS, make_run  # noqa: E402  (numpy first)
+from report_runs import HOSTILE, LABELS, make_run  # numpy first
 
 
 def test_sections_metrics_and_roc_curves(tmp_path):
@@ -145,3 +146,11 @@ def test_validate_json_with_runs(tmp_path):
     assert ctx["kind"] == "validate" and len(ctx["runs"]) == 1
     assert {f["code"] for f in ctx["findings"]} == {"MC503", "MC610"}
     assert "Dockerfile:1" in render_html(data)
+
+
+def test_a_moved_run_folder_is_read_from_where_it_is_now(tmp_path):
+    report = make_run(tmp_path / "run")
+    shutil.move(tmp_path / "run", tmp_path / "moved")
+    assert "prepared 12 records" not in render_html(report)
+    html = render_html(report, run_dir=tmp_path / "moved")
+    assert "prepared 12 records" in html and "ROC curves" in html

@@ -78,7 +78,7 @@ def nice_ticks(top: float, count: int = 5) -> list[float]:
     raw = top / count
     mag = 10 ** math.floor(math.log10(raw))
     step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
-    return [i * step for i in range(int(math.ceil(top / step)) + 1)]
+    return [i * step for i in range(math.ceil(top / step) + 1)]
 
 
 @dataclass

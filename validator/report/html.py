@@ -214,19 +214,28 @@ def _run_view(run: dict, root: Path | None) -> dict:
     scalars = [(str(k), _fmt(v)) for k, v in results.items() if not isinstance(v, (dict, list))]
     detail = [(f"{k}.{k2}", _fmt(v2)) for k, v in results.items() if isinstance(v, dict) and k != "per_label_AUC"
               for k2, v2 in v.items() if not isinstance(v2, (dict, list))]
+    recorded = str(run.get("run_dir") or "")
+
+    def log(path) -> str | None:
+        """The tail of a log named by its path in the report: under the recorded run folder, read from `root`."""
+        if root is None or not path:
+            return None
+        if recorded and Path(str(path)).is_absolute() and Path(str(path)).is_relative_to(recorded):
+            path = Path(str(path)).relative_to(recorded)
+        return rf.log_tail(root, path, LOG_LINES)
+
     tasks = []
     for t in run.get("tasks") or []:
-        log = rf.log_tail(root, t.get("log_path"), LOG_LINES) if root is not None else None
         tasks.append({"task": str(t.get("task")), "cube": _name(t.get("cube")), "role": str(t.get("role") or "?"),
                       "status": str(t.get("status")), "exit_code": t.get("exit_code"), "time": _seconds(t.get("seconds")),
                       "memory": _size(t.get("peak_memory_bytes")), "message": str(t.get("message") or ""),
-                      "command": shlex.join(str(c) for c in t.get("command") or []), "log": log,
+                      "command": shlex.join(str(c) for c in t.get("command") or []), "log": log(t.get("log_path")),
                       "log_path": str(t.get("log_path") or "")})
     build_logs = []
     for b in run.get("builds") or []:
         if b.get("status") == "failed" and root is not None:
             build_logs.append({"image": str(b.get("image")), "message": str(b.get("message") or ""),
-                               "log": rf.log_tail(root, b.get("log_path"), LOG_LINES)})
+                               "log": log(b.get("log_path"))})
     probes = [{"name": str(p.get("name")), "status": str(p.get("status")), "message": str(p.get("message") or ""),
                "time": _seconds(p.get("seconds")) if p.get("runs") else "-"} for p in run.get("probes") or []]
     return {"benchmark": str(run.get("benchmark") or "?"), "runner": str(run.get("runner") or "?"),

@@ -209,6 +209,6 @@ def image_png(shape: tuple[int, ...], values: list) -> bytes | None:
         pixels = [int(v) for v in values]
     else:
         span = (hi - lo) or 1.0
-        pixels = [int(round(255 * (min(max(float(v), lo), hi) - lo) / span)) if math.isfinite(float(v)) else 0
+        pixels = [round(255 * (min(max(float(v), lo), hi) - lo) / span) if math.isfinite(float(v)) else 0
                   for v in values]
     return png(width, height, pixels, channels)
