@@ -81,6 +81,15 @@ def _seconds(s) -> str:
     return "-" if _num(s) is None else f"{s:.1f}s"
 
 
+def _display(path) -> str:
+    """A path as the person who ran medcube would write it: relative to the working directory when inside it."""
+    text = str(path or "")
+    try:
+        return str(Path(text).relative_to(Path.cwd())) if text and Path(text).is_absolute() else text
+    except ValueError:
+        return text
+
+
 def _name(path) -> str:
     return Path(str(path or "?")).name or str(path)
 
@@ -88,7 +97,7 @@ def _name(path) -> str:
 # -- the parts of a page -------------------------------------------------------------------------------------------
 def _finding(f: dict, source: str, doc: str, titles: dict[str, str]) -> dict:
     code = str(f.get("code") or "")
-    where = str(f.get("file") or "")
+    where = _display(f.get("file"))
     if f.get("line") is not None:
         where += f":{f['line']}" + (f":{f['column']}" if f.get("column") is not None else "")
     return {"severity": "error" if f.get("severity") == "error" else "warning", "code": code,
@@ -116,14 +125,14 @@ def _cube_rows(runs: list[dict], image_sizes: dict[str, int]) -> list[dict]:
             build = (f"built in {_seconds(b.get('seconds'))}" if status == "built" else
                      f"failed after {_seconds(b.get('seconds'))}" if status == "failed" else _BUILD_TEXT.get(status, status))
             size = b.get("image_size_bytes", image_sizes.get(str(image)))
-            rows.append({"path": str(b.get("cube") or ""), "role": str(b.get("role") or "?"), "image": str(image or "-"),
+            rows.append({"path": _display(b.get("cube")), "role": str(b.get("role") or "?"), "image": str(image or "-"),
                          "size": _size(size), "build": build, "failed": status == "failed"})
             seen.add(str(b.get("cube")))
         for t in run.get("tasks") or []:
             cube = str(t.get("cube") or "")
             if cube not in seen:  # the local runner builds nothing
                 seen.add(cube)
-                rows.append({"path": cube, "role": str(t.get("role") or "?"), "image": "- (" + str(t.get("runner") or "?") + " runner)",
+                rows.append({"path": _display(cube), "role": str(t.get("role") or "?"), "image": "- (" + str(t.get("runner") or "?") + " runner)",
                              "size": "-", "build": "no image", "failed": False})
     return rows
 
@@ -301,14 +310,14 @@ def page_context(data: dict, run_dir: Path | str | None = None, command: list[st
     command = command or (shlex.join(data["command"]) if isinstance(data.get("command"), list) else data.get("command"))
     cube_rows = _cube_rows(runs, image_sizes)
     for c in static:
-        if not any(r["path"] == str(c.get("path")) for r in cube_rows):
-            cube_rows.append({"path": str(c.get("path")), "role": str(c.get("role") or "?"), "image": "-", "size": "-",
+        if not any(r["path"] == _display(c.get("path")) for r in cube_rows):
+            cube_rows.append({"path": _display(c.get("path")), "role": str(c.get("role") or "?"), "image": "-", "size": "-",
                               "build": "static checks only", "failed": False})
     errors = sum(f["severity"] == "error" for f in findings)
     return {"ok": bool(data.get("ok")), "kind": "validate" if static else "test", "command": command or "",
             "generated": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "cubes": cube_rows, "runs": run_views,
             "findings": findings, "errors": errors, "warnings": len(findings) - errors,
-            "static": [{"path": str(c.get("path")), "role": str(c.get("role") or "?"), "ok": bool(c.get("ok")),
+            "static": [{"path": _display(c.get("path")), "role": str(c.get("role") or "?"), "ok": bool(c.get("ok")),
                         "findings": len(c.get("findings") or [])} for c in static],
             "leaderboard": _leaderboard(data.get("submissions") or []), "findings_doc": doc}
 
