@@ -162,3 +162,12 @@ def test_image_sizes_from_the_engine(base_image):
 
     sizes = image_sizes([base_image, "medcube-test/no-such-image:0"])
     assert list(sizes) == [base_image] and sizes[base_image] > 10 * 2**20
+
+
+def test_static_only_validate_report():
+    data = {"ok": False, "cubes": [{"path": "cubes/a", "role": None, "ok": False, "findings": [
+        {"severity": "error", "code": "MC000", "file": "cubes/a", "line": None, "column": None,
+         "message": "no container_config.yaml here", "hint": None}]}]}
+    html = render_html(data, command="medcube validate --static cubes/a")
+    assert "static checks only" in html and "MC000" in html and "Timeline" not in html
+    assert "no container_config.yaml here" in html and 'id="verdict">FAIL<' in html
