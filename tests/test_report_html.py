@@ -171,3 +171,21 @@ def test_static_only_validate_report():
     html = render_html(data, command="medcube validate --static cubes/a")
     assert "static checks only" in html and "MC000" in html and "Timeline" not in html
     assert "no container_config.yaml here" in html and 'id="verdict">FAIL<' in html
+
+
+def test_a_big_run_still_makes_a_small_page(tmp_path):
+    """2000 records of noisy 512 x 512 RGB images: the ROC curves are thinned and no image bloats the strip."""
+    run = tmp_path / "run"
+    report = make_run(run, cases=2000)
+    rng = np.random.default_rng(1)
+    for i in range(6):
+        np.save(run / "data" / f"rec{i:03d}.npy", rng.integers(0, 256, (512, 512, 3), dtype=np.uint8))
+    html = render_html(report)
+    assert len(html) < 600_000, len(html)
+    assert len(page_context(report)["runs"][0]["figures"]["rocs"][0]["path"].split()) <= 400
+
+
+def test_curve_thinning_keeps_both_ends():
+    points = [(i / 999, (i / 999) ** 0.5) for i in range(1000)]
+    path = charts.curve_path(points, 100, 0, max_points=50).split()
+    assert len(path) == 50 and path[0] == "0.0,100.0" and path[-1] == "100.0,0.0"

@@ -42,8 +42,12 @@ def roc_curve(truth: list[int], scores: list[float]) -> Roc | None:
     return Roc(points, auc, pos, neg)
 
 
-def curve_path(points: list[tuple[float, float]], size: float, pad: float) -> str:
-    """SVG polyline points for unit-square points in a size x size plot with `pad` margins (y pointing up)."""
+def curve_path(points: list[tuple[float, float]], size: float, pad: float, max_points: int = 400) -> str:
+    """SVG polyline points for unit-square points in a size x size plot with `pad` margins (y pointing up); long
+    curves are thinned to `max_points` (first and last kept) so a big run still makes a small page."""
+    if len(points) > max_points:
+        step = (len(points) - 1) / (max_points - 1)
+        points = [points[round(i * step)] for i in range(max_points)]
     inner = size - 2 * pad
     return " ".join(f"{pad + x * inner:.1f},{size - pad - y * inner:.1f}" for x, y in points)
 

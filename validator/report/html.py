@@ -31,6 +31,7 @@ from validator.report import runfiles as rf
 
 _TEMPLATES = Path(__file__).parent / "templates"
 STRIP_IMAGES = 6  # prepared images shown with their labels and the model's top predictions
+MAX_STRIP_PNG = 200_000  # bytes; a larger image is left out of the strip
 TOP_PREDICTIONS = 3
 MAX_ROC_LABELS = 32
 LOG_LINES = 60
@@ -205,7 +206,7 @@ def _figures(results: dict, root: Path | None) -> dict:
     for rid in sorted(truth or preds)[:STRIP_IMAGES]:
         arr = rf.read_npy(root, f"data/{rid}.npy")
         image = None if arr is None else rf.image_png(*arr)
-        if image is None:
+        if image is None or len(image) > MAX_STRIP_PNG:
             continue
         scores = preds.get(rid, [])
         top = sorted(range(len(scores)), key=lambda j: -scores[j])[:TOP_PREDICTIONS]
