@@ -174,9 +174,9 @@ def test_static_only_validate_report():
 
 
 def test_a_big_run_still_makes_a_small_page(tmp_path):
-    """2000 records of noisy 512 x 512 RGB images: the ROC curves are thinned and no image bloats the strip."""
+    """800 records and noisy 512 x 512 RGB images: the ROC curves are thinned and no image bloats the strip."""
     run = tmp_path / "run"
-    report = make_run(run, cases=2000)
+    report = make_run(run, cases=800)
     rng = np.random.default_rng(1)
     for i in range(6):
         np.save(run / "data" / f"rec{i:03d}.npy", rng.integers(0, 256, (512, 512, 3), dtype=np.uint8))
