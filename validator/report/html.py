@@ -204,7 +204,7 @@ def _figures(results: dict, root: Path | None) -> dict:
     elif not truth:
         out["notes"].append("no label arrays (labels/<id>.npy) matching the predictions: no ROC curves")
     for rid in sorted(truth or preds)[:STRIP_IMAGES]:
-        arr = rf.read_npy(root, f"data/{rid}.npy")
+        arr = rf.read_npy(root, f"data/{rid}.npy", rf.MAX_IMAGE_NPY_BYTES)
         image = None if arr is None else rf.image_png(*arr)
         if image is None or len(image) > MAX_STRIP_PNG:
             continue

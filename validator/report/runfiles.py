@@ -22,7 +22,8 @@ import zlib
 from pathlib import Path
 
 MAX_JSON_BYTES = 20 * 1024 * 1024  # predictions.json
-MAX_NPY_BYTES = 1024 * 1024  # one prepared record or label array
+MAX_NPY_BYTES = 1024 * 1024  # one label array
+MAX_IMAGE_NPY_BYTES = 16 * 1024 * 1024  # one prepared record shown in the strip
 MAX_LOG_TAIL_BYTES = 16 * 1024  # what is read from the end of a log
 MAX_RECORDS = 20_000  # records read for the ROC curves
 _RECORD_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,200}$")
@@ -148,8 +149,8 @@ def parse_npy(data: bytes) -> tuple[tuple[int, ...], list] | None:
         return None
 
 
-def read_npy(root: Path, rel: str) -> tuple[tuple[int, ...], list] | None:
-    data = read_capped(root, rel, MAX_NPY_BYTES)
+def read_npy(root: Path, rel: str, cap: int = MAX_NPY_BYTES) -> tuple[tuple[int, ...], list] | None:
+    data = read_capped(root, rel, cap)
     return None if data is None else parse_npy(data)
 
 
@@ -189,9 +190,10 @@ def png(width: int, height: int, pixels: list[int], channels: int = 1) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
 
 
-def image_png(shape: tuple[int, ...], values: list) -> bytes | None:
-    """A prepared record as a PNG when it looks like a small image: H x W, H x W x 1 or H x W x 3, at most 512
-    pixels a side; values scaled to 0-255 from their own range unless they are already bytes."""
+def image_png(shape: tuple[int, ...], values: list, side: int = 128) -> bytes | None:
+    """A prepared record as a PNG when it looks like an image: H x W, H x W x 1 or H x W x 3, 4 to 4096 pixels a
+    side; larger than `side` it is subsampled (nearest pixel) to at most `side`. Values are scaled to 0-255 from
+    their own range unless they already are bytes."""
     if len(shape) == 3 and shape[2] in (1, 3):
         channels = shape[2]
     elif len(shape) == 2:
@@ -199,8 +201,14 @@ def image_png(shape: tuple[int, ...], values: list) -> bytes | None:
     else:
         return None
     height, width = shape[0], shape[1]
-    if not (4 <= height <= 512 and 4 <= width <= 512) or not values:
+    if not (4 <= height <= 4096 and 4 <= width <= 4096) or len(values) != height * width * channels:
         return None
+    stride = max(1, math.ceil(max(height, width) / side))
+    if stride > 1:
+        rows = range(0, height, stride)
+        cols = range(0, width, stride)
+        values = [values[(y * width + x) * channels + c] for y in rows for x in cols for c in range(channels)]
+        height, width = len(rows), len(cols)
     finite = [float(v) for v in values if math.isfinite(float(v))]
     if not finite:
         return None
