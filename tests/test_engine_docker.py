@@ -167,13 +167,14 @@ def test_no_dockerfile_and_no_image(tmp_path, docker_client):
 
 
 def test_validate_run_no_run_builds_only_that_cube(tmp_path, base_image, monkeypatch):
-    from validator.testing import validate_run
+    from validator.chain.options import RunOptions
+    from validator.commands import validate_run
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MEDCUBE_CACHE_DIR", str(tmp_path / "cache"))
     bench = tmp_path / "bench"
     shutil.copytree(FIXTURES, bench)
-    findings, report = validate_run(bench / "model", bench, no_run=True, base_image=base_image)
+    findings, report = validate_run(bench / "model", bench, RunOptions(no_run=True, base_image=base_image))
     assert findings == [] and report.ok and report.tasks == []
     assert [b.image for b in report.builds] == ["medcube-test/tiny-model:0.1"]
     # The run folder goes to the user cache, never into the working directory (it may be a build context).
@@ -182,12 +183,12 @@ def test_validate_run_no_run_builds_only_that_cube(tmp_path, base_image, monkeyp
 
 
 def test_log_survives_a_broken_stream(model, docker_client, tmp_path, monkeypatch):
-    from validator.engine import docker as engine_docker
+    from validator.engine import watch
 
     def broken(self):  # as when a long silence outlives the socket timeout
         self.broken = True
 
-    monkeypatch.setattr(engine_docker._LogPump, "_pump", broken)
+    monkeypatch.setattr(watch.LogPump, "_pump", broken)
     result, _ = infer(docker_client, model, tmp_path)
     assert result.status == "passed"
     assert "wrote 2 predictions" in result.log_tail and "wrote 2 predictions" in Path(result.log_path).read_text()

@@ -9,121 +9,37 @@ No image is built and there is no network, user or memory isolation: results say
 from __future__ import annotations
 
 import os
-import posixpath
 import re
 import secrets
 import shlex
 import shutil
-import signal
 import stat
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
-from validator import dockerfile
 from validator import findings as F
+from validator.engine.hostpaths import DockerfileInfo, PathMap, read_dockerfile
 from validator.engine.limits import Limits, parse_gpus
-from validator.engine.logcap import CappedLog, log_limit_finding
+from validator.engine.logcap import CappedLog
 from validator.engine.plan import RunPlan
-from validator.engine.scratch import remove_tree
-from validator.engine.snapshot import differences, snapshot
+from validator.engine.processes import MARK_ENV, kill_marked, killpg, pump
 from validator.engine.result import (
-    EXIT_NONZERO,
     LEFT_RUNNING,
     LOCAL_UNSUPPORTED,
     BuildResult,
     TaskResult,
     read_tail,
 )
+from validator.engine.runner import judge_exit, judge_log, prepare_outputs
+from validator.engine.scratch import remove_tree
+from validator.engine.snapshot import differences, snapshot
 from validator.manifest.model import Cube
 
 _PYTHON = re.compile(r"^(/usr(/local)?/bin/)?python(3(\.\d+)?)?$")
-# Every process a task starts inherits this variable: what is still running when the task has ended is found by it,
-# even when it left the task's process group (setsid, double fork).
-MARK_ENV = "MEDCUBE_TASK_MARK"
-
-
-@dataclass
-class DockerfileInfo:
-    """What the local runner needs from a Dockerfile: ENTRYPOINT, CMD, WORKDIR, ENV and where COPY puts things."""
-
-    entrypoint: list[str] | None = None
-    cmd: list[str] | None = None
-    workdir: str = "/"
-    env: dict[str, str] = field(default_factory=dict)
-    copies: list[tuple[str, Path]] = field(default_factory=list)  # (container path, host path)
-    shell_form: bool = False
-
-
-def read_dockerfile(path: Path, context: Path) -> DockerfileInfo:
-    df = dockerfile.read(path)
-    info = DockerfileInfo()
-    entry, cmd = df.last("ENTRYPOINT"), df.last("CMD")
-    if entry is not None:
-        form = entry.exec_form()
-        info.entrypoint, info.shell_form = (form, False) if form is not None else (shlex.split(entry.value), True)
-    if cmd is not None:
-        info.cmd = cmd.exec_form() or shlex.split(cmd.value)
-    if df.instructions:
-        info.workdir = df.workdir_at(df.instructions[-1].line)
-    for ins in df.all("ENV"):
-        for k, v in _env_pairs(ins.value):
-            info.env[k] = v
-    for sources, dest, ins in df.copies():
-        dest_abs = posixpath.normpath(posixpath.join(df.workdir_at(ins.line), dest))
-        for src in sources:
-            host = (Path(context) / src).resolve()
-            if host.is_dir():
-                info.copies.append((dest_abs.rstrip("/") or "/", host))
-            elif dest.endswith("/") or len(sources) > 1:
-                info.copies.append((posixpath.join(dest_abs, posixpath.basename(src)), host))
-            else:
-                info.copies.append((dest_abs, host))
-    return info
-
-
-def _env_pairs(rest: str):
-    tokens = shlex.split(rest)
-    if tokens and "=" not in tokens[0]:
-        yield tokens[0], " ".join(tokens[1:])
-        return
-    for t in tokens:
-        k, _, v = t.partition("=")
-        yield k, v
-
-
-class _PathMap:
-    """Container path prefixes -> host paths; the longest prefix wins, whole path components only."""
-
-    def __init__(self):
-        self.items: list[tuple[str, Path]] = []
-
-    def add(self, container: str, host: Path) -> None:
-        self.items.append((str(PurePosixPath(container)), Path(host)))
-
-    def _sorted(self):
-        return sorted(self.items, key=lambda it: len(it[0]), reverse=True)
-
-    def map_path(self, path: str) -> str | None:
-        for prefix, host in self._sorted():
-            if path == prefix:
-                return str(host)
-            if path.startswith(prefix.rstrip("/") + "/"):
-                return str(host / path[len(prefix.rstrip("/")) + 1:])
-        return None
-
-    def map_text(self, text: str) -> str:
-        """Replace container paths inside an argument such as `--data_path=/mlcommons/volumes/data`."""
-        for prefix, host in self._sorted():
-            if prefix == "/":
-                continue
-            pattern = re.compile(r"(?<![\w.\-/])" + re.escape(prefix) + r"(?=$|/|[^\w.\-])")
-            text = pattern.sub(lambda m: str(host), text)
-        return text
 
 
 class LocalRunner:
@@ -135,6 +51,10 @@ class LocalRunner:
         self.python = python or sys.executable
         self.watch_inputs = False  # hash the read-only input copies before and after (TaskResult.input_changes)
 
+    def cleanup(self) -> list[str]:
+        """Nothing to remove: every task's processes are killed and reaped when it ends."""
+        return []
+
     def build(self, cube: Cube, *, base_image=None, rebuild=False, log_dir=None, console=None) -> BuildResult:
         return BuildResult(
             cube=str(cube.path),
@@ -144,17 +64,15 @@ class LocalRunner:
             message="local runner: no image is built; tasks run with this Python",
         )
 
-    def argv(self, cube: Cube, plan: RunPlan, paths: _PathMap) -> tuple[list[str], Path, dict[str, str]]:
+    def argv(self, cube: Cube, plan: RunPlan, paths: PathMap) -> tuple[list[str], Path, dict[str, str]]:
         """The host argv, working directory and extra environment for a plan."""
         build = cube.build
         info = DockerfileInfo()
         context = Path(build.context) if build is not None else Path(cube.path)
         if build is not None and Path(build.dockerfile).is_file():
             info = read_dockerfile(build.dockerfile, context)
-        for container, host in info.copies:
-            paths.add(container, host)
-        if not any(c == "/mlcube_project" for c, _ in info.copies):
-            paths.add("/mlcube_project", context)  # the MLCube convention, when the Dockerfile does not say
+        paths.image = info
+        paths.add_fallback("/mlcube_project", context)  # the MLCube convention, when the Dockerfile does not say
         entry = list(plan.entrypoint) if plan.entrypoint else list(info.entrypoint or [])
         if plan.entrypoint is None and info.shell_form and info.entrypoint:
             raise _Unsupported(
@@ -186,7 +104,7 @@ class LocalRunner:
         scratch = Path(tempfile.mkdtemp(prefix=f"medcube-local-{plan.task}-"))
         watched = []
         try:
-            paths = _PathMap()
+            paths = PathMap()
             for i, m in enumerate(plan.mounts):
                 if m.read_only:
                     copy = scratch / "inputs" / str(i) / m.host.name
@@ -195,12 +113,8 @@ class LocalRunner:
                     if self.watch_inputs:
                         watched.append((m, copy, snapshot(copy)))
                 else:
-                    if m.type == "directory":
-                        m.host.mkdir(parents=True, exist_ok=True)
-                    else:
-                        m.host.parent.mkdir(parents=True, exist_ok=True)
-                        m.host.touch(exist_ok=True)
                     paths.add(m.container, m.host)
+            prepare_outputs(plan)
             try:
                 argv, cwd, extra_env = self.argv(cube, plan, paths)
             except _Unsupported as e:
@@ -247,10 +161,7 @@ class LocalRunner:
                 hint="wait for (join) every process and thread the task starts before it exits; in a container they "
                 "are killed when the task ends and whatever they were still doing is lost",
             ))
-        if log.truncated:
-            short = f"wrote {log.total} bytes of log, over --log-limit"
-            result.message = short if result.status == "passed" else f"{short}; {result.message}"
-            result.fail(log_limit_finding(plan.task, log.total, self.limits.log_limit, result.log_path, where))
+        judge_log(result, plan, log, self.limits.log_limit, where)
         return result
 
     def _spawn(self, result: TaskResult, argv, cwd, env, log: CappedLog) -> list[tuple[int, str]]:
@@ -270,12 +181,12 @@ class LocalRunner:
             result.findings.append(F.error(LOCAL_UNSUPPORTED, result.cube, result.message))
             result.status = "error"
             return []
-        pump = threading.Thread(target=_pump, args=(proc.stdout, log), daemon=True)
-        pump.start()
+        reader = threading.Thread(target=pump, args=(proc.stdout, log), daemon=True)
+        reader.start()
 
         def kill():
             timed_out.set()
-            _killpg(proc.pid)
+            killpg(proc.pid)
 
         timer = threading.Timer(timeout, kill) if timeout else None
         if timer:
@@ -287,49 +198,43 @@ class LocalRunner:
             # given to another process, so killing the group below can only reach what the task started.
             os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
         except BaseException:
-            _killpg(proc.pid)
+            killpg(proc.pid)
             raise
         finally:
             if timer:
                 timer.cancel()
                 timer.join()
-            left = _kill_marked(env[MARK_ENV], proc.pid)  # whatever the task left running, in its session or not
+            left = kill_marked(env[MARK_ENV], proc.pid)  # whatever the task left running, in its session or not
             _, status, usage = os.wait4(proc.pid, 0)  # now reap it
             proc.returncode = os.waitstatus_to_exitcode(status)
-            pump.join(timeout=5)
+            reader.join(timeout=5)
             proc.stdout.close()
         result.seconds = time.monotonic() - started
         result.exit_code = proc.returncode
         result.peak_memory_bytes = usage.ru_maxrss * 1024
         result.peak_memory_source = "getrusage ru_maxrss of the task process"
-        result.status = "timeout" if timed_out.is_set() else ("passed" if proc.returncode == 0 else "failed")
+        result.status = "timeout" if timed_out.is_set() else "failed"  # judged by _judge
         return left
 
     def _judge(self, result: TaskResult, cube: Cube, plan: RunPlan, where: str) -> None:
-        from validator.engine.docker import last_error_line
-
+        if result.status == "error":  # could not start: already said
+            return
         if result.status == "timeout":
             result.timed_out(self.limits.timeout, where)
-        elif result.status == "failed":
-            last = last_error_line(result.log_tail)
-            result.message = f"exit code {result.exit_code}" + (f": {last}" if last else "")
-            hint = f"full log: {result.log_path}"
-            if "ModuleNotFoundError" in result.log_tail or "ImportError" in result.log_tail:
-                hint = (
-                    f"the local runner uses this Python ({self.python}): install the cube's requirements into it, "
-                    "or use --runner docker"
-                )
-            else:
-                hidden = _unpassed_mounts(plan)
-                if hidden:
-                    hint += (
-                        f"; note: {', '.join(hidden)} reach the task only as mount paths, which exist inside a "
-                        "container but not here (the local runner maps paths given in arguments and environment): "
-                        "use --runner docker"
-                    )
-            result.findings.append(
-                F.error(EXIT_NONZERO, where, f"task {plan.task} exited with code {result.exit_code}" + (f": {last}" if last else ""), hint=hint)
+            return
+        hint = None
+        if "ModuleNotFoundError" in result.log_tail or "ImportError" in result.log_tail:
+            hint = (
+                f"the local runner uses this Python ({self.python}): install the cube's requirements into it, "
+                "or use --runner docker"
             )
+        elif _unpassed_mounts(plan):
+            hint = (
+                f"full log: {result.log_path}; note: {', '.join(_unpassed_mounts(plan))} reach the task only as "
+                "mount paths, which exist inside a container but not here (the local runner maps paths given in "
+                "arguments and environment): use --runner docker"
+            )
+        judge_exit(result, plan, where, hint=hint)
 
 
 def _unpassed_mounts(plan: RunPlan) -> list[str]:
@@ -343,76 +248,6 @@ class _Unsupported(Exception):
         super().__init__(message)
         self.message = message
         self.hint = hint
-
-
-def _killpg(pid: int) -> None:
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _pump(stream, log: CappedLog) -> None:
-    fd = stream.fileno()
-    try:
-        while True:
-            chunk = os.read(fd, 1 << 16)
-            if not chunk:
-                return
-            log.write(chunk)
-    except OSError:
-        return
-
-
-def _marked(mark: str) -> list[tuple[int, str]]:
-    """(pid, command line) of the processes whose environment carries the task's mark."""
-    needle = f"{MARK_ENV}={mark}".encode()
-    out = []
-    me = os.getpid()
-    try:
-        pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
-    except OSError:
-        return out
-    for pid in pids:
-        if pid == me:
-            continue
-        try:
-            with open(f"/proc/{pid}/environ", "rb") as f:
-                if needle not in f.read().split(b"\0"):
-                    continue
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                cmd = f.read().replace(b"\0", b" ").decode("utf-8", "replace").strip()
-        except OSError:
-            continue
-        out.append((pid, cmd[:120] or "?"))
-    return out
-
-
-def _kill_marked(mark: str, group: int, grace: float = 1.0) -> list[tuple[int, str]]:
-    """Kill the task's process group and every process carrying its mark (until none is left: they may fork
-    while being killed). Returns those still running ``grace`` seconds after the task's own process ended
-    (helpers such as multiprocessing's resource tracker exit by themselves within milliseconds)."""
-    deadline = time.monotonic() + grace
-    found = _marked(mark)
-    while found and time.monotonic() < deadline:
-        time.sleep(0.05)
-        found = _marked(mark)
-    _killpg(group)
-    seen = {pid for pid, _ in found}
-    for _ in range(20):
-        alive = _marked(mark)
-        if not alive:
-            break
-        for pid, cmd in alive:
-            if pid not in seen:
-                seen.add(pid)
-                found.append((pid, cmd))
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        time.sleep(0.05)
-    return found
 
 
 def _copy_read_only(src: Path, dst: Path) -> None:

@@ -1,11 +1,10 @@
-"""Findings and chain runs for people and tools; html.py renders a run as one self-contained page.
+"""Findings and chain runs for people and tools, one module a format.
 
-Until validator/report.py is split into this package, its names are loaded from that file here."""
-
-import importlib.util as _util
-from pathlib import Path as _Path
-
-_spec = _util.spec_from_file_location("validator._report_text", _Path(__file__).parent.parent / "report.py")
-_module = _util.module_from_spec(_spec)
-_spec.loader.exec_module(_module)
-globals().update({k: v for k, v in vars(_module).items() if not k.startswith("__")})
+    console.py      the consoles, and a user error as one message
+    text.py         tables for a terminal (static findings, the chain run with its metrics)
+    json_report.py  JSON (`validate --format json`, `test --report`)
+    junit.py        JUnit XML (`test --junit`)
+    html.py         one self-contained page for people (`test --html`, `validate --html`), drawn by
+                    templates/report.html.j2 from charts.py (ROC curves, bar and timeline geometry) and
+                    runfiles.py (what cubes left in the run folder, read defensively)
+"""
