@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from enum import Enum
 from pathlib import Path
 from typing import List, Optional
@@ -62,6 +63,7 @@ def validate(
     base_image: Optional[str] = typer.Option(None, "--base-image", envvar="MEDCUBE_BASE_IMAGE", help="Passed to the build as BASE_IMAGE."),
     gpus: Optional[str] = typer.Option(None, "--gpus", help="all | N | device=a,b"),
     rebuild: bool = typer.Option(False, "--rebuild", help="Build even when the context is unchanged."),
+    html: Optional[Path] = typer.Option(None, "--html", help="Write a self-contained HTML report here (also written as report.html in each run folder)."),
 ):
     """Check cubes: static checks first, then build and smoke-run them in a benchmark chain."""
     from validator.chain.options import RunOptions
@@ -71,7 +73,7 @@ def validate(
     options = RunOptions(runner=runner.value if runner else None, base_image=base_image, rebuild=rebuild,
                          limits=Limits.from_options(gpus=gpus), no_run=no_run)
     raise typer.Exit(validate_command(paths, static=static, output_format=format.value, benchmark=benchmark,
-                                      options=options))
+                                      options=options, html=html, command=_command_line()))
 
 
 @app.command()
@@ -90,6 +92,7 @@ def test(
     runner: Optional[RunnerName] = typer.Option(None, "--runner", help="docker (default when an engine answers) or local."),
     report: Optional[Path] = typer.Option(None, "--report", help="Write a JSON report here."),
     junit: Optional[Path] = typer.Option(None, "--junit", help="Write a JUnit XML report here (one test case per task and per probe)."),
+    html: Optional[Path] = typer.Option(None, "--html", help="Write a self-contained HTML report here (also written as report.html in the run folder)."),
     rebuild: bool = typer.Option(False, "--rebuild", help="Build images even when their context is unchanged."),
     run_dir: Optional[Path] = typer.Option(None, "--run-dir", help="Folder for the chained outputs and logs (default: a new folder under ~/.cache/medcube/runs)."),
     pids: Optional[int] = typer.Option(None, "--pids", help="Processes and threads per task (default 1024; 0: no limit)."),
@@ -115,7 +118,7 @@ def test(
     )
     raise typer.Exit(test_command(
         benchmark, cubes={"data_preparator": data_preparator, "model": model, "metrics": metrics},
-        demo=DemoSource(demo_data, demo_sha256), options=options, files=ReportFiles(report, junit),
+        demo=DemoSource(demo_data, demo_sha256), options=options, files=ReportFiles(report, junit, html, _command_line()),
     ))
 
 
@@ -188,7 +191,16 @@ def verify_package(folder: Path = typer.Argument(..., help="A deploy folder made
     raise typer.Exit(verify_package_command(folder))
 
 
+_ARGV: list[str] = []  # the arguments of this process's command line, when it is `medcube ...`
+
+
+def _command_line() -> tuple[str, ...]:
+    """The command line as typed (for the HTML report); empty when the CLI was called from Python."""
+    return ("medcube", *_ARGV) if _ARGV else ()
+
+
 def main():
+    _ARGV[:] = sys.argv[1:]
     app()
 
 

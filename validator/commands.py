@@ -27,9 +27,11 @@ from validator.report.console import stderr, stdout
 
 
 def validate_command(paths: list[Path], *, static: bool, output_format: str, benchmark: Path | None = None,
-                     options: RunOptions | None = None) -> int:
+                     options: RunOptions | None = None, html: Path | None = None,
+                     command: tuple[str, ...] = ()) -> int:
     """`medcube validate`: the static checks of every cube, then (unless ``static``) their build and smoke run in
-    the benchmark's chain under ``options`` (``options.no_run``: build only)."""
+    the benchmark's chain under ``options`` (``options.no_run``: build only). ``html``: also write the HTML report
+    there (it goes into each run folder anyway); ``command``: the command line it shows."""
     from validator.checks import run_static
 
     missing = [p for p in paths if not Path(p).exists()]
@@ -49,6 +51,11 @@ def validate_command(paths: list[Path], *, static: bool, output_format: str, ben
         ok = code == 0
     if output_format == "json":
         json_report.write_json(reports, runs)
+    if runs or html is not None:
+        import json
+
+        write_html_reports(json.loads(json_report.to_json(reports, runs)), runs or [], html, command,
+                           stderr() if output_format == "json" else stdout())
     return 0 if ok else 1
 
 
@@ -162,10 +169,34 @@ class DemoSource:
 
 @dataclass(frozen=True)
 class ReportFiles:
-    """Report files to write besides the printed report."""
+    """Report files to write besides the printed report (and report.html, always written into the run folder)."""
 
     json: Path | None = None
     junit: Path | None = None
+    html: Path | None = None
+    command: tuple[str, ...] = ()  # the command line, shown in the HTML report
+
+
+def write_html_reports(data: dict, runs: list[RunReport], html: Path | None, command: tuple[str, ...],
+                       console: Console) -> None:
+    """The HTML report of `data` as report.html in every run folder and, when given, at `html`."""
+    from validator.engine.image_size import image_sizes
+    from validator.report.html import write_html
+
+    sizes = image_sizes([b.image for r in runs if r.runner == "docker" for b in r.builds if b.image])
+    for run in runs:
+        if Path(run.run_dir).is_dir():
+            try:
+                write_html(Path(run.run_dir) / "report.html", data, command=list(command) or None, image_sizes=sizes)
+            except OSError as e:
+                console.print(f"[yellow]note:[/yellow] no report.html in the run folder: {e}")
+    if html is not None:
+        try:
+            write_html(html, data, command=list(command) or None, image_sizes=sizes)
+        except OSError as e:
+            raise UserError(f"{html}: cannot write the HTML report ({e.strerror or e})",
+                            hint="Pass --html a path in a folder you can write to.") from e
+        console.print(f"HTML report: {html}")
 
 
 def test_command(
@@ -199,6 +230,7 @@ def test_command(
         json_report.write_run_json(result, Path(files.json))
     if files.junit is not None:
         junit_report.write_junit(result, Path(files.junit))
+    write_html_reports(json_report.report_dict(result), [result], files.html, files.command, console)
     return 0 if result.ok else 1
 
 
