@@ -11,6 +11,9 @@ import json
 import os
 import random
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -191,3 +194,14 @@ def test_curve_thinning_keeps_both_ends():
     points = [(i / 999, (i / 999) ** 0.5) for i in range(1000)]
     path = charts.curve_path(points, 100, 0, max_points=50).split()
     assert len(path) == 50 and path[0] == "0.0,100.0" and path[-1] == "100.0,0.0"
+
+
+def test_validate_static_writes_the_html_report(tmp_path):
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path / "out" / "validate.html"
+    proc = subprocess.run([sys.executable, "-m", "validator", "validate", "--static", "examples/chestxray/model",
+                           "--html", str(out)], cwd=root, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    html = out.read_text()
+    assert 'id="verdict">PASS<' in html and "examples/chestxray/model" in html and "static checks only" in html
+    assert "medcube validate --static examples/chestxray/model --html" in html

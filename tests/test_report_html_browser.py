@@ -36,17 +36,17 @@ def chromium() -> str:
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    """The chest X-ray demo run (local runner: no image to build), its JSON report and its HTML report."""
+    """The chest X-ray demo run (local runner: no image to build) with --html, and its JSON report."""
     for module in ("torch", "numpy", "PIL", "typer"):
         pytest.importorskip(module)
     tmp = tmp_path_factory.mktemp("demo")
     cmd = [sys.executable, "-m", "validator", "test", "examples/chestxray", "--runner", "local", "--no-probes",
-           "--report", str(tmp / "report.json"), "--run-dir", str(tmp / "run")]
+           "--report", str(tmp / "report.json"), "--run-dir", str(tmp / "run"), "--html", str(tmp / "report.html")]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    data = json.loads((tmp / "report.json").read_text())
-    html = write_html(tmp / "report.html", data, command=["medcube", *cmd[3:]])
-    return data, html
+    assert f"HTML report: {tmp / 'report.html'}" in proc.stdout
+    assert (tmp / "run" / "report.html").read_text() == (tmp / "report.html").read_text()  # also in the run folder
+    return json.loads((tmp / "report.json").read_text()), tmp / "report.html"
 
 
 def _pixels_near(png: Path, rgb: tuple[int, int, int], tol: int = 12) -> tuple[int, int]:
@@ -66,6 +66,7 @@ def test_demo_report_renders_without_network(chromium, demo, tmp_path):
     page = open_page(chromium, html, tmp_path / "report.png")
     text = text_of(page.dom)
     assert 'id="verdict">PASS<' in page.dom
+    assert "medcube test examples/chestxray --runner local --no-probes" in text  # the command as typed
     assert "AUC" in text and f"{data['results']['AUC']:.4f}" in text
     assert "Threshold used: 0.5" in text and "ROC curves" in text and "cardiomegaly" in text
     assert page.dom.count('src="data:image/png;base64,') >= 1  # the strip of prepared images
