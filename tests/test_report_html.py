@@ -205,3 +205,23 @@ def test_validate_static_writes_the_html_report(tmp_path):
     html = out.read_text()
     assert 'id="verdict">PASS<' in html and "examples/chestxray/model" in html and "static checks only" in html
     assert "medcube validate --static examples/chestxray/model --html" in html
+
+
+def test_odd_reports_and_run_folders_still_render(tmp_path):
+    """Whatever a cube left behind, and a report with fields missing, give a page, not a traceback."""
+    run = tmp_path / "run"
+    report = make_run(run)
+    (run / "predictions/predictions.json").write_text(json.dumps({"rec000": "high", "rec001": [1, "x"], "rec002": [0.1]}))
+    np.save(run / "labels/rec002.npy", np.zeros((2, 2)))
+    np.save(run / "data/rec002.npy", np.zeros(5))
+    (run / "logs/1-prepare.log").write_bytes(b"\xff\xfe\x00binary\x1b[2Jnoise")
+    report["results"] = {"per_label_AUC": [0.1, 0.2], "nested": {"a": [1, 2], "b": {"c": 1}}, "AUC": float("nan")}
+    report["tasks"].append({"task": "evaluate"})
+    report["builds"].append({})
+    report["probes"].append({"name": None})
+    report["findings"] = [{"code": None}]
+    report["submissions"] = [{"path": None, "results": {"AUC": "n/a"}}, "not a submission"]
+    html = render_html(report)
+    assert 'id="verdict">FAIL<' in html and "binarynoise" in html
+    (run / "predictions/predictions.json").write_text("[1, 2, 3]")
+    assert "no readable predictions" in render_html(report)
