@@ -11,18 +11,11 @@ import time
 from pathlib import Path
 
 from validator import findings as F
+from validator.codes import NO_GPU, OOM, PIDS_LIMIT, START_FAILED
 from validator.engine.build import build_image
 from validator.engine.limits import Limits, gpus_text, human_size
 from validator.engine.plan import RunPlan
-from validator.engine.result import (
-    NO_GPU,
-    OOM,
-    PIDS_LIMIT,
-    START_FAILED,
-    BuildResult,
-    TaskResult,
-    tail,
-)
+from validator.engine.result import BuildResult, TaskResult, tail
 from validator.engine.runner import judge_exit, judge_log, prepare_outputs
 from validator.engine.spec import ContainerSpec
 from validator.engine.watch import LogPump, PeakMemory, PidsWatch

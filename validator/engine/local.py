@@ -22,21 +22,17 @@ import time
 from pathlib import Path
 
 from validator import findings as F
+from validator.codes import LEFT_RUNNING, LOCAL_UNSUPPORTED
 from validator.engine.hostpaths import DockerfileInfo, PathMap, read_dockerfile
 from validator.engine.limits import Limits, parse_gpus
 from validator.engine.logcap import CappedLog
 from validator.engine.plan import RunPlan
 from validator.engine.processes import MARK_ENV, kill_marked, killpg, pump
-from validator.engine.result import (
-    LEFT_RUNNING,
-    LOCAL_UNSUPPORTED,
-    BuildResult,
-    TaskResult,
-    read_tail,
-)
+from validator.engine.result import BuildResult, TaskResult, read_tail
 from validator.engine.runner import judge_exit, judge_log, prepare_outputs
 from validator.engine.scratch import remove_tree
 from validator.engine.snapshot import differences, snapshot
+from validator.errors import MedcubeError
 from validator.manifest.model import Cube
 
 _PYTHON = re.compile(r"^(/usr(/local)?/bin/)?python(3(\.\d+)?)?$")
@@ -243,11 +239,8 @@ def _unpassed_mounts(plan: RunPlan) -> list[str]:
     return [m.container for m in plan.mounts if m.container not in text]
 
 
-class _Unsupported(Exception):
-    def __init__(self, message: str, hint: str | None):
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
+class _Unsupported(MedcubeError):
+    """The local runner cannot reproduce this entrypoint (a finding, MC616)."""
 
 
 def _copy_read_only(src: Path, dst: Path) -> None:

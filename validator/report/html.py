@@ -47,11 +47,9 @@ def findings_doc_url() -> str:
 
 
 def _code_titles() -> dict[str, str]:
-    try:
-        from validator.codes import ALL_CODES
-    except ImportError:  # pragma: no cover - the catalogue moved; the report still renders
-        return {}
-    return ALL_CODES
+    from validator.codes import CATALOGUE
+
+    return {code: entry.title for code, entry in CATALOGUE.items()}
 
 
 def _num(value) -> float | None:
