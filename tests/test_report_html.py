@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from validator.codes import CATALOGUE
 from validator.report import charts, runfiles
 from validator.report.html import page_context, render_html
 
@@ -52,6 +53,7 @@ def test_sections_metrics_and_roc_curves(tmp_path):
     (finding,) = ctx["findings"]
     assert finding["where"] == "/x/model/container_config.yaml:7" and finding["href"].endswith("findings.md#mc610")
     assert 'href="' + finding["href"] + '"' in html
+    assert finding["title"] == CATALOGUE["MC610"].title and finding["title"] in html
 
 
 def test_cube_controlled_text_is_escaped(tmp_path):

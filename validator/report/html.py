@@ -40,9 +40,7 @@ _BUILD_TEXT = {"cached": "up to date", "present": "present (no Dockerfile)", "no
 
 def findings_doc_url() -> str:
     """Where docs/findings.md is: the file in a source checkout, else the path inside the repository."""
-    from validator.resources import _REPO_ROOT
-
-    doc = _REPO_ROOT / "docs" / "findings.md"
+    doc = Path(__file__).resolve().parents[2] / "docs" / "findings.md"
     return doc.as_uri() if doc.is_file() else "docs/findings.md"
 
 
