@@ -178,10 +178,12 @@ class ReportFiles:
 
 
 def write_html_reports(data: dict, runs: list[RunReport], html: Path | None, command: tuple[str, ...],
-                       console: Console) -> None:
+                       console: Console | None = None) -> None:
     """The HTML report of `data` as report.html in every run folder and, when given, at `html`."""
     from validator.engine.image_size import image_sizes
     from validator.report.html import write_html
+
+    console = console or stdout()
 
     sizes = image_sizes([b.image for r in runs if r.runner == "docker" for b in r.builds if b.image])
     for run in runs:

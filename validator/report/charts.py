@@ -20,7 +20,7 @@ class Roc:
 
 def roc_curve(truth: list[int], scores: list[float]) -> Roc | None:
     """The ROC curve of scores against 0/1 truth (ties in score move diagonally); None with a single class."""
-    pairs = sorted(zip(scores, truth), key=lambda p: -p[0])
+    pairs = sorted(zip(scores, truth, strict=True), key=lambda p: -p[0])
     pos = sum(1 for _, y in pairs if y)
     neg = len(pairs) - pos
     if pos == 0 or neg == 0:

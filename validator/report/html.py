@@ -216,7 +216,8 @@ def _figures(results: dict, root: Path | None) -> dict:
 
 
 def _run_view(run: dict, root: Path | None) -> dict:
-    results = run.get("results") if isinstance(run.get("results"), dict) else {}
+    raw = run.get("results")
+    results: dict = raw if isinstance(raw, dict) else {}
     scalars = [(str(k), _fmt(v)) for k, v in results.items() if not isinstance(v, (dict, list))]
     detail = [(f"{k}.{k2}", _fmt(v2)) for k, v in results.items() if isinstance(v, dict) and k != "per_label_AUC"
               for k2, v2 in v.items() if not isinstance(v2, (dict, list))]

@@ -104,7 +104,7 @@ def list_records(root: Path, folder: str, suffix: str = ".npy", limit: int = MAX
     path = safe_path(root, folder)
     if path is None:
         return []
-    out = []
+    out: list[str] = []
     try:
         with os.scandir(path) as it:
             for entry in it:
