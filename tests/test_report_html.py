@@ -227,3 +227,12 @@ def test_odd_reports_and_run_folders_still_render(tmp_path):
     assert 'id="verdict">FAIL<' in html and "binarynoise" in html
     (run / "predictions/predictions.json").write_text("[1, 2, 3]")
     assert "no readable predictions" in render_html(report)
+
+
+def test_an_html_path_that_cannot_be_written_is_a_clear_error(tmp_path):
+    root = Path(__file__).resolve().parents[1]
+    (tmp_path / "afile").write_text("x")
+    target = tmp_path / "afile" / "report.html"
+    proc = subprocess.run([sys.executable, "-m", "validator", "validate", "--static", "examples/chestxray/model",
+                           "--html", str(target)], cwd=root, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 2 and "cannot write the HTML report" in proc.stderr and "Traceback" not in proc.stderr

@@ -179,22 +179,23 @@ class ReportFiles:
 
 def write_html_reports(data: dict, runs: list[RunReport], html: Path | None, command: tuple[str, ...],
                        console: Console | None = None) -> None:
-    """The HTML report of `data` as report.html in every run folder and, when given, at `html`."""
+    """The HTML report of `data` as report.html in every run folder and, when given, at `html` (the same page)."""
     from validator.engine.image_size import image_sizes
-    from validator.report.html import write_html
+    from validator.report.html import render_html
 
     console = console or stdout()
-
     sizes = image_sizes([b.image for r in runs if r.runner == "docker" for b in r.builds if b.image])
+    page = render_html(data, command=list(command) or None, image_sizes=sizes)
     for run in runs:
         if Path(run.run_dir).is_dir():
             try:
-                write_html(Path(run.run_dir) / "report.html", data, command=list(command) or None, image_sizes=sizes)
+                (Path(run.run_dir) / "report.html").write_text(page, encoding="utf-8")
             except OSError as e:
                 console.print(f"[yellow]note:[/yellow] no report.html in the run folder: {e}")
     if html is not None:
         try:
-            write_html(html, data, command=list(command) or None, image_sizes=sizes)
+            Path(html).parent.mkdir(parents=True, exist_ok=True)
+            Path(html).write_text(page, encoding="utf-8")
         except OSError as e:
             raise UserError(f"{html}: cannot write the HTML report ({e.strerror or e})",
                             hint="Pass --html a path in a folder you can write to.") from e
