@@ -291,13 +291,14 @@ def page_context(data: dict, run_dir: Path | str | None = None, command: list[st
         runs = [data]
     findings = []
     for c in static:
-        findings += [_finding(f, f"static: {c.get('path')}", doc, titles) for f in c.get("findings") or []]
+        findings += [_finding(f, f"static: {_display(c.get('path'))}", doc, titles) for f in c.get("findings") or []]
     for run in runs:
         findings += [_finding(f, src, doc, titles) for src, f in _run_findings(run)]
+    shown = [f for run in runs for _, f in _run_findings(run)]  # a submission's findings may repeat its run's
     for s in data.get("submissions") or []:
         if isinstance(s, dict):
             findings += [_finding(f, f"submission {_name(s.get('path'))}", doc, titles) for f in s.get("findings") or []
-                         if isinstance(f, dict) and f not in [x for r in runs for _, x in _run_findings(r)]]
+                         if isinstance(f, dict) and f not in shown]
     findings.sort(key=lambda f: f["severity"] != "error")
     run_views = []
     for run in runs:
