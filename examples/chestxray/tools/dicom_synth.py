@@ -5,7 +5,7 @@
 The 8-bit display image is stored as a CR or DX image the way scanners store them: BitsStored 8 to 16,
 MONOCHROME2 or MONOCHROME1 (inverted), Rescale Slope / Intercept, and a window (Window Center / Width, or a
 VOI LUT Sequence) that maps the stored values back onto exactly the display image, so a correct DICOM display
-pipeline recovers `gray8` pixel for pixel. Transfer syntaxes: Explicit VR Little Endian, RLE Lossless, JPEG
+pipeline recovers `gray8` pixel for pixel. Transfer syntaxes: Explicit VR Little Endian, Deflated Explicit VR Little Endian, RLE Lossless, JPEG
 Baseline (8-bit), JPEG 2000 (lossless, via Pillow), or a deliberately undecodable JPEG-LS file for tests.
 UIDs are random-looking but derived from `uid_seed` (same seed, same file); no real patient data.
 """
@@ -20,6 +20,7 @@ import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.encaps import encapsulate
 from pydicom.uid import (
+    DeflatedExplicitVRLittleEndian,
     JPEG2000Lossless,
     JPEGBaseline8Bit,
     JPEGLSLossless,
@@ -34,6 +35,7 @@ SOP_CLASS = {
 }
 TRANSFER_SYNTAXES = {
     "explicit": ExplicitVRLittleEndian,
+    "deflate": DeflatedExplicitVRLittleEndian,  # the whole dataset zlib-compressed
     "rle": RLELossless,
     "jpeg": JPEGBaseline8Bit,
     "jpeg2000": JPEG2000Lossless,
@@ -97,6 +99,7 @@ def build_dataset(gray8: np.ndarray, v: DicomVariant, uid_seed: str) -> Dataset:
     meta.MediaStorageSOPInstanceUID = sop_uid
     meta.TransferSyntaxUID = ts
     meta.ImplementationClassUID = generate_uid(entropy_srcs=["medcube synthetic chest x-ray"])
+    meta.ImplementationVersionName = "MEDCUBE_SYNTH_1"  # not pydicom's own: the bytes do not depend on its version
 
     ds = Dataset()
     ds.file_meta = meta
@@ -153,7 +156,7 @@ def build_dataset(gray8: np.ndarray, v: DicomVariant, uid_seed: str) -> Dataset:
 
     dtype = np.uint8 if ds.BitsAllocated == 8 else np.uint16
     raw = np.ascontiguousarray(stored.astype(dtype))
-    if ts == ExplicitVRLittleEndian:
+    if ts in (ExplicitVRLittleEndian, DeflatedExplicitVRLittleEndian):
         ds.PixelData = raw.astype("<" + raw.dtype.str[1:]).tobytes()
     elif ts == RLELossless:
         ds.PixelData = raw.astype("<" + raw.dtype.str[1:]).tobytes()
