@@ -180,8 +180,9 @@ def read_display_image(path) -> tuple[np.ndarray, str]:
     ds = _read(path)
     modality = str(ds.get("Modality", "") or "").strip()
     if "PixelData" not in ds:
-        what = "FloatPixelData" if "FloatPixelData" in ds or "DoubleFloatPixelData" in ds else "no image"
-        raise DicomError(f"no PixelData ({what}); only integer pixel data is supported")
+        if "FloatPixelData" in ds or "DoubleFloatPixelData" in ds:
+            raise DicomError("float pixel data; only integer PixelData is supported")
+        raise DicomError("no PixelData element: the file is truncated or holds no image")
     rows, cols = int(ds.get("Rows", 0) or 0), int(ds.get("Columns", 0) or 0)
     frames = int(_number(ds, "NumberOfFrames", 1))
     if rows < 1 or cols < 1:
