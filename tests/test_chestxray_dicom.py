@@ -188,6 +188,7 @@ def test_sanity_check_and_statistics_by_source(raw, host_run):
     assert "source_formats" not in yaml.safe_load((out / "plain.yaml").read_text())
 
 
+@pytest.mark.filterwarnings("ignore:Applying a VOI LUT on a float input array")
 def test_generated_dicoms_match_pydicoms_own_voi_pipeline(raw):
     """Independent of the preparator: pydicom's modality + VOI LUT functions give back the source image."""
     try:
