@@ -206,6 +206,24 @@ def test_generated_dicoms_match_pydicoms_own_voi_pipeline(raw):
         assert np.abs(out - gray).max() < 0.51, name
 
 
+def test_local_runner_prepares_every_variant(raw, tmp_path):
+    """medcube's local runner (the cube's container_config.yaml command, this Python): same records, same findings."""
+    from validator.engine.local import LocalRunner
+    from validator.engine.plan import plan_task
+    from validator.manifest.load import load_cube
+
+    root, expected, _ = raw
+    cube = load_cube(PREP)
+    plan = plan_task(cube, "prepare", {
+        "data_path": root / "images", "labels_path": root / "labels", "output_path": tmp_path / "data",
+        "output_labels_path": tmp_path / "labels", "metadata_path": tmp_path / "metadata"})
+    result = LocalRunner().run(cube, plan, tmp_path / "prepare.log")
+    log = (tmp_path / "prepare.log").read_text()
+    assert result.status == "failed" and result.exit_code == 1, log  # three records cannot be prepared
+    check_errors(log)
+    check_outputs(tmp_path / "data", tmp_path / "labels", expected)
+
+
 # ---------------------------------------------------------------- in the Docker image
 
 

@@ -1,10 +1,12 @@
 """Chest X-ray data preparator: the `prepare`, `sanity_check` and `statistics` tasks.
 
     python3 mlcube.py prepare --data_path=RAW_IMAGES --labels_path=RAW_LABELS --parameters_file=P.yaml \
-        --output_path=DATA --output_labels_path=LABELS
+        --output_path=DATA --output_labels_path=LABELS [--metadata_path=METADATA]
     python3 mlcube.py sanity_check --data_path=DATA --labels_path=LABELS --parameters_file=P.yaml
     python3 mlcube.py statistics --data_path=DATA --labels_path=LABELS --parameters_file=P.yaml \
-        --output_path=statistics.yaml
+        --output_path=statistics.yaml [--metadata_path=METADATA]
+
+RAW_IMAGES holds PNG and/or DICOM files (prepare.py: the join rule; dicom.py: the DICOM display pipeline).
 """
 
 import os
