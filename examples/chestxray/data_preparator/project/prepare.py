@@ -106,10 +106,11 @@ def _prepare_chunk(rows, data_path, output_path, output_labels_path, labels_list
             errors.append(f"record {record} (labels.csv line {line}): {problem}")
             continue
         if name is None:
-            tried = image_id if image_id.lower().endswith(IMAGE_EXTENSIONS) else f"{image_id}.png/.dcm/.dicom"
-            errors.append(
-                f"record {record}: image {tried} not found in data_path (nor a DICOM file with that SOP Instance UID)"
-            )
+            if image_id.lower().endswith(IMAGE_EXTENSIONS):
+                errors.append(f"record {record}: image {image_id} not found in data_path")
+            else:
+                uid = " (nor a DICOM file with that SOP Instance UID)" if image_id.replace(".", "").isdigit() else ""
+                errors.append(f"record {record}: image {image_id}.png/.dcm/.dicom not found in data_path{uid}")
             continue
         try:
             image, fmt, modality = _load(os.path.join(data_path, name), name, output_size)
