@@ -3,9 +3,9 @@
 Every variant of the display pipeline is a tiny file written by `tools/dicom_synth.py` from a known 8-bit
 image: MONOCHROME1 and 2, 8 to 16 bits stored, rescale slope / intercept, a window, a VOI LUT Sequence, no
 window at all, and the transfer syntaxes the image decodes (deflated, RLE, JPEG Baseline, JPEG 2000). Next to
-them: a PNG, a file joined by its SOP Instance UID, an extension-less DICOM file, and three files the
-preparator must report by record without stopping (an undecodable JPEG-LS file, a truncated file, an id with
-both a .png and a .dcm).
+them: a PNG, a file joined by its SOP Instance UID, an extension-less DICOM file, and four files the
+preparator must report by record without stopping (an undecodable JPEG-LS file, a truncated file, a
+multi-frame file, an id with both a .png and a .dcm).
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ VARIANTS = {
     "mono2_8bit": (DicomVariant("CR", bits_stored=8), 0),
     "voi_lut_sequence": (DicomVariant(bits_stored=14, intercept=-1024.0, voi="lut"), 0),
     "no_window": (DicomVariant(bits_stored=12, voi="none"), 0),
+    "rgb_8bit": (DicomVariant(photometric="RGB", bits_stored=8, voi="none"), 0),  # luminance of (g, g, g) is g
     "deflated": (DicomVariant(bits_stored=12, transfer_syntax="deflate"), 0),
     "rle_16bit_mono1": (DicomVariant("CR", "MONOCHROME1", 16, transfer_syntax="rle"), 0),
     "jpeg_baseline": (DicomVariant(bits_stored=8, transfer_syntax="jpeg"), 6),  # lossy
@@ -51,6 +52,7 @@ BROKEN = {  # record -> what its error line must say
     "undecodable": ["undecodable.dcm", "1.2.840.10008.1.2.4.80", "cannot be decoded", "gdcmconv"],
     "truncated": ["truncated.dcm", "cannot read", "truncated or holds no image"],
     "both": ["ambiguous", "both.png", "both.dcm"],
+    "multiframe": ["multiframe.dcm", "multi-frame image (2 frames)", "single-frame"],
 }
 
 
@@ -102,7 +104,11 @@ def raw(tmp_path_factory):
     (images / "full.tmp").unlink()
     Image.fromarray(gray).save(images / "both.png")
     write_dicom(images / "both.dcm", gray, DicomVariant(), "both")
-    rows += [("undecodable", "effusion"), ("truncated", "effusion"), ("both", "effusion")]
+    write_dicom(images / "multiframe.dcm", gray, DicomVariant(bits_stored=12), "multi")
+    ds = pydicom.dcmread(images / "multiframe.dcm")
+    ds.NumberOfFrames, ds.PixelData = 2, ds.PixelData * 2
+    ds.save_as(images / "multiframe.dcm")
+    rows += [("undecodable", "effusion"), ("truncated", "effusion"), ("both", "effusion"), ("multiframe", "effusion")]
     with open(labels / "labels.csv", "w", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(["Image ID", "Label"])
@@ -156,7 +162,7 @@ def test_host_prepare_decodes_every_variant(raw, host_run):
 def test_host_prepare_reports_unreadable_files_by_record(host_run):
     r, _ = host_run
     assert r.returncode == 1
-    assert f"{len(VARIANTS) + 3} record(s) prepared" in r.stderr
+    assert f"{len(VARIANTS) + 3} record(s) prepared: {len(BROKEN)} problem(s)" in r.stderr
     check_errors(r.stderr)
 
 
@@ -219,7 +225,7 @@ def test_local_runner_prepares_every_variant(raw, tmp_path):
         "output_labels_path": tmp_path / "labels", "metadata_path": tmp_path / "metadata"})
     result = LocalRunner().run(cube, plan, tmp_path / "prepare.log")
     log = (tmp_path / "prepare.log").read_text()
-    assert result.status == "failed" and result.exit_code == 1, log  # three records cannot be prepared
+    assert result.status == "failed" and result.exit_code == 1, log  # four records cannot be prepared
     check_errors(log)
     check_outputs(tmp_path / "data", tmp_path / "labels", expected)
 

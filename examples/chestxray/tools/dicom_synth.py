@@ -47,7 +47,7 @@ PYDICOM_3 = int(pydicom.__version__.split(".")[0]) >= 3
 @dataclasses.dataclass(frozen=True)
 class DicomVariant:
     modality: str = "DX"
-    photometric: str = "MONOCHROME2"  # or MONOCHROME1
+    photometric: str = "MONOCHROME2"  # or MONOCHROME1, or RGB (8-bit, uncompressed, the gray value in R, G and B)
     bits_stored: int = 12  # 8..16
     slope: float = 1.0
     intercept: float = 0.0
@@ -89,6 +89,8 @@ def build_dataset(gray8: np.ndarray, v: DicomVariant, uid_seed: str) -> Dataset:
         raise ValueError("bits_stored must be 8..16")
     if v.transfer_syntax == "jpeg" and v.bits_stored != 8:
         raise ValueError("JPEG Baseline holds 8-bit data only")
+    if v.photometric == "RGB" and (v.bits_stored != 8 or v.transfer_syntax != "explicit" or v.voi != "none"):
+        raise ValueError("the RGB variant is 8-bit, uncompressed, without a window")
     stored, first, step = stored_values(gray8, v)
     rows, cols = gray8.shape
 
@@ -125,7 +127,10 @@ def build_dataset(gray8: np.ndarray, v: DicomVariant, uid_seed: str) -> Dataset:
     ds.ViewPosition = "PA"
     ds.ImageType = ["ORIGINAL", "PRIMARY"]
     ds.PixelSpacing = ["0.143", "0.143"]
-    ds.SamplesPerPixel = 1
+    ds.SamplesPerPixel = 3 if v.photometric == "RGB" else 1
+    if v.photometric == "RGB":
+        ds.PlanarConfiguration = 0
+        stored = np.repeat(stored[:, :, None], 3, axis=2)
     ds.PhotometricInterpretation = v.photometric
     ds.Rows, ds.Columns = rows, cols
     ds.BitsStored = v.bits_stored
