@@ -5,8 +5,9 @@
 The 8-bit display image is stored as a CR or DX image the way scanners store them: BitsStored 8 to 16,
 MONOCHROME2 or MONOCHROME1 (inverted), Rescale Slope / Intercept, and a window (Window Center / Width, or a
 VOI LUT Sequence) that maps the stored values back onto exactly the display image, so a correct DICOM display
-pipeline recovers `gray8` pixel for pixel. Transfer syntaxes: Explicit VR Little Endian, Deflated Explicit VR Little Endian, RLE Lossless, JPEG
-Baseline (8-bit), JPEG 2000 (lossless, via Pillow), or a deliberately undecodable JPEG-LS file for tests.
+pipeline recovers `gray8` pixel for pixel. Transfer syntaxes: Explicit VR Little Endian, Deflated Explicit VR
+Little Endian, RLE Lossless, JPEG Baseline (8-bit), JPEG 2000 (lossless, via Pillow), or a deliberately
+undecodable JPEG-LS file for tests.
 UIDs are random-looking but derived from `uid_seed` (same seed, same file); no real patient data.
 """
 

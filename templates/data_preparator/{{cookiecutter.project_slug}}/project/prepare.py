@@ -40,7 +40,8 @@ def find_image(data_path, record, input_format):
         raise ValueError(f"parameters: input_format is {input_format!r}, expected png, dicom or both")
     found = [record + ext for ext in EXTENSIONS[input_format] if os.path.isfile(os.path.join(data_path, record + ext))]
     if not found:
-        raise ValueError(f"record {record}: image {' or '.join(record + e for e in EXTENSIONS[input_format])} not found in data_path")
+        names = " or ".join(record + ext for ext in EXTENSIONS[input_format])
+        raise ValueError(f"record {record}: image {names} not found in data_path")
     if len(found) > 1:
         raise ValueError(f"record {record}: both {' and '.join(found)} in data_path; keep one")
     return os.path.join(data_path, found[0])
