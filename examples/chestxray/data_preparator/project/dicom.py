@@ -7,6 +7,7 @@ The display pipeline of DICOM PS3.3 C.11, in order:
   3. VOI LUT: the first VOI LUT Sequence item when present, else the first Window Center / Width
      (VOI LUT Function LINEAR, LINEAR_EXACT or SIGMOID), else the image's own min..max;
   4. MONOCHROME1 (0 is white) is inverted so that, as in MONOCHROME2 and the PNGs, dense tissue is bright.
+Steps 2-4 run once per distinct stored value (a lookup table over min..max), not once per pixel.
 RGB files are converted to luminance. Anything else (multi-frame, palette colour, no pixel data, a transfer
 syntax no installed decoder handles) raises DicomError with what was found and how to fix it.
 """
@@ -209,7 +210,18 @@ def read_display_image(path) -> tuple[np.ndarray, str]:
         return np.clip(gray + 0.5, 0, 255).astype(np.uint8), modality
     if arr.ndim != 2:
         raise DicomError(f"pixel array of shape {arr.shape}, expected rows x columns")
-    display = _voi(ds, _modality_lut(ds, arr))
-    if photometric == "MONOCHROME1":
+    invert = photometric == "MONOCHROME1"
+    if arr.dtype.kind in "iu":  # integer pixels: run the pipeline once per value present, then look each pixel up
+        lo, hi = int(arr.min()), int(arr.max())
+        if hi - lo < arr.size:
+            lut = _display(ds, np.arange(lo, hi + 1, dtype=np.int64), invert)
+            return lut[arr.astype(np.int32) - lo], modality
+    return _display(ds, arr, invert), modality
+
+
+def _display(ds, values: np.ndarray, invert: bool) -> np.ndarray:
+    """Stored values -> 0..255 display values (modality LUT, VOI, MONOCHROME1 inversion)."""
+    display = _voi(ds, _modality_lut(ds, values))
+    if invert:
         display = 1.0 - display
-    return np.clip(display * 255.0 + 0.5, 0, 255).astype(np.uint8), modality
+    return np.clip(display * 255.0 + 0.5, 0, 255).astype(np.uint8)
