@@ -135,6 +135,8 @@ def prepare_dataset(data_path, labels_path, parameters, output_path, output_labe
     rows = read_rows(csv_path, parameters.get("image_column_id", "Image ID"), parameters.get("label_column_id", "Label"))
     workers = workers or num_workers(parameters)
     resolver = Resolver(data_path)
+    if any(_is_dicom_name(name) for name in resolver.names):
+        import dicom  # noqa: F401  imported once here, so that forked workers inherit pydicom instead of importing it
 
     sources_file = writer = None
     if metadata_path:
