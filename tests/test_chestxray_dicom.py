@@ -41,6 +41,8 @@ VARIANTS = {
     "mono2_8bit": (DicomVariant("CR", bits_stored=8), 0),
     "voi_lut_sequence": (DicomVariant(bits_stored=14, intercept=-1024.0, voi="lut"), 0),
     "no_window": (DicomVariant(bits_stored=12, voi="none"), 0),
+    "signed_16bit": (DicomVariant("CR", "MONOCHROME1", 16, signed=True), 0),
+    "signed_12bit_rle": (DicomVariant(bits_stored=12, signed=True, transfer_syntax="rle"), 0),
     "rgb_8bit": (DicomVariant(photometric="RGB", bits_stored=8, voi="none"), 0),  # luminance of (g, g, g) is g
     "deflated": (DicomVariant(bits_stored=12, transfer_syntax="deflate"), 0),
     "rle_16bit_mono1": (DicomVariant("CR", "MONOCHROME1", 16, transfer_syntax="rle"), 0),

@@ -54,6 +54,7 @@ class DicomVariant:
     intercept: float = 0.0
     voi: str = "window"  # window | lut (VOI LUT Sequence) | none
     transfer_syntax: str = "explicit"  # a key of TRANSFER_SYNTAXES
+    signed: bool = False  # PixelRepresentation 1: stored values shifted by -2**(bits-1), the intercept makes up for it
 
 
 def random_variant(rng: np.random.Generator) -> DicomVariant:
@@ -137,15 +138,19 @@ def build_dataset(gray8: np.ndarray, v: DicomVariant, uid_seed: str) -> Dataset:
     ds.BitsStored = v.bits_stored
     ds.BitsAllocated = 8 if v.bits_stored == 8 else 16
     ds.HighBit = v.bits_stored - 1
-    ds.PixelRepresentation = 0
+    ds.PixelRepresentation = 1 if v.signed else 0
+    intercept = v.intercept
+    if v.signed:  # same modality values from negative stored ones
+        shift = 2 ** (v.bits_stored - 1)
+        stored, first, intercept = stored - shift, first - shift, v.intercept + v.slope * shift
     if v.modality == "DX":
         ds.PresentationIntentType = "FOR PRESENTATION"
-    if v.slope != 1.0 or v.intercept != 0.0 or v.voi != "none":
+    if v.slope != 1.0 or intercept != 0.0 or v.voi != "none":
         ds.RescaleSlope = _window_text(v.slope)
-        ds.RescaleIntercept = _window_text(v.intercept)
+        ds.RescaleIntercept = _window_text(intercept)
         ds.RescaleType = "US"
-    lo = first * v.slope + v.intercept  # modality value of display 0 (MONOCHROME2) / 255 (MONOCHROME1)
-    hi = (first + 255 * step) * v.slope + v.intercept
+    lo = first * v.slope + intercept  # modality value of display 0 (MONOCHROME2) / 255 (MONOCHROME1)
+    hi = (first + 255 * step) * v.slope + intercept
     if v.voi == "window":  # DICOM linear window with width w maps [c - 0.5 - (w-1)/2, c - 0.5 + (w-1)/2]
         ds.WindowCenter = _window_text((lo + hi + 1) / 2)
         ds.WindowWidth = _window_text(hi - lo + 1)
@@ -160,7 +165,7 @@ def build_dataset(gray8: np.ndarray, v: DicomVariant, uid_seed: str) -> Dataset:
         item.add_new(0x00283006, "OW", lut.astype("<u2").tobytes())  # LUTData
         ds.VOILUTSequence = [item]
 
-    dtype = np.uint8 if ds.BitsAllocated == 8 else np.uint16
+    dtype = (np.int8 if v.signed else np.uint8) if ds.BitsAllocated == 8 else (np.int16 if v.signed else np.uint16)
     raw = np.ascontiguousarray(stored.astype(dtype))
     if ts in (ExplicitVRLittleEndian, DeflatedExplicitVRLittleEndian):
         ds.PixelData = raw.astype("<" + raw.dtype.str[1:]).tobytes()
