@@ -1,8 +1,9 @@
 """The chest X-ray preparator on DICOM files, on the host (as the local runner runs it) and in its Docker image.
 
 Every variant of the display pipeline is a tiny file written by `tools/dicom_synth.py` from a known 8-bit
-image: MONOCHROME1 and 2, RGB, 8 to 16 bits stored, unsigned and signed, rescale slope / intercept, a window, a VOI LUT Sequence, no
-window at all, and the transfer syntaxes the image decodes (deflated, RLE, JPEG Baseline, JPEG 2000). Next to
+image: MONOCHROME1 and 2, RGB, 8 to 16 bits stored, unsigned and signed, rescale slope / intercept, a window,
+a VOI LUT Sequence, no window at all, and the transfer syntaxes the image decodes (deflated, RLE, JPEG
+Baseline, JPEG 2000). Next to
 them: a PNG, a file joined by its SOP Instance UID, an extension-less DICOM file, and four files the
 preparator must report by record without stopping (an undecodable JPEG-LS file, a truncated file, a
 multi-frame file, an id with both a .png and a .dcm).
