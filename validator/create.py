@@ -89,6 +89,10 @@ def create(
         ) from None
     except OutputDirExistsException as error:
         raise UserError(str(error).removeprefix("Error: "), hint=_exists_hint()) from None
+    except ValueError as error:  # cookiecutter: an answer that is not one of a choice question's options
+        raise UserError(
+            f"the answers were rejected: {error}", hint="nothing was written; run again with one of the options"
+        ) from None
     except CookiecutterException as error:
         raise UserError(f"cookiecutter could not generate the cube: {error}") from None
     return Path(project).resolve()
