@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from validator import dockerfile as dockerfile_reader
-from validator.checks import agreement, contract, crossfile, dockerfile, schema
+from validator.checks import agreement, contract, crossfile, dockerfile, medperf, schema
 from validator.errors import ConfigNotFound
 from validator.findings import Finding, error, has_errors
 from validator.manifest.load import assemble, locate
@@ -106,10 +106,24 @@ def run_static(path: Path | str, show=display_path) -> CubeReport:
     if cube.build is not None and cube.build.dockerfile.is_file():
         df = dockerfile_reader.read(cube.build.dockerfile)
     findings: list[Finding] = []
+    other = medperf.not_a_benchmark_cube(cube, show)
+    if other is not None:  # federated learning, certificates, run_script: one message, not one per task
+        report.findings += [other, *contract.check_runtime(cube, show), *medperf.check_entrypoint_string(cube, show)]
+        return report
+    said_for_runtime: set[tuple] = set()  # a problem both config files have is reported once, on the one that runs
     for view in views:
-        findings += contract.check_role(view, show)
-        findings += contract.check_volumes(view, show)
-        findings += contract.check_runtime(view, show)
+        for f in (*contract.check_role(view, show), *contract.check_volumes(view, show),
+                  *contract.check_runtime(view, show)):
+            if view is cube:
+                said_for_runtime.add((f.code, f.message))
+            elif (f.code, f.message) in said_for_runtime:
+                continue
+            findings.append(f)
+    findings += medperf.check_metadata(cube, show)
+    findings += medperf.check_command_paths(cube, show)
+    findings += medperf.check_entrypoint_string(cube, show)
+    findings += medperf.check_mlcube_only(cube, show)
+    findings += medperf.check_layout(cube, show)
     if not has_errors(findings):  # a file that breaks the contract would also "disagree": say it once
         findings += agreement.check_agreement(cube, show)
     findings += dockerfile.check_build(cube, df, show)
