@@ -52,8 +52,9 @@ FIX = {
              "volume types are `file` or `directory`; `container_type` is one of MedPerf's five types.",
     "MC201": "A cube has one role. Declare the tasks of exactly one: data preparator `prepare`, `sanity_check`, "
              "`statistics`; model `infer`; metrics `evaluate`. Split a cube that mixes roles.",
-    "MC202": "Add the task. In container_config.yaml a data preparator declares `prepare` and `statistics` "
-             "(`sanity_check` is optional); in mlcube.yaml it declares all three.",
+    "MC202": "Add the task. A data preparator declares `prepare`, `sanity_check` and `statistics` in both formats: "
+             "MedPerf runs all three in that order and stops with \"Task sanity_check is not found in container "
+             "config.\" when one is missing.",
     "MC203": "As an error: the task name is a typo of a task of the role; rename it. As a warning: the task is outside "
              "the contract and MedPerf never runs it; remove it or keep it for your own use.",
     "MC204": "Use the fixed labels (MedPerf finds host paths by them). prepare: `data_path`, `labels_path`, "
@@ -70,6 +71,15 @@ FIX = {
     "MC208": "Mount paths are absolute paths inside the container, e.g. `/mlcommons/volumes/labels`.",
     "MC209": "Give each volume of a task its own mount path: the second mount would hide the first.",
     "MC210": "`run_args.gpus` takes what `docker run --gpus` takes: `all`, a count such as `1`, or `device=0,1`.",
+    "MC212": "Nothing to fix when the container is meant for federated learning, certificates or confidential "
+             "computing: medcube checks only its schema, MedPerf runs it through its own commands. If it is meant to "
+             "be a benchmark cube, declare the tasks of one role.",
+    "MC213": "Add `metadata_path` to the output volumes of `prepare` (MedPerf then creates the folder and passes it to "
+             "sanity_check and statistics), or drop it from the task that reads it.",
+    "MC214": "Write a `container_config.yaml` beside `mlcube/` (`medcube convert mlcube/mlcube.yaml -o "
+             "container_config.yaml`); keep mlcube.yaml for the MLCube client if you use it.",
+    "MC215": "Keep one workspace. The rule: `workspace/` beside container_config.yaml (MedPerf's layout) wins when it "
+             "holds parameters.yaml, else `mlcube/workspace/`.",
     "MC211": "medcube builds and runs `DockerImage` cubes; the static checks still apply to the others. Test "
              "archives and Singularity images with MedPerf itself.",
     "MC301": "Declare the same tasks in `container_config.yaml` and `mlcube/mlcube.yaml` (`medcube convert` writes the "
@@ -82,17 +92,32 @@ FIX = {
              "`sanity-check`: write `@app.command(\"sanity_check\")`.",
     "MC403": "Add the option to the command (typer: `typer.Option(..., \"--data_path\")`; without the declaration typer "
              "names it `--data-path`), or remove the volume from the config.",
-    "MC404": "Add a Dockerfile: beside container_config.yaml (build context: that folder), in `project/`, or where "
+    "MC404": "MedPerf pulls the image and never builds, so this is a warning: the image cannot be built from here. "
+             "To have it built and checked, add a Dockerfile: beside container_config.yaml (build context: that folder), in `project/`, or where "
              "`docker.build_context`/`build_file` of mlcube.yaml point (relative to the `mlcube/` folder).",
     "MC405": "COPY sources are relative to the build context: fix the path or add the file.",
     "MC406": "Create the parameters file MedPerf mounts as `parameters_file` (`workspace/parameters.yaml` or "
-             "`mlcube/workspace/parameters.yaml`) as a mapping of names to values; `{}` when there are none.",
+             "`mlcube/workspace/parameters.yaml`) as a mapping of names to values; an empty file is read as `{}`. "
+             "A warning when the workspace holds other `parameters*.yaml` files (the one submitted is chosen with "
+             "`--parameters-file`).",
     "MC407": "Put the file under the workspace's `additional_files/` (MedPerf ships it as additional_files.tar.gz), or "
-             "fix the path.",
+             "fix the path. A warning: MedPerf downloads the tarball from the submitted URL; medcube needs the files "
+             "here to run and package the cube.",
     "MC408": "Add `ENTRYPOINT [\"python3\", \"/mlcube_project/mlcube.py\"]` (or your script) to the Dockerfile, or a "
              "`run_args.command` to the task.",
     "MC409": "typer runs a lone command without its name, so `mlcube.py infer ...` fails. Add a second command (MedPerf's "
              "templates add `hotfix`) or an `@app.callback()`.",
+    "MC410": "MedPerf mounts only the volumes a task declares: use a `mount_path` of that task in `run_args.command` / "
+             "`entrypoint` (the message suggests the closest), or declare the volume in the task.",
+    "MC411": "Nothing to fix: a cube made by `medperf container create` has no Dockerfile. The run stage uses the local "
+             "image or pulls it (`--pull`). Add a Dockerfile beside container_config.yaml to have the build checked.",
+    "MC412": "The run stage reads the built image's real entrypoint (`docker inspect`). To have it checked statically, "
+             "set ENTRYPOINT in your Dockerfile.",
+    "MC413": "Add `ENTRYPOINT [\"python3\", \"/mlcube_project/mlcube.py\"]` to the Dockerfile, or start "
+             "`run_args.command` with the program (`python3 /path/script.py infer ...`).",
+    "MC414": "Use the absolute path of the script in ENTRYPOINT (the message gives it): Singularity does not start in "
+             "WORKDIR.",
+    "MC415": "Put only the executable in `run_args.entrypoint` and its arguments in `run_args.command`.",
     "MC501": "Pin the base image to a tag (`python:3.11-slim`) or a digest, so the image builds the same tomorrow.",
     "MC502": "COPY `requirements.txt` and `RUN pip install -r` before copying the code: a code change then reuses the "
              "cached dependency layer.",
@@ -121,9 +146,23 @@ def render(corpus: Path) -> str:
     lines = [
         "# Findings",
         "",
-        "Every finding medcube reports has a stable code. Errors make `validate` and `test` exit 1; "
-        "warnings (advice) do not. Each finding names the file and line, says what is wrong and how to fix it; "
-        "`--format json` gives the same as `{severity, code, file, line, column, message, hint}`.",
+        "Every finding medcube reports has a stable code. Each finding names the file and line, says what is wrong "
+        "and how to fix it; `--format json` gives the same as `{severity, code, file, line, column, message, hint}`.",
+        "",
+        "## Severity policy",
+        "",
+        "medcube's verdicts follow MedPerf as it runs today (CLI 0.3.0):",
+        "",
+        "- **error**: MedPerf would fail, hang or give wrong results with this cube (a task it cannot find, a label "
+        "it never supplies, a mount the command needs but the task does not declare, a log flood MedPerf crawls "
+        "on). Errors make `validate` and `test` exit 1.",
+        "- **warning**: MedPerf runs the cube, but something is likely wrong or could not be checked (quality "
+        "findings such as a lax sanity_check or nondeterministic predictions, an ENTRYPOINT inherited from an "
+        "unknown base image, advice). Warnings exit 0; `--strict` makes them fail.",
+        "- **info**: what medcube did not check and why (a config-only cube has no Dockerfile to check); never fails.",
+        "",
+        "Cubes MedPerf runs pass; cubes MedPerf rejects fail with MedPerf's reason. `tests/medperf_cubes.py` holds one "
+        "MedPerf-shaped cube per fact, in both directions.",
         "",
         "The examples come from the broken cubes of `tests/static_cubes.py` (each a valid fixture cube with one "
         "change, built at test time; paths relative to the cube). This page is generated by "

@@ -21,6 +21,10 @@ CODES = {
     "MC209": "mount path used twice",
     "MC210": "invalid gpus value",
     "MC211": "container type medcube cannot build or run",
+    "MC212": "not a benchmark cube (federated learning, certificates, run_script)",
+    "MC213": "a task reads metadata_path that prepare never writes",
+    "MC214": "mlcube.yaml only: MedPerf 0.3.0 runs container_config.yaml",
+    "MC215": "both workspace layouts present and different",
     # both formats present
     "MC301": "mlcube.yaml and container_config.yaml declare different tasks",
     "MC302": "mlcube.yaml and container_config.yaml declare different volumes",
@@ -35,6 +39,12 @@ CODES = {
     "MC407": "file named in the config does not exist",
     "MC408": "no entrypoint and no command: nothing would run",
     "MC409": "typer app with a single command takes no command name",
+    "MC410": "path in run_args is not a mount of the task",
+    "MC411": "no Dockerfile: a config-only cube, build checks skipped",
+    "MC412": "ENTRYPOINT inherited from a base image that cannot be checked statically",
+    "MC413": "no ENTRYPOINT and the command starts with a task name",
+    "MC414": "relative script path in ENTRYPOINT (breaks under Singularity)",
+    "MC415": "run_args.entrypoint with spaces",
     # advisory (warnings)
     "MC501": "base image without a pinned tag",
     "MC502": "requirements installed after the code is copied",

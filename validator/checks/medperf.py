@@ -6,10 +6,10 @@ value, and never builds an image. Each check returns findings; none reads the co
 
 - `not_a_benchmark_cube`: federated learning, certificate and confidential-computing containers (MC212);
 - `check_metadata`: a task reads `metadata_path` that prepare never writes (MC213, MedPerf's KeyError);
-- `check_mlcube_only`: a cube MedPerf 0.3.0 cannot run (no container_config.yaml, MC215);
+- `check_mlcube_only`: a cube MedPerf 0.3.0 cannot run (no container_config.yaml, MC214);
 - `check_command_paths`: absolute container paths in run_args that are no mount of the task (MC410);
-- `check_entrypoint_string`: run_args.entrypoint with spaces (MC416);
-- `check_layout`: both folder layouts present and different (MC216).
+- `check_entrypoint_string`: run_args.entrypoint with spaces (MC415);
+- `check_layout`: both folder layouts present and different (MC215).
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def check_mlcube_only(cube: Cube, show) -> list[Finding]:
     if cube.format != "mlcube":
         return []
     return [warning(
-        "MC215", show(cube.config_file),
+        "MC214", show(cube.config_file),
         "no container_config.yaml: MedPerf 0.3.0 runs container_config.yaml only (it refuses a config without "
         "container_type); mlcube.yaml is read by the MLCube client",
         hint=f"Write one beside mlcube/: medcube convert {show(cube.config_file)} -o "
@@ -150,7 +150,7 @@ def check_entrypoint_string(cube: Cube, show) -> list[Finding]:
         if isinstance(value, str) and len(value.split()) > 1:
             first, rest = value.split(None, 1)
             findings.append(error(
-                "MC416", show(cube.config_file),
+                "MC415", show(cube.config_file),
                 f"task '{name}': run_args.entrypoint {value!r} has spaces; MedPerf passes it as one --entrypoint "
                 f"value, so the container looks for an executable named {value!r}",
                 hint=f"Set entrypoint: {first} and put the rest in run_args.command (command: {rest} ...).",
@@ -174,7 +174,7 @@ def check_layout(cube: Cube, show) -> list[Finding]:
         return []
     used = cube.workspace
     return [warning(
-        "MC216", show(cube.config_file),
+        "MC215", show(cube.config_file),
         f"both {show(medperf_ws)} and {show(mlcube_ws)} exist and their {' and '.join(differ)} differ; "
         f"medcube uses {show(used) if used else show(medperf_ws)}",
         hint="The rule: workspace/ beside container_config.yaml (MedPerf's layout) wins when it holds "
