@@ -1,0 +1,62 @@
+"""medcube agrees with MedPerf 0.3.0: a cube MedPerf runs passes, a cube MedPerf stops on fails with MedPerf's reason.
+
+The cubes are MedPerf-shaped cubes written in tests/medperf_cubes.py, one per fact of how MedPerf runs a cube
+(each case names the file of MedPerf's code the fact comes from). No MedPerf install is needed: MedPerf's verdict
+is part of each case.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from medperf_cubes import CASES, build_all
+from validator.checks import run_static
+
+
+@pytest.fixture(scope="module")
+def medperf_corpus(tmp_path_factory):
+    return build_all(tmp_path_factory.mktemp("medperf"))
+
+
+def _show(findings) -> str:
+    return "\n".join(f"{f.severity} {f.code} {f.where()} {f.message}" for f in findings)
+
+
+RUNS = [name for name, case in CASES.items() if case.medperf == "runs"]
+FAILS = [name for name, case in CASES.items() if case.medperf == "fails"]
+
+
+@pytest.mark.parametrize("name", RUNS)
+def test_what_medperf_runs_passes(name, medperf_corpus):
+    case = CASES[name]
+    report = run_static(medperf_corpus / name)
+    assert report.ok, f"MedPerf runs this ({case.fact}), medcube fails it:\n{_show(report.findings)}"
+    assert {f.code for f in report.findings} <= case.allowed, _show(report.findings)
+
+
+@pytest.mark.parametrize("name", FAILS)
+def test_what_medperf_rejects_fails_with_the_reason(name, medperf_corpus):
+    case = CASES[name]
+    report = run_static(medperf_corpus / name)
+    assert not report.ok, f"MedPerf stops on this ({case.fact}), medcube passes it:\n{_show(report.findings)}"
+    errors = [f for f in report.findings if f.is_error and f.code == case.code]
+    assert errors, f"expected {case.code}:\n{_show(report.findings)}"
+    assert any(case.reason in f.message for f in errors), _show(errors)
+
+
+def test_both_directions_are_covered():
+    assert len(RUNS) >= 10 and len(FAILS) >= 10
+
+
+def test_config_only_cube_says_once_that_build_checks_are_skipped(medperf_corpus):
+    report = run_static(medperf_corpus / "create_model")
+    infos = [f for f in report.findings if f.code == "MC411"]
+    assert len(infos) == 1 and infos[0].severity == "info"
+    assert "myorg/cube:0.1.0" in infos[0].message and "--pull" in infos[0].message
+
+
+def test_non_benchmark_container_gets_one_message(medperf_corpus):
+    report = run_static(medperf_corpus / "federated_learning_container")
+    assert [f.code for f in report.findings] == ["MC212"]
+    assert report.findings[0].message.startswith("not a data preparator, model or metrics cube: tasks train, "
+                                                  "start_aggregator")
