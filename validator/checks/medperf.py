@@ -71,8 +71,8 @@ def check_metadata(cube: Cube, show) -> list[Finding]:
 
 
 def check_mlcube_only(cube: Cube, show) -> list[Finding]:
-    if cube.format != "mlcube":
-        return []
+    if cube.format != "mlcube" or (cube.path / "container_config.yaml").is_file():
+        return []  # (pointed at mlcube/mlcube.yaml of a cube that has both: MedPerf runs the other one)
     return [warning(
         "MC214", show(cube.config_file),
         "no container_config.yaml: MedPerf 0.3.0 runs container_config.yaml only (it refuses a config without "
