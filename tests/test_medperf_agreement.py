@@ -60,3 +60,50 @@ def test_non_benchmark_container_gets_one_message(medperf_corpus):
     assert [f.code for f in report.findings] == ["MC212"]
     assert report.findings[0].message.startswith("not a data preparator, model or metrics cube: tasks train, "
                                                   "start_aggregator")
+
+
+# ------------------------------------------------------------------ MedPerf's folder layout (workspace/ beside the config)
+
+
+def test_medperf_layout_packages_like_the_mlcube_layout(tmp_path):
+    from medperf_cubes import MODEL_CONFIG, MedperfCase, created
+    from validator.package import ADDITIONAL, PARAMETERS, package
+
+    cube = MedperfCase("layout", "", "", "runs", created(MODEL_CONFIG, params="threshold: 0.5\n",
+                                                         **{"workspace/additional_files/weights.txt": "w\n"})).build(tmp_path)
+    pkg = package(cube, tmp_path / "deploy")
+    assert (pkg.folder / PARAMETERS).read_text() == "threshold: 0.5\n"
+    assert pkg.manifest["files"][PARAMETERS]["source"].endswith("workspace/parameters.yaml")
+    assert pkg.manifest["files"][ADDITIONAL]["source"].endswith("workspace/additional_files")
+    assert f"--parameters-file {pkg.folder.name}/{PARAMETERS}" in pkg.submit_command.replace(str(tmp_path) + "/", "")
+
+
+def _two_layouts(root, medperf_params: str | None, mlcube_params: str):
+    from medperf_cubes import METRICS_CONFIG, MedperfCase
+
+    files = {"container_config.yaml": METRICS_CONFIG, "mlcube/workspace/parameters.yaml": mlcube_params,
+             "workspace/additional_files/": ""}
+    if medperf_params is not None:
+        files["workspace/parameters.yaml"] = medperf_params
+    return MedperfCase("both", "", "", "runs", files).build(root)
+
+
+def test_both_layouts_differ_one_rule_decides_and_a_finding_says_so(tmp_path):
+    report = run_static(_two_layouts(tmp_path, "threshold: 0.5\n", "threshold: 0.7\n"))
+    assert report.ok
+    assert report.cube.parameters_file == report.cube.path / "workspace" / "parameters.yaml"
+    said = [f for f in report.findings if f.code == "MC215"]
+    assert len(said) == 1 and said[0].severity == "warning"
+    assert "parameters.yaml" in said[0].message
+    assert said[0].message.endswith("medcube uses " + str(report.cube.path / "workspace"))
+
+
+def test_mlcube_workspace_is_used_when_medperfs_has_no_parameters_file(tmp_path):
+    report = run_static(_two_layouts(tmp_path, None, "threshold: 0.7\n"))
+    assert report.cube.parameters_file == report.cube.path / "mlcube" / "workspace" / "parameters.yaml"
+    assert [f.code for f in report.findings if f.code == "MC215"] == ["MC215"]  # the two folders still differ
+
+
+def test_identical_layouts_say_nothing(tmp_path):
+    report = run_static(_two_layouts(tmp_path, "threshold: 0.5\n", "threshold: 0.5\n"))
+    assert not [f for f in report.findings if f.code == "MC215"]

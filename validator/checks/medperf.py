@@ -168,7 +168,7 @@ def check_layout(cube: Cube, show) -> list[Finding]:
     if a.is_file() != b.is_file() or (a.is_file() and not filecmp.cmp(a, b, shallow=False)):
         differ.append("parameters.yaml")
     a, b = medperf_ws / "additional_files", mlcube_ws / "additional_files"
-    if a.is_dir() != b.is_dir() or (a.is_dir() and _tree_differs(a, b)):
+    if _tree_differs(a, b):  # a missing folder counts as an empty one
         differ.append("additional_files/")
     if not differ:
         return []
@@ -182,8 +182,10 @@ def check_layout(cube: Cube, show) -> list[Finding]:
 
 
 def _tree_differs(a, b) -> bool:
-    cmp = filecmp.dircmp(a, b)
-    stack = [cmp]
+    if not (a.is_dir() and b.is_dir()):
+        present = a if a.is_dir() else b if b.is_dir() else None
+        return present is not None and any(present.iterdir())
+    stack = [filecmp.dircmp(a, b)]
     while stack:
         c = stack.pop()
         if c.left_only or c.right_only or c.diff_files or c.funny_files:
