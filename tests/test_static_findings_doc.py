@@ -57,13 +57,15 @@ FIX = {
              "config.\" when one is missing.",
     "MC203": "As an error: the task name is a typo of a task of the role; rename it. As a warning: the task is outside "
              "the contract and MedPerf never runs it; remove it or keep it for your own use.",
-    "MC204": "Use the fixed labels (MedPerf finds host paths by them). prepare: `data_path`, `labels_path`, "
-             "`parameters_file` in, `output_path`, `output_labels_path` (`metadata_path`, `report_file`) out; "
-             "sanity_check/statistics: `data_path`, `labels_path`, `parameters_file` in, statistics `output_path` out; "
-             "infer: `data_path`, `parameters_file`, `additional_files` in, `output_path` out; evaluate: "
-             "`predictions`, `labels`, `parameters_file` in, `output_path` out. Extra model inputs go under "
+    "MC204": "Use the labels MedPerf supplies to that task (it looks up every declared label: another one stops it "
+             "with a KeyError). Every task may declare `parameters_file` and `additional_files`. prepare: "
+             "`data_path`, `labels_path` in, `output_path`, `output_labels_path` (`metadata_path`, `report_file`) out; "
+             "sanity_check/statistics: `data_path`, `labels_path`, `metadata_path` (when prepare writes it) in, "
+             "statistics `output_path` out; infer: `data_path` in, `output_path` out; evaluate: `predictions`, "
+             "`labels` in, `output_path` (and `local_outputs_path`) out. In mlcube.yaml, extra model inputs go under "
              "`additional_files/`.",
-    "MC205": "Declare the volume; the hint gives MedPerf's default mount path.",
+    "MC205": "Declare the volume; the hint gives MedPerf's default mount path. A warning for prepare's "
+             "`output_labels_path`: MedPerf runs without it, but evaluate then reads an empty labels folder.",
     "MC206": "Set the type MedPerf passes: statistics and results `output_path` are files (`statistics.yaml`, "
              "`results.yaml`), the data, labels and predictions volumes are directories, `parameters_file` a file.",
     "MC207": "Move the volume between `input_volumes` (read-only) and `output_volumes` (writable), or between "
