@@ -9,10 +9,10 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from validator import dockerfile as dockerfile_reader
-from validator.checks import agreement, contract, crossfile, dockerfile, medperf, schema
+from validator.checks import agreement, crossfile, dockerfile, medperf, roles, schema
 from validator.errors import ConfigNotFound
 from validator.findings import Finding, error, has_errors
+from validator.manifest import dockerfile as dockerfile_reader
 from validator.manifest.load import assemble, locate
 from validator.manifest.model import Cube
 from validator.manifest.yamlread import YamlSyntaxError, read
@@ -108,12 +108,12 @@ def run_static(path: Path | str, show=display_path) -> CubeReport:
     findings: list[Finding] = []
     other = medperf.not_a_benchmark_cube(cube, show)
     if other is not None:  # federated learning, certificates, run_script: one message, not one per task
-        report.findings += [other, *contract.check_runtime(cube, show), *medperf.check_entrypoint_string(cube, show)]
+        report.findings += [other, *roles.check_runtime(cube, show), *medperf.check_entrypoint_string(cube, show)]
         return report
     said_for_runtime: set[tuple] = set()  # a problem both config files have is reported once, on the one that runs
     for view in views:
-        for f in (*contract.check_role(view, show), *contract.check_volumes(view, show),
-                  *contract.check_runtime(view, show)):
+        for f in (*roles.check_role(view, show), *roles.check_volumes(view, show),
+                  *roles.check_runtime(view, show)):
             if view is cube:
                 said_for_runtime.add((f.code, f.message))
             elif (f.code, f.message) in said_for_runtime:

@@ -18,7 +18,7 @@ import filecmp
 import posixpath
 
 from validator.checks.suggest import closest
-from validator.contract import TASKS
+from validator.manifest.roles import TASKS
 from validator.findings import Finding, error, warning
 from validator.manifest.model import Cube, Task
 
