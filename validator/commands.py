@@ -26,10 +26,15 @@ from validator.report import text as text_report
 from validator.report.console import stderr, stdout
 
 
+def _warned(findings) -> bool:
+    return any(f.severity == "warning" for f in findings)
+
+
 def validate_command(paths: list[Path], *, static: bool, output_format: str, benchmark: Path | None = None,
-                     options: RunOptions | None = None) -> int:
+                     options: RunOptions | None = None, strict: bool = False) -> int:
     """`medcube validate`: the static checks of every cube, then (unless ``static``) their build and smoke run in
-    the benchmark's chain under ``options`` (``options.no_run``: build only)."""
+    the benchmark's chain under ``options`` (``options.no_run``: build only). ``strict``: warnings fail too.
+    A cube that is no benchmark cube (MC212: federated learning, certificates, run_script) is not run."""
     from validator.checks import run_static
 
     missing = [p for p in paths if not Path(p).exists()]
@@ -37,16 +42,22 @@ def validate_command(paths: list[Path], *, static: bool, output_format: str, ben
         raise UserError(f"{missing[0]}: no such file or directory",
                         hint="Pass a cube directory, its container_config.yaml or its mlcube/mlcube.yaml.")
     reports = [run_static(p) for p in paths]
-    ok = all(r.ok for r in reports)
+    ok = all(r.ok for r in reports) and not (strict and any(_warned(r.findings) for r in reports))
     if output_format != "json":
         text_report.print_text(reports)
     runs = None
-    if not static and not ok:
+    if not static and not all(r.ok for r in reports):
         stderr().print("Static checks failed: fix the errors above before medcube builds and runs the cube.")
     elif not static:
-        code, runs = validate_run_command([r.cube for r in reports], benchmark=benchmark,
-                                          options=options or RunOptions(), output_format=output_format)
-        ok = code == 0
+        runnable = [r.cube for r in reports if r.cube is not None and r.cube.role in ROLES]
+        for r in reports:
+            if r.cube is None or r.cube.role not in ROLES:
+                stderr().print(f"{r.path}: not a data preparator, model or metrics cube: not built or run (MC212)")
+        code, ran = validate_run_command(runnable, benchmark=benchmark, options=options or RunOptions(),
+                                         output_format=output_format)
+        by_cube = {id(c): run for c, run in zip(runnable, ran)}
+        runs = [by_cube.get(id(r.cube)) for r in reports]
+        ok = ok and code == 0 and not (strict and any(_warned(run.all_findings) for run in ran))
     if output_format == "json":
         json_report.write_json(reports, runs)
     return 0 if ok else 1
@@ -175,6 +186,7 @@ def test_command(
     demo: DemoSource = DemoSource(),
     options: RunOptions | None = None,
     files: ReportFiles = ReportFiles(),
+    strict: bool = False,
 ) -> int:
     """`medcube test`: run the benchmark chain; roles not in ``cubes`` come from the benchmark. 0 only when all
     passed. ``options.probes`` None runs the plain chain; when some roles are given, the probes that run tasks of
@@ -199,6 +211,9 @@ def test_command(
         json_report.write_run_json(result, Path(files.json))
     if files.junit is not None:
         junit_report.write_junit(result, Path(files.junit))
+    if strict and result.ok and (_warned(result.all_findings) or any(p.status == "warning" for p in result.probes)):
+        console.print("--strict: warnings fail the test")
+        return 1
     return 0 if result.ok else 1
 
 
@@ -215,7 +230,7 @@ def validate_run(cube: Cube | Path | str, benchmark: Path | str | None = None,
         raise UserError(
             f"{cube.rel(cube.config_file)}: cannot tell whether this cube is a data preparator, a model or metrics "
             f"from its tasks ({', '.join(cube.tasks) or 'none'})",
-            hint="a data preparator declares prepare/statistics, a model infer, metrics evaluate",
+            hint="a data preparator declares prepare/sanity_check/statistics, a model infer, metrics evaluate",
         )
     bench = _benchmark(benchmark)
     cubes = {role: (cube if role == cube.role else _cube(bench.cube(role))) for role in ROLES}

@@ -27,11 +27,12 @@ MISSING_TASK = "MC617"  # a task the role must run in the chain is not declared
 PIDS_LIMIT = "MC618"  # the task hit the --pids limit (fork bomb, unbounded pool)
 LOG_LIMIT = "MC619"  # the task wrote more log than --log-limit; the log on disk was cut
 LEFT_RUNNING = "MC620"  # the task left processes running after it ended (killed by medcube)
+NO_ENTRYPOINT = "MC621"  # the built image has no entrypoint, so the task's first argument would be executed
 
 CODES = {
     BUILD_FAILED: "docker build failed",
     PULL_FAILED: "base image could not be pulled (no network): use --base-image",
-    IMAGE_MISSING: "no Dockerfile and the image is not present locally",
+    IMAGE_MISSING: "no Dockerfile and the image is not present locally (build or pull it: --pull)",
     EXIT_NONZERO: "task exited with a non-zero code",
     TIMEOUT: "task ran past --timeout and was killed",
     OOM: "task ran out of memory (--memory) and was killed",
@@ -43,6 +44,7 @@ CODES = {
     PIDS_LIMIT: "task hit the process limit (--pids)",
     LOG_LIMIT: "task wrote more log than --log-limit (the log on disk was cut)",
     LEFT_RUNNING: "task left processes running after it ended",
+    NO_ENTRYPOINT: "the image has no entrypoint: the task name or nothing would be executed",
 }
 
 

@@ -20,7 +20,7 @@ CODES = {
     WRITES_OUTSIDE: "task writes outside its output folders",
     NONDETERMINISTIC: "infer gives different predictions on the same data (warning; error with --strict-determinism)",
     RERUN_FAILS: "task fails when run again into its non-empty output folder",
-    ACCEPTS_BROKEN: "sanity_check accepts broken data",
+    ACCEPTS_BROKEN: "sanity_check accepts broken data (warning: MedPerf runs it; error with --strict)",
     GPU_NOT_SEEN: "GPUs requested but the framework in the image sees none",
     PROBE_INCOMPLETE: "a probe could not run to the end (warning)",
 }
