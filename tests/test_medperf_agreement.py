@@ -7,6 +7,8 @@ is part of each case.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from medperf_cubes import CASES, build_all
@@ -107,3 +109,67 @@ def test_mlcube_workspace_is_used_when_medperfs_has_no_parameters_file(tmp_path)
 def test_identical_layouts_say_nothing(tmp_path):
     report = run_static(_two_layouts(tmp_path, "threshold: 0.5\n", "threshold: 0.5\n"))
     assert not [f for f in report.findings if f.code == "MC215"]
+
+
+# ------------------------------------------------------------------ the run stage: what MedPerf supplies and runs
+
+
+def test_run_stage_supplies_what_medperf_supplies(medperf_corpus, tmp_path):
+    """evaluate gets local_outputs_path, prepare gets additional_files (as MedPerf's mounts do)."""
+    from validator.chain.rundir import RunFolder
+    from validator.engine.plan import plan_task
+    from validator.manifest.load import load_cube
+
+    folder = RunFolder.create(tmp_path / "run")
+    (tmp_path / "raw").mkdir()
+    demo = SimpleNamespace(data_path=tmp_path / "raw", labels_path=tmp_path / "raw")
+    for name in ("predictions", "labels"):
+        folder.path(name).mkdir(parents=True, exist_ok=True)
+    cube = load_cube(medperf_corpus / "evaluate_writes_local_outputs_path")
+    plan = plan_task(cube, "evaluate", folder.bindings("evaluate", demo))
+    assert plan.outputs["local_outputs_path"] == folder.path("local_outputs")
+    cube = load_cube(medperf_corpus / "prepare_reads_additional_files")
+    plan = plan_task(cube, "prepare", folder.bindings("prepare", demo))
+    assert plan.inputs["additional_files"] == cube.additional_files
+
+
+def test_chain_runs_sanity_check_always():
+    from validator.chain.run import chain_tasks
+
+    assert ("data_preparator", "sanity_check") in chain_tasks({})
+
+
+def _config_only(root, image: str, command: str):
+    from medperf_cubes import EVALUATE, MedperfCase, config, created
+
+    text = config(EVALUATE.replace("  evaluate:\n", f"  evaluate:\n    run_args:\n      command: {command}\n"), image=image)
+    return MedperfCase("config_only", "", "", "runs", created(text)).build(root)
+
+
+@pytest.mark.docker
+def test_config_only_cube_uses_the_local_image_and_checks_its_entrypoint(tmp_path, docker_client, base_image):
+    """The base image has no ENTRYPOINT: a command starting with the task name would be executed (MC621)."""
+    from validator.engine.build import build_image
+    from validator.manifest.load import load_cube
+
+    cube = load_cube(_config_only(tmp_path / "a", base_image, "evaluate --labels=/mlcommons/volumes/labels"))
+    result = build_image(docker_client, cube)
+    assert result.status == "present" and "using the local image" in result.message
+    assert [f.code for f in result.findings] == ["MC621"]
+    assert "has no entrypoint (docker inspect)" in result.findings[0].message
+    cube = load_cube(_config_only(tmp_path / "b", base_image, "python3 -c pass"))
+    result = build_image(docker_client, cube)
+    assert result.status == "present" and result.findings == []
+
+
+@pytest.mark.docker
+def test_config_only_cube_without_its_image_says_build_or_pull(tmp_path, docker_client):
+    from validator.engine.build import build_image
+    from validator.manifest.load import load_cube
+
+    cube = load_cube(_config_only(tmp_path, "localhost:1/medcube-test/never-built:1", "python3 -c pass"))
+    result = build_image(docker_client, cube)
+    assert result.status == "failed" and [f.code for f in result.findings] == ["MC603"]
+    assert result.message == "image localhost:1/medcube-test/never-built:1 is not present locally: build or pull it (--pull)"
+    result = build_image(docker_client, cube, pull=True)  # nothing listens on localhost:1: the pull fails, said so
+    assert result.status == "failed" and "could not be pulled" in result.message
