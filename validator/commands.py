@@ -212,7 +212,7 @@ def test_command(
     if files.junit is not None:
         junit_report.write_junit(result, Path(files.junit))
     if strict and result.ok and (_warned(result.all_findings) or any(p.status == "warning" for p in result.probes)):
-        console.print("--strict: warnings fail the test")
+        console.print("FAIL (--strict): the warnings above fail the test")
         return 1
     return 0 if result.ok else 1
 
