@@ -173,3 +173,44 @@ def test_config_only_cube_without_its_image_says_build_or_pull(tmp_path, docker_
     assert result.message == "image localhost:1/medcube-test/never-built:1 is not present locally: build or pull it (--pull)"
     result = build_image(docker_client, cube, pull=True)  # nothing listens on localhost:1: the pull fails, said so
     assert result.status == "failed" and "could not be pulled" in result.message
+
+
+# ------------------------------------------------------------------ both config files, and the command line
+
+
+def test_a_problem_both_config_files_share_is_reported_once(tmp_path):
+    import shutil
+
+    from static_cubes import VALID
+
+    cube = tmp_path / "metrics"
+    shutil.copytree(VALID / "medcube_metrics", cube)
+    for rel in ("container_config.yaml", "mlcube/mlcube.yaml"):
+        path = cube / rel
+        path.write_text(path.read_text().replace("predictions:", "prediction:", 1))
+    report = run_static(cube)
+    assert [f.code for f in report.findings if f.code == "MC204"] == ["MC204"], _show(report.findings)
+
+
+def test_cli_takes_medperfs_flags(monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    import validator.commands as commands
+    import validator.create as create_module
+    from validator.cli import app
+
+    seen = {}
+    monkeypatch.setattr(commands, "test_command", lambda benchmark, **kw: seen.update(kw) or 0)
+    result = CliRunner().invoke(app, ["test", "-p", "prep", "-m", "model", "-e", "metrics"])
+    assert result.exit_code == 0, result.output
+    assert {k: str(v) for k, v in seen["cubes"].items()} == {"data_preparator": "prep", "model": "model",
+                                                             "metrics": "metrics"}
+    result = CliRunner().invoke(app, ["test", "--evaluator", "ev", "--strict"])
+    assert result.exit_code == 0 and str(seen["cubes"]["metrics"]) == "ev" and seen["strict"] is True
+
+    made = {}
+    monkeypatch.setattr(create_module, "create", lambda *a, **kw: made.update(args=a, **kw) or tmp_path / "x")
+    result = CliRunner().invoke(app, ["create", "evaluator", "-i", "myorg/ev:0.1.0", "-f", "my_ev", "--no-input"])
+    assert result.exit_code == 0, result.output
+    assert made["image"] == "myorg/ev:0.1.0" and made["folder_name"] == "my_ev"
+    assert getattr(made["args"][0], "value", made["args"][0]) == "evaluator"
