@@ -214,3 +214,15 @@ def test_cli_takes_medperfs_flags(monkeypatch, tmp_path):
     assert result.exit_code == 0, result.output
     assert made["image"] == "myorg/ev:0.1.0" and made["folder_name"] == "my_ev"
     assert getattr(made["args"][0], "value", made["args"][0]) == "evaluator"
+
+
+def test_command_paths_of_the_image_itself_are_no_mounts(tmp_path):
+    """A volume mounted inside the code folder does not make the script path a would-be mount."""
+    from medperf_cubes import MedperfCase, config, created, task, vol
+
+    cfg = config(task("infer", vol("data_path", "/mlcube_project/data") + vol("additional_files", "/mlcube_project/weights"),
+                      vol("output_path", "/mlcube_project/predictions"),
+                      "      command: python3 /mlcube_project/mlcube.py infer --data_path=/mlcube_project/data "
+                      "--config=/mlcube_project/config.yaml\n"))
+    report = run_static(MedperfCase("code_folder", "", "", "runs", created(cfg)).build(tmp_path))
+    assert not [f for f in report.findings if f.code == "MC410"], _show(report.findings)  # may be in the image

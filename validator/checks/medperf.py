@@ -82,14 +82,20 @@ def check_mlcube_only(cube: Cube, show) -> list[Finding]:
 
 
 def _mount_roots(cube: Cube) -> set[str]:
-    roots = set()
-    for task in cube.tasks.values():
-        for vol in task.volumes:
-            if vol.mount_path and vol.mount_path.startswith("/"):
-                parent = posixpath.dirname(posixpath.normpath(vol.mount_path))
-                if parent != "/":
-                    roots.add(parent)
-    return roots
+    """Folders that hold volumes: every ancestor of at least two distinct mount paths of the cube (e.g.
+    /mlcommons/volumes). A path below one of them is meant to be a volume; the image's own folders are not."""
+    mounts = {posixpath.normpath(v.mount_path) for task in cube.tasks.values() for v in task.volumes
+              if v.mount_path and v.mount_path.startswith("/")}
+    below: dict[str, set[str]] = {}
+    for mount in mounts:
+        parent = posixpath.dirname(mount)
+        while parent != "/":
+            below.setdefault(parent, set()).add(mount)
+            parent = posixpath.dirname(parent)
+    return {root for root, under in below.items() if len(under) >= 2}
+
+
+_PROGRAMS = (".py", ".sh", ".r", ".R", ".jl")
 
 
 def _is_mounted(path: str, task: Task) -> bool:
@@ -103,10 +109,12 @@ def _is_mounted(path: str, task: Task) -> bool:
 
 
 def _paths(argv: list[str]):
-    for token in argv:
+    """Absolute paths among the arguments (`--x=/p` included); not the program, nor a script it runs."""
+    for i, token in enumerate(argv):
         value = token.split("=", 1)[1] if token.startswith("-") and "=" in token else token
-        if value.startswith("/"):
-            yield value
+        if not value.startswith("/") or i == 0 or value.endswith(_PROGRAMS):
+            continue
+        yield value
 
 
 def check_command_paths(cube: Cube, show) -> list[Finding]:
@@ -117,10 +125,14 @@ def check_command_paths(cube: Cube, show) -> list[Finding]:
     findings = []
     for task in cube.tasks.values():
         mounts = [posixpath.normpath(v.mount_path) for v in task.volumes if v.mount_path]
+        argv_all = [*(task.entrypoint or []), *(task.command or [])]
+        code = [t for t in argv_all if t.startswith("/") and t.endswith(_PROGRAMS)]
+        # A folder holding the program the task runs is the image's code folder, not (only) a volume folder.
+        task_roots = {r for r in roots if not any(c.startswith(r + "/") for c in code)}
         for key, argv in (("command", task.command), ("entrypoint", task.entrypoint)):
             for path in _paths(argv or []):
                 norm = posixpath.normpath(path)
-                if _is_mounted(norm, task) or not any(norm.startswith(r + "/") or norm == r for r in roots):
+                if _is_mounted(norm, task) or not any(norm.startswith(r + "/") or norm == r for r in task_roots):
                     continue
                 others = [n for n, t in cube.tasks.items() if t is not task and _is_mounted(norm, t)]
                 best = closest(norm, mounts)
