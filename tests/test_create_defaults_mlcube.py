@@ -11,8 +11,8 @@ import subprocess
 
 import pytest
 import yaml
-
 from test_templates import build, check_chain_outputs, make_raw_data, mlcube_cli
+
 from validator.create import create
 
 ROLES = ("data_preparator", "model", "metrics")

@@ -10,8 +10,8 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-
 from medperf_cubes import CASES, build_all
+
 from validator.checks import run_static
 
 
@@ -69,6 +69,7 @@ def test_non_benchmark_container_gets_one_message(medperf_corpus):
 
 def test_medperf_layout_packages_like_the_mlcube_layout(tmp_path):
     from medperf_cubes import MODEL_CONFIG, MedperfCase, created
+
     from validator.package import ADDITIONAL, PARAMETERS, package
 
     cube = MedperfCase("layout", "", "", "runs", created(MODEL_CONFIG, params="threshold: 0.5\n",

@@ -16,8 +16,17 @@ from validator.archive import check_tarball, safe_extract, write_deterministic
 from validator.checks import display_path
 from validator.cli import app
 from validator.errors import UserError
-from validator.package import (ADDITIONAL, CONFIG, MANIFEST, PARAMETERS, image_warnings, package, package_demo,
-                               submit_command, verify_package)
+from validator.package import (
+    ADDITIONAL,
+    CONFIG,
+    MANIFEST,
+    PARAMETERS,
+    image_warnings,
+    package,
+    package_demo,
+    submit_command,
+    verify_package,
+)
 
 runner = CliRunner()
 

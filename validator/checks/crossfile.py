@@ -10,9 +10,9 @@ from __future__ import annotations
 import posixpath
 from pathlib import Path
 
+from validator.checks.dockerfile import base_without_entrypoint, resolve_from
 from validator.checks.schema import check_doc
 from validator.checks.suggest import closest
-from validator.checks.dockerfile import base_without_entrypoint, resolve_from
 from validator.findings import Finding, error, warning
 from validator.manifest import pyinterface
 from validator.manifest.dockerfile import Dockerfile

@@ -18,9 +18,9 @@ import filecmp
 import posixpath
 
 from validator.checks.suggest import closest
-from validator.manifest.roles import TASKS
 from validator.findings import Finding, error, warning
 from validator.manifest.model import Cube, Task
+from validator.manifest.roles import TASKS
 
 # Task names of MedPerf's other containers (examples/fl, examples/flower, examples/cc): not benchmark roles.
 OTHER_CONTAINER_TASKS = {

@@ -8,7 +8,13 @@ import re
 from validator.checks.suggest import closest
 from validator.findings import Finding, error, warning
 from validator.manifest.model import Cube, Task, Volume
-from validator.manifest.roles import CONTAINER_TYPES, MISSING_IS_WARNING, ROLE_TASKS, ROLES, TASKS
+from validator.manifest.roles import (
+    CONTAINER_TYPES,
+    MISSING_IS_WARNING,
+    ROLE_TASKS,
+    ROLES,
+    TASKS,
+)
 
 _GPUS = re.compile(r"^(all|[0-9]+|device=[0-9A-Za-z-]+(,[0-9A-Za-z-]+)*)$")
 

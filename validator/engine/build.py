@@ -17,9 +17,9 @@ from pathlib import Path
 from validator import findings as F
 from validator.engine.plan import image_name
 from validator.engine.result import (
-    NO_ENTRYPOINT,
     BUILD_FAILED,
     IMAGE_MISSING,
+    NO_ENTRYPOINT,
     PULL_FAILED,
     BuildResult,
     tail,

@@ -12,7 +12,6 @@ from rich.text import Text
 from validator.engine.limits import human_size
 from validator.report.console import stdout
 
-
 _MARK = {"error": Text("error", style="red"), "warning": Text("warn", style="yellow"), "info": Text("info", style="dim")}
 
 
