@@ -227,3 +227,16 @@ def test_command_paths_of_the_image_itself_are_no_mounts(tmp_path):
                       "--config=/mlcube_project/config.yaml\n"))
     report = run_static(MedperfCase("code_folder", "", "", "runs", created(cfg)).build(tmp_path))
     assert not [f for f in report.findings if f.code == "MC410"], _show(report.findings)  # may be in the image
+
+
+def test_a_missing_parameters_file_both_configs_name_is_reported_once(tmp_path):
+    import shutil
+
+    from static_cubes import VALID
+
+    cube = tmp_path / "metrics"
+    shutil.copytree(VALID / "medcube_metrics", cube)
+    (cube / "mlcube/workspace/parameters.yaml").unlink()
+    report = run_static(cube)
+    assert [(f.code, f.file) for f in report.findings] == [("MC406", str(cube / "container_config.yaml"))], \
+        _show(report.findings)

@@ -128,14 +128,13 @@ def run_static(path: Path | str, show=display_path) -> CubeReport:
         findings += agreement.check_agreement(cube, show)
     findings += dockerfile.check_build(cube, df, show)
     findings += dockerfile.check_dockerfile(cube, df, show)
-    said: set[tuple] = set()  # both views run the same script: say each problem of the code once
+    said: set[tuple] = set()  # both views run the same script and read the same files: say each problem once
     interfaces: dict = {}  # and read it once
     for view in views:
-        for f in crossfile.check_code(view, df, show, interfaces):
+        for f in (*crossfile.check_code(view, df, show, interfaces), *crossfile.check_files(view, show)):
             if (f.code, f.message) not in said:
                 said.add((f.code, f.message))
                 findings.append(f)
-        findings += crossfile.check_files(view, show)
     report.findings += _dedupe(findings)
     return report
 
