@@ -206,9 +206,45 @@ CASES = {c.name: c for c in [
          "(a FROM image medcube cannot see into)", "containers/runners/docker_runner.py",
          created(METRICS_CONFIG, **{"Dockerfile": "FROM myorg/metrics-base:1.0\nCOPY project /project\n",
                                     "project/metrics.py": "print('ok')\n"}), allowed={"MC412"}),
+    runs("sanity_check_without_labels", "a task that does not read the labels need not declare them: MedPerf "
+         "mounts only the labels a task declares", "containers/parsers/simple_container.py (get_volumes)",
+         created(config(PREPARE, task("sanity_check", vol("data_path", f"{V}/data"), "",
+                                      command("python3 /project/sanity_check.py")), STATISTICS))),
+    runs("prepare_without_output_labels", "prepare may write no labels folder (MedPerf then hands evaluate an "
+         "empty one: a warning)", "commands/dataset/prepare.py",
+         created(config(PREPARE.replace(vol("output_labels_path", f"{V}/labels"), ""), SANITY, STATISTICS)),
+         allowed={"MC411", "MC205"}),
+    fails("preparator_without_statistics", "data preparation runs statistics after sanity_check",
+          "commands/dataset/prepare.py", created(config(PREPARE, SANITY)), "MC202", "statistics"),
+    fails("evaluate_reads_metadata", "metadata_path is supplied to sanity_check and statistics only, never to "
+          "evaluate (KeyError)", "commands/execution/container_execution.py",
+          created(config(task("evaluate", vol("predictions", f"{V}/predictions") + vol("labels", f"{V}/labels")
+                              + vol("metadata_path", f"{V}/metadata"),
+                              vol("output_path", f"{V}/results/results.yaml", "file")))), "MC204", "KeyError"),
+    runs("run_args_environment_and_shm_size", "run_args may hold environment and shm_size",
+         "containers/runners/utils.py",
+         created(config(task("infer", vol("data_path", f"{V}/data"), vol("output_path", f"{V}/predictions"),
+                             command("python3 /project/infer.py") + "      shm_size: 1gb\n"
+                             "      environment:\n        OMP_NUM_THREADS: '1'\n")))),
+    fails("run_args_shm_size_not_a_size", "shm_size goes to docker run --shm-size, which refuses what is no size",
+          "containers/runners/docker_utils.py",
+          created(config(task("infer", vol("data_path", f"{V}/data"), vol("output_path", f"{V}/predictions"),
+                              command("python3 /project/infer.py") + "      shm_size: lots\n"))), "MC103", "shm_size"),
+    fails("task_name_executed_without_entrypoint", "with no ENTRYPOINT, docker runs the command's first word: a task "
+          "name is no program", "containers/runners/docker_utils.py",
+          created(config(task("evaluate", vol("predictions", f"{V}/predictions") + vol("labels", f"{V}/labels"),
+                              vol("output_path", f"{V}/results/results.yaml", "file"),
+                              command(f"evaluate --predictions={V}/predictions"))),
+                  **{"Dockerfile": "FROM python:3.11-slim\nCOPY project /project\n",
+                     "project/metrics.py": "print('ok')\n"}), "MC413", "as a program"),
+    runs("relative_entrypoint_script", "Docker finds a relative script in WORKDIR; MedPerf's Singularity runner does "
+         "not (a warning)", "containers/runners/singularity_utils.py",
+         created(METRICS_CONFIG, **{"Dockerfile": "FROM python:3.11-slim\nWORKDIR /project\nCOPY project .\n"
+                                                  'ENTRYPOINT ["python3", "metrics.py"]\n',
+                                    "project/metrics.py": "print('ok')\n"}), allowed={"MC414"}),
     # Other MedPerf containers.
     runs("federated_learning_container", "MedPerf runs federated learning containers through its own commands; "
-         "they are no data preparator, model or metrics cube", "commands/... (training)",
+         "they are no data preparator, model or metrics cube", "commands/dataset/train.py, commands/aggregator/run.py",
          created(config(task("train", vol("data_path", f"{V}/data"), vol("output_logs", f"{V}/logs"),
                              command("python3 /project/fl.py train")),
                         task("start_aggregator", "", vol("output_logs", f"{V}/logs"),
