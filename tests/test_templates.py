@@ -101,7 +101,9 @@ def test_default_answers_are_medperfs(cookies):
         assert result.context["project_name"] == name
         assert result.project_path.name == DEFAULT_SLUG[role]
         assert (result.context["author_name"], result.context["accelerator_count"]) == ("John Smith", "0")
-        assert result.context["docker_image_name"] == "docker/image:latest"
+        # MedPerf's default is docker/image:latest for every role; three cubes made with it overwrite each other's
+        # image, so each role's default is its own, from the project slug.
+        assert result.context["docker_image_name"] == f"local/{DEFAULT_SLUG[role].replace('_', '-')}:0.1.0"
         assert result.context["base_image"] == "python:3.11-slim"
 
 
@@ -627,8 +629,9 @@ def docker_trio(trio, docker_client, base_image):
     tags = {}
     for role, project in trio.items():
         tag = f"medcube-test/{role.replace('_', '-')}:{uuid.uuid4().hex[:12]}"
+        default = yaml.safe_load((project / "container_config.yaml").read_text())["image"]
         for config_file in (project / "container_config.yaml", project / "mlcube/mlcube.yaml"):
-            config_file.write_text(config_file.read_text().replace("docker/image:latest", tag))
+            config_file.write_text(config_file.read_text().replace(default, tag))
         build(docker_client, project, tag, base_image)
         tags[role] = tag
     yield trio, tags

@@ -50,6 +50,7 @@ class Role(str, Enum):
     data_preparator = "data_preparator"
     model = "model"
     metrics = "metrics"
+    evaluator = "evaluator"  # MedPerf's name for metrics (`medperf container create evaluator`)
 
 
 @app.command()
@@ -64,6 +65,8 @@ def validate(
     gpus: Optional[str] = typer.Option(None, "--gpus", help="all | N | device=a,b"),
     rebuild: bool = typer.Option(False, "--rebuild", help="Build even when the context is unchanged."),
     html: Optional[Path] = typer.Option(None, "--html", help="Write a self-contained HTML report here (also written as report.html in each run folder)."),
+    pull: bool = typer.Option(False, "--pull", help="A cube without a Dockerfile: pull its image when it is not present locally (MedPerf always pulls)."),
+    strict: bool = typer.Option(False, "--strict", help="Warnings fail too (exit 1)."),
 ):
     """Check cubes: static checks first, then build and smoke-run them in a benchmark chain."""
     from validator.chain.options import RunOptions
@@ -71,17 +74,17 @@ def validate(
     from validator.engine.limits import Limits
 
     options = RunOptions(runner=runner.value if runner else None, base_image=base_image, rebuild=rebuild,
-                         limits=Limits.from_options(gpus=gpus), no_run=no_run)
+                         limits=Limits.from_options(gpus=gpus), no_run=no_run, pull=pull)
     raise typer.Exit(validate_command(paths, static=static, output_format=format.value, benchmark=benchmark,
-                                      options=options, html=html, command=_command_line()))
+                                      options=options, html=html, command=_command_line(), strict=strict))
 
 
 @app.command()
 def test(
     benchmark: Optional[Path] = typer.Argument(None, help="Benchmark profile (benchmark.yaml) or its folder; default: the bundled chest X-ray benchmark."),
-    data_preparator: Optional[Path] = typer.Option(None, "--data-preparator", help="Data preparator cube to use instead of the benchmark's."),
-    model: Optional[Path] = typer.Option(None, "--model", help="Model cube to use instead of the benchmark's."),
-    metrics: Optional[Path] = typer.Option(None, "--metrics", help="Metrics cube to use instead of the benchmark's."),
+    data_preparator: Optional[Path] = typer.Option(None, "--data-preparator", "-p", help="Data preparator cube to use instead of the benchmark's (-p as in `medperf test run`)."),
+    model: Optional[Path] = typer.Option(None, "--model", "-m", help="Model cube to use instead of the benchmark's."),
+    metrics: Optional[Path] = typer.Option(None, "--metrics", "--evaluator", "-e", help="Metrics (evaluator) cube to use instead of the benchmark's."),
     demo_data: Optional[Path] = typer.Option(None, "--demo-data", help="Demo data: a folder holding paths.yaml, or a .tar.gz with paths.yaml at its root."),
     demo_sha256: Optional[str] = typer.Option(None, "--demo-sha256", help="Expected sha256 of the demo tarball, checked before extracting."),
     gpus: Optional[str] = typer.Option(None, "--gpus", help="all | N | device=a,b"),
@@ -101,6 +104,8 @@ def test(
     no_probes: bool = typer.Option(False, "--no-probes", help="Switch every probe off: the plain chain, timed."),
     determinism_tolerance: Optional[float] = typer.Option(None, "--determinism-tolerance", help="Predictions of two infer runs are equal within this (relative, at least absolute; default 1e-5)."),
     strict_determinism: bool = typer.Option(False, "--strict-determinism", help="Different predictions of two infer runs are an error, not a warning."),
+    pull: bool = typer.Option(False, "--pull", help="Cubes without a Dockerfile: pull their image when it is not present locally."),
+    strict: bool = typer.Option(False, "--strict", help="Warnings fail too (exit 1): a lax sanity_check, nondeterministic predictions, ..."),
 ):
     """Run the benchmark chain prepare -> sanity_check -> statistics -> infer -> evaluate on demo data, like `medperf test run`,
     and probe what a benchmark would trip on: changed inputs, network, root, determinism, re-runs, a lax sanity_check, GPUs."""
@@ -114,11 +119,12 @@ def test(
         runner=runner.value if runner else None, base_image=base_image, rebuild=rebuild, run_dir=run_dir,
         limits=Limits.from_options(timeout=timeout, memory=memory, cpus=cpus, pids=pids, gpus=gpus,
                                    log_limit=log_limit),
-        probes=probe_options(no_probes, no_probe, determinism_tolerance, strict_determinism),
+        probes=probe_options(no_probes, no_probe, determinism_tolerance, strict_determinism), pull=pull,
     )
     raise typer.Exit(test_command(
         benchmark, cubes={"data_preparator": data_preparator, "model": model, "metrics": metrics},
         demo=DemoSource(demo_data, demo_sha256), options=options, files=ReportFiles(report, junit, html, _command_line()),
+        strict=strict,
     ))
 
 
@@ -129,12 +135,16 @@ def create(
     no_input: bool = typer.Option(False, "--no-input", help="Ask nothing: take the defaults and --extra-context."),
     extra_context: Optional[List[str]] = typer.Option(None, "--extra-context", "-e", help="Preset an answer as key=value (repeatable)."),
     example: Optional[str] = typer.Option(None, "--example", help="Start from a copy of a reference cube instead: chestxray."),
+    image: Optional[str] = typer.Option(None, "--image", "-i", help="The image name (as `medperf container create -i`); sets docker_image_name."),
+    folder_name: Optional[str] = typer.Option(None, "--folder_name", "--folder-name", "-f", help="The cube's folder name (as `medperf container create -f`); sets project_slug."),
 ):
-    """Create a new cube from medcube's template (the questions `medperf mlcube create` asks), or from a reference example."""
+    """Create a new cube from medcube's template (the questions `medperf container create` asks), or from a reference
+    example. The role may be given as MedPerf names it: evaluator for metrics."""
     from validator.create import create as create_cube
     from validator.create import next_steps
 
-    typer.echo(next_steps(create_cube(role, output_dir, no_input, extra_context, example), role.value))
+    path = create_cube(role, output_dir, no_input, extra_context, example, image=image, folder_name=folder_name)
+    typer.echo(next_steps(path, role.value))
 
 
 @app.command()

@@ -26,12 +26,17 @@ from validator.report import text as text_report
 from validator.report.console import stderr, stdout
 
 
+def _warned(findings) -> bool:
+    return any(f.severity == "warning" for f in findings)
+
+
 def validate_command(paths: list[Path], *, static: bool, output_format: str, benchmark: Path | None = None,
                      options: RunOptions | None = None, html: Path | None = None,
-                     command: tuple[str, ...] = ()) -> int:
+                     command: tuple[str, ...] = (), strict: bool = False) -> int:
     """`medcube validate`: the static checks of every cube, then (unless ``static``) their build and smoke run in
     the benchmark's chain under ``options`` (``options.no_run``: build only). ``html``: also write the HTML report
-    there (it goes into each run folder anyway); ``command``: the command line it shows."""
+    there (it goes into each run folder anyway); ``command``: the command line it shows. ``strict``: warnings fail
+    too. A cube that is no benchmark cube (MC212: federated learning, certificates, run_script) is not run."""
     from validator.checks import run_static
 
     missing = [p for p in paths if not Path(p).exists()]
@@ -39,22 +44,28 @@ def validate_command(paths: list[Path], *, static: bool, output_format: str, ben
         raise UserError(f"{missing[0]}: no such file or directory",
                         hint="Pass a cube directory, its container_config.yaml or its mlcube/mlcube.yaml.")
     reports = [run_static(p) for p in paths]
-    ok = all(r.ok for r in reports)
+    ok = all(r.ok for r in reports) and not (strict and any(_warned(r.findings) for r in reports))
     if output_format != "json":
         text_report.print_text(reports)
     runs = None
-    if not static and not ok:
+    if not static and not all(r.ok for r in reports):
         stderr().print("Static checks failed: fix the errors above before medcube builds and runs the cube.")
     elif not static:
-        code, runs = validate_run_command([r.cube for r in reports], benchmark=benchmark,
-                                          options=options or RunOptions(), output_format=output_format)
-        ok = code == 0
+        runnable = [r.cube for r in reports if r.cube is not None and r.cube.role in ROLES]
+        for r in reports:
+            if r.cube is None or r.cube.role not in ROLES:
+                stderr().print(f"{r.path}: not a data preparator, model or metrics cube: not built or run (MC212)")
+        code, ran = validate_run_command(runnable, benchmark=benchmark, options=options or RunOptions(),
+                                         output_format=output_format)
+        by_cube = {id(c): run for c, run in zip(runnable, ran)}
+        runs = [by_cube.get(id(r.cube)) for r in reports]
+        ok = ok and code == 0 and not (strict and any(_warned(run.all_findings) for run in ran))
     if output_format == "json":
         json_report.write_json(reports, runs)
     if runs or html is not None:
         import json
 
-        write_html_reports(json.loads(json_report.to_json(reports, runs)), runs or [], html, command,
+        write_html_reports(json.loads(json_report.to_json(reports, runs)), [r for r in runs or [] if r], html, command,
                            stderr() if output_format == "json" else stdout())
     return 0 if ok else 1
 
@@ -209,6 +220,7 @@ def test_command(
     demo: DemoSource = DemoSource(),
     options: RunOptions | None = None,
     files: ReportFiles = ReportFiles(),
+    strict: bool = False,
 ) -> int:
     """`medcube test`: run the benchmark chain; roles not in ``cubes`` come from the benchmark. 0 only when all
     passed. ``options.probes`` None runs the plain chain; when some roles are given, the probes that run tasks of
@@ -234,6 +246,9 @@ def test_command(
     if files.junit is not None:
         junit_report.write_junit(result, Path(files.junit))
     write_html_reports(json_report.report_dict(result), [result], files.html, files.command, console)
+    if strict and result.ok and (_warned(result.all_findings) or any(p.status == "warning" for p in result.probes)):
+        console.print("FAIL (--strict): the warnings above fail the test")
+        return 1
     return 0 if result.ok else 1
 
 
@@ -250,7 +265,7 @@ def validate_run(cube: Cube | Path | str, benchmark: Path | str | None = None,
         raise UserError(
             f"{cube.rel(cube.config_file)}: cannot tell whether this cube is a data preparator, a model or metrics "
             f"from its tasks ({', '.join(cube.tasks) or 'none'})",
-            hint="a data preparator declares prepare/statistics, a model infer, metrics evaluate",
+            hint="a data preparator declares prepare/sanity_check/statistics, a model infer, metrics evaluate",
         )
     bench = _benchmark(benchmark)
     cubes = {role: (cube if role == cube.role else _cube(bench.cube(role))) for role in ROLES}

@@ -26,5 +26,6 @@ class RunOptions:
     no_run: bool = False  # build only
     console: Console | None = None  # a rich Console for progress; None: quiet
     probes: ProbeOptions | None = None  # None: no probe (the plain chain)
+    pull: bool = False  # a cube without a Dockerfile whose image is not present locally: pull it (MedPerf always pulls)
 
 

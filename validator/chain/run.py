@@ -55,13 +55,9 @@ def select_runner(name: str | None, limits: Limits, run_id: str = "medcube") -> 
 
 # -- the chain -------------------------------------------------------------------------------------------------------
 def chain_tasks(cubes: dict[str, Cube]) -> list[tuple[str, str]]:
-    """(role, task) in chain order; sanity_check only when the data preparator declares it."""
-    out = []
-    for role, task in CHAIN:
-        if task == "sanity_check" and cubes[role].task(task) is None:
-            continue
-        out.append((role, task))
-    return out
+    """(role, task) in chain order. Every task, as MedPerf runs them: a data preparator without sanity_check fails
+    there ("Task sanity_check is not found in container config.")."""
+    return list(CHAIN)
 
 
 def check_roles(cubes: dict[str, Cube]) -> None:
@@ -105,7 +101,8 @@ def run_chain(
         key = str(cube.path)
         if key not in built:
             built[key] = runner.build(
-                cube, base_image=options.base_image, rebuild=options.rebuild, log_dir=folder.logs, console=console
+                cube, base_image=options.base_image, rebuild=options.rebuild, log_dir=folder.logs, console=console,
+                pull=options.pull,
             )
             report.builds.append(built[key])
             _say_build(console, built[key])
@@ -147,14 +144,19 @@ def _run_one(runner: Runner, cube: Cube, role: str, task: str, folder: RunFolder
     if cube.task(task) is None:
         r = TaskResult(task, role, str(cube.path), "error", runner=runner.name,
                        message=f"the {ROLE_TITLES[role]} declares no {task} task")
-        r.findings.append(F.error(MISSING_TASK, where, f"a {ROLE_TITLES[role]} must declare the task {task!r}",
+        r.findings.append(F.error(MISSING_TASK, where, f"a {ROLE_TITLES[role]} must declare the task {task!r}: MedPerf "
+                                  f"runs it and stops with \"Task {task} is not found in container config.\"",
                                   hint=f"declared: {', '.join(cube.tasks) or 'none'}"))
         return r
     if build is not None and not build.ok:
         return TaskResult(task, role, str(cube.path), "error", runner=runner.name, image=build.image,
                           message="not run: the image build failed")
     try:
-        plan = plan_task(cube, task, folder.bindings(task, demo), gpus=options.limits.gpus)
+        bindings = folder.bindings(task, demo)
+        prepare = cube.task("prepare")
+        if task in ("sanity_check", "statistics") and prepare is not None and "metadata_path" not in prepare.outputs:
+            bindings.pop("metadata_path", None)  # MedPerf supplies it only when prepare outputs it
+        plan = plan_task(cube, task, bindings, gpus=options.limits.gpus)
     except PlanError as e:
         r = TaskResult(task, role, str(cube.path), "error", runner=runner.name, message=e.message)
         r.findings.append(F.error(PLAN_FAILED, where, e.message, hint=e.hint))

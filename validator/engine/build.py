@@ -15,7 +15,7 @@ from contextlib import nullcontext
 from pathlib import Path
 
 from validator import findings as F
-from validator.codes import BUILD_FAILED, IMAGE_MISSING, PULL_FAILED
+from validator.codes import BUILD_FAILED, IMAGE_MISSING, NO_ENTRYPOINT, PULL_FAILED
 from validator.engine.plan import image_name
 from validator.engine.result import BuildResult, tail
 from validator.manifest.model import Build, Cube
@@ -100,8 +100,11 @@ def build_image(
     rebuild: bool = False,
     log_dir: Path | None = None,
     console=None,
+    pull: bool = False,
 ) -> BuildResult:
-    """Build (or reuse) the cube's image. Never raises for a failed build: the result carries the findings."""
+    """Build (or reuse) the cube's image. Never raises for a failed build: the result carries the findings.
+    A cube without a Dockerfile (a config-only cube, as MedPerf's `container create` makes it) uses the local image,
+    or pulls it when ``pull``. Either way the image's real entrypoint is then checked against the tasks."""
     image = image_name(cube)
     result = BuildResult(cube=str(cube.path), role=cube.role, image=image, status="failed")
     started = time.monotonic()
@@ -115,16 +118,28 @@ def build_image(
         if _image_id(client, image):
             result.status = "present"
             result.message = f"no Dockerfile; using the local image {image}"
+        elif pull:
+            try:
+                client.images.pull(image)
+                result.status = "present"
+                result.message = f"no Dockerfile; pulled {image}"
+            except Exception as e:  # no registry reachable, no such image, no access
+                result.message = f"image {image} is not present locally and could not be pulled: {e}"
+                result.findings.append(F.error(IMAGE_MISSING, cube.rel(cube.config_file), result.message,
+                                               hint="check the image name and the registry access, or build it"))
         else:
-            result.message = f"no Dockerfile to build {image} from, and the image is not present locally"
+            result.message = f"image {image} is not present locally: build or pull it (--pull)"
             result.findings.append(
                 F.error(
                     IMAGE_MISSING,
                     cube.rel(cube.config_file),
                     result.message,
-                    hint="add a Dockerfile beside container_config.yaml or in project/, or `docker pull` the image",
+                    hint="MedPerf pulls the image; pass --pull to do the same, `docker pull` it, or add a Dockerfile "
+                    "beside container_config.yaml to have it built",
                 )
             )
+        if result.status == "present":
+            result.findings += entrypoint_findings(client, cube, image)
         result.seconds = time.monotonic() - started
         return result
 
@@ -138,6 +153,7 @@ def build_image(
             if (current.labels or {}).get(HASH_LABEL) == digest:
                 result.status = "cached"
                 result.message = f"{image} is up to date (build context unchanged)"
+                result.findings += entrypoint_findings(client, cube, image)
                 result.seconds = time.monotonic() - started
                 return result
         except Exception:
@@ -190,6 +206,7 @@ def build_image(
     if error is None:
         result.status = "built"
         result.message = f"built {image} in {result.seconds:.1f}s"
+        result.findings += entrypoint_findings(client, cube, image)
         return result
 
     where = cube.rel(build.dockerfile)
@@ -240,3 +257,33 @@ def _default_base(build: Build) -> str | None:
 
 def _slug(image: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", image).strip("_")
+
+
+def entrypoint_findings(client, cube: Cube, image: str) -> list[F.Finding]:
+    """The image's real entrypoint (docker inspect) against the tasks: with none, `docker run IMAGE ARGS` executes
+    the first argument, so a task whose arguments start with its name, or that gives none, cannot run."""
+    from validator.manifest.roles import TASKS
+
+    try:
+        config = client.images.get(image).attrs.get("Config") or {}
+    except Exception:
+        return []
+    if config.get("Entrypoint"):
+        return []
+    findings = []
+    for task in cube.tasks.values():
+        if task.name not in TASKS or task.entrypoint:
+            continue
+        if cube.format == "mlcube":
+            argv = [task.name]
+        else:
+            argv = list(task.command) if task.command is not None else list(config.get("Cmd") or [])
+        if argv and argv[0] not in TASKS:
+            continue  # the command names a program: fine without an entrypoint
+        what = f"execute '{argv[0]}' as a program" if argv else "run nothing"
+        findings.append(F.error(
+            NO_ENTRYPOINT, cube.rel(cube.config_file),
+            f"task {task.name}: the image {image} has no entrypoint (docker inspect), so the container would {what}",
+            hint="set ENTRYPOINT in the Dockerfile (e.g. [\"python3\", \"/mlcube_project/mlcube.py\"]), or start "
+            "run_args.command with the program"))
+    return findings

@@ -18,8 +18,9 @@ def to_json(reports, runs=None) -> str:
             {k: f[k] for k in ("severity", "code", "file", "line", "column", "message", "hint")} for f in d["findings"]
         ]
         if runs is not None:
-            d["run"] = report_dict(runs[i])
-            d["ok"] = d["ok"] and runs[i].ok
+            if runs[i] is not None:  # None: not run (not a benchmark cube)
+                d["run"] = report_dict(runs[i])
+                d["ok"] = d["ok"] and runs[i].ok
         cubes.append(d)
     return json.dumps({"ok": all(c["ok"] for c in cubes), "cubes": cubes}, indent=2)
 
