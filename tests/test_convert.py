@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from static_cubes import VALID
-from validator.contract import TASKS
+from validator.manifest.roles import TASKS
 from validator.manifest.convert import dump, to_container_config
 from validator.manifest.load import load_cube
 

@@ -112,7 +112,7 @@ def test_read_dockerfile(tmp_path):
 
 
 def test_falls_back_to_local_when_no_engine_answers(tmp_path, monkeypatch):
-    from validator.workflow import select_runner
+    from validator.chain.run import select_runner
 
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
     runner, note = select_runner(None, Limits())

@@ -168,7 +168,7 @@ def test_packaged_demo_round_trips_through_medcube_test(tmp_path, monkeypatch):
     the same chain, no image build; the Docker path is covered by the workflow tests)."""
     from validator.archive import safe_extract as extract
     from validator.resources import default_benchmark
-    from validator.benchmark import load_benchmark
+    from validator.chain.benchmark import load_benchmark
 
     monkeypatch.setenv("MEDCUBE_CACHE_DIR", str(tmp_path / "cache"))
     bench = load_benchmark(default_benchmark())

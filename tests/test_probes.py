@@ -12,17 +12,19 @@ import xml.etree.ElementTree as ET
 import pytest
 from rich.console import Console
 
-from validator import run_report, testing
-from validator.benchmark import PredictionsContract
+from validator import commands as testing
+from validator.report import json_report, junit
+from validator.report import text as text_report
+from validator.chain.benchmark import PredictionsContract
 from validator.engine.limits import Limits
 from validator.engine.logcap import CappedLog
 from validator.engine.plan import Mount, RunPlan
 from validator.engine.result import TaskResult
 from validator.engine.snapshot import differences, snapshot
 from validator.errors import UserError
-from validator.probes import CODES, PROBES, ProbeOptions, ProbeResult, probe_options
-from validator.probes import determinism, faults, gpu, inputs, logscan
-from validator.workflow import RunReport
+from validator.chain.probes import CODES, PROBES, ProbeOptions, ProbeResult, probe_options
+from validator.chain.probes import determinism, faults, gpu, inputs, logscan
+from validator.chain.result import RunReport
 
 
 def plan(tmp_path) -> RunPlan:
@@ -322,13 +324,13 @@ def test_probes_in_the_reports(tmp_path):
     report.probes = [ProbeResult("determinism", "warning", "1 of 2 records differ", 0.5, 1,
                                  [warning("MC806", "m", "infer gave different predictions")]),
                      ProbeResult("faults", "skipped", "prepare did not pass")]
-    data = run_report.report_dict(report)
+    data = json_report.report_dict(report)
     assert [p["name"] for p in data["probes"]] == ["determinism", "faults"] and report.ok
-    suite = ET.fromstring(run_report.junit_xml(report).split("\n", 1)[1])
+    suite = ET.fromstring(junit.junit_xml(report).split("\n", 1)[1])
     assert [c.get("name") for c in suite.iter("testcase")] == ["infer", "determinism", "faults"]
     assert suite.get("tests") == "3" and suite.get("skipped") == "1" and suite.get("failures") == "0"
     out = console()
-    run_report.print_run_report(report, out)
+    text_report.print_run_report(report, out)
     text = " ".join(out.export_text().split())
     assert "MC806 infer gave different predictions" in text and "1/1 tasks passed, warnings from determinism in" in text
 

@@ -28,7 +28,7 @@ from cookiecutter.main import cookiecutter
 from PIL import Image
 
 from validator import __version__, resources
-from validator.contract import TASKS
+from validator.manifest.roles import TASKS
 
 ROLES = ("data_preparator", "model", "metrics")
 TEMPLATES = resources.templates_dir()
@@ -463,7 +463,7 @@ def write_benchmark(root: Path, trio: dict, count: int = 12) -> Path:
 
 
 def test_trio_passes_medcube_test_with_the_local_runner(trio, tmp_path):
-    from validator.testing import test_command as medcube_test
+    from validator.commands import test_command as medcube_test
 
     benchmark = write_benchmark(tmp_path, trio)
     junit = tmp_path / "junit.xml"
@@ -595,7 +595,7 @@ def test_sanity_check_fails_in_docker_naming_the_record(docker_trio, docker_clie
 @pytest.mark.docker
 @pytest.mark.slow
 def test_trio_passes_medcube_test_in_docker(docker_trio, base_image, tmp_path):
-    from validator.testing import test_command as medcube_test
+    from validator.commands import test_command as medcube_test
 
     trio, _ = docker_trio
     benchmark = write_benchmark(tmp_path, trio)

@@ -11,10 +11,10 @@ import pytest
 import yaml
 from rich.console import Console
 
-from validator import testing
-from validator.benchmark import PredictionsContract
+from validator import commands as testing
+from validator.chain.benchmark import PredictionsContract
 from validator.errors import UserError
-from validator.workflow import check_predictions, check_results, check_statistics, record_ids
+from validator.chain.outputs import check_predictions, check_results, check_statistics, record_ids
 
 
 def console() -> Console:

@@ -11,6 +11,7 @@ import typer.core
 
 from validator.errors import UserError
 
+
 class _Group(typer.core.TyperGroup):
     """Every command: a user's mistake is one clear message and exit code, never a traceback."""
 
@@ -18,7 +19,7 @@ class _Group(typer.core.TyperGroup):
         try:
             return super().invoke(ctx)
         except UserError as e:
-            from validator.report import print_user_error
+            from validator.report.console import print_user_error
 
             print_user_error(e)
             raise typer.Exit(e.exit_code) from None
@@ -107,8 +108,8 @@ def test(
 ):
     """Run the benchmark chain prepare -> sanity_check -> statistics -> infer -> evaluate on demo data, like `medperf test run`,
     and probe what a benchmark would trip on: changed inputs, network, root, determinism, re-runs, a lax sanity_check, GPUs."""
-    from validator.probes import probe_options
-    from validator.testing import test_command
+    from validator.chain.probes import probe_options
+    from validator.commands import test_command
 
     probes = probe_options(no_probes, no_probe, determinism_tolerance, strict_determinism)
     raise typer.Exit(
@@ -130,7 +131,8 @@ def create(
     example: Optional[str] = typer.Option(None, "--example", help="Start from a copy of a reference cube instead: chestxray."),
 ):
     """Create a new cube from medcube's template (the questions `medperf mlcube create` asks), or from a reference example."""
-    from validator.create import create as create_cube, next_steps
+    from validator.create import create as create_cube
+    from validator.create import next_steps
 
     typer.echo(next_steps(create_cube(role, output_dir, no_input, extra_context, example), role.value))
 

@@ -60,8 +60,8 @@ def benchmark_file(path: Path) -> Path | None:
 
 def benchmark_cubes(profile: Path) -> list[Path]:
     """The cube folders a benchmark profile names (data preparator, model, metrics), checked by its reader."""
-    from validator.benchmark import load_benchmark
-    from validator.contract import ROLES
+    from validator.chain.benchmark import load_benchmark
+    from validator.manifest.roles import ROLES
 
     bench = load_benchmark(profile)
     return [bench.cubes[role] for role in ROLES]

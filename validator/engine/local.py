@@ -24,13 +24,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from validator import dockerfile
 from validator import findings as F
 from validator.engine.limits import Limits, parse_gpus
 from validator.engine.logcap import CappedLog, log_limit_finding
 from validator.engine.plan import RunPlan
-from validator.engine.scratch import remove_tree
-from validator.engine.snapshot import differences, snapshot
 from validator.engine.result import (
     EXIT_NONZERO,
     LEFT_RUNNING,
@@ -39,6 +36,9 @@ from validator.engine.result import (
     TaskResult,
     read_tail,
 )
+from validator.engine.scratch import remove_tree
+from validator.engine.snapshot import differences, snapshot
+from validator.manifest import dockerfile
 from validator.manifest.model import Cube
 
 _PYTHON = re.compile(r"^(/usr(/local)?/bin/)?python(3(\.\d+)?)?$")

@@ -12,13 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from validator import findings as F
-from validator.engine.limits import gpus_text, parse_gpus
-from validator.engine.plan import PlanError, RunPlan, image_name, plan_task
-from validator.engine.result import NO_GPU, TaskResult
-from validator.engine.scratch import remove_tree
-from validator.findings import Finding
-from validator.probes import determinism, faults, gpu, inputs, logscan
-from validator.probes.codes import (
+from validator.chain.outputs import check_outputs, record_ids
+from validator.chain.probes import determinism, faults, gpu, inputs, logscan
+from validator.chain.probes.codes import (
     ACCEPTS_BROKEN,
     INPUT_CHANGED,
     INPUT_WRITE,
@@ -29,7 +25,12 @@ from validator.probes.codes import (
     RERUN_FAILS,
     WRITES_OUTSIDE,
 )
-from validator.probes.options import PROBES, ProbeOptions
+from validator.chain.probes.options import PROBES, ProbeOptions
+from validator.engine.limits import gpus_text, parse_gpus
+from validator.engine.plan import PlanError, RunPlan, image_name, plan_task
+from validator.engine.result import NO_GPU, TaskResult
+from validator.engine.scratch import remove_tree
+from validator.findings import Finding
 
 # The few words a failed task's table note starts with, by the probe finding that explains it.
 SHORT = {
@@ -224,8 +225,6 @@ class ProbeSession:
         return plan, result
 
     def _determinism(self, passed: dict, probe: ProbeResult) -> None:
-        from validator.workflow import record_ids
-
         if not self.options.tests("model"):
             probe.status, probe.message = "skipped", "the model is the benchmark's, not under test"
             return
@@ -264,8 +263,6 @@ class ProbeSession:
                 f" (largest difference {largest:.2g})" if largest else "")
 
     def _rerun(self, passed: dict, probe: ProbeResult) -> None:
-        from validator.workflow import check_outputs
-
         again = []
         for task, first in passed.items():
             role = first.role
