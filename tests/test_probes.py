@@ -13,18 +13,30 @@ import pytest
 from rich.console import Console
 
 from validator import commands as testing
-from validator.report import json_report, junit
-from validator.report import text as text_report
 from validator.chain.benchmark import PredictionsContract
+from validator.chain.options import RunOptions
+from validator.chain.probes import (
+    CODES,
+    PROBES,
+    ProbeOptions,
+    ProbeResult,
+    determinism,
+    faults,
+    gpu,
+    inputs,
+    logscan,
+    probe_options,
+)
+from validator.chain.result import RunReport
+from validator.commands import ReportFiles
 from validator.engine.limits import Limits
 from validator.engine.logcap import CappedLog
 from validator.engine.plan import Mount, RunPlan
 from validator.engine.result import TaskResult
 from validator.engine.snapshot import differences, snapshot
 from validator.errors import UserError
-from validator.chain.probes import CODES, PROBES, ProbeOptions, ProbeResult, probe_options
-from validator.chain.probes import determinism, faults, gpu, inputs, logscan
-from validator.chain.result import RunReport
+from validator.report import json_report, junit
+from validator.report import text as text_report
 
 
 def plan(tmp_path) -> RunPlan:
@@ -338,8 +350,9 @@ def test_probes_in_the_reports(tmp_path):
 def test_probes_run_only_on_the_cubes_under_test(bench, tmp_path):
     """`medcube test --model X`: the benchmark's own preparator is not probed (its sanity_check is weak)."""
     out = console()
-    rc = testing.test_command(bench, model=bench / "model", runner="local", run_dir=tmp_path / "run",
-                              report=tmp_path / "r.json", console=out, probes=ProbeOptions())
+    rc = testing.test_command(bench, cubes={"model": bench / "model"}, files=ReportFiles(json=tmp_path / "r.json"),
+                              options=RunOptions(runner="local", run_dir=tmp_path / "run", console=out,
+                                                 probes=ProbeOptions()))
     probes = {p["name"]: p for p in json.loads((tmp_path / "r.json").read_text())["probes"]}
     assert rc == 0, out.export_text()
     assert probes["faults"]["status"] == "skipped" and "not under test" in probes["faults"]["message"]
@@ -353,8 +366,9 @@ def test_a_probe_that_breaks_says_so_and_the_run_goes_on(bench, tmp_path, monkey
 
     monkeypatch.setattr(faults, "inject", broken)
     out = console()
-    rc = testing.test_command(bench, runner="local", run_dir=tmp_path / "run", report=tmp_path / "r.json",
-                              console=out, probes=probe_options(no_probe=["rerun", "determinism"]))
+    rc = testing.test_command(bench, files=ReportFiles(json=tmp_path / "r.json"),
+                              options=RunOptions(runner="local", run_dir=tmp_path / "run", console=out,
+                                                 probes=probe_options(no_probe=["rerun", "determinism"])))
     probes = {p["name"]: p for p in json.loads((tmp_path / "r.json").read_text())["probes"]}
     assert rc == 0
     assert probes["faults"]["status"] == "warning"

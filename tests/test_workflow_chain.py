@@ -13,12 +13,12 @@ import pytest
 import yaml
 
 from validator.chain.benchmark import load_benchmark
-from validator.manifest.roles import ROLES
 from validator.chain.demo_data import load_demo_data
-from validator.engine.limits import Limits
-from validator.manifest.load import load_cube
 from validator.chain.options import RunOptions
 from validator.chain.run import run_chain
+from validator.engine.limits import Limits
+from validator.manifest.load import load_cube
+from validator.manifest.roles import ROLES
 
 PARAMS = {
     "data_preparator": "prep/workspace/parameters.yaml",

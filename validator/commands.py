@@ -4,6 +4,9 @@ cubes, run the chain (validator.chain) and print and write the report (validator
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
@@ -13,7 +16,6 @@ from validator.chain.demo_data import load_demo_data
 from validator.chain.options import RunOptions
 from validator.chain.result import RunReport
 from validator.chain.run import run_chain
-from validator.engine.limits import Limits
 from validator.errors import UserError
 from validator.findings import Finding
 from validator.manifest.model import Cube
@@ -24,8 +26,10 @@ from validator.report import text as text_report
 from validator.report.console import stderr, stdout
 
 
-def validate_command(paths, *, static, output_format, benchmark=None, no_run=False, runner=None,
-                     base_image=None, gpus=None, rebuild=False) -> int:
+def validate_command(paths: list[Path], *, static: bool, output_format: str, benchmark: Path | None = None,
+                     options: RunOptions | None = None) -> int:
+    """`medcube validate`: the static checks of every cube, then (unless ``static``) their build and smoke run in
+    the benchmark's chain under ``options`` (``options.no_run``: build only)."""
     from validator.checks import run_static
 
     missing = [p for p in paths if not Path(p).exists()]
@@ -40,10 +44,8 @@ def validate_command(paths, *, static, output_format, benchmark=None, no_run=Fal
     if not static and not ok:
         stderr().print("Static checks failed: fix the errors above before medcube builds and runs the cube.")
     elif not static:
-        code, runs = validate_run_command(
-            [r.cube for r in reports], benchmark=benchmark, no_run=no_run, runner=runner,
-            base_image=base_image, gpus=gpus, rebuild=rebuild, output_format=output_format,
-        )
+        code, runs = validate_run_command([r.cube for r in reports], benchmark=benchmark,
+                                          options=options or RunOptions(), output_format=output_format)
         ok = code == 0
     if output_format == "json":
         json_report.write_json(reports, runs)
@@ -150,75 +152,64 @@ def _cube(value) -> Cube:
     return load_cube(value)
 
 
-def test_command(
-    benchmark: Path | str | None = None,
-    data_preparator: Path | None = None,
-    model: Path | None = None,
-    metrics: Path | None = None,
-    demo_data: Path | None = None,
-    demo_sha256: str | None = None,
-    gpus: str | None = None,
-    base_image: str | None = None,
-    timeout: float | None = None,
-    memory: str | None = None,
-    runner: str | None = None,
-    report: Path | None = None,
-    junit: Path | None = None,
-    rebuild: bool = False,
-    cpus: float | None = None,
-    pids: int | None = None,
-    run_dir: Path | None = None,
-    console: Console | None = None,
-    probes=None,
-    log_limit: str | None = None,
-) -> int:
-    """`medcube test`: run the benchmark chain; roles not given come from the benchmark. 0 only when all passed.
-    ``probes``: a validator.chain.probes.ProbeOptions (the command line passes every probe unless told otherwise);
-    None runs the plain chain."""
-    console = console or Console(highlight=False)
-    bench = _benchmark(benchmark)
-    given = {"data_preparator": data_preparator, "model": model, "metrics": metrics}
-    cubes = {role: _cube(given[role] if given[role] is not None else bench.cube(role)) for role in ROLES}
-    if demo_data is not None:
-        demo = load_demo_data(Path(demo_data), demo_sha256)
-    else:
-        demo = load_demo_data(bench.demo_data, demo_sha256 or bench.demo_sha256)
-    limits = Limits.from_options(timeout=timeout, memory=memory, cpus=cpus, pids=pids, gpus=gpus,
-                                 log_limit=log_limit)
-    if probes is not None and any(v is not None for v in given.values()):
-        import dataclasses
+@dataclass(frozen=True)
+class DemoSource:
+    """Where the demo data comes from: a folder holding paths.yaml or a tarball; None: the benchmark's own."""
 
-        probes = dataclasses.replace(probes, roles=frozenset(r for r, v in given.items() if v is not None))
-    options = RunOptions(runner=runner, base_image=base_image, rebuild=rebuild, limits=limits, run_dir=run_dir,
-                         console=console, probes=probes)
-    result = run_chain(bench, cubes, demo, options)
+    path: Path | None = None
+    sha256: str | None = None  # checked before a tarball is extracted
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    """Report files to write besides the printed report."""
+
+    json: Path | None = None
+    junit: Path | None = None
+
+
+def test_command(
+    benchmark: Path | str | Benchmark | None = None,
+    *,
+    cubes: Mapping[str, Path | Cube | None] | None = None,
+    demo: DemoSource = DemoSource(),
+    options: RunOptions | None = None,
+    files: ReportFiles = ReportFiles(),
+) -> int:
+    """`medcube test`: run the benchmark chain; roles not in ``cubes`` come from the benchmark. 0 only when all
+    passed. ``options.probes`` None runs the plain chain; when some roles are given, the probes that run tasks of
+    their own run only those roles' tasks."""
+    options = options or RunOptions()
+    if options.console is None:
+        options = dataclasses.replace(options, console=Console(highlight=False))
+    console = options.console
+    bench = _benchmark(benchmark)
+    given = {role: (cubes or {}).get(role) for role in ROLES}
+    loaded = {role: _cube(given[role] if given[role] is not None else bench.cube(role)) for role in ROLES}
+    if demo.path is not None:
+        demo_data = load_demo_data(Path(demo.path), demo.sha256)
+    else:
+        demo_data = load_demo_data(bench.demo_data, demo.sha256 or bench.demo_sha256)
+    if options.probes is not None and any(v is not None for v in given.values()):
+        roles = frozenset(r for r, v in given.items() if v is not None)
+        options = dataclasses.replace(options, probes=dataclasses.replace(options.probes, roles=roles))
+    result = run_chain(bench, loaded, demo_data, options)
     text_report.print_run_report(result, console)
-    if report is not None:
-        json_report.write_run_json(result, Path(report))
-    if junit is not None:
-        junit_report.write_junit(result, Path(junit))
+    if files.json is not None:
+        json_report.write_run_json(result, Path(files.json))
+    if files.junit is not None:
+        junit_report.write_junit(result, Path(files.junit))
     return 0 if result.ok else 1
 
 
-test_command.__test__ = False  # not a pytest test, whatever imports it
+test_command.__test__ = False  # type: ignore[attr-defined]  # not a pytest test, whatever imports it
 
 
-def validate_run(
-    cube: Cube | Path | str,
-    benchmark: Path | str | None = None,
-    no_run: bool = False,
-    runner: str | None = None,
-    base_image: str | None = None,
-    gpus: str | None = None,
-    rebuild: bool = False,
-    *,
-    timeout: float | None = None,
-    memory: str | None = None,
-    run_dir: Path | None = None,
-    console: Console | None = None,
-) -> tuple[list[Finding], RunReport]:
+def validate_run(cube: Cube | Path | str, benchmark: Path | str | None = None,
+                 options: RunOptions | None = None) -> tuple[list[Finding], RunReport]:
     """Build a cube and smoke-run it in its role of the benchmark's chain (the other roles come from the
-    benchmark). no_run: build only. Returns every finding of the build and the run, and the run report."""
+    benchmark; no probes). ``options.no_run``: build only. Returns every finding of the build and the run, and the
+    run report."""
     cube = _cube(cube)
     if cube.role not in ROLES:
         raise UserError(
@@ -229,22 +220,21 @@ def validate_run(
     bench = _benchmark(benchmark)
     cubes = {role: (cube if role == cube.role else _cube(bench.cube(role))) for role in ROLES}
     demo = load_demo_data(bench.demo_data, bench.demo_sha256)
-    limits = Limits.from_options(timeout=timeout, memory=memory, gpus=gpus)
-    options = RunOptions(runner=runner, base_image=base_image, rebuild=rebuild, limits=limits, run_dir=run_dir,
-                         no_run=no_run, console=console)
+    options = dataclasses.replace(options or RunOptions(), probes=None)
     report = run_chain(bench, cubes, demo, options, build_roles=(cube.role,))
     return report.all_findings, report
 
 
-def validate_run_command(cubes, *, benchmark=None, no_run=False, runner=None, base_image=None, gpus=None,
-                         rebuild=False, output_format="text") -> tuple[int, list[RunReport]]:
+def validate_run_command(cubes: list[Cube], *, benchmark: Path | None = None, options: RunOptions,
+                         output_format: str = "text") -> tuple[int, list[RunReport]]:
     """The build-and-run stage of `medcube validate` for already loaded cubes: prints each run report (progress to
     stderr when the report goes to stdout as JSON) and returns (0 only when every run passed, the run reports)."""
     console = Console(highlight=False, stderr=output_format == "json")
+    options = dataclasses.replace(options, console=console)
     reports = []
     for cube in cubes:
-        console.print(f"[bold]{getattr(cube, 'path', cube)}[/bold]: build" + ("" if no_run else " and run in the benchmark chain"))
-        _, report = validate_run(cube, benchmark, no_run, runner, base_image, gpus, rebuild, console=console)
+        console.print(f"[bold]{cube.path}[/bold]: build" + ("" if options.no_run else " and run in the benchmark chain"))
+        _, report = validate_run(cube, benchmark, options)
         text_report.print_run_report(report, console)
         reports.append(report)
     return (0 if all(r.ok for r in reports) else 1), reports

@@ -14,8 +14,10 @@ if TYPE_CHECKING:
     from validator.chain.probes.options import ProbeOptions
 
 
-@dataclass
+@dataclass(frozen=True)
 class RunOptions:
+    """Built once, at the command line or by a library caller, and validated there: nothing here is parsed later."""
+
     runner: str | None = None  # docker | local | None: docker when an engine answers, else local (announced)
     base_image: str | None = None
     rebuild: bool = False
@@ -23,6 +25,6 @@ class RunOptions:
     run_dir: Path | None = None
     no_run: bool = False  # build only
     console: Console | None = None  # a rich Console for progress; None: quiet
-    probes: ProbeOptions | None = None  #: no probe (the plain chain)
+    probes: ProbeOptions | None = None  # None: no probe (the plain chain)
 
 

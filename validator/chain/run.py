@@ -22,6 +22,7 @@ from validator.chain.rundir import RunFolder
 from validator.engine.limits import Limits
 from validator.engine.plan import PlanError, plan_task
 from validator.engine.result import MISSING_TASK, PLAN_FAILED, BuildResult, TaskResult
+from validator.engine.runner import Runner
 from validator.errors import EngineUnavailable, UserError
 from validator.manifest.model import Cube
 from validator.manifest.roles import CHAIN, ROLES
@@ -30,7 +31,7 @@ ROLE_TITLES = {"data_preparator": "data preparator", "model": "model", "metrics"
 
 
 # -- choosing a runner ------------------------------------------------------------------------------------------------
-def select_runner(name: str | None, limits: Limits, run_id: str = "medcube"):
+def select_runner(name: str | None, limits: Limits, run_id: str = "medcube") -> tuple[Runner, str | None]:
     """(runner, note). name None: Docker when an engine answers, else the local runner with a note saying so."""
     from validator.engine.local import LocalRunner
 
@@ -77,7 +78,7 @@ def run_chain(
     cubes: dict[str, Cube],
     demo: DemoData,
     options: RunOptions | None = None,
-    runner=None,
+    runner: Runner | None = None,
     build_roles: tuple[str, ...] = ROLES,
 ) -> RunReport:
     """Build the cubes' images (with a Docker runner) and run the chain on the demo data."""
@@ -134,14 +135,13 @@ def run_chain(
         if probes is not None:
             report.probes = probes.after_chain(report.tasks)
     finally:
-        if hasattr(runner, "cleanup"):
-            runner.cleanup()  # nothing may outlive the chain, whatever happened
+        runner.cleanup()  # nothing may outlive the chain, whatever happened
     report.seconds = time.monotonic() - started
     return report
 
 
-def _run_one(runner, cube: Cube, role: str, task: str, folder: RunFolder, demo: DemoData, contracts: Contracts,
-             build: BuildResult | None, options: RunOptions, n: int, probes=None) -> TaskResult:
+def _run_one(runner: Runner, cube: Cube, role: str, task: str, folder: RunFolder, demo: DemoData, contracts: Contracts,
+             build: BuildResult | None, options: RunOptions, n: int, probes: ProbeSession | None = None) -> TaskResult:
     where = cube.rel(cube.config_file)
     if cube.task(task) is None:
         r = TaskResult(task, role, str(cube.path), "error", runner=runner.name,
