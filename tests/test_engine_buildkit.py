@@ -81,3 +81,51 @@ def test_a_cli_without_buildkit_is_not_chosen(tmp_path, monkeypatch):
     assert buildkit.probe(str(fake)) is None
     fake.write_text("#!/bin/sh\nif [ \"$1\" = version ]; then echo 20.10.24; exit 0; fi\nexit 1\n")
     assert buildkit.probe(str(fake)) == buildkit.Cli(str(fake), "20.10.24", buildx=False)
+
+
+def _cube_copy(tmp_path, dockerfile_extra: str = "", first_line: str = ""):
+    import shutil
+    from pathlib import Path
+
+    from validator.manifest.load import load_cube
+
+    dest = tmp_path / "prep"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "engine" / "prep", dest)
+    df = dest / "Dockerfile"
+    df.write_text(first_line + df.read_text() + dockerfile_extra)
+    cube = load_cube(dest)
+    cube.image = f"medcube-test/buildkit-{uuid.uuid4().hex[:8]}:1"
+    return cube
+
+
+def test_cube_build_uses_buildkit_and_says_so(cli, docker_client, base_image, tmp_path):
+    from rich.console import Console
+
+    from validator.engine.build import build_image
+
+    cube = _cube_copy(tmp_path, "RUN --mount=type=cache,target=/root/.cache/medcube echo cache-mounted\n")
+    out = tmp_path / "console.txt"
+    with out.open("w") as f:
+        console = Console(file=f, force_terminal=False, width=200)
+        try:
+            result = build_image(docker_client, cube, base_image=base_image, console=console, verbose=True)
+        finally:
+            try:
+                docker_client.images.remove(cube.image, force=True)
+            except Exception:
+                pass
+    assert result.status == "built", result.log_tail
+    assert result.builder == cli.describe() and "with BuildKit" in result.message
+    printed = out.read_text().splitlines()
+    assert printed[0].startswith(f"building {cube.image} with BuildKit")  # one line when the build starts
+    assert any(line.startswith("  | ") and "cache-mounted" in line for line in printed)  # -v: the log, streamed
+
+
+def test_syntax_line_that_cannot_be_pulled_is_named(cli, docker_client, base_image, tmp_path):
+    from validator.engine.build import build_image
+
+    cube = _cube_copy(tmp_path, first_line="# syntax=medcube-test/no-such-frontend:1\n")
+    result = build_image(docker_client, cube, base_image=base_image)
+    assert result.status == "failed" and [f.code for f in result.findings] == ["MC602"]
+    assert "Dockerfile frontend medcube-test/no-such-frontend:1" in result.message
+    assert "remove the `# syntax=` line" in result.findings[0].hint and result.findings[0].line == 1
