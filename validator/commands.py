@@ -26,30 +26,112 @@ from validator.report import text as text_report
 from validator.report.console import stderr, stdout
 
 
-def validate_command(paths: list[Path], *, static: bool, output_format: str, benchmark: Path | None = None,
-                     options: RunOptions | None = None) -> int:
-    """`medcube validate`: the static checks of every cube, then (unless ``static``) their build and smoke run in
-    the benchmark's chain under ``options`` (``options.no_run``: build only)."""
-    from validator.checks import run_static
+@dataclass(frozen=True)
+class Gating:
+    """What fails a run, from the command line; the settings file nearest each cube fills in the rest."""
 
-    missing = [p for p in paths if not Path(p).exists()]
-    if missing:
-        raise UserError(f"{missing[0]}: no such file or directory",
-                        hint="Pass a cube directory, its container_config.yaml or its mlcube/mlcube.yaml.")
-    reports = [run_static(p) for p in paths]
-    ok = all(r.ok for r in reports)
-    if output_format != "json":
-        text_report.print_text(reports)
+    fail_on: str | None = None  # "error" | "warning"; None: the settings file's, else "error"
+    ignore: tuple[str, ...] = ()  # codes added to the settings file's
+    use_settings: bool = True  # read .medcube.yaml / [tool.medcube] above each cube
+
+
+def validate_command(paths: list[Path], *, static: bool, output_format: str | None = None,
+                     benchmark: Path | None = None, options: RunOptions | None = None, gating: Gating = Gating(),
+                     changed: bool = False, sarif_file: Path | None = None, verbosity: int = 0) -> int:
+    """`medcube validate`: the static checks of every cube, then (unless ``static``) their build and smoke run in
+    the benchmark's chain under ``options`` (``options.no_run``: build only).
+
+    ``paths``: cubes, their config files, benchmark folders or profiles (their cubes), files inside a cube (that
+    cube); with ``changed`` (the pre-commit hook) files in no cube are skipped. ``output_format``: one of
+    validator.report.formats.FORMATS, None for text on a terminal and gnu elsewhere. ``verbosity``: -1 findings
+    only, 0 progress lines, 1 also the build logs."""
+    from validator.checks import run_static
+    from validator.gating import gate_for
+    from validator.report import formats, sarif
+    from validator.targets import resolve
+
+    fmt = output_format or formats.default_format()
+    if not changed:
+        missing = [p for p in paths if not Path(p).exists()]
+        if missing:
+            raise UserError(f"{missing[0]}: no such file or directory",
+                            hint="Pass a cube directory, its container_config.yaml or its mlcube/mlcube.yaml, "
+                            "a benchmark folder or its benchmark.yaml.")
+    targets = resolve(paths, changed=changed)
+    err = stderr()
+    if not targets.paths:
+        if verbosity >= 0:
+            err.print("medcube: no cube among the given files", highlight=False)
+        if fmt == "json":
+            json_report.write_json([], None)
+        elif fmt == "sarif":
+            print(sarif.render([]), end="")
+        return 0
+    reports = [run_static(p) for p in targets.paths]
+    gates = [gate_for(r.cube.path if r.cube is not None else Path(r.path), gating.fail_on, gating.ignore,
+                      gating.use_settings) for r in reports]
+    for r, gate in zip(reports, gates):
+        r.findings = gate.kept(r.findings)
+        if gate.source and verbosity > 0:
+            err.print(f"{r.path}: settings from {gate.source}", highlight=False)
+    static_findings = [f for r in reports for f in r.findings]
+    if fmt == "text" and (verbosity >= 0 or static_findings):
+        text_report.print_text([r for r in reports if verbosity >= 0 or r.findings])
+    elif fmt in ("gnu", "github"):
+        print(formats.render_findings(fmt, static_findings), end="", flush=True)
+    run_failed = [False] * len(reports)
     runs = None
-    if not static and not ok:
-        stderr().print("Static checks failed: fix the errors above before medcube builds and runs the cube.")
+    run_findings: list[list[Finding]] = [[] for _ in reports]
+    if not static and not all(r.ok for r in reports):
+        err.print("Static checks failed: fix the errors above before medcube builds and runs the cube.")
     elif not static:
-        code, runs = validate_run_command([r.cube for r in reports], benchmark=benchmark,
-                                          options=options or RunOptions(), output_format=output_format)
-        ok = code == 0
-    if output_format == "json":
-        json_report.write_json(reports, runs)
-    return 0 if ok else 1
+        run_options = options or RunOptions()
+        _, runs = validate_run_command([r.cube for r in reports], benchmark=benchmark, options=run_options,
+                                       output_format=fmt, verbosity=verbosity)
+        for i, (run, gate) in enumerate(zip(runs, gates)):
+            run_findings[i] = gate.kept(_findings_of_run(run))
+            # A failed build or task fails whatever is ignored; findings fail as the gate says.
+            run_failed[i] = any(not b.ok for b in run.builds) or any(t.status != "passed" for t in run.tasks)
+        if fmt in ("gnu", "github"):
+            print(formats.render_findings(fmt, [f for fs in run_findings for f in fs]), end="", flush=True)
+    verdicts = [not (run_failed[i] or gate.fails(r.findings + run_findings[i]))
+                for i, (r, gate) in enumerate(zip(reports, gates))]
+    every = static_findings + [f for fs in run_findings for f in fs]
+    if fmt == "json":
+        json_report.write_json(reports, runs, oks=verdicts)
+    elif fmt == "sarif":
+        print(sarif.render(every), end="")
+    if fmt in ("gnu", "github") and verbosity >= 0:
+        err.print(formats.summary_line(every, len(reports)), highlight=False)
+    if sarif_file is not None:
+        Path(sarif_file).parent.mkdir(parents=True, exist_ok=True)
+        Path(sarif_file).write_text(sarif.render(every), encoding="utf-8")
+    return 0 if all(verdicts) else 1
+
+
+def _findings_of_run(run: RunReport) -> list[Finding]:
+    """Every finding of a chain run, its file made relative to the working directory (a run names files relative
+    to the folder holding the cube)."""
+    from validator.checks import display_path
+
+    def rebase(findings: list[Finding], cube: str) -> list[Finding]:
+        out = []
+        for f in findings:
+            if f.file and not Path(f.file).is_absolute() and not Path(f.file).exists():
+                candidate = Path(cube).parent / f.file
+                if candidate.exists():
+                    f = dataclasses.replace(f, file=display_path(candidate))
+            out.append(f)
+        return out
+
+    found = list(run.findings)
+    for b in run.builds:
+        found += rebase(b.findings, b.cube)
+    for t in run.tasks:
+        found += rebase(t.findings, t.cube)
+    for p in run.probes:
+        found += p.findings
+    return found
 
 
 def convert_command(path: Path, output: Path | None, force: bool) -> int:
@@ -175,14 +257,23 @@ def test_command(
     demo: DemoSource = DemoSource(),
     options: RunOptions | None = None,
     files: ReportFiles = ReportFiles(),
+    output_format: str = "text",
+    verbosity: int = 0,
 ) -> int:
     """`medcube test`: run the benchmark chain; roles not in ``cubes`` come from the benchmark. 0 only when all
     passed. ``options.probes`` None runs the plain chain; when some roles are given, the probes that run tasks of
-    their own run only those roles' tasks."""
+    their own run only those roles' tasks. ``output_format`` other than text: stdout gets the run as JSON or its
+    findings (sarif, github, gnu) and the run report goes to stderr. ``verbosity``: -1 no progress lines, 1 the
+    build logs too."""
     options = options or RunOptions()
     if options.console is None:
-        options = dataclasses.replace(options, console=Console(highlight=False))
+        options = dataclasses.replace(options, console=Console(highlight=False, stderr=output_format != "text"))
     console = options.console
+    report_console = console
+    if verbosity < 0:
+        options = dataclasses.replace(options, console=None)
+    elif verbosity > 0:
+        options = dataclasses.replace(options, verbose=True)
     bench = _benchmark(benchmark)
     given = {role: (cubes or {}).get(role) for role in ROLES}
     loaded = {role: _cube(given[role] if given[role] is not None else bench.cube(role)) for role in ROLES}
@@ -194,7 +285,15 @@ def test_command(
         roles = frozenset(r for r, v in given.items() if v is not None)
         options = dataclasses.replace(options, probes=dataclasses.replace(options.probes, roles=roles))
     result = run_chain(bench, loaded, demo_data, options)
-    text_report.print_run_report(result, console)
+    text_report.print_run_report(result, report_console)
+    if output_format == "json":
+        import json
+
+        print(json.dumps(json_report.run_json(result), indent=2))
+    elif output_format != "text":
+        from validator.report import formats
+
+        print(formats.render_findings(output_format, _findings_of_run(result)), end="")
     if files.json is not None:
         json_report.write_run_json(result, Path(files.json))
     if files.junit is not None:
@@ -226,15 +325,18 @@ def validate_run(cube: Cube | Path | str, benchmark: Path | str | None = None,
 
 
 def validate_run_command(cubes: list[Cube], *, benchmark: Path | None = None, options: RunOptions,
-                         output_format: str = "text") -> tuple[int, list[RunReport]]:
-    """The build-and-run stage of `medcube validate` for already loaded cubes: prints each run report (progress to
-    stderr when the report goes to stdout as JSON) and returns (0 only when every run passed, the run reports)."""
-    console = Console(highlight=False, stderr=output_format == "json")
-    options = dataclasses.replace(options, console=console)
+                         output_format: str = "text", verbosity: int = 0) -> tuple[int, list[RunReport]]:
+    """The build-and-run stage of `medcube validate` for already loaded cubes: prints each run report (to stderr
+    when stdout carries a machine-readable format) and returns (0 only when every run passed, the run reports).
+    ``verbosity``: -1 no progress and no run report, 1 the build logs too."""
+    console = Console(highlight=False, stderr=output_format != "text")
+    options = dataclasses.replace(options, console=console if verbosity >= 0 else None, verbose=verbosity > 0)
     reports = []
     for cube in cubes:
-        console.print(f"[bold]{cube.path}[/bold]: build" + ("" if options.no_run else " and run in the benchmark chain"))
+        if verbosity >= 0:
+            console.print(f"[bold]{cube.path}[/bold]: build" + ("" if options.no_run else " and run in the benchmark chain"))
         _, report = validate_run(cube, benchmark, options)
-        text_report.print_run_report(report, console)
+        if verbosity >= 0:
+            text_report.print_run_report(report, console)
         reports.append(report)
     return (0 if all(r.ok for r in reports) else 1), reports

@@ -86,6 +86,14 @@ def find_settings(start: Path) -> Path | None:
     return None
 
 
+def _shown(path: Path) -> Path:
+    """Relative to the working directory when below it, as a user would type it."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
 def _plain_file(path: Path) -> bool:
     return path.is_file() and not path.is_symlink()
 
@@ -164,6 +172,7 @@ def gate_for(
     if use_settings and cube is not None:
         found = find_settings(Path(cube))
         if found is not None:
+            found = _shown(found)
             settings = read_settings(found)
             source = str(found)
     chosen = check_fail_on(fail_on, "--fail-on") if fail_on is not None else settings.get("fail-on", "error")
