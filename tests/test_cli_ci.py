@@ -143,3 +143,38 @@ def test_version_and_completion():
     assert result.exit_code == 0 and result.output == f"medcube {__version__}\n"
     result = invoke("--show-completion", "bash")
     assert result.exit_code == 0 and "complete" in result.output
+
+
+# ---------------------------------------------------------------- test --format (local runner: no Docker needed)
+
+
+@pytest.fixture
+def broken_bench(tmp_path) -> Path:
+    """The tiny engine benchmark, its data preparator told to prepare nothing."""
+    bench = tmp_path / "bench"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "engine", bench)
+    (bench / "prep" / "workspace" / "parameters.yaml").write_text("misbehave: {prepare: nothing}\n")
+    return bench
+
+
+def test_test_prints_the_runs_findings_as_lines_and_speaks_in_a_log(broken_bench, tmp_path):
+    done = medcube("test", "bench", "--runner", "local", "--no-probes", "--format", "gnu", "--run-dir", "run1",
+                   cwd=tmp_path)
+    assert done.returncode == 1
+    lines = done.stdout.splitlines()
+    assert lines and all(ln.startswith("bench/prep/container_config.yaml: error MC701 ") for ln in lines)
+    # The run report and one line per task start and end go to stderr.
+    assert "  start prepare (prep)" in done.stderr and " failed prepare (prep)" in done.stderr
+
+
+def test_test_sarif_and_json(broken_bench, tmp_path):
+    done = medcube("test", "bench", "--runner", "local", "--no-probes", "--format", "sarif", "--run-dir", "run2",
+                   cwd=tmp_path)
+    doc = json.loads(done.stdout)
+    jsonschema.Draft4Validator(SARIF_SCHEMA).validate(doc)
+    assert {r["ruleId"] for r in doc["runs"][0]["results"]} == {"MC701"}
+    done = medcube("test", "bench", "--runner", "local", "--no-probes", "--format", "json", "-q", "--run-dir", "run3",
+                   cwd=tmp_path)
+    doc = json.loads(done.stdout)
+    assert doc["version"] == __version__ and doc["ok"] is False and doc["tasks"][0]["status"] == "failed"
+    assert "start prepare" not in done.stderr  # -q: no progress lines
