@@ -109,6 +109,13 @@ def validate_command(paths: list[Path], *, static: bool, output_format: str | No
     return 0 if all(verdicts) else 1
 
 
+def _log_console(stderr: bool) -> Console:
+    """The console for progress and run reports; in a log (not a terminal) lines are never wrapped."""
+    console = Console(highlight=False, stderr=stderr)
+    console.soft_wrap = not console.is_terminal
+    return console
+
+
 def _findings_of_run(run: RunReport) -> list[Finding]:
     """Every finding of a chain run, its file made relative to the working directory (a run names files relative
     to the folder holding the cube)."""
@@ -117,7 +124,7 @@ def _findings_of_run(run: RunReport) -> list[Finding]:
     def rebase(findings: list[Finding], cube: str) -> list[Finding]:
         out = []
         for f in findings:
-            if f.file and not Path(f.file).is_absolute() and not Path(f.file).exists():
+            if f.file and not Path(f.file).is_absolute():  # named by Cube.rel: relative to the cube's parent
                 candidate = Path(cube).parent / f.file
                 if candidate.exists():
                     f = dataclasses.replace(f, file=display_path(candidate))
@@ -267,7 +274,7 @@ def test_command(
     build logs too."""
     options = options or RunOptions()
     if options.console is None:
-        options = dataclasses.replace(options, console=Console(highlight=False, stderr=output_format != "text"))
+        options = dataclasses.replace(options, console=_log_console(output_format != "text"))
     console = options.console
     report_console = console
     if verbosity < 0:
@@ -329,7 +336,7 @@ def validate_run_command(cubes: list[Cube], *, benchmark: Path | None = None, op
     """The build-and-run stage of `medcube validate` for already loaded cubes: prints each run report (to stderr
     when stdout carries a machine-readable format) and returns (0 only when every run passed, the run reports).
     ``verbosity``: -1 no progress and no run report, 1 the build logs too."""
-    console = Console(highlight=False, stderr=output_format != "text")
+    console = _log_console(output_format != "text")
     options = dataclasses.replace(options, console=console if verbosity >= 0 else None, verbose=verbosity > 0)
     reports = []
     for cube in cubes:
