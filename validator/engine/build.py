@@ -18,15 +18,10 @@ from pathlib import Path
 from rich.text import Text
 
 from validator import findings as F
+from validator.codes import BUILD_FAILED, IMAGE_MISSING, PULL_FAILED
 from validator.engine import buildkit
 from validator.engine.plan import image_name
-from validator.engine.result import (
-    BUILD_FAILED,
-    IMAGE_MISSING,
-    PULL_FAILED,
-    BuildResult,
-    tail,
-)
+from validator.engine.result import BuildResult, tail
 from validator.manifest.model import Build, Cube
 
 HASH_LABEL = "org.medcube.context-hash"
