@@ -12,7 +12,7 @@ import pytest
 
 from static_cubes import CASES, build
 from validator.checks import run_static
-from validator.codes import ALL_CODES
+from validator.codes import CATALOGUE
 from validator.findings import Finding, error, warning
 from validator.report import github, gnu, sarif
 from validator.report.rules import code_rules
@@ -36,7 +36,7 @@ def test_sarif_of_every_static_finding_is_valid_sarif_2_1_0(static_findings):
     jsonschema.Draft4Validator(SCHEMA).validate(doc)  # raises with the offending path when invalid
     run = doc["runs"][0]
     rules = run["tool"]["driver"]["rules"]
-    assert [r["id"] for r in rules] == sorted(ALL_CODES)
+    assert [r["id"] for r in rules] == sorted(CATALOGUE)
     results = run["results"]
     assert len(results) == len(static_findings) and len({f.code for f in static_findings}) > 20
     for f, r in zip(static_findings, results):
@@ -53,11 +53,12 @@ def test_sarif_rules_link_to_the_code_in_docs_findings():
     doc = sarif.to_dict([])
     jsonschema.Draft4Validator(SCHEMA).validate(doc)
     for rule in doc["runs"][0]["tool"]["driver"]["rules"]:
+        code = CATALOGUE[rule["id"]]
         assert rule["helpUri"].endswith("docs/findings.md#" + rule["id"].lower())
-        assert rule["shortDescription"]["text"] == ALL_CODES[rule["id"]]
-        assert rule["help"]["text"].startswith(ALL_CODES[rule["id"]])
-    static = {r.id for r in code_rules() if r.id < "MC600"}
-    assert static <= anchors  # every static code has its section
+        assert rule["shortDescription"]["text"] == code.title
+        assert rule["help"]["text"].startswith(code.title) and code.fix in rule["help"]["text"]
+        assert rule["defaultConfiguration"]["level"] == code.severity
+    assert set(CATALOGUE) <= anchors  # every code has its section
 
 
 def test_sarif_rule_carries_severity_and_fix_when_the_catalogue_has_them():

@@ -1,7 +1,6 @@
 """The finding codes as rules for machine-readable reports: (id, title, severity, how to fix) from the catalogue.
 
-`code_rules()` is the one place the renderers (SARIF) learn about codes; point it at the full catalogue when that
-carries severities and fixes.
+`code_rules()` is the one place the renderers (SARIF) learn about codes.
 """
 
 from __future__ import annotations
@@ -19,10 +18,10 @@ class Rule(NamedTuple):
 
 
 def code_rules() -> list[Rule]:
-    """Every code medcube can report, sorted by id."""
-    from validator.codes import ALL_CODES
+    """Every code medcube can report, sorted by id, from the catalogue (validator.codes)."""
+    from validator.codes import CATALOGUE
 
-    return [Rule(code, title, None, None) for code, title in sorted(ALL_CODES.items())]
+    return [Rule(c.id, c.title, c.severity, c.fix) for _, c in sorted(CATALOGUE.items())]
 
 
 def help_uri(code: str) -> str:
