@@ -9,8 +9,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-
 from static_cubes import CASES, build
+
 from validator.checks import run_static
 from validator.codes import CATALOGUE
 from validator.findings import Finding, error, warning
@@ -39,7 +39,7 @@ def test_sarif_of_every_static_finding_is_valid_sarif_2_1_0(static_findings):
     assert [r["id"] for r in rules] == sorted(CATALOGUE)
     results = run["results"]
     assert len(results) == len(static_findings) and len({f.code for f in static_findings}) > 20
-    for f, r in zip(static_findings, results):
+    for f, r in zip(static_findings, results, strict=True):
         assert r["ruleId"] == f.code and rules[r["ruleIndex"]]["id"] == f.code
         assert r["level"] == f.severity
         loc = r["locations"][0]["physicalLocation"]
@@ -81,7 +81,7 @@ def test_gnu_is_one_unwrapped_line_per_finding(static_findings):
     lines = text.splitlines()
     assert len(lines) == len(static_findings)
     pattern = re.compile(r"^(?P<file>[^:]+)(:(?P<line>\d+)(:(?P<col>\d+))?)?: (?P<sev>error|warning) (?P<code>MC\d{3}) \S")
-    for f, ln in zip(static_findings, lines):
+    for f, ln in zip(static_findings, lines, strict=True):
         m = pattern.match(ln)
         assert m, ln
         assert (m["file"], m["code"], m["sev"]) == (f.file, f.code, f.severity)
@@ -106,5 +106,5 @@ def test_github_annotations_escape_what_the_runner_reads():
 def test_github_annotation_per_static_finding(static_findings):
     lines = github.render(static_findings).splitlines()
     assert len(lines) == len(static_findings)
-    for f, ln in zip(static_findings, lines):
+    for f, ln in zip(static_findings, lines, strict=True):
         assert ln.startswith(f"::{f.severity} file=") and f",title={f.code}::" in ln

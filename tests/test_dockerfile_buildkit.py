@@ -73,7 +73,7 @@ def test_instructions_lines_and_heredocs_match_buildkit(name):
     assert [(i.cmd, i.line, i.end_line) for i in ours.instructions] == [
         (c.cmd.upper(), c.start_line, c.end_line) for c in theirs
     ]
-    for i, c in zip(ours.instructions, theirs):
+    for i, c in zip(ours.instructions, theirs, strict=True):
         assert [(h.name, h.content) for h in i.heredocs] == [(h.name, h.content) for h in c.heredocs]
         if c.json:
             assert i.exec_form() == list(c.value)

@@ -37,9 +37,9 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        from validator import __version__
+        from validator import VERSION
 
-        typer.echo(f"medcube {__version__}")
+        typer.echo(f"medcube {VERSION}")
         raise typer.Exit(0)
 
 

@@ -70,7 +70,7 @@ def validate_command(paths: list[Path], *, static: bool, output_format: str | No
     reports = [run_static(p) for p in targets.paths]
     gates = [gate_for(r.cube.path if r.cube is not None else Path(r.path), gating.fail_on, gating.ignore,
                       gating.use_settings) for r in reports]
-    for r, gate in zip(reports, gates):
+    for r, gate in zip(reports, gates, strict=True):
         r.findings = gate.kept(r.findings)
         if gate.source and verbosity > 0:
             err.print(f"{r.path}: settings from {gate.source}", highlight=False)
@@ -86,16 +86,17 @@ def validate_command(paths: list[Path], *, static: bool, output_format: str | No
         err.print("Static checks failed: fix the errors above before medcube builds and runs the cube.")
     elif not static:
         run_options = options or RunOptions()
-        _, runs = validate_run_command([r.cube for r in reports], benchmark=benchmark, options=run_options,
+        loaded = [r.cube for r in reports if r.cube is not None]  # all of them: the static checks passed
+        _, runs = validate_run_command(loaded, benchmark=benchmark, options=run_options,
                                        output_format=fmt, verbosity=verbosity)
-        for i, (run, gate) in enumerate(zip(runs, gates)):
+        for i, (run, gate) in enumerate(zip(runs, gates, strict=True)):
             run_findings[i] = gate.kept(_findings_of_run(run))
             # A failed build or task fails whatever is ignored; findings fail as the gate says.
             run_failed[i] = any(not b.ok for b in run.builds) or any(t.status != "passed" for t in run.tasks)
         if fmt in ("gnu", "github"):
             print(formats.render_findings(fmt, [f for fs in run_findings for f in fs]), end="", flush=True)
     verdicts = [not (run_failed[i] or gate.fails(r.findings + run_findings[i]))
-                for i, (r, gate) in enumerate(zip(reports, gates))]
+                for i, (r, gate) in enumerate(zip(reports, gates, strict=True))]
     every = static_findings + [f for fs in run_findings for f in fs]
     if fmt == "json":
         json_report.write_json(reports, runs, oks=verdicts)

@@ -91,9 +91,9 @@ def resolve(paths: Iterable[Path | str], changed: bool = False) -> Targets:
         if not changed and (p.is_dir() and is_cube_dir(p) or p.is_file() and p.name in (CONTAINER_CONFIG, MLCUBE_YAML)):
             add(p)
             continue
-        cube = cube_above(p)
-        if cube is not None:
-            add(_shown(cube))
+        above = cube_above(p)
+        if above is not None:
+            add(_shown(above))
         elif changed:
             out.skipped.append(p)
         else:

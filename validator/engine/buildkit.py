@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import os
 import re
-from collections import deque
 import shutil
 import signal
 import subprocess
 import threading
+from collections import deque
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Callable
 
@@ -83,7 +83,7 @@ def probe(path: str) -> Cli | None:
     return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _find(candidates: tuple[str, ...]) -> Cli | None:
     for path in candidates:
         cli = probe(path)

@@ -124,7 +124,9 @@ class Dockerfile:
         """The stages the final image is made of, the first one built FROM an image first."""
         if not self.stages:
             return []
-        chain, stage, seen = [], self.stages[-1], set()
+        chain: list[Stage] = []
+        seen: set[int] = set()
+        stage: Stage | None = self.stages[-1]
         while stage is not None and stage.index not in seen:
             seen.add(stage.index)
             chain.append(stage)

@@ -11,7 +11,7 @@ from pathlib import Path
 def to_json(reports, runs=None, oks=None) -> str:
     """The static reports; with `runs` (one run report per cube, from the build-and-run stage) each cube also gets
     a "run" object and "ok" covers both stages; `oks` (one per cube) is the verdict after gating (--fail-on)."""
-    from validator import __version__
+    from validator import VERSION
 
     cubes = []
     for i, r in enumerate(reports):
@@ -25,7 +25,7 @@ def to_json(reports, runs=None, oks=None) -> str:
         if oks is not None:
             d["ok"] = bool(oks[i])
         cubes.append(d)
-    return json.dumps({"version": __version__, "ok": all(c["ok"] for c in cubes), "cubes": cubes}, indent=2)
+    return json.dumps({"version": VERSION, "ok": all(c["ok"] for c in cubes), "cubes": cubes}, indent=2)
 
 
 def _clean(value):
@@ -63,9 +63,9 @@ def write_run_json(report, path: Path) -> None:
 
 def run_json(report) -> dict:
     """One chain run as the JSON of `test --report` and `test --format json`, with medcube's version."""
-    from validator import __version__
+    from validator import VERSION
 
-    return {"version": __version__, **report_dict(report)}
+    return {"version": VERSION, **report_dict(report)}
 
 
 

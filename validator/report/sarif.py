@@ -12,7 +12,7 @@ from pathlib import PurePosixPath
 from typing import Iterable
 from urllib.parse import quote
 
-from validator import __version__
+from validator import VERSION
 from validator.findings import Finding
 from validator.report.rules import Rule, code_rules, help_uri
 
@@ -73,8 +73,8 @@ def to_dict(findings: Iterable[Finding], rules: list[Rule] | None = None) -> dic
                 "tool": {
                     "driver": {
                         "name": "medcube",
-                        "version": __version__,
-                        "semanticVersion": __version__,
+                        "version": VERSION,
+                        "semanticVersion": VERSION,
                         "informationUri": INFORMATION_URI,
                         "rules": [_rule(r) for r in rules],
                     }
