@@ -178,3 +178,18 @@ def test_test_sarif_and_json(broken_bench, tmp_path):
     doc = json.loads(done.stdout)
     assert doc["version"] == __version__ and doc["ok"] is False and doc["tasks"][0]["status"] == "failed"
     assert "start prepare" not in done.stderr  # -q: no progress lines
+
+
+def test_test_ignore_hides_findings_but_a_failed_task_still_fails(broken_bench, tmp_path):
+    done = medcube("test", "bench", "--runner", "local", "--no-probes", "--format", "gnu", "--ignore", "MC701",
+                   "--report", "r.json", "--run-dir", "run4", cwd=tmp_path)
+    assert done.returncode == 1 and done.stdout == ""  # prepare failed: ignoring its findings cannot pass it
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["tasks"][0]["status"] == "failed" and report["tasks"][0]["findings"] == []
+    (tmp_path / "bench" / ".medcube.yaml").write_text("ignore: [MC701]\n")  # the benchmark's folder
+    done = medcube("test", "bench", "--runner", "local", "--no-probes", "--format", "gnu", "--run-dir", "run5",
+                   cwd=tmp_path)
+    assert done.returncode == 1 and done.stdout == ""
+    done = medcube("test", "bench", "--runner", "local", "--no-probes", "--format", "gnu", "--no-config",
+                   "--run-dir", "run6", cwd=tmp_path)
+    assert " MC701 " in done.stdout

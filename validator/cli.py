@@ -142,12 +142,16 @@ def test(
     format: OutputFormat = typer.Option(OutputFormat.text, "--format", help="What goes to stdout: text (the run report), json (the run as JSON), or the run's findings as sarif, github (annotations) or gnu (one line each; the run report then goes to stderr)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress lines."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Also stream the build logs."),
+    fail_on: Optional[FailOn] = typer.Option(None, "--fail-on", help="Fail on errors only (default) or on warnings too (a failed task always fails)."),
+    ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Leave out a finding code, e.g. MC803 (repeatable)."),
+    no_config: bool = typer.Option(False, "--no-config", help="Do not read .medcube.yaml / pyproject.toml [tool.medcube]."),
 ):
     """Run the benchmark chain prepare -> sanity_check -> statistics -> infer -> evaluate on demo data, like `medperf test run`,
     and probe what a benchmark would trip on: changed inputs, network, root, determinism, re-runs, a lax sanity_check, GPUs."""
     from validator.chain.options import RunOptions
     from validator.chain.probes import probe_options
-    from validator.commands import DemoSource, ReportFiles, test_command
+    from validator.commands import DemoSource, Gating, ReportFiles, test_command
+    from validator.gating import check_code
     from validator.engine.limits import Limits
 
     # Every option is read and checked here, before anything is built.
@@ -161,6 +165,8 @@ def test(
         benchmark, cubes={"data_preparator": data_preparator, "model": model, "metrics": metrics},
         demo=DemoSource(demo_data, demo_sha256), options=options, files=ReportFiles(report, junit),
         output_format=format.value, verbosity=_verbosity(quiet, verbose),
+        gating=Gating(fail_on=fail_on.value if fail_on else None,
+                      ignore=tuple(check_code(c, "--ignore") for c in ignore or ()), use_settings=not no_config),
     ))
 
 

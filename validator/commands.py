@@ -267,9 +267,12 @@ def test_command(
     files: ReportFiles = ReportFiles(),
     output_format: str = "text",
     verbosity: int = 0,
+    gating: Gating = Gating(),
 ) -> int:
     """`medcube test`: run the benchmark chain; roles not in ``cubes`` come from the benchmark. 0 only when all
-    passed. ``options.probes`` None runs the plain chain; when some roles are given, the probes that run tasks of
+    passed (after ``gating``: ignored codes are left out of every report, --fail-on warning fails on warnings; a
+    failed build or task fails whatever is ignored; settings are read above the first cube given, else the
+    benchmark). ``options.probes`` None runs the plain chain; when some roles are given, the probes that run tasks of
     their own run only those roles' tasks. ``output_format`` other than text: stdout gets the run as JSON or its
     findings (sarif, github, gnu) and the run report goes to stderr. ``verbosity``: -1 no progress lines, 1 the
     build logs too."""
@@ -292,7 +295,12 @@ def test_command(
     if options.probes is not None and any(v is not None for v in given.values()):
         roles = frozenset(r for r, v in given.items() if v is not None)
         options = dataclasses.replace(options, probes=dataclasses.replace(options.probes, roles=roles))
+    from validator.gating import gate_for
+
+    anchor = next((loaded[r].path for r in ROLES if given[r] is not None), Path(bench.file).parent)
+    gate = gate_for(anchor, gating.fail_on, gating.ignore, gating.use_settings)
     result = run_chain(bench, loaded, demo_data, options)
+    _apply_gate(result, gate)
     text_report.print_run_report(result, report_console)
     if output_format == "json":
         import json
@@ -306,7 +314,17 @@ def test_command(
         json_report.write_run_json(result, Path(files.json))
     if files.junit is not None:
         junit_report.write_junit(result, Path(files.junit))
-    return 0 if result.ok else 1
+    failed = any(not b.ok for b in result.builds) or any(t.status != "passed" for t in result.tasks)
+    return 1 if failed or gate.fails(result.all_findings) else 0
+
+
+def _apply_gate(run: RunReport, gate) -> None:
+    """Leave the ignored codes out of a run's findings, wherever they are held."""
+    if not gate.ignore:
+        return
+    run.findings = gate.kept(run.findings)
+    for held in (*run.builds, *run.tasks, *run.probes):
+        held.findings = gate.kept(held.findings)
 
 
 test_command.__test__ = False  # type: ignore[attr-defined]  # not a pytest test, whatever imports it
