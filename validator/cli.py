@@ -151,8 +151,8 @@ def test(
     from validator.chain.options import RunOptions
     from validator.chain.probes import probe_options
     from validator.commands import DemoSource, Gating, ReportFiles, test_command
-    from validator.gating import check_code
     from validator.engine.limits import Limits
+    from validator.gating import check_code
 
     # Every option is read and checked here, before anything is built.
     options = RunOptions(

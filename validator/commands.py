@@ -18,6 +18,7 @@ from validator.chain.result import RunReport
 from validator.chain.run import run_chain
 from validator.errors import UserError
 from validator.findings import Finding
+from validator.gating import Gate
 from validator.manifest.model import Cube
 from validator.manifest.roles import ROLES
 from validator.report import json_report
@@ -318,13 +319,17 @@ def test_command(
     return 1 if failed or gate.fails(result.all_findings) else 0
 
 
-def _apply_gate(run: RunReport, gate) -> None:
+def _apply_gate(run: RunReport, gate: Gate) -> None:
     """Leave the ignored codes out of a run's findings, wherever they are held."""
     if not gate.ignore:
         return
     run.findings = gate.kept(run.findings)
-    for held in (*run.builds, *run.tasks, *run.probes):
-        held.findings = gate.kept(held.findings)
+    for b in run.builds:
+        b.findings = gate.kept(b.findings)
+    for t in run.tasks:
+        t.findings = gate.kept(t.findings)
+    for p in run.probes:
+        p.findings = gate.kept(p.findings)
 
 
 test_command.__test__ = False  # type: ignore[attr-defined]  # not a pytest test, whatever imports it
