@@ -54,7 +54,23 @@ def test_benchmark_folder_and_profile_name_its_cubes():
     assert [p.absolute() for p in changed.paths] == expected
 
 
-def test_broken_benchmark_profile_is_a_user_error(tmp_path):
-    (tmp_path / "benchmark.yaml").write_text("name: x\nmodel: nowhere\n")
-    with pytest.raises(UserError, match="data_preparator"):
+@pytest.mark.parametrize("text, expected, line", [
+    ("name: x\nmodel: nowhere\n", "names no data_preparator cube folder", None),
+    ("data_preparator: prep\nmodel: nowhere\nmetrics: prep\n", "model: cube folder 'nowhere' not found", 2),
+    ("data_preparator: [prep\n", "YAML syntax error", 2),
+])
+def test_broken_benchmark_profile_is_a_user_error(tmp_path, text, expected, line):
+    (tmp_path / "prep").mkdir()
+    (tmp_path / "benchmark.yaml").write_text(text)
+    with pytest.raises(UserError, match=expected) as e:
         resolve([tmp_path])
+    assert e.value.file == str(tmp_path / "benchmark.yaml") and e.value.line == line
+
+
+def test_benchmark_without_its_demo_data_still_names_its_cubes(tmp_path):
+    """A benchmark repository whose demo data is hosted elsewhere: validate checks its cubes all the same."""
+    for role in ("prep", "model", "metrics"):
+        (tmp_path / role).mkdir()
+    (tmp_path / "benchmark.yaml").write_text("data_preparator: prep\nmodel: model\nmetrics: metrics\n"
+                                             "demo_data: {path: not-here.tar.gz}\n")
+    assert [p.name for p in resolve([tmp_path / "benchmark.yaml"]).paths] == ["prep", "model", "metrics"]

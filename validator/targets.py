@@ -59,12 +59,32 @@ def benchmark_file(path: Path) -> Path | None:
 
 
 def benchmark_cubes(profile: Path) -> list[Path]:
-    """The cube folders a benchmark profile names (data preparator, model, metrics), checked by its reader."""
-    from validator.chain.benchmark import load_benchmark
+    """The cube folders a benchmark profile names (data preparator, model, metrics). Only those keys are read: a
+    benchmark repository's CI validates its cubes whether or not the demo data is there (`test` checks the rest)."""
+    from validator.errors import UserError
     from validator.manifest.roles import ROLES
+    from validator.manifest.yamlread import YamlSyntaxError, read
 
-    bench = load_benchmark(profile)
-    return [bench.cubes[role] for role in ROLES]
+    try:
+        doc = read(profile)
+    except YamlSyntaxError as e:
+        raise UserError(f"YAML syntax error: {e.message}", file=str(profile), line=e.line,
+                        hint="fix the YAML syntax (indentation, colons, quotes) at that line") from None
+    if not isinstance(doc.data, dict):
+        raise UserError("a benchmark profile is a mapping with data_preparator, model and metrics", file=str(profile))
+    cubes = []
+    for role in ROLES:
+        value = doc.data.get(role)
+        if not isinstance(value, str) or not value.strip():
+            raise UserError(f"the benchmark profile names no {role} cube folder", file=str(profile),
+                            line=doc.line((role,)) if role in doc.data else None,
+                            hint=f"{role}: the cube's folder, relative to this file")
+        folder = profile.parent / value
+        if not folder.is_dir():
+            raise UserError(f"{role}: cube folder {value!r} not found (looked in {folder})", file=str(profile),
+                            line=doc.line((role,)), hint="paths are relative to the folder of benchmark.yaml")
+        cubes.append(folder)
+    return cubes
 
 
 def resolve(paths: Iterable[Path | str], changed: bool = False) -> Targets:
