@@ -89,9 +89,9 @@ def validate_command(paths: list[Path], *, static: bool, output_format: str | No
         run_options = options or RunOptions()
         loaded = [r.cube for r in reports if r.cube is not None]  # all of them: the static checks passed
         _, runs = validate_run_command(loaded, benchmark=benchmark, options=run_options,
-                                       output_format=fmt, verbosity=verbosity)
-        for i, (run, gate) in enumerate(zip(runs, gates, strict=True)):
-            run_findings[i] = gate.kept(_findings_of_run(run))
+                                       output_format=fmt, verbosity=verbosity, gates=gates)
+        for i, run in enumerate(runs):
+            run_findings[i] = _findings_of_run(run)
             # A failed build or task fails whatever is ignored; findings fail as the gate says.
             run_failed[i] = any(not b.ok for b in run.builds) or any(t.status != "passed" for t in run.tasks)
         if fmt in ("gnu", "github"):
@@ -356,17 +356,21 @@ def validate_run(cube: Cube | Path | str, benchmark: Path | str | None = None,
 
 
 def validate_run_command(cubes: list[Cube], *, benchmark: Path | None = None, options: RunOptions,
-                         output_format: str = "text", verbosity: int = 0) -> tuple[int, list[RunReport]]:
+                         output_format: str = "text", verbosity: int = 0,
+                         gates: list[Gate] | None = None) -> tuple[int, list[RunReport]]:
     """The build-and-run stage of `medcube validate` for already loaded cubes: prints each run report (to stderr
     when stdout carries a machine-readable format) and returns (0 only when every run passed, the run reports).
-    ``verbosity``: -1 no progress and no run report, 1 the build logs too."""
+    ``verbosity``: -1 no progress and no run report, 1 the build logs too. ``gates`` (one per cube): the ignored
+    codes are left out of each run report before it is printed."""
     console = _log_console(output_format != "text")
     options = dataclasses.replace(options, console=console if verbosity >= 0 else None, verbose=verbosity > 0)
-    reports = []
+    reports: list[RunReport] = []
     for cube in cubes:
         if verbosity >= 0:
             console.print(f"[bold]{cube.path}[/bold]: build" + ("" if options.no_run else " and run in the benchmark chain"))
         _, report = validate_run(cube, benchmark, options)
+        if gates is not None:
+            _apply_gate(report, gates[len(reports)])
         if verbosity >= 0:
             text_report.print_run_report(report, console)
         reports.append(report)
