@@ -193,3 +193,19 @@ def test_test_ignore_hides_findings_but_a_failed_task_still_fails(broken_bench, 
     done = medcube("test", "bench", "--runner", "local", "--no-probes", "--format", "gnu", "--no-config",
                    "--run-dir", "run6", cwd=tmp_path)
     assert " MC701 " in done.stdout
+
+
+def test_validate_run_stage_findings_follow_the_gate(broken_bench, tmp_path):
+    """The build-and-run stage (local runner): its findings are reported like the static ones, files relative to the
+    working directory, and ignored codes are left out of the run report too."""
+    done = medcube("validate", "bench/prep", "--benchmark", "bench", "--runner", "local", "--format", "gnu",
+                   cwd=tmp_path)
+    assert done.returncode == 1
+    lines = done.stdout.splitlines()
+    assert len(lines) == 2 and all(ln.startswith("bench/prep/container_config.yaml: error MC701 ") for ln in lines)
+    done = medcube("validate", "bench/prep", "--benchmark", "bench", "--runner", "local", "--format", "json",
+                   "--ignore", "MC701", cwd=tmp_path)
+    doc = json.loads(done.stdout)
+    run = doc["cubes"][0]["run"]
+    assert done.returncode == 1 and doc["ok"] is False and run["tasks"][0]["status"] == "failed"
+    assert [f for t in run["tasks"] for f in t["findings"]] == []
