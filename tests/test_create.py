@@ -60,13 +60,14 @@ def test_create_accepts_the_cli_role_enum(tmp_path):
 
 def test_create_asks_the_template_questions_with_medperfs_defaults(tmp_path):
     """Answer the prompts on stdin as a user would: every question in order, an empty line keeps the default."""
-    answers = ["Lung Model", "", "", "", "1", "myorg/lung-model:0.1.0", ""]  # name, slug, description, author, GPUs, image, base
+    # name, slug, description, author, GPUs, image, base image, medcube's GitHub repository, its revision
+    answers = ["Lung Model", "", "", "", "1", "myorg/lung-model:0.1.0", "", "", ""]
     script = "import sys; from validator.create import create; print(create('model', sys.argv[1]))"
     proc = subprocess.run([sys.executable, "-c", script, str(tmp_path)], input="\n".join(answers) + "\n",
                           capture_output=True, text=True, cwd=REPO, timeout=60)
     assert proc.returncode == 0, proc.stderr
     for question in ("project_name", "project_slug", "description", "author_name", "accelerator_count",
-                     "docker_image_name", "base_image"):
+                     "docker_image_name", "base_image", "medcube_github", "medcube_rev"):
         assert f"{question}" in proc.stdout
     assert "Model MLCube" in proc.stdout and "python:3.11-slim" in proc.stdout  # the defaults shown
     cube = tmp_path / "lung_model"

@@ -27,11 +27,12 @@ from cookiecutter.exceptions import FailedHookException
 from cookiecutter.main import cookiecutter
 from PIL import Image
 
-from validator import resources
+from validator import __version__, resources
 from validator.manifest.roles import TASKS
 
 ROLES = ("data_preparator", "model", "metrics")
 TEMPLATES = resources.templates_dir()
+ROOT = Path(__file__).resolve().parents[1]
 CODE_MODULE = {"data_preparator": "prepare.py", "model": "infer.py", "metrics": "metrics.py"}
 ROLE_TASKS = {"data_preparator": ("prepare", "sanity_check", "statistics"), "model": ("infer",), "metrics": ("evaluate",)}
 DEFAULT_SLUG = {"data_preparator": "data_preparator_mlcube", "model": "model_mlcube", "metrics": "metrics_mlcube"}
@@ -51,6 +52,8 @@ OPTIONS = {
         "author_name": "Zoë Ångström",
         "docker_image_name": "localhost:5000/team/chest-cnn:0.1.0",
         "base_image": "registry.example.org/python:3.11-slim",
+        "medcube_github": "my-org/medcube.fork",
+        "medcube_rev": "0123abc",
     },
     "gpu": {"accelerator_count": "2", "docker_image_name": "myorg/cube"},
 }
@@ -195,19 +198,27 @@ def test_dockerfile_follows_the_layout(baked):
     assert not any(line.startswith("USER") for line in lines)  # any uid the benchmark picks
 
 
-def test_ci_workflow_and_pre_commit_hook(baked):
-    role, _, project = baked
+def test_ci_workflow_and_pre_commit_hook_use_medcubes_action_and_hook(baked):
+    """The workflow runs the repository's own action.yml and the pre-commit config its .pre-commit-hooks.yaml, both
+    from the answered GitHub repository and revision (no package index entry)."""
+    role, answers, project = baked
+    repo, rev = answers.get("medcube_github", "mlcommons/medcube"), answers.get("medcube_rev", "v" + __version__)
     workflow = yaml.safe_load((project / ".github/workflows/medcube.yml").read_text())
+    assert workflow["permissions"]["security-events"] == "write"
     steps = workflow["jobs"]["validate"]["steps"]
-    commands = [s["run"] for s in steps if "run" in s]
-    option = {"data_preparator": "--data-preparator", "model": "--model", "metrics": "--metrics"}[role]
-    assert "medcube validate --static ." in commands and "medcube validate ." in commands
-    test = next(c for c in commands if c.startswith("medcube test"))
-    assert f"{option} ." in test and "--junit medcube-junit.xml" in test
-    upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-artifact"))
-    assert upload["with"]["path"] == "medcube-junit.xml" and upload["if"] == "always()"
-    hooks = yaml.safe_load((project / ".pre-commit-config.yaml").read_text())["repos"][0]
-    assert hooks["repo"] == "local" and hooks["hooks"][0]["entry"] == "medcube validate --static ."
+    action = next(s for s in steps if s.get("uses", "").startswith(repo + "@"))
+    assert action["uses"] == f"{repo}@{rev}" and action["with"] == {"path": ".", "test-role": role}
+    inputs = yaml.safe_load((ROOT / "action.yml").read_text())["inputs"]
+    assert set(action["with"]) <= set(inputs)
+    assert not any("pip install medcube" in s.get("run", "") for s in steps)
+    hooks = yaml.safe_load((project / ".pre-commit-config.yaml").read_text())["repos"]
+    assert hooks == [{"repo": f"https://github.com/{repo}", "rev": rev, "hooks": [{"id": "medcube-validate"}]}]
+    assert "medcube-validate" in {h["id"] for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+
+
+def test_default_medcube_revision_is_this_version():
+    for role in ROLES:
+        assert json.loads((TEMPLATES / role / "cookiecutter.json").read_text())["medcube_rev"] == "v" + __version__
 
 
 def test_requirements_are_satisfied_by_debian_bookworm():
@@ -235,6 +246,10 @@ BAD_ANSWERS = [
     ("accelerator_count", "-1", "a non-negative integer"),
     ("accelerator_count", "one", "a non-negative integer"),
     ("accelerator_count", "1.5", "a non-negative integer"),
+    ("medcube_github", "https://github.com/mlcommons/medcube", "a GitHub repository owner/name"),
+    ("medcube_github", "medcube", "a GitHub repository owner/name"),
+    ("medcube_rev", "v1 --evil", "a git tag, branch or commit"),
+    ("medcube_rev", "-rf", "a git tag, branch or commit"),
 ]
 
 

@@ -31,14 +31,52 @@ app = typer.Typer(
     name="medcube",
     help="Create, validate and test MedPerf / MLCube benchmark containers (cubes).",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from validator import VERSION
+
+        typer.echo(f"medcube {VERSION}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def main_options(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print medcube's version and exit."),
+):
+    """Create, validate and test MedPerf / MLCube benchmark containers (cubes)."""
 
 
 class OutputFormat(str, Enum):
     text = "text"
     json = "json"
+    sarif = "sarif"
+    github = "github"
+    gnu = "gnu"
+
+
+class FailOn(str, Enum):
+    error = "error"
+    warning = "warning"
+
+
+def _verbosity(quiet: bool, verbose: bool) -> int:
+    if quiet and verbose:
+        raise typer.BadParameter("-q and -v exclude each other", param_hint="-q/-v")
+    return -1 if quiet else (1 if verbose else 0)
+
+
+def _fail_on(fail_on: FailOn | None, strict: bool) -> str | None:
+    """--strict is --fail-on warning (warnings fail too); None: the settings file's, else errors only."""
+    if strict:
+        if fail_on is FailOn.error:
+            raise typer.BadParameter("--strict and --fail-on error exclude each other", param_hint="--strict")
+        return "warning"
+    return fail_on.value if fail_on else None
 
 
 class RunnerName(str, Enum):
@@ -55,9 +93,16 @@ class Role(str, Enum):
 
 @app.command()
 def validate(
-    paths: List[Path] = typer.Argument(..., help="Cube directories or config files (mlcube.yaml, container_config.yaml)."),
+    paths: List[Path] = typer.Argument(..., help="Cube folders or config files (mlcube.yaml, container_config.yaml), benchmark folders or benchmark.yaml files (their cubes), or files inside a cube (that cube)."),
     static: bool = typer.Option(False, "--static", help="Only the static checks: no Docker, takes about a second."),
-    format: OutputFormat = typer.Option(OutputFormat.text, "--format", help="Report format."),
+    format: Optional[OutputFormat] = typer.Option(None, "--format", help="Report format: text, json, sarif, github (annotations), gnu (file:line:col: severity CODE message). Default: text on a terminal, gnu otherwise."),
+    fail_on: Optional[FailOn] = typer.Option(None, "--fail-on", help="Fail on errors only (default) or on warnings too."),
+    ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Leave out a finding code, e.g. MC501 (repeatable)."),
+    no_config: bool = typer.Option(False, "--no-config", help="Do not read .medcube.yaml / pyproject.toml [tool.medcube] above the cubes."),
+    sarif_file: Optional[Path] = typer.Option(None, "--sarif-file", help="Also write the findings as SARIF 2.1.0 to this file."),
+    changed: bool = typer.Option(False, "--changed", help="The paths are changed files (the pre-commit hook): check each cube they belong to once, skip files in no cube."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Findings only: no progress, no passing cubes."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Also stream the build logs."),
     benchmark: Optional[Path] = typer.Option(None, "--benchmark", help="Benchmark profile whose chain the cube joins (default: the bundled chest X-ray benchmark)."),
     no_run: bool = typer.Option(False, "--no-run", help="Build the image, run no task."),
     runner: Optional[RunnerName] = typer.Option(None, "--runner", help="docker (default when an engine answers) or local."),
@@ -70,13 +115,19 @@ def validate(
 ):
     """Check cubes: static checks first, then build and smoke-run them in a benchmark chain."""
     from validator.chain.options import RunOptions
-    from validator.commands import validate_command
+    from validator.commands import Gating, validate_command
     from validator.engine.limits import Limits
+    from validator.gating import check_code
 
+    verbosity = _verbosity(quiet, verbose)
+    gating = Gating(fail_on=_fail_on(fail_on, strict),
+                    ignore=tuple(check_code(c, "--ignore") for c in ignore or ()), use_settings=not no_config)
     options = RunOptions(runner=runner.value if runner else None, base_image=base_image, rebuild=rebuild,
                          limits=Limits.from_options(gpus=gpus), no_run=no_run, pull=pull)
-    raise typer.Exit(validate_command(paths, static=static, output_format=format.value, benchmark=benchmark,
-                                      options=options, html=html, command=_command_line(), strict=strict))
+    raise typer.Exit(validate_command(paths, static=static, output_format=format.value if format else None,
+                                      benchmark=benchmark, options=options, gating=gating, changed=changed,
+                                      sarif_file=sarif_file, verbosity=verbosity, html=html,
+                                      command=_command_line()))
 
 
 @app.command()
@@ -105,14 +156,21 @@ def test(
     determinism_tolerance: Optional[float] = typer.Option(None, "--determinism-tolerance", help="Predictions of two infer runs are equal within this (relative, at least absolute; default 1e-5)."),
     strict_determinism: bool = typer.Option(False, "--strict-determinism", help="Different predictions of two infer runs are an error, not a warning."),
     pull: bool = typer.Option(False, "--pull", help="Cubes without a Dockerfile: pull their image when it is not present locally."),
-    strict: bool = typer.Option(False, "--strict", help="Warnings fail too (exit 1): a lax sanity_check, nondeterministic predictions, ..."),
+    strict: bool = typer.Option(False, "--strict", help="Warnings fail too (exit 1): a lax sanity_check, nondeterministic predictions, ... (the same as --fail-on warning)."),
+    format: OutputFormat = typer.Option(OutputFormat.text, "--format", help="What goes to stdout: text (the run report), json (the run as JSON), or the run's findings as sarif, github (annotations) or gnu (one line each; the run report then goes to stderr)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress lines."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Also stream the build logs."),
+    fail_on: Optional[FailOn] = typer.Option(None, "--fail-on", help="Fail on errors only (default) or on warnings too (a failed task always fails)."),
+    ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Leave out a finding code, e.g. MC803 (repeatable)."),
+    no_config: bool = typer.Option(False, "--no-config", help="Do not read .medcube.yaml / pyproject.toml [tool.medcube]."),
 ):
     """Run the benchmark chain prepare -> sanity_check -> statistics -> infer -> evaluate on demo data, like `medperf test run`,
     and probe what a benchmark would trip on: changed inputs, network, root, determinism, re-runs, a lax sanity_check, GPUs."""
     from validator.chain.options import RunOptions
     from validator.chain.probes import probe_options
-    from validator.commands import DemoSource, ReportFiles, test_command
+    from validator.commands import DemoSource, Gating, ReportFiles, test_command
     from validator.engine.limits import Limits
+    from validator.gating import check_code
 
     # Every option is read and checked here, before anything is built.
     options = RunOptions(
@@ -123,8 +181,11 @@ def test(
     )
     raise typer.Exit(test_command(
         benchmark, cubes={"data_preparator": data_preparator, "model": model, "metrics": metrics},
-        demo=DemoSource(demo_data, demo_sha256), options=options, files=ReportFiles(report, junit, html, _command_line()),
-        strict=strict,
+        demo=DemoSource(demo_data, demo_sha256), options=options,
+        files=ReportFiles(report, junit, html, _command_line()),
+        output_format=format.value, verbosity=_verbosity(quiet, verbose),
+        gating=Gating(fail_on=_fail_on(fail_on, strict),
+                      ignore=tuple(check_code(c, "--ignore") for c in ignore or ()), use_settings=not no_config),
     ))
 
 

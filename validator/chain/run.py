@@ -102,7 +102,7 @@ def run_chain(
         if key not in built:
             built[key] = runner.build(
                 cube, base_image=options.base_image, rebuild=options.rebuild, log_dir=folder.logs, console=console,
-                pull=options.pull,
+                pull=options.pull, verbose=options.verbose,
             )
             report.builds.append(built[key])
             _say_build(console, built[key])
@@ -164,6 +164,8 @@ def _run_one(runner: Runner, cube: Cube, role: str, task: str, folder: RunFolder
     log_path = folder.logs / f"{n}-{task}.log"
     console = options.console
     status = console.status(f"{task} ({cube.path.name}) ...") if console is not None and console.is_terminal else None
+    if console is not None and not console.is_terminal:  # a log (CI): one line when the task starts, one when it ends
+        console.print(f"{'start':>7} {task} ({cube.path.name})", highlight=False)
     token = probes.before_task(plan) if probes is not None else None
     if status is not None:
         with status:
