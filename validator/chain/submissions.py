@@ -262,7 +262,7 @@ def run_submissions(
 
     def build(cube: Cube) -> BuildResult:
         b = runner.build(cube, base_image=options.base_image, rebuild=options.rebuild, log_dir=folder.logs,
-                         console=console)
+                         console=console, pull=options.pull, verbose=options.verbose)
         say_build(console, b)
         return b
 

@@ -1,4 +1,5 @@
-"""Build a cube's image with the docker SDK; skip the build when nothing in the context changed.
+"""Build a cube's image, with BuildKit through the docker CLI (engine/buildkit.py) when one here can, else with the
+docker SDK's legacy builder; skip the build when nothing in the context changed.
 
 The cache key is a content hash of what docker would send (the build context minus `.dockerignore`, the
 Dockerfile, the build args and the base image's id), stored on the image as the label ``org.medcube.context-hash``.
@@ -14,8 +15,11 @@ import time
 from contextlib import nullcontext
 from pathlib import Path
 
+from rich.text import Text
+
 from validator import findings as F
-from validator.codes import BUILD_FAILED, IMAGE_MISSING, PULL_FAILED
+from validator.codes import BUILD_FAILED, IMAGE_MISSING, NO_ENTRYPOINT, PULL_FAILED
+from validator.engine import buildkit
 from validator.engine.plan import image_name
 from validator.engine.result import BuildResult, tail
 from validator.manifest.model import Build, Cube
@@ -29,7 +33,8 @@ _NETWORK_ERRORS = re.compile(
     r"failed to resolve source metadata|failed to do request|registry-1\.docker\.io",
     re.IGNORECASE,
 )
-_STEP = re.compile(r"^Step \d+/\d+ : ")
+_STEP = re.compile(r"^Step \d+/\d+ : ")  # the legacy builder's steps
+SDK_BUILDER = "the docker SDK's legacy builder (no docker CLI with BuildKit here: RUN --mount and heredocs fail)"
 
 
 def dockerignore_patterns(context: Path) -> list[str] | None:
@@ -100,8 +105,14 @@ def build_image(
     rebuild: bool = False,
     log_dir: Path | None = None,
     console=None,
+    pull: bool = False,
+    verbose: bool = False,
 ) -> BuildResult:
-    """Build (or reuse) the cube's image. Never raises for a failed build: the result carries the findings."""
+    """Build (or reuse) the cube's image, with BuildKit through the docker CLI when one here can, else with the
+    SDK's legacy builder (`result.builder` says which). `verbose` streams the build log to the console. Never raises
+    for a failed build: the result carries the findings. A cube without a Dockerfile (a config-only cube, as
+    MedPerf's `container create` makes it) uses the local image, or pulls it when ``pull``. Either way the image's
+    real entrypoint is then checked against the tasks."""
     image = image_name(cube)
     result = BuildResult(cube=str(cube.path), role=cube.role, image=image, status="failed")
     started = time.monotonic()
@@ -115,16 +126,28 @@ def build_image(
         if _image_id(client, image):
             result.status = "present"
             result.message = f"no Dockerfile; using the local image {image}"
+        elif pull:
+            try:
+                client.images.pull(image)
+                result.status = "present"
+                result.message = f"no Dockerfile; pulled {image}"
+            except Exception as e:  # no registry reachable, no such image, no access
+                result.message = f"image {image} is not present locally and could not be pulled: {e}"
+                result.findings.append(F.error(IMAGE_MISSING, cube.rel(cube.config_file), result.message,
+                                               hint="check the image name and the registry access, or build it"))
         else:
-            result.message = f"no Dockerfile to build {image} from, and the image is not present locally"
+            result.message = f"image {image} is not present locally: build or pull it (--pull)"
             result.findings.append(
                 F.error(
                     IMAGE_MISSING,
                     cube.rel(cube.config_file),
                     result.message,
-                    hint="add a Dockerfile beside container_config.yaml or in project/, or `docker pull` the image",
+                    hint="MedPerf pulls the image; pass --pull to do the same, `docker pull` it, or add a Dockerfile "
+                    "beside container_config.yaml to have it built",
                 )
             )
+        if result.status == "present":
+            result.findings += entrypoint_findings(client, cube, image)
         result.seconds = time.monotonic() - started
         return result
 
@@ -138,6 +161,7 @@ def build_image(
             if (current.labels or {}).get(HASH_LABEL) == digest:
                 result.status = "cached"
                 result.message = f"{image} is up to date (build context unchanged)"
+                result.findings += entrypoint_findings(client, cube, image)
                 result.seconds = time.monotonic() - started
                 return result
         except Exception:
@@ -148,52 +172,46 @@ def build_image(
         Path(log_dir).mkdir(parents=True, exist_ok=True)
         log_path = Path(log_dir) / f"build-{_slug(image)}.log"
         result.log_path = str(log_path)
-    lines: list[str] = []
-    error: str | None = None
-    dockerfile = _dockerfile_in_context(build) or str(Path(build.dockerfile).resolve())
+    cli = buildkit.find_cli()
+    result.builder = cli.describe() if cli is not None else SDK_BUILDER
     status = console.status(f"building {image}") if console is not None and console.is_terminal else nullcontext()
     if console is not None and not console.is_terminal:
-        console.print(f"building {image} ...")
-    try:
-        with status as live:
-            stream = client.api.build(
-                path=str(build.context),
-                dockerfile=dockerfile,
-                tag=image,
-                buildargs=buildargs or None,
-                labels={HASH_LABEL: digest},
-                rm=True,
-                forcerm=True,
-                decode=True,
-            )
-            for chunk in stream:
-                text = chunk.get("stream") or chunk.get("status") or ""
-                if "errorDetail" in chunk or "error" in chunk:
-                    error = (chunk.get("errorDetail") or {}).get("message") or chunk.get("error") or "build failed"
-                    lines.append(f"ERROR: {error}\n")
-                    continue
-                if text:
-                    if chunk.get("status") and chunk.get("progress"):
-                        text = f"{text} {chunk['progress']}"
-                    lines.append(text if text.endswith("\n") else text + "\n")
-                    if live is not None and _STEP.match(text):
-                        live.update(f"building {image}: {text.strip()[:100]}")
-    except Exception as e:  # the engine refused the build (bad context, API error)
-        error = str(e)
-        lines.append(f"ERROR: {error}\n")
-    finally:
-        if log_path is not None:
-            log_path.write_text("".join(lines))
+        console.print(f"building {image} with {result.builder} ...")
+    with status as live:
+
+        def on_line(text: str) -> None:
+            if verbose and console is not None:
+                console.print(Text(f"  | {text}"), highlight=False)
+            if live is not None and (_STEP.match(text) or buildkit.STEP.match(text)):
+                live.update(f"building {image}: {text.strip()[:100]}")
+
+        if cli is not None:
+            done = buildkit.build(cli, Path(build.context), str(Path(build.dockerfile).resolve()), image,
+                                  buildargs=buildargs, labels={HASH_LABEL: digest}, on_line=on_line)
+            log, error = done.log, done.error
+        else:
+            dockerfile = _dockerfile_in_context(build) or str(Path(build.dockerfile).resolve())
+            log, error = _sdk_build(client, build, dockerfile, image, buildargs, {HASH_LABEL: digest}, on_line)
+    if log_path is not None:
+        log_path.write_text(log)
     result.seconds = time.monotonic() - started
-    log = "".join(lines)
     result.log_tail = tail(log, 25)
     if error is None:
         result.status = "built"
-        result.message = f"built {image} in {result.seconds:.1f}s"
+        result.message = f"built {image} in {result.seconds:.1f}s with {result.builder}"
+        result.findings += entrypoint_findings(client, cube, image)
         return result
 
     where = cube.rel(build.dockerfile)
-    if _is_pull_failure(error, log):
+    frontend = _syntax_directive(build)
+    if frontend and _is_pull_failure(error, log) and _mentions_frontend(error + log, frontend):
+        result.message = (f"could not pull the Dockerfile frontend {frontend} that its `# syntax=` line asks for: "
+                          "no network or registry reachable from this Docker engine")
+        result.findings.append(F.error(
+            PULL_FAILED, where, result.message, line=1,
+            hint="remove the `# syntax=` line so the builder's own Dockerfile frontend is used (RUN --mount works "
+            "without it), or load that frontend image into the engine first"))
+    elif _is_pull_failure(error, log):
         base = base_image or _default_base(build) or "the FROM image"
         result.message = f"could not pull the base image {base}: no network or registry reachable from this Docker engine"
         result.findings.append(
@@ -218,11 +236,52 @@ def build_image(
     return result
 
 
+def _sdk_build(client, build: Build, dockerfile: str, image: str, buildargs: dict[str, str], labels: dict[str, str],
+               on_line) -> tuple[str, str | None]:
+    """The docker SDK's (legacy) build: (log, error or None)."""
+    lines: list[str] = []
+    error: str | None = None
+    try:
+        stream = client.api.build(path=str(build.context), dockerfile=dockerfile, tag=image,
+                                  buildargs=buildargs or None, labels=labels, rm=True, forcerm=True, decode=True)
+        for chunk in stream:
+            text = chunk.get("stream") or chunk.get("status") or ""
+            if "errorDetail" in chunk or "error" in chunk:
+                error = (chunk.get("errorDetail") or {}).get("message") or chunk.get("error") or "build failed"
+                lines.append(f"ERROR: {error}\n")
+                on_line(f"ERROR: {error}")
+                continue
+            if text:
+                if chunk.get("status") and chunk.get("progress"):
+                    text = f"{text} {chunk['progress']}"
+                lines.append(text if text.endswith("\n") else text + "\n")
+                for part in text.rstrip("\n").splitlines():
+                    on_line(part)
+    except Exception as e:  # the engine refused the build (bad context, API error)
+        error = str(e)
+        lines.append(f"ERROR: {error}\n")
+    return "".join(lines), error
+
+
 def _is_pull_failure(error: str, log: str) -> bool:
     if _NETWORK_ERRORS.search(error):
         return True
     steps = [ln for ln in log.splitlines() if _STEP.match(ln)]
     return bool(steps) and " : FROM " in steps[-1] and "not found" in error.lower()
+
+
+def _syntax_directive(build: Build) -> str | None:
+    from validator.manifest import dockerfile as reader
+
+    try:
+        return reader.read(Path(build.dockerfile)).directives.get("syntax") or None
+    except OSError:
+        return None
+
+
+def _mentions_frontend(text: str, frontend: str) -> bool:
+    name = frontend.split("@")[0].split(":")[0]
+    return name.lower() in text.lower()
 
 
 def _default_base(build: Build) -> str | None:
@@ -240,3 +299,33 @@ def _default_base(build: Build) -> str | None:
 
 def _slug(image: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", image).strip("_")
+
+
+def entrypoint_findings(client, cube: Cube, image: str) -> list[F.Finding]:
+    """The image's real entrypoint (docker inspect) against the tasks: with none, `docker run IMAGE ARGS` executes
+    the first argument, so a task whose arguments start with its name, or that gives none, cannot run."""
+    from validator.manifest.roles import TASKS
+
+    try:
+        config = client.images.get(image).attrs.get("Config") or {}
+    except Exception:
+        return []
+    if config.get("Entrypoint"):
+        return []
+    findings = []
+    for task in cube.tasks.values():
+        if task.name not in TASKS or task.entrypoint:
+            continue
+        if cube.format == "mlcube":
+            argv = [task.name]
+        else:
+            argv = list(task.command) if task.command is not None else list(config.get("Cmd") or [])
+        if argv and argv[0] not in TASKS:
+            continue  # the command names a program: fine without an entrypoint
+        what = f"execute '{argv[0]}' as a program" if argv else "run nothing"
+        findings.append(F.error(
+            NO_ENTRYPOINT, cube.rel(cube.config_file),
+            f"task {task.name}: the image {image} has no entrypoint (docker inspect), so the container would {what}",
+            hint="set ENTRYPOINT in the Dockerfile (e.g. [\"python3\", \"/mlcube_project/mlcube.py\"]), or start "
+            "run_args.command with the program"))
+    return findings

@@ -42,8 +42,10 @@ class DockerRunner:
         self._cgroup = None
 
     # -- build ------------------------------------------------------------------------------------------------------
-    def build(self, cube: Cube, *, base_image=None, rebuild=False, log_dir=None, console=None) -> BuildResult:
-        return build_image(self.client, cube, base_image=base_image, rebuild=rebuild, log_dir=log_dir, console=console)
+    def build(self, cube: Cube, *, base_image=None, rebuild=False, log_dir=None, console=None, pull=False,
+              verbose=False) -> BuildResult:
+        return build_image(self.client, cube, base_image=base_image, rebuild=rebuild, log_dir=log_dir, console=console,
+                           pull=pull, verbose=verbose)
 
     # -- run --------------------------------------------------------------------------------------------------------
     def spec(self, plan: RunPlan) -> ContainerSpec:

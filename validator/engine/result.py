@@ -96,6 +96,7 @@ class BuildResult:
     log_tail: str = ""
     message: str = ""
     findings: list[Finding] = field(default_factory=list)
+    builder: str = ""  # what built it: BuildKit through the docker CLI, or the SDK's legacy builder
 
     @property
     def ok(self) -> bool:
@@ -115,6 +116,7 @@ class BuildResult:
             "context_hash": self.context_hash,
             "log_path": self.log_path,
             "message": self.message,
+            "builder": self.builder,
             "findings": [f.to_dict() for f in self.findings],
         }
 
