@@ -23,9 +23,9 @@ class Code(str):
 
     severity: Severity  # the default; a check may report a code as a warning where it says so in the fix text
     stage: Stage
-    title: str
+    title: str  # type: ignore[assignment]  # shadows str.title on purpose: the catalogue entry's title
     fix: str
-    name: str
+    name: str  # the constant's name in this module, set below
 
     def __new__(cls, id: str, severity: Severity, stage: Stage, title: str, fix: str) -> Code:
         code = super().__new__(cls, id)
