@@ -93,6 +93,17 @@ FIX = {
              "`run_args.command` to the task.",
     "MC409": "typer runs a lone command without its name, so `mlcube.py infer ...` fails. Add a second command (MedPerf's "
              "templates add `hotfix`) or an `@app.callback()`.",
+    "MC410": "Every host path the config names (parameters file, additional files, mlcube.yaml defaults, build "
+             "context, Dockerfile, COPY sources) must be a plain file or folder inside the cube folder: no symbolic link, "
+             "no `..` out, no absolute path. medcube mounts, copies and packs these paths as root: see docs/SECURITY.md.",
+    "MC411": "Replace the link, FIFO, socket or device with a plain file. medcube and MedPerf never follow a link a cube "
+             "supplies, and a build context must not point out of itself.",
+    "MC412": "Add a `.dockerignore` that leaves out data, or move it out of the build context. "
+             "`MEDCUBE_MAX_BUILD_CONTEXT` (bytes) raises the limit.",
+    "MC413": "Remove the option: a benchmark runs cubes without extra privileges, host namespaces, host devices or host "
+             "mounts, and with no network. medcube ignores it when running; MedPerf would pass it on.",
+    "MC414": "Write each output into its own folder (`workspace/<label>/`): additional files and the parameters file "
+             "are the benchmark's inputs, mounted read-only.",
     "MC501": "Pin the base image to a tag (`python:3.11-slim`) or a digest, so the image builds the same tomorrow.",
     "MC502": "COPY `requirements.txt` and `RUN pip install -r` before copying the code: a code change then reuses the "
              "cached dependency layer.",

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from validator import dockerfile as dockerfile_reader
-from validator.checks import agreement, contract, crossfile, dockerfile, schema
+from validator.checks import agreement, contract, crossfile, dockerfile, hostpaths, schema
 from validator.errors import ConfigNotFound
 from validator.findings import Finding, error, has_errors
 from validator.manifest.load import assemble, locate
@@ -94,6 +94,7 @@ def run_static(path: Path | str, show=display_path) -> CubeReport:
                                          "YAML keeps only the last one", hint="Remove or merge one of them.",
                                          line=line, column=col))
         report.findings += schema.check_doc(doc, SCHEMA_OF[fmt], show(file))
+        report.findings += hostpaths.check_privileges(doc, fmt, show(file))
         docs[fmt] = doc
     if has_errors(report.findings):
         return report  # semantic checks on a malformed file would only add noise
@@ -105,7 +106,7 @@ def run_static(path: Path | str, show=display_path) -> CubeReport:
     df = None
     if cube.build is not None and cube.build.dockerfile.is_file():
         df = dockerfile_reader.read(cube.build.dockerfile)
-    findings: list[Finding] = []
+    findings: list[Finding] = hostpaths.check_paths(cube, show) + hostpaths.check_copy_sources(cube, df, show)
     for view in views:
         findings += contract.check_role(view, show)
         findings += contract.check_volumes(view, show)

@@ -35,6 +35,12 @@ CODES = {
     "MC407": "file named in the config does not exist",
     "MC408": "no entrypoint and no command: nothing would run",
     "MC409": "typer app with a single command takes no command name",
+    # host safety (checks/hostpaths.py)
+    "MC410": "a host path from the config leaves the cube folder or goes through a link",
+    "MC411": "a link or special file among the files medcube packs, mounts or builds",
+    "MC412": "build context larger than medcube builds",
+    "MC413": "the config asks for privileges, host namespaces or host mounts",
+    "MC414": "an output is written where the benchmark provides an input",
     # advisory (warnings)
     "MC501": "base image without a pinned tag",
     "MC502": "requirements installed after the code is copied",
