@@ -10,11 +10,13 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import stat
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from validator.errors import UserError
+from validator.hostfs import open_regular, walk  # no link followed, no FIFO or device opened
 
 CHUNK = 1 << 20
 
@@ -41,9 +43,10 @@ class Limits:
 _DATA_FILTER = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
 
 
-def sha256_file(path: Path | str) -> str:
+def sha256_file(path: Path | str, *, follow_links: bool = True) -> str:
+    """sha256 of a regular file (a FIFO or a device is refused, never opened to block)."""
     h = hashlib.sha256()
-    with open(path, "rb") as f:
+    with os.fdopen(open_regular(path, follow_links=follow_links), "rb") as f:
         for block in iter(lambda: f.read(CHUNK), b""):
             h.update(block)
     return h.hexdigest()
@@ -61,10 +64,10 @@ def verify_sha256(path: Path, expected: str | None) -> None:
 
 
 def _tree(root: Path, arcroot: str):
-    """(arcname, path) for a folder and everything below it (links are not followed)."""
+    """(arcname, path) for a folder and everything below it (links are listed, never followed)."""
     yield arcroot, root
-    for path in root.rglob("*"):
-        yield str(PurePosixPath(arcroot) / path.relative_to(root).as_posix()), path
+    for entry in walk(root):
+        yield str(PurePosixPath(arcroot) / entry.rel), entry.path
 
 
 def write_deterministic(out: Path, entries) -> str:
@@ -73,7 +76,7 @@ def write_deterministic(out: Path, entries) -> str:
     members: dict[str, Path] = {}
     for arcname, path in entries:
         path = Path(path)
-        if path.is_dir() and not path.is_symlink():
+        if path.is_dir() and not path.is_symlink():  # links are refused below, never entered
             for a, p in _tree(path, arcname):
                 members[a] = p
         else:
@@ -86,15 +89,17 @@ def write_deterministic(out: Path, entries) -> str:
             path = members[arcname]
             info = tarfile.TarInfo(arcname)
             info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
-            if path.is_symlink():
+            st = os.lstat(path)
+            if stat.S_ISLNK(st.st_mode):
                 raise UserError(f"{path}: symbolic links are not packaged", hint="Replace the link with the file it points to.")
-            if path.is_dir():
+            if stat.S_ISDIR(st.st_mode):
                 info.type, info.mode = tarfile.DIRTYPE, 0o755
                 tar.addfile(info)
             else:
-                info.size = path.stat().st_size
-                info.mode = 0o755 if os.access(path, os.X_OK) else 0o644
-                with open(path, "rb") as f:
+                with os.fdopen(open_regular(path), "rb") as f:
+                    st = os.fstat(f.fileno())
+                    info.size = st.st_size
+                    info.mode = 0o755 if st.st_mode & 0o111 else 0o644
                     tar.addfile(info, f)
     os.replace(tmp, out)
     return sha256_file(out)
