@@ -101,7 +101,7 @@ def package(cube_path: Path, output: Path | None = None) -> Package:
         first = errors[0] if errors else None
         raise UserError(
             f"{cube_path} fails `medcube validate --static` ({len(errors)} error(s))"
-            + (f"; first: {first.where()}: {first.message}" if first else ""),
+            + (f"; first: {first.where()}: {first.code} {first.message}" if first else ""),
             hint=f"Run `medcube validate --static {cube_path}` and fix the errors, then package again.")
     cube = report.cube
     output = Path(output) if output else cube.path / "deploy"
