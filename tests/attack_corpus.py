@@ -66,9 +66,10 @@ class Attack:
 
 
 def make_decoys(folder: Path) -> Path:
-    """Host files an attack aims at: secret.yaml (a token), victim.txt, a folder; modes an attack would change."""
+    """Host files an attack aims at: secret.yaml (a token; in JSON, so any reader parses it), victim.txt, a folder;
+    modes an attack would change."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "secret.yaml").write_text(f"token: {SECRET}\nowner: ci\n")
+    (folder / "secret.yaml").write_text(json.dumps({"token": SECRET, "owner": "ci"}) + "\n")  # JSON is YAML
     (folder / "victim.txt").write_text("a host file that must stay as it is\n")
     (folder / "inner").mkdir(exist_ok=True)
     (folder / "inner" / "data.txt").write_text("host data\n")
@@ -167,18 +168,6 @@ os.symlink(os.path.join(decoy, "victim.txt"), os.path.join(a.output_path, "zz.js
 os.symlink(decoy, os.path.join(a.output_labels_path, "zz"))
 ''')
     return [*BENCH, "--data-preparator", str(cube), *outputs(folder)]
-
-
-def _links_results(folder, decoys):
-    cube = metrics_writes(folder, decoys, "results_link", 'os.symlink(os.path.join(decoy, "secret.yaml"), a.output_path)')
-    return [*BENCH, "--metrics", str(cube), *NO_OWN_RUNS, *outputs(folder)]
-
-
-def _links_statistics(folder, decoys):
-    cube = hostile(folder, decoys, "data_preparator", "statistics_link", (
-        (PY, ("def statistics():", "\n\n\n"), 'def statistics():\n    decoy = json.load(open(a.parameters_file))["decoy"]\n'
-         '    os.symlink(os.path.join(decoy, "secret.yaml"), a.output_path)'),))
-    return [*BENCH, "--data-preparator", str(cube), *NO_OWN_RUNS, *outputs(folder)]
 
 
 def _links_predictions(folder, decoys):
@@ -425,10 +414,6 @@ ATTACKS = {a.name: a for a in [
     Attack("link_in_prepared_data", "links", "prepare leaves links to host files in its outputs; the probes copy, "
            "write and chmod the prepared data", _links_prepared_record, ("symbolic link",), docker=True,
            open="the probes and the output checks still follow links (frozen until the restructuring)"),
-    Attack("results_link", "links", "results.yaml is a link to a host YAML file holding a token", _links_results,
-           ("symbolic link",), docker=True, open="the output checks read through links"),
-    Attack("statistics_link", "links", "statistics.yaml is a link to a host YAML file", _links_statistics,
-           ("symbolic link",), docker=True, open="the output checks read through links"),
     Attack("predictions_link", "links", "predictions.json is a link to a host file", _links_predictions,
            ("symbolic link",), docker=True, open="the output checks read through links"),
     Attack("rerun_link", "links", "infer leaves a link to a host folder in its output; the rerun probe copies and "
@@ -475,20 +460,20 @@ ATTACKS = {a.name: a for a in [
     Attack("demo_tarball_long_name", "bounds", "a demo tarball member with a 300-character name", _demo_long_name,
            ("has a name longer",), docker=True),
     Attack("results_alias_bomb", "bounds", "results.yaml is an alias bomb", _results_bomb, ("results.yaml",),
-           docker=True, open="the output checks use yaml.safe_load (frozen until the restructuring)"),
-    Attack("build_sleeps", "bounds", "the Dockerfile runs `sleep 600`", _build_sleeps, ("--build-timeout",),
+           docker=True),
+    Attack("build_sleeps", "bounds", "the Dockerfile runs `sleep 600`", _build_sleeps, ("longer than the --build-timeout",),
            docker=True, open="no build timeout yet"),
     Attack("build_needs_network", "bounds", "the Dockerfile connects to the internet while building",
            _build_network, ("--build-network",), docker=True, open="builds still have network"),
     # escapes
     Attack("escape_in_task_name", "escapes", "a task name holding terminal escape sequences and a fake PASS line",
-           _escape_task_name, ("\\x1b",), timeout=30, open="the reports print cube text unescaped"),
+           _escape_task_name, ("\\x1b",), timeout=30),
     Attack("markup_in_task_name", "escapes", "a task name holding console markup", _markup_task_name,
            ("[bold green]PASS[/bold green]",), timeout=30),
     Attack("escape_in_log", "escapes", "a failing task's log holds escape sequences and XML-invalid characters",
            _escape_log, ("\\x1b",), docker=True, open="log tails are printed unescaped"),
     Attack("escape_in_file_name", "escapes", "an output file named with escape sequences", _escape_file_name,
-           ("FAIL",), docker=True, open="file names are printed unescaped"),
+           ("FAIL",), docker=True),
     # local runner
     Attack("no_engine", "local-runner", "no Docker engine answers: medcube must not run the cube on the host",
            _no_engine, ("--runner local",), env=(("DOCKER_HOST", "unix:///nonexistent/medcube-attack.sock"),),

@@ -123,7 +123,7 @@ def test_attack(attack, tmp_path, request):
         assert docker.from_env().images.get(DECOY_IMAGE).id == image_id, "the run replaced another image's tag"
     files = written_text(case) + written_text(work)
     assert SECRET not in out and SECRET not in files, "the decoy secret leaked"
-    assert "Traceback" not in out, out[-3000:]
+    assert not re.search(r'File "[^"]*validator/', out), f"a traceback of medcube: {out[-3000:]}"
     assert "\x1b" not in out and "\x07" not in out, "a raw terminal control character reached the output"
     assert not re.search(r"(?m)^\s*PASS\b", out), "a line medcube did not write starts with PASS"
     assert proc.returncode in (1, 2), f"the hostile input passed (exit {proc.returncode}): {out[-3000:]}"
