@@ -102,3 +102,11 @@ def test_printable_escapes_what_a_terminal_or_xml_would_act_on():
     assert printable("ok\tline\nnext") == "ok\tline\nnext"
     assert printable("\x1b[2K\rPASS\x07\x00") == "\\x1b[2K\\x0dPASS\\x07\\x00"
     assert printable("abc\u202edef\x85") == "abc\\u202edef\\x85"
+
+
+def test_neutralize_removes_links_and_fifos_never_their_targets(tree):
+    out, host = tree
+    removed = hostfs.neutralize(out)
+    assert sorted(e.rel for e in removed) == ["file_link", "pipe", "sub/dir_link"]
+    assert (host / "secret").read_text() == "token" and hostfs.special_entries(out) == []
+    assert (out / "plain.txt").is_file()

@@ -241,3 +241,29 @@ def rmtree(path: Path | str) -> None:
             pass
 
     shutil.rmtree(path, onerror=onerror)
+
+
+def neutralize(root: Path | str) -> list[Entry]:
+    """Remove every link, FIFO, socket and device below root (and root itself when it is one): the entries
+    themselves, never what a link points to. Returns what was removed, for the caller to report. Run on a task's
+    outputs as soon as it ends, so that nothing medcube does later (output checks, probes, cleanup) can be led
+    through them."""
+    root = Path(root)
+    try:
+        st = os.lstat(root)
+    except FileNotFoundError:
+        return []
+    if not stat.S_ISDIR(st.st_mode):
+        if stat.S_ISREG(st.st_mode):
+            return []
+        os.unlink(root)
+        return [Entry(root, root.name, st.st_mode, st.st_size, st.st_uid, st.st_gid)]
+    removed = []
+    for e in walk(root):
+        if e.is_special:
+            try:
+                os.unlink(e.path)
+            except OSError:
+                continue
+            removed.append(e)
+    return removed
