@@ -57,21 +57,35 @@ def escape(root: Path | str, path: Path | str) -> str | None:
     return f"resolves outside {root} through a link (to {real})"
 
 
-def links_on_the_way(root: Path | str, path: Path | str) -> Path | None:
-    """The first symbolic link among `path` and its parents below `root` (None when there is none)."""
-    root, path = Path(os.path.abspath(root)), Path(os.path.abspath(path))
-    try:
-        rel = path.relative_to(root)
-    except ValueError:
+def links_on_the_way(root: Path | str, path: Path | str, seen: dict | None = None) -> Path | None:
+    """The first symbolic link among `path` and its parents below `root` (None when there is none). `path` is taken
+    as written: a `..` after a link is not normalised away (the link is found first). `seen` (path -> is a link)
+    saves the lstat of folders already looked at, when one caller checks many paths."""
+    root = os.path.abspath(root)
+    raw = os.fspath(path) if os.path.isabs(path) else os.path.join(os.getcwd(), path)
+    prefix = root.rstrip(os.sep) + os.sep
+    if not raw.startswith(prefix):
         return None
-    cur = root
-    for part in rel.parts:
+    cur = Path(root)
+    for part in Path(raw[len(prefix):]).parts:
+        if part == "..":
+            if cur == Path(root):
+                return None  # climbs out of root: a lexical check says so
+            cur = cur.parent  # every component so far is a real folder (a link would have been returned)
+            continue
+        if part == ".":
+            continue
         cur = cur / part
-        try:
-            if stat.S_ISLNK(os.lstat(cur).st_mode):
-                return cur
-        except OSError:
-            return None
+        is_link = seen.get(cur) if seen is not None else None
+        if is_link is None:
+            try:
+                is_link = stat.S_ISLNK(os.lstat(cur).st_mode)
+            except OSError:
+                return None
+            if seen is not None:
+                seen[cur] = is_link
+        if is_link:
+            return cur
     return None
 
 

@@ -65,18 +65,16 @@ def _max_context() -> int:
     return int(text) if text.isdigit() else MAX_CONTEXT_BYTES
 
 
-def _path_problem(root: Path, path: Path, show) -> str | None:
+def _path_problem(root: Path, path: Path, show, seen: dict | None = None) -> str | None:
     """Why a host path the config names is unsafe: reached through a link, or outside root (None when fine)."""
-    link = hostfs.links_on_the_way(root, path)
+    link = hostfs.links_on_the_way(root, path, seen)
     if link is not None:
         return f"goes through the symbolic link {show(link)} (-> {os.readlink(link)!r})"
     lexical = os.path.normpath(os.path.abspath(path))
     base = os.path.normpath(os.path.abspath(root))
     if lexical != base and not lexical.startswith(base.rstrip(os.sep) + os.sep):
         return "is outside the cube folder"
-    if hostfs.escape(root, path):
-        return "resolves outside the cube folder through a link"
-    return None
+    return None  # lexically inside, and no link on the way below the root: inside
 
 
 def _entries(root: Path, file: str, show, what: str) -> list[Finding]:
@@ -98,6 +96,7 @@ def check_paths(cube: Cube, show) -> list[Finding]:
     root = cube.path
     findings: list[Finding] = []
     file = show(cube.config_file)
+    seen: dict = {}  # folder -> is a link, shared by the checks below
 
     def where(view: Cube, path: tuple) -> int | None:
         return view.doc.line(path) if view.doc is not None else None
@@ -105,7 +104,7 @@ def check_paths(cube: Cube, show) -> list[Finding]:
     def refuse(path: Path | None, what: str, view: Cube, line=None, shown=None) -> bool:
         if path is None:
             return False
-        why = _path_problem(root, path, show)
+        why = _path_problem(root, path, show, seen)
         if why:
             findings.append(error(PATH_OUT, show(view.config_file), f"{what} {shown or show(path)} {why}",
                                   hint=_HINT_PATH, line=line))
@@ -132,14 +131,15 @@ def check_paths(cube: Cube, show) -> list[Finding]:
                     continue
                 line = where(view, ("tasks", task.name, "parameters", "outputs" if not vol.is_input else "inputs",
                                     vol.label))
-                host = Path(os.path.normpath(os.path.join(view.workspace, vol.default)))
+                raw = Path(os.path.join(view.workspace, vol.default))  # as written: links_on_the_way sees a '..'
+                host = Path(os.path.normpath(raw))
                 if os.path.isabs(vol.default):
                     findings.append(error(PATH_OUT, show(view.config_file),
                                           f"task '{task.name}': '{vol.label}' default is the absolute host path "
                                           f"{vol.default}", hint="Defaults are relative to mlcube/workspace/.",
                                           line=line))
                     continue
-                if refuse(host, f"task '{task.name}': '{vol.label}' default", view, line, shown=vol.default):
+                if refuse(raw, f"task '{task.name}': '{vol.label}' default", view, line, shown=vol.default):
                     continue
                 if not vol.is_input and (str(host) == additional or str(host).startswith(additional + os.sep)
                                          or str(host) == params):

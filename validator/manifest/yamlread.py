@@ -100,28 +100,31 @@ def check_limits(text: str) -> None:
     loader = _Loader(text)
     sizes: dict[str, int] = {}  # anchor -> nodes it stands for
     stack: list[list] = [[0, None]]  # per open collection: [nodes so far, its anchor]
+    total = 0  # nodes so far, all collections together, aliases expanded
     try:
         while loader.check_event():
             event = loader.get_event()
-            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            kind = type(event)
+            if kind is yaml.ScalarEvent:
+                if event.anchor:
+                    sizes[event.anchor] = 1
+                stack[-1][0] += 1
+                total += 1
+            elif kind is yaml.SequenceStartEvent or kind is yaml.MappingStartEvent:
                 stack.append([1, event.anchor])
+                total += 1
                 if len(stack) - 1 > MAX_DEPTH:
                     raise _limit_error(f"nested more than {MAX_DEPTH} levels deep", event)
-                continue
-            if isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            elif kind is yaml.SequenceEndEvent or kind is yaml.MappingEndEvent:
                 count, anchor = stack.pop()
                 if anchor:
                     sizes[anchor] = count
                 stack[-1][0] += count
-            elif isinstance(event, yaml.ScalarEvent):
-                if event.anchor:
-                    sizes[event.anchor] = 1
-                stack[-1][0] += 1
-            elif isinstance(event, yaml.AliasEvent):
-                stack[-1][0] += sizes.get(event.anchor, 1)
-            else:
-                continue
-            if sum(frame[0] for frame in stack) > MAX_NODES:
+            elif kind is yaml.AliasEvent:
+                size = sizes.get(event.anchor, 1)
+                stack[-1][0] += size
+                total += size
+            if total > MAX_NODES:
                 raise _limit_error(f"more than {MAX_NODES} values once its aliases (*name) are expanded "
                                    "(an alias bomb?)", event)
     except yaml.MarkedYAMLError:
