@@ -25,15 +25,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from validator.benchmark import load_benchmark  # noqa: E402
-from validator.contract import ROLES  # noqa: E402
-from validator.demo_data import load_demo_data  # noqa: E402
+from validator.chain.benchmark import load_benchmark  # noqa: E402
+from validator.chain.demo_data import load_demo_data  # noqa: E402
+from validator.chain.options import RunOptions  # noqa: E402
+from validator.chain.run import chain_tasks, run_chain  # noqa: E402
+from validator.chain.rundir import RunFolder  # noqa: E402
 from validator.engine.client import connect  # noqa: E402
-from validator.engine.docker import DockerRunner, prepare_outputs  # noqa: E402
+from validator.engine.docker import DockerRunner  # noqa: E402
 from validator.engine.limits import Limits  # noqa: E402
 from validator.engine.plan import plan_task  # noqa: E402
+from validator.engine.runner import prepare_outputs  # noqa: E402
 from validator.manifest.load import load_cube  # noqa: E402
-from validator.workflow import RunFolder, RunOptions, chain_tasks, run_chain  # noqa: E402
+from validator.manifest.roles import ROLES  # noqa: E402
 
 
 def bare_chain(cubes, demo, folder: RunFolder, uid: int, gid: int) -> float:

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from validator.archive import write_deterministic
-from validator.benchmark import load_benchmark
-from validator.demo_data import load_demo_data
+from validator.chain.benchmark import load_benchmark
+from validator.chain.demo_data import load_demo_data
 from validator.errors import UserError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "engine"

@@ -13,9 +13,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
+from static_cubes import CASES, VALID, build
 from typer.testing import CliRunner
 
-from static_cubes import CASES, VALID, build
 from validator.checks import run_static
 from validator.cli import app
 

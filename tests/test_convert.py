@@ -6,11 +6,11 @@ import shutil
 from pathlib import Path
 
 import yaml
-
 from static_cubes import VALID
-from validator.contract import TASKS
+
 from validator.manifest.convert import dump, to_container_config
 from validator.manifest.load import load_cube
+from validator.manifest.roles import TASKS
 
 
 def convert(name: str, tmp_path: Path | None = None, edit=None) -> dict:

@@ -1,11 +1,11 @@
-"""validator.dockerfile: instructions with lines, continuations, exec/shell form, ARG defaults, COPY mapping."""
+"""validator.manifest.dockerfile: instructions with lines, continuations, exec/shell form, ARG defaults, COPY mapping."""
 
 from __future__ import annotations
 
 import textwrap
 from pathlib import Path
 
-from validator import dockerfile
+from validator.manifest import dockerfile
 
 
 def parse(text: str) -> dockerfile.Dockerfile:

@@ -167,13 +167,14 @@ def test_no_dockerfile_and_no_image(tmp_path, docker_client):
 
 
 def test_validate_run_no_run_builds_only_that_cube(tmp_path, base_image, monkeypatch):
-    from validator.testing import validate_run
+    from validator.chain.options import RunOptions
+    from validator.commands import validate_run
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MEDCUBE_CACHE_DIR", str(tmp_path / "cache"))
     bench = tmp_path / "bench"
     shutil.copytree(FIXTURES, bench)
-    findings, report = validate_run(bench / "model", bench, no_run=True, base_image=base_image)
+    findings, report = validate_run(bench / "model", bench, RunOptions(no_run=True, base_image=base_image))
     assert findings == [] and report.ok and report.tasks == []
     assert [b.image for b in report.builds] == ["medcube-test/tiny-model:0.1"]
     # The run folder goes to the user cache, never into the working directory (it may be a build context).

@@ -107,12 +107,23 @@ def test_read_dockerfile(tmp_path):
     info = read_dockerfile(tmp_path / "Dockerfile", tmp_path)
     assert info.entrypoint == ["python3", "/opt/run.py"] and info.cmd == ["--help"]
     assert info.workdir == "/app" and info.env == {"MODE": "fast", "LEVEL": "2"}
-    assert ("/app/code", (tmp_path / "src").resolve()) in info.copies
-    assert ("/opt/run.py", (tmp_path / "run.py").resolve()) in info.copies
+    assert info.host_path("/app/code") == (tmp_path / "src").resolve()
+    assert info.host_path("/app/code/x.py") == (tmp_path / "src").resolve() / "x.py"
+    assert info.host_path("/opt/run.py") == (tmp_path / "run.py").resolve()
+
+
+def test_read_dockerfile_copy_into_workdir(tmp_path):
+    """`WORKDIR /app` + `COPY mlcube.py .` puts the file at /app/mlcube.py (the same reading as the checks)."""
+    (tmp_path / "mlcube.py").write_text("")
+    (tmp_path / "Dockerfile").write_text("FROM python:3.11-slim\nWORKDIR /app\nCOPY mlcube.py .\n"
+                                         "ENTRYPOINT [\"python3\", \"/app/mlcube.py\"]\n")
+    info = read_dockerfile(tmp_path / "Dockerfile", tmp_path)
+    assert info.host_path("/app/mlcube.py") == (tmp_path / "mlcube.py").resolve()
+    assert info.host_path("/app") is None
 
 
 def test_falls_back_to_local_when_no_engine_answers(tmp_path, monkeypatch):
-    from validator.workflow import select_runner
+    from validator.chain.run import select_runner
 
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
     runner, note = select_runner(None, Limits())

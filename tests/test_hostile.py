@@ -21,13 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hostile_cubes import CUBES
 
 from validator.engine.build import build_image
 from validator.engine.docker import RUN_LABEL
 from validator.engine.local import MARK_ENV
 from validator.manifest.load import load_cube
-
-from hostile_cubes import CUBES
 
 pytestmark = pytest.mark.docker
 HOSTILE = Path(__file__).parent / "fixtures" / "hostile"

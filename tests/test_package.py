@@ -15,7 +15,15 @@ from typer.testing import CliRunner
 from validator.archive import check_tarball, safe_extract, write_deterministic
 from validator.cli import app
 from validator.errors import UserError
-from validator.package import ADDITIONAL, CONFIG, MANIFEST, PARAMETERS, package, package_demo, verify_package
+from validator.package import (
+    ADDITIONAL,
+    CONFIG,
+    MANIFEST,
+    PARAMETERS,
+    package,
+    package_demo,
+    verify_package,
+)
 
 runner = CliRunner()
 
@@ -167,8 +175,8 @@ def test_packaged_demo_round_trips_through_medcube_test(tmp_path, monkeypatch):
     """package-demo -> medcube test --demo-data X --demo-sha256 H on the chest X-ray benchmark (local runner:
     the same chain, no image build; the Docker path is covered by the workflow tests)."""
     from validator.archive import safe_extract as extract
+    from validator.chain.benchmark import load_benchmark
     from validator.resources import default_benchmark
-    from validator.benchmark import load_benchmark
 
     monkeypatch.setenv("MEDCUBE_CACHE_DIR", str(tmp_path / "cache"))
     bench = load_benchmark(default_benchmark())

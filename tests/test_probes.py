@@ -12,17 +12,31 @@ import xml.etree.ElementTree as ET
 import pytest
 from rich.console import Console
 
-from validator import run_report, testing
-from validator.benchmark import PredictionsContract
+from validator import commands as testing
+from validator.chain.benchmark import PredictionsContract
+from validator.chain.options import RunOptions
+from validator.chain.probes import (
+    CODES,
+    PROBES,
+    ProbeOptions,
+    ProbeResult,
+    determinism,
+    faults,
+    gpu,
+    inputs,
+    logscan,
+    probe_options,
+)
+from validator.chain.result import RunReport
+from validator.commands import ReportFiles
 from validator.engine.limits import Limits
 from validator.engine.logcap import CappedLog
 from validator.engine.plan import Mount, RunPlan
 from validator.engine.result import TaskResult
 from validator.engine.snapshot import differences, snapshot
 from validator.errors import UserError
-from validator.probes import CODES, PROBES, ProbeOptions, ProbeResult, probe_options
-from validator.probes import determinism, faults, gpu, inputs, logscan
-from validator.workflow import RunReport
+from validator.report import json_report, junit
+from validator.report import text as text_report
 
 
 def plan(tmp_path) -> RunPlan:
@@ -322,13 +336,13 @@ def test_probes_in_the_reports(tmp_path):
     report.probes = [ProbeResult("determinism", "warning", "1 of 2 records differ", 0.5, 1,
                                  [warning("MC806", "m", "infer gave different predictions")]),
                      ProbeResult("faults", "skipped", "prepare did not pass")]
-    data = run_report.report_dict(report)
+    data = json_report.report_dict(report)
     assert [p["name"] for p in data["probes"]] == ["determinism", "faults"] and report.ok
-    suite = ET.fromstring(run_report.junit_xml(report).split("\n", 1)[1])
+    suite = ET.fromstring(junit.junit_xml(report).split("\n", 1)[1])
     assert [c.get("name") for c in suite.iter("testcase")] == ["infer", "determinism", "faults"]
     assert suite.get("tests") == "3" and suite.get("skipped") == "1" and suite.get("failures") == "0"
     out = console()
-    run_report.print_run_report(report, out)
+    text_report.print_run_report(report, out)
     text = " ".join(out.export_text().split())
     assert "MC806 infer gave different predictions" in text and "1/1 tasks passed, warnings from determinism in" in text
 
@@ -336,8 +350,9 @@ def test_probes_in_the_reports(tmp_path):
 def test_probes_run_only_on_the_cubes_under_test(bench, tmp_path):
     """`medcube test --model X`: the benchmark's own preparator is not probed (its sanity_check is weak)."""
     out = console()
-    rc = testing.test_command(bench, model=bench / "model", runner="local", run_dir=tmp_path / "run",
-                              report=tmp_path / "r.json", console=out, probes=ProbeOptions())
+    rc = testing.test_command(bench, cubes={"model": bench / "model"}, files=ReportFiles(json=tmp_path / "r.json"),
+                              options=RunOptions(runner="local", run_dir=tmp_path / "run", console=out,
+                                                 probes=ProbeOptions()))
     probes = {p["name"]: p for p in json.loads((tmp_path / "r.json").read_text())["probes"]}
     assert rc == 0, out.export_text()
     assert probes["faults"]["status"] == "skipped" and "not under test" in probes["faults"]["message"]
@@ -351,8 +366,9 @@ def test_a_probe_that_breaks_says_so_and_the_run_goes_on(bench, tmp_path, monkey
 
     monkeypatch.setattr(faults, "inject", broken)
     out = console()
-    rc = testing.test_command(bench, runner="local", run_dir=tmp_path / "run", report=tmp_path / "r.json",
-                              console=out, probes=probe_options(no_probe=["rerun", "determinism"]))
+    rc = testing.test_command(bench, files=ReportFiles(json=tmp_path / "r.json"),
+                              options=RunOptions(runner="local", run_dir=tmp_path / "run", console=out,
+                                                 probes=probe_options(no_probe=["rerun", "determinism"])))
     probes = {p["name"]: p for p in json.loads((tmp_path / "r.json").read_text())["probes"]}
     assert rc == 0
     assert probes["faults"]["status"] == "warning"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import textwrap
 
-from validator import pyinterface
+from validator.manifest import pyinterface
 
 
 def iface(src: str) -> pyinterface.Interface:

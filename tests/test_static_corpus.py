@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 import yaml
-
 from static_cubes import CASES, VALID, run_relative
+
 from validator.checks import run_static
 from validator.checks.codes import CODES
 

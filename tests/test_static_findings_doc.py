@@ -15,10 +15,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from static_cubes import CASES, build, run_relative  # noqa: E402
+
+from validator.chain.outputs import CODES as CONTRACT_CODES  # noqa: E402
+from validator.chain.probes import CODES as PROBE_CODES  # noqa: E402
 from validator.checks.codes import CODES  # noqa: E402
 from validator.engine.result import CODES as ENGINE_CODES  # noqa: E402
-from validator.probes import CODES as PROBE_CODES  # noqa: E402
-from validator.workflow import CODES as CONTRACT_CODES  # noqa: E402
 
 RUN_SECTIONS = [
     ("Build and run (MC6xx)", ENGINE_CODES),

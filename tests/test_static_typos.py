@@ -12,8 +12,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from static_cubes import VALID, run_relative
+
 from validator.manifest.yamlread import read
 
 CONFIGS = [

@@ -28,7 +28,7 @@ from cookiecutter.main import cookiecutter
 from PIL import Image
 
 from validator import resources
-from validator.contract import TASKS
+from validator.manifest.roles import TASKS
 
 ROLES = ("data_preparator", "model", "metrics")
 TEMPLATES = resources.templates_dir()
@@ -448,11 +448,14 @@ def write_benchmark(root: Path, trio: dict, count: int = 12) -> Path:
 
 
 def test_trio_passes_medcube_test_with_the_local_runner(trio, tmp_path):
-    from validator.testing import test_command as medcube_test
+    from validator.chain.options import RunOptions
+    from validator.commands import ReportFiles
+    from validator.commands import test_command as medcube_test
 
     benchmark = write_benchmark(tmp_path, trio)
     junit = tmp_path / "junit.xml"
-    assert medcube_test(benchmark, runner="local", junit=junit, run_dir=tmp_path / "run") == 0
+    assert medcube_test(benchmark, files=ReportFiles(junit=junit),
+                        options=RunOptions(runner="local", run_dir=tmp_path / "run")) == 0
     assert 'tests="5" failures="0" errors="0"' in junit.read_text()
 
 
@@ -580,12 +583,15 @@ def test_sanity_check_fails_in_docker_naming_the_record(docker_trio, docker_clie
 @pytest.mark.docker
 @pytest.mark.slow
 def test_trio_passes_medcube_test_in_docker(docker_trio, base_image, tmp_path):
-    from validator.testing import test_command as medcube_test
+    from validator.chain.options import RunOptions
+    from validator.commands import ReportFiles
+    from validator.commands import test_command as medcube_test
 
     trio, _ = docker_trio
     benchmark = write_benchmark(tmp_path, trio)
     report = tmp_path / "report.json"
-    assert medcube_test(benchmark, runner="docker", base_image=base_image, report=report, run_dir=tmp_path / "run") == 0
+    assert medcube_test(benchmark, files=ReportFiles(json=report),
+                        options=RunOptions(runner="docker", base_image=base_image, run_dir=tmp_path / "run")) == 0
     results = json.loads(report.read_text())
     assert results["runner"] == "docker" and set(results["results"]) >= {"Accuracy", "AUC"}
 

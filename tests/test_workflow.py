@@ -11,10 +11,17 @@ import pytest
 import yaml
 from rich.console import Console
 
-from validator import testing
-from validator.benchmark import PredictionsContract
+from validator import commands as testing
+from validator.chain.benchmark import PredictionsContract
+from validator.chain.options import RunOptions
+from validator.chain.outputs import (
+    check_predictions,
+    check_results,
+    check_statistics,
+    record_ids,
+)
+from validator.commands import DemoSource, ReportFiles
 from validator.errors import UserError
-from validator.workflow import check_predictions, check_results, check_statistics, record_ids
 
 
 def console() -> Console:
@@ -97,8 +104,8 @@ def test_results_contract(tmp_path):
 # -- medcube test, end to end (local runner) -------------------------------------------------------------------------
 def test_test_command_writes_reports(bench, tmp_path):
     out = console()
-    rc = testing.test_command(bench, runner="local", report=tmp_path / "r.json", junit=tmp_path / "r.xml",
-                              run_dir=tmp_path / "run", console=out)
+    rc = testing.test_command(bench, files=ReportFiles(tmp_path / "r.json", tmp_path / "r.xml"), options=RunOptions(runner="local",
+                              run_dir=tmp_path / "run", console=out))
     assert rc == 0
     text = out.export_text()
     assert "PASS" in text and "runner: local (no image built)" in text
@@ -121,8 +128,8 @@ def test_test_command_failure_exit_code_and_reports(bench, tmp_path):
     params = bench / "model" / "mlcube" / "workspace" / "parameters.yaml"
     params.write_text(yaml.safe_dump({"behaviour": "nan"}))
     out = console()
-    rc = testing.test_command(bench, runner="local", report=tmp_path / "r.json", junit=tmp_path / "r.xml",
-                              run_dir=tmp_path / "run", console=out)
+    rc = testing.test_command(bench, files=ReportFiles(tmp_path / "r.json", tmp_path / "r.xml"), options=RunOptions(runner="local",
+                              run_dir=tmp_path / "run", console=out))
     assert rc == 1
     text = out.export_text()
     assert "FAIL" in text and "MC707" in text and "not finite" in text
@@ -140,14 +147,15 @@ def test_roles_given_replace_the_benchmarks(bench, tmp_path):
     other = tmp_path / "other-model"
     shutil.copytree(bench / "model", other)
     (other / "mlcube" / "workspace" / "parameters.yaml").write_text("behaviour: exit\n")
-    rc = testing.test_command(bench, model=other, runner="local", run_dir=tmp_path / "run", console=console())
+    rc = testing.test_command(bench, cubes={"model": other},
+                              options=RunOptions(runner="local", run_dir=tmp_path / "run", console=console()))
     assert rc == 1
 
 
 def test_a_cube_in_the_wrong_role_is_a_user_error(bench, tmp_path):
     with pytest.raises(UserError, match="is a model cube .* given as the data preparator"):
-        testing.test_command(bench, data_preparator=bench / "model", runner="local", run_dir=tmp_path / "run",
-                             console=console())
+        testing.test_command(bench, cubes={"data_preparator": bench / "model"},
+                             options=RunOptions(runner="local", run_dir=tmp_path / "run", console=console()))
 
 
 def test_demo_data_override(bench, tmp_path):
@@ -156,13 +164,13 @@ def test_demo_data_override(bench, tmp_path):
     (demo / "images" / "case4.txt").unlink()
     (demo / "labels" / "labels.csv").write_text("Image ID,Label\ncase1,0\ncase2,1\ncase3,0\n")
     report = tmp_path / "r.json"
-    assert testing.test_command(bench, demo_data=demo, runner="local", report=report, run_dir=tmp_path / "run",
-                                console=console()) == 0
+    assert testing.test_command(bench, demo=DemoSource(demo), files=ReportFiles(json=report),
+                                options=RunOptions(runner="local", run_dir=tmp_path / "run", console=console())) == 0
     assert "num_cases: 3" in (tmp_path / "run" / "statistics" / "statistics.yaml").read_text()
 
 
 def test_validate_run_local(bench, tmp_path):
-    findings, report = testing.validate_run(bench / "metrics", bench, runner="local", run_dir=tmp_path / "run")
+    findings, report = testing.validate_run(bench / "metrics", bench, RunOptions(runner="local", run_dir=tmp_path / "run"))
     assert findings == [] and report.ok and len(report.tasks) == 5
     assert report.builds[0].status == "not_built"
 
@@ -171,4 +179,4 @@ def test_validate_run_needs_a_role(bench, tmp_path):
     cfg = bench / "metrics" / "container_config.yaml"
     cfg.write_text(cfg.read_text().replace("  evaluate:", "  score:"))
     with pytest.raises(UserError, match="cannot tell whether this cube is"):
-        testing.validate_run(bench / "metrics", bench, runner="local", run_dir=tmp_path / "run")
+        testing.validate_run(bench / "metrics", bench, RunOptions(runner="local", run_dir=tmp_path / "run"))

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from validator.benchmark import load_benchmark
-from validator.contract import ROLES
-from validator.demo_data import load_demo_data
+from validator.chain.benchmark import load_benchmark
+from validator.chain.demo_data import load_demo_data
+from validator.chain.options import RunOptions
+from validator.chain.run import run_chain
 from validator.engine.limits import Limits
 from validator.manifest.load import load_cube
-from validator.workflow import RunOptions, run_chain
+from validator.manifest.roles import ROLES
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "chestxray"
 

@@ -11,6 +11,7 @@ import typer.core
 
 from validator.errors import UserError
 
+
 class _Group(typer.core.TyperGroup):
     """Every command: a user's mistake is one clear message and exit code, never a traceback."""
 
@@ -18,7 +19,7 @@ class _Group(typer.core.TyperGroup):
         try:
             return super().invoke(ctx)
         except UserError as e:
-            from validator.report import print_user_error
+            from validator.report.console import print_user_error
 
             print_user_error(e)
             raise typer.Exit(e.exit_code) from None
@@ -63,21 +64,14 @@ def validate(
     rebuild: bool = typer.Option(False, "--rebuild", help="Build even when the context is unchanged."),
 ):
     """Check cubes: static checks first, then build and smoke-run them in a benchmark chain."""
+    from validator.chain.options import RunOptions
     from validator.commands import validate_command
+    from validator.engine.limits import Limits
 
-    raise typer.Exit(
-        validate_command(
-            paths,
-            static=static,
-            output_format=format.value,
-            benchmark=benchmark,
-            no_run=no_run,
-            runner=runner.value if runner else None,
-            base_image=base_image,
-            gpus=gpus,
-            rebuild=rebuild,
-        )
-    )
+    options = RunOptions(runner=runner.value if runner else None, base_image=base_image, rebuild=rebuild,
+                         limits=Limits.from_options(gpus=gpus), no_run=no_run)
+    raise typer.Exit(validate_command(paths, static=static, output_format=format.value, benchmark=benchmark,
+                                      options=options))
 
 
 @app.command()
@@ -107,18 +101,22 @@ def test(
 ):
     """Run the benchmark chain prepare -> sanity_check -> statistics -> infer -> evaluate on demo data, like `medperf test run`,
     and probe what a benchmark would trip on: changed inputs, network, root, determinism, re-runs, a lax sanity_check, GPUs."""
-    from validator.probes import probe_options
-    from validator.testing import test_command
+    from validator.chain.options import RunOptions
+    from validator.chain.probes import probe_options
+    from validator.commands import DemoSource, ReportFiles, test_command
+    from validator.engine.limits import Limits
 
-    probes = probe_options(no_probes, no_probe, determinism_tolerance, strict_determinism)
-    raise typer.Exit(
-        test_command(
-            benchmark, data_preparator=data_preparator, model=model, metrics=metrics, demo_data=demo_data,
-            demo_sha256=demo_sha256, gpus=gpus, base_image=base_image, timeout=timeout, memory=memory, cpus=cpus,
-            runner=runner.value if runner else None, report=report, junit=junit, rebuild=rebuild,
-            run_dir=run_dir, pids=pids, log_limit=log_limit, probes=probes,
-        )
+    # Every option is read and checked here, before anything is built.
+    options = RunOptions(
+        runner=runner.value if runner else None, base_image=base_image, rebuild=rebuild, run_dir=run_dir,
+        limits=Limits.from_options(timeout=timeout, memory=memory, cpus=cpus, pids=pids, gpus=gpus,
+                                   log_limit=log_limit),
+        probes=probe_options(no_probes, no_probe, determinism_tolerance, strict_determinism),
     )
+    raise typer.Exit(test_command(
+        benchmark, cubes={"data_preparator": data_preparator, "model": model, "metrics": metrics},
+        demo=DemoSource(demo_data, demo_sha256), options=options, files=ReportFiles(report, junit),
+    ))
 
 
 @app.command()
@@ -130,7 +128,8 @@ def create(
     example: Optional[str] = typer.Option(None, "--example", help="Start from a copy of a reference cube instead: chestxray."),
 ):
     """Create a new cube from medcube's template (the questions `medperf mlcube create` asks), or from a reference example."""
-    from validator.create import create as create_cube, next_steps
+    from validator.create import create as create_cube
+    from validator.create import next_steps
 
     typer.echo(next_steps(create_cube(role, output_dir, no_input, extra_context, example), role.value))
 

@@ -3,16 +3,16 @@ output contracts (MC7xx) and the probes (MC8xx), each defined beside the code th
 
 from __future__ import annotations
 
+from validator.chain.outputs import CODES as CONTRACT_CODES
+from validator.chain.probes.codes import CODES as PROBE_CODES
 from validator.checks.codes import CODES as STATIC_CODES
 from validator.engine.result import CODES as ENGINE_CODES
-from validator.probes.codes import CODES as PROBE_CODES
-from validator.workflow import CODES as CONTRACT_CODES
 
 SOURCES = {
     "validator.checks.codes": STATIC_CODES,
     "validator.engine.result": ENGINE_CODES,
-    "validator.workflow": CONTRACT_CODES,
-    "validator.probes.codes": PROBE_CODES,
+    "validator.chain.outputs": CONTRACT_CODES,
+    "validator.chain.probes.codes": PROBE_CODES,
 }
 
 ALL_CODES: dict[str, str] = {code: title for codes in SOURCES.values() for code, title in codes.items()}

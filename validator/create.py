@@ -21,8 +21,8 @@ from typing import Mapping, Sequence, Union
 import yaml
 
 from validator import resources
-from validator.contract import ROLES
 from validator.errors import UserError
+from validator.manifest.roles import ROLES
 
 EXAMPLES = ("chestxray",)
 # The answers that a copy of an example takes: its folder, its MLCube name and its image.
@@ -69,7 +69,11 @@ def create(
     if example:
         return _copy_example(role, _check_example(example), template, defaults, answers, output_dir, no_input)
 
-    from cookiecutter.exceptions import CookiecutterException, FailedHookException, OutputDirExistsException
+    from cookiecutter.exceptions import (
+        CookiecutterException,
+        FailedHookException,
+        OutputDirExistsException,
+    )
     from cookiecutter.main import cookiecutter
 
     made_output_dir = not output_dir.exists()

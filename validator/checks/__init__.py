@@ -9,10 +9,10 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from validator import dockerfile as dockerfile_reader
-from validator.checks import agreement, contract, crossfile, dockerfile, hostpaths, schema
+from validator.checks import agreement, crossfile, dockerfile, hostpaths, roles, schema
 from validator.errors import ConfigNotFound
 from validator.findings import Finding, error, has_errors
+from validator.manifest import dockerfile as dockerfile_reader
 from validator.manifest.load import assemble, locate
 from validator.manifest.model import Cube
 from validator.manifest.yamlread import YamlSyntaxError, read
@@ -108,9 +108,9 @@ def run_static(path: Path | str, show=display_path) -> CubeReport:
         df = dockerfile_reader.read(cube.build.dockerfile)
     findings: list[Finding] = hostpaths.check_paths(cube, show) + hostpaths.check_copy_sources(cube, df, show)
     for view in views:
-        findings += contract.check_role(view, show)
-        findings += contract.check_volumes(view, show)
-        findings += contract.check_runtime(view, show)
+        findings += roles.check_role(view, show)
+        findings += roles.check_volumes(view, show)
+        findings += roles.check_runtime(view, show)
     if not has_errors(findings):  # a file that breaks the contract would also "disagree": say it once
         findings += agreement.check_agreement(cube, show)
     findings += dockerfile.check_build(cube, df, show)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from validator.contract import ADDITIONAL_FILES_DIR
 from validator.findings import Finding, error, warning
 from validator.manifest.model import Cube, Task
+from validator.manifest.roles import ADDITIONAL_FILES_DIR
 
 
 def _labels(cube: Cube, task: Task) -> dict[str, tuple[str, str]]:

@@ -12,13 +12,13 @@ from validator import hostfs
 import posixpath
 from pathlib import Path
 
-from validator import pyinterface
 from validator.checks.schema import check_doc
 from validator.checks.suggest import closest
-from validator.contract import TASKS
-from validator.dockerfile import Dockerfile
 from validator.findings import Finding, error, warning
+from validator.manifest import pyinterface
+from validator.manifest.dockerfile import Dockerfile
 from validator.manifest.model import Cube, Task
+from validator.manifest.roles import TASKS
 from validator.manifest.yamlread import YamlSyntaxError, read
 
 _INTERPRETERS = ("python", "python3", "/usr/bin/python3", "/usr/local/bin/python", "/usr/local/bin/python3")

@@ -6,8 +6,8 @@ import os
 import re
 from pathlib import Path
 
-from validator.dockerfile import Dockerfile
 from validator.findings import Finding, error, warning
+from validator.manifest.dockerfile import Dockerfile
 from validator.manifest.model import Cube
 
 LARGE_WORKSPACE_BYTES = 50 * 1024 * 1024

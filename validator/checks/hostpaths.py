@@ -15,7 +15,7 @@ import shlex
 from pathlib import Path
 
 from validator import hostfs
-from validator.contract import ADDITIONAL_FILES_DIR
+from validator.manifest.roles import ADDITIONAL_FILES_DIR
 from validator.findings import Finding, error
 from validator.manifest.model import Cube
 

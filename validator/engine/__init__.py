@@ -1,7 +1,7 @@
 """Build a cube's image and run one of its tasks, in a container or as a local subprocess.
 
 The engine knows the Cube model and nothing else: no config formats (validator.manifest turns them into a Cube),
-no benchmarks (validator.workflow chains tasks and checks their outputs).
+no benchmarks (validator.chain runs tasks in a chain and checks their outputs).
 
     plan.py    Cube + task + host paths -> RunPlan (image, argv, mounts, environment)
     build.py   docker build with a content-hash cache

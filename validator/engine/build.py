@@ -16,7 +16,13 @@ from pathlib import Path
 
 from validator import findings as F
 from validator.engine.plan import image_name
-from validator.engine.result import BUILD_FAILED, IMAGE_MISSING, PULL_FAILED, BuildResult, tail
+from validator.engine.result import (
+    BUILD_FAILED,
+    IMAGE_MISSING,
+    PULL_FAILED,
+    BuildResult,
+    tail,
+)
 from validator.manifest.model import Build, Cube
 
 HASH_LABEL = "org.medcube.context-hash"

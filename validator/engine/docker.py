@@ -6,7 +6,6 @@ memory, cpus and processes; the container is removed afterwards whatever happens
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 import time
@@ -14,11 +13,10 @@ from pathlib import Path
 
 from validator import findings as F
 from validator.engine.build import build_image
-from validator.engine.limits import Limits, gpus_text, human_size, parse_gpus
-from validator.engine.logcap import CappedLog, log_limit_finding
+from validator.engine.limits import Limits, gpus_text, human_size
+from validator.engine.logcap import CappedLog
 from validator.engine.plan import RunPlan
 from validator.engine.result import (
-    EXIT_NONZERO,
     NO_GPU,
     OOM,
     PIDS_LIMIT,
@@ -27,10 +25,11 @@ from validator.engine.result import (
     TaskResult,
     tail,
 )
+from validator.engine.runner import judge_exit, judge_log, prepare_outputs
+from validator.engine.spec import ContainerSpec
 from validator.manifest.model import Cube
 
 RUN_LABEL = "org.medcube.run"  # every container medcube starts carries it, to find leftovers
-TMPFS_OPTIONS = "rw,exec,nosuid,nodev,mode=1777"
 _MEMORY_POLL_S = (0.01, 0.05)  # seconds between reads of the cgroup's high-water mark: first 2 s, then
 _PIDS_POLL_S = 0.1  # seconds between reads of the pids cgroup's event counter
 # What a process says when it cannot fork because the pids limit is reached (Python, glibc, shells).
@@ -44,6 +43,7 @@ _FORK_FAILED = re.compile(
 class DockerRunner:
     name = "docker"
     builds_images = True
+    watch_inputs = False  # inputs are mounted read-only: the inputs probe hashes the originals
 
     def __init__(self, client, limits: Limits | None = None, run_id: str = "medcube"):
         self.client = client
@@ -56,71 +56,27 @@ class DockerRunner:
         return build_image(self.client, cube, base_image=base_image, rebuild=rebuild, log_dir=log_dir, console=console)
 
     # -- run --------------------------------------------------------------------------------------------------------
+    def spec(self, plan: RunPlan) -> ContainerSpec:
+        """The container a task runs in (rendered as the `docker run` line in reports, and as the SDK call)."""
+        return ContainerSpec.for_task(plan, self.limits, {RUN_LABEL: self.run_id, "org.medcube.task": plan.task})
+
     def command(self, plan: RunPlan) -> list[str]:
         """The `docker run` command line equivalent to what run() does."""
-        uid, gid = self.limits.run_user()
-        lim = self.limits
-        cmd = ["docker", "run", "--rm", "--network", "none", "--user", f"{uid}:{gid}"]
-        cmd += ["--tmpfs", f"/tmp:{TMPFS_OPTIONS}", "--security-opt", "no-new-privileges"]
-        if lim.memory:
-            cmd += ["--memory", str(lim.memory), "--memory-swap", str(lim.memory)]
-        if lim.cpus:
-            cmd += ["--cpus", f"{lim.cpus:g}"]
-        if lim.pids:
-            cmd += ["--pids-limit", str(lim.pids)]
-        if lim.log_limit:
-            cmd += ["--log-driver", "json-file", "--log-opt", f"max-size={lim.log_limit}", "--log-opt", "max-file=1"]
-        gpus = parse_gpus(plan.gpus)
-        if gpus is not None:
-            cmd += ["--gpus", gpus_text(gpus)]
-        return cmd + plan.docker_args() + plan.image_argv()
+        return self.spec(plan).cli()
 
     def run(self, cube: Cube, plan: RunPlan, log_path: Path) -> TaskResult:
         import docker
-        from docker.types import DeviceRequest, Mount
 
         lim = self.limits
+        spec = self.spec(plan)
         uid, gid = lim.run_user()
         result = TaskResult.starting(cube, plan, log_path, runner="docker", image=plan.image, image_built=True,
-                                     command=self.command(plan))
+                                     command=spec.cli())
         prepare_outputs(plan, uid, gid)
         log_path = Path(log_path)
         log_path.parent.mkdir(parents=True, exist_ok=True)
-
-        gpus = parse_gpus(plan.gpus)
-        device_requests = None
-        if gpus == "all":
-            device_requests = [DeviceRequest(count=-1, capabilities=[["gpu"]])]
-        elif isinstance(gpus, int):
-            device_requests = [DeviceRequest(count=gpus, capabilities=[["gpu"]])]
-        elif isinstance(gpus, list):
-            device_requests = [DeviceRequest(device_ids=gpus, capabilities=[["gpu"]])]
-
-        kwargs = dict(
-            image=plan.image,
-            command=plan.args,
-            entrypoint=plan.entrypoint,
-            user=f"{uid}:{gid}",
-            network_mode="none",
-            mounts=[Mount(m.container, str(m.host), type="bind", read_only=m.read_only) for m in plan.mounts],
-            tmpfs={"/tmp": TMPFS_OPTIONS},
-            environment=plan.environment or None,
-            security_opt=["no-new-privileges"],
-            labels={RUN_LABEL: self.run_id, "org.medcube.task": plan.task},
-            detach=True,
-        )
-        if lim.memory:
-            kwargs.update(mem_limit=lim.memory, memswap_limit=lim.memory)
-        if lim.cpus:
-            kwargs["nano_cpus"] = int(lim.cpus * 1e9)
-        if lim.pids:
-            kwargs["pids_limit"] = lim.pids
-        if lim.log_limit:  # the engine's own copy of the log is capped too
-            kwargs["log_config"] = {"type": "json-file", "config": {"max-size": str(lim.log_limit), "max-file": "1"}}
-        if plan.shm_size:
-            kwargs["shm_size"] = plan.shm_size
-        if device_requests:
-            kwargs["device_requests"] = device_requests
+        gpus = spec.gpus
+        kwargs = spec.sdk_kwargs()
 
         container = None
         log = _LogPump(log_path, lim.log_limit)
@@ -247,23 +203,8 @@ class DockerRunner:
                     hint="lower the memory use (batch size, streaming over records) or raise --memory",
                 )
             )
-        elif result.exit_code == 0:
-            result.status = "passed"
         else:
-            result.status = "failed"
-            code = result.exit_code
-            last = last_error_line(result.log_tail)
-            killed = " (killed by a signal)" if code is not None and code > 128 else ""
-            result.message = f"exit code {code}{killed}" + (f": {last}" if last else "")
-            result.findings.append(
-                F.error(
-                    EXIT_NONZERO,
-                    where,
-                    f"task {plan.task} exited with code {code}{killed}" + (f": {last}" if last else ""),
-                    hint=f"full log: {result.log_path}",
-                )
-            )
-
+            judge_exit(result, plan, where)
 
     def _judge_limits(self, result: TaskResult, cube: Cube, plan: RunPlan, fork_failures: int | None,
                       log: "_LogPump") -> None:
@@ -281,46 +222,7 @@ class DockerRunner:
             else:
                 result.findings.insert(0, F.error(PIDS_LIMIT, where, message, hint=hint))
                 result.message = f"hit the limit of {lim.pids} processes (--pids); " + result.message
-        if log.truncated:
-            short = f"wrote {human_size(log.total)} of log, over --log-limit"
-            result.message = short if result.status == "passed" else f"{short}; {result.message}"
-            result.fail(log_limit_finding(plan.task, log.total, lim.log_limit, result.log_path, where))
-
-
-def last_error_line(log_tail: str) -> str:
-    """The line of a log most likely to say what went wrong (a traceback's last line, else the last line)."""
-    lines = [ln.strip() for ln in log_tail.splitlines() if ln.strip()]
-    if not lines:
-        return ""
-    for ln in reversed(lines):
-        head = ln.split(":", 1)[0]
-        if head.endswith(("Error", "Exception", "Exit", "Interrupt")) and " " not in head:
-            return ln[:200]
-    return lines[-1][:200]
-
-
-def prepare_outputs(plan: RunPlan, uid: int, gid: int) -> None:
-    """Create the output folders and files and make them writable to the user the task runs as."""
-    for m in plan.mounts:
-        if m.read_only:
-            continue
-        if m.type == "directory":
-            m.host.mkdir(parents=True, exist_ok=True)
-        else:
-            m.host.parent.mkdir(parents=True, exist_ok=True)
-            m.host.touch(exist_ok=True)  # a file bind mount needs the file (MedPerf creates it too)
-        _give(m.host, uid, gid)
-
-
-def _give(path: Path, uid: int, gid: int) -> None:
-    if os.getuid() == 0:
-        if path.is_dir():
-            for root, dirs, files in os.walk(path):
-                for name in dirs + files:
-                    os.lchown(os.path.join(root, name), uid, gid)
-        os.chown(path, uid, gid)
-    elif uid != os.getuid():
-        path.chmod(0o777 if path.is_dir() else 0o666)
+        judge_log(result, plan, log, lim.log_limit, where)
 
 
 def _logs(container) -> bytes | None:

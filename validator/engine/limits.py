@@ -58,6 +58,8 @@ class Limits:
             lim.log_limit = (None if str(log_limit).lower() in ("0", "none", "unlimited")
                              else parse_size(log_limit, "--log-limit"))
         lim.user = user or os.environ.get("MEDCUBE_RUN_USER") or None
+        lim.run_user()  # a bad MEDCUBE_RUN_USER is said now, before any build
+        parse_gpus(gpus)  # likewise a bad --gpus
         lim.gpus = gpus
         return lim
 

@@ -9,7 +9,6 @@ No image is built and there is no network, user or memory isolation: results say
 from __future__ import annotations
 
 import os
-import posixpath
 import re
 import secrets
 import shlex
@@ -24,21 +23,21 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from validator import dockerfile
 from validator import findings as F
 from validator.engine.limits import Limits, parse_gpus
-from validator.engine.logcap import CappedLog, log_limit_finding
+from validator.engine.logcap import CappedLog
 from validator.engine.plan import RunPlan
-from validator.engine.scratch import remove_tree
-from validator.engine.snapshot import differences, snapshot
 from validator.engine.result import (
-    EXIT_NONZERO,
     LEFT_RUNNING,
     LOCAL_UNSUPPORTED,
     BuildResult,
     TaskResult,
     read_tail,
 )
+from validator.engine.runner import judge_exit, judge_log, prepare_outputs
+from validator.engine.scratch import remove_tree
+from validator.engine.snapshot import differences, snapshot
+from validator.manifest import dockerfile
 from validator.manifest.model import Cube
 
 _PYTHON = re.compile(r"^(/usr(/local)?/bin/)?python(3(\.\d+)?)?$")
@@ -49,19 +48,26 @@ MARK_ENV = "MEDCUBE_TASK_MARK"
 
 @dataclass
 class DockerfileInfo:
-    """What the local runner needs from a Dockerfile: ENTRYPOINT, CMD, WORKDIR, ENV and where COPY puts things."""
+    """What the local runner needs from a Dockerfile (validator.manifest.dockerfile reads it, as for the checks):
+    ENTRYPOINT, CMD, WORKDIR, ENV, and where the files it COPYs come from in the build context."""
 
     entrypoint: list[str] | None = None
     cmd: list[str] | None = None
     workdir: str = "/"
     env: dict[str, str] = field(default_factory=dict)
-    copies: list[tuple[str, Path]] = field(default_factory=list)  # (container path, host path)
     shell_form: bool = False
+    dockerfile: dockerfile.Dockerfile | None = None
+    context: Path | None = None
+
+    def host_path(self, image_path: str) -> Path | None:
+        if self.dockerfile is None or self.context is None:
+            return None
+        return self.dockerfile.host_path(image_path, self.context)
 
 
 def read_dockerfile(path: Path, context: Path) -> DockerfileInfo:
     df = dockerfile.read(path)
-    info = DockerfileInfo()
+    info = DockerfileInfo(dockerfile=df, context=Path(context))
     entry, cmd = df.last("ENTRYPOINT"), df.last("CMD")
     if entry is not None:
         form = entry.exec_form()
@@ -73,16 +79,6 @@ def read_dockerfile(path: Path, context: Path) -> DockerfileInfo:
     for ins in df.all("ENV"):
         for k, v in _env_pairs(ins.value):
             info.env[k] = v
-    for sources, dest, ins in df.copies():
-        dest_abs = posixpath.normpath(posixpath.join(df.workdir_at(ins.line), dest))
-        for src in sources:
-            host = (Path(context) / src).resolve()
-            if host.is_dir():
-                info.copies.append((dest_abs.rstrip("/") or "/", host))
-            elif dest.endswith("/") or len(sources) > 1:
-                info.copies.append((posixpath.join(dest_abs, posixpath.basename(src)), host))
-            else:
-                info.copies.append((dest_abs, host))
     return info
 
 
@@ -96,34 +92,44 @@ def _env_pairs(rest: str):
         yield k, v
 
 
-class _PathMap:
-    """Container path prefixes -> host paths; the longest prefix wins, whole path components only."""
+# An absolute path inside an argument such as `--data_path=/mlcommons/volumes/data` or `/app/mlcube.py`.
+_ABSOLUTE = re.compile(r"(?<![\w.\-/])/[^\s=,;:'\"]*")
 
-    def __init__(self):
+
+class _PathMap:
+    """Container paths -> host paths: mount points first (the longest prefix wins, whole path components only),
+    then what the Dockerfile COPYs from the build context, then fallback prefixes."""
+
+    def __init__(self, image: DockerfileInfo | None = None):
         self.items: list[tuple[str, Path]] = []
+        self.fallbacks: list[tuple[str, Path]] = []
+        self.image = image
 
     def add(self, container: str, host: Path) -> None:
         self.items.append((str(PurePosixPath(container)), Path(host)))
 
-    def _sorted(self):
-        return sorted(self.items, key=lambda it: len(it[0]), reverse=True)
+    def add_fallback(self, container: str, host: Path) -> None:
+        self.fallbacks.append((str(PurePosixPath(container)), Path(host)))
 
-    def map_path(self, path: str) -> str | None:
-        for prefix, host in self._sorted():
+    @staticmethod
+    def _by_prefix(items: list[tuple[str, Path]], path: str) -> str | None:
+        for prefix, host in sorted(items, key=lambda it: len(it[0]), reverse=True):
             if path == prefix:
                 return str(host)
             if path.startswith(prefix.rstrip("/") + "/"):
                 return str(host / path[len(prefix.rstrip("/")) + 1:])
         return None
 
+    def map_path(self, path: str) -> str | None:
+        found = self._by_prefix(self.items, path)
+        if found is None and self.image is not None and path != "/":
+            copied = self.image.host_path(path)
+            found = str(copied) if copied is not None else None
+        return found if found is not None else self._by_prefix(self.fallbacks, path)
+
     def map_text(self, text: str) -> str:
-        """Replace container paths inside an argument such as `--data_path=/mlcommons/volumes/data`."""
-        for prefix, host in self._sorted():
-            if prefix == "/":
-                continue
-            pattern = re.compile(r"(?<![\w.\-/])" + re.escape(prefix) + r"(?=$|/|[^\w.\-])")
-            text = pattern.sub(lambda m: str(host), text)
-        return text
+        """Replace the container paths inside an argument such as `--data_path=/mlcommons/volumes/data`."""
+        return _ABSOLUTE.sub(lambda m: self.map_path(m.group(0)) or m.group(0), text)
 
 
 class LocalRunner:
@@ -134,6 +140,10 @@ class LocalRunner:
         self.limits = limits or Limits()
         self.python = python or sys.executable
         self.watch_inputs = False  # hash the read-only input copies before and after (TaskResult.input_changes)
+
+    def cleanup(self) -> list[str]:
+        """Nothing to remove: every task's processes are killed and reaped when it ends."""
+        return []
 
     def build(self, cube: Cube, *, base_image=None, rebuild=False, log_dir=None, console=None) -> BuildResult:
         return BuildResult(
@@ -151,10 +161,8 @@ class LocalRunner:
         context = Path(build.context) if build is not None else Path(cube.path)
         if build is not None and Path(build.dockerfile).is_file():
             info = read_dockerfile(build.dockerfile, context)
-        for container, host in info.copies:
-            paths.add(container, host)
-        if not any(c == "/mlcube_project" for c, _ in info.copies):
-            paths.add("/mlcube_project", context)  # the MLCube convention, when the Dockerfile does not say
+        paths.image = info
+        paths.add_fallback("/mlcube_project", context)  # the MLCube convention, when the Dockerfile does not say
         entry = list(plan.entrypoint) if plan.entrypoint else list(info.entrypoint or [])
         if plan.entrypoint is None and info.shell_form and info.entrypoint:
             raise _Unsupported(
@@ -195,12 +203,8 @@ class LocalRunner:
                     if self.watch_inputs:
                         watched.append((m, copy, snapshot(copy)))
                 else:
-                    if m.type == "directory":
-                        m.host.mkdir(parents=True, exist_ok=True)
-                    else:
-                        m.host.parent.mkdir(parents=True, exist_ok=True)
-                        m.host.touch(exist_ok=True)
                     paths.add(m.container, m.host)
+            prepare_outputs(plan)
             try:
                 argv, cwd, extra_env = self.argv(cube, plan, paths)
             except _Unsupported as e:
@@ -247,10 +251,7 @@ class LocalRunner:
                 hint="wait for (join) every process and thread the task starts before it exits; in a container they "
                 "are killed when the task ends and whatever they were still doing is lost",
             ))
-        if log.truncated:
-            short = f"wrote {log.total} bytes of log, over --log-limit"
-            result.message = short if result.status == "passed" else f"{short}; {result.message}"
-            result.fail(log_limit_finding(plan.task, log.total, self.limits.log_limit, result.log_path, where))
+        judge_log(result, plan, log, self.limits.log_limit, where)
         return result
 
     def _spawn(self, result: TaskResult, argv, cwd, env, log: CappedLog) -> list[tuple[int, str]]:
@@ -302,34 +303,28 @@ class LocalRunner:
         result.exit_code = proc.returncode
         result.peak_memory_bytes = usage.ru_maxrss * 1024
         result.peak_memory_source = "getrusage ru_maxrss of the task process"
-        result.status = "timeout" if timed_out.is_set() else ("passed" if proc.returncode == 0 else "failed")
+        result.status = "timeout" if timed_out.is_set() else "failed"  # judged by _judge
         return left
 
     def _judge(self, result: TaskResult, cube: Cube, plan: RunPlan, where: str) -> None:
-        from validator.engine.docker import last_error_line
-
+        if result.status == "error":  # could not start: already said
+            return
         if result.status == "timeout":
             result.timed_out(self.limits.timeout, where)
-        elif result.status == "failed":
-            last = last_error_line(result.log_tail)
-            result.message = f"exit code {result.exit_code}" + (f": {last}" if last else "")
-            hint = f"full log: {result.log_path}"
-            if "ModuleNotFoundError" in result.log_tail or "ImportError" in result.log_tail:
-                hint = (
-                    f"the local runner uses this Python ({self.python}): install the cube's requirements into it, "
-                    "or use --runner docker"
-                )
-            else:
-                hidden = _unpassed_mounts(plan)
-                if hidden:
-                    hint += (
-                        f"; note: {', '.join(hidden)} reach the task only as mount paths, which exist inside a "
-                        "container but not here (the local runner maps paths given in arguments and environment): "
-                        "use --runner docker"
-                    )
-            result.findings.append(
-                F.error(EXIT_NONZERO, where, f"task {plan.task} exited with code {result.exit_code}" + (f": {last}" if last else ""), hint=hint)
+            return
+        hint = None
+        if "ModuleNotFoundError" in result.log_tail or "ImportError" in result.log_tail:
+            hint = (
+                f"the local runner uses this Python ({self.python}): install the cube's requirements into it, "
+                "or use --runner docker"
             )
+        elif _unpassed_mounts(plan):
+            hint = (
+                f"full log: {result.log_path}; note: {', '.join(_unpassed_mounts(plan))} reach the task only as "
+                "mount paths, which exist inside a container but not here (the local runner maps paths given in "
+                "arguments and environment): use --runner docker"
+            )
+        judge_exit(result, plan, where, hint=hint)
 
 
 def _unpassed_mounts(plan: RunPlan) -> list[str]:

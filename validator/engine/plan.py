@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from validator.contract import ADDITIONAL_FILES_DIR
 from validator.manifest.model import Cube, Task, Volume
+from validator.manifest.roles import ADDITIONAL_FILES_DIR
 
 
 class PlanError(Exception):

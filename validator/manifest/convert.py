@@ -12,8 +12,8 @@ import posixpath
 
 import yaml
 
-from validator.contract import ADDITIONAL_FILES_DIR, TASKS
 from validator.manifest.model import Cube
+from validator.manifest.roles import ADDITIONAL_FILES_DIR, TASKS
 
 ADDITIONAL_MOUNT = TASKS["infer"].input("additional_files").default_mount
 

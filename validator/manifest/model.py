@@ -1,6 +1,6 @@
 """One normalized description of a cube, whichever config format it was read from.
 
-Parsers (mlcube_yaml.py, container_config.py) produce it; checks, the engine and the workflow consume it.
+Parsers (mlcube_yaml.py, container_config.py) produce it; checks, the engine and the chain consume it.
 Paths on the host are absolute; paths inside the container are POSIX strings.
 """
 
@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from validator.contract import ADDITIONAL_FILES_DIR, role_of_tasks
+from validator.manifest.roles import ADDITIONAL_FILES_DIR, role_of_tasks
 
 Format = Literal["mlcube", "container_config"]
 VolumeType = Literal["file", "directory"]

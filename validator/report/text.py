@@ -1,11 +1,8 @@
-"""A chain run (workflow.RunReport) -> a rich table with the metrics, a JSON report, a JUnit XML file."""
+"""Findings and chain runs as text for a person: the static findings table, the run table with the metrics."""
 
 from __future__ import annotations
 
-import json
 import math
-import re
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from rich.console import Console
@@ -13,6 +10,37 @@ from rich.table import Table
 from rich.text import Text
 
 from validator.engine.limits import human_size
+from validator.report.console import stdout
+
+
+def print_text(reports, console: Console | None = None) -> None:
+    console = console or stdout()
+    for r in reports:
+        errors = sum(f.is_error for f in r.findings)
+        warnings = len(r.findings) - errors
+        status = Text("PASS", style="bold green") if r.ok else Text("FAIL", style="bold red")
+        title = Text.assemble(status, f"  {r.path}", f"  ({r.role or 'role unknown'})")
+        console.print(title)
+        if r.findings:
+            # Narrow terminals (CI logs are 80 columns): fixed small columns, paths relative to the cube (its path is
+            # in the title), and the where/problem columns wrap instead of collapsing to an ellipsis.
+            table = Table(show_header=True, header_style="bold", box=None, pad_edge=False, expand=False)
+            table.add_column("", no_wrap=True, min_width=5)
+            table.add_column("code", no_wrap=True, min_width=5)
+            table.add_column("where", overflow="fold", ratio=1)
+            table.add_column("problem and fix", overflow="fold", ratio=3, min_width=24)
+            prefix = r.path.rstrip("/") + "/"
+            for f in sorted(r.findings, key=lambda f: (not f.is_error, f.file, f.line or 0)):
+                mark = Text("error", style="red") if f.is_error else Text("warn", style="yellow")
+                text = Text(f.message)
+                if f.hint:
+                    text.append("\n→ " + f.hint, style="dim")
+                where = f.where()
+                table.add_row(mark, f.code, where[len(prefix):] if where.startswith(prefix) else where, text)
+            console.print(table)
+        console.print(f"  {errors} error(s), {warnings} warning(s)\n")
+
+
 
 _STYLE = {"passed": "green", "skipped": "dim", "failed": "red", "timeout": "red", "oom": "red", "error": "red",
           "warning": "yellow"}
@@ -141,11 +169,6 @@ def _print_findings(findings, console: Console) -> None:
             console.print(f"    → {f.hint}", style="dim")
 
 
-def _details(findings) -> str:
-    """Findings as the text of a JUnit failure: code and message, each hint on its own line."""
-    return "\n".join(f"{f.code} {f.message}" + (f"\n  hint: {f.hint}" if f.hint else "") for f in findings)
-
-
 def _shorten(text: str, width: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 1] + "…"
@@ -153,102 +176,3 @@ def _shorten(text: str, width: int) -> str:
 
 def _indent(text: str, pad: str = "  ") -> str:
     return "\n".join(pad + ln for ln in text.splitlines())
-
-
-def _clean(value):
-    """JSON has no NaN or infinity: write null."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_clean(v) for v in value]
-    return value
-
-
-def report_dict(report) -> dict:
-    return _clean({
-        "ok": report.ok,
-        "benchmark": report.benchmark,
-        "runner": report.runner,
-        "image_built": report.image_built,
-        "run_dir": str(report.run_dir),
-        "seconds": round(report.seconds, 3),
-        "notes": report.notes,
-        "builds": [b.to_dict() for b in report.builds],
-        "tasks": [t.to_dict() for t in report.tasks],
-        "results": report.results,
-        "findings": [f.to_dict() for f in report.findings],
-        "probes": [p.to_dict() for p in getattr(report, "probes", [])],
-    })
-
-
-def write_json(report, path: Path) -> None:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(json.dumps(report_dict(report), indent=2) + "\n")
-
-
-_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
-
-def _x(text) -> str:
-    """Text an XML parser accepts (logs carry ANSI escapes and other control characters)."""
-    return _XML_BAD.sub("", str(text or ""))
-
-
-def junit_xml(report) -> str:
-    tasks = report.tasks
-    suite = ET.Element(
-        "testsuite",
-        name=f"medcube.{report.benchmark}",
-        tests=str(len(tasks) + sum(not b.ok for b in report.builds)),
-        failures=str(sum(t.status == "failed" for t in tasks)),
-        errors=str(sum(t.status in ("error", "timeout", "oom") for t in tasks) + sum(not b.ok for b in report.builds)),
-        skipped=str(sum(t.status == "skipped" for t in tasks)),
-        time=f"{report.seconds:.3f}",
-    )
-    for b in report.builds:
-        if b.ok:
-            continue
-        case = ET.SubElement(suite, "testcase", classname=f"{b.role or 'cube'}", name=_x(f"build {b.image}"),
-                             time=f"{b.seconds:.3f}")
-        err = ET.SubElement(case, "error", message=_x(b.message), type="build")
-        err.text = _x(b.log_tail)
-    for t in tasks:
-        case = ET.SubElement(suite, "testcase", classname=f"{t.role or 'cube'}.{Path(t.cube).name}", name=t.task,
-                             time=f"{t.seconds or 0:.3f}")
-        details = _details(t.findings)
-        if t.status == "skipped":
-            ET.SubElement(case, "skipped", message=_x(t.message))
-        elif t.status == "failed":
-            el = ET.SubElement(case, "failure", message=_x(t.message or "failed"), type="failed")
-            el.text = _x(details)
-        elif t.status != "passed":
-            el = ET.SubElement(case, "error", message=_x(t.message or t.status), type=t.status)
-            el.text = _x(details)
-        if t.log_tail:
-            out = ET.SubElement(case, "system-out")
-            out.text = _x(f"log: {t.log_path}\n{t.log_tail}")
-    probes = getattr(report, "probes", None) or []
-    for p in probes:
-        case = ET.SubElement(suite, "testcase", classname="probe", name=p.name, time=f"{p.seconds:.3f}")
-        details = _details(p.findings)
-        if p.status == "skipped":
-            ET.SubElement(case, "skipped", message=_x(p.message))
-        elif p.status == "failed":
-            el = ET.SubElement(case, "failure", message=_x(p.message or "failed"), type="probe")
-            el.text = _x(details)
-        elif details:
-            out = ET.SubElement(case, "system-out")
-            out.text = _x(details)
-    if probes:
-        suite.set("tests", str(int(suite.get("tests")) + len(probes)))
-        suite.set("failures", str(int(suite.get("failures")) + sum(p.status == "failed" for p in probes)))
-        suite.set("skipped", str(int(suite.get("skipped")) + sum(p.status == "skipped" for p in probes)))
-    ET.indent(suite)
-    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n"
-
-
-def write_junit(report, path: Path) -> None:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(junit_xml(report))

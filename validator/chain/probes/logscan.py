@@ -10,8 +10,13 @@ import re
 from pathlib import Path
 
 from validator import findings as F
+from validator.chain.probes.codes import (
+    INPUT_WRITE,
+    NEEDS_NETWORK,
+    NEEDS_ROOT,
+    WRITES_OUTSIDE,
+)
 from validator.engine.plan import RunPlan
-from validator.probes.codes import INPUT_WRITE, NEEDS_NETWORK, NEEDS_ROOT, WRITES_OUTSIDE
 
 # What Python, glibc, curl, pip, requests/urllib3 and huggingface_hub say when there is no network.
 _NETWORK = re.compile(

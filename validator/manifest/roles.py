@@ -1,6 +1,6 @@
 """The MedPerf contract: roles, their tasks, the fixed volume labels and the default mount paths.
 
-Single source of truth for the checks, the engine and the workflow (see docs/contract.md).
+Single source of truth for the checks, the engine and the chain.
 """
 
 from __future__ import annotations

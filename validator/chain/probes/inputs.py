@@ -10,10 +10,10 @@ import os
 from pathlib import Path
 
 from validator import findings as F
+from validator.chain.probes.codes import INPUT_CHANGED
 from validator.engine.plan import RunPlan
 from validator.engine.result import TaskResult
 from validator.engine.snapshot import Snapshot, differences, snapshot
-from validator.probes.codes import INPUT_CHANGED
 
 _HINT = ("a task reads its inputs (the hospital's data, the previous task's outputs, its parameters and additional "
          "files) and writes only into its output folders and /tmp; copy an input into /tmp first if it must change")

@@ -9,7 +9,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from validator.benchmark import PredictionsContract
+from validator.chain.benchmark import PredictionsContract
+from validator.chain.outputs import load_prediction_file
 
 
 def _numbers(value):
@@ -39,16 +40,14 @@ def close(a: float, b: float, tolerance: float) -> bool:
 
 
 def _load(pred_dir: Path, contract: PredictionsContract, ids: list[str]) -> dict[str, object] | None:
-    from validator.workflow import _load_prediction_file
-
     if "{id}" in contract.file:
         out = {}
         for rid in ids:
             p = pred_dir / contract.file.format(id=rid)
             if p.is_file():
-                out[rid] = _load_prediction_file(p)
+                out[rid] = load_prediction_file(p)
         return out
-    data = _load_prediction_file(pred_dir / contract.file)
+    data = load_prediction_file(pred_dir / contract.file)
     return {str(k): v for k, v in data.items()} if isinstance(data, dict) else None
 
 

@@ -13,8 +13,8 @@ Each probe reports findings with its own code; the limits (timeout, memory, pids
 (MC611, MC612, MC618, MC619).
 """
 
-from validator.probes.codes import CODES
-from validator.probes.options import PROBES, ProbeOptions, probe_options
-from validator.probes.session import ProbeResult, ProbeSession
+from validator.chain.probes.codes import CODES
+from validator.chain.probes.options import PROBES, ProbeOptions, probe_options
+from validator.chain.probes.session import ProbeResult, ProbeSession
 
 __all__ = ["CODES", "PROBES", "ProbeOptions", "ProbeResult", "ProbeSession", "probe_options"]

@@ -6,9 +6,9 @@ import posixpath
 import re
 
 from validator.checks.suggest import closest
-from validator.contract import CONTAINER_TYPES, ROLE_TASKS, ROLES, TASKS
 from validator.findings import Finding, error, warning
 from validator.manifest.model import Cube, Task, Volume
+from validator.manifest.roles import CONTAINER_TYPES, ROLE_TASKS, ROLES, TASKS
 
 _GPUS = re.compile(r"^(all|[0-9]+|device=[0-9A-Za-z-]+(,[0-9A-Za-z-]+)*)$")
 

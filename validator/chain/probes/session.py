@@ -10,15 +10,12 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from validator import findings as F
-from validator.engine.limits import gpus_text, parse_gpus
-from validator.engine.plan import PlanError, RunPlan, image_name, plan_task
-from validator.engine.result import NO_GPU, TaskResult
-from validator.engine.scratch import remove_tree
-from validator.findings import Finding
-from validator.probes import determinism, faults, gpu, inputs, logscan
-from validator.probes.codes import (
+from validator.chain.outputs import check_outputs, record_ids
+from validator.chain.probes import determinism, faults, gpu, inputs, logscan
+from validator.chain.probes.codes import (
     ACCEPTS_BROKEN,
     INPUT_CHANGED,
     INPUT_WRITE,
@@ -29,7 +26,22 @@ from validator.probes.codes import (
     RERUN_FAILS,
     WRITES_OUTSIDE,
 )
-from validator.probes.options import PROBES, ProbeOptions
+from validator.chain.probes.options import PROBES, ProbeOptions
+from validator.engine.limits import gpus_text, parse_gpus
+from validator.engine.plan import PlanError, RunPlan, image_name, plan_task
+from validator.engine.result import NO_GPU, TaskResult
+from validator.engine.scratch import remove_tree
+from validator.findings import Finding
+from validator.manifest.model import Cube
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from validator.chain.benchmark import Contracts
+    from validator.chain.demo_data import DemoData
+    from validator.chain.rundir import RunFolder
+    from validator.engine.limits import Limits
+    from validator.engine.runner import Runner
 
 # The few words a failed task's table note starts with, by the probe finding that explains it.
 SHORT = {
@@ -68,7 +80,8 @@ class ProbeResult:
 
 
 class ProbeSession:
-    def __init__(self, options: ProbeOptions, runner, cubes: dict, folder, demo, contracts, limits, console=None):
+    def __init__(self, options: ProbeOptions, runner: Runner, cubes: dict[str, Cube], folder: RunFolder, demo: DemoData,
+                 contracts: Contracts, limits: Limits, console: Console | None = None):
         self.options = options
         self.runner = runner
         self.cubes = cubes
@@ -82,7 +95,7 @@ class ProbeSession:
         self._seen: set[tuple[str, str]] = set()
         self._task_hits: dict[str, list[str]] = {"inputs": [], "permissions": [], "network": []}
         self._tasks = 0
-        if options.on("inputs") and hasattr(runner, "watch_inputs"):
+        if options.on("inputs"):
             runner.watch_inputs = True
 
     def on(self, name: str) -> bool:
@@ -224,8 +237,6 @@ class ProbeSession:
         return plan, result
 
     def _determinism(self, passed: dict, probe: ProbeResult) -> None:
-        from validator.workflow import record_ids
-
         if not self.options.tests("model"):
             probe.status, probe.message = "skipped", "the model is the benchmark's, not under test"
             return
@@ -264,8 +275,6 @@ class ProbeSession:
                 f" (largest difference {largest:.2g})" if largest else "")
 
     def _rerun(self, passed: dict, probe: ProbeResult) -> None:
-        from validator.workflow import check_outputs
-
         again = []
         for task, first in passed.items():
             role = first.role

@@ -22,8 +22,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from validator.contract import ROLES
 from validator.errors import UserError
+from validator.manifest.roles import ROLES
 from validator.manifest.yamlread import Doc, YamlSyntaxError, read
 
 BENCHMARK_FILE = "benchmark.yaml"

@@ -1,0 +1,30 @@
+"""How one chain run is made: which runner, which base image, the limits, the run folder, the probes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from validator.engine.limits import Limits
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from validator.chain.probes.options import ProbeOptions
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Built once, at the command line or by a library caller, and validated there: nothing here is parsed later."""
+
+    runner: str | None = None  # docker | local | None: docker when an engine answers, else local (announced)
+    base_image: str | None = None
+    rebuild: bool = False
+    limits: Limits = field(default_factory=Limits)
+    run_dir: Path | None = None
+    no_run: bool = False  # build only
+    console: Console | None = None  # a rich Console for progress; None: quiet
+    probes: ProbeOptions | None = None  # None: no probe (the plain chain)
+
+

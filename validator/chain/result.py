@@ -1,0 +1,52 @@
+"""What one chain run gives: the builds, the tasks, the probes, the metrics and the findings not tied to a task."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from validator.engine.result import BuildResult, TaskResult
+from validator.findings import Finding
+
+if TYPE_CHECKING:
+    from validator.chain.probes.session import ProbeResult
+
+
+@dataclass
+class RunReport:
+    benchmark: str
+    runner: str
+    run_dir: Path
+    builds: list[BuildResult] = field(default_factory=list)
+    tasks: list[TaskResult] = field(default_factory=list)
+    results: dict | None = None
+    findings: list[Finding] = field(default_factory=list)  # not tied to one task
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    probes: list[ProbeResult] = field(default_factory=list)  # in the order they ran
+
+    @property
+    def image_built(self) -> bool:
+        return bool(self.builds) and all(b.image_built for b in self.builds)
+
+    @property
+    def all_findings(self) -> list[Finding]:
+        out = list(self.findings)
+        for b in self.builds:
+            out += b.findings
+        for t in self.tasks:
+            out += t.findings
+        for p in self.probes:
+            out += p.findings
+        return out
+
+    @property
+    def ok(self) -> bool:
+        if any(f.is_error for f in self.all_findings):
+            return False
+        if any(not b.ok for b in self.builds):
+            return False
+        return all(t.status == "passed" for t in self.tasks)
+
+

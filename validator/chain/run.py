@@ -1,0 +1,193 @@
+"""The benchmark chain, as `medperf test run` runs it: prepare -> sanity_check -> statistics -> infer -> evaluate.
+
+Outputs are chained through a run folder; each task's outputs are checked against the benchmark's contracts as
+soon as it ends, and the chain stops at the first failure (later tasks are reported as skipped).
+
+The run folder is validator.chain.rundir's; the output contracts validator.chain.outputs'.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from validator import findings as F
+from validator.chain.benchmark import Benchmark, Contracts
+from validator.chain.demo_data import DemoData
+from validator.chain.options import RunOptions
+from validator.chain.outputs import check_outputs, read_results
+from validator.chain.probes.session import ProbeSession
+from validator.chain.result import RunReport
+from validator.chain.rundir import RunFolder
+from validator.engine.limits import Limits
+from validator.engine.plan import PlanError, plan_task
+from validator.engine.result import MISSING_TASK, PLAN_FAILED, BuildResult, TaskResult
+from validator.engine.runner import Runner
+from validator.errors import EngineUnavailable, UserError
+from validator.manifest.model import Cube
+from validator.manifest.roles import CHAIN, ROLES
+
+ROLE_TITLES = {"data_preparator": "data preparator", "model": "model", "metrics": "metrics"}
+
+
+# -- choosing a runner ------------------------------------------------------------------------------------------------
+def select_runner(name: str | None, limits: Limits, run_id: str = "medcube") -> tuple[Runner, str | None]:
+    """(runner, note). name None: Docker when an engine answers, else the local runner with a note saying so."""
+    from validator.engine.local import LocalRunner
+
+    if name == "local":
+        return LocalRunner(limits), "local runner: tasks run as subprocesses of this Python; no image is built"
+    from validator.engine.client import connect
+    from validator.engine.docker import DockerRunner
+
+    try:
+        client = connect()
+    except EngineUnavailable as e:
+        if name == "docker":
+            raise
+        return LocalRunner(limits), (
+            f"{e.message}: falling back to the local runner (tasks run as subprocesses of this Python; "
+            "no image is built; no network, user or memory isolation). Start Docker for a real check."
+        )
+    return DockerRunner(client, limits, run_id=run_id), None
+
+
+# -- the chain -------------------------------------------------------------------------------------------------------
+def chain_tasks(cubes: dict[str, Cube]) -> list[tuple[str, str]]:
+    """(role, task) in chain order; sanity_check only when the data preparator declares it."""
+    out = []
+    for role, task in CHAIN:
+        if task == "sanity_check" and cubes[role].task(task) is None:
+            continue
+        out.append((role, task))
+    return out
+
+
+def check_roles(cubes: dict[str, Cube]) -> None:
+    for role, cube in cubes.items():
+        if cube.role and cube.role != role:
+            raise UserError(
+                f"{cube.rel(cube.config_file)} is a {ROLE_TITLES.get(cube.role, cube.role)} cube "
+                f"(it declares {', '.join(cube.tasks)}), given as the {ROLE_TITLES[role]}",
+                hint=f"pass it as --{cube.role.replace('_', '-')}",
+            )
+
+
+def run_chain(
+    benchmark: Benchmark,
+    cubes: dict[str, Cube],
+    demo: DemoData,
+    options: RunOptions | None = None,
+    runner: Runner | None = None,
+    build_roles: tuple[str, ...] = ROLES,
+) -> RunReport:
+    """Build the cubes' images (with a Docker runner) and run the chain on the demo data."""
+    options = options or RunOptions()
+    console = options.console
+    started = time.monotonic()
+    check_roles(cubes)
+    folder = RunFolder.create(options.run_dir)
+    note = None
+    if runner is None:
+        runner, note = select_runner(options.runner, options.limits, run_id=folder.root.name)
+    report = RunReport(benchmark=benchmark.name, runner=runner.name, run_dir=folder.root)
+    if note:
+        report.notes.append(note)
+        if console is not None:
+            console.print(f"[yellow]{note}[/yellow]")
+
+    built: dict[str, BuildResult] = {}
+    for role in ROLES:
+        if role not in build_roles and options.no_run:
+            continue
+        cube = cubes[role]
+        key = str(cube.path)
+        if key not in built:
+            built[key] = runner.build(
+                cube, base_image=options.base_image, rebuild=options.rebuild, log_dir=folder.logs, console=console
+            )
+            report.builds.append(built[key])
+            _say_build(console, built[key])
+    if options.no_run:
+        report.seconds = time.monotonic() - started
+        return report
+
+    probes = None
+    if options.probes is not None:
+        probes = ProbeSession(options.probes, runner, cubes, folder, demo, benchmark.contracts, options.limits, console)
+    failed = False
+    try:
+        if probes is not None:
+            probes.before_chain(built)
+        for n, (role, task) in enumerate(chain_tasks(cubes), 1):
+            cube = cubes[role]
+            if failed:
+                report.tasks.append(TaskResult(task, role, str(cube.path), "skipped", runner=runner.name,
+                                               message="not run: an earlier task failed"))
+                continue
+            result = _run_one(runner, cube, role, task, folder, demo, benchmark.contracts,
+                              built.get(str(cube.path)), options, n, probes)
+            if task == "evaluate" and result.status == "passed":
+                report.results = read_results(folder.path("results", "results.yaml"))
+            report.tasks.append(result)
+            _say_task(console, result)
+            failed = result.status != "passed"
+        if probes is not None:
+            report.probes = probes.after_chain(report.tasks)
+    finally:
+        runner.cleanup()  # nothing may outlive the chain, whatever happened
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _run_one(runner: Runner, cube: Cube, role: str, task: str, folder: RunFolder, demo: DemoData, contracts: Contracts,
+             build: BuildResult | None, options: RunOptions, n: int, probes: ProbeSession | None = None) -> TaskResult:
+    where = cube.rel(cube.config_file)
+    if cube.task(task) is None:
+        r = TaskResult(task, role, str(cube.path), "error", runner=runner.name,
+                       message=f"the {ROLE_TITLES[role]} declares no {task} task")
+        r.findings.append(F.error(MISSING_TASK, where, f"a {ROLE_TITLES[role]} must declare the task {task!r}",
+                                  hint=f"declared: {', '.join(cube.tasks) or 'none'}"))
+        return r
+    if build is not None and not build.ok:
+        return TaskResult(task, role, str(cube.path), "error", runner=runner.name, image=build.image,
+                          message="not run: the image build failed")
+    try:
+        plan = plan_task(cube, task, folder.bindings(task, demo), gpus=options.limits.gpus)
+    except PlanError as e:
+        r = TaskResult(task, role, str(cube.path), "error", runner=runner.name, message=e.message)
+        r.findings.append(F.error(PLAN_FAILED, where, e.message, hint=e.hint))
+        return r
+    log_path = folder.logs / f"{n}-{task}.log"
+    console = options.console
+    status = console.status(f"{task} ({cube.path.name}) ...") if console is not None and console.is_terminal else None
+    token = probes.before_task(plan) if probes is not None else None
+    if status is not None:
+        with status:
+            result = runner.run(cube, plan, log_path)
+    else:
+        result = runner.run(cube, plan, log_path)
+    result.role = role
+    if probes is not None:
+        probes.after_task(cube, plan, result, token)
+    if result.status == "passed":
+        for finding in check_outputs(task, plan.outputs, folder, contracts, where):
+            result.fail(finding)
+    return result
+
+
+def _say_build(console, b: BuildResult) -> None:
+    if console is None or b.status == "not_built":
+        return
+    style = {"built": "green", "cached": "dim", "present": "dim", "failed": "red"}[b.status]
+    console.print(f"[{style}]{b.message}[/{style}]")
+
+
+def _say_task(console, r: TaskResult) -> None:
+    if console is None:
+        return
+    style = {"passed": "green", "skipped": "dim"}.get(r.status, "red")
+    secs = f" {r.seconds:.1f}s" if r.seconds is not None else ""
+    console.print(f"[{style}]{r.status:>7}[/{style}] {r.task} ({Path(r.cube).name}){secs}")
+
+

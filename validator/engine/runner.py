@@ -1,0 +1,114 @@
+"""The Runner protocol both runners implement, and the judgement they share: what an exit code, a log over the
+limit or a timeout means, and how output folders are made ready for a task.
+
+    Runner.name            "docker" | "local": said in every report
+    Runner.builds_images   whether build() makes an image (docker) or only reports that none is made (local)
+    Runner.build(cube)     -> BuildResult
+    Runner.run(cube, plan, log_path) -> TaskResult
+    Runner.cleanup()       removes whatever this runner started and is still there (a safety net)
+    Runner.watch_inputs    set by the inputs probe: a runner that hands tasks copies of their inputs (local)
+                           hashes those copies too; one that mounts the originals read-only (docker) ignores it
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from validator import findings as F
+from validator.engine.logcap import log_limit_finding
+from validator.engine.plan import RunPlan
+from validator.engine.result import EXIT_NONZERO, BuildResult, TaskResult
+from validator.manifest.model import Cube
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+class LogSize(Protocol):
+    """What the log judgement needs of a capped log."""
+
+    @property
+    def truncated(self) -> bool: ...
+
+    @property
+    def total(self) -> int: ...
+
+
+class Runner(Protocol):
+    name: str
+    builds_images: bool
+    watch_inputs: bool
+
+    def build(self, cube: Cube, *, base_image: str | None = None, rebuild: bool = False,
+              log_dir: Path | None = None, console: Console | None = None) -> BuildResult: ...
+
+    def run(self, cube: Cube, plan: RunPlan, log_path: Path) -> TaskResult: ...
+
+    def cleanup(self) -> list[str]: ...
+
+
+def last_error_line(log_tail: str) -> str:
+    """The line of a log most likely to say what went wrong (a traceback's last line, else the last line)."""
+    lines = [ln.strip() for ln in log_tail.splitlines() if ln.strip()]
+    if not lines:
+        return ""
+    for ln in reversed(lines):
+        head = ln.split(":", 1)[0]
+        if head.endswith(("Error", "Exception", "Exit", "Interrupt")) and " " not in head:
+            return ln[:200]
+    return lines[-1][:200]
+
+
+def judge_exit(result: TaskResult, plan: RunPlan, where: str, hint: str | None = None) -> None:
+    """A task that ran to its end: passed on exit code 0, else failed with the log's telling line."""
+    if result.exit_code == 0:
+        result.status = "passed"
+        return
+    result.status = "failed"
+    code = result.exit_code
+    last = last_error_line(result.log_tail)
+    killed = " (killed by a signal)" if code is not None and code > 128 else ""
+    result.message = f"exit code {code}{killed}" + (f": {last}" if last else "")
+    result.findings.append(F.error(
+        EXIT_NONZERO, where, f"task {plan.task} exited with code {code}{killed}" + (f": {last}" if last else ""),
+        hint=hint or f"full log: {result.log_path}",
+    ))
+
+
+def judge_log(result: TaskResult, plan: RunPlan, log: LogSize | None, limit: int | None, where: str) -> None:
+    """A log over --log-limit fails the task, whatever its exit code (MedPerf crawls on long logs)."""
+    if log is None or not log.truncated:
+        return
+    from validator.engine.limits import human_size
+
+    short = f"wrote {human_size(log.total)} of log, over --log-limit"
+    result.message = short if result.status == "passed" else f"{short}; {result.message}"
+    result.fail(log_limit_finding(plan.task, log.total, limit, result.log_path, where))
+
+
+def prepare_outputs(plan: RunPlan, uid: int | None = None, gid: int | None = None) -> None:
+    """Create the output folders and files (a file bind mount needs the file; MedPerf creates it too) and, when a
+    uid is given, make them writable to the user the task runs as."""
+    for m in plan.mounts:
+        if m.read_only:
+            continue
+        if m.type == "directory":
+            m.host.mkdir(parents=True, exist_ok=True)
+        else:
+            m.host.parent.mkdir(parents=True, exist_ok=True)
+            m.host.touch(exist_ok=True)
+        if uid is not None and gid is not None:
+            _give(m.host, uid, gid)
+
+
+def _give(path: Path, uid: int, gid: int) -> None:
+    if os.getuid() == 0:
+        if path.is_dir():
+            for root, dirs, files in os.walk(path):
+                for name in dirs + files:
+                    os.lchown(os.path.join(root, name), uid, gid)
+        os.chown(path, uid, gid)
+    elif uid != os.getuid():
+        path.chmod(0o777 if path.is_dir() else 0o666)

@@ -1,0 +1,78 @@
+"""A chain run as a JUnit XML file: one test case per task, per failed build and per probe."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+
+def _details(findings) -> str:
+    """Findings as the text of a JUnit failure: code and message, each hint on its own line."""
+    return "\n".join(f"{f.code} {f.message}" + (f"\n  hint: {f.hint}" if f.hint else "") for f in findings)
+
+
+_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _x(text) -> str:
+    """Text an XML parser accepts (logs carry ANSI escapes and other control characters)."""
+    return _XML_BAD.sub("", str(text or ""))
+
+
+def junit_xml(report) -> str:
+    tasks = report.tasks
+    suite = ET.Element(
+        "testsuite",
+        name=f"medcube.{report.benchmark}",
+        tests=str(len(tasks) + sum(not b.ok for b in report.builds)),
+        failures=str(sum(t.status == "failed" for t in tasks)),
+        errors=str(sum(t.status in ("error", "timeout", "oom") for t in tasks) + sum(not b.ok for b in report.builds)),
+        skipped=str(sum(t.status == "skipped" for t in tasks)),
+        time=f"{report.seconds:.3f}",
+    )
+    for b in report.builds:
+        if b.ok:
+            continue
+        case = ET.SubElement(suite, "testcase", classname=f"{b.role or 'cube'}", name=_x(f"build {b.image}"),
+                             time=f"{b.seconds:.3f}")
+        err = ET.SubElement(case, "error", message=_x(b.message), type="build")
+        err.text = _x(b.log_tail)
+    for t in tasks:
+        case = ET.SubElement(suite, "testcase", classname=f"{t.role or 'cube'}.{Path(t.cube).name}", name=t.task,
+                             time=f"{t.seconds or 0:.3f}")
+        details = _details(t.findings)
+        if t.status == "skipped":
+            ET.SubElement(case, "skipped", message=_x(t.message))
+        elif t.status == "failed":
+            el = ET.SubElement(case, "failure", message=_x(t.message or "failed"), type="failed")
+            el.text = _x(details)
+        elif t.status != "passed":
+            el = ET.SubElement(case, "error", message=_x(t.message or t.status), type=t.status)
+            el.text = _x(details)
+        if t.log_tail:
+            out = ET.SubElement(case, "system-out")
+            out.text = _x(f"log: {t.log_path}\n{t.log_tail}")
+    probes = getattr(report, "probes", None) or []
+    for p in probes:
+        case = ET.SubElement(suite, "testcase", classname="probe", name=p.name, time=f"{p.seconds:.3f}")
+        details = _details(p.findings)
+        if p.status == "skipped":
+            ET.SubElement(case, "skipped", message=_x(p.message))
+        elif p.status == "failed":
+            el = ET.SubElement(case, "failure", message=_x(p.message or "failed"), type="probe")
+            el.text = _x(details)
+        elif details:
+            out = ET.SubElement(case, "system-out")
+            out.text = _x(details)
+    if probes:
+        suite.set("tests", str(int(suite.get("tests")) + len(probes)))
+        suite.set("failures", str(int(suite.get("failures")) + sum(p.status == "failed" for p in probes)))
+        suite.set("skipped", str(int(suite.get("skipped")) + sum(p.status == "skipped" for p in probes)))
+    ET.indent(suite)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n"
+
+
+def write_junit(report, path: Path) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(junit_xml(report))
