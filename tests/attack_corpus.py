@@ -408,7 +408,6 @@ def _run_args(folder, decoys):
     return ["validate", "--static", str(cube)]
 
 
-NOT_STATIC_FIRST = "`medcube test` does not run the static checks yet"
 ATTACKS = {a.name: a for a in [
     # links out of outputs
     Attack("link_in_prepared_data", "links", "prepare leaves links to host files in its outputs; the probes copy, "
@@ -420,11 +419,11 @@ ATTACKS = {a.name: a for a in [
            "chowns it", _links_rerun, ("symbolic link",), docker=True, open="the rerun probe copies through links"),
     # host paths from a config
     Attack("parameters_link_test", "static-first", "parameters.yaml is a link to a host YAML file (medcube test)",
-           _params_link_test, ("MC410",), docker=True, open=NOT_STATIC_FIRST),
+           _params_link_test, ("MC410",), docker=True),
     Attack("additional_files_link_test", "static-first", "additional_files/ is a link to a host folder "
-           "(medcube test)", _additional_link_test, ("MC410",), docker=True, open=NOT_STATIC_FIRST),
+           "(medcube test)", _additional_link_test, ("MC410",), docker=True),
     Attack("output_is_input_test", "static-first", "the model declares additional_files as an output",
-           _output_is_input_test, ("additional_files",), docker=True, open=NOT_STATIC_FIRST),
+           _output_is_input_test, ("additional_files",), docker=True),
     Attack("default_climbs_out", "host-paths", "an mlcube.yaml default climbs out with additional_files/../..",
            _default_climbs_out, ("MC410", "outside the cube folder")),
     Attack("build_context_out", "host-paths", "docker.build_context points at a host folder", _build_context_out,
@@ -476,11 +475,9 @@ ATTACKS = {a.name: a for a in [
            ("FAIL",), docker=True),
     # local runner
     Attack("no_engine", "local-runner", "no Docker engine answers: medcube must not run the cube on the host",
-           _no_engine, ("--runner local",), env=(("DOCKER_HOST", "unix:///nonexistent/medcube-attack.sock"),),
-           open="the local runner is a silent fallback"),
+           _no_engine, ("--runner local",), env=(("DOCKER_HOST", "unix:///nonexistent/medcube-attack.sock"),)),
     Attack("local_runner_environment", "local-runner", "the local runner's task prints its environment "
-           "(a CI secret in it)", _local_env, ("not a sandbox",), env=(("MEDCUBE_ATTACK_CI_TOKEN", SECRET),),
-           open="the local runner passes the host's environment on"),
+           "(a CI secret in it)", _local_env, ("not a sandbox",), env=(("MEDCUBE_ATTACK_CI_TOKEN", SECRET),)),
     # probes
     Attack("fifo_in_output", "probes", "prepare leaves a FIFO in its output: a probe cannot copy it",
            _fifo_in_output, ("FIFO",), docker=True, open="a probe that cannot finish is a warning"),

@@ -152,6 +152,21 @@ def _cube(value) -> Cube:
     return load_cube(value)
 
 
+# The static findings that stop `test` before anything is built: reading, schema, role contract, both formats, host
+# safety (MC41x). The code cross-checks (MC401-MC409) read the cube's code heuristically; the run itself tells.
+GATE = ("MC0", "MC1", "MC2", "MC3", "MC41")
+
+
+def _static_gate(cubes) -> list:
+    """The static reports (validator.checks) of the cubes whose config fails the contract or the host-safety checks
+    (GATE). Run before anything is built or run: a config that points a host path out of its cube, or asks for
+    what a benchmark never gives, stops here."""
+    from validator.checks import run_static
+
+    reports = [run_static(c.path if isinstance(c, Cube) else c) for c in cubes]
+    return [r for r in reports if any(f.is_error and f.code.startswith(GATE) for f in r.findings)]
+
+
 @dataclass(frozen=True)
 class DemoSource:
     """Where the demo data comes from: a folder holding paths.yaml or a tarball; None: the benchmark's own."""
@@ -185,7 +200,14 @@ def test_command(
     console = options.console
     bench = _benchmark(benchmark)
     given = {role: (cubes or {}).get(role) for role in ROLES}
-    loaded = {role: _cube(given[role] if given[role] is not None else bench.cube(role)) for role in ROLES}
+    chosen = {role: given[role] if given[role] is not None else bench.cube(role) for role in ROLES}
+    refused = _static_gate(chosen.values())
+    if refused:
+        text_report.print_text(refused, console)
+        console.print("Static checks failed: medcube builds and runs no cube before they pass (`medcube validate "
+                      "--static CUBE` shows the same).", markup=False)
+        return 1
+    loaded = {role: _cube(chosen[role]) for role in ROLES}
     if demo.path is not None:
         demo_data = load_demo_data(Path(demo.path), demo.sha256)
     else:
@@ -218,6 +240,12 @@ def validate_run(cube: Cube | Path | str, benchmark: Path | str | None = None,
             hint="a data preparator declares prepare/statistics, a model infer, metrics evaluate",
         )
     bench = _benchmark(benchmark)
+    refused = _static_gate(bench.cube(role) for role in ROLES if role != cube.role)
+    if refused:
+        first = next(f for f in refused[0].findings if f.is_error and f.code.startswith(GATE))
+        raise UserError(f"the benchmark's cube {refused[0].path} fails the static checks: {first.where()}: "
+                        f"{first.code} {first.message}",
+                        hint=f"Run `medcube validate --static {refused[0].path}`; medcube runs no cube that fails them.")
     cubes = {role: (cube if role == cube.role else _cube(bench.cube(role))) for role in ROLES}
     demo = load_demo_data(bench.demo_data, bench.demo_sha256)
     options = dataclasses.replace(options or RunOptions(), probes=None)

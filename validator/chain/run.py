@@ -32,23 +32,24 @@ ROLE_TITLES = {"data_preparator": "data preparator", "model": "model", "metrics"
 
 # -- choosing a runner ------------------------------------------------------------------------------------------------
 def select_runner(name: str | None, limits: Limits, run_id: str = "medcube") -> tuple[Runner, str | None]:
-    """(runner, note). name None: Docker when an engine answers, else the local runner with a note saying so."""
+    """(runner, note). name None or "docker": Docker, or a UserError saying how to get an engine; the local
+    runner only when asked for by name (it is not a sandbox: the note says so)."""
     from validator.engine.local import LocalRunner
 
     if name == "local":
-        return LocalRunner(limits), "local runner: tasks run as subprocesses of this Python; no image is built"
+        return LocalRunner(limits), (
+            "local runner: tasks run as subprocesses of this Python, as this user, with a scrubbed environment; "
+            "no image is built. It is not a sandbox: run only cubes you trust this way")
     from validator.engine.client import connect
     from validator.engine.docker import DockerRunner
 
     try:
         client = connect()
     except EngineUnavailable as e:
-        if name == "docker":
-            raise
-        return LocalRunner(limits), (
-            f"{e.message}: falling back to the local runner (tasks run as subprocesses of this Python; "
-            "no image is built; no network, user or memory isolation). Start Docker for a real check."
-        )
+        raise EngineUnavailable(
+            f"{e.message}: medcube runs cubes in containers, and runs nothing without an engine",
+            hint="start Docker (`bash scripts/setup-engine.sh` installs and starts one), or, for a cube you trust, "
+            "pass --runner local (tasks then run on this machine, without isolation)") from None
     return DockerRunner(client, limits, run_id=run_id), None
 
 

@@ -25,7 +25,7 @@ from validator.engine.result import (
     TaskResult,
     tail,
 )
-from validator.engine.runner import judge_exit, judge_log, prepare_outputs
+from validator.engine.runner import judge_exit, judge_log, judge_outputs, prepare_outputs
 from validator.engine.spec import ContainerSpec
 from validator.manifest.model import Cube
 
@@ -129,6 +129,7 @@ class DockerRunner:
             result.log_tail = tail(log.text(), lim.log_tail_lines)
             self._judge(result, cube, plan, timed_out, oom)
             self._judge_limits(result, cube, plan, pids.failures, log)
+            judge_outputs(result, plan, cube.rel(cube.config_file))
             return result
         finally:
             if peak is not None:

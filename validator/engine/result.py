@@ -27,6 +27,7 @@ MISSING_TASK = "MC617"  # a task the role must run in the chain is not declared
 PIDS_LIMIT = "MC618"  # the task hit the --pids limit (fork bomb, unbounded pool)
 LOG_LIMIT = "MC619"  # the task wrote more log than --log-limit; the log on disk was cut
 LEFT_RUNNING = "MC620"  # the task left processes running after it ended (killed by medcube)
+OUTPUT_SPECIAL = "MC621"  # the task left a link, FIFO, socket or device in its outputs (removed by medcube)
 
 CODES = {
     BUILD_FAILED: "docker build failed",
@@ -43,6 +44,7 @@ CODES = {
     PIDS_LIMIT: "task hit the process limit (--pids)",
     LOG_LIMIT: "task wrote more log than --log-limit (the log on disk was cut)",
     LEFT_RUNNING: "task left processes running after it ended",
+    OUTPUT_SPECIAL: "task left a link, FIFO or device file in its outputs (removed)",
 }
 
 
