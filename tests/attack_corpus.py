@@ -411,12 +411,11 @@ def _run_args(folder, decoys):
 ATTACKS = {a.name: a for a in [
     # links out of outputs
     Attack("link_in_prepared_data", "links", "prepare leaves links to host files in its outputs; the probes copy, "
-           "write and chmod the prepared data", _links_prepared_record, ("symbolic link",), docker=True,
-           open="the probes and the output checks still follow links (frozen until the restructuring)"),
+           "write and chmod the prepared data", _links_prepared_record, ("symbolic link",), docker=True),
     Attack("predictions_link", "links", "predictions.json is a link to a host file", _links_predictions,
-           ("symbolic link",), docker=True, open="the output checks read through links"),
+           ("symbolic link",), docker=True),
     Attack("rerun_link", "links", "infer leaves a link to a host folder in its output; the rerun probe copies and "
-           "chowns it", _links_rerun, ("symbolic link",), docker=True, open="the rerun probe copies through links"),
+           "chowns it", _links_rerun, ("symbolic link",), docker=True),
     # host paths from a config
     Attack("parameters_link_test", "static-first", "parameters.yaml is a link to a host YAML file (medcube test)",
            _params_link_test, ("MC410",), docker=True),
@@ -480,7 +479,7 @@ ATTACKS = {a.name: a for a in [
            "(a CI secret in it)", _local_env, ("not a sandbox",), env=(("MEDCUBE_ATTACK_CI_TOKEN", SECRET),)),
     # probes
     Attack("fifo_in_output", "probes", "prepare leaves a FIFO in its output: a probe cannot copy it",
-           _fifo_in_output, ("FIFO",), docker=True, open="a probe that cannot finish is a warning"),
+           _fifo_in_output, ("FIFO",), docker=True),
     # privileges
     Attack("gpu_args_privileged", "privileges", "mlcube.yaml gpu_args ask for --privileged, a host mount and the "
            "host's pid namespace", _gpu_args, ("MC413", "--privileged", "a host mount", "process namespace"),

@@ -10,7 +10,7 @@ NONDETERMINISTIC = "MC806"  # infer gave different predictions on the same data
 RERUN_FAILS = "MC807"  # a task fails when run again into its non-empty output folder
 ACCEPTS_BROKEN = "MC808"  # sanity_check (or statistics) accepted broken copies of the prepared data
 GPU_NOT_SEEN = "MC809"  # GPUs requested, but the framework in the image sees none
-PROBE_INCOMPLETE = "MC810"  # a probe could not tell (warning)
+PROBE_INCOMPLETE = "MC810"  # a probe could not finish (error), or could not tell (warning)
 
 CODES = {
     INPUT_CHANGED: "an input changed while a task ran",
@@ -22,5 +22,5 @@ CODES = {
     RERUN_FAILS: "task fails when run again into its non-empty output folder",
     ACCEPTS_BROKEN: "sanity_check accepts broken data",
     GPU_NOT_SEEN: "GPUs requested but the framework in the image sees none",
-    PROBE_INCOMPLETE: "a probe could not run to the end (warning)",
+    PROBE_INCOMPLETE: "a probe could not finish (error) or could not tell (warning)",
 }
