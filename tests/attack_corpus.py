@@ -23,6 +23,7 @@ import os
 import shutil
 import sys
 import tarfile
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -325,14 +326,15 @@ def _results_bomb(folder, decoys):
 
 def _build_sleeps(folder, decoys):
     cube = hostile(folder, decoys, "model", "build_sleeps", ())
-    sub(cube / "Dockerfile", "COPY . /mlcube_project\n", "RUN sleep 600\nCOPY . /mlcube_project\n")
+    sub(cube / "Dockerfile", "COPY . /mlcube_project\n", f"RUN echo {uuid.uuid4().hex} && sleep 600\nCOPY . /mlcube_project\n")
     return [*BENCH, "--model", str(cube), "--build-timeout", "10", "--no-probes", *outputs(folder)]
 
 
 def _build_network(folder, decoys):
     cube = hostile(folder, decoys, "model", "build_downloads", ())
     sub(cube / "Dockerfile", "COPY . /mlcube_project\n",
-        "RUN python3 -c \"import socket; socket.create_connection(('1.1.1.1', 80), timeout=3)\"\n"
+        f"RUN echo {uuid.uuid4().hex} && "  # a step of its own: no layer cache from a build with network
+        "python3 -c \"import socket; socket.create_connection(('1.1.1.1', 80), timeout=3)\"\n"
         "COPY . /mlcube_project\n")
     return [*BENCH, "--model", str(cube), "--no-probes", *outputs(folder)]
 
@@ -439,7 +441,7 @@ ATTACKS = {a.name: a for a in [
            ("FIFO",), timeout=30),
     # images
     Attack("image_tag_taken", "images", "the model's image: names an image that exists (another cube's)",
-           _image_tag_taken, ("FAIL",), docker=True, open="builds tag the cube's image name"),
+           _image_tag_taken, ("FAIL",), docker=True),
     # bounds
     Attack("config_alias_bomb", "bounds", "a 1 KB alias bomb as container_config.yaml", _config(ALIAS_BOMB),
            ("MC001", "alias bomb"), timeout=30),
@@ -460,16 +462,16 @@ ATTACKS = {a.name: a for a in [
     Attack("results_alias_bomb", "bounds", "results.yaml is an alias bomb", _results_bomb, ("results.yaml",),
            docker=True),
     Attack("build_sleeps", "bounds", "the Dockerfile runs `sleep 600`", _build_sleeps, ("longer than the --build-timeout",),
-           docker=True, open="no build timeout yet"),
+           docker=True),
     Attack("build_needs_network", "bounds", "the Dockerfile connects to the internet while building",
-           _build_network, ("--build-network",), docker=True, open="builds still have network"),
+           _build_network, ("--build-network",), docker=True),
     # escapes
     Attack("escape_in_task_name", "escapes", "a task name holding terminal escape sequences and a fake PASS line",
            _escape_task_name, ("\\x1b",), timeout=30),
     Attack("markup_in_task_name", "escapes", "a task name holding console markup", _markup_task_name,
            ("[bold green]PASS[/bold green]",), timeout=30),
     Attack("escape_in_log", "escapes", "a failing task's log holds escape sequences and XML-invalid characters",
-           _escape_log, ("\\x1b",), docker=True, open="log tails are printed unescaped"),
+           _escape_log, ("\\x1b",), docker=True),
     Attack("escape_in_file_name", "escapes", "an output file named with escape sequences", _escape_file_name,
            ("FAIL",), docker=True),
     # local runner

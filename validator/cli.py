@@ -62,6 +62,8 @@ def validate(
     base_image: Optional[str] = typer.Option(None, "--base-image", envvar="MEDCUBE_BASE_IMAGE", help="Passed to the build as BASE_IMAGE."),
     gpus: Optional[str] = typer.Option(None, "--gpus", help="all | N | device=a,b"),
     rebuild: bool = typer.Option(False, "--rebuild", help="Build even when the context is unchanged."),
+    build_timeout: Optional[float] = typer.Option(None, "--build-timeout", help="Seconds an image build may take (default 1800; 0: no limit)."),
+    build_network: bool = typer.Option(False, "--build-network", help="Let builds use the network (by default they have none, like the tasks)."),
 ):
     """Check cubes: static checks first, then build and smoke-run them in a benchmark chain."""
     from validator.chain.options import RunOptions
@@ -69,7 +71,8 @@ def validate(
     from validator.engine.limits import Limits
 
     options = RunOptions(runner=runner.value if runner else None, base_image=base_image, rebuild=rebuild,
-                         limits=Limits.from_options(gpus=gpus), no_run=no_run)
+                         limits=Limits.from_options(gpus=gpus, build_timeout=build_timeout,
+                                                   build_network=build_network), no_run=no_run)
     raise typer.Exit(validate_command(paths, static=static, output_format=format.value, benchmark=benchmark,
                                       options=options))
 
@@ -98,6 +101,8 @@ def test(
     no_probes: bool = typer.Option(False, "--no-probes", help="Switch every probe off: the plain chain, timed."),
     determinism_tolerance: Optional[float] = typer.Option(None, "--determinism-tolerance", help="Predictions of two infer runs are equal within this (relative, at least absolute; default 1e-5)."),
     strict_determinism: bool = typer.Option(False, "--strict-determinism", help="Different predictions of two infer runs are an error, not a warning."),
+    build_timeout: Optional[float] = typer.Option(None, "--build-timeout", help="Seconds an image build may take (default 1800; 0: no limit)."),
+    build_network: bool = typer.Option(False, "--build-network", help="Let builds use the network (by default they have none, like the tasks)."),
 ):
     """Run the benchmark chain prepare -> sanity_check -> statistics -> infer -> evaluate on demo data, like `medperf test run`,
     and probe what a benchmark would trip on: changed inputs, network, root, determinism, re-runs, a lax sanity_check, GPUs."""
@@ -110,7 +115,7 @@ def test(
     options = RunOptions(
         runner=runner.value if runner else None, base_image=base_image, rebuild=rebuild, run_dir=run_dir,
         limits=Limits.from_options(timeout=timeout, memory=memory, cpus=cpus, pids=pids, gpus=gpus,
-                                   log_limit=log_limit),
+                                   log_limit=log_limit, build_timeout=build_timeout, build_network=build_network),
         probes=probe_options(no_probes, no_probe, determinism_tolerance, strict_determinism),
     )
     raise typer.Exit(test_command(

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 
-# C0 controls but tab and newline; DEL and C1 controls; bidi embeddings, overrides and isolates; lone surrogates;
+# C0 controls but tab and newline; DEL and C1 controls; the Unicode line and paragraph separators; bidi
+# embeddings, overrides and isolates; lone surrogates;
 # the two non-characters XML 1.0 forbids.
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
 
 
 def _escape(match: re.Match) -> str:

@@ -50,10 +50,15 @@ class DockerRunner:
         self.limits = limits or Limits()
         self.run_id = run_id
         self._cgroup = None
+        self._images: dict[str, str] = {}  # cube folder -> id of the image build() made or checked for it
 
     # -- build ------------------------------------------------------------------------------------------------------
     def build(self, cube: Cube, *, base_image=None, rebuild=False, log_dir=None, console=None) -> BuildResult:
-        return build_image(self.client, cube, base_image=base_image, rebuild=rebuild, log_dir=log_dir, console=console)
+        result = build_image(self.client, cube, base_image=base_image, rebuild=rebuild, log_dir=log_dir,
+                             console=console, limits=self.limits)
+        if result.image_id:
+            self._images[str(cube.path)] = result.image_id  # what run() starts, whatever the tag names later
+        return result
 
     # -- run --------------------------------------------------------------------------------------------------------
     def spec(self, plan: RunPlan) -> ContainerSpec:
@@ -65,8 +70,13 @@ class DockerRunner:
         return self.spec(plan).cli()
 
     def run(self, cube: Cube, plan: RunPlan, log_path: Path) -> TaskResult:
+        import dataclasses
+
         import docker
 
+        built = self._images.get(str(cube.path))
+        if built:  # the image this runner built for the cube, by id: never what its tag names now
+            plan = dataclasses.replace(plan, image=built)
         lim = self.limits
         spec = self.spec(plan)
         uid, gid = lim.run_user()
