@@ -248,8 +248,11 @@ def rmtree(path: Path | str) -> None:
 
     def onerror(func, p, exc):
         try:
-            parent = os.path.dirname(p)
-            os.chmod(parent, 0o700, follow_symlinks=False)
+            fd = os.open(os.path.dirname(p), os.O_RDONLY | os.O_NOFOLLOW | os.O_DIRECTORY)
+            try:
+                os.fchmod(fd, 0o700)  # the folder itself, never through a link
+            finally:
+                os.close(fd)
             func(p)
         except OSError:
             pass
