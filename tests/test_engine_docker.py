@@ -183,12 +183,12 @@ def test_validate_run_no_run_builds_only_that_cube(tmp_path, base_image, monkeyp
 
 
 def test_log_survives_a_broken_stream(model, docker_client, tmp_path, monkeypatch):
-    from validator.engine import docker as engine_docker
+    from validator.engine import watch
 
     def broken(self):  # as when a long silence outlives the socket timeout
         self.broken = True
 
-    monkeypatch.setattr(engine_docker._LogPump, "_pump", broken)
+    monkeypatch.setattr(watch.LogPump, "_pump", broken)
     result, _ = infer(docker_client, model, tmp_path)
     assert result.status == "passed"
     assert "wrote 2 predictions" in result.log_tail and "wrote 2 predictions" in Path(result.log_path).read_text()

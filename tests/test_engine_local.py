@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from validator.engine.hostpaths import read_dockerfile
 from validator.engine.limits import Limits
-from validator.engine.local import LocalRunner, read_dockerfile
+from validator.engine.local import LocalRunner
 from validator.engine.plan import plan_task
 from validator.manifest.load import load_cube
 

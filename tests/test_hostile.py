@@ -25,7 +25,7 @@ from hostile_cubes import CUBES
 
 from validator.engine.build import build_image
 from validator.engine.docker import RUN_LABEL
-from validator.engine.local import MARK_ENV
+from validator.engine.processes import MARK_ENV
 from validator.manifest.load import load_cube
 
 pytestmark = pytest.mark.docker

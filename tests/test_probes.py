@@ -16,7 +16,6 @@ from validator import commands as testing
 from validator.chain.benchmark import PredictionsContract
 from validator.chain.options import RunOptions
 from validator.chain.probes import (
-    CODES,
     PROBES,
     ProbeOptions,
     ProbeResult,
@@ -64,22 +63,24 @@ def test_probe_options():
     assert "did you mean 'network'" in e.value.hint
     with pytest.raises(UserError):
         probe_options(tolerance=-1)
-    assert all(code.startswith("MC8") for code in CODES) and len(CODES) == 10
 
 
-def test_all_codes_in_one_place():
-    """validator.codes.ALL_CODES merges the static, engine, contract and probe codes: no code twice with different
-    titles, every one MC and three digits."""
-    from validator.codes import ALL_CODES, SOURCES
+def test_one_catalogue_of_codes():
+    """validator.codes is the one catalogue: every code MC and three digits, its stage given by its hundreds, a
+    title and a fix for each, and every code a module reports by name is the catalogue's own object."""
+    from validator import codes
+    from validator.chain import outputs
+    from validator.chain.probes import session
+    from validator.engine import result  # noqa: F401
 
-    titles: dict[str, set[str]] = {}
-    for codes in SOURCES.values():
-        for code, title in codes.items():
-            titles.setdefault(code, set()).add(title)
-    assert {code: t for code, t in titles.items() if len(t) > 1} == {}
-    assert [code for code in ALL_CODES if not re.fullmatch(r"MC\d{3}", code)] == []
-    assert set(ALL_CODES) == set(titles) and CODES.items() <= ALL_CODES.items()
-    assert {"MC001", "MC601", "MC701", "MC801"} <= set(ALL_CODES)
+    stages = {"6": "run", "7": "output", "8": "probe"}
+    for code, entry in codes.CATALOGUE.items():
+        assert re.fullmatch(r"MC\d{3}", code) and entry == code and entry.name
+        assert entry.stage == stages.get(code[2], "static") and entry.title and len(entry.fix) > 20
+        assert entry.severity in ("error", "warning")
+    assert outputs.NO_RECORDS is codes.NO_RECORDS and session.ACCEPTS_BROKEN is codes.ACCEPTS_BROKEN
+    assert {"MC001", "MC601", "MC701", "MC801"} <= set(codes.CATALOGUE)
+    assert sum(e.stage == "probe" for e in codes.CATALOGUE.values()) == 10
 
 
 # -- a failed task's log ---------------------------------------------------------------------------------------------------

@@ -1,18 +1,501 @@
-"""Every finding code medcube emits, from one place: the static checks (MC0xx-MC5xx), the engine (MC6xx), the
-output contracts (MC7xx) and the probes (MC8xx), each defined beside the code that reports it."""
+"""The one catalogue of finding codes, hadolint-style: every code medcube reports, with its id, default severity,
+the stage that reports it, a title and how to fix it. Checks, the engine, the output contracts and the probes use
+these by name; docs/findings.md is generated from this module (`python scripts/findings_doc.py`), and a test keeps
+it fresh. A Code is the id string itself (a finding's `code`), carrying its entry.
+
+Its length (over 400 lines) is the catalogue's: one entry a code, kept in one table on purpose.
+
+Stages: static (MC0xx-MC5xx: reading, schema, role contract, both formats, config against code, advice), run
+(MC6xx: build and run), output (MC7xx: the benchmark's output contracts), probe (MC8xx).
+"""
 
 from __future__ import annotations
 
-from validator.chain.outputs import CODES as CONTRACT_CODES
-from validator.chain.probes.codes import CODES as PROBE_CODES
-from validator.checks.codes import CODES as STATIC_CODES
-from validator.engine.result import CODES as ENGINE_CODES
+from typing import Literal
 
-SOURCES = {
-    "validator.checks.codes": STATIC_CODES,
-    "validator.engine.result": ENGINE_CODES,
-    "validator.chain.outputs": CONTRACT_CODES,
-    "validator.chain.probes.codes": PROBE_CODES,
-}
+Severity = Literal["error", "warning"]
+Stage = Literal["static", "run", "output", "probe"]
 
-ALL_CODES: dict[str, str] = {code: title for codes in SOURCES.values() for code, title in codes.items()}
+
+class Code(str):
+    """A finding code: the id ("MC101") as a string, with its catalogue entry as attributes."""
+
+    severity: Severity  # the default; a check may report a code as a warning where it says so in the fix text
+    stage: Stage
+    title: str
+    fix: str
+    name: str
+
+    def __new__(cls, id: str, severity: Severity, stage: Stage, title: str, fix: str) -> Code:
+        code = super().__new__(cls, id)
+        code.severity, code.stage, code.title, code.fix = severity, stage, title, fix
+        code.name = ""
+        return code
+
+    @property
+    def id(self) -> str:
+        return str(self)
+
+    # A Code is immutable: copies are the code itself, a pickle is its id looked up again.
+    def __copy__(self) -> Code:
+        return self
+
+    def __deepcopy__(self, memo: dict) -> Code:
+        return self
+
+    def __reduce__(self) -> tuple:
+        return (_by_id, (str(self),))
+
+
+CATALOGUE: dict[str, Code] = {}
+"""Every code, by id, in the order of the documentation."""
+
+
+def _code(id: str, severity: Severity, stage: Stage, title: str, fix: str) -> Code:
+    if id in CATALOGUE:
+        raise ValueError(f"finding code {id} defined twice")
+    CATALOGUE[id] = code = Code(id, severity, stage, title, fix)
+    return code
+
+
+def lookup(id: str) -> Code | None:
+    return CATALOGUE.get(str(id))
+
+
+def _by_id(id: str) -> Code | str:
+    return CATALOGUE.get(id, id)
+
+
+NO_CONFIG = _code(
+    "MC000", "error", "static",
+    'no cube config found',
+    'Point medcube at a cube folder: one holding `container_config.yaml` (MedPerf) and/or '
+    '`mlcube/mlcube.yaml` (MLCube), or at one of those files. `medcube create model` makes a new cube.',
+)
+YAML_SYNTAX = _code(
+    "MC001", "error", "static",
+    'YAML syntax error',
+    'Fix the YAML at the line given: indent with spaces (never tabs), put a space after each `key:`, '
+    'close every `[`, `{` and quote. The same code is used for a broken `parameters.yaml`.',
+)
+NOT_A_MAPPING = _code(
+    "MC002", "error", "static",
+    'config is not a mapping / a key is given twice',
+    'The file must be a mapping of `key: value` lines at the top level. A key given twice is silently '
+    'collapsed by YAML to its last value: keep one.',
+)
+UNKNOWN_KEY = _code(
+    "MC101", "error", "static",
+    'unknown key',
+    'Rename the key to the one suggested ("did you mean"), or remove it. `medcube schema NAME` prints '
+    'every allowed key; with yaml-language-server, `# yaml-language-server: $schema=<file>` in the config'
+    ' gives completion in the editor.',
+)
+MISSING_KEY = _code(
+    "MC102", "error", "static",
+    'missing required key',
+    'Add the key named in the message, under the key at the line given.',
+)
+BAD_VALUE = _code(
+    "MC103", "error", "static",
+    'wrong type or value',
+    'Use a value of the type or from the list in the hint. Image names are lowercase '
+    '`[registry/]repo/name[:tag]`; volume types are `file` or `directory`; `container_type` is one of '
+    "MedPerf's five types.",
+)
+MIXED_ROLES = _code(
+    "MC201", "error", "static",
+    'tasks do not match one role',
+    'A cube has one role. Declare the tasks of exactly one: data preparator `prepare`, `sanity_check`, '
+    '`statistics`; model `infer`; metrics `evaluate`. Split a cube that mixes roles.',
+)
+MISSING_ROLE_TASK = _code(
+    "MC202", "error", "static",
+    'required task missing',
+    'Add the task. In container_config.yaml a data preparator declares `prepare` and `statistics` '
+    '(`sanity_check` is optional); in mlcube.yaml it declares all three.',
+)
+FOREIGN_TASK = _code(
+    "MC203", "error", "static",
+    'task not part of the role',
+    'As an error: the task name is a typo of a task of the role; rename it. As a warning: the task is '
+    'outside the contract and MedPerf never runs it; remove it or keep it for your own use.',
+)
+UNKNOWN_LABEL = _code(
+    "MC204", "error", "static",
+    'unknown volume label',
+    'Use the fixed labels (MedPerf finds host paths by them). prepare: `data_path`, `labels_path`, '
+    '`parameters_file` in, `output_path`, `output_labels_path` (`metadata_path`, `report_file`) out; '
+    'sanity_check/statistics: `data_path`, `labels_path`, `parameters_file` in, statistics `output_path` '
+    'out; infer: `data_path`, `parameters_file`, `additional_files` in, `output_path` out; evaluate: '
+    '`predictions`, `labels`, `parameters_file` in, `output_path` out. Extra model inputs go under '
+    '`additional_files/`.',
+)
+MISSING_VOLUME = _code(
+    "MC205", "error", "static",
+    'required volume missing',
+    "Declare the volume; the hint gives MedPerf's default mount path.",
+)
+VOLUME_TYPE = _code(
+    "MC206", "error", "static",
+    'volume type differs from the contract',
+    'Set the type MedPerf passes: statistics and results `output_path` are files (`statistics.yaml`, '
+    '`results.yaml`), the data, labels and predictions volumes are directories, `parameters_file` a file.',
+)
+VOLUME_SIDE = _code(
+    "MC207", "error", "static",
+    'volume on the wrong side (input vs output)',
+    'Move the volume between `input_volumes` (read-only) and `output_volumes` (writable), or between '
+    '`inputs` and `outputs` in mlcube.yaml.',
+)
+RELATIVE_MOUNT = _code(
+    "MC208", "error", "static",
+    'mount path not absolute',
+    'Mount paths are absolute paths inside the container, e.g. `/mlcommons/volumes/labels`.',
+)
+MOUNT_TWICE = _code(
+    "MC209", "error", "static",
+    'mount path used twice',
+    'Give each volume of a task its own mount path: the second mount would hide the first.',
+)
+BAD_GPUS = _code(
+    "MC210", "error", "static",
+    'invalid gpus value',
+    '`run_args.gpus` takes what `docker run --gpus` takes: `all`, a count such as `1`, or `device=0,1`.',
+)
+UNRUNNABLE_TYPE = _code(
+    "MC211", "error", "static",
+    'container type medcube cannot build or run',
+    'medcube builds and runs `DockerImage` cubes; the static checks still apply to the others. Test '
+    'archives and Singularity images with MedPerf itself.',
+)
+FORMATS_TASKS = _code(
+    "MC301", "error", "static",
+    'mlcube.yaml and container_config.yaml declare different tasks',
+    'Declare the same tasks in `container_config.yaml` and `mlcube/mlcube.yaml` (`medcube convert` writes'
+    ' the first from the second), or drop the file you no longer use.',
+)
+FORMATS_VOLUMES = _code(
+    "MC302", "error", "static",
+    'mlcube.yaml and container_config.yaml declare different volumes',
+    'Declare the same volumes, types and sides in both files.',
+)
+FORMATS_IMAGES = _code(
+    "MC303", "error", "static",
+    'mlcube.yaml and container_config.yaml name different images',
+    'Use one image name (and tag) in `image:` and `docker.image:`.',
+)
+SCRIPT_MISSING = _code(
+    "MC401", "error", "static",
+    'the script a task runs is missing or unreadable',
+    'Make the script that ENTRYPOINT or `run_args.command` runs exist in the build context at the path '
+    'the COPY lines put it, or fix the path; fix a Python syntax error at the line given.',
+)
+NOT_A_COMMAND = _code(
+    "MC402", "error", "static",
+    'task is not a command of the entrypoint script',
+    'Give the entrypoint a command per task, named exactly like the task. typer turns `def sanity_check` '
+    'into `sanity-check`: write `@app.command("sanity_check")`.',
+)
+NOT_AN_OPTION = _code(
+    "MC403", "error", "static",
+    'declared parameter is not an option of the command',
+    'Add the option to the command (typer: `typer.Option(..., "--data_path")`; without the declaration '
+    'typer names it `--data-path`), or remove the volume from the config.',
+)
+NO_DOCKERFILE = _code(
+    "MC404", "error", "static",
+    'Dockerfile or build context missing',
+    'Add a Dockerfile: beside container_config.yaml (build context: that folder), in `project/`, or where'
+    ' `docker.build_context`/`build_file` of mlcube.yaml point (relative to the `mlcube/` folder).',
+)
+COPY_MISSING = _code(
+    "MC405", "error", "static",
+    'COPY source missing from the build context',
+    'COPY sources are relative to the build context: fix the path or add the file.',
+)
+BAD_PARAMETERS = _code(
+    "MC406", "error", "static",
+    'parameters file missing or not a mapping',
+    'Create the parameters file MedPerf mounts as `parameters_file` (`workspace/parameters.yaml` or '
+    '`mlcube/workspace/parameters.yaml`) as a mapping of names to values; `{}` when there are none.',
+)
+FILE_MISSING = _code(
+    "MC407", "error", "static",
+    'file named in the config does not exist',
+    "Put the file under the workspace's `additional_files/` (MedPerf ships it as "
+    'additional_files.tar.gz), or fix the path.',
+)
+NOTHING_TO_RUN = _code(
+    "MC408", "error", "static",
+    'no entrypoint and no command: nothing would run',
+    'Add `ENTRYPOINT ["python3", "/mlcube_project/mlcube.py"]` (or your script) to the Dockerfile, or a '
+    '`run_args.command` to the task.',
+)
+LONE_TYPER_COMMAND = _code(
+    "MC409", "error", "static",
+    'typer app with a single command takes no command name',
+    'typer runs a lone command without its name, so `mlcube.py infer ...` fails. Add a second command '
+    "(MedPerf's templates add `hotfix`) or an `@app.callback()`.",
+)
+PATH_OUT = _code(
+    "MC410", "error", "static",
+    'a host path from the config leaves the cube folder or goes through a link',
+    'Every host path the config names (parameters file, additional files, mlcube.yaml defaults, build '
+    'context, Dockerfile, COPY sources) must be a plain file or folder inside the cube folder: no symbolic link, '
+    'no `..` out, no absolute path. medcube mounts, copies and packs these paths as root: see docs/SECURITY.md.',
+)
+BAD_ENTRY = _code(
+    "MC411", "error", "static",
+    'a link or special file among the files medcube packs, mounts or builds',
+    'Replace the link, FIFO, socket or device with a plain file. medcube and MedPerf never follow a link a cube '
+    'supplies, and a build context must not point out of itself.',
+)
+BIG_CONTEXT = _code(
+    "MC412", "error", "static",
+    'build context larger than medcube builds',
+    'Add a `.dockerignore` that leaves out data, or move it out of the build context. '
+    '`MEDCUBE_MAX_BUILD_CONTEXT` (bytes) raises the limit.',
+)
+PRIVILEGED = _code(
+    "MC413", "error", "static",
+    'the config asks for privileges, host namespaces or host mounts',
+    'Remove the option: a benchmark runs cubes without extra privileges, host namespaces, host devices or host '
+    'mounts, and with no network. medcube ignores it when running; MedPerf would pass it on.',
+)
+OUTPUT_IS_INPUT = _code(
+    "MC414", "error", "static",
+    'an output is written where the benchmark provides an input',
+    'Write each output into its own folder (`workspace/<label>/`): additional files and the parameters file are '
+    "the benchmark's inputs, mounted read-only.",
+)
+UNPINNED_BASE = _code(
+    "MC501", "warning", "static",
+    'base image without a pinned tag',
+    'Pin the base image to a tag (`python:3.11-slim`) or a digest, so the image builds the same tomorrow.',
+)
+REQUIREMENTS_AFTER_CODE = _code(
+    "MC502", "warning", "static",
+    'requirements installed after the code is copied',
+    'COPY `requirements.txt` and `RUN pip install -r` before copying the code: a code change then reuses '
+    'the cached dependency layer.',
+)
+RUNS_AS_ROOT = _code(
+    "MC503", "warning", "static",
+    'image runs as root',
+    'MedPerf runs containers as a non-root user anyway; drop `USER root` or switch back after the steps '
+    'that need it.',
+)
+WORKSPACE_IN_CONTEXT = _code(
+    "MC504", "warning", "static",
+    'large workspace in the build context without .dockerignore',
+    'Add a `.dockerignore` that leaves out the workspace: parameters and additional files are mounted at '
+    'run time, they do not belong in the image.',
+)
+BUILD_FAILED = _code(
+    "MC601", "error", "run",
+    'docker build failed',
+    'Read the build log named in the message (the last lines are shown). Build it yourself with `docker '
+    "build` in the cube's build context to iterate faster.",
+)
+PULL_FAILED = _code(
+    "MC602", "error", "run",
+    'base image could not be pulled (no network): use --base-image',
+    'No registry is reachable from here: pass `--base-image IMG` (or set MEDCUBE_BASE_IMAGE) with an '
+    'image already present locally; the Dockerfile must take its base from `ARG BASE_IMAGE`.',
+)
+IMAGE_MISSING = _code(
+    "MC603", "error", "run",
+    'no Dockerfile and the image is not present locally',
+    'Build or pull the image the config names (`docker build -t IMAGE .`, `docker pull IMAGE`), or add a '
+    'Dockerfile beside the config so medcube builds it.',
+)
+EXIT_NONZERO = _code(
+    "MC610", "error", "run",
+    'task exited with a non-zero code',
+    "Read the log tail under the task (the full log is in the run folder's `logs/`); run the task by hand"
+    ' with the same arguments (the report shows the `docker run` line).',
+)
+TIMEOUT = _code(
+    "MC611", "error", "run",
+    'task ran past --timeout and was killed',
+    'Make the task faster on the demo data, or raise `--timeout` if the demo data is really that large; a'
+    ' task that waits for the network never ends here (`--network none`).',
+)
+OOM = _code(
+    "MC612", "error", "run",
+    'task ran out of memory (--memory) and was killed',
+    "Lower the task's memory use (batch size, streaming over records instead of loading them all), or "
+    'raise `--memory`.',
+)
+NO_GPU = _code(
+    "MC613", "error", "run",
+    'GPUs requested but the engine has no GPU runtime',
+    'Run without `--gpus` on this machine, or install the NVIDIA driver and nvidia-container-toolkit and '
+    'restart Docker.',
+)
+START_FAILED = _code(
+    "MC614", "error", "run",
+    'the engine could not create or start the container',
+    'The engine refused the container: the message quotes its reason (a missing image, a bad mount, a bad'
+    ' option).',
+)
+PLAN_FAILED = _code(
+    "MC615", "error", "run",
+    'task cannot run: a volume has no host path or an input is missing',
+    'Give the task every volume it declares: the message names the label without a host path or the input'
+    ' that does not exist.',
+)
+LOCAL_UNSUPPORTED = _code(
+    "MC616", "error", "run",
+    'the local runner cannot run this entrypoint',
+    'The local runner runs Python entrypoints in exec form only; use `--runner docker` for anything else.',
+)
+MISSING_TASK = _code(
+    "MC617", "error", "run",
+    'the chain needs a task the cube does not declare',
+    'Declare the task the role needs (a data preparator: prepare, sanity_check, statistics; a model: '
+    'infer; metrics: evaluate).',
+)
+PIDS_LIMIT = _code(
+    "MC618", "error", "run",
+    'task hit the process limit (--pids)',
+    'Bound the number of workers (e.g. `min(os.cpu_count(), 8)`) and join them; raise `--pids` only if '
+    'the task really needs that many.',
+)
+LOG_LIMIT = _code(
+    "MC619", "error", "run",
+    'task wrote more log than --log-limit (the log on disk was cut)',
+    'Log a line per batch or per case, not per pixel or per step, and no debug output by default: MedPerf'
+    ' reads logs line by line and crawls on long ones.',
+)
+LEFT_RUNNING = _code(
+    "MC620", "error", "run",
+    'task left processes running after it ended',
+    'Wait for (join) every process and thread the task starts before it exits; in a container they are '
+    'killed when the task ends.',
+)
+OUTPUT_SPECIAL = _code(
+    "MC621", "error", "run",
+    'task left a link, FIFO or device file in its outputs (removed)',
+    'Write plain files and folders only: MedPerf and medcube never follow a link a task writes, and a FIFO or '
+    'device in the outputs would block or reach the host when the data is copied. medcube removes them (never '
+    'what a link points to) before anything reads the outputs.',
+)
+NO_RECORDS = _code(
+    "MC701", "error", "output",
+    'prepare wrote no records or no labels',
+    'prepare must write the prepared records into `output_path` and the labels into `output_labels_path`;'
+    ' see its log.',
+)
+BAD_STATISTICS = _code(
+    "MC702", "error", "output",
+    'statistics.yaml missing, empty or not a mapping',
+    'The statistics task writes a YAML mapping to its `output_path` file.',
+)
+STATISTICS_KEYS = _code(
+    "MC703", "error", "output",
+    'statistics.yaml lacks a required key',
+    'Add the keys the benchmark requires (its `statistics_keys`) to statistics.yaml.',
+)
+NO_PREDICTIONS = _code(
+    "MC704", "error", "output",
+    'predictions file missing or unreadable',
+    'infer writes the predictions file the benchmark expects (its `predictions.file`) into `output_path`,'
+    ' complete and closed.',
+)
+MISSING_PREDICTIONS = _code(
+    "MC705", "error", "output",
+    'records without a prediction (warning: predictions for unknown records)',
+    'Write one prediction per prepared record, keyed by the record id.',
+)
+BAD_PREDICTION_SHAPE = _code(
+    "MC706", "error", "output",
+    'prediction not numeric or of the wrong shape',
+    "Each prediction is a number or a list of numbers of the benchmark's shape.",
+)
+BAD_PREDICTION_VALUES = _code(
+    "MC707", "error", "output",
+    'prediction not finite or out of range',
+    "Predictions are finite and within the benchmark's range (e.g. probabilities in [0, 1]).",
+)
+BAD_RESULTS = _code(
+    "MC708", "error", "output",
+    'results.yaml missing or not a mapping of metric -> number',
+    'evaluate writes a YAML mapping metric -> number (null when undefined, or a mapping of those) to its '
+    '`output_path` file.',
+)
+RESULTS_KEYS = _code(
+    "MC709", "error", "output",
+    'results.yaml lacks a required metric',
+    'Write every metric the benchmark requires (its `results_keys`).',
+)
+RESULTS_NOT_FINITE = _code(
+    "MC710", "warning", "output",
+    'a metric is NaN or infinite (warning)',
+    'A metric that is undefined on the demo data is written as null, not NaN.',
+)
+INPUT_CHANGED = _code(
+    "MC801", "error", "probe",
+    'an input changed while a task ran',
+    'Treat inputs as read-only: write only into the output volumes and /tmp.',
+)
+INPUT_WRITE = _code(
+    "MC802", "error", "probe",
+    'task tried to write into a read-only input',
+    'Write only into the output volumes and /tmp: inputs are mounted read-only.',
+)
+NEEDS_NETWORK = _code(
+    "MC803", "error", "probe",
+    'task needs network (a benchmark runs it with --network none)',
+    'Ship everything the task needs in the image or in additional_files: benchmarks run tasks with '
+    '`--network none`.',
+)
+NEEDS_ROOT = _code(
+    "MC804", "error", "probe",
+    'task needs root (a benchmark runs it as an unprivileged user)',
+    'Run as any uid: write only into the outputs and /tmp, install into the image at build time, never '
+    'chown at run time.',
+)
+WRITES_OUTSIDE = _code(
+    "MC805", "error", "probe",
+    'task writes outside its output folders',
+    'Write only into the output volumes and /tmp; the rest of the container is not writable to an '
+    'unprivileged user.',
+)
+NONDETERMINISTIC = _code(
+    "MC806", "warning", "probe",
+    'infer gives different predictions on the same data (warning; error with --strict-determinism)',
+    'Seed every random generator and use deterministic kernels '
+    '(`torch.use_deterministic_algorithms(True)`), or raise `--determinism-tolerance`.',
+)
+RERUN_FAILS = _code(
+    "MC807", "error", "probe",
+    'task fails when run again into its non-empty output folder',
+    "Overwrite (or empty) the output folder's own files when run again; do not fail on files that are "
+    'there.',
+)
+ACCEPTS_BROKEN = _code(
+    "MC808", "error", "probe",
+    'sanity_check accepts broken data',
+    'Make sanity_check fail (exit code not 0) on the broken copies the probe names: blank images, wrong '
+    'shapes, missing labels, unexpected files.',
+)
+GPU_NOT_SEEN = _code(
+    "MC809", "error", "probe",
+    'GPUs requested but the framework in the image sees none',
+    'Install the CUDA build of the framework in the image and request GPUs with `--gpus`; check the '
+    "framework's own device query inside the image.",
+)
+PROBE_INCOMPLETE = _code(
+    "MC810", "error", "probe",
+    'a probe could not finish (error) or could not tell (warning)',
+    'The message says why the probe could not finish; fix that cause and run again. A probe that cannot finish '
+    'proves nothing, so it fails the run; a probe that ran but cannot tell (no GPU framework found, a data format '
+    'it cannot break) is a warning. `--no-probe NAME` skips a probe knowingly.',
+)
+
+
+for _name, _value in list(globals().items()):
+    if isinstance(_value, Code):
+        _value.name = _name

@@ -1,15 +1,24 @@
-"""Errors a user can cause. Each says what happened, where, and how to fix it; the CLI prints it without a traceback."""
+"""The errors medcube raises, all from one base class: a sentence saying what happened, and a hint saying how to
+fix it. A UserError is the user's to fix (a bad path, option or input file): the CLI prints it once, without a
+traceback, and exits with 2. The others are caught where they happen and turned into findings."""
 
 from __future__ import annotations
 
 
-class UserError(Exception):
-    exit_code = 2
+class MedcubeError(Exception):
+    """What happened, in a sentence (``message``), and how to fix it (``hint``)."""
 
-    def __init__(self, message: str, hint: str | None = None, file: str | None = None, line: int | None = None):
+    def __init__(self, message: str, hint: str | None = None):
         super().__init__(message)
         self.message = message
         self.hint = hint
+
+
+class UserError(MedcubeError):
+    exit_code = 2
+
+    def __init__(self, message: str, hint: str | None = None, file: str | None = None, line: int | None = None):
+        super().__init__(message, hint)
         self.file = file
         self.line = line
 
@@ -22,9 +31,8 @@ class UserError(Exception):
 
 
 class ConfigNotFound(UserError):
-    pass
+    """No cube config where the user pointed."""
 
 
 class EngineUnavailable(UserError):
     """No Docker engine answers."""
-

@@ -11,33 +11,20 @@ from validator import findings as F
 from validator import hostfs
 from validator.chain.benchmark import Contracts, PredictionsContract
 from validator.chain.rundir import RunFolder
+from validator.codes import (
+    BAD_PREDICTION_SHAPE,
+    BAD_PREDICTION_VALUES,
+    BAD_RESULTS,
+    BAD_STATISTICS,
+    MISSING_PREDICTIONS,
+    NO_PREDICTIONS,
+    NO_RECORDS,
+    RESULTS_KEYS,
+    RESULTS_NOT_FINITE,
+    STATISTICS_KEYS,
+)
 from validator.findings import Finding
 from validator.manifest.yamlread import YamlSyntaxError, load_data
-
-# Finding codes of the output contracts (MC7xx). The build and run stage's are in validator.engine.result (MC6xx).
-NO_RECORDS = "MC701"  # prepare wrote no records (or no labels)
-BAD_STATISTICS = "MC702"  # statistics.yaml missing, empty, unreadable or not a mapping
-STATISTICS_KEYS = "MC703"  # statistics.yaml lacks a key the benchmark requires
-NO_PREDICTIONS = "MC704"  # the predictions file is missing or unreadable
-MISSING_PREDICTIONS = "MC705"  # records without a prediction (or predictions for unknown records: warning)
-BAD_PREDICTION_SHAPE = "MC706"  # a prediction is not numeric or has the wrong shape
-BAD_PREDICTION_VALUES = "MC707"  # a prediction is not finite or out of range
-BAD_RESULTS = "MC708"  # results.yaml missing, unreadable, not a mapping of metric -> number
-RESULTS_KEYS = "MC709"  # results.yaml lacks a metric the benchmark requires
-RESULTS_NOT_FINITE = "MC710"  # a metric is NaN or infinite (warning)
-
-CODES = {
-    NO_RECORDS: "prepare wrote no records or no labels",
-    BAD_STATISTICS: "statistics.yaml missing, empty or not a mapping",
-    STATISTICS_KEYS: "statistics.yaml lacks a required key",
-    NO_PREDICTIONS: "predictions file missing or unreadable",
-    MISSING_PREDICTIONS: "records without a prediction (warning: predictions for unknown records)",
-    BAD_PREDICTION_SHAPE: "prediction not numeric or of the wrong shape",
-    BAD_PREDICTION_VALUES: "prediction not finite or out of range",
-    BAD_RESULTS: "results.yaml missing or not a mapping of metric -> number",
-    RESULTS_KEYS: "results.yaml lacks a required metric",
-    RESULTS_NOT_FINITE: "a metric is NaN or infinite (warning)",
-}
 
 
 def check_outputs(task: str, outputs: dict[str, Path], folder: RunFolder, contracts: Contracts, where: str) -> list[Finding]:

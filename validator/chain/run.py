@@ -19,9 +19,10 @@ from validator.chain.outputs import check_outputs, read_results
 from validator.chain.probes.session import ProbeSession
 from validator.chain.result import RunReport
 from validator.chain.rundir import RunFolder
+from validator.codes import MISSING_TASK, PLAN_FAILED
 from validator.engine.limits import Limits
 from validator.engine.plan import PlanError, plan_task
-from validator.engine.result import MISSING_TASK, PLAN_FAILED, BuildResult, TaskResult
+from validator.engine.result import BuildResult, TaskResult
 from validator.engine.runner import Runner
 from validator.errors import EngineUnavailable, UserError
 from validator.manifest.model import Cube

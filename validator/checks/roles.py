@@ -1,4 +1,4 @@
-"""Role contract (docs: CONTRACT.md §1): required tasks per role, fixed volume labels, types, mount paths, gpus."""
+"""Role contract checks (what MedPerf expects of each role): required tasks per role, fixed volume labels, types, mount paths, gpus."""
 
 from __future__ import annotations
 

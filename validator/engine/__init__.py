@@ -7,6 +7,11 @@ no benchmarks (validator.chain runs tasks in a chain and checks their outputs).
     build.py   docker build with a content-hash cache
     docker.py  run a RunPlan in a container under benchmark rules and limits
     local.py   run a RunPlan as a subprocess of this Python (no Docker)
+    runner.py  the Runner protocol both implement, and their shared judgement (exit code, log limit, outputs)
+    spec.py    one container (rules and limits), as the `docker run` line and as the SDK call
+    watch.py   what is watched while a container runs: its log, refused forks, peak memory
+    hostpaths.py  container paths -> host paths for the local runner (mounts, COPY sources)
+    processes.py  a local task's processes: log pump, marked processes killed when it ends
     limits.py  user-adjustable limits and the unprivileged user
     client.py  connect to the Docker engine
     result.py  TaskResult, BuildResult and the finding codes of this stage

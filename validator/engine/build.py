@@ -16,14 +16,9 @@ from contextlib import nullcontext
 from pathlib import Path
 
 from validator import findings as F
+from validator.codes import BUILD_FAILED, IMAGE_MISSING, PULL_FAILED
 from validator.engine.plan import image_name
-from validator.engine.result import (
-    BUILD_FAILED,
-    IMAGE_MISSING,
-    PULL_FAILED,
-    BuildResult,
-    tail,
-)
+from validator.engine.result import BuildResult, tail
 from validator.manifest.model import Build, Cube
 
 HASH_LABEL = "org.medcube.context-hash"

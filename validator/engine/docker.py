@@ -7,31 +7,21 @@ memory, cpus and processes; the container is removed afterwards whatever happens
 from __future__ import annotations
 
 import re
-import threading
 import time
 from pathlib import Path
 
 from validator import findings as F
+from validator.codes import NO_GPU, OOM, PIDS_LIMIT, START_FAILED
 from validator.engine.build import build_image
 from validator.engine.limits import Limits, gpus_text, human_size
-from validator.engine.logcap import CappedLog
 from validator.engine.plan import RunPlan
-from validator.engine.result import (
-    NO_GPU,
-    OOM,
-    PIDS_LIMIT,
-    START_FAILED,
-    BuildResult,
-    TaskResult,
-    tail,
-)
+from validator.engine.result import BuildResult, TaskResult, tail
 from validator.engine.runner import judge_exit, judge_log, judge_outputs, prepare_outputs
 from validator.engine.spec import ContainerSpec
+from validator.engine.watch import LogPump, PeakMemory, PidsWatch
 from validator.manifest.model import Cube
 
 RUN_LABEL = "org.medcube.run"  # every container medcube starts carries it, to find leftovers
-_MEMORY_POLL_S = (0.01, 0.05)  # seconds between reads of the cgroup's high-water mark: first 2 s, then
-_PIDS_POLL_S = 0.1  # seconds between reads of the pids cgroup's event counter
 # What a process says when it cannot fork because the pids limit is reached (Python, glibc, shells).
 _FORK_FAILED = re.compile(
     r"BlockingIOError: \[Errno 11\]|Resource temporarily unavailable|Cannot fork|can't fork|fork: retry|"
@@ -89,7 +79,7 @@ class DockerRunner:
         kwargs = spec.sdk_kwargs()
 
         container = None
-        log = _LogPump(log_path, lim.log_limit)
+        log = LogPump(log_path, lim.log_limit)
         peak = None
         pids = None
         timed_out = False
@@ -98,8 +88,8 @@ class DockerRunner:
             try:
                 container = self.client.containers.create(**kwargs)
                 log.attach(container)  # before start: nothing is missed
-                peak = _PeakMemory(self.client, container, self._cgroup_layout())
-                pids = _PidsWatch(container, self._cgroup_layout())
+                peak = PeakMemory(self.client, container, self._cgroup_layout())
+                pids = PidsWatch(container, self._cgroup_layout())
                 container.start()
                 peak.start()
                 pids.start()
@@ -218,7 +208,7 @@ class DockerRunner:
             judge_exit(result, plan, where)
 
     def _judge_limits(self, result: TaskResult, cube: Cube, plan: RunPlan, fork_failures: int | None,
-                      log: "_LogPump") -> None:
+                      log: "LogPump") -> None:
         """The pids and log limits: named in a finding whenever the task ran into them."""
         where = cube.rel(cube.config_file)
         lim = self.limits
@@ -263,180 +253,3 @@ def _remove(container) -> None:
             if attempt == 2:
                 raise
             time.sleep(0.2)
-
-
-class _LogPump:
-    """Streams a container's output to a file, up to the log limit (validator.engine.logcap)."""
-
-    def __init__(self, path: Path, limit: int | None = None):
-        self.path = Path(path)
-        self.limit = limit
-        self._log: CappedLog | None = None
-        self._thread = None
-        self._stream = None
-        self.broken = False
-
-    def attach(self, container) -> None:
-        self._log = CappedLog(self.path, self.limit)
-        self._stream = container.attach(stdout=True, stderr=True, stream=True, logs=True)
-        self._thread = threading.Thread(target=self._pump, daemon=True)
-        self._thread.start()
-
-    def _pump(self) -> None:
-        try:
-            for chunk in self._stream:
-                self._log.write(chunk)
-        except Exception:
-            self.broken = True
-
-    def finish(self) -> None:
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-        if self._stream is not None:
-            try:
-                self._stream.close()
-            except Exception:
-                pass
-        if self._log is not None:
-            self._log.close()
-
-    def replace(self, data: bytes | None) -> None:
-        """Write the whole log again from the engine's copy."""
-        if data is None or self._log is None:
-            return
-        self._log.replace(data)
-        self._log.close()
-
-    @property
-    def truncated(self) -> bool:
-        return self._log is not None and self._log.truncated
-
-    @property
-    def total(self) -> int:
-        return self._log.total if self._log is not None else 0
-
-    def text(self) -> str:
-        return self._log.text() if self._log is not None else ""
-
-
-class _PidsWatch:
-    """How many process creations the pids cgroup refused (its `pids.events` max counter), polled while the
-    container runs. None when the engine's cgroups are not readable from here (a remote engine): the log is
-    read for fork failures instead."""
-
-    def __init__(self, container, layout):
-        self.container = container
-        self.version = layout[0]
-        self._stop = threading.Event()
-        self._thread = None
-        self.failures: int | None = None
-
-    def _file(self) -> Path | None:
-        cid = self.container.id
-        roots = ([Path("/sys/fs/cgroup/system.slice") / f"docker-{cid}.scope", Path("/sys/fs/cgroup/docker") / cid]
-                 if self.version == "2" else
-                 [Path("/sys/fs/cgroup/pids/docker") / cid, Path("/sys/fs/cgroup/pids/system.slice") / f"docker-{cid}.scope"])
-        for r in roots:
-            if (r / "pids.events").exists():
-                return r / "pids.events"
-        return None
-
-    def start(self) -> None:
-        path = self._file()
-        if path is None:
-            return
-        self.failures = 0
-        self._thread = threading.Thread(target=self._poll, args=(path,), daemon=True)
-        self._thread.start()
-
-    def _poll(self, path: Path) -> None:
-        while True:
-            try:
-                for line in path.read_text().splitlines():
-                    key, _, value = line.partition(" ")
-                    if key == "max" and value.strip().isdigit():
-                        self.failures = max(self.failures or 0, int(value))
-            except OSError:
-                return  # the cgroup is gone: the container has exited
-            if self._stop.wait(_PIDS_POLL_S):
-                return
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None and self._thread.is_alive():
-            self._thread.join(timeout=1)
-
-
-class _PeakMemory:
-    """Best-effort peak memory of a running container: the cgroup's own high-water mark when the engine runs on
-    this machine (polled), else the maximum of the stats API's samples."""
-
-    def __init__(self, client, container, layout):
-        self.client = client
-        self.container = container
-        self.version, self.driver = layout
-        self._stop = threading.Event()
-        self._thread = None
-        self._peak = None
-        self._source = None
-
-    def _files(self) -> list[tuple[Path, str]]:
-        cid = self.container.id
-        if self.version == "2":
-            roots = [Path("/sys/fs/cgroup/system.slice") / f"docker-{cid}.scope", Path("/sys/fs/cgroup/docker") / cid]
-            out = []
-            for r in roots:
-                out += [(r / "memory.peak", "cgroup v2 memory.peak"), (r / "memory.current", "cgroup v2 memory.current, sampled")]
-            return out
-        roots = [
-            Path("/sys/fs/cgroup/memory/docker") / cid,
-            Path("/sys/fs/cgroup/memory/system.slice") / f"docker-{cid}.scope",
-        ]
-        return [(r / "memory.max_usage_in_bytes", "cgroup v1 memory.max_usage_in_bytes") for r in roots]
-
-    def start(self) -> None:
-        for path, source in self._files():
-            if path.exists():
-                self._source = source
-                self._thread = threading.Thread(target=self._poll_file, args=(path,), daemon=True)
-                break
-        else:
-            self._source = "docker stats, sampled"
-            self._thread = threading.Thread(target=self._poll_stats, daemon=True)
-        self._thread.start()
-
-    def _record(self, value) -> None:
-        if isinstance(value, int) and value > 0 and (self._peak is None or value > self._peak):
-            self._peak = value
-
-    def _poll_file(self, path: Path) -> None:
-        # The high-water mark only grows, so the last read before the cgroup goes away is the peak (minus
-        # whatever the last few milliseconds added): poll often while tasks are young, then relax.
-        t0 = time.monotonic()
-        while True:
-            try:
-                self._record(int(path.read_text().strip()))
-            except (OSError, ValueError):
-                return  # the cgroup is gone: the container has exited
-            fast, slow = _MEMORY_POLL_S
-            if self._stop.wait(fast if time.monotonic() - t0 < 2 else slow):
-                return
-
-    def _poll_stats(self) -> None:
-        try:
-            for s in self.container.stats(stream=True, decode=True):
-                mem = s.get("memory_stats") or {}
-                self._record(mem.get("max_usage") or mem.get("usage"))
-                if self._stop.is_set():
-                    return
-        except Exception:
-            return
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None and self._thread.is_alive() and self._source and "stats" not in self._source:
-            self._thread.join(timeout=1)
-
-    def value(self) -> tuple[int | None, str | None]:
-        return self._peak, (self._source if self._peak is not None else None)

@@ -13,124 +13,30 @@ import re
 import secrets
 import shlex
 import shutil
-import signal
 import stat
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from validator import findings as F
 from validator import hostfs
+from validator.codes import LEFT_RUNNING, LOCAL_UNSUPPORTED
+from validator.engine.hostpaths import DockerfileInfo, PathMap, read_dockerfile
 from validator.engine.limits import Limits, parse_gpus
 from validator.engine.logcap import CappedLog
 from validator.engine.plan import RunPlan
-from validator.engine.result import (
-    LEFT_RUNNING,
-    LOCAL_UNSUPPORTED,
-    BuildResult,
-    TaskResult,
-    read_tail,
-)
+from validator.engine.processes import MARK_ENV, kill_marked, killpg, pump
+from validator.engine.result import BuildResult, TaskResult, read_tail
 from validator.engine.runner import judge_exit, judge_log, judge_outputs, prepare_outputs
 from validator.engine.scratch import remove_tree
 from validator.engine.snapshot import differences, snapshot
-from validator.manifest import dockerfile
+from validator.errors import MedcubeError
 from validator.manifest.model import Cube
 
 _PYTHON = re.compile(r"^(/usr(/local)?/bin/)?python(3(\.\d+)?)?$")
-# Every process a task starts inherits this variable: what is still running when the task has ended is found by it,
-# even when it left the task's process group (setsid, double fork).
-MARK_ENV = "MEDCUBE_TASK_MARK"
-
-
-@dataclass
-class DockerfileInfo:
-    """What the local runner needs from a Dockerfile (validator.manifest.dockerfile reads it, as for the checks):
-    ENTRYPOINT, CMD, WORKDIR, ENV, and where the files it COPYs come from in the build context."""
-
-    entrypoint: list[str] | None = None
-    cmd: list[str] | None = None
-    workdir: str = "/"
-    env: dict[str, str] = field(default_factory=dict)
-    shell_form: bool = False
-    dockerfile: dockerfile.Dockerfile | None = None
-    context: Path | None = None
-
-    def host_path(self, image_path: str) -> Path | None:
-        if self.dockerfile is None or self.context is None:
-            return None
-        return self.dockerfile.host_path(image_path, self.context)
-
-
-def read_dockerfile(path: Path, context: Path) -> DockerfileInfo:
-    df = dockerfile.read(path)
-    info = DockerfileInfo(dockerfile=df, context=Path(context))
-    entry, cmd = df.last("ENTRYPOINT"), df.last("CMD")
-    if entry is not None:
-        form = entry.exec_form()
-        info.entrypoint, info.shell_form = (form, False) if form is not None else (shlex.split(entry.value), True)
-    if cmd is not None:
-        info.cmd = cmd.exec_form() or shlex.split(cmd.value)
-    if df.instructions:
-        info.workdir = df.workdir_at(df.instructions[-1].line)
-    for ins in df.all("ENV"):
-        for k, v in _env_pairs(ins.value):
-            info.env[k] = v
-    return info
-
-
-def _env_pairs(rest: str):
-    tokens = shlex.split(rest)
-    if tokens and "=" not in tokens[0]:
-        yield tokens[0], " ".join(tokens[1:])
-        return
-    for t in tokens:
-        k, _, v = t.partition("=")
-        yield k, v
-
-
-# An absolute path inside an argument such as `--data_path=/mlcommons/volumes/data` or `/app/mlcube.py`.
-_ABSOLUTE = re.compile(r"(?<![\w.\-/])/[^\s=,;:'\"]*")
-
-
-class _PathMap:
-    """Container paths -> host paths: mount points first (the longest prefix wins, whole path components only),
-    then what the Dockerfile COPYs from the build context, then fallback prefixes."""
-
-    def __init__(self, image: DockerfileInfo | None = None):
-        self.items: list[tuple[str, Path]] = []
-        self.fallbacks: list[tuple[str, Path]] = []
-        self.image = image
-
-    def add(self, container: str, host: Path) -> None:
-        self.items.append((str(PurePosixPath(container)), Path(host)))
-
-    def add_fallback(self, container: str, host: Path) -> None:
-        self.fallbacks.append((str(PurePosixPath(container)), Path(host)))
-
-    @staticmethod
-    def _by_prefix(items: list[tuple[str, Path]], path: str) -> str | None:
-        for prefix, host in sorted(items, key=lambda it: len(it[0]), reverse=True):
-            if path == prefix:
-                return str(host)
-            if path.startswith(prefix.rstrip("/") + "/"):
-                return str(host / path[len(prefix.rstrip("/")) + 1:])
-        return None
-
-    def map_path(self, path: str) -> str | None:
-        found = self._by_prefix(self.items, path)
-        if found is None and self.image is not None and path != "/":
-            copied = self.image.host_path(path)
-            found = str(copied) if copied is not None else None
-        return found if found is not None else self._by_prefix(self.fallbacks, path)
-
-    def map_text(self, text: str) -> str:
-        """Replace the container paths inside an argument such as `--data_path=/mlcommons/volumes/data`."""
-        return _ABSOLUTE.sub(lambda m: self.map_path(m.group(0)) or m.group(0), text)
 
 
 # What a local task gets of medcube's environment: enough to find programs and decode text, nothing else (CI
@@ -164,7 +70,7 @@ class LocalRunner:
             message="local runner: no image is built; tasks run with this Python",
         )
 
-    def argv(self, cube: Cube, plan: RunPlan, paths: _PathMap) -> tuple[list[str], Path, dict[str, str]]:
+    def argv(self, cube: Cube, plan: RunPlan, paths: PathMap) -> tuple[list[str], Path, dict[str, str]]:
         """The host argv, working directory and extra environment for a plan."""
         build = cube.build
         info = DockerfileInfo()
@@ -204,7 +110,7 @@ class LocalRunner:
         scratch = Path(tempfile.mkdtemp(prefix=f"medcube-local-{plan.task}-"))
         watched = []
         try:
-            paths = _PathMap()
+            paths = PathMap()
             for i, m in enumerate(plan.mounts):
                 if m.read_only:
                     copy = scratch / "inputs" / str(i) / m.host.name
@@ -282,12 +188,12 @@ class LocalRunner:
             result.findings.append(F.error(LOCAL_UNSUPPORTED, result.cube, result.message))
             result.status = "error"
             return []
-        pump = threading.Thread(target=_pump, args=(proc.stdout, log), daemon=True)
-        pump.start()
+        reader = threading.Thread(target=pump, args=(proc.stdout, log), daemon=True)
+        reader.start()
 
         def kill():
             timed_out.set()
-            _killpg(proc.pid)
+            killpg(proc.pid)
 
         timer = threading.Timer(timeout, kill) if timeout else None
         if timer:
@@ -299,16 +205,16 @@ class LocalRunner:
             # given to another process, so killing the group below can only reach what the task started.
             os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
         except BaseException:
-            _killpg(proc.pid)
+            killpg(proc.pid)
             raise
         finally:
             if timer:
                 timer.cancel()
                 timer.join()
-            left = _kill_marked(env[MARK_ENV], proc.pid)  # whatever the task left running, in its session or not
+            left = kill_marked(env[MARK_ENV], proc.pid)  # whatever the task left running, in its session or not
             _, status, usage = os.wait4(proc.pid, 0)  # now reap it
             proc.returncode = os.waitstatus_to_exitcode(status)
-            pump.join(timeout=5)
+            reader.join(timeout=5)
             proc.stdout.close()
         result.seconds = time.monotonic() - started
         result.exit_code = proc.returncode
@@ -344,81 +250,8 @@ def _unpassed_mounts(plan: RunPlan) -> list[str]:
     return [m.container for m in plan.mounts if m.container not in text]
 
 
-class _Unsupported(Exception):
-    def __init__(self, message: str, hint: str | None):
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-
-
-def _killpg(pid: int) -> None:
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _pump(stream, log: CappedLog) -> None:
-    fd = stream.fileno()
-    try:
-        while True:
-            chunk = os.read(fd, 1 << 16)
-            if not chunk:
-                return
-            log.write(chunk)
-    except OSError:
-        return
-
-
-def _marked(mark: str) -> list[tuple[int, str]]:
-    """(pid, command line) of the processes whose environment carries the task's mark."""
-    needle = f"{MARK_ENV}={mark}".encode()
-    out = []
-    me = os.getpid()
-    try:
-        pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
-    except OSError:
-        return out
-    for pid in pids:
-        if pid == me:
-            continue
-        try:
-            with open(f"/proc/{pid}/environ", "rb") as f:
-                if needle not in f.read().split(b"\0"):
-                    continue
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                cmd = f.read().replace(b"\0", b" ").decode("utf-8", "replace").strip()
-        except OSError:
-            continue
-        out.append((pid, cmd[:120] or "?"))
-    return out
-
-
-def _kill_marked(mark: str, group: int, grace: float = 1.0) -> list[tuple[int, str]]:
-    """Kill the task's process group and every process carrying its mark (until none is left: they may fork
-    while being killed). Returns those still running ``grace`` seconds after the task's own process ended
-    (helpers such as multiprocessing's resource tracker exit by themselves within milliseconds)."""
-    deadline = time.monotonic() + grace
-    found = _marked(mark)
-    while found and time.monotonic() < deadline:
-        time.sleep(0.05)
-        found = _marked(mark)
-    _killpg(group)
-    seen = {pid for pid, _ in found}
-    for _ in range(20):
-        alive = _marked(mark)
-        if not alive:
-            break
-        for pid, cmd in alive:
-            if pid not in seen:
-                seen.add(pid)
-                found.append((pid, cmd))
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        time.sleep(0.05)
-    return found
+class _Unsupported(MedcubeError):
+    """The local runner cannot reproduce this entrypoint (a finding, MC616)."""
 
 
 def _copy_read_only(src: Path, dst: Path) -> None:

@@ -13,8 +13,8 @@ import threading
 from pathlib import Path
 
 from validator import findings as F
+from validator.codes import LOG_LIMIT
 from validator.engine.limits import human_size
-from validator.engine.result import LOG_LIMIT
 
 MEMORY_CAP = 256 * 1024  # bytes of the end of a log kept in memory
 

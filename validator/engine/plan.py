@@ -17,17 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from validator.errors import MedcubeError
 from validator.manifest.model import Cube, Task, Volume
 from validator.manifest.roles import ADDITIONAL_FILES_DIR
 
 
-class PlanError(Exception):
-    """The task cannot be run as declared: said in a sentence, with a hint."""
-
-    def __init__(self, message: str, hint: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
+class PlanError(MedcubeError):
+    """The task cannot be run as declared: said in a sentence, with a hint (a finding of the run, MC615)."""
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""What running a task or building an image produced, and the finding codes of the run stage (MC6xx)."""
+"""What running a task or building an image produced (its findings use the run-stage codes, MC6xx, of validator.codes)."""
 
 from __future__ import annotations
 
@@ -7,47 +7,12 @@ from pathlib import Path
 from typing import Literal
 
 from validator import findings as F
+from validator.codes import TIMEOUT
 from validator.findings import Finding
 from validator.textsafe import printable
 
 Status = Literal["passed", "failed", "timeout", "oom", "error", "skipped"]
 BuildStatus = Literal["built", "cached", "present", "failed", "not_built"]
-
-# Finding codes of the build and run stage (MC6xx). Static checks use MC0xx-MC5xx, output contracts MC7xx.
-BUILD_FAILED = "MC601"  # docker build failed (also: ran past --build-timeout)
-PULL_FAILED = "MC602"  # the base image could not be pulled (no network / registry)
-IMAGE_MISSING = "MC603"  # no Dockerfile and the image is not present locally
-EXIT_NONZERO = "MC610"  # the task exited with a non-zero code
-TIMEOUT = "MC611"  # the task ran past --timeout and was killed
-OOM = "MC612"  # the task was killed for exceeding --memory
-NO_GPU = "MC613"  # GPUs were requested but the engine has none
-START_FAILED = "MC614"  # the engine refused to create or start the container
-PLAN_FAILED = "MC615"  # the task cannot be run: a volume has no host path, an input is missing
-LOCAL_UNSUPPORTED = "MC616"  # the local runner cannot reproduce this cube's entrypoint
-MISSING_TASK = "MC617"  # a task the role must run in the chain is not declared
-PIDS_LIMIT = "MC618"  # the task hit the --pids limit (fork bomb, unbounded pool)
-LOG_LIMIT = "MC619"  # the task wrote more log than --log-limit; the log on disk was cut
-LEFT_RUNNING = "MC620"  # the task left processes running after it ended (killed by medcube)
-OUTPUT_SPECIAL = "MC621"  # the task left a link, FIFO, socket or device in its outputs (removed by medcube)
-
-CODES = {
-    BUILD_FAILED: "docker build failed",
-    PULL_FAILED: "base image could not be pulled (no network): use --base-image",
-    IMAGE_MISSING: "no Dockerfile and the image is not present locally",
-    EXIT_NONZERO: "task exited with a non-zero code",
-    TIMEOUT: "task ran past --timeout and was killed",
-    OOM: "task ran out of memory (--memory) and was killed",
-    NO_GPU: "GPUs requested but the engine has no GPU runtime",
-    START_FAILED: "the engine could not create or start the container",
-    PLAN_FAILED: "task cannot run: a volume has no host path or an input is missing",
-    LOCAL_UNSUPPORTED: "the local runner cannot run this entrypoint",
-    MISSING_TASK: "the chain needs a task the cube does not declare",
-    PIDS_LIMIT: "task hit the process limit (--pids)",
-    LOG_LIMIT: "task wrote more log than --log-limit (the log on disk was cut)",
-    LEFT_RUNNING: "task left processes running after it ended",
-    OUTPUT_SPECIAL: "task left a link, FIFO or device file in its outputs (removed)",
-}
-
 
 @dataclass
 class TaskResult:

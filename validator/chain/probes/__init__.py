@@ -1,7 +1,6 @@
 """Probes: what `medcube test` tries beyond the plain chain, to catch what a benchmark would trip on.
 
     options.py      which probes run (--no-probe NAME, --no-probes), their settings
-    codes.py        finding codes MC8xx and their titles
     session.py      the probes of one chain run: hooks around each task, a GPU check before, own runs after
     inputs.py       input immutability (every input hashed before and after every task)
     logscan.py      a failed task's log read: needs network, wrote into an input, needs root, wrote outside outputs
@@ -9,12 +8,11 @@
     faults.py       broken copies of the prepared data for sanity_check (blank, wrong shape, missing label, extra file)
     gpu.py          when GPUs are requested, whether the framework inside the image sees them
 
-Each probe reports findings with its own code; the limits (timeout, memory, pids, log size) are the engine's
+Each probe reports findings with its own code (MC8xx, in validator.codes); the limits (timeout, memory, pids, log size) are the engine's
 (MC611, MC612, MC618, MC619).
 """
 
-from validator.chain.probes.codes import CODES
 from validator.chain.probes.options import PROBES, ProbeOptions, probe_options
 from validator.chain.probes.session import ProbeResult, ProbeSession
 
-__all__ = ["CODES", "PROBES", "ProbeOptions", "ProbeResult", "ProbeSession", "probe_options"]
+__all__ = ["PROBES", "ProbeOptions", "ProbeResult", "ProbeSession", "probe_options"]

@@ -15,6 +15,7 @@ import shutil
 from pathlib import Path
 
 from validator import hostfs
+from validator.errors import MedcubeError
 
 FAULTS = {
     "blank": "a blank image",
@@ -27,8 +28,8 @@ _IMAGES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 _TABLES = (".csv", ".tsv", ".txt")
 
 
-class Unsupported(Exception):
-    pass
+class Unsupported(MedcubeError):
+    """The prepared data has a shape this probe cannot break (reported as the probe's reason)."""
 
 
 def copy_tree(src: Path, dst: Path) -> None:

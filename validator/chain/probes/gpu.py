@@ -11,7 +11,7 @@ import json
 import re
 
 from validator import findings as F
-from validator.chain.probes.codes import GPU_NOT_SEEN, PROBE_INCOMPLETE
+from validator.codes import GPU_NOT_SEEN, PROBE_INCOMPLETE
 
 MARK = "MEDCUBE_GPU_CHECK"
 SCRIPT = r"""

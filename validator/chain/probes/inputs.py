@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 from validator import findings as F
-from validator.chain.probes.codes import INPUT_CHANGED
+from validator.codes import INPUT_CHANGED
 from validator.engine.plan import RunPlan
 from validator.engine.result import TaskResult
 from validator.engine.snapshot import Snapshot, differences, snapshot

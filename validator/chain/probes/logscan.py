@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 from validator import findings as F
-from validator.chain.probes.codes import (
+from validator.codes import (
     INPUT_WRITE,
     NEEDS_NETWORK,
     NEEDS_ROOT,

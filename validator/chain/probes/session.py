@@ -16,21 +16,22 @@ from validator import findings as F
 from validator import hostfs
 from validator.chain.outputs import check_outputs, record_ids
 from validator.chain.probes import determinism, faults, gpu, inputs, logscan
-from validator.chain.probes.codes import (
+from validator.chain.probes.options import PROBES, ProbeOptions
+from validator.codes import (
     ACCEPTS_BROKEN,
     INPUT_CHANGED,
     INPUT_WRITE,
     NEEDS_NETWORK,
     NEEDS_ROOT,
+    NO_GPU,
     NONDETERMINISTIC,
     PROBE_INCOMPLETE,
     RERUN_FAILS,
     WRITES_OUTSIDE,
 )
-from validator.chain.probes.options import PROBES, ProbeOptions
 from validator.engine.limits import gpus_text, parse_gpus
 from validator.engine.plan import PlanError, RunPlan, image_name, plan_task
-from validator.engine.result import NO_GPU, TaskResult
+from validator.engine.result import TaskResult
 from validator.engine.scratch import remove_tree
 from validator.findings import Finding
 from validator.manifest.model import Cube
