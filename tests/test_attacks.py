@@ -22,7 +22,6 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-
 from attack_corpus import ATTACKS, CLASSES, DECOY_IMAGE, HOSTILE, SECRET, make_decoys
 
 ROOT = Path(__file__).resolve().parent.parent

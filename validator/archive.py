@@ -29,7 +29,7 @@ class Limits:
     component: int = 255  # characters in one part of it
 
     @classmethod
-    def from_env(cls) -> "Limits":
+    def from_env(cls) -> Limits:
         def number(var: str, default: int) -> int:
             text = os.environ.get(var, "").strip()
             try:

@@ -15,9 +15,9 @@ import shlex
 from pathlib import Path
 
 from validator import hostfs
-from validator.manifest.roles import ADDITIONAL_FILES_DIR
 from validator.findings import Finding, error
 from validator.manifest.model import Cube
+from validator.manifest.roles import ADDITIONAL_FILES_DIR
 
 PATH_OUT = "MC410"  # a host path from the config leaves the cube folder (or goes through a link)
 BAD_ENTRY = "MC411"  # a link or a special file among the cube's files

@@ -294,7 +294,6 @@ def _api(client, timeout: float | None):
     if not timeout:
         return client.api
     import docker
-
     from docker.utils import kwargs_from_env
 
     return docker.APIClient(version=client.api.api_version, timeout=max(1, int(timeout)), **kwargs_from_env())
