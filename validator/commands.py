@@ -195,9 +195,8 @@ def test_command(
     passed. ``options.probes`` None runs the plain chain; when some roles are given, the probes that run tasks of
     their own run only those roles' tasks."""
     options = options or RunOptions()
-    if options.console is None:
-        options = dataclasses.replace(options, console=Console(highlight=False))
-    console = options.console
+    console = options.console or Console(highlight=False)
+    options = dataclasses.replace(options, console=console)
     bench = _benchmark(benchmark)
     given = {role: (cubes or {}).get(role) for role in ROLES}
     chosen = {role: given[role] if given[role] is not None else bench.cube(role) for role in ROLES}

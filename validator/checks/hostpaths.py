@@ -164,7 +164,7 @@ def _context(cube: Cube, show) -> list[Finding]:
     assert cube.build is not None
     context = cube.build.context
     file = show(cube.build.dockerfile)
-    findings = []
+    findings: list[Finding] = []
     if not os.path.isdir(context):
         return findings
     total, limit = 0, _max_context()
@@ -237,12 +237,12 @@ def check_privileges(doc, fmt: str, file: str) -> list[Finding]:
     """run_args keys (container_config.yaml) and gpu_args/cpu_args (mlcube.yaml) asking for privileges, host
     namespaces or host mounts. medcube runs without them; MedPerf might not."""
     data = doc.data if isinstance(doc.data, dict) else {}
-    findings = []
+    findings: list[Finding] = []
     hint = ("Remove it: a benchmark runs cubes without privileges, host namespaces or host mounts, with no network "
             "(medcube ignores it when running).")
     if fmt == "container_config":
-        tasks = data.get("tasks") if isinstance(data.get("tasks"), dict) else {}
-        for name, task in tasks.items():
+        tasks = data.get("tasks")
+        for name, task in (tasks.items() if isinstance(tasks, dict) else []):
             run_args = task.get("run_args") if isinstance(task, dict) else None
             if not isinstance(run_args, dict):
                 continue
@@ -252,10 +252,11 @@ def check_privileges(doc, fmt: str, file: str) -> list[Finding]:
                                           f"{DANGEROUS_KEYS[str(key)]}", hint=hint,
                                           line=doc.line(("tasks", name, "run_args", key), key=True)))
     else:
-        docker = data.get("docker") if isinstance(data.get("docker"), dict) else {}
+        docker = data.get("docker")
         for key in ("gpu_args", "cpu_args"):
-            if isinstance(docker.get(key), str):
-                for flag, why in _flags(docker[key]):
+            value = docker.get(key) if isinstance(docker, dict) else None
+            if isinstance(value, str):
+                for flag, why in _flags(value):
                     findings.append(error(PRIVILEGED, file, f"docker.{key} '{flag}' asks for {why}", hint=hint,
                                           line=doc.line(("docker", key))))
     return findings

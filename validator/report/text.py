@@ -101,8 +101,9 @@ def print_run_report(report, console: Console | None = None, max_metrics: int = 
         if notes:
             table.add_column("note")  # shortened here, in full below the table
         for t in report.tasks:
-            row = [_safe(t.task), _safe(Path(t.cube).name), Text(t.status, style=_STYLE.get(t.status, "")),
-                   _seconds(t.seconds), human_size(t.peak_memory_bytes)]
+            row: list[Text | str] = [_safe(t.task), _safe(Path(t.cube).name),
+                                     Text(t.status, style=_STYLE.get(t.status, "")), _seconds(t.seconds),
+                                     human_size(t.peak_memory_bytes)]
             if notes:
                 row.append(_safe(_shorten(t.message, room)) if t.status != "passed" else "")
             table.add_row(*row)
