@@ -18,11 +18,13 @@ import re
 import stat
 import subprocess
 import sys
+import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from attack_corpus import ATTACKS, CLASSES, DECOY_IMAGE, HOSTILE, SECRET, make_decoys
+from attack_corpus import ATTACKS, CLASSES, DECOY_IMAGE, HOSTILE, SECRET, hostile, make_decoys
+from hostile_cubes import CC, PY
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -93,6 +95,25 @@ def _params():
     return out
 
 
+def remove_images_built_under(folder: Path) -> None:
+    """The images medcube built from cubes below folder (labelled with their cube folder): attack cubes are new
+    folders each run, so their images would pile up in the shared engine."""
+    import docker
+
+    from validator.engine.build import CUBE_LABEL
+
+    client = docker.from_env()
+    try:
+        for image in client.images.list(filters={"label": CUBE_LABEL}):
+            if str((image.labels or {}).get(CUBE_LABEL, "")).startswith(str(folder.resolve())):
+                try:
+                    client.images.remove(image.id, force=True)
+                except docker.errors.APIError:
+                    pass
+    finally:
+        client.close()
+
+
 @pytest.mark.parametrize("attack", _params())
 def test_attack(attack, tmp_path, request):
     decoys = make_decoys(tmp_path / "host")
@@ -112,6 +133,8 @@ def test_attack(attack, tmp_path, request):
         pytest.fail(f"medcube ran longer than {attack.timeout}s")
     finally:
         after = [snapshot(w) for w in watched]
+        if attack.docker:
+            remove_images_built_under(tmp_path)
     out = proc.stdout + proc.stderr
     flat = " ".join(out.split())
 
@@ -140,3 +163,36 @@ def test_every_class_has_cases():
         counts[attack.klass] += 1
     assert all(counts.values()), counts
     assert len(ATTACKS) >= 25
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_concurrent_runs_sharing_an_image_tag_run_their_own_images(tmp_path):
+    """Two cubes name the same image tag and are tested at the same time: a broken one and a good one. Each run
+    uses the image its own build made, so the broken one fails and the good one passes, whatever the tag names."""
+    decoys = make_decoys(tmp_path / "host")
+    tag = f"medcube-test/attack-shared-{uuid.uuid4().hex[:8]}:1"
+    good = hostile(tmp_path / "a", decoys, "model", "shares_a_tag_good", ())
+    bad = hostile(tmp_path / "b", decoys, "model", "shares_a_tag_broken",
+                  ((PY, 'print("wrote predictions")', "raise SystemExit(3)"),))
+    for cube, name in ((good, "shares-a-tag-good"), (bad, "shares-a-tag-broken")):
+        text = (cube / CC).read_text()
+        (cube / CC).write_text(text.replace(f"image: medcube-test/hostile-{name}:0.1", f"image: {tag}"))
+        assert f"image: {tag}" in (cube / CC).read_text()
+    env = {**os.environ, "COLUMNS": "200", "PYTHONPATH": str(ROOT), "MEDCUBE_CACHE_DIR": str(tmp_path / "cache")}
+    env.setdefault("MEDCUBE_BASE_IMAGE", "medcube/base:bookworm")
+    procs = {}
+    try:
+        for name, cube in (("good", good), ("bad", bad)):
+            procs[name] = subprocess.Popen(
+                [sys.executable, "-m", "validator", "test", str(HOSTILE), "--model", str(cube), "--no-probes",
+                 "--timeout", "60", "--run-dir", str(tmp_path / f"run-{name}")],
+                cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        outs = {name: p.communicate(timeout=300)[0] for name, p in procs.items()}
+    finally:
+        for p in procs.values():
+            if p.poll() is None:
+                p.kill()
+        remove_images_built_under(tmp_path)
+    assert procs["good"].returncode == 0, outs["good"][-2000:]
+    assert procs["bad"].returncode == 1 and "exited with code 3" in " ".join(outs["bad"].split()), outs["bad"][-2000:]

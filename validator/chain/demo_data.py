@@ -72,7 +72,7 @@ def load_demo_data(path: Path, sha256: str | None = None, extract_to: Path | Non
             extract(path, target)
     else:
         target = cache_dir() / "demo_data" / actual
-        with _locked(target.with_name(actual + ".lock")):  # one run extracts or checks at a time
+        with _locked(cache_dir() / "locks" / f"demo-{actual}.lock"):  # one run extracts or checks at a time
             record = target.with_name(actual + ".tree.json")
             if not (target / PATHS_FILE).is_file() or _tree_record(target) != _read_record(record):
                 extract(path, target)  # missing, or changed since it was extracted: never trusted as it is

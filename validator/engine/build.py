@@ -246,7 +246,8 @@ def build_image(
         result.status = "built"
         result.image_id = built_id or (_image_id(client, tag) if tag else None)
         result.message = f"built {image} in {result.seconds:.1f}s" + ("" if tag else " (untagged: the tag names "
-                                                                       "another image, which is left as it is)")
+                                                                       "another image, which is left as it is; "
+                                                                       f"`docker rmi {image}` frees the tag)")
         return result
 
     where = cube.rel(build.dockerfile)
