@@ -420,19 +420,19 @@ ATTACKS = {a.name: a for a in [
            "chowns it", _links_rerun, ("symbolic link",), docker=True),
     # host paths from a config
     Attack("parameters_link_test", "static-first", "parameters.yaml is a link to a host YAML file (medcube test)",
-           _params_link_test, ("MC410",), docker=True),
+           _params_link_test, ("MC420",), docker=True),
     Attack("additional_files_link_test", "static-first", "additional_files/ is a link to a host folder "
-           "(medcube test)", _additional_link_test, ("MC410",), docker=True),
+           "(medcube test)", _additional_link_test, ("MC420",), docker=True),
     Attack("output_is_input_test", "static-first", "the model declares additional_files as an output",
            _output_is_input_test, ("additional_files",), docker=True),
     Attack("default_climbs_out", "host-paths", "an mlcube.yaml default climbs out with additional_files/../..",
-           _default_climbs_out, ("MC410", "outside the cube folder")),
+           _default_climbs_out, ("MC420", "outside the cube folder")),
     Attack("build_context_out", "host-paths", "docker.build_context points at a host folder", _build_context_out,
-           ("MC410", "build context")),
+           ("MC420", "build context")),
     Attack("copy_source_out", "host-paths", "the Dockerfile COPYs a host file from outside the build context",
-           _copy_source_out, ("MC410", "leaves the build context")),
+           _copy_source_out, ("MC420", "leaves the build context")),
     Attack("package_parameters_link", "host-paths", "medcube package on a cube whose parameters.yaml links to a "
-           "host file", _package_params_link, ("fails `medcube validate --static`", "MC410")),
+           "host file", _package_params_link, ("fails `medcube validate --static`", "MC420")),
     Attack("package_additional_link", "host-paths", "medcube package on a cube whose weights link to a host file",
            _package_additional_link, ("fails `medcube validate --static`",)),
     Attack("verify_manifest_escape", "host-paths", "a deploy manifest lists a host file by a '..' path",
@@ -484,10 +484,10 @@ ATTACKS = {a.name: a for a in [
            _fifo_in_output, ("FIFO",), docker=True),
     # privileges
     Attack("gpu_args_privileged", "privileges", "mlcube.yaml gpu_args ask for --privileged, a host mount and the "
-           "host's pid namespace", _gpu_args, ("MC413", "--privileged", "a host mount", "process namespace"),
+           "host's pid namespace", _gpu_args, ("MC423", "--privileged", "a host mount", "process namespace"),
            timeout=30),
     Attack("run_args_privileged", "privileges", "container_config.yaml run_args ask for privileged and a host "
-           "volume", _run_args, ("MC413", "run_args.privileged", "run_args.volumes"), timeout=30),
+           "volume", _run_args, ("MC423", "run_args.privileged", "run_args.volumes"), timeout=30),
 ]}
 
 

@@ -239,32 +239,32 @@ LONE_TYPER_COMMAND = _code(
     "(MedPerf's templates add `hotfix`) or an `@app.callback()`.",
 )
 PATH_OUT = _code(
-    "MC410", "error", "static",
+    "MC420", "error", "static",
     'a host path from the config leaves the cube folder or goes through a link',
     'Every host path the config names (parameters file, additional files, mlcube.yaml defaults, build '
     'context, Dockerfile, COPY sources) must be a plain file or folder inside the cube folder: no symbolic link, '
     'no `..` out, no absolute path. medcube mounts, copies and packs these paths as root: see docs/SECURITY.md.',
 )
 BAD_ENTRY = _code(
-    "MC411", "error", "static",
+    "MC421", "error", "static",
     'a link or special file among the files medcube packs, mounts or builds',
     'Replace the link, FIFO, socket or device with a plain file. medcube and MedPerf never follow a link a cube '
     'supplies, and a build context must not point out of itself.',
 )
 BIG_CONTEXT = _code(
-    "MC412", "error", "static",
+    "MC422", "error", "static",
     'build context larger than medcube builds',
     'Add a `.dockerignore` that leaves out data, or move it out of the build context. '
     '`MEDCUBE_MAX_BUILD_CONTEXT` (bytes) raises the limit.',
 )
 PRIVILEGED = _code(
-    "MC413", "error", "static",
+    "MC423", "error", "static",
     'the config asks for privileges, host namespaces or host mounts',
     'Remove the option: a benchmark runs cubes without extra privileges, host namespaces, host devices or host '
     'mounts, and with no network. medcube ignores it when running; MedPerf would pass it on.',
 )
 OUTPUT_IS_INPUT = _code(
-    "MC414", "error", "static",
+    "MC424", "error", "static",
     'an output is written where the benchmark provides an input',
     'Write each output into its own folder (`workspace/<label>/`): additional files and the parameters file are '
     "the benchmark's inputs, mounted read-only.",
@@ -376,7 +376,7 @@ LEFT_RUNNING = _code(
     'killed when the task ends.',
 )
 OUTPUT_SPECIAL = _code(
-    "MC621", "error", "run",
+    "MC622", "error", "run",
     'task left a link, FIFO or device file in its outputs (removed)',
     'Write plain files and folders only: MedPerf and medcube never follow a link a task writes, and a FIFO or '
     'device in the outputs would block or reach the host when the data is copied. medcube removes them (never '

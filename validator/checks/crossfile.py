@@ -168,7 +168,7 @@ def _unknown_label(cube: Cube, task: Task, vol) -> bool:
 
 
 def _unsafe(cube: Cube, path: Path) -> bool:
-    """A host path reached through a link or lying outside the cube (hostpaths reports it as MC410)."""
+    """A host path reached through a link or lying outside the cube (hostpaths reports it as MC420)."""
     return hostfs.links_on_the_way(cube.path, path) is not None or hostfs.escape(cube.path, path) is not None
 
 
@@ -180,7 +180,7 @@ def check_files(cube: Cube, show) -> list[Finding]:
         vol = declares_params[0].inputs["parameters_file"]
         pf = cube.parameters_file
         if _unsafe(cube, pf):
-            pass  # a link or a path out of the cube: MC410 (checks/hostpaths.py); never read through it
+            pass  # a link or a path out of the cube: MC420 (checks/hostpaths.py); never read through it
         elif not pf.is_file():
             findings.append(error(
                 "MC406", file, f"the parameters file {show(pf)} does not exist",

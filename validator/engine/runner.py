@@ -114,7 +114,7 @@ def _give(path: Path, uid: int, gid: int) -> None:
 
 
 def judge_outputs(result: TaskResult, plan: RunPlan, where: str) -> None:
-    """Links, FIFOs, sockets and device files a task left in its outputs fail it (MC621) and are removed at once
+    """Links, FIFOs, sockets and device files a task left in its outputs fail it (MC622) and are removed at once
     (the entries, never what they point to), so that nothing medcube does later (output checks, probes, copies,
     cleanup) can be led through them to a host file, or block on a FIFO."""
     for m in plan.mounts:
