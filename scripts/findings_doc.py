@@ -35,10 +35,24 @@ SECTIONS = [
 INTRO = [
     "# Findings",
     "",
-    "Every finding medcube reports has a stable code from one catalogue (`validator/codes.py`). Errors make "
-    "`validate` and `test` exit 1; warnings (advice) do not. Each finding names the file and line, says what is "
-    "wrong and how to fix it; `--format json` gives the same as `{severity, code, file, line, column, message, "
-    "hint}`.",
+    "Every finding medcube reports has a stable code from one catalogue (`validator/codes.py`). Each finding "
+    "names the file and line, says what is wrong and how to fix it; `--format json` gives the same as "
+    "`{severity, code, file, line, column, message, hint}`.",
+    "",
+    "## Severity policy",
+    "",
+    "medcube's verdicts follow MedPerf as it runs today (CLI 0.3.0):",
+    "",
+    "- **error**: MedPerf would fail, hang or give wrong results with this cube (a task it cannot find, a label "
+    "it never supplies, a mount the command needs but the task does not declare, a log flood MedPerf crawls "
+    "on). Errors make `validate` and `test` exit 1.",
+    "- **warning**: MedPerf runs the cube, but something is likely wrong or could not be checked (quality "
+    "findings such as a lax sanity_check or nondeterministic predictions, an ENTRYPOINT inherited from an "
+    "unknown base image, advice). Warnings exit 0; `--strict` makes them fail.",
+    "- **info**: what medcube did not check and why (a config-only cube has no Dockerfile to check); never fails.",
+    "",
+    "Cubes MedPerf runs pass; cubes MedPerf rejects fail with MedPerf's reason. `tests/medperf_cubes.py` holds one "
+    "MedPerf-shaped cube per fact, in both directions.",
     "",
     "This page is generated from the catalogue by `python scripts/findings_doc.py`. The examples come from the "
     "broken cubes of `tests/static_cubes.py` (each a valid fixture cube with one change, built at test time; paths "

@@ -6,9 +6,10 @@
 # Idempotent, each step skipped when its result is already there:
 #   1. apt-get install docker.io / debootstrap       (when dockerd / debootstrap is missing)
 #   2. start dockerd in the background                (when `docker info` does not answer)
-#   3. build medcube/base:bookworm offline            (when the image does not exist):
-#      debootstrap a minimal Debian bookworm with python3, numpy, yaml, PIL, torch, typer, jsonschema and pip,
-#      cache the root filesystem as a tarball, `docker import` it.
+#   3. build medcube/base:bookworm offline            (when the image does not exist, or was made by another
+#      recipe: the image carries the recipe key as the label medcube.base.recipe):
+#      debootstrap a minimal Debian bookworm with python3, numpy, yaml, PIL, pydicom, torch, typer, jsonschema
+#      and pip, cache the root filesystem as a tarball, `docker import` it.
 #   4. check the image (--network none, uid 1000) and the docker Python SDK against the engine.
 # Then prints `export MEDCUBE_BASE_IMAGE=...` (and DOCKER_HOST when the engine listens elsewhere).
 #
@@ -28,9 +29,10 @@ if [[ $(id -u) -eq 0 ]]; then LOG_DIR=/var/log; else LOG_DIR=/tmp; fi
 DOCKERD_LOG="${MEDCUBE_DOCKERD_LOG:-$LOG_DIR/medcube-dockerd.log}"
 DOCKERD_WAIT="${MEDCUBE_DOCKERD_WAIT:-60}"
 SUITE=bookworm
-PACKAGES="python3,python3-pip,python3-numpy,python3-yaml,python3-pil,python3-torch,python3-typer,python3-jsonschema,ca-certificates"
-# Bump when the rootfs recipe below changes: it is part of the cache key.
-RECIPE_VERSION=2
+PACKAGES="python3,python3-pip,python3-numpy,python3-yaml,python3-pil,python3-pydicom,python3-torch,python3-typer,python3-jsonschema,ca-certificates"
+# Bump when the rootfs recipe below changes: it is part of the cache key and of the image's label, so an
+# existing image made by an older recipe is rebuilt.
+RECIPE_VERSION=3
 
 log() { printf '[setup-engine] %s\n' "$*" >&2; }
 die() { printf '[setup-engine] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -110,12 +112,15 @@ start_dockerd() {
 }
 
 # ---------------------------------------------------------------- 3. base image
+recipe_key() { printf '%s|%s|%s' "$SUITE" "$PACKAGES" "$RECIPE_VERSION" | sha256sum | cut -c1-12; }
+
 image_exists() { docker_cli image inspect "$BASE_IMAGE" >/dev/null 2>&1; }
 
+# The image's recipe label ('' for an image made before the label existed, or not by this script).
+image_recipe() { docker_cli image inspect --format '{{ index .Config.Labels "medcube.base.recipe" }}' "$BASE_IMAGE" 2>/dev/null || true; }
+
 rootfs_tarball() {
-    local key
-    key=$(printf '%s|%s|%s' "$SUITE" "$PACKAGES" "$RECIPE_VERSION" | sha256sum | cut -c1-12)
-    printf '%s/rootfs-%s-%s.tar' "$CACHE_DIR" "$SUITE" "$key"
+    printf '%s/rootfs-%s-%s.tar' "$CACHE_DIR" "$SUITE" "$(recipe_key)"
 }
 
 # The first http(s) Debian mirror apt on this machine uses for the main archive (deb822 and one-line formats).
@@ -204,6 +209,7 @@ import_image() {  # import_image TARBALL
         --change 'ENV PIP_DISABLE_PIP_VERSION_CHECK=1' \
         --change 'ENV PIP_NO_CACHE_DIR=1' \
         --change 'CMD ["python3"]' \
+        --change "LABEL medcube.base.recipe=$(recipe_key)" \
         --message "medcube offline base: debootstrap $SUITE minbase + $PACKAGES" \
         - "$BASE_IMAGE" <"$1" >/dev/null
 }
@@ -212,7 +218,7 @@ import_image() {  # import_image TARBALL
 verify_image() {
     log "checking $BASE_IMAGE: --network none, uid 1000"
     docker_cli run --rm --network none -u 1000:1000 "$BASE_IMAGE" \
-        python3 -c 'import numpy, yaml, PIL, torch, typer, jsonschema; print("torch", torch.__version__, "numpy", numpy.__version__)' >&2
+        python3 -c 'import numpy, yaml, PIL, pydicom, torch, typer, jsonschema; print("torch", torch.__version__, "numpy", numpy.__version__)' >&2
 }
 
 check_sdk() {
@@ -242,9 +248,12 @@ if [[ "${MEDCUBE_REBUILD_BASE:-0}" == 1 ]]; then
     $SUDO rm -f "$(rootfs_tarball)"
     docker_cli image rm -f "$BASE_IMAGE" >/dev/null 2>&1 || true
 fi
-if image_exists; then
+if image_exists && [[ "$(image_recipe)" == "$(recipe_key)" ]]; then
     skipped "base image"
 else
+    if image_exists; then
+        log "$BASE_IMAGE was made by another recipe (label '$(image_recipe)', this one $(recipe_key)): rebuilding"
+    fi
     TARBALL=$(rootfs_tarball)
     if [[ -f $TARBALL ]]; then
         log "reusing cached root filesystem $TARBALL"

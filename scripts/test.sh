@@ -6,6 +6,7 @@
 # 1. installs the project with its test and example extras (torch==2.13.0 CPU build) into python3, and the
 #    MLCube client (mlcube==0.0.9, mlcube-docker==0.0.9) into its own venv: it pins cookiecutter==2.1.1 and
 #    omegaconf==2.1.0, which conflict with medcube's cookiecutter>=2.5 and need pip<24.1 to install at all;
+#    and Debian's chromium (apt-get, when missing) for the tests that open the HTML report in a headless browser;
 # 2. installs/starts the Docker engine and builds the offline base image (scripts/setup-engine.sh),
 # 3. runs `python3 -m pytest -q ARGS...` with MEDCUBE_BASE_IMAGE and MEDCUBE_MLCUBE (the mlcube CLI) exported.
 # "No tests collected" (pytest exit code 5) is a failure.
@@ -47,6 +48,20 @@ else
         "$MLCUBE_VENV/bin/python" -m pip install -q --progress-bar off "${MLCUBE_PINS[@]}"
     fi
     record "install mlcube" "$t"
+
+    t=$(now)
+    if ! command -v chromium >/dev/null 2>&1; then
+        if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+            echo "[test] apt-get install chromium (the HTML report tests open the report in it, headless)" >&2
+            export DEBIAN_FRONTEND=noninteractive
+            apt-get install -y -q chromium >/dev/null 2>&1 || {
+                apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null
+            }
+        else
+            echo "[test] chromium missing and not installable here (needs root and apt-get): browser tests skip" >&2
+        fi
+    fi
+    record "install chromium" "$t"
 fi
 if [[ -x "$MLCUBE_VENV/bin/mlcube" ]]; then
     MEDCUBE_MLCUBE="$(cd "$MLCUBE_VENV/bin" && pwd)/mlcube"

@@ -343,14 +343,15 @@ ESC_NAME = "infer\x1b[2K\rPASS  everything passed\x1b[0m"
 
 
 def _escape_task_name(folder, decoys):
+    """The name of a volume (an unknown label: an error that quotes it) holding escape sequences."""
     cube = static_copy(folder, "tutorial_metrics")
-    sub(cube / "container_config.yaml", "  evaluate:\n", "  " + json.dumps(ESC_NAME) + ":\n")
+    sub(cube / "container_config.yaml", "      labels:\n", "      " + json.dumps(ESC_NAME) + ":\n")
     return ["validate", "--static", str(cube)]
 
 
 def _markup_task_name(folder, decoys):
     cube = static_copy(folder, "tutorial_metrics")
-    sub(cube / "container_config.yaml", "  evaluate:\n", '  "[bold green]PASS[/bold green] evaluate":\n')
+    sub(cube / "container_config.yaml", "      labels:\n", '      "[bold green]PASS[/bold green] labels":\n')
     return ["validate", "--static", str(cube)]
 
 
@@ -466,9 +467,9 @@ ATTACKS = {a.name: a for a in [
     Attack("build_needs_network", "bounds", "the Dockerfile connects to the internet while building",
            _build_network, ("--build-network",), docker=True),
     # escapes
-    Attack("escape_in_task_name", "escapes", "a task name holding terminal escape sequences and a fake PASS line",
+    Attack("escape_in_task_name", "escapes", "a volume label holding terminal escape sequences and a fake PASS line",
            _escape_task_name, ("\\x1b",), timeout=30),
-    Attack("markup_in_task_name", "escapes", "a task name holding console markup", _markup_task_name,
+    Attack("markup_in_task_name", "escapes", "a volume label holding console markup", _markup_task_name,
            ("[bold green]PASS[/bold green]",), timeout=30),
     Attack("escape_in_log", "escapes", "a failing task's log holds escape sequences and XML-invalid characters",
            _escape_log, ("\\x1b",), docker=True),

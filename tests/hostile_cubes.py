@@ -168,7 +168,7 @@ sys.exit(0)
     print("everything looks fine")  # checks nothing'''),
          NO_SYS),
     prep("no_sanity_check", "no sanity_check task, and a statistics task that checks nothing.",
-         "MC808 (statistics accepted broken copies; MedPerf runs the checks inside statistics)",
+         "MC617 (MedPerf stops: \"Task sanity_check is not found in container config.\")",
          (CC, ("  sanity_check:\n", "  statistics:\n"), ""),
          (PY, '"sanity_check": [], ', ""),
          (PY, ("def sanity_check():", "def statistics():"), ""),

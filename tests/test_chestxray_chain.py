@@ -107,9 +107,12 @@ def predictions(prepared, tmp_path_factory):
     return out
 
 
-def test_prepare_writes_the_tutorial_format(demo, prepared):
+def test_prepare_writes_the_tutorial_format(demo, prepared, tmp_path):
     images, labels_dir = demo
     data, labels = prepared
+    assert any(images.glob("*.dcm")) and any(images.glob("*.png"))
+    generate_data.generate(tmp_path / "png", 40, seed=0, size=128, workers=1)  # make_demo.py's defaults
+    png_demo = tmp_path / "png" / "images"
     rows = list(csv.DictReader(open(labels_dir / "labels.csv", newline="")))
     assert sorted(p.stem for p in data.iterdir()) == sorted(r["Image ID"] for r in rows)
     assert sorted(p.name for p in labels.iterdir()) == sorted(p.name for p in data.iterdir())
@@ -119,8 +122,9 @@ def test_prepare_writes_the_tutorial_format(demo, prepared):
         assert x.dtype == np.uint8 and x.shape == (28, 28, 1)
         assert y.shape == (14,) and y.dtype == np.eye(1, dtype=int).dtype
         # exactly what MedPerf's tutorial preparator computes: img.resize(size[:-1]) + expand_dims,
-        # np.eye(len(labels_list), dtype=int)[labels_list.index(label)]
-        with Image.open(images / f"{row['Image ID']}.png") as img:
+        # np.eye(len(labels_list), dtype=int)[labels_list.index(label)]; the demo's DICOM files hold the
+        # very image the PNG of the same seed would, so the PNG-only demo of that seed is the reference
+        with Image.open(png_demo / f"{row['Image ID']}.png") as img:
             assert np.array_equal(x, np.expand_dims(np.asarray(img.resize((28, 28))), -1))
         assert np.array_equal(y, np.eye(len(LABELS), dtype=int)[LABELS.index(row["Label"])])
 

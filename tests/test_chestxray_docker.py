@@ -73,12 +73,16 @@ def test_chain_in_containers(docker_client, images, tmp_path):
 
     out = run_task(docker_client, prep, "prepare", {
         "data_path": raw_images, "labels_path": raw_labels, "parameters_file": prep_params,
-        "output_path": w / "data", "output_labels_path": w / "labels"})
+        "output_path": w / "data", "output_labels_path": w / "labels", "metadata_path": w / "metadata"})
     assert "40 record(s) prepared" in out
     prepared = {"data_path": w / "data", "labels_path": w / "labels", "parameters_file": prep_params}
     assert "passed" in run_task(docker_client, prep, "sanity_check", prepared)
-    run_task(docker_client, prep, "statistics", {**prepared, "output_path": w / "statistics/statistics.yaml"})
-    assert yaml.safe_load((w / "statistics/statistics.yaml").read_text())["num_cases"] == 40
+    run_task(docker_client, prep, "statistics", {**prepared, "metadata_path": w / "metadata",
+                                                 "output_path": w / "statistics/statistics.yaml"})
+    stats = yaml.safe_load((w / "statistics/statistics.yaml").read_text())
+    assert stats["num_cases"] == 40
+    n_dicom = len(list(raw_images.glob("*.dcm")))
+    assert n_dicom > 0 and stats["source_formats"] == {"dicom": n_dicom, "png": 40 - n_dicom}
 
     model_ws = EXAMPLE / "model/mlcube/workspace"
     run_task(docker_client, images["model"], "infer", {

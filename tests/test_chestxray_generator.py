@@ -70,6 +70,48 @@ def test_same_seed_same_bytes_whatever_the_worker_count(tmp_path):
     assert images_a.isdisjoint(v for k, v in dc.items() if k.startswith("images/"))
 
 
+def _prepare(raw: Path, out: Path):
+    prep = EXAMPLE / "data_preparator"
+    r = subprocess.run([sys.executable, str(prep / "project/mlcube.py"), "prepare", f"--data_path={raw / 'images'}",
+                        f"--labels_path={raw / 'labels'}", f"--parameters_file={prep / 'mlcube/workspace/parameters.yaml'}",
+                        f"--output_path={out / 'data'}", f"--output_labels_path={out / 'labels'}"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    return tree_digest(out)
+
+
+def test_dicom_and_mixed_formats_hold_the_same_data(tmp_path):
+    """--format dicom|mixed: same labels, realistic headers, and the same prepared data as the PNGs."""
+    pydicom = pytest.importorskip("pydicom")
+    raw = {fmt: tmp_path / fmt for fmt in generate_data.FORMATS}
+    for fmt, out in raw.items():
+        r = run_cli("--count", 30, "--seed", 8, "--size", 48, "--format", fmt, "--output", out, "--workers", 1)
+        assert r.returncode == 0, r.stderr
+    csvs = {fmt: (out / "labels/labels.csv").read_bytes() for fmt, out in raw.items()}
+    assert csvs["png"] == csvs["dicom"] == csvs["mixed"]
+    suffixes = {fmt: Counter(p.suffix for p in (out / "images").iterdir()) for fmt, out in raw.items()}
+    assert suffixes["png"] == {".png": 30} and suffixes["dicom"] == {".dcm": 30}
+    assert suffixes["mixed"][".png"] > 0 and suffixes["mixed"][".dcm"] > 0
+    headers = [pydicom.dcmread(p) for p in sorted((raw["dicom"] / "images").iterdir())]
+    assert {ds.Modality for ds in headers} == {"CR", "DX"}
+    assert 0 < sum(ds.PhotometricInterpretation == "MONOCHROME1" for ds in headers) < 30
+    assert all(ds.PhotometricInterpretation in ("MONOCHROME1", "MONOCHROME2") for ds in headers)
+    assert len({ds.SOPInstanceUID for ds in headers}) == 30 and len({ds.StudyInstanceUID for ds in headers}) == 30
+    assert all("WindowCenter" in ds and "WindowWidth" in ds and "RescaleSlope" in ds for ds in headers)
+    assert {int(ds.BitsStored) for ds in headers} <= {10, 12, 14, 16} and len({int(ds.BitsStored) for ds in headers}) > 1
+    assert all(str(ds.PatientName) == "Synthetic^Phantom" and ds.PatientBirthDate == "" for ds in headers)
+    prepared = {fmt: _prepare(out, tmp_path / f"prepared-{fmt}") for fmt, out in raw.items()}
+    assert prepared["png"] == prepared["dicom"] == prepared["mixed"]
+
+
+def test_dicom_output_is_deterministic_per_seed(tmp_path):
+    pytest.importorskip("pydicom")
+    a, b = tmp_path / "a", tmp_path / "b"
+    generate_data.generate(a, 70, seed=13, size=40, workers=1, fmt="mixed")
+    generate_data.generate(b, 70, seed=13, size=40, workers=2, fmt="mixed")
+    assert tree_digest(a) == tree_digest(b)
+
+
 def test_multi_label_rows_are_nih_style(tmp_path):
     out = tmp_path / "nih"
     generate_data.generate(out, 60, seed=3, multi_label=True, size=40, workers=1)
@@ -118,8 +160,9 @@ def test_committed_demo_tarball(tmp_path):
         assert all(m.mtime == 0 and m.uid == 0 and m.gid == 0 for m in members)
         tar.extractall(tmp_path)
     paths = yaml.safe_load((tmp_path / "paths.yaml").read_text())
-    images = sorted((tmp_path / paths["data_path"]).glob("*.png"))
+    images = sorted((tmp_path / paths["data_path"]).glob("*.png")) + sorted((tmp_path / paths["data_path"]).glob("*.dcm"))
     rows = list(csv.DictReader(open(tmp_path / paths["labels_path"] / "labels.csv", newline="")))
     assert 30 <= len(images) <= 60 and len(rows) == len(images)
+    assert 1 <= sum(p.suffix == ".dcm" for p in images) <= len(images) // 4  # a few DICOMs beside the PNGs
     assert all(r["Label"] in TUTORIAL_LABELS for r in rows)
     assert max(p.stat().st_size for p in images) < 40_000

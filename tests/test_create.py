@@ -32,7 +32,8 @@ def test_create_with_defaults_returns_the_new_cube(role, tmp_path):
     path = create(role, tmp_path, no_input=True)
     assert path == (tmp_path / f"{role}_mlcube").resolve() and path.is_dir()
     assert f"project/{CODE_MODULE[role]}" in tree(path)
-    assert yaml.safe_load((path / "container_config.yaml").read_text())["image"] == "docker/image:latest"
+    assert yaml.safe_load((path / "container_config.yaml").read_text())["image"] == \
+        f"local/{path.name.replace('_', '-')}:0.1.0"
 
 
 def test_create_takes_extra_context_as_mapping_or_key_value_strings(tmp_path):
@@ -59,13 +60,14 @@ def test_create_accepts_the_cli_role_enum(tmp_path):
 
 def test_create_asks_the_template_questions_with_medperfs_defaults(tmp_path):
     """Answer the prompts on stdin as a user would: every question in order, an empty line keeps the default."""
-    answers = ["Lung Model", "", "", "", "1", "myorg/lung-model:0.1.0", ""]  # name, slug, description, author, GPUs, image, base
+    # name, slug, description, author, GPUs, image, base image, medcube's GitHub repository, its revision
+    answers = ["Lung Model", "", "", "", "1", "myorg/lung-model:0.1.0", "", "", ""]
     script = "import sys; from validator.create import create; print(create('model', sys.argv[1]))"
     proc = subprocess.run([sys.executable, "-c", script, str(tmp_path)], input="\n".join(answers) + "\n",
                           capture_output=True, text=True, cwd=REPO, timeout=60)
     assert proc.returncode == 0, proc.stderr
     for question in ("project_name", "project_slug", "description", "author_name", "accelerator_count",
-                     "docker_image_name", "base_image"):
+                     "docker_image_name", "base_image", "medcube_github", "medcube_rev"):
         assert f"{question}" in proc.stdout
     assert "Model MLCube" in proc.stdout and "python:3.11-slim" in proc.stdout  # the defaults shown
     cube = tmp_path / "lung_model"
@@ -81,9 +83,45 @@ def test_create_asks_the_template_questions_with_medperfs_defaults(tmp_path):
 
 def test_unknown_role_is_a_user_error():
     with pytest.raises(UserError) as error:
-        create("evaluator", no_input=True)
-    assert "unknown role 'evaluator'" in error.value.message
-    assert error.value.hint == "one of: data_preparator, model, metrics"
+        create("trainer", no_input=True)
+    assert "unknown role 'trainer'" in error.value.message
+    assert error.value.hint == "one of: data_preparator, model, metrics (or evaluator, MedPerf's name for metrics)"
+
+
+def test_evaluator_is_medperfs_name_for_metrics(tmp_path):
+    path = create("evaluator", tmp_path, no_input=True)
+    assert path.name == "metrics_mlcube" and (path / "project/metrics.py").is_file()
+
+
+def test_image_and_folder_name_as_medperf_container_create_takes_them(tmp_path):
+    path = create("model", tmp_path, no_input=True, image="myorg/chest-cnn:0.2.0", folder_name="chest_cnn")
+    assert path.name == "chest_cnn"
+    assert yaml.safe_load((path / "container_config.yaml").read_text())["image"] == "myorg/chest-cnn:0.2.0"
+    assert yaml.safe_load((path / "mlcube/mlcube.yaml").read_text())["docker"]["image"] == "myorg/chest-cnn:0.2.0"
+
+
+def test_default_images_differ_between_roles(tmp_path):
+    images = {yaml.safe_load((create(role, tmp_path, no_input=True) / "container_config.yaml").read_text())["image"]
+              for role in ROLES}
+    assert len(images) == 3
+
+
+def test_relative_output_dir_with_an_example(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = create("model", Path("rel/dir"), no_input=True, example="chestxray")
+    assert path == (tmp_path / "rel/dir/model_mlcube").resolve()
+    assert (path / "container_config.yaml").is_file()
+
+
+def test_rejected_answer_prints_the_rerun_command_with_every_answer(tmp_path, monkeypatch, capfd):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UserError) as error:
+        create("model", Path("out"), no_input=True, extra_context={"project_name": "Chest CNN", "docker_image_name": "Bad Image"})
+    hint = error.value.hint
+    assert "medcube create model -o out --no-input" in hint
+    for answer in ("'project_name=Chest CNN'", "project_slug=chest_cnn", "'docker_image_name=Bad Image'",
+                   "base_image=python:3.11-slim", "accelerator_count=0", "'author_name=John Smith'"):
+        assert f"--extra-context {answer}" in hint, hint
 
 
 @pytest.mark.parametrize("bad", [["project_name"], ["=value"], [" =x"]])

@@ -137,12 +137,16 @@ def test_build_cache_follows_the_context(tmp_path, docker_client, base_image):
         docker_client.images.remove(cube.image, force=True)
 
 
-def test_build_failure_keeps_the_log(tmp_path, docker_client, base_image):
+@pytest.mark.parametrize("builder, says", [("cli", "exit code: 7"), ("sdk", "returned a non-zero code: 7")])
+def test_build_failure_keeps_the_log(tmp_path, docker_client, base_image, monkeypatch, builder, says):
+    """With BuildKit (the docker CLI, the default here) and with the SDK's legacy builder (the fallback)."""
+    monkeypatch.setenv("MEDCUBE_BUILDER", builder)
     dest, cube = _cube_copy(tmp_path)
     (dest / "Dockerfile").write_text((dest / "Dockerfile").read_text() + 'RUN echo "compiling" && exit 7\n')
     result = build_image(docker_client, cube, base_image=base_image, log_dir=tmp_path / "logs")
     assert result.status == "failed" and [f.code for f in result.findings] == ["MC601"]
-    assert "returned a non-zero code: 7" in result.message
+    assert says in result.message
+    assert result.builder.startswith("BuildKit" if builder == "cli" else "the docker SDK's legacy builder")
     assert "compiling" in result.log_tail and "compiling" in Path(result.log_path).read_text()
 
 

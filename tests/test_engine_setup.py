@@ -6,10 +6,13 @@ Also checks the offline base image: its Python stack imports, and a Dockerfile b
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import re
 import tarfile
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -105,8 +108,9 @@ def test_base_image_python_stack(docker_client, base_image):
         [
             "python",
             "-c",
-            "import numpy, yaml, PIL, torch, typer, jsonschema, json; "
-            "print(json.dumps({'torch': torch.__version__, 'sum': float(torch.ones(2, 3).sum())}))",
+            "import numpy, yaml, PIL, pydicom, torch, typer, jsonschema, json; "
+            "print(json.dumps({'torch': torch.__version__, 'sum': float(torch.ones(2, 3).sum()), "
+            "'pydicom': pydicom.__version__}))",
         ],
         network_mode="none",
         user="1000:1000",
@@ -114,6 +118,21 @@ def test_base_image_python_stack(docker_client, base_image):
     result = json.loads(out.strip().splitlines()[-1])
     assert result["sum"] == 6.0
     assert result["torch"].startswith("1.13")
+    assert result["pydicom"].startswith("2.3")
+
+
+def test_base_image_was_made_by_the_current_recipe(docker_client, base_image):
+    """setup-engine.sh labels the image with its recipe key and rebuilds an image whose label differs: an image
+    made by an older package list (or before the label existed) would fail here, and be rebuilt by the script."""
+    script = (Path(__file__).resolve().parents[1] / "scripts/setup-engine.sh").read_text()
+    values = {name: re.search(rf'^{name}="?([^"\n]*)"?$', script, re.M).group(1)
+              for name in ("SUITE", "PACKAGES", "RECIPE_VERSION")}
+    key = hashlib.sha256("|".join(values[n] for n in ("SUITE", "PACKAGES", "RECIPE_VERSION")).encode()).hexdigest()[:12]
+    assert "python3-pydicom" in values["PACKAGES"].split(",")
+    labels = docker_client.images.get(base_image).labels or {}
+    assert labels.get("medcube.base.recipe") == key, (
+        f"{base_image} has recipe label {labels.get('medcube.base.recipe')!r}, the script's recipe is {key}: "
+        "run `bash scripts/setup-engine.sh` to rebuild it")
 
 
 @pytest.mark.slow
@@ -125,7 +144,7 @@ def test_offline_pip_install_of_satisfied_requirements(docker_client, base_image
         "COPY requirements.txt /tmp/requirements.txt\n"
         "RUN pip install -r /tmp/requirements.txt\n"
     )
-    requirements = "numpy\npyyaml\npillow\ntorch\ntyper\njsonschema\n"
+    requirements = "numpy\npyyaml\npillow\npydicom\ntorch\ntyper\njsonschema\n"
     context = io.BytesIO()
     with tarfile.open(fileobj=context, mode="w") as tar:
         for name, text in {"Dockerfile": dockerfile, "requirements.txt": requirements}.items():

@@ -69,11 +69,15 @@ CASES = [
     Case("malformed_predictions", "model", "MC704", ("infer: predictions.json cannot be read",)),
     Case("malformed_results", "metrics", "MC708", ("evaluate: results.yaml: Accuracy is a str ('high'), not a number",)),
     Case("malformed_statistics", "data_preparator", "MC702", ("statistics: statistics.yaml is not a mapping",)),
+    # A lax sanity_check is a quality finding (MedPerf runs it): a warning, exit 0; --strict makes it fail.
     Case("accepts_anything", "data_preparator", "MC808",
          ("sanity_check accepted 4 of 4 broken copies of the prepared data", "a blank image", "a wrong-shape array",
-          "a missing label", "an extra file"), probes=("faults",)),
-    Case("no_sanity_check", "data_preparator", "MC808",
-         ("statistics accepted 4 of 4 broken copies", "MedPerf runs its checks inside statistics"), probes=("faults",)),
+          "a missing label", "an extra file"), probes=("faults",), rc=0, severity="warning"),
+    Case("accepts_anything", "data_preparator", "MC808", ("sanity_check accepted 4 of 4 broken copies",),
+         options=("--strict",), probes=("faults",), rc=1, severity="warning"),
+    Case("no_sanity_check", "data_preparator", "MC617",
+         ("a data preparator must declare the task 'sanity_check'", "Task sanity_check is not found in container config."),
+         probes=("faults",)),
     Case("nondeterministic", "model", "MC806", ("infer gave different predictions on the same data in two runs",),
          options=("--strict-determinism",), probes=("determinism",)),
     Case("fails_on_rerun", "model", "MC807",
@@ -176,7 +180,7 @@ def role_option(role: str) -> str:
     return "--" + role.replace("_", "-")
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.cube for c in CASES])
+@pytest.mark.parametrize("case", CASES, ids=[c.cube + "".join(c.options[:1]) for c in CASES])
 def test_hostile_cube(case: Case, tmp_path, images, docker_client, hostile_cubes):
     demo_before = tree_hash(DEMO)
     off = [a for name in OWN_RUNS if name not in case.probes for a in ("--no-probe", name)]
@@ -191,7 +195,7 @@ def test_hostile_cube(case: Case, tmp_path, images, docker_client, hostile_cubes
         assert words in finding["message"], finding["message"]
     assert finding["hint"], "a finding says what to change"
     assert f"{case.code} {case.words[0]}" in run.text  # and the user sees it
-    assert "FAIL" in run.text
+    assert ("FAIL" in run.text) == (case.rc != 0)
     assert tree_hash(DEMO) == demo_before
     nothing_left(run, docker_client, hostile_cubes)
     assert run.seconds < case.timeout + SLACK, f"{run.seconds:.1f}s"

@@ -13,6 +13,7 @@ import yaml
 from typer.testing import CliRunner
 
 from validator.archive import check_tarball, safe_extract, write_deterministic
+from validator.checks import display_path
 from validator.cli import app
 from validator.errors import UserError
 from validator.package import (
@@ -20,8 +21,10 @@ from validator.package import (
     CONFIG,
     MANIFEST,
     PARAMETERS,
+    image_warnings,
     package,
     package_demo,
+    submit_command,
     verify_package,
 )
 
@@ -74,9 +77,15 @@ def test_package_contents_and_submit_command(tmp_path):
     for name, meta in manifest["files"].items():
         assert meta["sha256"] == hashlib.sha256((pkg.folder / name).read_bytes()).hexdigest()
         assert meta["size"] == (pkg.folder / name).stat().st_size
-    assert "medperf container submit" in pkg.submit_command
-    assert '--container-config-file "<URL of container_config.yaml>"' in pkg.submit_command
+    # MedPerf 0.3.0 reads the config and parameters from local files; only the tarball is a URL, with its hash.
+    assert pkg.submit_command.startswith("medperf model submit")
+    assert f"--container-config-file {display_path(pkg.folder / CONFIG)}" in pkg.submit_command
+    assert f"--parameters-file {display_path(pkg.folder / PARAMETERS)}" in pkg.submit_command
     assert '--additional-file "<URL of additional_files.tar.gz>"' in pkg.submit_command
+    assert f"--additional-hash {manifest['files'][ADDITIONAL]['sha256']}" in pkg.submit_command
+    assert "URL of container_config" not in pkg.submit_command and "URL of parameters" not in pkg.submit_command
+    assert manifest["submit"] == pkg.submit_command
+    assert any("placeholder" in w for w in manifest["warnings"])  # example/... is no registry a data owner can pull
     assert tree_hash(cube) == before  # the user's cube is never modified
 
 
@@ -195,3 +204,25 @@ def test_packaged_demo_round_trips_through_medcube_test(tmp_path, monkeypatch):
     assert bad.exit_code == 2
     assert "sha256" in bad.output and "Traceback" not in bad.output
     assert not (tmp_path / "run2" / "results").exists()
+
+
+def test_submit_command_per_role_and_without_optional_files():
+    command = submit_command("prep", "deploy/container_config.yaml", None, None, "data_preparator")
+    assert command.splitlines()[0] == "medperf container submit \\"
+    assert "--parameters-file" not in command and "--additional" not in command
+    assert "--container-config-file deploy/container_config.yaml" in command
+    assert submit_command("m", "d/c.yaml", "d/p.yaml", "ab" * 32, "model").startswith("medperf model submit")
+
+
+@pytest.mark.parametrize("image, expected", [
+    ("docker.io/myorg/chest-cnn:0.1.0", []),
+    ("myorg/chest-cnn@sha256:" + "a" * 64, []),
+    ("myorg/chest-cnn", ["no fixed tag"]),
+    ("myorg/chest-cnn:latest", ["no fixed tag"]),
+    ("docker/image:latest", ["placeholder", "no fixed tag"]),
+    ("local/model-mlcube:0.1.0", ["placeholder"]),
+    ("localhost:5000/team/cnn:1.0", []),
+])
+def test_image_warnings(image, expected):
+    got = image_warnings(image)
+    assert len(got) == len(expected) and all(word in text for word, text in zip(expected, got)), got

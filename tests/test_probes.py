@@ -77,7 +77,7 @@ def test_one_catalogue_of_codes():
     for code, entry in codes.CATALOGUE.items():
         assert re.fullmatch(r"MC\d{3}", code) and entry == code and entry.name
         assert entry.stage == stages.get(code[2], "static") and entry.title and len(entry.fix) > 20
-        assert entry.severity in ("error", "warning")
+        assert entry.severity in ("error", "warning", "info")  # info: what was not checked (MC411)
     assert outputs.NO_RECORDS is codes.NO_RECORDS and session.ACCEPTS_BROKEN is codes.ACCEPTS_BROKEN
     assert {"MC001", "MC601", "MC701", "MC801"} <= set(codes.CATALOGUE)
     assert sum(e.stage == "probe" for e in codes.CATALOGUE.values()) == 10

@@ -17,7 +17,9 @@ VALID_CUBES = sorted(p for p in VALID.iterdir() if p.is_dir())
 
 # Findings the valid fixtures are allowed to carry (all warnings): the tutorial's model names
 # mlcommons/chestxray-tutorial-cnn:0.0.1 in container_config.yaml and :0.0.0 in mlcube.yaml, as MedPerf's repo does.
-VALID_WARNINGS = {"tutorial_model_custom_cnn": {("MC303", "container_config.yaml", 2)}}
+# The seed model is an mlcube.yaml-only cube, which MedPerf 0.3.0 does not run (MC214).
+VALID_WARNINGS = {"tutorial_model_custom_cnn": {("MC303", "container_config.yaml", 2)},
+                  "seed_model_custom_cnn": {("MC214", "mlcube/mlcube.yaml", 1)}}
 
 
 def _key(f) -> tuple:
@@ -95,6 +97,7 @@ def test_tutorial_configs_are_medperfs():
     assert prep["image"] == "mlcommons/chestxray-tutorial-prep:0.0.1"
     assert prep["tasks"]["prepare"]["run_args"]["command"] == "python3 /project/main.py"
     assert prep["tasks"]["statistics"]["run_args"]["command"] == "python3 /project/main.py --start=sanity_check"
+    assert prep["tasks"]["sanity_check"]["run_args"]["command"] == "python3 /project/main.py --start=sanity_check"
     model = yaml.safe_load((VALID / "tutorial_model_custom_cnn/container_config.yaml").read_text())
     assert "run_args" not in model["tasks"]["infer"]
     mlcube = yaml.safe_load((VALID / "tutorial_model_custom_cnn/mlcube/mlcube.yaml").read_text())

@@ -27,11 +27,12 @@ from cookiecutter.exceptions import FailedHookException
 from cookiecutter.main import cookiecutter
 from PIL import Image
 
-from validator import resources
+from validator import __version__, resources
 from validator.manifest.roles import TASKS
 
 ROLES = ("data_preparator", "model", "metrics")
 TEMPLATES = resources.templates_dir()
+ROOT = Path(__file__).resolve().parents[1]
 CODE_MODULE = {"data_preparator": "prepare.py", "model": "infer.py", "metrics": "metrics.py"}
 ROLE_TASKS = {"data_preparator": ("prepare", "sanity_check", "statistics"), "model": ("infer",), "metrics": ("evaluate",)}
 DEFAULT_SLUG = {"data_preparator": "data_preparator_mlcube", "model": "model_mlcube", "metrics": "metrics_mlcube"}
@@ -51,6 +52,8 @@ OPTIONS = {
         "author_name": "Zoë Ångström",
         "docker_image_name": "localhost:5000/team/chest-cnn:0.1.0",
         "base_image": "registry.example.org/python:3.11-slim",
+        "medcube_github": "my-org/medcube.fork",
+        "medcube_rev": "0123abc",
     },
     "gpu": {"accelerator_count": "2", "docker_image_name": "myorg/cube"},
 }
@@ -101,7 +104,9 @@ def test_default_answers_are_medperfs(cookies):
         assert result.context["project_name"] == name
         assert result.project_path.name == DEFAULT_SLUG[role]
         assert (result.context["author_name"], result.context["accelerator_count"]) == ("John Smith", "0")
-        assert result.context["docker_image_name"] == "docker/image:latest"
+        # MedPerf's default is docker/image:latest for every role; three cubes made with it overwrite each other's
+        # image, so each role's default is its own, from the project slug.
+        assert result.context["docker_image_name"] == f"local/{DEFAULT_SLUG[role].replace('_', '-')}:0.1.0"
         assert result.context["base_image"] == "python:3.11-slim"
 
 
@@ -193,23 +198,31 @@ def test_dockerfile_follows_the_layout(baked):
     assert not any(line.startswith("USER") for line in lines)  # any uid the benchmark picks
 
 
-def test_ci_workflow_and_pre_commit_hook(baked):
-    role, _, project = baked
+def test_ci_workflow_and_pre_commit_hook_use_medcubes_action_and_hook(baked):
+    """The workflow runs the repository's own action.yml and the pre-commit config its .pre-commit-hooks.yaml, both
+    from the answered GitHub repository and revision (no package index entry)."""
+    role, answers, project = baked
+    repo, rev = answers.get("medcube_github", "mlcommons/medcube"), answers.get("medcube_rev", "v" + __version__)
     workflow = yaml.safe_load((project / ".github/workflows/medcube.yml").read_text())
+    assert workflow["permissions"]["security-events"] == "write"
     steps = workflow["jobs"]["validate"]["steps"]
-    commands = [s["run"] for s in steps if "run" in s]
-    option = {"data_preparator": "--data-preparator", "model": "--model", "metrics": "--metrics"}[role]
-    assert "medcube validate --static ." in commands and "medcube validate ." in commands
-    test = next(c for c in commands if c.startswith("medcube test"))
-    assert f"{option} ." in test and "--junit medcube-junit.xml" in test
-    upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-artifact"))
-    assert upload["with"]["path"] == "medcube-junit.xml" and upload["if"] == "always()"
-    hooks = yaml.safe_load((project / ".pre-commit-config.yaml").read_text())["repos"][0]
-    assert hooks["repo"] == "local" and hooks["hooks"][0]["entry"] == "medcube validate --static ."
+    action = next(s for s in steps if s.get("uses", "").startswith(repo + "@"))
+    assert action["uses"] == f"{repo}@{rev}" and action["with"] == {"path": ".", "test-role": role}
+    inputs = yaml.safe_load((ROOT / "action.yml").read_text())["inputs"]
+    assert set(action["with"]) <= set(inputs)
+    assert not any("pip install medcube" in s.get("run", "") for s in steps)
+    hooks = yaml.safe_load((project / ".pre-commit-config.yaml").read_text())["repos"]
+    assert hooks == [{"repo": f"https://github.com/{repo}", "rev": rev, "hooks": [{"id": "medcube-validate"}]}]
+    assert "medcube-validate" in {h["id"] for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+
+
+def test_default_medcube_revision_is_this_version():
+    for role in ROLES:
+        assert json.loads((TEMPLATES / role / "cookiecutter.json").read_text())["medcube_rev"] == "v" + __version__
 
 
 def test_requirements_are_satisfied_by_debian_bookworm():
-    bookworm = {"numpy": (1, 24, 2), "pillow": (9, 4, 0), "pyyaml": (6, 0), "typer": (0, 7, 0)}
+    bookworm = {"numpy": (1, 24, 2), "pillow": (9, 4, 0), "pydicom": (2, 3, 1), "pyyaml": (6, 0), "typer": (0, 7, 0)}
     for role in ROLES:
         text = (TEMPLATES / role / "{{cookiecutter.project_slug}}/project/requirements.txt").read_text()
         for line in text.splitlines():
@@ -233,6 +246,10 @@ BAD_ANSWERS = [
     ("accelerator_count", "-1", "a non-negative integer"),
     ("accelerator_count", "one", "a non-negative integer"),
     ("accelerator_count", "1.5", "a non-negative integer"),
+    ("medcube_github", "https://github.com/mlcommons/medcube", "a GitHub repository owner/name"),
+    ("medcube_github", "medcube", "a GitHub repository owner/name"),
+    ("medcube_rev", "v1 --evil", "a git tag, branch or commit"),
+    ("medcube_rev", "-rf", "a git tag, branch or commit"),
 ]
 
 
@@ -459,6 +476,114 @@ def test_trio_passes_medcube_test_with_the_local_runner(trio, tmp_path):
     assert 'tests="5" failures="0" errors="0"' in junit.read_text()
 
 
+# ------------------------------------------------------------------------------------------- input_format: DICOM
+
+
+def generated_raw(root: Path, fmt: str, count: int = 10, seed: int = 5) -> Path:
+    """The chest X-ray example's generator: the same images and labels.csv as PNG, DICOM or a mix."""
+    sys.path.insert(0, str(resources.example_dir("chestxray") / "tools"))
+    import generate_data
+
+    generate_data.generate(root, count, seed=seed, size=64, workers=1, fmt=fmt, dicom_share=0.5)
+    return root
+
+
+@pytest.fixture(scope="module")
+def dicom_preps(tmp_path_factory):
+    """The data preparator baked with each input_format answer."""
+    root = tmp_path_factory.mktemp("dicom_preps")
+    return {fmt: bake("data_preparator", root, project_slug=f"prep_{fmt}", input_format=fmt)
+            for fmt in ("png", "dicom", "both")}
+
+
+def prepare_with(prep: Path, raw: Path, out: Path) -> subprocess.CompletedProcess:
+    return task(prep, "prepare", data_path=raw / "images", labels_path=raw / "labels",
+                parameters_file=prep / "mlcube/workspace/parameters.yaml", output_path=out / "data",
+                output_labels_path=out / "labels")
+
+
+def test_input_format_answer_sets_parameters_and_requirements(dicom_preps):
+    for fmt, prep in dicom_preps.items():
+        assert yaml.safe_load((prep / "mlcube/workspace/parameters.yaml").read_text())["input_format"] == fmt
+        requirements = (prep / "project/requirements.txt").read_text()
+        assert ("pydicom>=" in requirements) == (fmt != "png"), fmt
+    assert json.loads((TEMPLATES / "data_preparator/cookiecutter.json").read_text())["input_format"][0] == "png"
+
+
+def test_input_format_rejects_an_unknown_answer(tmp_path):
+    from validator.create import create
+    from validator.errors import UserError
+
+    with pytest.raises(UserError, match="choices are"):
+        create("data_preparator", tmp_path / "out", no_input=True, extra_context={"input_format": "jpeg"})
+    assert not (tmp_path / "out").exists()
+
+
+def test_dicom_and_both_prepare_the_same_records_as_png(dicom_preps, tmp_path):
+    """Same seed in PNG, DICOM and mixed form: the baked preparators write the very same prepared data."""
+    pytest.importorskip("pydicom")
+    raws = {fmt: generated_raw(tmp_path / f"raw_{fmt}", fmt) for fmt in ("png", "dicom", "mixed")}
+    outputs = {}
+    for answer, fmt in (("png", "png"), ("dicom", "dicom"), ("both", "mixed"), ("both", "png")):
+        proc = prepare_with(dicom_preps[answer], raws[fmt], tmp_path / f"out_{answer}_{fmt}")
+        assert proc.returncode == 0, f"{answer} on {fmt}: {proc.stderr}"
+        outputs[(answer, fmt)] = digest(tmp_path / f"out_{answer}_{fmt}")
+    assert len(outputs[("png", "png")]) == 20
+    assert len(set(map(lambda d: tuple(sorted(d.items())), outputs.values()))) == 1
+    prep = dicom_preps["dicom"]
+    prepared = dict(data_path=tmp_path / "out_dicom_dicom/data", labels_path=tmp_path / "out_dicom_dicom/labels",
+                    parameters_file=prep / "mlcube/workspace/parameters.yaml")
+    assert task(prep, "sanity_check", **prepared).returncode == 0
+    assert task(prep, "statistics", **prepared, output_path=tmp_path / "s.yaml").returncode == 0
+
+
+def test_input_format_names_the_record_it_cannot_use(dicom_preps, tmp_path):
+    pytest.importorskip("pydicom")
+    raw = generated_raw(tmp_path / "raw", "mixed")
+    dcm = sorted((raw / "images").glob("*.dcm"))[0]
+    proc = prepare_with(dicom_preps["png"], raw, tmp_path / "o1")  # a .dcm-only record for a png preparator
+    assert proc.returncode == 1 and f"record {dcm.stem}: image {dcm.stem}.png not found" in proc.stderr
+    Image.fromarray(np.full((8, 8), 9, dtype=np.uint8)).save(dcm.with_suffix(".png"))
+    proc = prepare_with(dicom_preps["both"], raw, tmp_path / "o2")
+    assert proc.returncode == 1 and f"record {dcm.stem}: both {dcm.stem}.png and {dcm.stem}.dcm" in proc.stderr
+    dcm.with_suffix(".png").unlink()
+    dcm.write_bytes(dcm.read_bytes()[:200])  # truncated
+    proc = prepare_with(dicom_preps["both"], raw, tmp_path / "o4")
+    assert proc.returncode == 1 and f"record {dcm.stem}: cannot read {dcm.name}" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_dicom_preparator_builds_and_prepares_dicom_in_docker(dicom_preps, docker_client, base_image, tmp_path):
+    """The `dicom` answer builds FROM the offline base (pydicom from Debian) and prepares DICOM data in a container
+    exactly as on the host."""
+    pytest.importorskip("pydicom")
+    import docker
+
+    prep = Path(shutil.copytree(dicom_preps["dicom"], tmp_path / "prep"))
+    tag = f"medcube-test/data-preparator-dicom:{uuid.uuid4().hex[:12]}"
+    for config_file in (prep / "container_config.yaml", prep / "mlcube/mlcube.yaml"):
+        config_file.write_text(config_file.read_text().replace("docker/image:latest", tag))
+    build(docker_client, prep, tag, base_image)
+    try:
+        raw = generated_raw(tmp_path / "raw", "dicom")
+        for p in [raw, *raw.rglob("*")]:
+            p.chmod(0o755 if p.is_dir() else 0o644)
+        status, logs = run_container_config_task(docker_client, prep, "prepare", {
+            "data_path": raw / "images", "labels_path": raw / "labels",
+            "parameters_file": prep / "mlcube/workspace/parameters.yaml",
+            "output_path": tmp_path / "out/data", "output_labels_path": tmp_path / "out/labels"})
+        assert status == 0, logs
+        assert prepare_with(prep, raw, tmp_path / "host").returncode == 0
+        assert digest(tmp_path / "out") == digest(tmp_path / "host")
+    finally:
+        try:
+            docker_client.images.remove(tag, force=True)
+        except docker.errors.APIError:
+            pass
+
+
 # ------------------------------------------------------------------------------------------- medcube validate --static
 
 
@@ -519,8 +644,9 @@ def docker_trio(trio, docker_client, base_image):
     tags = {}
     for role, project in trio.items():
         tag = f"medcube-test/{role.replace('_', '-')}:{uuid.uuid4().hex[:12]}"
+        default = yaml.safe_load((project / "container_config.yaml").read_text())["image"]
         for config_file in (project / "container_config.yaml", project / "mlcube/mlcube.yaml"):
-            config_file.write_text(config_file.read_text().replace("docker/image:latest", tag))
+            config_file.write_text(config_file.read_text().replace(default, tag))
         build(docker_client, project, tag, base_image)
         tags[role] = tag
     yield trio, tags

@@ -41,6 +41,6 @@ def test_chestxray_chain_in_containers(tmp_path, base_image):
 
 
 def test_chestxray_chain_local_runner(tmp_path):
-    for module in ("torch", "numpy", "PIL", "typer"):
+    for module in ("torch", "numpy", "PIL", "pydicom", "typer"):  # the examples extra; the demo holds DICOMs
         pytest.importorskip(module)
     check(chain("local", tmp_path))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from enum import Enum
 from pathlib import Path
 from typing import List, Optional
@@ -30,14 +31,52 @@ app = typer.Typer(
     name="medcube",
     help="Create, validate and test MedPerf / MLCube benchmark containers (cubes).",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from validator import VERSION
+
+        typer.echo(f"medcube {VERSION}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def main_options(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print medcube's version and exit."),
+):
+    """Create, validate and test MedPerf / MLCube benchmark containers (cubes)."""
 
 
 class OutputFormat(str, Enum):
     text = "text"
     json = "json"
+    sarif = "sarif"
+    github = "github"
+    gnu = "gnu"
+
+
+class FailOn(str, Enum):
+    error = "error"
+    warning = "warning"
+
+
+def _verbosity(quiet: bool, verbose: bool) -> int:
+    if quiet and verbose:
+        raise typer.BadParameter("-q and -v exclude each other", param_hint="-q/-v")
+    return -1 if quiet else (1 if verbose else 0)
+
+
+def _fail_on(fail_on: FailOn | None, strict: bool) -> str | None:
+    """--strict is --fail-on warning (warnings fail too); None: the settings file's, else errors only."""
+    if strict:
+        if fail_on is FailOn.error:
+            raise typer.BadParameter("--strict and --fail-on error exclude each other", param_hint="--strict")
+        return "warning"
+    return fail_on.value if fail_on else None
 
 
 class RunnerName(str, Enum):
@@ -49,40 +88,57 @@ class Role(str, Enum):
     data_preparator = "data_preparator"
     model = "model"
     metrics = "metrics"
+    evaluator = "evaluator"  # MedPerf's name for metrics (`medperf container create evaluator`)
 
 
 @app.command()
 def validate(
-    paths: List[Path] = typer.Argument(..., help="Cube directories or config files (mlcube.yaml, container_config.yaml)."),
+    paths: List[Path] = typer.Argument(..., help="Cube folders or config files (mlcube.yaml, container_config.yaml), benchmark folders or benchmark.yaml files (their cubes), or files inside a cube (that cube)."),
     static: bool = typer.Option(False, "--static", help="Only the static checks: no Docker, takes about a second."),
-    format: OutputFormat = typer.Option(OutputFormat.text, "--format", help="Report format."),
+    format: Optional[OutputFormat] = typer.Option(None, "--format", help="Report format: text, json, sarif, github (annotations), gnu (file:line:col: severity CODE message). Default: text on a terminal, gnu otherwise."),
+    fail_on: Optional[FailOn] = typer.Option(None, "--fail-on", help="Fail on errors only (default) or on warnings too."),
+    ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Leave out a finding code, e.g. MC501 (repeatable)."),
+    no_config: bool = typer.Option(False, "--no-config", help="Do not read .medcube.yaml / pyproject.toml [tool.medcube] above the cubes."),
+    sarif_file: Optional[Path] = typer.Option(None, "--sarif-file", help="Also write the findings as SARIF 2.1.0 to this file."),
+    changed: bool = typer.Option(False, "--changed", help="The paths are changed files (the pre-commit hook): check each cube they belong to once, skip files in no cube."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Findings only: no progress, no passing cubes."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Also stream the build logs."),
     benchmark: Optional[Path] = typer.Option(None, "--benchmark", help="Benchmark profile whose chain the cube joins (default: the bundled chest X-ray benchmark)."),
     no_run: bool = typer.Option(False, "--no-run", help="Build the image, run no task."),
     runner: Optional[RunnerName] = typer.Option(None, "--runner", help="docker (default when an engine answers) or local."),
     base_image: Optional[str] = typer.Option(None, "--base-image", envvar="MEDCUBE_BASE_IMAGE", help="Passed to the build as BASE_IMAGE."),
     gpus: Optional[str] = typer.Option(None, "--gpus", help="all | N | device=a,b"),
     rebuild: bool = typer.Option(False, "--rebuild", help="Build even when the context is unchanged."),
+    html: Optional[Path] = typer.Option(None, "--html", help="Write a self-contained HTML report here (also written as report.html in each run folder)."),
+    pull: bool = typer.Option(False, "--pull", help="A cube without a Dockerfile: pull its image when it is not present locally (MedPerf always pulls)."),
+    strict: bool = typer.Option(False, "--strict", help="Warnings fail too (exit 1)."),
     build_timeout: Optional[float] = typer.Option(None, "--build-timeout", help="Seconds an image build may take (default 1800; 0: no limit)."),
     build_network: bool = typer.Option(False, "--build-network", help="Let builds use the network (by default they have none, like the tasks)."),
 ):
     """Check cubes: static checks first, then build and smoke-run them in a benchmark chain."""
     from validator.chain.options import RunOptions
-    from validator.commands import validate_command
+    from validator.commands import Gating, validate_command
     from validator.engine.limits import Limits
+    from validator.gating import check_code
 
+    verbosity = _verbosity(quiet, verbose)
+    gating = Gating(fail_on=_fail_on(fail_on, strict),
+                    ignore=tuple(check_code(c, "--ignore") for c in ignore or ()), use_settings=not no_config)
     options = RunOptions(runner=runner.value if runner else None, base_image=base_image, rebuild=rebuild,
                          limits=Limits.from_options(gpus=gpus, build_timeout=build_timeout,
-                                                   build_network=build_network), no_run=no_run)
-    raise typer.Exit(validate_command(paths, static=static, output_format=format.value, benchmark=benchmark,
-                                      options=options))
+                                                   build_network=build_network), no_run=no_run, pull=pull)
+    raise typer.Exit(validate_command(paths, static=static, output_format=format.value if format else None,
+                                      benchmark=benchmark, options=options, gating=gating, changed=changed,
+                                      sarif_file=sarif_file, verbosity=verbosity, html=html,
+                                      command=_command_line()))
 
 
 @app.command()
 def test(
     benchmark: Optional[Path] = typer.Argument(None, help="Benchmark profile (benchmark.yaml) or its folder; default: the bundled chest X-ray benchmark."),
-    data_preparator: Optional[Path] = typer.Option(None, "--data-preparator", help="Data preparator cube to use instead of the benchmark's."),
-    model: Optional[Path] = typer.Option(None, "--model", help="Model cube to use instead of the benchmark's."),
-    metrics: Optional[Path] = typer.Option(None, "--metrics", help="Metrics cube to use instead of the benchmark's."),
+    data_preparator: Optional[Path] = typer.Option(None, "--data-preparator", "-p", help="Data preparator cube to use instead of the benchmark's (-p as in `medperf test run`)."),
+    model: Optional[Path] = typer.Option(None, "--model", "-m", help="Model cube to use instead of the benchmark's."),
+    metrics: Optional[Path] = typer.Option(None, "--metrics", "--evaluator", "-e", help="Metrics (evaluator) cube to use instead of the benchmark's."),
     demo_data: Optional[Path] = typer.Option(None, "--demo-data", help="Demo data: a folder holding paths.yaml, or a .tar.gz with paths.yaml at its root."),
     demo_sha256: Optional[str] = typer.Option(None, "--demo-sha256", help="Expected sha256 of the demo tarball, checked before extracting."),
     gpus: Optional[str] = typer.Option(None, "--gpus", help="all | N | device=a,b"),
@@ -93,6 +149,7 @@ def test(
     runner: Optional[RunnerName] = typer.Option(None, "--runner", help="docker (default when an engine answers) or local."),
     report: Optional[Path] = typer.Option(None, "--report", help="Write a JSON report here."),
     junit: Optional[Path] = typer.Option(None, "--junit", help="Write a JUnit XML report here (one test case per task and per probe)."),
+    html: Optional[Path] = typer.Option(None, "--html", help="Write a self-contained HTML report here (also written as report.html in the run folder)."),
     rebuild: bool = typer.Option(False, "--rebuild", help="Build images even when their context is unchanged."),
     run_dir: Optional[Path] = typer.Option(None, "--run-dir", help="Folder for the chained outputs and logs (default: a new folder under ~/.cache/medcube/runs)."),
     pids: Optional[int] = typer.Option(None, "--pids", help="Processes and threads per task (default 1024; 0: no limit)."),
@@ -101,6 +158,14 @@ def test(
     no_probes: bool = typer.Option(False, "--no-probes", help="Switch every probe off: the plain chain, timed."),
     determinism_tolerance: Optional[float] = typer.Option(None, "--determinism-tolerance", help="Predictions of two infer runs are equal within this (relative, at least absolute; default 1e-5)."),
     strict_determinism: bool = typer.Option(False, "--strict-determinism", help="Different predictions of two infer runs are an error, not a warning."),
+    pull: bool = typer.Option(False, "--pull", help="Cubes without a Dockerfile: pull their image when it is not present locally."),
+    strict: bool = typer.Option(False, "--strict", help="Warnings fail too (exit 1): a lax sanity_check, nondeterministic predictions, ... (the same as --fail-on warning)."),
+    format: OutputFormat = typer.Option(OutputFormat.text, "--format", help="What goes to stdout: text (the run report), json (the run as JSON), or the run's findings as sarif, github (annotations) or gnu (one line each; the run report then goes to stderr)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress lines."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Also stream the build logs."),
+    fail_on: Optional[FailOn] = typer.Option(None, "--fail-on", help="Fail on errors only (default) or on warnings too (a failed task always fails)."),
+    ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Leave out a finding code, e.g. MC803 (repeatable)."),
+    no_config: bool = typer.Option(False, "--no-config", help="Do not read .medcube.yaml / pyproject.toml [tool.medcube]."),
     build_timeout: Optional[float] = typer.Option(None, "--build-timeout", help="Seconds an image build may take (default 1800; 0: no limit)."),
     build_network: bool = typer.Option(False, "--build-network", help="Let builds use the network (by default they have none, like the tasks)."),
 ):
@@ -108,19 +173,24 @@ def test(
     and probe what a benchmark would trip on: changed inputs, network, root, determinism, re-runs, a lax sanity_check, GPUs."""
     from validator.chain.options import RunOptions
     from validator.chain.probes import probe_options
-    from validator.commands import DemoSource, ReportFiles, test_command
+    from validator.commands import DemoSource, Gating, ReportFiles, test_command
     from validator.engine.limits import Limits
+    from validator.gating import check_code
 
     # Every option is read and checked here, before anything is built.
     options = RunOptions(
         runner=runner.value if runner else None, base_image=base_image, rebuild=rebuild, run_dir=run_dir,
         limits=Limits.from_options(timeout=timeout, memory=memory, cpus=cpus, pids=pids, gpus=gpus,
                                    log_limit=log_limit, build_timeout=build_timeout, build_network=build_network),
-        probes=probe_options(no_probes, no_probe, determinism_tolerance, strict_determinism),
+        probes=probe_options(no_probes, no_probe, determinism_tolerance, strict_determinism), pull=pull,
     )
     raise typer.Exit(test_command(
         benchmark, cubes={"data_preparator": data_preparator, "model": model, "metrics": metrics},
-        demo=DemoSource(demo_data, demo_sha256), options=options, files=ReportFiles(report, junit),
+        demo=DemoSource(demo_data, demo_sha256), options=options,
+        files=ReportFiles(report, junit, html, _command_line()),
+        output_format=format.value, verbosity=_verbosity(quiet, verbose),
+        gating=Gating(fail_on=_fail_on(fail_on, strict),
+                      ignore=tuple(check_code(c, "--ignore") for c in ignore or ()), use_settings=not no_config),
     ))
 
 
@@ -131,12 +201,16 @@ def create(
     no_input: bool = typer.Option(False, "--no-input", help="Ask nothing: take the defaults and --extra-context."),
     extra_context: Optional[List[str]] = typer.Option(None, "--extra-context", "-e", help="Preset an answer as key=value (repeatable)."),
     example: Optional[str] = typer.Option(None, "--example", help="Start from a copy of a reference cube instead: chestxray."),
+    image: Optional[str] = typer.Option(None, "--image", "-i", help="The image name (as `medperf container create -i`); sets docker_image_name."),
+    folder_name: Optional[str] = typer.Option(None, "--folder_name", "--folder-name", "-f", help="The cube's folder name (as `medperf container create -f`); sets project_slug."),
 ):
-    """Create a new cube from medcube's template (the questions `medperf mlcube create` asks), or from a reference example."""
+    """Create a new cube from medcube's template (the questions `medperf container create` asks), or from a reference
+    example. The role may be given as MedPerf names it: evaluator for metrics."""
     from validator.create import create as create_cube
     from validator.create import next_steps
 
-    typer.echo(next_steps(create_cube(role, output_dir, no_input, extra_context, example), role.value))
+    path = create_cube(role, output_dir, no_input, extra_context, example, image=image, folder_name=folder_name)
+    typer.echo(next_steps(path, role.value))
 
 
 @app.command()
@@ -193,7 +267,16 @@ def verify_package(folder: Path = typer.Argument(..., help="A deploy folder made
     raise typer.Exit(verify_package_command(folder))
 
 
+_ARGV: list[str] = []  # the arguments of this process's command line, when it is `medcube ...`
+
+
+def _command_line() -> tuple[str, ...]:
+    """The command line as typed (for the HTML report); empty when the CLI was called from Python."""
+    return ("medcube", *_ARGV) if _ARGV else ()
+
+
 def main():
+    _ARGV[:] = sys.argv[1:]
     app()
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-Severity = Literal["error", "warning"]
+Severity = Literal["error", "warning", "info"]
 Stage = Literal["static", "run", "output", "probe"]
 
 
@@ -112,8 +112,7 @@ MIXED_ROLES = _code(
 MISSING_ROLE_TASK = _code(
     "MC202", "error", "static",
     'required task missing',
-    'Add the task. In container_config.yaml a data preparator declares `prepare` and `statistics` '
-    '(`sanity_check` is optional); in mlcube.yaml it declares all three.',
+    'Add the task. A data preparator declares `prepare`, `sanity_check` and `statistics` in both formats: MedPerf runs all three in that order and stops with "Task sanity_check is not found in container config." when one is missing.',
 )
 FOREIGN_TASK = _code(
     "MC203", "error", "static",
@@ -124,17 +123,12 @@ FOREIGN_TASK = _code(
 UNKNOWN_LABEL = _code(
     "MC204", "error", "static",
     'unknown volume label',
-    'Use the fixed labels (MedPerf finds host paths by them). prepare: `data_path`, `labels_path`, '
-    '`parameters_file` in, `output_path`, `output_labels_path` (`metadata_path`, `report_file`) out; '
-    'sanity_check/statistics: `data_path`, `labels_path`, `parameters_file` in, statistics `output_path` '
-    'out; infer: `data_path`, `parameters_file`, `additional_files` in, `output_path` out; evaluate: '
-    '`predictions`, `labels`, `parameters_file` in, `output_path` out. Extra model inputs go under '
-    '`additional_files/`.',
+    'Use the labels MedPerf supplies to that task (it looks up every declared label: another one stops it with a KeyError). Every task may declare `parameters_file` and `additional_files`. prepare: `data_path`, `labels_path` in, `output_path`, `output_labels_path` (`metadata_path`, `report_file`) out; sanity_check/statistics: `data_path`, `labels_path`, `metadata_path` (when prepare writes it) in, statistics `output_path` out; infer: `data_path` in, `output_path` out; evaluate: `predictions`, `labels` in, `output_path` (and `local_outputs_path`) out. In mlcube.yaml, extra model inputs go under `additional_files/`.',
 )
 MISSING_VOLUME = _code(
     "MC205", "error", "static",
     'required volume missing',
-    "Declare the volume; the hint gives MedPerf's default mount path.",
+    "Declare the volume; the hint gives MedPerf's default mount path. A warning for prepare's `output_labels_path`: MedPerf runs without it, but evaluate then reads an empty labels folder.",
 )
 VOLUME_TYPE = _code(
     "MC206", "error", "static",
@@ -168,6 +162,26 @@ UNRUNNABLE_TYPE = _code(
     'container type medcube cannot build or run',
     'medcube builds and runs `DockerImage` cubes; the static checks still apply to the others. Test '
     'archives and Singularity images with MedPerf itself.',
+)
+NOT_A_BENCHMARK_CUBE = _code(
+    "MC212", "warning", "static",
+    'not a benchmark cube (federated learning, certificates, run_script)',
+    'Nothing to fix when the container is meant for federated learning, certificates or confidential computing: medcube checks only its schema, MedPerf runs it through its own commands. If it is meant to be a benchmark cube, declare the tasks of one role.',
+)
+METADATA_NEVER_WRITTEN = _code(
+    "MC213", "error", "static",
+    'a task reads metadata_path that prepare never writes',
+    'Add `metadata_path` to the output volumes of `prepare` (MedPerf then creates the folder and passes it to sanity_check and statistics), or drop it from the task that reads it.',
+)
+MLCUBE_ONLY = _code(
+    "MC214", "warning", "static",
+    'mlcube.yaml only: MedPerf 0.3.0 runs container_config.yaml',
+    'Write a `container_config.yaml` beside `mlcube/` (`medcube convert mlcube/mlcube.yaml -o container_config.yaml`); keep mlcube.yaml for the MLCube client if you use it.',
+)
+TWO_WORKSPACES = _code(
+    "MC215", "warning", "static",
+    'both workspace layouts present and different',
+    "Keep one workspace. The rule: `workspace/` beside container_config.yaml (MedPerf's layout) wins when it holds parameters.yaml, else `mlcube/workspace/`.",
 )
 FORMATS_TASKS = _code(
     "MC301", "error", "static",
@@ -204,10 +218,9 @@ NOT_AN_OPTION = _code(
     'typer names it `--data-path`), or remove the volume from the config.',
 )
 NO_DOCKERFILE = _code(
-    "MC404", "error", "static",
+    "MC404", "warning", "static",
     'Dockerfile or build context missing',
-    'Add a Dockerfile: beside container_config.yaml (build context: that folder), in `project/`, or where'
-    ' `docker.build_context`/`build_file` of mlcube.yaml point (relative to the `mlcube/` folder).',
+    'MedPerf pulls the image and never builds, so this is a warning: the image cannot be built from here. To have it built and checked, add a Dockerfile: beside container_config.yaml (build context: that folder), in `project/`, or where `docker.build_context`/`build_file` of mlcube.yaml point (relative to the `mlcube/` folder).',
 )
 COPY_MISSING = _code(
     "MC405", "error", "static",
@@ -217,14 +230,12 @@ COPY_MISSING = _code(
 BAD_PARAMETERS = _code(
     "MC406", "error", "static",
     'parameters file missing or not a mapping',
-    'Create the parameters file MedPerf mounts as `parameters_file` (`workspace/parameters.yaml` or '
-    '`mlcube/workspace/parameters.yaml`) as a mapping of names to values; `{}` when there are none.',
+    'Create the parameters file MedPerf mounts as `parameters_file` (`workspace/parameters.yaml` or `mlcube/workspace/parameters.yaml`) as a mapping of names to values; an empty file is read as `{}`. A warning when the workspace holds other `parameters*.yaml` files (the one submitted is chosen with `--parameters-file`).',
 )
 FILE_MISSING = _code(
     "MC407", "error", "static",
     'file named in the config does not exist',
-    "Put the file under the workspace's `additional_files/` (MedPerf ships it as "
-    'additional_files.tar.gz), or fix the path.',
+    "Put the file under the workspace's `additional_files/` (MedPerf ships it as additional_files.tar.gz), or fix the path. A warning: MedPerf downloads the tarball from the submitted URL; medcube needs the files here to run and package the cube.",
 )
 NOTHING_TO_RUN = _code(
     "MC408", "error", "static",
@@ -269,6 +280,36 @@ OUTPUT_IS_INPUT = _code(
     'Write each output into its own folder (`workspace/<label>/`): additional files and the parameters file are '
     "the benchmark's inputs, mounted read-only.",
 )
+PATH_NOT_MOUNTED = _code(
+    "MC410", "error", "static",
+    'path in run_args is not a mount of the task',
+    'MedPerf mounts only the volumes a task declares: use a `mount_path` of that task in `run_args.command` / `entrypoint` (the message suggests the closest), or declare the volume in the task.',
+)
+CONFIG_ONLY = _code(
+    "MC411", "info", "static",
+    'no Dockerfile: a config-only cube, build checks skipped',
+    'Nothing to fix: a cube made by `medperf container create` has no Dockerfile. The run stage uses the local image or pulls it (`--pull`). Add a Dockerfile beside container_config.yaml to have the build checked.',
+)
+INHERITED_ENTRYPOINT = _code(
+    "MC412", "warning", "static",
+    'ENTRYPOINT inherited from a base image that cannot be checked statically',
+    "The run stage reads the built image's real entrypoint (`docker inspect`). To have it checked statically, set ENTRYPOINT in your Dockerfile.",
+)
+TASK_NAME_EXECUTED = _code(
+    "MC413", "error", "static",
+    'no ENTRYPOINT and the command starts with a task name',
+    'Add `ENTRYPOINT ["python3", "/mlcube_project/mlcube.py"]` to the Dockerfile, or start `run_args.command` with the program (`python3 /path/script.py infer ...`).',
+)
+RELATIVE_ENTRYPOINT = _code(
+    "MC414", "warning", "static",
+    'relative script path in ENTRYPOINT (breaks under Singularity)',
+    'Use the absolute path of the script in ENTRYPOINT (the message gives it): Singularity does not start in WORKDIR.',
+)
+ENTRYPOINT_WITH_SPACES = _code(
+    "MC415", "error", "static",
+    'run_args.entrypoint with spaces',
+    'Put only the executable in `run_args.entrypoint` and its arguments in `run_args.command`.',
+)
 UNPINNED_BASE = _code(
     "MC501", "warning", "static",
     'base image without a pinned tag',
@@ -306,9 +347,8 @@ PULL_FAILED = _code(
 )
 IMAGE_MISSING = _code(
     "MC603", "error", "run",
-    'no Dockerfile and the image is not present locally',
-    'Build or pull the image the config names (`docker build -t IMAGE .`, `docker pull IMAGE`), or add a '
-    'Dockerfile beside the config so medcube builds it.',
+    'no Dockerfile and the image is not present locally (build or pull it: --pull)',
+    'MedPerf pulls the image: pass `--pull` to do the same, or build or pull it yourself (`docker build -t IMAGE .`, `docker pull IMAGE`), or add a Dockerfile beside the config so medcube builds it.',
 )
 EXIT_NONZERO = _code(
     "MC610", "error", "run",
@@ -366,14 +406,18 @@ PIDS_LIMIT = _code(
 LOG_LIMIT = _code(
     "MC619", "error", "run",
     'task wrote more log than --log-limit (the log on disk was cut)',
-    'Log a line per batch or per case, not per pixel or per step, and no debug output by default: MedPerf'
-    ' reads logs line by line and crawls on long ones.',
+    "Log a line per batch or per case, not per pixel or per step, and no debug output by default. An error: MedPerf reads a container's output line by line and crawls on long logs (90k lines took minutes, 600k did not finish).",
 )
 LEFT_RUNNING = _code(
     "MC620", "error", "run",
     'task left processes running after it ended',
     'Wait for (join) every process and thread the task starts before it exits; in a container they are '
     'killed when the task ends.',
+)
+NO_ENTRYPOINT = _code(
+    "MC621", "error", "run",
+    'the image has no entrypoint: the task name or nothing would be executed',
+    'Set ENTRYPOINT in the Dockerfile (e.g. `["python3", "/mlcube_project/mlcube.py"]`), or start `run_args.command` with the program (`python3 /path/script.py infer ...`).',
 )
 OUTPUT_SPECIAL = _code(
     "MC622", "error", "run",
@@ -476,10 +520,9 @@ RERUN_FAILS = _code(
     'there.',
 )
 ACCEPTS_BROKEN = _code(
-    "MC808", "error", "probe",
-    'sanity_check accepts broken data',
-    'Make sanity_check fail (exit code not 0) on the broken copies the probe names: blank images, wrong '
-    'shapes, missing labels, unexpected files.',
+    "MC808", "warning", "probe",
+    'sanity_check accepts broken data (warning: MedPerf runs it; error with --strict)',
+    'Make sanity_check fail (exit code not 0) on the broken copies the probe names: blank images, wrong shapes, missing labels, unexpected files. A warning (MedPerf runs a lax sanity_check); `--strict` makes it fail.',
 )
 GPU_NOT_SEEN = _code(
     "MC809", "error", "probe",

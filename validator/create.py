@@ -51,21 +51,28 @@ def create(
     no_input: bool = False,
     extra_context: ExtraContext = None,
     example: str | None = None,
+    image: str | None = None,
+    folder_name: str | None = None,
 ) -> Path:
     """Generate a new `role` cube in `output_dir` and return its folder.
 
     Asks the template's questions (project_name, project_slug, description, author_name, accelerator_count,
     docker_image_name, base_image) unless `no_input`; `extra_context` presets answers, as a mapping or as
-    `key=value` strings. With `example="chestxray"` the reference cube of that example is copied instead and
-    renamed (folder, mlcube.yaml name, image in both config files); only project_name, project_slug and
-    docker_image_name are asked then.
+    `key=value` strings. `image` and `folder_name` are `medperf container create`'s `-i` and `-f` (the answers
+    docker_image_name and project_slug). `role` may be `evaluator`, MedPerf's name for metrics. With
+    `example="chestxray"` the reference cube of that example is copied instead and renamed (folder, mlcube.yaml
+    name, image in both config files); only project_name, project_slug and docker_image_name are asked then.
     """
     role = _check_role(role)
     template = template_dir(role)
     defaults = json.loads((template / "cookiecutter.json").read_text(encoding="utf-8"))
     questions = [key for key in defaults if not key.startswith("_")]
     answers = parse_extra_context(extra_context, EXAMPLE_KEYS if example else questions)
-    output_dir = Path(output_dir).expanduser()
+    for key, value in (("docker_image_name", image), ("project_slug", folder_name)):
+        if value is not None:
+            answers[key] = value
+    # Absolute: the template's hook runs from the template's folder.
+    output_dir = Path(os.path.abspath(Path(output_dir).expanduser()))
     if example:
         return _copy_example(role, _check_example(example), template, defaults, answers, output_dir, no_input)
 
@@ -76,22 +83,54 @@ def create(
     )
     from cookiecutter.main import cookiecutter
 
+    # Ask first (as cookiecutter would), so that a rejected answer can be shown in the command to run again.
+    chosen = _ask(defaults, questions, answers, no_input)
     made_output_dir = not output_dir.exists()
     try:
         with _quiet_cookiecutter():
-            project = cookiecutter(str(template), no_input=no_input, extra_context=answers, output_dir=str(output_dir))
+            project = cookiecutter(str(template), no_input=True, extra_context=chosen, output_dir=str(output_dir))
     except FailedHookException:
         if made_output_dir and output_dir.is_dir() and not any(output_dir.iterdir()):
             output_dir.rmdir()  # leave nothing behind
         raise UserError(
             "the answers were rejected (see the error above); nothing was written",
-            hint="run again with a valid answer, e.g. --extra-context docker_image_name=myorg/my-cube:0.1.0",
+            hint="fix the answer named above and run again: " + rerun_command(role, output_dir, chosen),
         ) from None
     except OutputDirExistsException as error:
         raise UserError(str(error).removeprefix("Error: "), hint=_exists_hint()) from None
+    except ValueError as error:  # cookiecutter: an answer that is not one of a choice question's options
+        raise UserError(
+            f"the answers were rejected: {error}", hint="nothing was written; run again with one of the options"
+        ) from None
     except CookiecutterException as error:
         raise UserError(f"cookiecutter could not generate the cube: {error}") from None
     return Path(project).resolve()
+
+
+def _ask(defaults: dict, questions: Sequence[str], answers: dict, no_input: bool) -> dict[str, str]:
+    """The template's questions with their prompts, the answers given preset: what cookiecutter itself would ask."""
+    from cookiecutter.config import get_user_config
+    from cookiecutter.prompt import prompt_for_config
+
+    user_defaults = get_user_config().get("default_context", {})
+    context = OrderedDict((key, user_defaults.get(key, defaults[key])) for key in questions)
+    context.update(answers)
+    context["__prompts__"] = dict(defaults.get("__prompts__", {}))
+    chosen = prompt_for_config({"cookiecutter": context}, no_input)
+    return {key: str(chosen[key]) for key in questions}
+
+
+def rerun_command(role: str, output_dir: Path, answers: Mapping[str, str]) -> str:
+    """`medcube create` with every answer given, to run again after fixing the rejected one."""
+    try:
+        shown = os.path.relpath(output_dir)
+    except ValueError:
+        shown = str(output_dir)
+    parts = ["medcube", "create", role, "-o", shlex.quote(shown if not shown.startswith("..") else str(output_dir)),
+             "--no-input"]
+    for key, value in answers.items():
+        parts += ["--extra-context", shlex.quote(f"{key}={value}")]
+    return " ".join(parts)
 
 
 def parse_extra_context(extra_context: ExtraContext, known: Sequence[str]) -> dict[str, str]:
@@ -154,10 +193,15 @@ def _quiet_cookiecutter():
         logger.setLevel(level)
 
 
+# `medperf container create` names the metrics role "evaluator".
+ROLE_ALIASES = {"evaluator": "metrics"}
+
+
 def _check_role(role) -> str:
     role = getattr(role, "value", role)  # a CLI enum
+    role = ROLE_ALIASES.get(role, role)
     if role not in ROLES:
-        raise UserError(f"unknown role {role!r}", hint=f"one of: {', '.join(ROLES)}")
+        raise UserError(f"unknown role {role!r}", hint=f"one of: {', '.join(ROLES)} (or evaluator, MedPerf's name for metrics)")
     return role
 
 
@@ -196,9 +240,11 @@ def _copy_example(role, example, template, defaults, answers, output_dir: Path, 
         with work_in(template), _quiet_cookiecutter():
             run_hook("pre_gen_project", str(output_dir), hook_context)
     except FailedHookException:
+        command = rerun_command(role, output_dir, {key: str(chosen[key]) for key in EXAMPLE_KEYS})
         raise UserError(
             "the answers were rejected (see the error above); nothing was written",
-            hint="run again with a valid answer, e.g. --extra-context docker_image_name=myorg/my-cube:0.1.0",
+            hint="fix the answer named above and run again: " + command.replace(
+                "--no-input", f"--example {shlex.quote(example)} --no-input"),
         ) from None
 
     destination = (output_dir / chosen["project_slug"]).resolve()

@@ -1,4 +1,8 @@
-"""A finding is one thing a check has to say about a cube: an error or a warning, with where and how to fix it."""
+"""A finding is one thing a check has to say about a cube: an error, a warning or an info, with where and how to fix it.
+
+Error: MedPerf would fail, hang or give wrong results. Warning: it runs, but something is likely wrong or unchecked
+(`--strict` fails on warnings). Info: said once so the user knows what was (not) checked; never fails.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from typing import Literal
 
 from validator.textsafe import printable_or_none
 
-Severity = Literal["error", "warning"]
+Severity = Literal["error", "warning", "info"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,10 @@ def error(code: str, file: str, message: str, hint: str | None = None, line=None
 
 def warning(code: str, file: str, message: str, hint: str | None = None, line=None, column=None) -> Finding:
     return Finding("warning", code, str(file), message, hint, line, column)
+
+
+def info(code: str, file: str, message: str, hint: str | None = None, line=None, column=None) -> Finding:
+    return Finding("info", code, str(file), message, hint, line, column)
 
 
 def has_errors(findings) -> bool:

@@ -1,7 +1,9 @@
-"""What `medperf container submit` and `medperf benchmark submit` need, made and checked locally.
+"""What `medperf container submit` / `medperf model submit` and `medperf benchmark submit` need, made and checked
+locally.
 
 package():        a deploy folder per cube (MedPerf's config, parameters, additional_files.tar.gz, a manifest
-                  with sha256 and sizes, the image reference, and the exact submit command)
+                  with sha256 and sizes, the image reference and its warnings, and the exact submit command: local
+                  config and parameters files, a URL only for the additional files, with their sha256)
 package_demo():   the demo dataset tarball with paths.yaml at its root
 verify_package(): re-check a deploy folder before uploading it
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import stat
 import tempfile
@@ -62,13 +65,19 @@ def _image_facts(image: str | None) -> dict:
     return facts
 
 
-def submit_command(name: str, has_params: bool, has_additional: bool) -> str:
-    lines = ["medperf container submit", f"   --name {name}",
-             f'   --container-config-file "<URL of {CONFIG}>"']
-    if has_params:
-        lines.append(f'   --parameters-file "<URL of {PARAMETERS}>"')
-    if has_additional:
+def submit_command(name: str, config: str, parameters: str | None, additional_sha256: str | None,
+                   role: str | None = None) -> str:
+    """The command MedPerf 0.3.0 accepts: the config and parameters files are LOCAL paths (MedPerf reads and uploads
+    their contents, commands/mlcube/submit.py); only the additional files tarball is a URL, with its sha256.
+    Models are registered with `medperf model submit` (same options), the other roles with `medperf container submit`.
+    """
+    verb = "medperf model submit" if role == "model" else "medperf container submit"
+    lines = [verb, f"   --name {shlex.quote(name)}", f"   --container-config-file {shlex.quote(config)}"]
+    if parameters:
+        lines.append(f"   --parameters-file {shlex.quote(parameters)}")
+    if additional_sha256:
         lines.append(f'   --additional-file "<URL of {ADDITIONAL}>"')
+        lines.append(f"   --additional-hash {additional_sha256}")
     lines.append("   --operational")
     return " \\\n".join(lines)
 
@@ -77,6 +86,25 @@ def _copy_plain(src: Path, dst: Path) -> None:
     """Copy a regular file without following a link (the static checks refuse links first; this holds regardless)."""
     with os.fdopen(hostfs.open_regular(src), "rb") as fin, open(dst, "wb") as fout:
         shutil.copyfileobj(fin, fout)
+
+
+# Image names that are placeholders: MedPerf pulls the image, so they must name one pushed to a registry.
+_PLACEHOLDER_PREFIXES = ("local/", "docker/image", "example/", "localhost/")
+
+
+def image_warnings(image: str | None) -> list[str]:
+    """Why an image reference is not ready to submit (empty when it is)."""
+    if not image:
+        return ["the cube names no image: MedPerf pulls the image named in container_config.yaml"]
+    warnings = []
+    if image.startswith(_PLACEHOLDER_PREFIXES):
+        warnings.append(f"image {image} is a placeholder: MedPerf pulls the image, so name one in a registry data "
+                        "owners can reach (e.g. docker.io/myorg/my-cube:0.1.0), push it, and package again")
+    last = image.split("@")[0].split("/")[-1]
+    if "@sha256:" not in image and (":" not in last or last.endswith(":latest")):
+        warnings.append(f"image {image} has no fixed tag (:latest): MedPerf records the digest it pulls at "
+                        "submission, so a later push under the same tag breaks every data owner's check; pin a version")
+    return warnings
 
 
 def _prepare_output(output: Path) -> None:
@@ -127,12 +155,16 @@ def package(cube_path: Path, output: Path | None = None) -> Package:
         meta["sha256"] = sha256_file(output / name)
         meta["size"] = (output / name).stat().st_size
     name = (cube.name or cube.path.name).lower().replace(" ", "-")
-    command = submit_command(name, PARAMETERS in files, ADDITIONAL in files)
+    command = submit_command(
+        name, display_path(output / CONFIG),
+        display_path(output / PARAMETERS) if PARAMETERS in files else None,
+        files[ADDITIONAL]["sha256"] if ADDITIONAL in files else None, cube.role)
     manifest = {
         "medcube_package": 1,
         "cube": display_path(cube.path),
         "role": cube.role,
         **_image_facts(cube.image),
+        "warnings": image_warnings(cube.image),
         "files": files,
         "submit": command,
     }
@@ -145,19 +177,27 @@ def upload_instructions(pkg: Package) -> str:
 
     files = pkg.manifest["files"]
     lines = [f"Deploy folder: {display_path(pkg.folder)}", ""]
-    lines.append("1. Upload each file below to a host data owners can reach (a web server, a bucket, a GitHub raw "
-                 "URL), keeping the bytes unchanged:")
     for name, meta in files.items():
-        lines.append(f"     {name:<26} sha256 {meta['sha256']}  ({meta['size']} bytes)")
+        lines.append(f"  {name:<26} sha256 {meta['sha256']}  ({meta['size']} bytes)")
+    lines.append("")
+    for warning in pkg.manifest.get("warnings") or []:
+        lines.append(f"warning: {warning}")
+    step = 1
     image = pkg.manifest.get("image")
-    lines.append(f"2. Push the image {image} to its registry (docker push {image}).")
+    lines.append(f"{step}. Push the image {image} to its registry (docker push {image}): MedPerf pulls it.")
     if pkg.manifest.get("note"):
         lines.append(f"   note: {pkg.manifest['note']}")
-    lines.append("3. Replace each <URL of ...> below with the URL of that file, then run:")
+    if ADDITIONAL in files:
+        step += 1
+        lines.append(f"{step}. Upload {ADDITIONAL} to a host data owners can reach (a web server, a bucket, a GitHub "
+                     "release), keeping the bytes unchanged, and put its URL in place of <URL of ...> below.")
+    step += 1
+    lines.append(f"{step}. From the folder you ran `medcube package` in, run (MedPerf reads the config and "
+                 "parameters files from these local paths and uploads their contents):")
     lines.append("")
     lines.append(pkg.submit_command)
     lines.append("")
-    lines.append(f"Before uploading, `medcube verify-package {display_path(pkg.folder)}` re-checks the folder.")
+    lines.append(f"Before submitting, `medcube verify-package {display_path(pkg.folder)}` re-checks the folder.")
     return "\n".join(lines)
 
 

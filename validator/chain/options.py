@@ -25,6 +25,8 @@ class RunOptions:
     run_dir: Path | None = None
     no_run: bool = False  # build only
     console: Console | None = None  # a rich Console for progress; None: quiet
+    verbose: bool = False  # stream each build's log to the console
     probes: ProbeOptions | None = None  # None: no probe (the plain chain)
+    pull: bool = False  # a cube without a Dockerfile whose image is not present locally: pull it (MedPerf always pulls)
 
 

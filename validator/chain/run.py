@@ -56,13 +56,9 @@ def select_runner(name: str | None, limits: Limits, run_id: str = "medcube") -> 
 
 # -- the chain -------------------------------------------------------------------------------------------------------
 def chain_tasks(cubes: dict[str, Cube]) -> list[tuple[str, str]]:
-    """(role, task) in chain order; sanity_check only when the data preparator declares it."""
-    out = []
-    for role, task in CHAIN:
-        if task == "sanity_check" and cubes[role].task(task) is None:
-            continue
-        out.append((role, task))
-    return out
+    """(role, task) in chain order. Every task, as MedPerf runs them: a data preparator without sanity_check fails
+    there ("Task sanity_check is not found in container config.")."""
+    return list(CHAIN)
 
 
 def check_roles(cubes: dict[str, Cube]) -> None:
@@ -106,7 +102,8 @@ def run_chain(
         key = str(cube.path)
         if key not in built:
             built[key] = runner.build(
-                cube, base_image=options.base_image, rebuild=options.rebuild, log_dir=folder.logs, console=console
+                cube, base_image=options.base_image, rebuild=options.rebuild, log_dir=folder.logs, console=console,
+                pull=options.pull, verbose=options.verbose,
             )
             report.builds.append(built[key])
             _say_build(console, built[key])
@@ -148,14 +145,19 @@ def _run_one(runner: Runner, cube: Cube, role: str, task: str, folder: RunFolder
     if cube.task(task) is None:
         r = TaskResult(task, role, str(cube.path), "error", runner=runner.name,
                        message=f"the {ROLE_TITLES[role]} declares no {task} task")
-        r.findings.append(F.error(MISSING_TASK, where, f"a {ROLE_TITLES[role]} must declare the task {task!r}",
+        r.findings.append(F.error(MISSING_TASK, where, f"a {ROLE_TITLES[role]} must declare the task {task!r}: MedPerf "
+                                  f"runs it and stops with \"Task {task} is not found in container config.\"",
                                   hint=f"declared: {', '.join(cube.tasks) or 'none'}"))
         return r
     if build is not None and not build.ok:
         return TaskResult(task, role, str(cube.path), "error", runner=runner.name, image=build.image,
                           message="not run: the image build failed")
     try:
-        plan = plan_task(cube, task, folder.bindings(task, demo), gpus=options.limits.gpus)
+        bindings = folder.bindings(task, demo)
+        prepare = cube.task("prepare")
+        if task in ("sanity_check", "statistics") and prepare is not None and "metadata_path" not in prepare.outputs:
+            bindings.pop("metadata_path", None)  # MedPerf supplies it only when prepare outputs it
+        plan = plan_task(cube, task, bindings, gpus=options.limits.gpus)
     except PlanError as e:
         r = TaskResult(task, role, str(cube.path), "error", runner=runner.name, message=e.message)
         r.findings.append(F.error(PLAN_FAILED, where, e.message, hint=e.hint))
@@ -163,6 +165,8 @@ def _run_one(runner: Runner, cube: Cube, role: str, task: str, folder: RunFolder
     log_path = folder.logs / f"{n}-{task}.log"
     console = options.console
     status = console.status(f"{task} ({cube.path.name}) ...") if console is not None and console.is_terminal else None
+    if console is not None and not console.is_terminal:  # a log (CI): one line when the task starts, one when it ends
+        console.print(f"{'start':>7} {task} ({cube.path.name})", highlight=False)
     token = probes.before_task(plan) if probes is not None else None
     if status is not None:
         with status:

@@ -5,6 +5,7 @@
     predictions/                                     infer's output
     results/results.yaml                             evaluate's output
     logs/<n>-<task>.log, logs/build-<image>.log      full logs
+    report.html                                      the HTML report (written by validator.commands)
 
 Default `~/.cache/medcube/runs/<timestamp>/` (`MEDCUBE_CACHE_DIR` moves it; `--run-dir` picks one).
 """
@@ -45,7 +46,7 @@ class RunFolder:
         return self.root / "logs"
 
     def bindings(self, task: str, demo: DemoData) -> dict[str, Path]:
-        """Host paths of the volume labels of a task (MedPerf's fixed labels, see validator.contract)."""
+        """Host paths of the volume labels of a task (MedPerf's fixed labels, see validator.manifest.roles)."""
         data, labels, metadata = self.path("data"), self.path("labels"), self.path("metadata")
         return {
             "prepare": {
@@ -68,6 +69,7 @@ class RunFolder:
                 "predictions": self.path("predictions"),
                 "labels": labels,
                 "output_path": self.path("results", "results.yaml"),
+                "local_outputs_path": self.path("local_outputs"),  # results a benchmark keeps locally
             },
         }[task]
 

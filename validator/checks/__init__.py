@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from validator.checks import agreement, crossfile, dockerfile, hostpaths, roles, schema
+from validator.checks import agreement, crossfile, dockerfile, hostpaths, medperf, roles, schema
 from validator.errors import ConfigNotFound
 from validator.findings import Finding, error, has_errors
 from validator.manifest import dockerfile as dockerfile_reader
@@ -107,22 +107,35 @@ def run_static(path: Path | str, show=display_path) -> CubeReport:
     if cube.build is not None and cube.build.dockerfile.is_file():
         df = dockerfile_reader.read(cube.build.dockerfile)
     findings: list[Finding] = hostpaths.check_paths(cube, show) + hostpaths.check_copy_sources(cube, df, show)
+    other = medperf.not_a_benchmark_cube(cube, show)
+    if other is not None:  # federated learning, certificates, run_script: one message, not one per task
+        report.findings += [other, *roles.check_runtime(cube, show), *medperf.check_entrypoint_string(cube, show)]
+        return report
+    said_for_runtime: set[tuple] = set()  # a problem both config files have is reported once, on the one that runs
     for view in views:
-        findings += roles.check_role(view, show)
-        findings += roles.check_volumes(view, show)
-        findings += roles.check_runtime(view, show)
+        for f in (*roles.check_role(view, show), *roles.check_volumes(view, show),
+                  *roles.check_runtime(view, show)):
+            if view is cube:
+                said_for_runtime.add((f.code, f.message))
+            elif (f.code, f.message) in said_for_runtime:
+                continue
+            findings.append(f)
+    findings += medperf.check_metadata(cube, show)
+    findings += medperf.check_command_paths(cube, show)
+    findings += medperf.check_entrypoint_string(cube, show)
+    findings += medperf.check_mlcube_only(cube, show)
+    findings += medperf.check_layout(cube, show)
     if not has_errors(findings):  # a file that breaks the contract would also "disagree": say it once
         findings += agreement.check_agreement(cube, show)
     findings += dockerfile.check_build(cube, df, show)
     findings += dockerfile.check_dockerfile(cube, df, show)
-    said: set[tuple] = set()  # both views run the same script: say each problem of the code once
+    said: set[tuple] = set()  # both views run the same script and read the same files: say each problem once
     interfaces: dict = {}  # and read it once
     for view in views:
-        for f in crossfile.check_code(view, df, show, interfaces):
+        for f in (*crossfile.check_code(view, df, show, interfaces), *crossfile.check_files(view, show)):
             if (f.code, f.message) not in said:
                 said.add((f.code, f.message))
                 findings.append(f)
-        findings += crossfile.check_files(view, show)
     report.findings += _dedupe(findings)
     return report
 

@@ -12,6 +12,7 @@ from validator import hostfs
 import posixpath
 from pathlib import Path
 
+from validator.checks.dockerfile import base_without_entrypoint, resolve_from
 from validator.checks.schema import check_doc
 from validator.checks.suggest import closest
 from validator.findings import Finding, error, warning
@@ -53,17 +54,40 @@ def check_code(cube: Cube, df: Dockerfile | None, show, interfaces: dict | None 
     file = show(cube.config_file)
     findings: list[Finding] = []
     interfaces = {} if interfaces is None else interfaces
+    base = base_without_entrypoint(df) if df.entrypoint is None else None
+    findings += _relative_entrypoint(df, show)
+    inherited_said = False
     for task in cube.tasks.values():
         if task.name not in TASKS:
             continue  # MedPerf never runs it; the role check reports the task itself (MC201/MC203)
         entry, args = task_argv(cube, task, df)
-        argv = entry + args
         where = _command_line(cube, task)
+        runs_a_program = bool(task.command) and (task.command[0] in _INTERPRETERS or task.command[0].startswith("/"))
+        if df.entrypoint is None and task.entrypoint is None and base is None and not runs_a_program:
+            # The ENTRYPOINT comes from a base image medcube cannot see into: the run stage checks the built image.
+            if not inherited_said:
+                inherited_said = True
+                findings.append(warning(
+                    "MC412", show(df.path),
+                    f"no ENTRYPOINT here: the image inherits the one of its base image "
+                    f"{resolve_from(df, df.all('FROM')[-1]) if df.all('FROM') else '(none)'}, which cannot be checked "
+                    "statically", hint="The run stage checks the built image's real entrypoint (docker inspect); to "
+                    "have it checked here, set ENTRYPOINT in this Dockerfile.", line=None))
+            continue
+        argv = entry + args
         if not argv:
             findings.append(error(
                 "MC408", file, f"task '{task.name}': the image has no ENTRYPOINT and the task gives no command",
                 hint="Add ENTRYPOINT [\"python3\", \"/mlcube_project/mlcube.py\"] to the Dockerfile or run_args.command "
                 "to the task.", line=where))
+            continue
+        if not entry and argv[0] in TASKS:
+            findings.append(error(
+                "MC413", file,
+                f"task '{task.name}': the image has no ENTRYPOINT (base {base}), so the container would execute "
+                f"'{argv[0]}' as a program; the task name is an argument for a script",
+                hint="Add ENTRYPOINT [\"python3\", \"/mlcube_project/mlcube.py\"] to the Dockerfile, or start "
+                f"run_args.command with the program: python3 /path/to/script.py {argv[0]} ...", line=where))
             continue
         found = _script(argv)
         if found is None:
@@ -93,6 +117,23 @@ def check_code(cube: Cube, df: Dockerfile | None, show, interfaces: dict | None 
             continue
         findings += _check_call(cube, task, iface, argv[idx + 1 :], host, show, file, where)
     return findings
+
+
+def _relative_entrypoint(df: Dockerfile, show) -> list[Finding]:
+    """A script named by a relative path in ENTRYPOINT works under Docker (WORKDIR) but not under Singularity, which
+    MedPerf also runs images with: Singularity starts in the caller's folder, not in WORKDIR."""
+    ins = df.last("ENTRYPOINT")
+    if ins is None:
+        return []
+    found = _script(ins.argv() if ins.exec_form() is not None else ins.value.split())
+    if found is None or found[1].startswith("/"):
+        return []
+    script = found[1]
+    full = posixpath.join(df.workdir_at(ins.line), script)
+    return [warning(
+        "MC414", show(df.path), f"ENTRYPOINT runs {script} by a relative path: Singularity (which MedPerf also uses) "
+        "does not start in WORKDIR, so the script is not found there",
+        hint=f"Use the absolute path: {full}.", line=ins.line)]
 
 
 def _command_line(cube: Cube, task: Task):
@@ -182,10 +223,18 @@ def check_files(cube: Cube, show) -> list[Finding]:
         if _unsafe(cube, pf):
             pass  # a link or a path out of the cube: MC420 (checks/hostpaths.py); never read through it
         elif not pf.is_file():
-            findings.append(error(
-                "MC406", file, f"the parameters file {show(pf)} does not exist",
-                hint=f"Create {show(pf)} (a YAML mapping, `{{}}` when empty): MedPerf mounts it as parameters_file.",
-                line=vol.line))
+            others = sorted(p.name for p in pf.parent.glob("parameters*.y*ml") if p.is_file()) if pf.parent.is_dir() else []
+            if others:  # the file to submit is chosen at `medperf container submit --parameters-file`
+                findings.append(warning(
+                    "MC406", file, f"no {show(pf)}, but {show(pf.parent)} holds {', '.join(others)}: medcube runs and "
+                    f"packages {pf.name} only",
+                    hint=f"Copy the one you submit (--parameters-file) to {show(pf)}; without a parameters file MedPerf "
+                    "stops (the parameters_file input must exist).", line=vol.line))
+            else:
+                findings.append(error(
+                    "MC406", file, f"the parameters file {show(pf)} does not exist",
+                    hint=f"Create {show(pf)} (a YAML mapping, may be empty): MedPerf mounts it as parameters_file "
+                    "and stops when it is missing.", line=vol.line))
         else:
             try:
                 doc = read(pf)
@@ -193,10 +242,12 @@ def check_files(cube: Cube, show) -> list[Finding]:
                 findings.append(error("MC001", show(pf), f"YAML syntax error: {e.message}",
                                       hint="Fix the YAML at that line.", line=e.line, column=e.column))
             else:
-                if not isinstance(doc.data, dict):
+                if doc.data is None:
+                    pass  # an empty file: MedPerf reads it as {} (commands/mlcube/submit.py)
+                elif not isinstance(doc.data, dict):
                     findings.append(error(
                         "MC406", show(pf), f"the parameters file must be a mapping of names to values, "
-                        f"got {type(doc.data).__name__ if doc.data is not None else 'an empty file'}",
+                        f"got {type(doc.data).__name__}",
                         hint="Write `name: value` lines (`{}` for no parameters).", line=1))
                 else:
                     findings += check_doc(doc, "parameters", show(pf))
@@ -204,10 +255,12 @@ def check_files(cube: Cube, show) -> list[Finding]:
         for vol in task.inputs.values():
             if cube.is_additional_file(vol) and cube.workspace is not None:
                 target = cube.workspace / vol.default
-                if not _unsafe(cube, target) and not target.exists():
-                    findings.append(error(
-                        "MC407", file, f"task '{task.name}': '{vol.label}' names {show(target)}, which does not exist",
-                        hint="Put the file there (it is shipped in additional_files.tar.gz) or fix the path.",
+                if not _unsafe(cube, target) and not target.exists():  # MedPerf downloads the tarball submitted; medcube needs the files here
+                    findings.append(warning(
+                        "MC407", file, f"task '{task.name}': '{vol.label}' names {show(target)}, which does not exist "
+                        "here: the run stage and `medcube package` need it",
+                        hint="Put the file there (it is shipped in additional_files.tar.gz; MedPerf downloads that "
+                        "tarball from the --additional-file URL) or fix the path.",
                         line=vol.line))
         if cube.format == "container_config" and "additional_files" in task.inputs:
             if cube.additional_files is not None and not cube.additional_files.is_dir():

@@ -6,7 +6,7 @@ import os
 import re
 from pathlib import Path
 
-from validator.findings import Finding, error, warning
+from validator.findings import Finding, error, info, warning
 from validator.manifest.dockerfile import Dockerfile
 from validator.manifest.model import Cube
 
@@ -15,21 +15,30 @@ _VAR = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}?")
 
 
 def check_build(cube: Cube, df: Dockerfile | None, show) -> list[Finding]:
+    """MedPerf never builds (it pulls the image): a cube without a Dockerfile is complete, and build checks are skipped.
+
+    A config-only cube (as `medperf container create` makes it) gets one info; a Dockerfile or build context the
+    config names but that is missing is a warning (MLCube's client could not build it; MedPerf does not care).
+    """
     file = show(cube.config_file)
     if cube.container_type != "DockerImage":
         return []
+    pull = f"the run stage uses the local image {cube.image} or pulls it with --pull" if cube.image else \
+        "the run stage needs an image"
     if cube.build is None:
         looked = "container_config.yaml's folder (Dockerfile), project/Dockerfile" if cube.format == "container_config" \
             else "docker.build_context in mlcube.yaml"
-        return [error("MC404", file, "no Dockerfile to build the image from",
-                      hint=f"medcube looked in: {looked}. Add a Dockerfile (see `medcube create`).")]
+        return [info("MC411", file, f"no Dockerfile: a config-only cube; build and code checks are skipped, {pull}",
+                     hint=f"medcube looked in: {looked}. Add a Dockerfile there to have the build and the code checked.")]
     if not cube.build.context.is_dir():
-        return [error("MC404", file, f"build context {show(cube.build.context)} does not exist",
-                      hint=f"Fix {cube.build.source} or create the folder.",
-                      line=_build_line(cube))]
+        return [warning("MC404", file, f"build context {show(cube.build.context)} does not exist: the image cannot be "
+                        f"built here; build checks are skipped, {pull}",
+                        hint=f"Fix {cube.build.source} or create the folder.",
+                        line=_build_line(cube))]
     if df is None:
-        return [error("MC404", file, f"Dockerfile {show(cube.build.dockerfile)} does not exist",
-                      hint=f"Create it, or fix {cube.build.source}.", line=_build_line(cube))]
+        return [warning("MC404", file, f"Dockerfile {show(cube.build.dockerfile)} does not exist: the image cannot be "
+                        f"built here; build checks are skipped, {pull}",
+                        hint=f"Create it, or fix {cube.build.source}.", line=_build_line(cube))]
     return []
 
 
@@ -62,7 +71,7 @@ def check_dockerfile(cube: Cube, df: Dockerfile | None, show) -> list[Finding]:
                 "MC501", file, f"base image '{image}' has no pinned tag",
                 hint=f"Pin a version, e.g. FROM {image.split(':')[0]}:3.11-slim, so the image builds the same tomorrow.",
                 line=ins.line))
-    for sources, dest, ins in df.copies():
+    for sources, dest, ins in df.copies(image_only=False):  # a missing source fails the build in any stage
         for src in sources:
             if any(c in src for c in "*?[$") or os.path.normpath(src).startswith(".."):
                 continue  # a source leaving the context is MC420 (checks/hostpaths.py)
@@ -129,3 +138,31 @@ def _dockerignore(cube: Cube, file: str) -> list[Finding]:
             hint="Add a .dockerignore listing workspace/: MedPerf mounts parameters and additional files at run time, "
             "they do not belong in the image.")]
     return []
+
+
+# Base images known to define no ENTRYPOINT (official language and OS images, medcube's offline base): with one of
+# these and no ENTRYPOINT of its own, an image has none. Any other base may bring its own (MedPerf's examples do).
+_NO_ENTRYPOINT_BASES = ("python", "debian", "ubuntu", "alpine", "busybox", "buildpack-deps", "centos", "fedora",
+                        "rockylinux", "almalinux", "medcube/base", "scratch")
+
+
+def base_without_entrypoint(df: Dockerfile) -> str | None:
+    """The final stage's base image when it is one known to define no ENTRYPOINT, else None (it may define one)."""
+    froms = df.all("FROM")
+    if not froms:
+        return None
+    stages = {ins.value.split()[-1].lower(): ins for ins in froms if " as " in ins.value.lower()}
+    ins, seen = froms[-1], set()
+    while True:
+        image = resolve_from(df, ins)
+        if image.lower() in stages and image.lower() not in seen:
+            seen.add(image.lower())
+            ins = stages[image.lower()]
+            continue
+        break
+    name = image.split("@")[0]
+    name = name.rsplit(":", 1)[0] if ":" in name.split("/")[-1] else name
+    for prefix in ("docker.io/library/", "library/", "docker.io/"):
+        if name.startswith(prefix):
+            name = name[len(prefix):]
+    return image if name in _NO_ENTRYPOINT_BASES else None

@@ -8,7 +8,13 @@ import re
 from validator.checks.suggest import closest
 from validator.findings import Finding, error, warning
 from validator.manifest.model import Cube, Task, Volume
-from validator.manifest.roles import CONTAINER_TYPES, ROLE_TASKS, ROLES, TASKS
+from validator.manifest.roles import (
+    CONTAINER_TYPES,
+    MISSING_IS_WARNING,
+    ROLE_TASKS,
+    ROLES,
+    TASKS,
+)
 
 _GPUS = re.compile(r"^(all|[0-9]+|device=[0-9A-Za-z-]+(,[0-9A-Za-z-]+)*)$")
 
@@ -56,8 +62,12 @@ def check_role(cube: Cube, show) -> list[Finding]:
                 "MC203", file, f"task '{t}' is not part of the {role} contract; MedPerf never runs it",
                 hint=f"A {role} declares: {', '.join(allowed)}.", line=cube.tasks[t].line))
     for t in missing:
+        why = ""
+        if role == "data_preparator":
+            why = (f": MedPerf runs prepare, sanity_check and statistics, and stops with \"Task {t} is not found in "
+                   "container config.\"")
         findings.append(error(
-            "MC202", file, f"a {role} must declare the task '{t}'",
+            "MC202", file, f"a {role} must declare the task '{t}'" + why,
             hint=f"Add '{t}' under tasks (a {role} declares: {', '.join(required)}).",
             line=cube.doc.line(("tasks",), key=True) if cube.doc else None))
     return findings
@@ -104,7 +114,8 @@ def _task_volumes(cube: Cube, task: Task, spec, file: str) -> list[Finding]:
             extra = " Extra model inputs belong under additional_files/." if kind == "input" and cube.format == "mlcube" else ""
             findings.append(error(
                 "MC204", file,
-                f"task '{task.name}': unknown {kind} volume label '{vol.label}'" + (f" (did you mean '{best}'?)" if best else ""),
+                f"task '{task.name}': MedPerf never supplies the {kind} '{vol.label}' to this task; it looks up every "
+                f"declared label and stops with KeyError: '{vol.label}'" + (f" (did you mean '{best}'?)" if best else ""),
                 hint=f"MedPerf finds host paths by fixed labels; {kind}s of '{task.name}' are: {labels}.{extra}"
                 + ("" if best or not missing else f" Missing: {', '.join(missing)}."),
                 line=vol.line))
@@ -119,6 +130,14 @@ def _task_volumes(cube: Cube, task: Task, spec, file: str) -> list[Finding]:
     for v in (*spec.inputs, *spec.outputs):
         if v.required and v.label not in present and v.label not in covered:
             kind = "input" if v in spec.inputs else "output"
+            consequence = MISSING_IS_WARNING.get((task.name, v.label))
+            if consequence is not None:
+                findings.append(warning(
+                    "MC205", file, f"task '{task.name}' declares no {kind} volume '{v.label}' ({v.type}): {consequence}",
+                    hint=f"Add '{v.label}' to the {kind}s of '{task.name}'"
+                    + (f" (MedPerf's default mount: {v.default_mount})." if cube.format == "container_config" else "."),
+                    line=task.line))
+                continue
             findings.append(error(
                 "MC205", file, f"task '{task.name}' must declare the {kind} volume '{v.label}' ({v.type})",
                 hint=f"Add '{v.label}' to the {kind}s of '{task.name}'"

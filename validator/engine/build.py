@@ -1,4 +1,5 @@
-"""Build a cube's image with the docker SDK; skip the build when nothing in the context changed.
+"""Build a cube's image, with BuildKit through the docker CLI (engine/buildkit.py) when one here can, else with the
+docker SDK's legacy builder; skip the build when nothing in the context changed.
 
 The cache key is a content hash of what docker would send (the build context minus `.dockerignore`, the
 Dockerfile, the build args and the base image's id), stored on the image as the label ``org.medcube.context-hash``.
@@ -15,11 +16,15 @@ import time
 from contextlib import nullcontext
 from pathlib import Path
 
+from rich.text import Text
+
 from validator import findings as F
-from validator.codes import BUILD_FAILED, IMAGE_MISSING, PULL_FAILED
+from validator.codes import BUILD_FAILED, IMAGE_MISSING, NO_ENTRYPOINT, PULL_FAILED
+from validator.engine import buildkit
 from validator.engine.plan import image_name
 from validator.engine.result import BuildResult, tail
 from validator.manifest.model import Build, Cube
+from validator.textsafe import printable
 
 HASH_LABEL = "org.medcube.context-hash"
 CUBE_LABEL = "org.medcube.cube"  # the cube folder an image was built from: a tag is only reused for its own cube
@@ -31,7 +36,8 @@ _NETWORK_ERRORS = re.compile(
     r"failed to resolve source metadata|failed to do request|registry-1\.docker\.io",
     re.IGNORECASE,
 )
-_STEP = re.compile(r"^Step \d+/\d+ : ")
+_STEP = re.compile(r"^Step \d+/\d+ : ")  # the legacy builder's steps
+SDK_BUILDER = "the docker SDK's legacy builder (no docker CLI with BuildKit here: RUN --mount and heredocs fail)"
 
 
 def dockerignore_patterns(context: Path) -> list[str] | None:
@@ -113,14 +119,20 @@ def build_image(
     rebuild: bool = False,
     log_dir: Path | None = None,
     console=None,
+    pull: bool = False,
+    verbose: bool = False,
     limits=None,
 ) -> BuildResult:
-    """Build (or reuse) the cube's image. Never raises for a failed build: the result carries the findings.
+    """Build (or reuse) the cube's image, with BuildKit through the docker CLI when one here can, else with the
+    SDK's legacy builder (`result.builder` says which). `verbose` streams the build log to the console. Never raises
+    for a failed build: the result carries the findings. A cube without a Dockerfile (a config-only cube, as
+    MedPerf's `container create` makes it) uses the local image, or pulls it when ``pull``. Either way the image's
+    real entrypoint is then checked against the tasks.
 
     Untrusted builds are bounded (``limits``, validator.engine.limits.Limits): no network unless build_network,
-    the task memory limit, build_timeout. The image's tag is only written when it is free or names an image
-    medcube built from this same cube folder; otherwise the image is built untagged (a cube cannot replace another
-    image by naming its tag). result.image_id is what runs."""
+    build_timeout, and (legacy builder) the task memory limit. The image's tag is only written when it is free or
+    names an image medcube built from this same cube folder; otherwise the image is built untagged (a cube cannot
+    replace another image by naming its tag). result.image_id is what runs."""
     from validator.engine.limits import Limits
 
     limits = limits or Limits()
@@ -137,16 +149,28 @@ def build_image(
         if _image_id(client, image):
             result.status = "present"
             result.message = f"no Dockerfile; using the local image {image}"
+        elif pull:
+            try:
+                client.images.pull(image)
+                result.status = "present"
+                result.message = f"no Dockerfile; pulled {image}"
+            except Exception as e:  # no registry reachable, no such image, no access
+                result.message = f"image {image} is not present locally and could not be pulled: {e}"
+                result.findings.append(F.error(IMAGE_MISSING, cube.rel(cube.config_file), result.message,
+                                               hint="check the image name and the registry access, or build it"))
         else:
-            result.message = f"no Dockerfile to build {image} from, and the image is not present locally"
+            result.message = f"image {image} is not present locally: build or pull it (--pull)"
             result.findings.append(
                 F.error(
                     IMAGE_MISSING,
                     cube.rel(cube.config_file),
                     result.message,
-                    hint="add a Dockerfile beside container_config.yaml or in project/, or `docker pull` the image",
+                    hint="MedPerf pulls the image; pass --pull to do the same, `docker pull` it, or add a Dockerfile "
+                    "beside container_config.yaml to have it built",
                 )
             )
+        if result.status == "present":
+            result.findings += entrypoint_findings(client, cube, image)
         result.seconds = time.monotonic() - started
         return result
 
@@ -163,95 +187,65 @@ def build_image(
         result.status = "cached"
         result.image_id = current_id
         result.message = f"{image} is up to date (build context unchanged)"
+        result.findings += entrypoint_findings(client, cube, current_id)
         result.seconds = time.monotonic() - started
         return result
     tag = image if ours else None
+    labels = {HASH_LABEL: digest, CUBE_LABEL: owner}
+    timeout = limits.build_timeout
 
     log_path = None
     if log_dir is not None:
         Path(log_dir).mkdir(parents=True, exist_ok=True)
         log_path = Path(log_dir) / f"build-{_slug(image)}.log"
         result.log_path = str(log_path)
-    lines: list[str] = []
-    error: str | None = None
-    dockerfile = _dockerfile_in_context(build) or str(Path(build.dockerfile).resolve())
+    cli = buildkit.find_cli()
+    result.builder = cli.describe() if cli is not None else SDK_BUILDER
     status = console.status(f"building {image}") if console is not None and console.is_terminal else nullcontext()
     if console is not None and not console.is_terminal:
-        console.print(f"building {image} ...")
-    if not ours:
-        lines.append(f"note: the tag {image} names an image medcube did not build from this cube; building untagged\n")
-    timeout = limits.build_timeout
-    built_id: str | None = None
-    timed_out = False
-    api = _api(client, timeout)
-    # A build that prints nothing (RUN sleep) is cut by the read timeout; one that keeps printing, by the check on
-    # each chunk; and, should the stream hang anyway, the watchdog closes the connection (the engine then stops it).
-    watchdog = threading.Timer(timeout + 10, api.close) if timeout and api is not client.api else None
-    if watchdog is not None:
-        watchdog.daemon = True
-        watchdog.start()
-    try:
-        with status as live:
-            stream = api.build(
-                path=str(build.context),
-                dockerfile=dockerfile,
-                tag=tag,
-                buildargs=buildargs or None,
-                labels={HASH_LABEL: digest, CUBE_LABEL: owner},
-                rm=True,
-                forcerm=True,
-                decode=True,
-                network_mode=None if limits.build_network else "none",
-                timeout=max(1, int(timeout)) if timeout else None,
-                container_limits={"memory": limits.memory, "memswap": limits.memory} if limits.memory else None,
-            )
-            for chunk in stream:
-                if timeout and time.monotonic() - started > timeout:
-                    timed_out = True
-                    break
-                aux = chunk.get("aux")
-                if isinstance(aux, dict) and isinstance(aux.get("ID"), str):
-                    built_id = aux["ID"]
-                text = chunk.get("stream") or chunk.get("status") or ""
-                if "errorDetail" in chunk or "error" in chunk:
-                    error = (chunk.get("errorDetail") or {}).get("message") or chunk.get("error") or "build failed"
-                    lines.append(f"ERROR: {error}\n")
-                    continue
-                if text:
-                    if chunk.get("status") and chunk.get("progress"):
-                        text = f"{text} {chunk['progress']}"
-                    lines.append(text if text.endswith("\n") else text + "\n")
-                    if live is not None and _STEP.match(text):
-                        live.update(f"building {image}: {text.strip()[:100]}")
-    except Exception as e:  # the engine refused the build (bad context, API error), or a silence past the timeout
-        if timeout and _is_read_timeout(e):
-            timed_out = True
+        console.print(f"building {image} with {result.builder} ...")
+    with status as live:
+
+        def on_line(text: str) -> None:
+            if verbose and console is not None:
+                console.print(Text(f"  | {printable(text)}"), highlight=False)
+            if live is not None and (_STEP.match(text) or buildkit.STEP.match(text)):
+                live.update(f"building {image}: {printable(text.strip()[:100])}")
+
+        if cli is not None:
+            done = buildkit.build(cli, Path(build.context), str(Path(build.dockerfile).resolve()), tag,
+                                  buildargs=buildargs, labels=labels, on_line=on_line,
+                                  network=None if limits.build_network else "none", timeout=timeout)
+            log, error, built_id, timed_out = done.log, done.error, done.image_id, done.timed_out
         else:
-            error = str(e)
-            lines.append(f"ERROR: {error}\n")
-    finally:
-        if watchdog is not None:
-            watchdog.cancel()
-        if api is not client.api:
-            api.close()  # a cancelled build's connection closes: the engine stops the build
-        if log_path is not None:
-            log_path.write_text("".join(lines))
-    if timed_out:
-        error = f"the build ran longer than the --build-timeout of {timeout:g}s and was stopped"
-        lines.append(f"ERROR: {error}\n")
+            dockerfile = _dockerfile_in_context(build) or str(Path(build.dockerfile).resolve())
+            log, error, built_id, timed_out = _sdk_build(client, build, dockerfile, tag, buildargs, labels, on_line,
+                                                         limits)
+    if not ours:
+        log = f"note: the tag {image} names an image medcube did not build from this cube; built untagged\n" + log
+    if log_path is not None:
+        log_path.write_text(log)
     result.seconds = time.monotonic() - started
-    log = "".join(lines)
     result.log_tail = tail(log, 25)
     if error is None:
         result.status = "built"
         result.image_id = built_id or (_image_id(client, tag) if tag else None)
-        result.message = f"built {image} in {result.seconds:.1f}s" + ("" if tag else " (untagged: the tag names "
-                                                                       "another image, which is left as it is; "
-                                                                       f"`docker rmi {image}` frees the tag)")
+        result.message = f"built {image} in {result.seconds:.1f}s with {result.builder}" + (
+            "" if tag else f" (untagged: the tag names another image, which is left as it is; `docker rmi {image}` "
+            "frees the tag)")
+        result.findings += entrypoint_findings(client, cube, result.image_id or image)
         return result
 
     where = cube.rel(build.dockerfile)
-    if _is_pull_failure(error, log):
+    frontend = _syntax_directive(build)
+    if frontend and _is_pull_failure(error, log) and _mentions_frontend(error + log, frontend):
+        result.message = (f"could not pull the Dockerfile frontend {frontend} that its `# syntax=` line asks for: "
+                          "no network or registry reachable from this Docker engine")
+        result.findings.append(F.error(
+            PULL_FAILED, where, result.message, line=1,
+            hint="remove the `# syntax=` line so the builder's own Dockerfile frontend is used (RUN --mount works "
+            "without it), or load that frontend image into the engine first"))
+    elif _is_pull_failure(error, log):
         base = base_image or _default_base(build) or "the FROM image"
         result.message = f"could not pull the base image {base}: no network or registry reachable from this Docker engine"
         result.findings.append(
@@ -264,7 +258,7 @@ def build_image(
             )
         )
     elif timed_out:
-        result.message = error
+        result.message = f"the build ran longer than the --build-timeout of {timeout:g}s and was stopped"
         result.findings.append(F.error(
             BUILD_FAILED, where, result.message,
             hint="a build on the benchmark's machines must not hang: remove the step that waits (its log: "
@@ -287,6 +281,65 @@ _NEEDS_NETWORK = re.compile(
     r"Could not fetch URL|ConnectionError|nodename nor servname",
     re.IGNORECASE,
 )
+
+
+def _sdk_build(client, build: Build, dockerfile: str, tag: str | None, buildargs: dict[str, str],
+               labels: dict[str, str], on_line, limits) -> tuple[str, str | None, str | None, bool]:
+    """The docker SDK's (legacy) build: (log, error or None, the image id, timed out). Bounded by ``limits``: no
+    network unless build_network, the memory limit, build_timeout (the read timeout cuts a silent build, the check
+    on each chunk a talkative one, and a watchdog closes the connection should the stream hang anyway)."""
+    lines: list[str] = []
+    error: str | None = None
+    built_id: str | None = None
+    timed_out = False
+    timeout = limits.build_timeout
+    started = time.monotonic()
+    api = _api(client, timeout)
+    watchdog = threading.Timer(timeout + 10, api.close) if timeout and api is not client.api else None
+    if watchdog is not None:
+        watchdog.daemon = True
+        watchdog.start()
+    try:
+        stream = api.build(path=str(build.context), dockerfile=dockerfile, tag=tag, buildargs=buildargs or None,
+                           labels=labels, rm=True, forcerm=True, decode=True,
+                           network_mode=None if limits.build_network else "none",
+                           timeout=max(1, int(timeout)) if timeout else None,
+                           container_limits={"memory": limits.memory, "memswap": limits.memory} if limits.memory
+                           else None)
+        for chunk in stream:
+            if timeout and time.monotonic() - started > timeout:
+                timed_out = True
+                break
+            aux = chunk.get("aux")
+            if isinstance(aux, dict) and isinstance(aux.get("ID"), str):
+                built_id = aux["ID"]
+            text = chunk.get("stream") or chunk.get("status") or ""
+            if "errorDetail" in chunk or "error" in chunk:
+                error = (chunk.get("errorDetail") or {}).get("message") or chunk.get("error") or "build failed"
+                lines.append(f"ERROR: {error}\n")
+                on_line(f"ERROR: {error}")
+                continue
+            if text:
+                if chunk.get("status") and chunk.get("progress"):
+                    text = f"{text} {chunk['progress']}"
+                lines.append(text if text.endswith("\n") else text + "\n")
+                for part in text.rstrip("\n").splitlines():
+                    on_line(part)
+    except Exception as e:  # the engine refused the build (bad context, API error), or a silence past the timeout
+        if timeout and _is_read_timeout(e):
+            timed_out = True
+        else:
+            error = str(e)
+            lines.append(f"ERROR: {error}\n")
+    finally:
+        if watchdog is not None:
+            watchdog.cancel()
+        if api is not client.api:
+            api.close()  # a cancelled build's connection closes: the engine stops the build
+    if timed_out:
+        error = f"the build ran longer than the --build-timeout of {timeout:g}s and was stopped"
+        lines.append(f"ERROR: {error}\n")
+    return "".join(lines), error, built_id, timed_out
 
 
 def _api(client, timeout: float | None):
@@ -312,6 +365,20 @@ def _is_pull_failure(error: str, log: str) -> bool:
     return bool(steps) and " : FROM " in steps[-1] and "not found" in error.lower()
 
 
+def _syntax_directive(build: Build) -> str | None:
+    from validator.manifest import dockerfile as reader
+
+    try:
+        return reader.read(Path(build.dockerfile)).directives.get("syntax") or None
+    except OSError:
+        return None
+
+
+def _mentions_frontend(text: str, frontend: str) -> bool:
+    name = frontend.split("@")[0].split(":")[0]
+    return name.lower() in text.lower()
+
+
 def _default_base(build: Build) -> str | None:
     """The image a Dockerfile builds FROM when no --base-image is given (its ARG BASE_IMAGE default)."""
     try:
@@ -327,3 +394,33 @@ def _default_base(build: Build) -> str | None:
 
 def _slug(image: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", image).strip("_")
+
+
+def entrypoint_findings(client, cube: Cube, image: str) -> list[F.Finding]:
+    """The image's real entrypoint (docker inspect) against the tasks: with none, `docker run IMAGE ARGS` executes
+    the first argument, so a task whose arguments start with its name, or that gives none, cannot run."""
+    from validator.manifest.roles import TASKS
+
+    try:
+        config = client.images.get(image).attrs.get("Config") or {}
+    except Exception:
+        return []
+    if config.get("Entrypoint"):
+        return []
+    findings = []
+    for task in cube.tasks.values():
+        if task.name not in TASKS or task.entrypoint:
+            continue
+        if cube.format == "mlcube":
+            argv = [task.name]
+        else:
+            argv = list(task.command) if task.command is not None else list(config.get("Cmd") or [])
+        if argv and argv[0] not in TASKS:
+            continue  # the command names a program: fine without an entrypoint
+        what = f"execute '{argv[0]}' as a program" if argv else "run nothing"
+        findings.append(F.error(
+            NO_ENTRYPOINT, cube.rel(cube.config_file),
+            f"task {task.name}: the image {image} has no entrypoint (docker inspect), so the container would {what}",
+            hint="set ENTRYPOINT in the Dockerfile (e.g. [\"python3\", \"/mlcube_project/mlcube.py\"]), or start "
+            "run_args.command with the program"))
+    return findings

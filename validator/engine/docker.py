@@ -43,9 +43,10 @@ class DockerRunner:
         self._images: dict[str, str] = {}  # cube folder -> id of the image build() made or checked for it
 
     # -- build ------------------------------------------------------------------------------------------------------
-    def build(self, cube: Cube, *, base_image=None, rebuild=False, log_dir=None, console=None) -> BuildResult:
+    def build(self, cube: Cube, *, base_image=None, rebuild=False, log_dir=None, console=None, pull=False,
+              verbose=False) -> BuildResult:
         result = build_image(self.client, cube, base_image=base_image, rebuild=rebuild, log_dir=log_dir,
-                             console=console, limits=self.limits)
+                             console=console, pull=pull, verbose=verbose, limits=self.limits)
         if result.image_id:
             self._images[str(cube.path)] = result.image_id  # what run() starts, whatever the tag names later
         return result

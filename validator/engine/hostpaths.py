@@ -42,20 +42,8 @@ def read_dockerfile(path: Path, context: Path) -> DockerfileInfo:
         info.cmd = cmd.exec_form() or shlex.split(cmd.value)
     if df.instructions:
         info.workdir = df.workdir_at(df.instructions[-1].line)
-    for ins in df.all("ENV"):
-        for k, v in _env_pairs(ins.value):
-            info.env[k] = v
+    info.env.update(df.env())  # the final image's ENV (its stages), with ARG/ENV substituted
     return info
-
-
-def _env_pairs(rest: str):
-    tokens = shlex.split(rest)
-    if tokens and "=" not in tokens[0]:
-        yield tokens[0], " ".join(tokens[1:])
-        return
-    for t in tokens:
-        k, _, v = t.partition("=")
-        yield k, v
 
 
 # An absolute path inside an argument such as `--data_path=/mlcommons/volumes/data` or `/app/mlcube.py`.

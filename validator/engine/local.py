@@ -61,7 +61,8 @@ class LocalRunner:
         """Nothing to remove: every task's processes are killed and reaped when it ends."""
         return []
 
-    def build(self, cube: Cube, *, base_image=None, rebuild=False, log_dir=None, console=None) -> BuildResult:
+    def build(self, cube: Cube, *, base_image=None, rebuild=False, log_dir=None, console=None, pull=False,
+              verbose=False) -> BuildResult:
         return BuildResult(
             cube=str(cube.path),
             role=cube.role,

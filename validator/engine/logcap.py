@@ -96,7 +96,9 @@ def log_limit_finding(task: str, total: int, limit: int | None, log_path, where:
         LOG_LIMIT,
         where,
         f"task {task} wrote {human_size(total)} of log, more than the --log-limit of {human_size(limit)}: "
-        f"the log on disk keeps the first {human_size(limit)} and the end",
+        f"the log on disk keeps the first {human_size(limit)} and the end. An error, not a cosmetic issue: MedPerf "
+        "reads a container's output line by line and slows down sharply on long logs (90k lines took minutes, "
+        "600k lines did not finish)",
         hint="log a line per batch or per case, not per pixel or per step, and no debug output by default; on a "
         f"hospital's full dataset this log would be far larger (raise --log-limit only if it is needed; log: {log_path})",
     )

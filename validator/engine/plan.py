@@ -133,6 +133,12 @@ def _check_input(cube: Cube, task: Task, vol: Volume, host: Path) -> None:
 
 
 def _unbound(cube: Cube, task: Task, vol: Volume) -> PlanError:
+    if vol.label == "metadata_path":
+        return PlanError(
+            f"task {task.name}: reads metadata_path, but prepare does not write it: MedPerf then supplies none and "
+            "stops with KeyError: 'metadata_path'",
+            hint="add metadata_path to the output volumes of prepare, or drop it from this task",
+        )
     known = "a benchmark gives data_path, labels_path, output_path, ... (see the contract)"
     return PlanError(
         f"task {task.name}: volume {vol.label!r} gets no host path in this run",

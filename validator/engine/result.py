@@ -98,6 +98,7 @@ class BuildResult:
     message: str = ""
     findings: list[Finding] = field(default_factory=list)
     image_id: str | None = None  # what runs: the image this build made or checked, never a tag's later meaning
+    builder: str = ""  # what built it: BuildKit through the docker CLI, or the SDK's legacy builder
 
     @property
     def ok(self) -> bool:
@@ -117,6 +118,7 @@ class BuildResult:
             "context_hash": self.context_hash,
             "log_path": self.log_path,
             "message": self.message,
+            "builder": self.builder,
             "findings": [f.to_dict() for f in self.findings],
         }
 

@@ -44,7 +44,8 @@ class Runner(Protocol):
     watch_inputs: bool
 
     def build(self, cube: Cube, *, base_image: str | None = None, rebuild: bool = False,
-              log_dir: Path | None = None, console: Console | None = None) -> BuildResult: ...
+              log_dir: Path | None = None, console: Console | None = None, pull: bool = False,
+              verbose: bool = False) -> BuildResult: ...
 
     def run(self, cube: Cube, plan: RunPlan, log_path: Path) -> TaskResult: ...
 

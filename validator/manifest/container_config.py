@@ -15,7 +15,13 @@ from validator.manifest.yamlread import Doc
 
 
 def find_workspace(cube_dir: Path) -> Path:
-    for candidate in (cube_dir / "workspace", cube_dir / "mlcube" / "workspace"):
+    """The one rule for the host side: `workspace/` beside container_config.yaml (MedPerf's layout) when it holds
+    parameters.yaml, else `mlcube/workspace/` when that does, else the first of them that exists."""
+    candidates = (cube_dir / "workspace", cube_dir / "mlcube" / "workspace")
+    for candidate in candidates:
+        if (candidate / "parameters.yaml").is_file():
+            return candidate
+    for candidate in candidates:
         if candidate.is_dir():
             return candidate
     return cube_dir / "workspace"

@@ -68,7 +68,9 @@ def assemble(located: Located, docs: dict[str, Doc]) -> Cube:
         primary.name = secondary.name
         primary.description = secondary.description
         primary.gpu_count = max(primary.gpu_count, secondary.gpu_count)
-        if secondary.parameters_file and secondary.parameters_file.exists():
+        # The workspace rule (container_config.find_workspace): MedPerf's workspace/ wins when it has parameters.yaml.
+        if secondary.parameters_file and secondary.parameters_file.exists() and not (
+                primary.parameters_file and primary.parameters_file.exists()):
             primary.workspace = secondary.workspace
             primary.parameters_file = secondary.parameters_file
             primary.additional_files = secondary.additional_files

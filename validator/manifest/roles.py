@@ -28,7 +28,9 @@ class VolumeSpec:
 
 
 _V = "/mlcommons/volumes"
+# MedPerf offers these two to every task (entities/cube.py: extra_mounts), whatever its role.
 PARAMS = VolumeSpec("parameters_file", "file", False, f"{_V}/parameters/parameters_file.yaml")
+ADDITIONAL = VolumeSpec("additional_files", "directory", False, f"{_V}/additional_files")
 
 
 @dataclass(frozen=True)
@@ -46,11 +48,14 @@ class TaskSpec:
         return next((v for v in self.outputs if v.label == label), None)
 
 
-# What sanity_check and statistics both read: the prepared data and labels, as prepare wrote them.
+# What sanity_check and statistics both read: the prepared data and labels, as prepare wrote them. A task that does
+# not read the labels need not declare them (MedPerf mounts only the labels a task declares). metadata_path is only
+# supplied when prepare outputs it (commands/dataset/prepare.py; checks/medperf.py says so).
 PREPARED_INPUTS = (
     VolumeSpec("data_path", "directory", True, f"{_V}/data"),
-    VolumeSpec("labels_path", "directory", True, f"{_V}/labels"),
+    VolumeSpec("labels_path", "directory", False, f"{_V}/labels"),
     PARAMS,
+    ADDITIONAL,
     VolumeSpec("metadata_path", "directory", False, f"{_V}/metadata"),
 )
 
@@ -62,6 +67,7 @@ TASKS: dict[str, TaskSpec] = {
             VolumeSpec("data_path", "directory", True, f"{_V}/raw_data"),
             VolumeSpec("labels_path", "directory", True, f"{_V}/raw_labels"),
             PARAMS,
+            ADDITIONAL,
         ),
         (
             VolumeSpec("output_path", "directory", True, f"{_V}/data"),
@@ -70,8 +76,7 @@ TASKS: dict[str, TaskSpec] = {
             VolumeSpec("report_file", "file", False, f"{_V}/report/report.yaml"),
         ),
     ),
-    # Current MedPerf (container_config.yaml) runs the sanity checks inside `statistics`,
-    # so a separate sanity_check task is optional there (required in mlcube.yaml, see ROLE_TASKS).
+    # MedPerf 0.3.0 runs prepare, sanity_check, statistics (commands/dataset/prepare.py): required in both formats.
     "sanity_check": TaskSpec(
         "data_preparator",
         "sanity_check",
@@ -90,7 +95,7 @@ TASKS: dict[str, TaskSpec] = {
         (
             VolumeSpec("data_path", "directory", True, f"{_V}/data"),
             PARAMS,
-            VolumeSpec("additional_files", "directory", False, f"{_V}/additional_files"),
+            ADDITIONAL,
         ),
         (VolumeSpec("output_path", "directory", True, f"{_V}/predictions"),),
     ),
@@ -101,8 +106,13 @@ TASKS: dict[str, TaskSpec] = {
             VolumeSpec("predictions", "directory", True, f"{_V}/predictions"),
             VolumeSpec("labels", "directory", True, f"{_V}/labels"),
             PARAMS,
+            ADDITIONAL,
         ),
-        (VolumeSpec("output_path", "file", True, f"{_V}/results/results.yaml"),),
+        (
+            VolumeSpec("output_path", "file", True, f"{_V}/results/results.yaml"),
+            # commands/execution/container_execution.py: results a benchmark keeps locally, never uploaded.
+            VolumeSpec("local_outputs_path", "directory", False, f"{_V}/local_outputs"),
+        ),
     ),
 }
 
@@ -114,11 +124,15 @@ ROLE_TASKS = {
         "metrics": ("evaluate",),
     },
     "container_config": {
-        "data_preparator": ("prepare", "statistics"),
+        "data_preparator": ("prepare", "sanity_check", "statistics"),
         "model": ("infer",),
         "metrics": ("evaluate",),
     },
 }
+
+# Required volumes whose absence MedPerf survives, but with a likely wrong result: a warning, not an error.
+# prepare without output_labels_path leaves the prepared labels folder, which evaluate reads, empty.
+MISSING_IS_WARNING = {("prepare", "output_labels_path"): "MedPerf then hands evaluate an empty labels folder"}
 
 # run_args keys MedPerf passes on to the container runtime.
 RUN_ARGS_KEYS = ("shm_size", "gpus", "command", "entrypoint", "environment")

@@ -68,13 +68,20 @@ def _mark(node) -> Pos:
 def _build(loader, node, path, doc: Doc):
     doc.values[path] = _mark(node)
     if isinstance(node, yaml.MappingNode):
+        own = {id(k) for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"}
+        loader.flatten_mapping(node)  # merge keys (`<<: *base`), as yaml.safe_load (and so MedPerf) reads them
         out = {}
+        merged: set = set()  # keys that came from a merge: the mapping's own key overrides them, no duplicate
         for knode, vnode in node.value:
             key = loader.construct_object(knode, deep=True)
             if isinstance(key, (list, dict)):
                 key = str(key)
             kpath = path + (key,)
-            if key in out:
+            if id(knode) not in own:
+                merged.add(key)  # flatten_mapping orders merge sources so that the last one wins, as in PyYAML
+            elif key in merged:
+                merged.discard(key)
+            elif key in out:
                 doc.duplicates.append((kpath, _mark(knode)))
             doc.keys[kpath] = _mark(knode)
             out[key] = _build(loader, vnode, kpath, doc)

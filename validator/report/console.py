@@ -18,4 +18,4 @@ def stderr() -> Console:
 
 def print_user_error(e: UserError) -> None:
     console = stderr()
-    console.print(Text("error: ", style="bold red") + Text(str(e)))
+    console.print(Text("error: ", style="bold red") + Text(str(e)), soft_wrap=True)  # paths are never split

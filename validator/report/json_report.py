@@ -8,9 +8,11 @@ import sys
 from pathlib import Path
 
 
-def to_json(reports, runs=None) -> str:
+def to_json(reports, runs=None, oks=None) -> str:
     """The static reports; with `runs` (one run report per cube, from the build-and-run stage) each cube also gets
-    a "run" object and "ok" covers both stages."""
+    a "run" object and "ok" covers both stages; `oks` (one per cube) is the verdict after gating (--fail-on)."""
+    from validator import VERSION
+
     cubes = []
     for i, r in enumerate(reports):
         d = r.to_dict()
@@ -18,10 +20,13 @@ def to_json(reports, runs=None) -> str:
             {k: f[k] for k in ("severity", "code", "file", "line", "column", "message", "hint")} for f in d["findings"]
         ]
         if runs is not None:
-            d["run"] = report_dict(runs[i])
-            d["ok"] = d["ok"] and runs[i].ok
+            if runs[i] is not None:  # None: not run (not a benchmark cube)
+                d["run"] = report_dict(runs[i])
+                d["ok"] = d["ok"] and runs[i].ok
+        if oks is not None:
+            d["ok"] = bool(oks[i])
         cubes.append(d)
-    return json.dumps({"ok": all(c["ok"] for c in cubes), "cubes": cubes}, indent=2)
+    return json.dumps({"version": VERSION, "ok": all(c["ok"] for c in cubes), "cubes": cubes}, indent=2)
 
 
 def _clean(value):
@@ -54,9 +59,16 @@ def report_dict(report) -> dict:
 
 def write_run_json(report, path: Path) -> None:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(json.dumps(report_dict(report), indent=2) + "\n")
+    Path(path).write_text(json.dumps(run_json(report), indent=2) + "\n")
+
+
+def run_json(report) -> dict:
+    """One chain run as the JSON of `test --report` and `test --format json`, with medcube's version."""
+    from validator import VERSION
+
+    return {"version": VERSION, **report_dict(report)}
 
 
 
-def write_json(reports, runs=None) -> None:
-    sys.stdout.write(to_json(reports, runs) + "\n")
+def write_json(reports, runs=None, oks=None) -> None:
+    sys.stdout.write(to_json(reports, runs, oks) + "\n")

@@ -19,12 +19,15 @@ def _safe(text) -> Text:
     escaped, and never read as console markup."""
     return Text(printable(str(text)))
 
+_MARK = {"error": Text("error", style="red"), "warning": Text("warn", style="yellow"), "info": Text("info", style="dim")}
+
 
 def print_text(reports, console: Console | None = None) -> None:
     console = console or stdout()
     for r in reports:
         errors = sum(f.is_error for f in r.findings)
-        warnings = len(r.findings) - errors
+        infos = sum(f.severity == "info" for f in r.findings)
+        warnings = len(r.findings) - errors - infos
         status = Text("PASS", style="bold green") if r.ok else Text("FAIL", style="bold red")
         title = Text.assemble(status, f"  {r.path}", f"  ({r.role or 'role unknown'})")
         console.print(title)
@@ -38,14 +41,14 @@ def print_text(reports, console: Console | None = None) -> None:
             table.add_column("problem and fix", overflow="fold", ratio=3, min_width=24)
             prefix = r.path.rstrip("/") + "/"
             for f in sorted(r.findings, key=lambda f: (not f.is_error, f.file, f.line or 0)):
-                mark = Text("error", style="red") if f.is_error else Text("warn", style="yellow")
+                mark = _MARK.get(f.severity, _MARK["warning"])
                 text = Text(f.message)
                 if f.hint:
                     text.append("\n→ " + f.hint, style="dim")
                 where = f.where()
                 table.add_row(mark, f.code, where[len(prefix):] if where.startswith(prefix) else where, text)
             console.print(table)
-        console.print(f"  {errors} error(s), {warnings} warning(s)\n")
+        console.print(f"  {errors} error(s), {warnings} warning(s)" + (f", {infos} info" if infos else "") + "\n")
 
 
 

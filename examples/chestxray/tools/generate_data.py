@@ -1,13 +1,21 @@
 #!/usr/bin/env python3
 """Synthesize a chest X-ray demo data set in MedPerf's raw layout.
 
-    python3 generate_data.py --count 40 --seed 0 --output DIR [--multi-label] [--size 256]
+    python3 generate_data.py --count 40 --seed 0 --output DIR [--multi-label] [--size 256] \
+        [--format png|dicom|mixed] [--dicom-share 0.5]
 
 writes
 
-    DIR/images/<Image ID>.png     8-bit grayscale radiograph-like images
+    DIR/images/<Image ID>.png     8-bit grayscale radiograph-like images (--format png, the default)
+    DIR/images/<Image ID>.dcm     the same images as DICOM files (--format dicom; --format mixed: a random
+                                  --dicom-share of them), see dicom_synth.py
     DIR/labels/labels.csv         columns `Image ID`, `Label`
     DIR/paths.yaml                {data_path: images, labels_path: labels}
+
+The DICOM files carry realistic headers (Modality CR or DX, about 30 % MONOCHROME1, 10 to 16 bits stored,
+Rescale Slope / Intercept, a window) chosen per image from (seed, index), random-looking UIDs derived from the
+same, and no real patient data. Their display pipeline gives back the PNG's pixels exactly, so the same seed
+gives the same prepared data in every format.
 
 Labels follow the real NIH ChestX-ray14 label frequencies (nih_frequencies.py). By default each row holds
 one finding, spelled as in the tutorial's `labels_list` (what MedPerf's tutorial preparator expects);
@@ -24,7 +32,7 @@ wall, hernia an air bubble with a fluid level behind the lower heart, atelectasi
 with an elevated hemidiaphragm.
 
 Deterministic for a given --seed (and --size), whatever the number of worker processes: image i is drawn
-from its own generator seeded with (seed, i). Needs numpy and Pillow only.
+from its own generator seeded with (seed, i). Needs numpy and Pillow, and pydicom for DICOM files.
 """
 
 from __future__ import annotations
@@ -39,6 +47,8 @@ import time
 
 import numpy as np
 from PIL import Image
+
+FORMATS = ("png", "dicom", "mixed")
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from nih_frequencies import FINDINGS_PER_IMAGE, LABEL_TABLE, LABELS, NIH_NAMES  # noqa: E402
@@ -414,11 +424,19 @@ def render(findings, rng, size: int = 256) -> np.ndarray:
 
 # ------------------------------------------------------------------------------------------- data set
 def _render_chunk(job):
-    seed, start, findings_list, size, images_dir = job
+    seed, start, findings_list, size, images_dir, fmt, dicom_share = job
     for offset, findings in enumerate(findings_list):
         i = start + offset
         arr = render(findings, np.random.default_rng([seed, i + 1]), size)
-        Image.fromarray(arr).save(os.path.join(images_dir, image_id(seed, i) + ".png"), compress_level=6)
+        header_rng = np.random.default_rng([seed, i + 1, 0xD1C])  # own stream: the pixels do not depend on it
+        as_dicom = fmt == "dicom" or (fmt == "mixed" and header_rng.random() < dicom_share)
+        if as_dicom:
+            from dicom_synth import random_variant, write_dicom  # needs pydicom
+
+            path = os.path.join(images_dir, image_id(seed, i) + ".dcm")
+            write_dicom(path, arr, random_variant(header_rng), uid_seed=image_id(seed, i))
+        else:
+            Image.fromarray(arr).save(os.path.join(images_dir, image_id(seed, i) + ".png"), compress_level=6)
     return len(findings_list)
 
 
@@ -431,8 +449,11 @@ def default_workers(requested=None):
         return max(1, os.cpu_count() or 1)
 
 
-def generate(output, count: int, seed: int = 0, multi_label: bool = False, size: int = 256, workers=None):
+def generate(output, count: int, seed: int = 0, multi_label: bool = False, size: int = 256, workers=None,
+             fmt: str = "png", dicom_share: float = 0.5):
     """Write `count` images, labels.csv and paths.yaml under `output` (MedPerf raw layout)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"format {fmt!r}: expected one of {', '.join(FORMATS)}")
     images_dir = os.path.join(output, "images")
     labels_dir = os.path.join(output, "labels")
     os.makedirs(images_dir, exist_ok=True)
@@ -448,7 +469,7 @@ def generate(output, count: int, seed: int = 0, multi_label: bool = False, size:
         f.write("data_path: images\nlabels_path: labels\n")
 
     chunk = 64
-    jobs = [(seed, s, findings[s : s + chunk], size, images_dir) for s in range(0, count, chunk)]
+    jobs = [(seed, s, findings[s : s + chunk], size, images_dir, fmt, dicom_share) for s in range(0, count, chunk)]
     n_workers = min(default_workers(workers), len(jobs)) if jobs else 1
     if n_workers <= 1:
         for job in jobs:
@@ -468,11 +489,16 @@ def main(argv=None):
     p.add_argument("--multi-label", action="store_true", help="NIH-style rows: 'A|B' and 'No Finding'")
     p.add_argument("--size", type=int, default=256, help="image side in pixels (default 256)")
     p.add_argument("--workers", type=int, default=0, help="processes (default: all available cores)")
+    p.add_argument("--format", choices=FORMATS, default="png", help="image files: png (default), dicom or mixed")
+    p.add_argument("--dicom-share", type=float, default=0.5, help="--format mixed: share of DICOM files (0.5)")
     args = p.parse_args(argv)
     if args.count < 1 or args.size < 32:
         p.error("--count must be >= 1 and --size >= 32")
+    if not 0.0 <= args.dicom_share <= 1.0:
+        p.error("--dicom-share must be between 0 and 1")
     t0 = time.time()
-    generate(args.output, args.count, args.seed, args.multi_label, args.size, args.workers)
+    generate(args.output, args.count, args.seed, args.multi_label, args.size, args.workers, args.format,
+             args.dicom_share)
     print(f"wrote {args.count} images to {args.output} in {time.time() - t0:.1f}s", file=sys.stderr)
 
 

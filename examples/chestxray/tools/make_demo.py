@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Rebuild demo_data/demo_data.tar.gz: a small generated data set in MedPerf's demo layout.
 
-    python3 examples/chestxray/tools/make_demo.py [--count 40] [--seed 0] [--size 128]
+    python3 examples/chestxray/tools/make_demo.py [--count 40] [--seed 0] [--size 128] [--dicom-share 0.2]
 
 The tarball holds `paths.yaml` at its root ({data_path: demo/images, labels_path: demo/labels}) next to
-`demo/images/*.png` and `demo/labels/labels.csv`. It is deterministic: members sorted, mtime 0, uid/gid 0,
+`demo/images/*.png` and `*.dcm` (a --dicom-share of the images as DICOM files, `generate_data.py --format
+mixed`) and `demo/labels/labels.csv`. It is deterministic: members sorted, mtime 0, uid/gid 0,
 no user names, gzip header without name or time. Print its sha256 for benchmark.yaml.
 """
 
@@ -39,9 +40,10 @@ def _add(tar, name, data: bytes | None):
         tar.addfile(info, io.BytesIO(data))
 
 
-def build(output: str, count: int, seed: int, size: int) -> str:
+def build(output: str, count: int, seed: int, size: int, dicom_share: float = 0.2) -> str:
     with tempfile.TemporaryDirectory() as tmp:
-        generate_data.generate(tmp, count, seed, multi_label=False, size=size, workers=1)
+        generate_data.generate(tmp, count, seed, multi_label=False, size=size, workers=1, fmt="mixed",
+                               dicom_share=dicom_share)
         members = {"paths.yaml": PATHS_YAML, "demo": None, "demo/images": None, "demo/labels": None}
         for sub in ("images", "labels"):
             for name in os.listdir(os.path.join(tmp, sub)):
@@ -62,9 +64,10 @@ def main(argv=None):
     p.add_argument("--count", type=int, default=40)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--size", type=int, default=128)
+    p.add_argument("--dicom-share", type=float, default=0.2, help="share of the images written as DICOM")
     p.add_argument("--output", default=DEFAULT_OUT)
     args = p.parse_args(argv)
-    digest = build(args.output, args.count, args.seed, args.size)
+    digest = build(args.output, args.count, args.seed, args.size, args.dicom_share)
     print(f"{args.output}\nsha256: {digest}")
 
 

@@ -1,4 +1,8 @@
-"""Decode one radiograph and resize it the way MedPerf's chest X-ray tutorial preparator does."""
+"""Decode one radiograph (PNG or DICOM) and resize it the way MedPerf's chest X-ray tutorial preparator does.
+
+PNGs go through Pillow as before. DICOM files are decoded by pydicom (`dicom.py`) into the same 8-bit
+grayscale display image, then resized by the same code.
+"""
 
 from __future__ import annotations
 
@@ -29,6 +33,14 @@ def resize(img: Image.Image, output_size) -> np.ndarray:
 
 
 def load_resized(path, output_size) -> np.ndarray:
-    """Image file -> uint8 array of shape `output_size` (height, width, channels=1)."""
+    """PNG (or any image Pillow reads) -> uint8 array of shape `output_size` (height, width, channels=1)."""
     with Image.open(path) as img:
         return resize(img, output_size)
+
+
+def load_dicom_resized(path, output_size) -> tuple[np.ndarray, str]:
+    """DICOM file -> (uint8 array of shape `output_size`, the file's Modality or '')."""
+    from dicom import read_display_image  # pydicom is imported only when a DICOM file is met
+
+    gray8, modality = read_display_image(path)
+    return resize(Image.fromarray(gray8), output_size), modality

@@ -1,7 +1,10 @@
-"""statistics: number of cases, positives per label and an image intensity summary -> statistics.yaml."""
+"""statistics: number of cases, positives per label, an image intensity summary and, when prepare wrote
+metadata, counts by source format and DICOM modality -> statistics.yaml."""
 
 from __future__ import annotations
 
+import collections
+import csv
 import math
 import os
 
@@ -36,7 +39,24 @@ def _num(x):
     return int(x) if float(x).is_integer() else float(x)
 
 
-def compute_statistics(data_path, labels_path, parameters, workers=None):
+def source_counts(metadata_path, records):
+    """({format: n}, {modality: n}) over `records` from prepare's sources.csv; None when there is none."""
+    path = os.path.join(metadata_path, "sources.csv") if metadata_path else None
+    if not path or not os.path.isfile(path):
+        return None
+    formats, modalities = collections.Counter(), collections.Counter()
+    with open(path, newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            if row.get("record") not in records:
+                continue
+            fmt = (row.get("format") or "").strip() or "unknown"
+            formats[fmt] += 1
+            if fmt == "dicom":
+                modalities[(row.get("modality") or "").strip() or "unknown"] += 1
+    return dict(sorted(formats.items())), dict(sorted(modalities.items()))
+
+
+def compute_statistics(data_path, labels_path, parameters, workers=None, metadata_path=None):
     labels_list = list(parameters["labels_list"])
     ids = sorted(e.name[:-4] for e in os.scandir(data_path) if e.name.endswith(".npy"))
     num_cases, counts, no_finding = 0, np.zeros(len(labels_list), dtype=np.int64), 0
@@ -51,7 +71,7 @@ def compute_statistics(data_path, labels_path, parameters, workers=None):
         lo, hi = min(lo, a), max(hi, b)
     mean = total / n_pix if n_pix else 0.0
     std = math.sqrt(max(total_sq / n_pix - mean * mean, 0.0)) if n_pix else 0.0
-    return {
+    stats = {
         "num_cases": num_cases,
         "labels_count": {name: int(counts[i]) for i, name in enumerate(labels_list)},
         "cases_without_findings": no_finding,
@@ -62,6 +82,10 @@ def compute_statistics(data_path, labels_path, parameters, workers=None):
             "max": _num(hi) if n_pix else None,
         },
     }
+    counts_by_source = source_counts(metadata_path, set(ids))
+    if counts_by_source is not None:
+        stats["source_formats"], stats["dicom_modalities"] = counts_by_source
+    return stats
 
 
 def write_statistics(stats, output_file):

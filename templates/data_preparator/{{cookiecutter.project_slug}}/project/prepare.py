@@ -2,8 +2,11 @@
 
 The example below is a complete, minimal preparator for MedPerf's chest X-ray benchmark; replace the parts
 marked TODO(your logic) for your own benchmark.
-  raw:      data_path/<id>.png (grayscale) and labels_path/labels.csv with columns "Image ID", "Label"
+  raw:      data_path/<id>.png (grayscale) and/or data_path/<id>.dcm (DICOM), as `input_format` in the parameters
+            says (png | dicom | both), and labels_path/labels.csv with columns "Image ID", "Label"
   prepared: output_path/<id>.npy (uint8, image_output_size) and output_labels_path/<id>.npy (0/1, one per label)
+DICOM files are read with pydicom (only imported when one is met): rescale slope/intercept, the first window
+center/width (else the image's own min..max), MONOCHROME1 inverted, so that dense tissue is bright as in a PNG.
 Raise ValueError naming the record for bad input: mlcube.py turns it into a one-line error and exit code 1.
 """
 
@@ -15,6 +18,9 @@ import yaml
 from PIL import Image
 
 
+EXTENSIONS = {"png": (".png",), "dicom": (".dcm",), "both": (".png", ".dcm")}
+
+
 def read_labels(labels_path, parameters):
     """{record id: findings} from the labels table."""
     with open(os.path.join(labels_path, parameters["labels_file"]), newline="") as f:
@@ -22,8 +28,51 @@ def read_labels(labels_path, parameters):
     labels = {}
     for row in rows:
         image_id = row[parameters["image_column_id"]].strip()
-        labels[image_id[:-4] if image_id.lower().endswith(".png") else image_id] = row[parameters["label_column_id"]]
+        if image_id.lower().endswith((".png", ".dcm")):
+            image_id = image_id[:-4]
+        labels[image_id] = row[parameters["label_column_id"]]
     return labels
+
+
+def find_image(data_path, record, input_format):
+    """The raw file of a record: <id>.png and/or <id>.dcm, as input_format allows; exactly one must exist."""
+    if input_format not in EXTENSIONS:
+        raise ValueError(f"parameters: input_format is {input_format!r}, expected png, dicom or both")
+    found = [record + ext for ext in EXTENSIONS[input_format] if os.path.isfile(os.path.join(data_path, record + ext))]
+    if not found:
+        names = " or ".join(record + ext for ext in EXTENSIONS[input_format])
+        raise ValueError(f"record {record}: image {names} not found in data_path")
+    if len(found) > 1:
+        raise ValueError(f"record {record}: both {' and '.join(found)} in data_path; keep one")
+    return os.path.join(data_path, found[0])
+
+
+def first_number(value):
+    """A DICOM number that may be multi-valued (WindowCenter "40\\400"): its first value as a float."""
+    return float(value[0] if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue" else value)
+
+
+def read_dicom(path, record):
+    """A DICOM radiograph as an 8-bit grayscale PIL image, as a viewer shows it."""
+    import pydicom  # listed in requirements.txt when input_format is dicom or both
+
+    try:
+        ds = pydicom.dcmread(path)
+        pixels = ds.pixel_array.astype(np.float64)
+    except Exception as error:  # not DICOM, truncated, or compressed in a way pydicom cannot decode here
+        raise ValueError(f"record {record}: cannot read {os.path.basename(path)}: {error}") from None
+    if pixels.ndim != 2:
+        raise ValueError(f"record {record}: {os.path.basename(path)} is not a single grayscale frame {pixels.shape}")
+    pixels = pixels * first_number(ds.get("RescaleSlope", 1) or 1) + first_number(ds.get("RescaleIntercept", 0) or 0)
+    if ds.get("WindowCenter") is not None and ds.get("WindowWidth") is not None:  # DICOM's linear window
+        center, width = first_number(ds.WindowCenter), max(first_number(ds.WindowWidth), 1.0)
+        low, high = center - 0.5 - (width - 1) / 2, center - 0.5 + (width - 1) / 2
+    else:
+        low, high = pixels.min(), pixels.max()
+    scaled = np.clip((pixels - low) / max(high - low, 1e-9), 0.0, 1.0)
+    if str(ds.get("PhotometricInterpretation", "")).strip() == "MONOCHROME1":  # 0 is white: invert
+        scaled = 1.0 - scaled
+    return Image.fromarray((scaled * 255 + 0.5).astype(np.uint8))
 
 
 def encode(record, findings, labels_list):
@@ -44,14 +93,17 @@ def prepare(data_path, labels_path, parameters, output_path, output_labels_path)
     os.makedirs(output_path, exist_ok=True)
     os.makedirs(output_labels_path, exist_ok=True)
     labels = read_labels(labels_path, parameters)
+    input_format = parameters.get("input_format", "png")
     for record, findings in sorted(labels.items()):
-        image_file = os.path.join(data_path, f"{record}.png")
-        if not os.path.isfile(image_file):
-            raise ValueError(f"record {record}: image {record}.png not found in data_path")
+        image_file = find_image(data_path, record, input_format)
         # TODO(your logic): read and transform one raw record.
-        with Image.open(image_file) as image:
-            image = image.convert("L" if channels == 1 else "RGB").resize((width, height))
-            array = np.asarray(image, dtype=np.uint8).reshape(height, width, channels)
+        if image_file.endswith(".dcm"):
+            image = read_dicom(image_file, record)
+        else:
+            with Image.open(image_file) as png:
+                image = png.convert("L")
+        image = image.convert("L" if channels == 1 else "RGB").resize((width, height))
+        array = np.asarray(image, dtype=np.uint8).reshape(height, width, channels)
         np.save(os.path.join(output_path, f"{record}.npy"), array)
         np.save(os.path.join(output_labels_path, f"{record}.npy"), encode(record, findings, parameters["labels_list"]))
     print(f"prepared {len(labels)} records")

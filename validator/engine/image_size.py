@@ -1,0 +1,29 @@
+"""The size of built images, for reports; best effort: no engine, no size (never an error)."""
+
+from __future__ import annotations
+
+
+def image_sizes(tags: list[str]) -> dict[str, int]:
+    """{tag: size in bytes} of the tags the local engine holds; {} when no engine answers."""
+    from validator.engine.client import connect
+    from validator.errors import EngineUnavailable
+
+    wanted = sorted({t for t in tags if t})
+    if not wanted:
+        return {}
+    try:
+        client = connect(timeout=10)
+    except EngineUnavailable:
+        return {}
+    sizes: dict[str, int] = {}
+    try:
+        for tag in wanted:
+            try:
+                size = client.images.get(tag).attrs.get("Size")
+            except Exception:  # ImageNotFound, APIError, a connection dropped: the report says "-"
+                continue
+            if isinstance(size, int):
+                sizes[tag] = size
+    finally:
+        client.close()
+    return sizes
