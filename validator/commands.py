@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
+from rich.text import Text
 
 from validator.chain.benchmark import Benchmark, load_benchmark
 from validator.chain.demo_data import load_demo_data
@@ -26,6 +27,7 @@ from validator.report import json_report
 from validator.report import junit as junit_report
 from validator.report import text as text_report
 from validator.report.console import stderr, stdout
+from validator.textsafe import printable
 
 
 @dataclass(frozen=True)
@@ -425,7 +427,8 @@ def validate_run_command(cubes: list[Cube], *, benchmark: Path | None = None, op
     reports: list[RunReport] = []
     for cube in cubes:
         if verbosity >= 0:
-            console.print(f"[bold]{cube.path}[/bold]: build" + ("" if options.no_run else " and run in the benchmark chain"))
+            console.print(Text.assemble((printable(str(cube.path)), "bold"), ": build" + (
+                "" if options.no_run else " and run in the benchmark chain")))
         _, report = validate_run(cube, benchmark, options)
         if gates is not None:
             _apply_gate(report, gates[len(reports)])

@@ -11,6 +11,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from rich.text import Text
+
 from validator import findings as F
 from validator.chain.benchmark import Benchmark, Contracts
 from validator.chain.demo_data import DemoData
@@ -27,6 +29,7 @@ from validator.engine.runner import Runner
 from validator.errors import EngineUnavailable, UserError
 from validator.manifest.model import Cube
 from validator.manifest.roles import CHAIN, ROLES
+from validator.textsafe import printable
 
 ROLE_TITLES = {"data_preparator": "data preparator", "model": "model", "metrics": "metrics"}
 
@@ -92,7 +95,7 @@ def run_chain(
     if note:
         report.notes.append(note)
         if console is not None:
-            console.print(f"[yellow]{note}[/yellow]")
+            console.print(Text(printable(note), style="yellow"))
 
     built: dict[str, BuildResult] = {}
     for role in ROLES:
@@ -186,7 +189,7 @@ def _say_build(console, b: BuildResult) -> None:
     if console is None or b.status == "not_built":
         return
     style = {"built": "green", "cached": "dim", "present": "dim", "failed": "red"}[b.status]
-    console.print(f"[{style}]{b.message}[/{style}]")
+    console.print(Text(printable(b.message), style=style))  # a build message quotes the cube's Dockerfile
 
 
 def _say_task(console, r: TaskResult) -> None:
@@ -194,6 +197,6 @@ def _say_task(console, r: TaskResult) -> None:
         return
     style = {"passed": "green", "skipped": "dim"}.get(r.status, "red")
     secs = f" {r.seconds:.1f}s" if r.seconds is not None else ""
-    console.print(f"[{style}]{r.status:>7}[/{style}] {r.task} ({Path(r.cube).name}){secs}")
+    console.print(Text.assemble((f"{r.status:>7}", style), printable(f" {r.task} ({Path(r.cube).name}){secs}")))
 
 

@@ -389,4 +389,4 @@ class ProbeSession:
             return
         style = {"passed": "green", "skipped": "dim", "warning": "yellow"}.get(probe.status, "red")
         secs = f" {probe.seconds:.1f}s" if probe.runs else ""
-        self.console.print(f"[{style}]{probe.status:>7}[/{style}] probe {probe.name}{secs}")
+        self.console.print(f"[{style}]{probe.status:>7}[/{style}] probe {probe.name}{secs}")  # names are medcube's
