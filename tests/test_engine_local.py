@@ -123,17 +123,18 @@ def test_read_dockerfile_copy_into_workdir(tmp_path):
     assert info.host_path("/app") is None
 
 
-def test_falls_back_to_local_when_no_engine_answers(tmp_path, monkeypatch):
+def test_no_silent_fallback_to_the_local_runner(tmp_path, monkeypatch):
+    """Without an engine nothing runs, unless the local runner is asked for; it then says it is not a sandbox."""
     from validator.chain.run import select_runner
-
-    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
-    runner, note = select_runner(None, Limits())
-    assert runner.name == "local"
-    assert "no Docker engine answers" in note and "local runner" in note and "no image is built" in note
     from validator.errors import EngineUnavailable
 
-    with pytest.raises(EngineUnavailable, match="--runner local"):
-        select_runner("docker", Limits())
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
+    for name in (None, "docker"):
+        with pytest.raises(EngineUnavailable, match="runs nothing without an engine") as e:
+            select_runner(name, Limits())
+        assert "--runner local" in e.value.hint and "setup-engine.sh" in e.value.hint
+    runner, note = select_runner("local", Limits())
+    assert runner.name == "local" and "not a sandbox" in note and "scrubbed environment" in note
 
 
 def test_fixed_mount_paths_are_explained_when_the_task_fails(tmp_path):

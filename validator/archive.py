@@ -1,22 +1,52 @@
-"""Tarballs: made deterministically (same files -> same sha256) and opened safely (nothing escapes the target)."""
+"""Tarballs: made deterministically (same files -> same sha256) and opened safely (nothing escapes the target).
+
+Opening is bounded (Limits): total bytes extracted, number of entries and name length are checked from the headers
+before anything is written, so a small archive cannot fill the disk or hang the check. The environment variables
+MEDCUBE_MAX_EXTRACT_BYTES and MEDCUBE_MAX_EXTRACT_ENTRIES raise or lower the first two.
+"""
 
 from __future__ import annotations
 
 import gzip
 import hashlib
 import os
+import stat
 import tarfile
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from validator.errors import UserError
+from validator.hostfs import open_regular, walk  # no link followed, no FIFO or device opened
 
 CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Limits:
+    bytes: int = 2 << 30  # what all members hold, extracted
+    entries: int = 100_000
+    name: int = 1024  # characters in a member's path
+    component: int = 255  # characters in one part of it
+
+    @classmethod
+    def from_env(cls) -> Limits:
+        def number(var: str, default: int) -> int:
+            text = os.environ.get(var, "").strip()
+            try:
+                return int(text) if text else default
+            except ValueError:
+                raise UserError(f"{var}={text!r} is not a whole number", hint=f"Unset {var} or give a count.") from None
+
+        base = cls()
+        return cls(bytes=number("MEDCUBE_MAX_EXTRACT_BYTES", base.bytes),
+                   entries=number("MEDCUBE_MAX_EXTRACT_ENTRIES", base.entries))
 _DATA_FILTER = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
 
 
-def sha256_file(path: Path | str) -> str:
+def sha256_file(path: Path | str, *, follow_links: bool = True) -> str:
+    """sha256 of a regular file (a FIFO or a device is refused, never opened to block)."""
     h = hashlib.sha256()
-    with open(path, "rb") as f:
+    with os.fdopen(open_regular(path, follow_links=follow_links), "rb") as f:
         for block in iter(lambda: f.read(CHUNK), b""):
             h.update(block)
     return h.hexdigest()
@@ -34,10 +64,10 @@ def verify_sha256(path: Path, expected: str | None) -> None:
 
 
 def _tree(root: Path, arcroot: str):
-    """(arcname, path) for a folder and everything below it (links are not followed)."""
+    """(arcname, path) for a folder and everything below it (links are listed, never followed)."""
     yield arcroot, root
-    for path in root.rglob("*"):
-        yield str(PurePosixPath(arcroot) / path.relative_to(root).as_posix()), path
+    for entry in walk(root):
+        yield str(PurePosixPath(arcroot) / entry.rel), entry.path
 
 
 def write_deterministic(out: Path, entries) -> str:
@@ -46,7 +76,7 @@ def write_deterministic(out: Path, entries) -> str:
     members: dict[str, Path] = {}
     for arcname, path in entries:
         path = Path(path)
-        if path.is_dir() and not path.is_symlink():
+        if path.is_dir() and not path.is_symlink():  # links are refused below, never entered
             for a, p in _tree(path, arcname):
                 members[a] = p
         else:
@@ -59,15 +89,17 @@ def write_deterministic(out: Path, entries) -> str:
             path = members[arcname]
             info = tarfile.TarInfo(arcname)
             info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
-            if path.is_symlink():
+            st = os.lstat(path)
+            if stat.S_ISLNK(st.st_mode):
                 raise UserError(f"{path}: symbolic links are not packaged", hint="Replace the link with the file it points to.")
-            if path.is_dir():
+            if stat.S_ISDIR(st.st_mode):
                 info.type, info.mode = tarfile.DIRTYPE, 0o755
                 tar.addfile(info)
             else:
-                info.size = path.stat().st_size
-                info.mode = 0o755 if os.access(path, os.X_OK) else 0o644
-                with open(path, "rb") as f:
+                with os.fdopen(open_regular(path), "rb") as f:
+                    st = os.fstat(f.fileno())
+                    info.size = st.st_size
+                    info.mode = 0o755 if st.st_mode & 0o111 else 0o644
                     tar.addfile(info, f)
     os.replace(tmp, out)
     return sha256_file(out)
@@ -94,18 +126,42 @@ def member_problem(member: tarfile.TarInfo, dest: Path) -> str | None:
     return None
 
 
-def check_tarball(path: Path) -> list[str]:
-    """Problems found in an archive, one line each naming the member (empty when it is safe)."""
+def _shown(name: str) -> str:
+    """A member name as printed: control characters escaped, long names cut."""
+    text = name.encode("unicode_escape").decode("ascii")
+    return text if len(text) <= 120 else text[:100] + "..." + text[-17:]
+
+
+def check_tarball(path: Path, limits: Limits | None = None) -> list[str]:
+    """Problems found in an archive, one line each naming the member (empty when it is safe). Stops at the first
+    limit crossed (the rest would only repeat it)."""
+    limits = limits or Limits.from_env()
     problems = []
     dest = Path("/nonexistent-medcube-root")
+    total = count = 0
     try:
         with tarfile.open(path, "r:*") as tar:
             for m in tar:
+                count += 1
+                name = _shown(m.name)
+                if count > limits.entries:
+                    problems.append(f"holds more than {limits.entries} entries (MEDCUBE_MAX_EXTRACT_ENTRIES)")
+                    break
+                if len(m.name) > limits.name or any(len(p) > limits.component for p in m.name.split("/")):
+                    problems.append(f"member '{name}' has a name longer than {limits.name} characters "
+                                    f"(or a part longer than {limits.component})")
+                    continue
+                if m.isfile():
+                    total += m.size
+                    if total > limits.bytes:
+                        problems.append(f"would extract more than {limits.bytes} bytes (at member '{name}'; "
+                                        "MEDCUBE_MAX_EXTRACT_BYTES raises the limit)")
+                        break
                 why = member_problem(m, dest)
                 if why:
-                    problems.append(f"member '{m.name}' {why}")
-    except (tarfile.TarError, OSError, EOFError) as e:
-        problems.append(f"not a readable tar archive ({e})")
+                    problems.append(f"member '{name}' {why}")
+    except (tarfile.TarError, OSError, EOFError, ValueError) as e:
+        problems.append(f"not a readable tar archive ({_shown(str(e))})")
     return problems
 
 

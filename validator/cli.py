@@ -112,6 +112,8 @@ def validate(
     html: Optional[Path] = typer.Option(None, "--html", help="Write a self-contained HTML report here (also written as report.html in each run folder)."),
     pull: bool = typer.Option(False, "--pull", help="A cube without a Dockerfile: pull its image when it is not present locally (MedPerf always pulls)."),
     strict: bool = typer.Option(False, "--strict", help="Warnings fail too (exit 1)."),
+    build_timeout: Optional[float] = typer.Option(None, "--build-timeout", help="Seconds an image build may take (default 1800; 0: no limit)."),
+    build_network: bool = typer.Option(False, "--build-network", help="Let builds use the network (by default they have none, like the tasks)."),
 ):
     """Check cubes: static checks first, then build and smoke-run them in a benchmark chain."""
     from validator.chain.options import RunOptions
@@ -123,7 +125,8 @@ def validate(
     gating = Gating(fail_on=_fail_on(fail_on, strict),
                     ignore=tuple(check_code(c, "--ignore") for c in ignore or ()), use_settings=not no_config)
     options = RunOptions(runner=runner.value if runner else None, base_image=base_image, rebuild=rebuild,
-                         limits=Limits.from_options(gpus=gpus), no_run=no_run, pull=pull)
+                         limits=Limits.from_options(gpus=gpus, build_timeout=build_timeout,
+                                                   build_network=build_network), no_run=no_run, pull=pull)
     raise typer.Exit(validate_command(paths, static=static, output_format=format.value if format else None,
                                       benchmark=benchmark, options=options, gating=gating, changed=changed,
                                       sarif_file=sarif_file, verbosity=verbosity, html=html,
@@ -165,6 +168,8 @@ def test(
     no_config: bool = typer.Option(False, "--no-config", help="Do not read .medcube.yaml / pyproject.toml [tool.medcube]."),
     jobs: Optional[int] = typer.Option(None, "--jobs", help="Many submissions: how many run at a time (default: the cores, as far as --memory per task fits in memory)."),
     shard: Optional[str] = typer.Option(None, "--shard", help="Many submissions: run shard i/n of them (every n-th, from the i-th), for fanning out over machines."),
+    build_timeout: Optional[float] = typer.Option(None, "--build-timeout", help="Seconds an image build may take (default 1800; 0: no limit)."),
+    build_network: bool = typer.Option(False, "--build-network", help="Let builds use the network (by default they have none, like the tasks)."),
 ):
     """Run the benchmark chain prepare -> sanity_check -> statistics -> infer -> evaluate on demo data, like `medperf test run`,
     and probe what a benchmark would trip on: changed inputs, network, root, determinism, re-runs, a lax sanity_check, GPUs."""
@@ -180,7 +185,7 @@ def test(
     options = RunOptions(
         runner=runner.value if runner else None, base_image=base_image, rebuild=rebuild, run_dir=run_dir,
         limits=Limits.from_options(timeout=timeout, memory=memory, cpus=cpus, pids=pids, gpus=gpus,
-                                   log_limit=log_limit),
+                                   log_limit=log_limit, build_timeout=build_timeout, build_network=build_network),
         probes=probe_options(no_probes, no_probe, determinism_tolerance, strict_determinism), pull=pull,
     )
     models, metric_cubes = list(model or []), list(metrics or [])

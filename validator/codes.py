@@ -250,6 +250,37 @@ LONE_TYPER_COMMAND = _code(
     'typer runs a lone command without its name, so `mlcube.py infer ...` fails. Add a second command '
     "(MedPerf's templates add `hotfix`) or an `@app.callback()`.",
 )
+PATH_OUT = _code(
+    "MC420", "error", "static",
+    'a host path from the config leaves the cube folder or goes through a link',
+    'Every host path the config names (parameters file, additional files, mlcube.yaml defaults, build '
+    'context, Dockerfile, COPY sources) must be a plain file or folder inside the cube folder: no symbolic link, '
+    'no `..` out, no absolute path. medcube mounts, copies and packs these paths as root: see docs/SECURITY.md.',
+)
+BAD_ENTRY = _code(
+    "MC421", "error", "static",
+    'a link or special file among the files medcube packs, mounts or builds',
+    'Replace the link, FIFO, socket or device with a plain file. medcube and MedPerf never follow a link a cube '
+    'supplies, and a build context must not point out of itself.',
+)
+BIG_CONTEXT = _code(
+    "MC422", "error", "static",
+    'build context larger than medcube builds',
+    'Add a `.dockerignore` that leaves out data, or move it out of the build context. '
+    '`MEDCUBE_MAX_BUILD_CONTEXT` (bytes) raises the limit.',
+)
+PRIVILEGED = _code(
+    "MC423", "error", "static",
+    'the config asks for privileges, host namespaces or host mounts',
+    'Remove the option: a benchmark runs cubes without extra privileges, host namespaces, host devices or host '
+    'mounts, and with no network. medcube ignores it when running; MedPerf would pass it on.',
+)
+OUTPUT_IS_INPUT = _code(
+    "MC424", "error", "static",
+    'an output is written where the benchmark provides an input',
+    'Write each output into its own folder (`workspace/<label>/`): additional files and the parameters file are '
+    "the benchmark's inputs, mounted read-only.",
+)
 PATH_NOT_MOUNTED = _code(
     "MC410", "error", "static",
     'path in run_args is not a mount of the task',
@@ -389,6 +420,13 @@ NO_ENTRYPOINT = _code(
     'the image has no entrypoint: the task name or nothing would be executed',
     'Set ENTRYPOINT in the Dockerfile (e.g. `["python3", "/mlcube_project/mlcube.py"]`), or start `run_args.command` with the program (`python3 /path/script.py infer ...`).',
 )
+OUTPUT_SPECIAL = _code(
+    "MC622", "error", "run",
+    'task left a link, FIFO or device file in its outputs (removed)',
+    'Write plain files and folders only: MedPerf and medcube never follow a link a task writes, and a FIFO or '
+    'device in the outputs would block or reach the host when the data is copied. medcube removes them (never '
+    'what a link points to) before anything reads the outputs.',
+)
 NO_RECORDS = _code(
     "MC701", "error", "output",
     'prepare wrote no records or no labels',
@@ -494,9 +532,11 @@ GPU_NOT_SEEN = _code(
     "framework's own device query inside the image.",
 )
 PROBE_INCOMPLETE = _code(
-    "MC810", "warning", "probe",
-    'a probe could not run to the end (warning)',
-    'The message says why the probe could not finish; fix that cause and run again.',
+    "MC810", "error", "probe",
+    'a probe could not finish (error) or could not tell (warning)',
+    'The message says why the probe could not finish; fix that cause and run again. A probe that cannot finish '
+    'proves nothing, so it fails the run; a probe that ran but cannot tell (no GPU framework found, a data format '
+    'it cannot break) is a warning. `--no-probe NAME` skips a probe knowingly.',
 )
 SUBMISSION_NOT_LOADED = _code(
     "MC901", "error", "submission",

@@ -10,12 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
+from rich.text import Text
 
 from validator.chain.benchmark import Benchmark, load_benchmark
 from validator.chain.demo_data import load_demo_data
 from validator.chain.options import RunOptions
 from validator.chain.result import RunReport
 from validator.chain.run import run_chain
+from validator.checks import gate as static_gate
 from validator.errors import UserError
 from validator.findings import Finding
 from validator.gating import Gate
@@ -25,6 +27,7 @@ from validator.report import json_report
 from validator.report import junit as junit_report
 from validator.report import text as text_report
 from validator.report.console import stderr, stdout
+from validator.textsafe import printable
 
 
 @dataclass(frozen=True)
@@ -329,7 +332,14 @@ def test_command(
         options = dataclasses.replace(options, verbose=True)
     bench = _benchmark(benchmark)
     given = {role: (cubes or {}).get(role) for role in ROLES}
-    loaded = {role: _cube(given[role] if given[role] is not None else bench.cube(role)) for role in ROLES}
+    chosen = {role: given[role] if given[role] is not None else bench.cube(role) for role in ROLES}
+    refused = static_gate.refused(chosen.values())
+    if refused:
+        text_report.print_text(refused, console)
+        console.print("Static checks failed: medcube builds and runs no cube before they pass (`medcube validate "
+                      "--static CUBE` shows the same).", markup=False)
+        return 1
+    loaded = {role: _cube(chosen[role]) for role in ROLES}
     if demo.path is not None:
         demo_data = load_demo_data(Path(demo.path), demo.sha256)
     else:
@@ -392,6 +402,12 @@ def validate_run(cube: Cube | Path | str, benchmark: Path | str | None = None,
             hint="a data preparator declares prepare/sanity_check/statistics, a model infer, metrics evaluate",
         )
     bench = _benchmark(benchmark)
+    refused = static_gate.refused(bench.cube(role) for role in ROLES if role != cube.role)
+    if refused:
+        first = static_gate.blocking(refused[0])[0]
+        raise UserError(f"the benchmark's cube {refused[0].path} fails the static checks: {first.where()}: "
+                        f"{first.code} {first.message}",
+                        hint=f"Run `medcube validate --static {refused[0].path}`; medcube runs no cube that fails them.")
     cubes = {role: (cube if role == cube.role else _cube(bench.cube(role))) for role in ROLES}
     demo = load_demo_data(bench.demo_data, bench.demo_sha256)
     options = dataclasses.replace(options or RunOptions(), probes=None)
@@ -411,7 +427,8 @@ def validate_run_command(cubes: list[Cube], *, benchmark: Path | None = None, op
     reports: list[RunReport] = []
     for cube in cubes:
         if verbosity >= 0:
-            console.print(f"[bold]{cube.path}[/bold]: build" + ("" if options.no_run else " and run in the benchmark chain"))
+            console.print(Text.assemble((printable(str(cube.path)), "bold"), ": build" + (
+                "" if options.no_run else " and run in the benchmark chain")))
         _, report = validate_run(cube, benchmark, options)
         if gates is not None:
             _apply_gate(report, gates[len(reports)])

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Literal
 
+from validator.textsafe import printable_or_none
+
 Severity = Literal["error", "warning", "info"]
 
 
@@ -21,6 +23,12 @@ class Finding:
     hint: str | None = None  # how to fix it
     line: int | None = None  # 1-based
     column: int | None = None  # 1-based
+
+    def __post_init__(self) -> None:
+        # Messages quote task names, file names and log lines a cube controls: escape what a terminal or an XML
+        # report would act on, once, here, so every renderer gets safe text.
+        for name in ("file", "message", "hint"):
+            object.__setattr__(self, name, printable_or_none(getattr(self, name)))
 
     @property
     def is_error(self) -> bool:

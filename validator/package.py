@@ -10,14 +10,18 @@ verify_package(): re-check a deploy folder before uploading it
 
 from __future__ import annotations
 
+import os
+import re
 import shlex
 import shutil
+import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
+from validator import hostfs
 from validator.archive import check_tarball, sha256_file, write_deterministic
 from validator.errors import UserError
 
@@ -78,6 +82,12 @@ def submit_command(name: str, config: str, parameters: str | None, additional_sh
     return " \\\n".join(lines)
 
 
+def _copy_plain(src: Path, dst: Path) -> None:
+    """Copy a regular file without following a link (the static checks refuse links first; this holds regardless)."""
+    with os.fdopen(hostfs.open_regular(src), "rb") as fin, open(dst, "wb") as fout:
+        shutil.copyfileobj(fin, fout)
+
+
 # Image names that are placeholders: MedPerf pulls the image, so they must name one pushed to a registry.
 _PLACEHOLDER_PREFIXES = ("local/", "docker/image", "example/", "localhost/")
 
@@ -98,6 +108,9 @@ def image_warnings(image: str | None) -> list[str]:
 
 
 def _prepare_output(output: Path) -> None:
+    if output.is_symlink():
+        raise UserError(f"{output} is a symbolic link", hint="Choose another --output (medcube does not write "
+                        "through links).")
     if output.exists():
         if not output.is_dir() or (any(output.iterdir()) and not (output / MANIFEST).exists()):
             raise UserError(f"{output} exists and is not a medcube deploy folder",
@@ -116,7 +129,7 @@ def package(cube_path: Path, output: Path | None = None) -> Package:
         first = errors[0] if errors else None
         raise UserError(
             f"{cube_path} fails `medcube validate --static` ({len(errors)} error(s))"
-            + (f"; first: {first.where()}: {first.message}" if first else ""),
+            + (f"; first: {first.where()}: {first.code} {first.message}" if first else ""),
             hint=f"Run `medcube validate --static {cube_path}` and fix the errors, then package again.")
     cube = report.cube
     output = Path(output) if output else cube.path / "deploy"
@@ -124,14 +137,14 @@ def package(cube_path: Path, output: Path | None = None) -> Package:
 
     files: dict[str, dict] = {}
     if cube.format == "container_config":
-        shutil.copyfile(cube.config_file, output / CONFIG)
+        _copy_plain(cube.config_file, output / CONFIG)
         source = display_path(cube.config_file)
     else:
         (output / CONFIG).write_text(dump(to_container_config(cube)), encoding="utf-8")
         source = f"converted from {display_path(cube.config_file)}"
     files[CONFIG] = {"source": source}
     if cube.parameters_file is not None and cube.parameters_file.is_file():
-        shutil.copyfile(cube.parameters_file, output / PARAMETERS)
+        _copy_plain(cube.parameters_file, output / PARAMETERS)
         files[PARAMETERS] = {"source": display_path(cube.parameters_file)}
     extra = cube.additional_files
     if extra is not None and extra.is_dir() and any(extra.iterdir()):
@@ -208,6 +221,42 @@ def package_demo(data_dir: Path, labels_dir: Path, output: Path | None = None) -
     return output, digest
 
 
+MAX_MANIFEST_BYTES = 64 * 1024
+SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def _shown(name: str) -> str:
+    """A name from a deploy folder or its manifest, as printed: control characters escaped."""
+    return name.encode("unicode_escape").decode("ascii")[:200]
+
+
+def _read_manifest(manifest_file: Path) -> dict[str, dict]:
+    """The manifest's `files`, checked: only the names `package` writes, each with a sha256 and a size. The manifest
+    is read as a regular file (not through a link), bounded like every YAML medcube reads."""
+    from validator.manifest.yamlread import YamlSyntaxError, load_data
+
+    def bad(why: str) -> UserError:
+        return UserError(f"{manifest_file}: {why}", hint="Package the cube again (`medcube package`).")
+
+    try:
+        manifest = load_data(hostfs.read_text(manifest_file, MAX_MANIFEST_BYTES), str(manifest_file))
+    except hostfs.HostFileError as e:
+        raise bad(e.message.replace(f"{manifest_file} ", "", 1)) from None
+    except YamlSyntaxError as e:
+        raise bad(f"unreadable manifest ({e.message}" + (f", line {e.line})" if e.line else ")")) from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
+        raise bad("unreadable manifest (no 'files' mapping)")
+    files = manifest["files"]
+    for name, meta in files.items():
+        if name not in (CONFIG, PARAMETERS, ADDITIONAL):
+            raise bad(f"lists '{_shown(str(name))}', which `medcube package` never writes "
+                      f"(only {CONFIG}, {PARAMETERS}, {ADDITIONAL})")
+        if not isinstance(meta, dict) or not isinstance(meta.get("sha256"), str) \
+                or not SHA256.fullmatch(meta["sha256"]) or type(meta.get("size")) is not int or meta["size"] < 0:
+            raise bad(f"the entry of {name} needs a sha256 (64 hex digits) and a size (bytes)")
+    return files
+
+
 @dataclass
 class Verification:
     folder: Path
@@ -225,32 +274,32 @@ def verify_package(folder: Path) -> Verification:
     folder = Path(folder)
     result = Verification(folder)
     manifest_file = folder / MANIFEST
-    if not manifest_file.is_file():
+    if not os.path.lexists(manifest_file):
         raise UserError(f"{folder}: no {MANIFEST} here", hint="Pass a folder made by `medcube package`.")
-    try:
-        manifest = yaml.safe_load(manifest_file.read_text(encoding="utf-8"))
-        files = manifest["files"]
-    except (yaml.YAMLError, KeyError, TypeError) as e:
-        raise UserError(f"{manifest_file}: unreadable manifest ({e})", hint="Package the cube again.") from None
+    files = _read_manifest(manifest_file)
     for name, meta in files.items():
         path = folder / name
-        if not path.is_file():
+        if not os.path.lexists(path):
             result.problems.append(f"{name}: listed in {MANIFEST} but missing")
             continue
-        digest = sha256_file(path)
-        if digest != meta.get("sha256"):
-            result.problems.append(f"{name}: sha256 {digest} differs from the manifest's {meta.get('sha256')} "
+        mode = os.lstat(path).st_mode
+        if not stat.S_ISREG(mode):
+            result.problems.append(f"{name}: is {hostfs.kind(mode)}, not a regular file (it is not read)")
+            continue
+        digest = sha256_file(path, follow_links=False)
+        if digest != meta["sha256"]:
+            result.problems.append(f"{name}: sha256 {digest} differs from the manifest's {meta['sha256']} "
                                    "(the file changed after packaging)")
-        elif path.stat().st_size != meta.get("size"):
+        elif os.lstat(path).st_size != meta["size"]:
             result.problems.append(f"{name}: size differs from the manifest")
         else:
             result.checked.append(name)
     listed = set(files) | {MANIFEST}
     for extra in sorted(p.name for p in folder.iterdir() if p.name not in listed):
-        result.problems.append(f"{extra}: not listed in {MANIFEST} (it would not be submitted)")
-    if (folder / ADDITIONAL).is_file():
+        result.problems.append(f"{_shown(extra)}: not listed in {MANIFEST} (it would not be submitted)")
+    if ADDITIONAL in result.checked:
         result.problems += [f"{ADDITIONAL}: {p}" for p in check_tarball(folder / ADDITIONAL)]
-    if (folder / CONFIG).is_file():
+    if CONFIG in result.checked:
         report = run_static(folder / CONFIG)
         # In a deploy folder there is no Dockerfile or project code: keep the config-level findings only.
         config_codes = ("MC0", "MC1", "MC2")

@@ -3,21 +3,24 @@
 A tarball's sha256 (when given) is checked before anything is read from it, and it is extracted with
 validator.archive.safe_extract: no absolute names, no `..`, no links pointing out, no device files; a refusal
 names the member.
-Extracted trees are cached by the tarball's sha256, so a second run does not extract again.
+Extracted trees are cached by the tarball's sha256, so a second run does not extract again; a record of every
+entry (mode, sha256) is kept beside the tree, and the tree is checked against it, under a lock, before each run:
+a cached tree that changed is extracted again, never trusted. Tasks get it mounted read-only.
 """
 
 from __future__ import annotations
 
+import json
 import os
-import shutil
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
+from validator import hostfs
 from validator.archive import safe_extract, sha256_file
 from validator.errors import UserError
+from validator.manifest.yamlread import YamlSyntaxError, load_data
 
 PATHS_FILE = "paths.yaml"
 
@@ -63,11 +66,48 @@ def load_demo_data(path: Path, sha256: str | None = None, extract_to: Path | Non
             f"the demo data {path} does not match its sha256 (expected {sha256}, got {actual})",
             hint="the file is corrupt or was replaced; download it again, or update the sha256 if you changed it",
         )
-    target = Path(extract_to) if extract_to else cache_dir() / "demo_data" / actual
-    if not (target / PATHS_FILE).is_file():
-        extract(path, target)
+    if extract_to:
+        target = Path(extract_to)
+        if not (target / PATHS_FILE).is_file():
+            extract(path, target)
+    else:
+        target = cache_dir() / "demo_data" / actual
+        with _locked(cache_dir() / "locks" / f"demo-{actual}.lock"):  # one run extracts or checks at a time
+            record = target.with_name(actual + ".tree.json")
+            if not (target / PATHS_FILE).is_file() or _tree_record(target) != _read_record(record):
+                extract(path, target)  # missing, or changed since it was extracted: never trusted as it is
+                record.write_text(json.dumps(_tree_record(target)))
     root = _find_root(target, path)
     return _from_root(root, path, actual)
+
+
+@contextmanager
+def _locked(lock_file: Path):
+    """An exclusive lock on lock_file (created), held while the block runs."""
+    import fcntl
+
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_file, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _tree_record(root: Path) -> dict:
+    """What an extracted tree holds: every entry's type and mode, and each file's sha256 (links never followed)."""
+    out = {}
+    for e in hostfs.walk(root):
+        out[e.rel] = [e.mode, sha256_file(e.path, follow_links=False) if e.is_file else None]
+    return out
+
+
+def _read_record(path: Path) -> dict | None:
+    try:
+        return json.loads(hostfs.read_text(path, 64 << 20))
+    except (hostfs.HostFileError, ValueError):
+        return None
 
 
 def _find_root(target: Path, source: Path) -> Path:
@@ -81,10 +121,11 @@ def _from_root(root: Path, source: Path, sha256: str | None = None) -> DemoData:
     if not paths_file.is_file():
         raise UserError(f"no {PATHS_FILE} in {source}", hint=f"{PATHS_FILE} names the raw data: {{data_path: images, labels_path: labels}}")
     try:
-        paths = yaml.safe_load(paths_file.read_text())
-    except yaml.YAMLError as e:
-        line = getattr(getattr(e, "problem_mark", None), "line", None)
-        raise UserError(f"{PATHS_FILE} is not valid YAML: {e}", file=str(paths_file), line=None if line is None else line + 1)
+        paths = load_data(hostfs.read_text(paths_file, 64 * 1024), PATHS_FILE)
+    except hostfs.HostFileError as e:
+        raise UserError(e.message, file=str(paths_file), hint="paths.yaml is a small plain file") from None
+    except YamlSyntaxError as e:
+        raise UserError(f"{PATHS_FILE} is not valid YAML: {e.message}", file=str(paths_file), line=e.line) from None
     if not isinstance(paths, dict):
         raise UserError(f"{PATHS_FILE} must be a mapping with data_path and labels_path", file=str(paths_file))
     resolved = {}
@@ -117,11 +158,11 @@ def extract(archive: Path, target: Path) -> None:
     try:
         safe_extract(archive, staging)
         _readable(staging)
-        if target.exists():
-            shutil.rmtree(target)
+        if os.path.lexists(target):
+            hostfs.rmtree(target)
         staging.rename(target)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        hostfs.rmtree(staging)
         raise
 
 

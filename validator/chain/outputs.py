@@ -7,9 +7,8 @@ import json
 import math
 from pathlib import Path
 
-import yaml
-
 from validator import findings as F
+from validator import hostfs
 from validator.chain.benchmark import Contracts, PredictionsContract
 from validator.chain.rundir import RunFolder
 from validator.codes import (
@@ -25,6 +24,7 @@ from validator.codes import (
     STATISTICS_KEYS,
 )
 from validator.findings import Finding
+from validator.manifest.yamlread import YamlSyntaxError, load_data
 
 
 def check_outputs(task: str, outputs: dict[str, Path], folder: RunFolder, contracts: Contracts, where: str) -> list[Finding]:
@@ -73,13 +73,34 @@ def check_prepared(data_dir: Path, labels_dir: Path | None, contract: Prediction
     return out
 
 
+# What medcube reads of a task's outputs: a task controls them, so every read is bounded (and never through a link).
+MAX_YAML_OUTPUT = 1 << 20  # statistics.yaml, results.yaml
+MAX_PREDICTIONS = 256 << 20  # a predictions file
+MAX_NESTING = 32  # levels of lists in a prediction
+
+
 def _read_yaml(path: Path):
     if not path.is_file() or path.stat().st_size == 0:
         return None, "was not written (missing or empty)"
     try:
-        return yaml.safe_load(path.read_text(errors="replace")), None
-    except yaml.YAMLError as e:
-        return None, f"is not valid YAML ({str(e).splitlines()[0]})"
+        return load_data(hostfs.read_text(path, MAX_YAML_OUTPUT), path.name), None
+    except hostfs.HostFileError as e:
+        return None, f"cannot be read ({e.message.replace(str(path) + ' ', '', 1)})"
+    except YamlSyntaxError as e:
+        return None, f"is not valid YAML ({e.message}" + (f", line {e.line})" if e.line else ")")
+
+
+def _nesting(value, limit: int = MAX_NESTING) -> None:
+    """Raise ValueError when lists/mappings nest deeper than limit (checked without recursion)."""
+    stack = [(value, 0)]
+    while stack:
+        v, depth = stack.pop()
+        if depth > limit:
+            raise ValueError(f"nested more than {limit} levels deep")
+        if isinstance(v, list):
+            stack.extend((x, depth + 1) for x in v)
+        elif isinstance(v, dict):
+            stack.extend((x, depth + 1) for x in v.values())
 
 
 def check_statistics(path: Path, required: list[str], where: str) -> list[Finding]:
@@ -122,14 +143,27 @@ def _flat(value):
 
 
 def load_prediction_file(path: Path):
+    """A predictions file, read without following a link, at most MAX_PREDICTIONS bytes, nested at most
+    MAX_NESTING levels (ValueError otherwise)."""
+    raw = hostfs.read_bytes(path, MAX_PREDICTIONS)
     if path.suffix == ".npy":
+        import io
+
         import numpy as np
 
-        return np.load(path, allow_pickle=False).tolist()
-    text = path.read_text(errors="replace")
-    if path.suffix in (".yaml", ".yml"):
-        return yaml.safe_load(text)
-    return json.loads(text)
+        value = np.load(io.BytesIO(raw), allow_pickle=False).tolist()
+    elif path.suffix in (".yaml", ".yml"):
+        try:
+            value = load_data(raw.decode("utf-8", errors="replace"), path.name)
+        except YamlSyntaxError as e:
+            raise ValueError(e.message) from None
+    else:
+        try:
+            value = json.loads(raw.decode("utf-8", errors="replace"))
+        except RecursionError:
+            raise ValueError("nested too deeply") from None
+    _nesting(value)
+    return value
 
 
 def check_predictions(pred_dir: Path, ids: list[str], contract: PredictionsContract, where: str) -> list[Finding]:

@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rich.text import Text
+
 from validator import findings as F
 from validator.chain.benchmark import Benchmark, Contracts
 from validator.chain.demo_data import DemoData
@@ -27,6 +29,7 @@ from validator.engine.runner import Runner
 from validator.errors import EngineUnavailable, UserError
 from validator.manifest.model import Cube
 from validator.manifest.roles import CHAIN, ROLES
+from validator.textsafe import printable
 
 if TYPE_CHECKING:
     from validator.chain.probes.session import ProbeSession
@@ -36,25 +39,24 @@ ROLE_TITLES = {"data_preparator": "data preparator", "model": "model", "metrics"
 
 # -- choosing a runner ------------------------------------------------------------------------------------------------
 def select_runner(name: str | None, limits: Limits, run_id: str = "medcube") -> tuple[Runner, str | None]:
-    """(runner, note). name None: Docker when an engine answers, else the local runner with a note saying so."""
+    """(runner, note). name None or "docker": Docker, or a UserError saying how to get an engine; the local
+    runner only when asked for by name (it is not a sandbox: the note says so)."""
     if name == "local":
         from validator.engine.local import LocalRunner
 
-        return LocalRunner(limits), "local runner: tasks run as subprocesses of this Python; no image is built"
+        return LocalRunner(limits), (
+            "local runner: tasks run as subprocesses of this Python, as this user, with a scrubbed environment; "
+            "no image is built. It is not a sandbox: run only cubes you trust this way")
     from validator.engine.client import connect
     from validator.engine.docker import DockerRunner
 
     try:
         client = connect()
     except EngineUnavailable as e:
-        if name == "docker":
-            raise
-        from validator.engine.local import LocalRunner
-
-        return LocalRunner(limits), (
-            f"{e.message}: falling back to the local runner (tasks run as subprocesses of this Python; "
-            "no image is built; no network, user or memory isolation). Start Docker for a real check."
-        )
+        raise EngineUnavailable(
+            f"{e.message}: medcube runs cubes in containers, and runs nothing without an engine",
+            hint="start Docker (`bash scripts/setup-engine.sh` installs and starts one), or, for a cube you trust, "
+            "pass --runner local (tasks then run on this machine, without isolation)") from None
     return DockerRunner(client, limits, run_id=run_id), None
 
 
@@ -96,7 +98,7 @@ def run_chain(
     if note:
         report.notes.append(note)
         if console is not None:
-            console.print(f"[yellow]{note}[/yellow]")
+            console.print(Text(printable(note), style="yellow"))
 
     built: dict[str, BuildResult] = {}
     for role in ROLES:
@@ -192,7 +194,7 @@ def say_build(console, b: BuildResult) -> None:
     if console is None or b.status == "not_built":
         return
     style = {"built": "green", "cached": "dim", "present": "dim", "failed": "red"}[b.status]
-    console.print(f"[{style}]{b.message}[/{style}]")
+    console.print(Text(printable(b.message), style=style))  # a build message quotes the cube's Dockerfile
 
 
 def say_task(console, r: TaskResult) -> None:
@@ -200,6 +202,6 @@ def say_task(console, r: TaskResult) -> None:
         return
     style = {"passed": "green", "skipped": "dim"}.get(r.status, "red")
     secs = f" {r.seconds:.1f}s" if r.seconds is not None else ""
-    console.print(f"[{style}]{r.status:>7}[/{style}] {r.task} ({Path(r.cube).name}){secs}")
+    console.print(Text.assemble((f"{r.status:>7}", style), printable(f" {r.task} ({Path(r.cube).name}){secs}")))
 
 

@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from validator.checks import agreement, crossfile, dockerfile, medperf, roles, schema
+from validator.checks import agreement, crossfile, dockerfile, hostpaths, medperf, roles, schema
 from validator.errors import ConfigNotFound
 from validator.findings import Finding, error, has_errors
 from validator.manifest import dockerfile as dockerfile_reader
@@ -94,6 +94,7 @@ def run_static(path: Path | str, show=display_path) -> CubeReport:
                                          "YAML keeps only the last one", hint="Remove or merge one of them.",
                                          line=line, column=col))
         report.findings += schema.check_doc(doc, SCHEMA_OF[fmt], show(file))
+        report.findings += hostpaths.check_privileges(doc, fmt, show(file))
         docs[fmt] = doc
     if has_errors(report.findings):
         return report  # semantic checks on a malformed file would only add noise
@@ -105,7 +106,7 @@ def run_static(path: Path | str, show=display_path) -> CubeReport:
     df = None
     if cube.build is not None and cube.build.dockerfile.is_file():
         df = dockerfile_reader.read(cube.build.dockerfile)
-    findings: list[Finding] = []
+    findings: list[Finding] = hostpaths.check_paths(cube, show) + hostpaths.check_copy_sources(cube, df, show)
     other = medperf.not_a_benchmark_cube(cube, show)
     if other is not None:  # federated learning, certificates, run_script: one message, not one per task
         report.findings += [other, *roles.check_runtime(cube, show), *medperf.check_entrypoint_string(cube, show)]

@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+from validator import hostfs
+
 import posixpath
 from pathlib import Path
 
@@ -206,6 +208,11 @@ def _unknown_label(cube: Cube, task: Task, vol) -> bool:
     return known is None and not cube.is_additional_file(vol)
 
 
+def _unsafe(cube: Cube, path: Path) -> bool:
+    """A host path reached through a link or lying outside the cube (hostpaths reports it as MC420)."""
+    return hostfs.links_on_the_way(cube.path, path) is not None or hostfs.escape(cube.path, path) is not None
+
+
 def check_files(cube: Cube, show) -> list[Finding]:
     findings: list[Finding] = []
     file = show(cube.config_file)
@@ -213,7 +220,9 @@ def check_files(cube: Cube, show) -> list[Finding]:
     if declares_params and cube.parameters_file is not None:
         vol = declares_params[0].inputs["parameters_file"]
         pf = cube.parameters_file
-        if not pf.is_file():
+        if _unsafe(cube, pf):
+            pass  # a link or a path out of the cube: MC420 (checks/hostpaths.py); never read through it
+        elif not pf.is_file():
             others = sorted(p.name for p in pf.parent.glob("parameters*.y*ml") if p.is_file()) if pf.parent.is_dir() else []
             if others:  # the file to submit is chosen at `medperf container submit --parameters-file`
                 findings.append(warning(
@@ -246,7 +255,7 @@ def check_files(cube: Cube, show) -> list[Finding]:
         for vol in task.inputs.values():
             if cube.is_additional_file(vol) and cube.workspace is not None:
                 target = cube.workspace / vol.default
-                if not target.exists():  # MedPerf downloads the tarball submitted; medcube needs the files here
+                if not _unsafe(cube, target) and not target.exists():  # MedPerf downloads the tarball submitted; medcube needs the files here
                     findings.append(warning(
                         "MC407", file, f"task '{task.name}': '{vol.label}' names {show(target)}, which does not exist "
                         "here: the run stage and `medcube package` need it",

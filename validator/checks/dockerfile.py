@@ -73,8 +73,8 @@ def check_dockerfile(cube: Cube, df: Dockerfile | None, show) -> list[Finding]:
                 line=ins.line))
     for sources, dest, ins in df.copies(image_only=False):  # a missing source fails the build in any stage
         for src in sources:
-            if any(c in src for c in "*?[$"):
-                continue
+            if any(c in src for c in "*?[$") or os.path.normpath(src).startswith(".."):
+                continue  # a source leaving the context is MC420 (checks/hostpaths.py)
             if not (cube.build.context / src).exists():
                 findings.append(error(
                     "MC405", file, f"COPY source '{src}' is not in the build context {show(cube.build.context)}",

@@ -11,6 +11,7 @@ import hashlib
 import os
 import re
 import stat
+import threading
 import time
 from contextlib import nullcontext
 from pathlib import Path
@@ -23,8 +24,10 @@ from validator.engine import buildkit
 from validator.engine.plan import image_name
 from validator.engine.result import BuildResult, tail
 from validator.manifest.model import Build, Cube
+from validator.textsafe import printable
 
 HASH_LABEL = "org.medcube.context-hash"
+CUBE_LABEL = "org.medcube.cube"  # the cube folder an image was built from: a tag is only reused for its own cube
 BASE_IMAGE_ENV = "MEDCUBE_BASE_IMAGE"
 # What a failed pull says, for the engines we know (dockerd 20.10 to 28).
 _NETWORK_ERRORS = re.compile(
@@ -97,6 +100,17 @@ def _image_id(client, name: str | None) -> str | None:
         return None
 
 
+def _owner(client, image: str | None) -> tuple[str | None, dict]:
+    """(id, labels) of the image a tag names now ((None, {}) when none)."""
+    if not image:
+        return None, {}
+    try:
+        img = client.images.get(image)
+        return img.id, dict(img.labels or {})
+    except Exception:
+        return None, {}
+
+
 def build_image(
     client,
     cube: Cube,
@@ -107,12 +121,21 @@ def build_image(
     console=None,
     pull: bool = False,
     verbose: bool = False,
+    limits=None,
 ) -> BuildResult:
     """Build (or reuse) the cube's image, with BuildKit through the docker CLI when one here can, else with the
     SDK's legacy builder (`result.builder` says which). `verbose` streams the build log to the console. Never raises
     for a failed build: the result carries the findings. A cube without a Dockerfile (a config-only cube, as
     MedPerf's `container create` makes it) uses the local image, or pulls it when ``pull``. Either way the image's
-    real entrypoint is then checked against the tasks."""
+    real entrypoint is then checked against the tasks.
+
+    Untrusted builds are bounded (``limits``, validator.engine.limits.Limits): no network unless build_network,
+    build_timeout, and (legacy builder) the task memory limit. The image's tag is only written when it is free or
+    names an image medcube built from this same cube folder; otherwise the image is built untagged (a cube cannot
+    replace another image by naming its tag). result.image_id is what runs."""
+    from validator.engine.limits import Limits
+
+    limits = limits or Limits()
     image = image_name(cube)
     result = BuildResult(cube=str(cube.path), role=cube.role, image=image, status="failed")
     started = time.monotonic()
@@ -155,17 +178,21 @@ def build_image(
     buildargs = {"BASE_IMAGE": base_image} if base_image else {}
     digest = context_hash(build, buildargs, _image_id(client, base_image))
     result.context_hash = digest
-    if not rebuild:
-        try:
-            current = client.images.get(image)
-            if (current.labels or {}).get(HASH_LABEL) == digest:
-                result.status = "cached"
-                result.message = f"{image} is up to date (build context unchanged)"
-                result.findings += entrypoint_findings(client, cube, image)
-                result.seconds = time.monotonic() - started
-                return result
-        except Exception:
-            pass
+    owner = str(Path(cube.path).resolve())
+    current_id, current_labels = _owner(client, image)
+    # ours: a free tag, or one medcube built from this cube (or built before it labelled the cube: HASH_LABEL only)
+    ours = current_id is None or current_labels.get(CUBE_LABEL, owner if HASH_LABEL in current_labels else None) \
+        == owner
+    if not rebuild and current_id and ours and current_labels.get(HASH_LABEL) == digest:
+        result.status = "cached"
+        result.image_id = current_id
+        result.message = f"{image} is up to date (build context unchanged)"
+        result.findings += entrypoint_findings(client, cube, current_id)
+        result.seconds = time.monotonic() - started
+        return result
+    tag = image if ours else None
+    labels = {HASH_LABEL: digest, CUBE_LABEL: owner}
+    timeout = limits.build_timeout
 
     log_path = None
     if log_dir is not None:
@@ -181,25 +208,32 @@ def build_image(
 
         def on_line(text: str) -> None:
             if verbose and console is not None:
-                console.print(Text(f"  | {text}"), highlight=False)
+                console.print(Text(f"  | {printable(text)}"), highlight=False)
             if live is not None and (_STEP.match(text) or buildkit.STEP.match(text)):
-                live.update(f"building {image}: {text.strip()[:100]}")
+                live.update(f"building {image}: {printable(text.strip()[:100])}")
 
         if cli is not None:
-            done = buildkit.build(cli, Path(build.context), str(Path(build.dockerfile).resolve()), image,
-                                  buildargs=buildargs, labels={HASH_LABEL: digest}, on_line=on_line)
-            log, error = done.log, done.error
+            done = buildkit.build(cli, Path(build.context), str(Path(build.dockerfile).resolve()), tag,
+                                  buildargs=buildargs, labels=labels, on_line=on_line,
+                                  network=None if limits.build_network else "none", timeout=timeout)
+            log, error, built_id, timed_out = done.log, done.error, done.image_id, done.timed_out
         else:
             dockerfile = _dockerfile_in_context(build) or str(Path(build.dockerfile).resolve())
-            log, error = _sdk_build(client, build, dockerfile, image, buildargs, {HASH_LABEL: digest}, on_line)
+            log, error, built_id, timed_out = _sdk_build(client, build, dockerfile, tag, buildargs, labels, on_line,
+                                                         limits)
+    if not ours:
+        log = f"note: the tag {image} names an image medcube did not build from this cube; built untagged\n" + log
     if log_path is not None:
         log_path.write_text(log)
     result.seconds = time.monotonic() - started
     result.log_tail = tail(log, 25)
     if error is None:
         result.status = "built"
-        result.message = f"built {image} in {result.seconds:.1f}s with {result.builder}"
-        result.findings += entrypoint_findings(client, cube, image)
+        result.image_id = built_id or (_image_id(client, tag) if tag else None)
+        result.message = f"built {image} in {result.seconds:.1f}s with {result.builder}" + (
+            "" if tag else f" (untagged: the tag names another image, which is left as it is; `docker rmi {image}` "
+            "frees the tag)")
+        result.findings += entrypoint_findings(client, cube, result.image_id or image)
         return result
 
     where = cube.rel(build.dockerfile)
@@ -223,28 +257,62 @@ def build_image(
                 "e.g. --base-image medcube/base:bookworm; the Dockerfile needs `ARG BASE_IMAGE` / `FROM ${BASE_IMAGE}`",
             )
         )
+    elif timed_out:
+        result.message = f"the build ran longer than the --build-timeout of {timeout:g}s and was stopped"
+        result.findings.append(F.error(
+            BUILD_FAILED, where, result.message,
+            hint="a build on the benchmark's machines must not hang: remove the step that waits (its log: "
+            f"{log_path}), or raise --build-timeout" if log_path else "raise --build-timeout if the build needs it"))
     else:
         result.message = f"docker build failed: {error.strip().splitlines()[-1][:300] if error.strip() else error}"
-        result.findings.append(
-            F.error(
-                BUILD_FAILED,
-                where,
-                result.message,
-                hint=f"full build log: {log_path}" if log_path else "run `docker build` by hand to see the log",
-            )
-        )
+        hint = f"full build log: {log_path}" if log_path else "run `docker build` by hand to see the log"
+        if not limits.build_network and _NEEDS_NETWORK.search(log):
+            result.message += " (the build has no network: medcube builds with none unless --build-network)"
+            hint = ("install what the build downloads from files in the build context (or a base image that has "
+                    "it), or pass --build-network if this benchmark allows builds to download; " + hint)
+        result.findings.append(F.error(BUILD_FAILED, where, result.message, hint=hint))
     return result
 
 
-def _sdk_build(client, build: Build, dockerfile: str, image: str, buildargs: dict[str, str], labels: dict[str, str],
-               on_line) -> tuple[str, str | None]:
-    """The docker SDK's (legacy) build: (log, error or None)."""
+# What a RUN step says when it wanted the network it does not have.
+_NEEDS_NETWORK = re.compile(
+    r"Temporary failure in name resolution|Name or service not known|Network is unreachable|"
+    r"Could not resolve|Failed to establish a new connection|No route to host|getaddrinfo failed|"
+    r"Could not fetch URL|ConnectionError|nodename nor servname",
+    re.IGNORECASE,
+)
+
+
+def _sdk_build(client, build: Build, dockerfile: str, tag: str | None, buildargs: dict[str, str],
+               labels: dict[str, str], on_line, limits) -> tuple[str, str | None, str | None, bool]:
+    """The docker SDK's (legacy) build: (log, error or None, the image id, timed out). Bounded by ``limits``: no
+    network unless build_network, the memory limit, build_timeout (the read timeout cuts a silent build, the check
+    on each chunk a talkative one, and a watchdog closes the connection should the stream hang anyway)."""
     lines: list[str] = []
     error: str | None = None
+    built_id: str | None = None
+    timed_out = False
+    timeout = limits.build_timeout
+    started = time.monotonic()
+    api = _api(client, timeout)
+    watchdog = threading.Timer(timeout + 10, api.close) if timeout and api is not client.api else None
+    if watchdog is not None:
+        watchdog.daemon = True
+        watchdog.start()
     try:
-        stream = client.api.build(path=str(build.context), dockerfile=dockerfile, tag=image,
-                                  buildargs=buildargs or None, labels=labels, rm=True, forcerm=True, decode=True)
+        stream = api.build(path=str(build.context), dockerfile=dockerfile, tag=tag, buildargs=buildargs or None,
+                           labels=labels, rm=True, forcerm=True, decode=True,
+                           network_mode=None if limits.build_network else "none",
+                           timeout=max(1, int(timeout)) if timeout else None,
+                           container_limits={"memory": limits.memory, "memswap": limits.memory} if limits.memory
+                           else None)
         for chunk in stream:
+            if timeout and time.monotonic() - started > timeout:
+                timed_out = True
+                break
+            aux = chunk.get("aux")
+            if isinstance(aux, dict) and isinstance(aux.get("ID"), str):
+                built_id = aux["ID"]
             text = chunk.get("stream") or chunk.get("status") or ""
             if "errorDetail" in chunk or "error" in chunk:
                 error = (chunk.get("errorDetail") or {}).get("message") or chunk.get("error") or "build failed"
@@ -257,10 +325,37 @@ def _sdk_build(client, build: Build, dockerfile: str, image: str, buildargs: dic
                 lines.append(text if text.endswith("\n") else text + "\n")
                 for part in text.rstrip("\n").splitlines():
                     on_line(part)
-    except Exception as e:  # the engine refused the build (bad context, API error)
-        error = str(e)
+    except Exception as e:  # the engine refused the build (bad context, API error), or a silence past the timeout
+        if timeout and _is_read_timeout(e):
+            timed_out = True
+        else:
+            error = str(e)
+            lines.append(f"ERROR: {error}\n")
+    finally:
+        if watchdog is not None:
+            watchdog.cancel()
+        if api is not client.api:
+            api.close()  # a cancelled build's connection closes: the engine stops the build
+    if timed_out:
+        error = f"the build ran longer than the --build-timeout of {timeout:g}s and was stopped"
         lines.append(f"ERROR: {error}\n")
-    return "".join(lines), error
+    return "".join(lines), error, built_id, timed_out
+
+
+def _api(client, timeout: float | None):
+    """The low-level client a build streams through: with the build timeout as its read timeout, so a build that
+    prints nothing (RUN sleep) cannot outwait it."""
+    if not timeout:
+        return client.api
+    import docker
+    from docker.utils import kwargs_from_env
+
+    return docker.APIClient(version=client.api.api_version, timeout=max(1, int(timeout)), **kwargs_from_env())
+
+
+def _is_read_timeout(e: Exception) -> bool:
+    text = f"{type(e).__name__} {e}"
+    return "ReadTimeout" in text or "Read timed out" in text or "timed out" in text.lower()
 
 
 def _is_pull_failure(error: str, log: str) -> bool:

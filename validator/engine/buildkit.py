@@ -15,6 +15,7 @@ import re
 import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 from collections import deque
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ class CliBuild:
     log: str
     error: str | None  # the builder's error line when not ok
     timed_out: bool = False
+    image_id: str | None = None  # what was built (--iidfile): what runs, whatever the tag names later
 
 
 def _candidates() -> list[str]:
@@ -101,12 +103,15 @@ def find_cli() -> Cli | None:
     return _find(tuple(_candidates()))
 
 
-def build_argv(cli: Cli, context: Path, dockerfile: str, tag: str, buildargs: dict[str, str],
-               labels: dict[str, str], network: str | None = None) -> list[str]:
-    """The command line; `dockerfile` is relative to the context (the CLI would read it relative to its cwd)."""
+def build_argv(cli: Cli, context: Path, dockerfile: str, tag: str | None, buildargs: dict[str, str],
+               labels: dict[str, str], network: str | None = None, iidfile: str | None = None) -> list[str]:
+    """The command line; `dockerfile` is relative to the context (the CLI would read it relative to its cwd). No
+    tag: the image is built untagged (its id is in `iidfile`)."""
     argv = [cli.path, "buildx", "build", "--load"] if cli.buildx else [cli.path, "build"]
     path = dockerfile if os.path.isabs(dockerfile) else os.path.join(os.path.abspath(context), dockerfile)
-    argv += ["--progress=plain", "-f", path, "-t", tag]
+    argv += ["--progress=plain", "-f", path] + (["-t", tag] if tag else [])
+    if iidfile:
+        argv += ["--iidfile", iidfile]
     for k, v in sorted(buildargs.items()):
         argv += ["--build-arg", f"{k}={v}"]
     for k, v in sorted(labels.items()):
@@ -116,11 +121,21 @@ def build_argv(cli: Cli, context: Path, dockerfile: str, tag: str, buildargs: di
     return argv + ["--", str(context)]
 
 
-def build(cli: Cli, context: Path, dockerfile: str, tag: str, *, buildargs: dict[str, str] | None = None,
+def build(cli: Cli, context: Path, dockerfile: str, tag: str | None, *, buildargs: dict[str, str] | None = None,
           labels: dict[str, str] | None = None, network: str | None = None, timeout: float | None = None,
           on_line: Callable[[str], None] | None = None) -> CliBuild:
     """Run the build, streaming each output line to `on_line`; never raises for a failed build."""
-    argv = build_argv(cli, context, dockerfile, tag, buildargs or {}, labels or {}, network)
+    with tempfile.TemporaryDirectory(prefix="medcube-iid-") as tmp:
+        iidfile = os.path.join(tmp, "iid")
+        done = _build(cli, build_argv(cli, context, dockerfile, tag, buildargs or {}, labels or {}, network, iidfile),
+                      timeout, on_line)
+        if done.ok and os.path.isfile(iidfile):
+            with open(iidfile) as f:
+                done.image_id = f.read().strip() or None
+    return done
+
+
+def _build(cli: Cli, argv: list[str], timeout: float | None, on_line: Callable[[str], None] | None) -> CliBuild:
     env = {**os.environ, "DOCKER_BUILDKIT": "1", "BUILDKIT_PROGRESS": "plain", "DOCKER_CLI_HINTS": "false"}
     lines = _Tail()
     try:

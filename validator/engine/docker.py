@@ -16,7 +16,7 @@ from validator.engine.build import build_image
 from validator.engine.limits import Limits, gpus_text, human_size
 from validator.engine.plan import RunPlan
 from validator.engine.result import BuildResult, TaskResult, tail
-from validator.engine.runner import judge_exit, judge_log, prepare_outputs
+from validator.engine.runner import judge_exit, judge_log, judge_outputs, prepare_outputs
 from validator.engine.spec import ContainerSpec
 from validator.engine.watch import LogPump, PeakMemory, PidsWatch
 from validator.manifest.model import Cube
@@ -40,12 +40,16 @@ class DockerRunner:
         self.limits = limits or Limits()
         self.run_id = run_id
         self._cgroup = None
+        self._images: dict[str, str] = {}  # cube folder -> id of the image build() made or checked for it
 
     # -- build ------------------------------------------------------------------------------------------------------
     def build(self, cube: Cube, *, base_image=None, rebuild=False, log_dir=None, console=None, pull=False,
               verbose=False) -> BuildResult:
-        return build_image(self.client, cube, base_image=base_image, rebuild=rebuild, log_dir=log_dir, console=console,
-                           pull=pull, verbose=verbose)
+        result = build_image(self.client, cube, base_image=base_image, rebuild=rebuild, log_dir=log_dir,
+                             console=console, pull=pull, verbose=verbose, limits=self.limits)
+        if result.image_id:
+            self._images[str(cube.path)] = result.image_id  # what run() starts, whatever the tag names later
+        return result
 
     # -- run --------------------------------------------------------------------------------------------------------
     def spec(self, plan: RunPlan) -> ContainerSpec:
@@ -57,8 +61,13 @@ class DockerRunner:
         return self.spec(plan).cli()
 
     def run(self, cube: Cube, plan: RunPlan, log_path: Path) -> TaskResult:
+        import dataclasses
+
         import docker
 
+        built = self._images.get(str(cube.path))
+        if built:  # the image this runner built for the cube, by id: never what its tag names now
+            plan = dataclasses.replace(plan, image=built)
         lim = self.limits
         spec = self.spec(plan)
         uid, gid = lim.run_user()
@@ -121,6 +130,7 @@ class DockerRunner:
             result.log_tail = tail(log.text(), lim.log_tail_lines)
             self._judge(result, cube, plan, timed_out, oom)
             self._judge_limits(result, cube, plan, pids.failures, log)
+            judge_outputs(result, plan, cube.rel(cube.config_file))
             return result
         finally:
             if peak is not None:

@@ -11,6 +11,7 @@ from validator.errors import UserError
 DEFAULT_TIMEOUT = 1800.0  # seconds per task
 DEFAULT_MEMORY = "8g"
 DEFAULT_PIDS = 1024
+DEFAULT_BUILD_TIMEOUT = 1800.0  # seconds per image build
 DEFAULT_LOG_LIMIT = "50m"  # of a task's log kept on disk (the first part and the end); more is cut, with a note
 # When medcube itself runs as root (CI, containers), tasks run as this user instead: a benchmark never runs as root.
 DEFAULT_UNPRIVILEGED = "1000:1000"
@@ -41,11 +42,16 @@ class Limits:
     gpus: str | None = None  # all | N | device=a,b; None: what the task's run_args ask, else none
     log_tail_lines: int = 30
     log_limit: int | None = parse_size(DEFAULT_LOG_LIMIT)  # bytes of log on disk; None: no limit
+    build_timeout: float | None = DEFAULT_BUILD_TIMEOUT  # seconds per build; None: no limit
+    build_network: bool = False  # builds run with no network unless asked for
 
     @classmethod
     def from_options(cls, timeout=None, memory=None, cpus=None, pids=None, user=None, gpus=None,
-                     log_limit=None) -> "Limits":
+                     log_limit=None, build_timeout=None, build_network=False) -> "Limits":
         lim = cls()
+        if build_timeout is not None:
+            lim.build_timeout = None if float(build_timeout) <= 0 else float(build_timeout)
+        lim.build_network = bool(build_network)
         if timeout is not None:
             lim.timeout = None if float(timeout) <= 0 else float(timeout)
         if memory is not None:

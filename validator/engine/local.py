@@ -1,4 +1,4 @@
-"""Run a planned task as a subprocess of this Python, without Docker: fast iteration, and a fallback.
+"""Run a planned task as a subprocess of this Python, without Docker: fast iteration on a cube you trust.
 
 The argv is the one the container would run: the Dockerfile's ENTRYPOINT (exec form) or the task's entrypoint,
 then the task's arguments. Container paths are mapped back to the host: mount points to the mounted paths
@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 from validator import findings as F
+from validator import hostfs
 from validator.codes import LEFT_RUNNING, LOCAL_UNSUPPORTED
 from validator.engine.hostpaths import DockerfileInfo, PathMap, read_dockerfile
 from validator.engine.limits import Limits, parse_gpus
@@ -29,13 +30,22 @@ from validator.engine.logcap import CappedLog
 from validator.engine.plan import RunPlan
 from validator.engine.processes import MARK_ENV, kill_marked, killpg, pump
 from validator.engine.result import BuildResult, TaskResult, read_tail
-from validator.engine.runner import judge_exit, judge_log, prepare_outputs
+from validator.engine.runner import judge_exit, judge_log, judge_outputs, prepare_outputs
 from validator.engine.scratch import remove_tree
 from validator.engine.snapshot import differences, snapshot
 from validator.errors import MedcubeError
 from validator.manifest.model import Cube
 
 _PYTHON = re.compile(r"^(/usr(/local)?/bin/)?python(3(\.\d+)?)?$")
+
+
+# What a local task gets of medcube's environment: enough to find programs and decode text, nothing else (CI
+# runners keep tokens and keys in the environment).
+KEPT_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
+
+
+def scrubbed_environment() -> dict[str, str]:
+    return {k: os.environ[k] for k in KEPT_ENVIRONMENT if k in os.environ}
 
 
 class LocalRunner:
@@ -123,7 +133,7 @@ class LocalRunner:
             home.mkdir()
             tmp.mkdir()
             env = {
-                **os.environ,
+                **scrubbed_environment(),  # not the host's: CI secrets stay out of a cube's reach (and its log)
                 **extra_env,
                 "HOME": str(home),
                 "TMPDIR": str(tmp),
@@ -159,6 +169,7 @@ class LocalRunner:
                 "are killed when the task ends and whatever they were still doing is lost",
             ))
         judge_log(result, plan, log, self.limits.log_limit, where)
+        judge_outputs(result, plan, where)
         return result
 
     def _spawn(self, result: TaskResult, argv, cwd, env, log: CappedLog) -> list[tuple[int, str]]:
@@ -248,8 +259,8 @@ def _copy_read_only(src: Path, dst: Path) -> None:
     """Copy an input and take write permission away, so a task that writes into its inputs fails as in a container
     (for a non-root user; root ignores permissions, but the original stays untouched either way)."""
     dst.parent.mkdir(parents=True, exist_ok=True)
-    if src.is_dir():
-        shutil.copytree(src, dst, symlinks=True)
+    if src.is_dir() and not src.is_symlink():
+        hostfs.copytree(src, dst)  # links and special files are not copied (nor followed)
         for root, dirs, files in os.walk(dst):
             for name in files:
                 p = os.path.join(root, name)
@@ -257,6 +268,7 @@ def _copy_read_only(src: Path, dst: Path) -> None:
                     os.chmod(p, stat.S_IMODE(os.lstat(p).st_mode) & ~0o222)
             os.chmod(root, stat.S_IMODE(os.lstat(root).st_mode) & ~0o222)
     else:
-        shutil.copy2(src, dst)
-        os.chmod(dst, stat.S_IMODE(os.stat(dst).st_mode) & ~0o222)
+        with os.fdopen(hostfs.open_regular(src), "rb") as fin, open(dst, "wb") as fout:  # not through a link
+            shutil.copyfileobj(fin, fout)
+            os.chmod(dst, stat.S_IMODE(os.fstat(fin.fileno()).st_mode) & ~0o222)
         os.chmod(dst.parent, 0o555)

@@ -9,6 +9,7 @@ from typing import Literal
 from validator import findings as F
 from validator.codes import TIMEOUT
 from validator.findings import Finding
+from validator.textsafe import printable
 
 Status = Literal["passed", "failed", "timeout", "oom", "error", "skipped"]
 BuildStatus = Literal["built", "cached", "present", "failed", "not_built"]
@@ -96,6 +97,7 @@ class BuildResult:
     log_tail: str = ""
     message: str = ""
     findings: list[Finding] = field(default_factory=list)
+    image_id: str | None = None  # what runs: the image this build made or checked, never a tag's later meaning
     builder: str = ""  # what built it: BuildKit through the docker CLI, or the SDK's legacy builder
 
     @property
@@ -122,9 +124,10 @@ class BuildResult:
 
 
 def tail(text: str, lines: int = 30, chars: int = 4000) -> str:
-    """The last lines of a log, capped in size."""
-    out = "\n".join(text.rstrip("\n").splitlines()[-lines:])
-    return out[-chars:]
+    """The last lines of a log, capped in size, with control characters escaped (validator.textsafe): a task's log
+    may hold escape sequences meant to fool a terminal, or characters an XML report cannot hold."""
+    safe = printable(text)  # first: a CR or a vertical tab must not start a line of its own below
+    return "\n".join(safe.rstrip("\n").split("\n")[-lines:])[-chars:]
 
 
 def read_tail(path: Path, lines: int = 30, chars: int = 4000) -> str:

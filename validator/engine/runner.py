@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from validator import findings as F
-from validator.codes import EXIT_NONZERO
+from validator import hostfs
+from validator.codes import EXIT_NONZERO, OUTPUT_SPECIAL
 from validator.engine.logcap import log_limit_finding
 from validator.engine.plan import RunPlan
 from validator.engine.result import BuildResult, TaskResult
@@ -106,11 +107,34 @@ def prepare_outputs(plan: RunPlan, uid: int | None = None, gid: int | None = Non
 
 
 def _give(path: Path, uid: int, gid: int) -> None:
+    """Hand an output folder (and what a previous run left in it) to the task's user, never through a link."""
     if os.getuid() == 0:
-        if path.is_dir():
-            for root, dirs, files in os.walk(path):
-                for name in dirs + files:
-                    os.lchown(os.path.join(root, name), uid, gid)
-        os.chown(path, uid, gid)
+        hostfs.chown_tree(path, uid, gid)
     elif uid != os.getuid():
-        path.chmod(0o777 if path.is_dir() else 0o666)
+        hostfs.chmod_tree(path, 0o777, 0o666)
+
+
+def judge_outputs(result: TaskResult, plan: RunPlan, where: str) -> None:
+    """Links, FIFOs, sockets and device files a task left in its outputs fail it (MC622) and are removed at once
+    (the entries, never what they point to), so that nothing medcube does later (output checks, probes, copies,
+    cleanup) can be led through them to a host file, or block on a FIFO."""
+    for m in plan.mounts:
+        if m.read_only:
+            continue
+        try:
+            removed = hostfs.neutralize(m.host)
+        except (OSError, hostfs.HostFileError) as e:
+            result.fail(F.error(OUTPUT_SPECIAL, where, f"task {plan.task}: its output {m.host} cannot be checked "
+                                f"for links ({e})", hint="Write plain files and folders only."))
+            continue
+        if not removed:
+            continue
+        label = "/".join(m.labels) or m.container
+        names = ", ".join(f"{e.rel} ({hostfs.kind(e.mode)})" for e in removed[:5])
+        more = f" and {len(removed) - 5} more" if len(removed) > 5 else ""
+        result.fail(F.error(
+            OUTPUT_SPECIAL, where,
+            f"task {plan.task} left {len(removed)} symbolic link(s) or special file(s) in its output {label}: "
+            f"{names}{more}; medcube removed them without following them",
+            hint="Write plain files and folders only: MedPerf and medcube never follow a link a task writes, and a "
+            "FIFO or device in the outputs would block or reach the host when the data is copied."))

@@ -7,25 +7,28 @@ import shutil
 import stat
 from pathlib import Path
 
+from validator import hostfs
+
 
 def remove_tree(path: Path) -> None:
-    """Remove a folder whatever modes the tasks left in it (read-only folders and files); links are not followed."""
-    if not Path(path).exists():
+    """Remove a folder whatever modes the tasks left in it (read-only folders and files). Links are never followed:
+    permissions are changed through hostfs (descriptors opened without following links), and shutil.rmtree
+    unlinks a link instead of entering it."""
+    if not os.path.lexists(path):
         return
+    if not Path(path).is_dir() or Path(path).is_symlink():
+        os.unlink(path)
+        return
+    try:
+        hostfs.chmod_tree(path, stat.S_IRWXU, 0)
+    except hostfs.HostFileError:
+        pass
 
     def onerror(func, p, exc):
         try:
-            os.chmod(os.path.dirname(p), stat.S_IRWXU)
-            if os.path.isdir(p) and not os.path.islink(p):
-                os.chmod(p, stat.S_IRWXU)
+            hostfs.chmod_tree(os.path.dirname(p), stat.S_IRWXU, 0)
             func(p)
-        except OSError:
+        except (OSError, hostfs.HostFileError):
             pass
 
-    for root, dirs, _ in os.walk(path):
-        for d in dirs:
-            try:
-                os.chmod(os.path.join(root, d), stat.S_IRWXU)
-            except OSError:
-                pass
     shutil.rmtree(path, onerror=onerror)

@@ -1,4 +1,11 @@
-"""Read YAML keeping the line and column of every node, so findings can point at the offending place."""
+"""Read YAML keeping the line and column of every node, so findings can point at the offending place.
+
+Every YAML medcube reads comes from someone else (a cube's config, a benchmark profile, a task's results.yaml), so
+reading is bounded: MAX_BYTES of text, MAX_DEPTH levels of nesting and MAX_NODES nodes once aliases are expanded.
+A first pass over libyaml's event stream (iterative, stopping at the first limit crossed) checks the limits before
+anything is composed, so an alias bomb or 100,000 nested brackets end in a YamlSyntaxError, not a hang or a crash.
+`load_data(text, name)` is the bounded replacement for `yaml.safe_load`.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +21,10 @@ except AttributeError:  # pragma: no cover - libyaml missing
     _Loader = yaml.SafeLoader
 
 Pos = tuple[int, int]  # 1-based line, column
+
+MAX_BYTES = 1 << 20  # a config, a profile, a results file: far below a MiB
+MAX_DEPTH = 64  # nesting levels
+MAX_NODES = 200_000  # nodes after alias expansion
 
 
 class YamlSyntaxError(Exception):
@@ -80,7 +91,59 @@ def _build(loader, node, path, doc: Doc):
     return loader.construct_object(node, deep=True)
 
 
+def _limit_error(what: str, event) -> YamlSyntaxError:
+    mark = getattr(event, "start_mark", None)
+    return YamlSyntaxError(what, mark.line + 1 if mark else None, mark.column + 1 if mark else None)
+
+
+def check_limits(text: str) -> None:
+    """Raise YamlSyntaxError when text is larger, deeper or (aliases expanded) bigger than medcube reads.
+
+    Walks libyaml's events once, without recursion: every collection's size is its nodes plus, for each alias, the
+    size of the anchored node it repeats; the walk stops as soon as a limit is crossed."""
+    if len(text) > MAX_BYTES:
+        raise YamlSyntaxError(f"the file is larger than medcube reads ({len(text)} characters, at most {MAX_BYTES})",
+                              None, None)
+    loader = _Loader(text)
+    sizes: dict[str, int] = {}  # anchor -> nodes it stands for
+    stack: list[list] = [[0, None]]  # per open collection: [nodes so far, its anchor]
+    total = 0  # nodes so far, all collections together, aliases expanded
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            kind = type(event)
+            if kind is yaml.ScalarEvent:
+                if event.anchor:
+                    sizes[event.anchor] = 1
+                stack[-1][0] += 1
+                total += 1
+            elif kind is yaml.SequenceStartEvent or kind is yaml.MappingStartEvent:
+                stack.append([1, event.anchor])
+                total += 1
+                if len(stack) - 1 > MAX_DEPTH:
+                    raise _limit_error(f"nested more than {MAX_DEPTH} levels deep", event)
+            elif kind is yaml.SequenceEndEvent or kind is yaml.MappingEndEvent:
+                count, anchor = stack.pop()
+                if anchor:
+                    sizes[anchor] = count
+                stack[-1][0] += count
+            elif kind is yaml.AliasEvent:
+                size = sizes.get(event.anchor, 1)
+                stack[-1][0] += size
+                total += size
+            if total > MAX_NODES:
+                raise _limit_error(f"more than {MAX_NODES} values once its aliases (*name) are expanded "
+                                   "(an alias bomb?)", event)
+    except yaml.MarkedYAMLError:
+        return  # a syntax error: parse() reports it with its place
+    except yaml.YAMLError:
+        return
+    finally:
+        loader.dispose()
+
+
 def parse(text: str, file: Path) -> Doc:
+    check_limits(text)
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -100,10 +163,26 @@ def parse(text: str, file: Path) -> Doc:
         loader.dispose()
 
 
-def read(file: Path) -> Doc:
-    file = Path(file)
+def read_text(file: Path) -> str:
+    """A YAML file's text: a regular file (a FIFO or a device is refused, never opened to block), at most
+    MAX_BYTES, UTF-8."""
+    from validator.hostfs import HostFileError, read_bytes
+
     try:
-        text = file.read_text(encoding="utf-8")
+        raw = read_bytes(file, MAX_BYTES, follow_links=True)
+    except HostFileError as e:
+        raise YamlSyntaxError(e.message.replace(f"{file} ", "", 1).replace(f"{file}: ", "", 1), None, None) from None
+    try:
+        return raw.decode("utf-8")
     except UnicodeDecodeError as e:
         raise YamlSyntaxError(f"not UTF-8 text ({e.reason} at byte {e.start})", None, None) from None
-    return parse(text, file)
+
+
+def read(file: Path) -> Doc:
+    file = Path(file)
+    return parse(read_text(file), file)
+
+
+def load_data(text: str, name: str = "<yaml>"):
+    """yaml.safe_load within the limits above: plain data, or YamlSyntaxError."""
+    return parse(text, Path(name)).data

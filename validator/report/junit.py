@@ -6,6 +6,8 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from validator.textsafe import printable
+
 
 def findings_text(findings) -> str:
     """Findings as the text of a JUnit failure: code and message, each hint on its own line."""
@@ -16,8 +18,9 @@ _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def xml_text(text) -> str:
-    """Text an XML parser accepts (logs carry ANSI escapes and other control characters)."""
-    return _XML_BAD.sub("", str(text or ""))
+    """Text an XML parser accepts, and a person reads as it is: control characters (ANSI escapes, ...) escaped
+    visibly (validator.textsafe), not dropped; what is left and still not XML is removed."""
+    return _XML_BAD.sub("", printable(str(text or "")))
 
 
 def junit_xml(report) -> str:
@@ -39,7 +42,7 @@ def junit_xml(report) -> str:
         err = ET.SubElement(case, "error", message=xml_text(b.message), type="build")
         err.text = xml_text(b.log_tail)
     for t in tasks:
-        case = ET.SubElement(suite, "testcase", classname=f"{t.role or 'cube'}.{Path(t.cube).name}", name=t.task,
+        case = ET.SubElement(suite, "testcase", classname=xml_text(f"{t.role or 'cube'}.{Path(t.cube).name}"), name=xml_text(t.task),
                              time=f"{t.seconds or 0:.3f}")
         details = findings_text(t.findings)
         if t.status == "skipped":
@@ -55,7 +58,7 @@ def junit_xml(report) -> str:
             out.text = xml_text(f"log: {t.log_path}\n{t.log_tail}")
     probes = getattr(report, "probes", None) or []
     for p in probes:
-        case = ET.SubElement(suite, "testcase", classname="probe", name=p.name, time=f"{p.seconds:.3f}")
+        case = ET.SubElement(suite, "testcase", classname="probe", name=xml_text(p.name), time=f"{p.seconds:.3f}")
         details = findings_text(p.findings)
         if p.status == "skipped":
             ET.SubElement(case, "skipped", message=xml_text(p.message))

@@ -30,6 +30,7 @@ from validator.report.text import (
     print_run_report,
     seconds_text,
 )
+from validator.textsafe import printable
 
 
 def metric_names(report: ManyReport, room: int | None = None) -> tuple[list[str], int]:
@@ -64,19 +65,19 @@ def print_leaderboard(report: ManyReport, console: Console | None = None) -> Non
     table = Table(title=title, title_justify="left", header_style="bold")
     for col, right in [("#", True), ("submission", False), ("role", False), ("status", False), ("time", True),
                        ("peak memory", True)] + [(n, True) for n in names]:
-        table.add_column(Text(col), justify="right" if right else "left")  # metric names come from a cube: no markup
+        table.add_column(Text(printable(col)), justify="right" if right else "left")  # names from a cube: no markup
     for rank, s in ranks(report):
         values = dict(flatten_metrics(s.results))
-        table.add_row("-" if rank is None else str(rank), Text(s.name), s.role, Text(s.status, style=STATUS_STYLE.get(s.status, "")),
+        table.add_row("-" if rank is None else str(rank), Text(printable(s.name)), s.role, Text(s.status, style=STATUS_STYLE.get(s.status, "")),
                       seconds_text(s.seconds if s.tasks else None), human_size(s.peak_memory_bytes),
-                      *[metric_text(values[n]) if n in values else "-" for n in names])
+                      *[Text(printable(metric_text(values[n]))) if n in values else "-" for n in names])
     console.print(table)
     if left_out:
         console.print(f"  ... and {left_out} more metric(s) (see --report)", style="dim")
     for s in report.submissions:
         if s.ok and not s.all_findings:
             continue
-        console.print(Text.assemble((s.name, "bold"), f" ({s.role}): {s.status}"))
+        console.print(Text.assemble((printable(s.name), "bold"), f" ({s.role}): {s.status}"))
         extra = s.findings + (s.build.findings if s.build else [])
         print_findings(extra, console)
         if s.build is not None and not s.build.ok and s.build.log_tail:

@@ -11,6 +11,13 @@ from rich.text import Text
 
 from validator.engine.limits import human_size
 from validator.report.console import stdout
+from validator.textsafe import printable
+
+
+def _safe(text) -> Text:
+    """Text a cube may control (task and cube names, messages, log lines, metric names): control characters
+    escaped, and never read as console markup."""
+    return Text(printable(str(text)))
 
 _MARK = {"error": Text("error", style="red"), "warning": Text("warn", style="yellow"), "info": Text("info", style="dim")}
 
@@ -75,15 +82,15 @@ def metric_text(v) -> str:
 def print_run_report(report, console: Console | None = None, max_metrics: int = 30) -> None:
     console = console or Console(highlight=False)
     for note in report.notes:
-        console.print(f"[yellow]note:[/yellow] {note}")
+        console.print(Text.assemble(("note:", "yellow"), " ", _safe(note)))
     failed_builds = [b for b in report.builds if not b.ok]
     for b in failed_builds:
-        console.print(Text.assemble(("build failed ", "bold red"), f"{b.cube}: {b.message}"))
+        console.print(Text.assemble(("build failed ", "bold red"), _safe(f"{b.cube}: {b.message}")))
         for f in b.findings:
             if f.hint:
-                console.print(f"  → {f.hint}", style="dim")
+                console.print(Text(f"  → {f.hint}", style="dim"))
         if b.log_tail:
-            console.print(Text(_indent(b.log_tail), style="dim"))
+            console.print(Text(_indent(printable(b.log_tail)), style="dim"))
     if report.tasks:
         table = Table(title=f"{report.benchmark}: {report.runner} runner", title_justify="left", header_style="bold")
         table.add_column("task")
@@ -97,10 +104,11 @@ def print_run_report(report, console: Console | None = None, max_metrics: int = 
         if notes:
             table.add_column("note")  # shortened here, in full below the table
         for t in report.tasks:
-            row = [t.task, Path(t.cube).name, Text(t.status, style=STATUS_STYLE.get(t.status, "")), seconds_text(t.seconds),
-                   human_size(t.peak_memory_bytes)]
+            row: list[Text | str] = [_safe(t.task), _safe(Path(t.cube).name),
+                                     Text(t.status, style=STATUS_STYLE.get(t.status, "")), seconds_text(t.seconds),
+                                     human_size(t.peak_memory_bytes)]
             if notes:
-                row.append(_shorten(t.message, room) if t.status != "passed" else "")
+                row.append(_safe(_shorten(t.message, room)) if t.status != "passed" else "")
             table.add_row(*row)
         console.print(table)
     for t in report.tasks:
@@ -108,11 +116,11 @@ def print_run_report(report, console: Console | None = None, max_metrics: int = 
             continue
         if not t.findings and not t.log_tail:
             continue
-        console.print(Text.assemble((f"{t.task}", "bold"), f" ({Path(t.cube).name}): {t.status}"))
+        console.print(Text.assemble((printable(t.task), "bold"), _safe(f" ({Path(t.cube).name}): {t.status}")))
         print_findings(t.findings, console)
         if t.status != "passed" and t.log_tail:
-            console.print(f"  last lines of the log ({t.log_path}):", style="dim")
-            console.print(Text(_indent(t.log_tail, "    "), style="dim"))
+            console.print(Text(printable(f"  last lines of the log ({t.log_path}):"), style="dim"))
+            console.print(Text(_indent(printable(t.log_tail), "    "), style="dim"))
     _print_probes(report, console)
     for f in report.findings:
         console.print(Text.assemble(("error " if f.is_error else "warn ", "red" if f.is_error else "yellow"), f"{f.code} {f.message}"))
@@ -122,7 +130,7 @@ def print_run_report(report, console: Console | None = None, max_metrics: int = 
         mt.add_column("metric")
         mt.add_column("value", justify="right")
         for name, v in metrics[:max_metrics]:
-            mt.add_row(name, metric_text(v))
+            mt.add_row(_safe(name), _safe(metric_text(v)))
         console.print(mt)
         if len(metrics) > max_metrics:
             console.print(f"  ... and {len(metrics) - max_metrics} more (see --report)", style="dim")
@@ -136,7 +144,7 @@ def print_run_report(report, console: Console | None = None, max_metrics: int = 
     summary = f"  {passed}/{len(report.tasks)} tasks passed{checks} in {report.seconds:.1f}s" if report.tasks else (
         f"  {len(report.builds)} image(s) ready" if report.ok else "  build failed")
     image = "" if report.runner == "docker" else " (no image built)"
-    console.print(Text.assemble(verdict, summary, f"; runner: {report.runner}{image}; run folder: {report.run_dir}"))
+    console.print(Text.assemble(verdict, summary, _safe(f"; runner: {report.runner}{image}; run folder: {report.run_dir}")))
 
 
 def _print_probes(report, console: Console) -> None:
@@ -153,7 +161,7 @@ def _print_probes(report, console: Console) -> None:
     for p in probes:
         row = [p.name, Text(p.status, style=STATUS_STYLE.get(p.status, "")), seconds_text(p.seconds) if p.runs else "-"]
         if room >= 20:
-            row.append(_shorten(p.message, room))
+            row.append(_safe(_shorten(p.message, room)))
         table.add_row(*row)
     console.print(table)
     for p in probes:
@@ -169,7 +177,7 @@ def print_findings(findings, console: Console) -> None:
         mark = Text("error", style="red") if f.is_error else Text("warn", style="yellow")
         console.print(Text.assemble("  ", mark, f" {f.code} {f.message}"))
         if f.hint:
-            console.print(f"    → {f.hint}", style="dim")
+            console.print(Text(f"    → {f.hint}", style="dim"))
 
 
 def _shorten(text: str, width: int) -> str:

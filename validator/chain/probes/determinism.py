@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from validator import hostfs
+from validator.archive import sha256_file
 from validator.chain.benchmark import PredictionsContract
 from validator.chain.outputs import load_prediction_file
 
@@ -82,8 +84,10 @@ def compare(first: Path, second: Path, contract: PredictionsContract, ids: list[
 
 
 def _compare_files(first: Path, second: Path) -> list[str]:
-    def files(root: Path) -> dict[str, bytes]:
-        return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    def files(root: Path) -> dict[str, str]:
+        """sha256 of every regular file below root: streamed, links never followed (a task's output may be large,
+        or hostile)."""
+        return {e.rel: sha256_file(e.path, follow_links=False) for e in hostfs.walk(root) if e.is_file}
 
     a, b = files(first), files(second)
     return [f"{name}: {'differs' if name in a and name in b else 'only in one run'}"

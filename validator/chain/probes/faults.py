@@ -14,6 +14,7 @@ import json
 import shutil
 from pathlib import Path
 
+from validator import hostfs
 from validator.errors import MedcubeError
 
 FAULTS = {
@@ -32,8 +33,9 @@ class Unsupported(MedcubeError):
 
 
 def copy_tree(src: Path, dst: Path) -> None:
-    if src.is_dir():
-        shutil.copytree(src, dst, symlinks=True)
+    """A scratch copy of prepared data: folders and regular files only, no link followed or copied."""
+    if src.is_dir() and not src.is_symlink():
+        hostfs.copytree(src, dst)
     else:
         dst.mkdir(parents=True, exist_ok=True)
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from validator import findings as F
+from validator import hostfs
 from validator.chain.outputs import check_outputs, record_ids
 from validator.chain.probes import determinism, faults, gpu, inputs, logscan
 from validator.chain.probes.options import PROBES, ProbeOptions
@@ -168,8 +169,8 @@ class ProbeSession:
                 probe.message = "the engine has no GPU runtime (the tasks say so)"
                 break
             if result.status != "passed":
-                probe.findings.append(F.warning(PROBE_INCOMPLETE, where,
-                                                f"the GPU check could not run in {plan.image}: {result.message}",
+                probe.findings.append(F.error(PROBE_INCOMPLETE, where,
+                                              f"the GPU check could not run in {plan.image}: {result.message}",
                                                 hint=f"its log: {result.log_path}"))
                 checked.append((plan.image, "could not run"))
                 continue
@@ -201,7 +202,12 @@ class ProbeSession:
                 try:
                     method(passed, probe)
                 except Exception as e:  # a probe never breaks the run: it says it could not finish
-                    probe.findings.append(F.warning(PROBE_INCOMPLETE, "-", f"probe {name} stopped: {type(e).__name__}: {e}"))
+                    # a probe that cannot finish proves nothing: an error, with its reason (a hostile output could
+                    # otherwise switch a probe off and turn a failing cube into a pass)
+                    probe.findings.append(F.error(PROBE_INCOMPLETE, "-", f"probe {name} could not finish: "
+                                                  f"{type(e).__name__}: {e}",
+                                                  hint="Fix what the message names (the cube's outputs, or the "
+                                                  "machine); --no-probe " + name + " skips this probe knowingly."))
                 probe.seconds = time.monotonic() - started
                 probe.settle()
                 self._say(probe)
@@ -293,10 +299,11 @@ class ProbeSession:
             for label, host in outputs.items():  # copies of the first run's outputs: the run folder stays as it is
                 copy = self.scratch / "rerun" / task / label / Path(host).name
                 copy.parent.mkdir(parents=True, exist_ok=True)
-                if Path(host).is_dir():
-                    shutil.copytree(host, copy, symlinks=True)
-                elif Path(host).exists():
-                    shutil.copy2(host, copy)
+                if Path(host).is_dir() and not Path(host).is_symlink():
+                    hostfs.copytree(host, copy)  # links and special files are not copied, nor followed
+                elif Path(host).is_file() and not Path(host).is_symlink():
+                    with os.fdopen(hostfs.open_regular(host), "rb") as fin, open(copy, "wb") as fout:
+                        shutil.copyfileobj(fin, fout)
                 bindings[label] = copy
             plan, result = self._run(role, task, bindings, f"probe-rerun-{task}.log", probe)
             again.append(task)
@@ -369,7 +376,8 @@ class ProbeSession:
                 f"the folder (logs: {self.folder.logs}/probe-faults-*.log)",
             ))
         for line in unclear:
-            probe.findings.append(F.warning(PROBE_INCOMPLETE, where, f"{task} on {line}"))
+            probe.findings.append(F.error(PROBE_INCOMPLETE, where, f"{task} on {line}",
+                                          hint=f"{task} must end (refuse or accept) on broken data within --timeout"))
         if unsupported and not tried:
             probe.findings.append(F.warning(PROBE_INCOMPLETE, where,
                                             f"no broken copy of the prepared data could be made: {'; '.join(unsupported)}"))
@@ -381,4 +389,4 @@ class ProbeSession:
             return
         style = {"passed": "green", "skipped": "dim", "warning": "yellow"}.get(probe.status, "red")
         secs = f" {probe.seconds:.1f}s" if probe.runs else ""
-        self.console.print(f"[{style}]{probe.status:>7}[/{style}] probe {probe.name}{secs}")
+        self.console.print(f"[{style}]{probe.status:>7}[/{style}] probe {probe.name}{secs}")  # names are medcube's
