@@ -32,7 +32,8 @@ def line(f: Finding) -> str:
             props.append(f"col={f.column}")
     props.append(f"title={_property(f.code)}")
     message = f.message + (f"\nfix: {f.hint}" if f.hint else "")
-    return f"::{'error' if f.is_error else 'warning'} {','.join(props)}::{_data(message)}"
+    command = {"error": "error", "warning": "warning", "info": "notice"}.get(f.severity, "warning")
+    return f"::{command} {','.join(props)}::{_data(message)}"
 
 
 def render(findings: Iterable[Finding]) -> str:

@@ -20,6 +20,9 @@ SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sar
 INFORMATION_URI = "https://github.com/mlcommons/medcube"
 
 
+# medcube severities -> SARIF levels (an info is a "note").
+LEVELS = {"error": "error", "warning": "warning", "info": "note"}
+
 def _uri(path: str) -> str:
     """A relative path as a relative URI reference; an absolute one as a file: URI."""
     posix = path.replace(os.sep, "/") if os.sep != "/" else path
@@ -38,8 +41,8 @@ def _rule(rule: Rule) -> dict:
         "help": {"text": text + f" See {help_uri(rule.id)}"},
         "helpUri": help_uri(rule.id),
     }
-    if rule.severity in ("error", "warning"):
-        out["defaultConfiguration"] = {"level": rule.severity}
+    if rule.severity in LEVELS:
+        out["defaultConfiguration"] = {"level": LEVELS[rule.severity]}
     return out
 
 
@@ -53,7 +56,7 @@ def _result(f: Finding, index: int | None) -> dict:
         location["region"] = region
     out: dict = {
         "ruleId": f.code,
-        "level": "error" if f.is_error else "warning",
+        "level": LEVELS.get(f.severity, "warning"),
         "message": {"text": text},
         "locations": [{"physicalLocation": location}],
     }
