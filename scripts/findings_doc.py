@@ -30,6 +30,7 @@ SECTIONS = [
     ("MC6", "Build and run (`medcube validate`, `medcube test`)"),
     ("MC7", "The benchmark's output contracts"),
     ("MC8", "Probes (`medcube test`)"),
+    ("MC9", "Many submissions (`medcube test BENCH --model A --model B ...`)"),
 ]
 
 INTRO = [

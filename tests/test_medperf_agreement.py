@@ -207,7 +207,7 @@ def test_cli_takes_medperfs_flags(monkeypatch, tmp_path):
     assert {k: str(v) for k, v in seen["cubes"].items()} == {"data_preparator": "prep", "model": "model",
                                                              "metrics": "metrics"}
     result = CliRunner().invoke(app, ["test", "--evaluator", "ev", "--strict"])
-    assert result.exit_code == 0 and str(seen["cubes"]["metrics"]) == "ev" and seen["strict"] is True
+    assert result.exit_code == 0 and str(seen["cubes"]["metrics"]) == "ev" and seen["gating"].fail_on == "warning"
 
     made = {}
     monkeypatch.setattr(create_module, "create", lambda *a, **kw: made.update(args=a, **kw) or tmp_path / "x")

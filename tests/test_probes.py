@@ -73,7 +73,7 @@ def test_one_catalogue_of_codes():
     from validator.chain.probes import session
     from validator.engine import result  # noqa: F401
 
-    stages = {"6": "run", "7": "output", "8": "probe"}
+    stages = {"6": "run", "7": "output", "8": "probe", "9": "submission"}
     for code, entry in codes.CATALOGUE.items():
         assert re.fullmatch(r"MC\d{3}", code) and entry == code and entry.name
         assert entry.stage == stages.get(code[2], "static") and entry.title and len(entry.fix) > 20

@@ -137,8 +137,8 @@ def validate(
 def test(
     benchmark: Optional[Path] = typer.Argument(None, help="Benchmark profile (benchmark.yaml) or its folder; default: the bundled chest X-ray benchmark."),
     data_preparator: Optional[Path] = typer.Option(None, "--data-preparator", "-p", help="Data preparator cube to use instead of the benchmark's (-p as in `medperf test run`)."),
-    model: Optional[Path] = typer.Option(None, "--model", "-m", help="Model cube to use instead of the benchmark's."),
-    metrics: Optional[Path] = typer.Option(None, "--metrics", "--evaluator", "-e", help="Metrics (evaluator) cube to use instead of the benchmark's."),
+    model: Optional[List[Path]] = typer.Option(None, "--model", "-m", help="Model cube to use instead of the benchmark's; repeatable, or a folder holding cubes: many submissions, the data prepared once."),
+    metrics: Optional[List[Path]] = typer.Option(None, "--metrics", "--evaluator", "-e", help="Metrics (evaluator) cube to use instead of the benchmark's; repeatable, or a folder holding cubes (each evaluated on the benchmark model's predictions)."),
     demo_data: Optional[Path] = typer.Option(None, "--demo-data", help="Demo data: a folder holding paths.yaml, or a .tar.gz with paths.yaml at its root."),
     demo_sha256: Optional[str] = typer.Option(None, "--demo-sha256", help="Expected sha256 of the demo tarball, checked before extracting."),
     gpus: Optional[str] = typer.Option(None, "--gpus", help="all | N | device=a,b"),
@@ -166,14 +166,18 @@ def test(
     fail_on: Optional[FailOn] = typer.Option(None, "--fail-on", help="Fail on errors only (default) or on warnings too (a failed task always fails)."),
     ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Leave out a finding code, e.g. MC803 (repeatable)."),
     no_config: bool = typer.Option(False, "--no-config", help="Do not read .medcube.yaml / pyproject.toml [tool.medcube]."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", help="Many submissions: how many run at a time (default: the cores, as far as --memory per task fits in memory)."),
+    shard: Optional[str] = typer.Option(None, "--shard", help="Many submissions: run shard i/n of them (every n-th, from the i-th), for fanning out over machines."),
     build_timeout: Optional[float] = typer.Option(None, "--build-timeout", help="Seconds an image build may take (default 1800; 0: no limit)."),
     build_network: bool = typer.Option(False, "--build-network", help="Let builds use the network (by default they have none, like the tasks)."),
 ):
     """Run the benchmark chain prepare -> sanity_check -> statistics -> infer -> evaluate on demo data, like `medperf test run`,
     and probe what a benchmark would trip on: changed inputs, network, root, determinism, re-runs, a lax sanity_check, GPUs."""
     from validator.chain.options import RunOptions
-    from validator.chain.probes import probe_options
+    from validator.chain.probes.options import probe_options
+    from validator.chain.submissions import is_cube_folder
     from validator.commands import DemoSource, Gating, ReportFiles, test_command
+    from validator.commands_many import test_submissions_command
     from validator.engine.limits import Limits
     from validator.gating import check_code
 
@@ -184,14 +188,38 @@ def test(
                                    log_limit=log_limit, build_timeout=build_timeout, build_network=build_network),
         probes=probe_options(no_probes, no_probe, determinism_tolerance, strict_determinism), pull=pull,
     )
+    models, metric_cubes = list(model or []), list(metrics or [])
+    if len(models) > 1 or len(metric_cubes) > 1 or jobs is not None or shard is not None or any(
+            p.is_dir() and not is_cube_folder(p) for p in models + metric_cubes):
+        if format != OutputFormat.text or strict or fail_on is not None or ignore:
+            raise UserError("--format, --strict, --fail-on and --ignore apply to one submission's run",
+                            hint="for many submissions read --report FILE (JSON) or --junit FILE")
+        raise typer.Exit(test_submissions_command(
+            benchmark, models=models, metrics=metric_cubes, data_preparator=data_preparator,
+            demo=DemoSource(demo_data, demo_sha256), options=options,
+            files=ReportFiles(report, junit, html, _command_line()), jobs=jobs, shard=shard,
+            verbosity=_verbosity(quiet, verbose),
+        ))
     raise typer.Exit(test_command(
-        benchmark, cubes={"data_preparator": data_preparator, "model": model, "metrics": metrics},
+        benchmark, cubes={"data_preparator": data_preparator, "model": models[0] if models else None,
+                          "metrics": metric_cubes[0] if metric_cubes else None},
         demo=DemoSource(demo_data, demo_sha256), options=options,
         files=ReportFiles(report, junit, html, _command_line()),
         output_format=format.value, verbosity=_verbosity(quiet, verbose),
         gating=Gating(fail_on=_fail_on(fail_on, strict),
                       ignore=tuple(check_code(c, "--ignore") for c in ignore or ()), use_settings=not no_config),
     ))
+
+
+@app.command("merge-reports")
+def merge_reports(
+    reports: List[Path] = typer.Argument(..., help="JSON reports of `medcube test ... --report FILE` runs (e.g. one per --shard)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the merged report here (default: print it)."),
+):
+    """Merge the JSON reports of shards of many submissions into one leaderboard report (exit 1 when any failed)."""
+    from validator.commands_many import merge_reports_command
+
+    raise typer.Exit(merge_reports_command(reports, output))
 
 
 @app.command()

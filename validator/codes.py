@@ -6,7 +6,8 @@ it fresh. A Code is the id string itself (a finding's `code`), carrying its entr
 Its length (over 400 lines) is the catalogue's: one entry a code, kept in one table on purpose.
 
 Stages: static (MC0xx-MC5xx: reading, schema, role contract, both formats, config against code, advice), run
-(MC6xx: build and run), output (MC7xx: the benchmark's output contracts), probe (MC8xx).
+(MC6xx: build and run), output (MC7xx: the benchmark's output contracts), probe (MC8xx), submission (MC9xx:
+many submissions in one `medcube test`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 from typing import Literal
 
 Severity = Literal["error", "warning", "info"]
-Stage = Literal["static", "run", "output", "probe"]
+Stage = Literal["static", "run", "output", "probe", "submission"]
 
 
 class Code(str):
@@ -22,9 +23,9 @@ class Code(str):
 
     severity: Severity  # the default; a check may report a code as a warning where it says so in the fix text
     stage: Stage
-    title: str
+    title: str  # type: ignore[assignment]  # shadows str.title on purpose: the catalogue entry's title
     fix: str
-    name: str
+    name: str  # the constant's name in this module, set below
 
     def __new__(cls, id: str, severity: Severity, stage: Stage, title: str, fix: str) -> Code:
         code = super().__new__(cls, id)
@@ -536,6 +537,24 @@ PROBE_INCOMPLETE = _code(
     'The message says why the probe could not finish; fix that cause and run again. A probe that cannot finish '
     'proves nothing, so it fails the run; a probe that ran but cannot tell (no GPU framework found, a data format '
     'it cannot break) is a warning. `--no-probe NAME` skips a probe knowingly.',
+)
+SUBMISSION_NOT_LOADED = _code(
+    "MC901", "error", "submission",
+    "a submission's cube config could not be loaded",
+    "The message names the config and what is wrong with it: fix it (`medcube validate --static CUBE` lists every "
+    "problem), or pass the cube under the option of its role (--model or --metrics). The other submissions run.",
+)
+SUBMISSION_SAME_IMAGE = _code(
+    "MC902", "error", "submission",
+    "two submissions name the same image",
+    "Give every submission its own image name or tag: building one image name from two build contexts replaces "
+    "the first image, and its tasks would run the other submission's code.",
+)
+SUBMISSION_RUN_FAILED = _code(
+    "MC903", "error", "submission",
+    "a submission's run stopped on an unexpected error",
+    "The message names the error; the submission's logs are in its folder of the run folder "
+    "(`submissions/<n>-<name>/logs`). Run that submission alone (`medcube test BENCH --model CUBE`) to reproduce it.",
 )
 
 

@@ -11,7 +11,11 @@ contracts:
   statistics: {required_keys: [num_cases, labels_count]}
   predictions: {file: predictions.json, records: "*.npy", length: 14, range: [0, 1]}
   results: {required_keys: [Accuracy, AUC]}
+primary_metric: AUC                   # optional: ranks many submissions (`medcube test --model A --model B`)
 ```
+`primary_metric` names a metric of results.yaml (`a.b` for a nested one), higher is better; a mapping
+`{name: Loss, higher_is_better: false}` turns the order round. When contracts.results lists required keys, the
+primary metric must be one of them.
 Every mistake is a UserError naming the file, the line and what is expected.
 """
 
@@ -27,7 +31,8 @@ from validator.manifest.roles import ROLES
 from validator.manifest.yamlread import Doc, YamlSyntaxError, read
 
 BENCHMARK_FILE = "benchmark.yaml"
-_TOP_KEYS = ("name", "description", *ROLES, "demo_data", "contracts")
+_TOP_KEYS = ("name", "description", *ROLES, "demo_data", "contracts", "primary_metric")
+_PRIMARY_KEYS = ("name", "higher_is_better")
 _CONTRACT_KEYS = ("statistics", "predictions", "results")
 _KEYS_ONLY = ("required_keys",)
 _PREDICTION_KEYS = ("file", "records", "length", "shape", "range")
@@ -59,6 +64,8 @@ class Benchmark:
     demo_sha256: str | None
     contracts: Contracts
     lines: dict[str, int | None] = field(default_factory=dict, repr=False)  # top-level key -> line
+    primary_metric: str | None = None  # ranks submissions; a key of results.yaml, dotted when nested
+    higher_is_better: bool = True
 
     def cube(self, role: str) -> Path:
         return self.cubes[role]
@@ -139,6 +146,7 @@ class _Reader:
                 self.fail((role,), f"{role}: {top[role]!r} is not a folder")
         demo, sha = self.demo_data(top["demo_data"])
         contracts = self.contracts(top.get("contracts"))
+        primary, higher = self.primary_metric(top.get("primary_metric"), contracts)
         return Benchmark(
             file=self.file,
             name=self.string(("name",), top.get("name"), required=False) or self.base.name,
@@ -148,7 +156,30 @@ class _Reader:
             demo_sha256=sha,
             contracts=contracts,
             lines={k: self.doc.line((k,), key=True) for k in top},
+            primary_metric=primary,
+            higher_is_better=higher,
         )
+
+    def primary_metric(self, value, contracts: Contracts) -> tuple[str | None, bool]:
+        path = ("primary_metric",)
+        if value is None:
+            return None, True
+        higher = True
+        if isinstance(value, dict):
+            value = self.mapping(path, value, _PRIMARY_KEYS)
+            if "name" not in value:
+                self.fail(path, "primary_metric has no 'name'", hint="e.g. {name: AUC, higher_is_better: true}")
+            if "higher_is_better" in value:
+                if not isinstance(value["higher_is_better"], bool):
+                    self.fail(path + ("higher_is_better",), "primary_metric.higher_is_better must be true or false")
+                higher = value["higher_is_better"]
+            path, value = path + ("name",), value["name"]
+        name = self.string(path, value)
+        required = contracts.results_keys
+        if required and name.split(".")[0] not in required:
+            self.fail(path, f"primary_metric {name!r} is not among contracts.results.required_keys",
+                      hint=f"name one of: {', '.join(required)} (a submission without it could not be ranked)")
+        return name, higher
 
     def demo_data(self, value) -> tuple[Path, str | None]:
         path = ("demo_data",)

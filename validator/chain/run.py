@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 
@@ -18,7 +19,6 @@ from validator.chain.benchmark import Benchmark, Contracts
 from validator.chain.demo_data import DemoData
 from validator.chain.options import RunOptions
 from validator.chain.outputs import check_outputs, read_results
-from validator.chain.probes.session import ProbeSession
 from validator.chain.result import RunReport
 from validator.chain.rundir import RunFolder
 from validator.codes import MISSING_TASK, PLAN_FAILED
@@ -31,6 +31,9 @@ from validator.manifest.model import Cube
 from validator.manifest.roles import CHAIN, ROLES
 from validator.textsafe import printable
 
+if TYPE_CHECKING:
+    from validator.chain.probes.session import ProbeSession
+
 ROLE_TITLES = {"data_preparator": "data preparator", "model": "model", "metrics": "metrics"}
 
 
@@ -38,9 +41,9 @@ ROLE_TITLES = {"data_preparator": "data preparator", "model": "model", "metrics"
 def select_runner(name: str | None, limits: Limits, run_id: str = "medcube") -> tuple[Runner, str | None]:
     """(runner, note). name None or "docker": Docker, or a UserError saying how to get an engine; the local
     runner only when asked for by name (it is not a sandbox: the note says so)."""
-    from validator.engine.local import LocalRunner
-
     if name == "local":
+        from validator.engine.local import LocalRunner
+
         return LocalRunner(limits), (
             "local runner: tasks run as subprocesses of this Python, as this user, with a scrubbed environment; "
             "no image is built. It is not a sandbox: run only cubes you trust this way")
@@ -109,13 +112,15 @@ def run_chain(
                 pull=options.pull, verbose=options.verbose,
             )
             report.builds.append(built[key])
-            _say_build(console, built[key])
+            say_build(console, built[key])
     if options.no_run:
         report.seconds = time.monotonic() - started
         return report
 
     probes = None
     if options.probes is not None:
+        from validator.chain.probes.session import ProbeSession  # only when probing: its imports cost a plain run
+
         probes = ProbeSession(options.probes, runner, cubes, folder, demo, benchmark.contracts, options.limits, console)
     failed = False
     try:
@@ -127,12 +132,12 @@ def run_chain(
                 report.tasks.append(TaskResult(task, role, str(cube.path), "skipped", runner=runner.name,
                                                message="not run: an earlier task failed"))
                 continue
-            result = _run_one(runner, cube, role, task, folder, demo, benchmark.contracts,
+            result = run_task(runner, cube, role, task, folder, demo, benchmark.contracts,
                               built.get(str(cube.path)), options, n, probes)
             if task == "evaluate" and result.status == "passed":
                 report.results = read_results(folder.path("results", "results.yaml"))
             report.tasks.append(result)
-            _say_task(console, result)
+            say_task(console, result)
             failed = result.status != "passed"
         if probes is not None:
             report.probes = probes.after_chain(report.tasks)
@@ -142,7 +147,7 @@ def run_chain(
     return report
 
 
-def _run_one(runner: Runner, cube: Cube, role: str, task: str, folder: RunFolder, demo: DemoData, contracts: Contracts,
+def run_task(runner: Runner, cube: Cube, role: str, task: str, folder: RunFolder, demo: DemoData, contracts: Contracts,
              build: BuildResult | None, options: RunOptions, n: int, probes: ProbeSession | None = None) -> TaskResult:
     where = cube.rel(cube.config_file)
     if cube.task(task) is None:
@@ -185,14 +190,14 @@ def _run_one(runner: Runner, cube: Cube, role: str, task: str, folder: RunFolder
     return result
 
 
-def _say_build(console, b: BuildResult) -> None:
+def say_build(console, b: BuildResult) -> None:
     if console is None or b.status == "not_built":
         return
     style = {"built": "green", "cached": "dim", "present": "dim", "failed": "red"}[b.status]
     console.print(Text(printable(b.message), style=style))  # a build message quotes the cube's Dockerfile
 
 
-def _say_task(console, r: TaskResult) -> None:
+def say_task(console, r: TaskResult) -> None:
     if console is None:
         return
     style = {"passed": "green", "skipped": "dim"}.get(r.status, "red")

@@ -45,7 +45,7 @@ def check_agreement(cube: Cube, show) -> list[Finding]:
                 continue  # optional on either side
             if label not in b:
                 findings.append(error("MC302", file, f"task '{name}': volume '{label}' is not in {show(ml.config_file)}",
-                                      hint="Declare the same volumes in both files.", line=task.inputs.get(label, task.outputs.get(label)).line))
+                                      hint="Declare the same volumes in both files.", line=_line(task, label)))
             elif label not in a:
                 findings.append(error("MC302", file, f"task '{name}': volume '{label}' of {show(ml.config_file)} is missing here",
                                       hint="Declare the same volumes in both files.", line=task.line))
@@ -61,3 +61,8 @@ def check_agreement(cube: Cube, show) -> list[Finding]:
             "MC303", file, f"image '{cc.image}' differs from docker.image '{ml.image}' in {show(ml.config_file)}",
             hint="Use one image name so both files run the same build.", line=cc.doc.line(("image",))))
     return findings
+
+
+def _line(task, label: str) -> int | None:
+    vol = task.inputs.get(label) or task.outputs.get(label)
+    return vol.line if vol is not None else None

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from validator.manifest.argv import to_argv
-from validator.manifest.model import Build, Cube, Task, Volume, parsed_cube, typed
+from validator.manifest.model import Access, Build, Cube, Task, Volume, VolumeType, parsed_cube, typed
 from validator.manifest.yamlread import Doc
 
 
@@ -57,13 +57,15 @@ def parse(doc: Doc, cube_dir: Path) -> Cube:
     for name, tdata in typed(data, "tasks", dict, {}).items():
         tdata = tdata if isinstance(tdata, dict) else {}
         task = Task(name=str(name), line=doc.line(("tasks", name), key=True))
-        for kind, access, target in (("input_volumes", "ro", task.inputs), ("output_volumes", "rw", task.outputs)):
+        sides: tuple[tuple[str, Access, dict[str, Volume]], ...] = (("input_volumes", "ro", task.inputs),
+                                                                    ("output_volumes", "rw", task.outputs))
+        for kind, access, target in sides:
             group = tdata.get(kind)
             if not isinstance(group, dict):
                 continue
             for label, spec in group.items():
                 spec = spec if isinstance(spec, dict) else {}
-                vtype = spec.get("type") if spec.get("type") in ("file", "directory") else "directory"
+                vtype: VolumeType = "file" if spec.get("type") == "file" else "directory"
                 mount = spec.get("mount_path")
                 target[str(label)] = Volume(
                     label=str(label),

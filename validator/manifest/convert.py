@@ -9,6 +9,7 @@ MedPerf's additional_files mount.
 from __future__ import annotations
 
 import posixpath
+from typing import Any
 
 import yaml
 
@@ -28,12 +29,14 @@ def _mount(task_name: str, label: str, vtype: str, is_input: bool) -> str:
 
 def to_container_config(cube: Cube) -> dict:
     assert cube.format == "mlcube"
-    tasks = {}
+    tasks: dict[str, dict[str, Any]] = {}
     for task in cube.tasks.values():
-        inputs, outputs, args = {}, {}, [task.name]
+        inputs: dict[str, dict[str, str]] = {}
+        outputs: dict[str, dict[str, str]] = {}
+        args = [task.name]
         for vol in task.inputs.values():
             if cube.is_additional_file(vol):
-                rel = vol.default.replace("\\", "/").lstrip("./")[len(ADDITIONAL_FILES_DIR) + 1 :]
+                rel = str(vol.default).replace("\\", "/").lstrip("./")[len(ADDITIONAL_FILES_DIR) + 1 :]
                 inputs["additional_files"] = {"mount_path": ADDITIONAL_MOUNT, "type": "directory"}
                 args.append(f"--{vol.label}={posixpath.join(ADDITIONAL_MOUNT, rel)}")
                 continue
@@ -44,9 +47,10 @@ def to_container_config(cube: Cube) -> dict:
             mount = _mount(task.name, vol.label, vol.type, False)
             outputs[vol.label] = {"mount_path": mount, "type": vol.type}
             args.append(f"--{vol.label}={mount}")
-        entry = {"run_args": {"command": " ".join(args)}}
+        run_args: dict[str, Any] = {"command": " ".join(args)}
         if cube.gpu_count:
-            entry["run_args"]["gpus"] = cube.gpu_count
+            run_args["gpus"] = cube.gpu_count
+        entry: dict[str, Any] = {"run_args": run_args}
         entry["input_volumes"] = inputs
         if outputs:
             entry["output_volumes"] = outputs

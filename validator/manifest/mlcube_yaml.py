@@ -8,19 +8,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from validator.manifest.model import Build, Cube, Task, Volume, parsed_cube, typed
+from validator.manifest.model import Access, Build, Cube, Task, Volume, VolumeType, parsed_cube, typed
 from validator.manifest.yamlread import Doc
 
 
-def _volume(doc: Doc, path: tuple, label: str, spec, access: str) -> Volume:
-    if isinstance(spec, dict):
-        default = spec.get("default")
-        vtype = spec.get("type")
-    else:
-        default, vtype = spec, None
-    default = str(default) if default is not None else None
-    if vtype not in ("file", "directory"):
-        # MLCube guesses: a trailing slash or no extension means a directory.
+def _volume(doc: Doc, path: tuple, label: str, spec, access: Access) -> Volume:
+    raw_default, declared = (spec.get("default"), spec.get("type")) if isinstance(spec, dict) else (spec, None)
+    default = str(raw_default) if raw_default is not None else None
+    vtype: VolumeType
+    if declared in ("file", "directory"):
+        vtype = declared
+    else:  # MLCube guesses: a trailing slash or no extension means a directory.
         vtype = "directory" if default is None or default.endswith("/") or "." not in Path(default).name else "file"
     return Volume(label=label, type=vtype, access=access, default=default, line=doc.line(path, key=True))
 
@@ -34,7 +32,9 @@ def parse(doc: Doc, cube_dir: Path) -> Cube:
         task = Task(name=str(name), line=doc.line(("tasks", name), key=True))
         params = (tdata or {}).get("parameters") if isinstance(tdata, dict) else None
         params = params if isinstance(params, dict) else {}
-        for kind, access, target in (("inputs", "ro", task.inputs), ("outputs", "rw", task.outputs)):
+        sides: tuple[tuple[str, Access, dict[str, Volume]], ...] = (("inputs", "ro", task.inputs),
+                                                                    ("outputs", "rw", task.outputs))
+        for kind, access, target in sides:
             group = params.get(kind)
             if not isinstance(group, dict):
                 continue

@@ -14,13 +14,14 @@ from validator.manifest.roles import ADDITIONAL_FILES_DIR, role_of_tasks
 
 Format = Literal["mlcube", "container_config"]
 VolumeType = Literal["file", "directory"]
+Access = Literal["ro", "rw"]
 
 
 @dataclass
 class Volume:
     label: str
     type: VolumeType
-    access: Literal["ro", "rw"]  # inputs are read-only, outputs read-write
+    access: Access  # inputs are read-only, outputs read-write
     # container_config.yaml: where it is mounted inside the container.
     mount_path: str | None = None
     # mlcube.yaml: the default host path, relative to the workspace (may be None for container_config).
@@ -79,8 +80,9 @@ class Cube:
 
     def is_additional_file(self, vol: Volume) -> bool:
         """mlcube.yaml inputs like `weights: additional_files/cnn_weights.pth` map into MedPerf's additional files."""
-        return self.format == "mlcube" and vol.is_input and bool(vol.default) and \
-            vol.default.replace("\\", "/").lstrip("./").startswith(ADDITIONAL_FILES_DIR + "/")
+        default = vol.default
+        return self.format == "mlcube" and vol.is_input and bool(default) and \
+            str(default).replace("\\", "/").lstrip("./").startswith(ADDITIONAL_FILES_DIR + "/")
 
     def task(self, name: str) -> Task | None:
         return self.tasks.get(name)

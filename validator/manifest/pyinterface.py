@@ -61,7 +61,7 @@ def _option_call(node) -> ast.Call | None:
     return None
 
 
-def _typer_options(fn: ast.FunctionDef) -> set[str]:
+def _typer_options(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
     opts: set[str] = set()
     args = fn.args.args + fn.args.kwonlyargs
     defaults = [None] * (len(fn.args.args) - len(fn.args.defaults)) + list(fn.args.defaults) + list(fn.args.kw_defaults)
@@ -81,7 +81,7 @@ def _typer_options(fn: ast.FunctionDef) -> set[str]:
     return opts
 
 
-def _click_options(fn: ast.FunctionDef) -> set[str]:
+def _click_options(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
     opts: set[str] = set()
     for dec in fn.decorator_list:
         if isinstance(dec, ast.Call) and _attr_name(dec.func) == "option":
@@ -98,7 +98,7 @@ def read(path: Path) -> Interface:
 def from_tree(tree: ast.AST) -> Interface:
     # One walk over the tree (the slowest part of a static check), then each pass over the nodes it needs.
     assigns, functions, arg_calls = [], [], []
-    typer_apps = set()
+    typer_apps: set[str] = set()
     uses_click = False
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign):

@@ -29,19 +29,19 @@ def to_json(reports, runs=None, oks=None) -> str:
     return json.dumps({"version": VERSION, "ok": all(c["ok"] for c in cubes), "cubes": cubes}, indent=2)
 
 
-def _clean(value):
+def clean_json(value):
     """JSON has no NaN or infinity: write null."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
+        return {str(k): clean_json(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_clean(v) for v in value]
+        return [clean_json(v) for v in value]
     return value
 
 
 def report_dict(report) -> dict:
-    return _clean({
+    return clean_json({
         "ok": report.ok,
         "benchmark": report.benchmark,
         "runner": report.runner,

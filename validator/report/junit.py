@@ -9,7 +9,7 @@ from pathlib import Path
 from validator.textsafe import printable
 
 
-def _details(findings) -> str:
+def findings_text(findings) -> str:
     """Findings as the text of a JUnit failure: code and message, each hint on its own line."""
     return "\n".join(f"{f.code} {f.message}" + (f"\n  hint: {f.hint}" if f.hint else "") for f in findings)
 
@@ -17,7 +17,7 @@ def _details(findings) -> str:
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
-def _x(text) -> str:
+def xml_text(text) -> str:
     """Text an XML parser accepts, and a person reads as it is: control characters (ANSI escapes, ...) escaped
     visibly (validator.textsafe), not dropped; what is left and still not XML is removed."""
     return _XML_BAD.sub("", printable(str(text or "")))
@@ -37,37 +37,37 @@ def junit_xml(report) -> str:
     for b in report.builds:
         if b.ok:
             continue
-        case = ET.SubElement(suite, "testcase", classname=f"{b.role or 'cube'}", name=_x(f"build {b.image}"),
+        case = ET.SubElement(suite, "testcase", classname=f"{b.role or 'cube'}", name=xml_text(f"build {b.image}"),
                              time=f"{b.seconds:.3f}")
-        err = ET.SubElement(case, "error", message=_x(b.message), type="build")
-        err.text = _x(b.log_tail)
+        err = ET.SubElement(case, "error", message=xml_text(b.message), type="build")
+        err.text = xml_text(b.log_tail)
     for t in tasks:
-        case = ET.SubElement(suite, "testcase", classname=_x(f"{t.role or 'cube'}.{Path(t.cube).name}"), name=_x(t.task),
+        case = ET.SubElement(suite, "testcase", classname=xml_text(f"{t.role or 'cube'}.{Path(t.cube).name}"), name=xml_text(t.task),
                              time=f"{t.seconds or 0:.3f}")
-        details = _details(t.findings)
+        details = findings_text(t.findings)
         if t.status == "skipped":
-            ET.SubElement(case, "skipped", message=_x(t.message))
+            ET.SubElement(case, "skipped", message=xml_text(t.message))
         elif t.status == "failed":
-            el = ET.SubElement(case, "failure", message=_x(t.message or "failed"), type="failed")
-            el.text = _x(details)
+            el = ET.SubElement(case, "failure", message=xml_text(t.message or "failed"), type="failed")
+            el.text = xml_text(details)
         elif t.status != "passed":
-            el = ET.SubElement(case, "error", message=_x(t.message or t.status), type=t.status)
-            el.text = _x(details)
+            el = ET.SubElement(case, "error", message=xml_text(t.message or t.status), type=t.status)
+            el.text = xml_text(details)
         if t.log_tail:
             out = ET.SubElement(case, "system-out")
-            out.text = _x(f"log: {t.log_path}\n{t.log_tail}")
+            out.text = xml_text(f"log: {t.log_path}\n{t.log_tail}")
     probes = getattr(report, "probes", None) or []
     for p in probes:
-        case = ET.SubElement(suite, "testcase", classname="probe", name=_x(p.name), time=f"{p.seconds:.3f}")
-        details = _details(p.findings)
+        case = ET.SubElement(suite, "testcase", classname="probe", name=xml_text(p.name), time=f"{p.seconds:.3f}")
+        details = findings_text(p.findings)
         if p.status == "skipped":
-            ET.SubElement(case, "skipped", message=_x(p.message))
+            ET.SubElement(case, "skipped", message=xml_text(p.message))
         elif p.status == "failed":
-            el = ET.SubElement(case, "failure", message=_x(p.message or "failed"), type="probe")
-            el.text = _x(details)
+            el = ET.SubElement(case, "failure", message=xml_text(p.message or "failed"), type="probe")
+            el.text = xml_text(details)
         elif details:
             out = ET.SubElement(case, "system-out")
-            out.text = _x(details)
+            out.text = xml_text(details)
     if probes:
         suite.set("tests", str(int(suite.get("tests")) + len(probes)))
         suite.set("failures", str(int(suite.get("failures")) + sum(p.status == "failed" for p in probes)))

@@ -52,11 +52,11 @@ def print_text(reports, console: Console | None = None) -> None:
 
 
 
-_STYLE = {"passed": "green", "skipped": "dim", "failed": "red", "timeout": "red", "oom": "red", "error": "red",
+STATUS_STYLE = {"passed": "green", "skipped": "dim", "failed": "red", "timeout": "red", "oom": "red", "error": "red",
           "warning": "yellow"}
 
 
-def _seconds(s: float | None) -> str:
+def seconds_text(s: float | None) -> str:
     return "-" if s is None else f"{s:.1f}s"
 
 
@@ -71,7 +71,7 @@ def flatten_metrics(results: dict | None, prefix: str = "") -> list[tuple[str, o
     return out
 
 
-def _metric_text(v) -> str:
+def metric_text(v) -> str:
     if v is None:
         return "undefined"
     if isinstance(v, float):
@@ -105,7 +105,7 @@ def print_run_report(report, console: Console | None = None, max_metrics: int = 
             table.add_column("note")  # shortened here, in full below the table
         for t in report.tasks:
             row: list[Text | str] = [_safe(t.task), _safe(Path(t.cube).name),
-                                     Text(t.status, style=_STYLE.get(t.status, "")), _seconds(t.seconds),
+                                     Text(t.status, style=STATUS_STYLE.get(t.status, "")), seconds_text(t.seconds),
                                      human_size(t.peak_memory_bytes)]
             if notes:
                 row.append(_safe(_shorten(t.message, room)) if t.status != "passed" else "")
@@ -117,7 +117,7 @@ def print_run_report(report, console: Console | None = None, max_metrics: int = 
         if not t.findings and not t.log_tail:
             continue
         console.print(Text.assemble((printable(t.task), "bold"), _safe(f" ({Path(t.cube).name}): {t.status}")))
-        _print_findings(t.findings, console)
+        print_findings(t.findings, console)
         if t.status != "passed" and t.log_tail:
             console.print(Text(printable(f"  last lines of the log ({t.log_path}):"), style="dim"))
             console.print(Text(_indent(printable(t.log_tail), "    "), style="dim"))
@@ -130,7 +130,7 @@ def print_run_report(report, console: Console | None = None, max_metrics: int = 
         mt.add_column("metric")
         mt.add_column("value", justify="right")
         for name, v in metrics[:max_metrics]:
-            mt.add_row(_safe(name), _safe(_metric_text(v)))
+            mt.add_row(_safe(name), _safe(metric_text(v)))
         console.print(mt)
         if len(metrics) > max_metrics:
             console.print(f"  ... and {len(metrics) - max_metrics} more (see --report)", style="dim")
@@ -159,7 +159,7 @@ def _print_probes(report, console: Console) -> None:
     if room >= 20:
         table.add_column("note")
     for p in probes:
-        row = [p.name, Text(p.status, style=_STYLE.get(p.status, "")), _seconds(p.seconds) if p.runs else "-"]
+        row = [p.name, Text(p.status, style=STATUS_STYLE.get(p.status, "")), seconds_text(p.seconds) if p.runs else "-"]
         if room >= 20:
             row.append(_safe(_shorten(p.message, room)))
         table.add_row(*row)
@@ -168,10 +168,10 @@ def _print_probes(report, console: Console) -> None:
         if not p.findings:
             continue
         console.print(Text.assemble((f"probe {p.name}", "bold"), f": {p.status}"))
-        _print_findings(p.findings, console)
+        print_findings(p.findings, console)
 
 
-def _print_findings(findings, console: Console) -> None:
+def print_findings(findings, console: Console) -> None:
     """A task's or a probe's findings, one a line, each with its hint below."""
     for f in findings:
         mark = Text("error", style="red") if f.is_error else Text("warn", style="yellow")

@@ -13,6 +13,14 @@ Each probe reports findings with its own code (MC8xx, in validator.codes); the l
 """
 
 from validator.chain.probes.options import PROBES, ProbeOptions, probe_options
-from validator.chain.probes.session import ProbeResult, ProbeSession
 
 __all__ = ["PROBES", "ProbeOptions", "ProbeResult", "ProbeSession", "probe_options"]
+
+
+def __getattr__(name: str):
+    """The session (and what it imports) loads on first use: a run without probes does not pay for it."""
+    if name in ("ProbeResult", "ProbeSession"):
+        from validator.chain.probes import session
+
+        return getattr(session, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

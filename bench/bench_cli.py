@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""The chain as a user times it: `medcube test BENCHMARK --no-probes` as a whole process against the same tasks as
+bare `docker run` commands, the way MedPerf runs them.
+
+    python3 bench/bench_cli.py [--benchmark examples/chestxray] [--repeat 5]
+
+With the images built (a first `medcube test` run, not timed), it runs interleaved (A B A B ...):
+  A. `python3 -m validator test BENCHMARK --no-probes --run-dir DIR` as a subprocess: interpreter start, imports,
+     benchmark and cube loading, the demo data, the build checks, five tasks with log capture, peak memory and
+     limits, the output contract checks, the report;
+  B. the same tasks as `docker run --rm --network none -u UID:GID -v ... IMAGE ARGS` subprocesses, one after another
+     (the same mounts and arguments; output folders made first, not timed).
+Prints the medians and the best of each side and their ratio (goal: A <= 1.05 x B), and the difference in seconds.
+Nothing is asserted: this is a measurement (noisy on a shared machine: compare the ratio, run it twice).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from validator.chain.benchmark import load_benchmark  # noqa: E402
+from validator.chain.demo_data import load_demo_data  # noqa: E402
+from validator.chain.run import chain_tasks  # noqa: E402
+from validator.chain.rundir import RunFolder  # noqa: E402
+from validator.engine.docker import prepare_outputs  # noqa: E402
+from validator.engine.limits import Limits  # noqa: E402
+from validator.engine.plan import plan_task  # noqa: E402
+from validator.manifest.load import load_cube  # noqa: E402
+from validator.manifest.roles import ROLES  # noqa: E402
+
+REBUILT: list[str] = []
+
+
+def bare_commands(cubes, demo, folder: RunFolder, uid: int, gid: int) -> list[list[str]]:
+    commands = []
+    for role, task in chain_tasks(cubes):
+        plan = plan_task(cubes[role], task, folder.bindings(task, demo))
+        prepare_outputs(plan, uid, gid)
+        commands.append(["docker", "run", "--rm", "--network", "none", "-u", f"{uid}:{gid}",
+                         *plan.docker_args(), *plan.image_argv()])
+    return commands
+
+
+def run_bare(commands) -> float:
+    started = time.perf_counter()
+    for cmd in commands:
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        if proc.returncode != 0:
+            raise SystemExit(f"bare run failed: {' '.join(cmd)}\n{proc.stdout.decode(errors='replace')[-2000:]}")
+    return time.perf_counter() - started
+
+
+def run_cli(benchmark: str, run_dir: Path, env, root: Path = ROOT) -> float:
+    report = Path(str(run_dir) + ".json")
+    cmd = [sys.executable, "-m", "validator", "test", benchmark, "--no-probes", "--run-dir", str(run_dir),
+           "--report", str(report)]
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=root)
+    dt = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"medcube test failed:\n{proc.stdout.decode(errors='replace')[-3000:]}")
+    builds = [b["status"] for b in json.loads(report.read_text())["builds"]]
+    if any(b not in ("cached", "present") for b in builds):
+        REBUILT.append(f"{run_dir.name}: {builds}")  # someone changed an image of the same name meanwhile
+    return dt
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--benchmark", default=str(ROOT / "examples" / "chestxray"))
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--other", help="another checkout of medcube (e.g. a worktree of main): its `medcube test` is "
+                    "timed too, interleaved, to compare two versions side by side")
+    args = ap.parse_args()
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    env.setdefault("MEDCUBE_BASE_IMAGE", "medcube/base:bookworm")
+
+    bench = load_benchmark(args.benchmark)
+    cubes = {role: load_cube(bench.cube(role)) for role in ROLES}
+    demo = load_demo_data(bench.demo_data, bench.demo_sha256)
+    uid, gid = Limits().run_user()
+    work = Path(tempfile.mkdtemp(prefix="medcube-bench-cli-"))
+    cli_s, bare_s, other_s = [], [], []
+    other = Path(args.other).absolute() if args.other else None
+    other_env = {**env, "PYTHONPATH": str(other)} if other else None
+    # the other checkout reads its own copy of the benchmark (its profile format may be older)
+    rel = Path(args.benchmark).absolute().relative_to(ROOT) if Path(args.benchmark).absolute().is_relative_to(ROOT) else None
+    other_bench = str(other / rel) if other is not None and rel is not None else args.benchmark
+    try:
+        run_cli(args.benchmark, work / "warmup", env)  # builds the images when needed; not timed
+        run_bare(bare_commands(cubes, demo, RunFolder.create(work / "bare-warmup"), uid, gid))
+        if other is not None:
+            run_cli(other_bench, work / "other-warmup", other_env, other)
+        for i in range(args.repeat):
+            cli_s.append(run_cli(args.benchmark, work / f"cli{i}", env))
+            bare_s.append(run_bare(bare_commands(cubes, demo, RunFolder.create(work / f"bare{i}"), uid, gid)))
+            if other is not None:
+                other_s.append(run_cli(other_bench, work / f"other{i}", other_env, other))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    cm, bm = statistics.median(cli_s), statistics.median(bare_s)
+    timed = [r for r in REBUILT if "warmup" not in r]
+    if timed:
+        print(f"warning: {len(timed)} timed medcube runs had to build (an image of the same name was replaced by "
+              f"another build on this engine meanwhile): {'; '.join(timed)}")
+    n = len(chain_tasks(cubes))
+    print(f"benchmark: {bench.name} ({n} tasks), {args.repeat} interleaved repeats, images built, "
+          f"{len(os.sched_getaffinity(0))} cores, load average {os.getloadavg()[0]:.2f}")
+    print(f"medcube test --no-probes (whole process): median {cm:.2f}s best {min(cli_s):.2f}s  "
+          f"[{', '.join(f'{s:.2f}' for s in cli_s)}]")
+    print(f"bare docker run x{n}:                     median {bm:.2f}s best {min(bare_s):.2f}s  "
+          f"[{', '.join(f'{s:.2f}' for s in bare_s)}]")
+    if other_s:
+        om = statistics.median(other_s)
+        print(f"the other checkout's medcube test:        median {om:.2f}s best {min(other_s):.2f}s  "
+              f"[{', '.join(f'{s:.2f}' for s in other_s)}]  -> ratio to bare {om / bm:.3f}x, this/other {cm / om:.3f}x")
+    ratio = cm / bm
+    print(f"ratio (medians): {ratio:.3f}x, best/best {min(cli_s) / min(bare_s):.3f}x, median difference "
+          f"{cm - bm:+.2f}s (goal <= 1.05x) {'OK' if ratio <= 1.05 else 'OVER'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,396 @@
+"""Many submissions against one benchmark: the data preparation runs once, infer and evaluate per submission.
+
+A benchmark owner checks every model (and metrics) submission against the benchmark's data preparator and demo
+data. `run_submissions` runs prepare -> sanity_check -> statistics once into a shared run folder, then for each
+submission, `jobs` at a time:
+
+    a model submission     infer (its cube) -> evaluate (the benchmark's metrics cube)
+    a metrics submission   evaluate (its cube) on the predictions of the benchmark's model (inferred once)
+
+Each submission writes into its own folder `<run folder>/submissions/<n>-<name>/` (predictions/, results/, logs/);
+the prepared data is shared and mounted read-only. One failing submission (a config that does not load, a failed
+build, a failed task, an output contract broken) fails that submission only.
+
+Boundary: this module runs tasks and collects results; the leaderboard table, JSON and JUnit are
+validator.report.leaderboard's, argument parsing the CLI's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.text import Text
+
+from validator import findings as F
+from validator.chain.benchmark import Benchmark
+from validator.chain.demo_data import DemoData
+from validator.chain.options import RunOptions
+from validator.chain.outputs import read_results
+from validator.chain.result import RunReport
+from validator.chain.run import chain_tasks, check_roles, run_task, say_build, say_task, select_runner
+from validator.chain.rundir import RunFolder
+from validator.codes import SUBMISSION_NOT_LOADED, SUBMISSION_RUN_FAILED, SUBMISSION_SAME_IMAGE
+from validator.engine.result import BuildResult, TaskResult
+from validator.errors import UserError
+from validator.findings import Finding
+from validator.manifest.model import Cube
+
+SUBMISSION_ROLES = ("model", "metrics")
+LOAD_FAILED = SUBMISSION_NOT_LOADED  # MC901: a submission's cube could not be loaded
+SAME_IMAGE = SUBMISSION_SAME_IMAGE  # MC902: two submissions name the same image
+RUN_FAILED = SUBMISSION_RUN_FAILED  # MC903: a submission's run stopped on an unexpected error
+
+_SHARED = ("data", "labels", "metadata")  # prepare's outputs, shared by every submission (mounted read-only)
+
+
+@dataclass
+class SubmissionFolder(RunFolder):
+    """A submission's own run folder; prepare's outputs (and, for metrics submissions, the reference
+    predictions) are read from the shared folder."""
+
+    shared: Path = Path(".")
+    shared_predictions: bool = False
+
+    def path(self, *parts: str) -> Path:
+        if parts and (parts[0] in _SHARED or (self.shared_predictions and parts[0] == "predictions")):
+            return self.shared.joinpath(*parts)
+        return self.root.joinpath(*parts)
+
+
+@dataclass
+class Submission:
+    """One submitted cube and what its run gave."""
+
+    path: str  # as given (the cube folder)
+    role: str  # model | metrics
+    cube: Cube | None = None
+    folder: Path | None = None
+    tasks: list[TaskResult] = field(default_factory=list)
+    results: dict | None = None
+    findings: list[Finding] = field(default_factory=list)  # not tied to one task (load, build, image clash)
+    build: BuildResult | None = None
+
+    @property
+    def name(self) -> str:
+        return Path(self.path).name
+
+    @property
+    def all_findings(self) -> list[Finding]:
+        out = list(self.findings)
+        for t in self.tasks:
+            out += t.findings
+        return out
+
+    @property
+    def ok(self) -> bool:
+        if self.cube is None or (self.build is not None and not self.build.ok):
+            return False
+        if any(f.is_error for f in self.all_findings):
+            return False
+        return bool(self.tasks) and all(t.status == "passed" for t in self.tasks)
+
+    @property
+    def status(self) -> str:
+        if self.ok:
+            return "passed"
+        if self.tasks and all(t.status == "skipped" for t in self.tasks):
+            return "skipped"
+        for t in self.tasks:
+            if t.status not in ("passed", "skipped"):
+                return t.status
+        return "error"
+
+    @property
+    def seconds(self) -> float:
+        return sum(t.seconds or 0.0 for t in self.tasks)
+
+    @property
+    def peak_memory_bytes(self) -> int | None:
+        peaks = [t.peak_memory_bytes for t in self.tasks if t.peak_memory_bytes]
+        return max(peaks) if peaks else None
+
+    def to_dict(self) -> dict:
+        """The shape the JSON report and its readers (the HTML leaderboard) rely on: keep these six keys."""
+        return {
+            "path": self.path,
+            "role": self.role,
+            "ok": self.ok,
+            "results": self.results,
+            "tasks": [t.to_dict() for t in self.tasks],
+            "findings": [f.to_dict() for f in self.findings + (self.build.findings if self.build else [])],
+        }
+
+
+@dataclass
+class ManyReport:
+    """The shared preparation (builds of the benchmark's cubes and the data preparation tasks) and the submissions."""
+
+    preparation: RunReport
+    submissions: list[Submission]
+    primary_metric: str | None = None
+    higher_is_better: bool = True
+    jobs: int = 1
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.preparation.ok and all(s.ok for s in self.submissions)
+
+
+def default_jobs(memory_per_task: int | None) -> int:
+    """As many submissions at a time as the machine has cores, and no more than its available memory holds at
+    the per-task memory limit; at least one."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    jobs = max(1, cores)
+    available = _available_memory()
+    if memory_per_task and available:
+        jobs = min(jobs, max(1, available // memory_per_task))
+    return jobs
+
+
+def _available_memory() -> int | None:
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def expand_cubes(paths: list[Path | str], role: str) -> list[Path]:
+    """Each path as given; a folder that is not a cube itself but holds cube folders stands for those (sorted)."""
+    from validator.manifest.load import locate
+
+    out: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        if not p.exists():
+            raise UserError(f"{p}: no such file or directory", hint=f"--{role} takes a cube folder, its config file, "
+                            "or a folder holding cube folders")
+        if p.is_dir() and not is_cube_folder(p):
+            inner = sorted(c for c in p.iterdir() if c.is_dir() and not c.is_symlink() and is_cube_folder(c))
+            if not inner:
+                raise UserError(f"{p}: neither a cube nor a folder holding cubes",
+                                hint="a cube folder holds container_config.yaml or mlcube/mlcube.yaml")
+            out += inner
+        else:
+            locate(p)  # a file that is not a cube config is a usage error, said now
+            out.append(p)
+    return out
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """`i/n` (1 <= i <= n) -> (i, n); a UserError naming --shard otherwise."""
+    m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text or "")
+    if not m or not 1 <= int(m.group(1)) <= int(m.group(2)):
+        raise UserError(f"--shard {text!r}: expected i/n with 1 <= i <= n, e.g. --shard 2/8",
+                        hint="shard i of n runs every n-th submission starting with the i-th (in the order given)")
+    return int(m.group(1)), int(m.group(2))
+
+
+def shard(submissions: list, i: int, n: int) -> list:
+    """Shard i of n (1-based): every n-th submission starting with the i-th, in the order given. The n shards
+    cover every submission exactly once, whatever the machine that runs each."""
+    if not 1 <= i <= n:
+        raise ValueError(f"shard {i}/{n}")
+    return submissions[i - 1::n]
+
+
+def is_cube_folder(path: Path) -> bool:
+    """A folder holding a cube config (container_config.yaml or mlcube/mlcube.yaml), or a cube's mlcube/ folder."""
+    return (path / "container_config.yaml").is_file() or (path / "mlcube" / "mlcube.yaml").is_file() or (
+        path.name == "mlcube" and (path / "mlcube.yaml").is_file())
+
+
+def _load(sub: Submission) -> None:
+    from validator.manifest.load import load_cube
+
+    try:
+        cube = load_cube(sub.path)
+    except UserError as e:
+        sub.findings.append(F.error(LOAD_FAILED, sub.path, f"the {sub.role} cube cannot be loaded: {e.message}",
+                                    hint=e.hint))
+        return
+    if cube.role and cube.role != sub.role:
+        sub.findings.append(F.error(LOAD_FAILED, cube.rel(cube.config_file),
+                                    f"a {cube.role} cube (it declares {', '.join(cube.tasks)}), submitted as a {sub.role}",
+                                    hint=f"pass it as --{cube.role.replace('_', '-')}"))
+        return
+    sub.cube = cube
+
+
+def run_submissions(
+    benchmark: Benchmark,
+    cubes: dict[str, Cube],
+    demo: DemoData,
+    submissions: list[Submission],
+    options: RunOptions | None = None,
+    jobs: int | None = None,
+    runner=None,
+) -> ManyReport:
+    """Prepare the demo data once with cubes["data_preparator"], then run every submission, `jobs` at a time.
+    cubes["model"] and cubes["metrics"] are the benchmark's own (the other half of each submission's chain)."""
+    options = options or RunOptions()
+    console = options.console
+    started = time.monotonic()
+    check_roles(cubes)
+    jobs = jobs or default_jobs(options.limits.memory)
+    folder = RunFolder.create(options.run_dir)
+    note = None
+    if runner is None:
+        runner, note = select_runner(options.runner, options.limits, run_id=folder.root.name)
+    prep = RunReport(benchmark=benchmark.name, runner=runner.name, run_dir=folder.root)
+    if note:
+        prep.notes.append(note)
+        if console is not None:
+            console.print(f"[yellow]{note}[/yellow]")
+    many = ManyReport(prep, submissions, getattr(benchmark, "primary_metric", None),
+                      getattr(benchmark, "higher_is_better", True), jobs)
+    say = threading.Lock()
+    quiet = dataclasses.replace(options, console=None)  # no spinner from parallel threads
+
+    def build(cube: Cube) -> BuildResult:
+        b = runner.build(cube, base_image=options.base_image, rebuild=options.rebuild, log_dir=folder.logs,
+                         console=console, pull=options.pull, verbose=options.verbose)
+        say_build(console, b)
+        return b
+
+    try:
+        # 1. the benchmark's cubes a submission needs: the preparator always, the model for metrics submissions,
+        #    the metrics cube for model submissions
+        roles = ["data_preparator"]
+        roles += ["metrics"] if any(s.role == "model" for s in submissions) else []
+        roles += ["model"] if any(s.role == "metrics" for s in submissions) else []
+        built = {role: build(cubes[role]) for role in roles}
+        prep.builds += list(built.values())
+
+        # 2. the data preparation, once (and the benchmark's model once, for metrics submissions)
+        shared = [(r, t) for r, t in chain_tasks(cubes) if r == "data_preparator"]
+        if any(s.role == "metrics" for s in submissions):
+            shared.append(("model", "infer"))
+        for n, (role, task) in enumerate(shared, 1):
+            if not prep.ok:
+                prep.tasks.append(TaskResult(task, role, str(cubes[role].path), "skipped", runner=runner.name,
+                                             message="not run: an earlier task failed"))
+                continue
+            r = run_task(runner, cubes[role], role, task, folder, demo, benchmark.contracts, built.get(role), options, n)
+            prep.tasks.append(r)
+            say_task(console, r)
+
+        # 3. the submissions' cubes: load, refuse image clashes, build (not when the data preparation failed)
+        images: dict[str, tuple[Path, str, BuildResult | None]] = {}
+        for own in roles:
+            if cubes[own].image:
+                images[str(cubes[own].image)] = (cubes[own].path, f"the benchmark's {own} cube", built[own])
+        for sub in submissions:
+            _load(sub)
+            if sub.cube is None:
+                continue
+            seen = images.get(sub.cube.image) if sub.cube.image else None
+            if seen is not None and seen[0] == sub.cube.path and seen[2] is not None:
+                sub.build = seen[2]  # the same cube twice (or the benchmark's own): built once
+                continue
+            if seen is not None:
+                sub.findings.append(F.error(SAME_IMAGE, sub.cube.rel(sub.cube.config_file),
+                                            f"the image {sub.cube.image} is also that of {seen[1]}: building one "
+                                            "replaces the other", hint="give every submission its own image name (or tag)"))
+                continue
+            if not prep.ok:
+                continue
+            sub.build = build(sub.cube)
+            if sub.cube.image:
+                images[sub.cube.image] = (sub.cube.path, sub.path, sub.build)
+
+        # 4. the submissions, `jobs` at a time
+        def one(k: int, sub: Submission) -> None:
+            try:
+                run_one(k, sub)
+            except Exception as e:  # a bug or an engine failure: this submission's result, not the whole run's
+                sub.findings.append(F.error(RUN_FAILED, sub.path, f"the run stopped: {type(e).__name__}: {e}",
+                                            hint="see the run folder's logs; run this submission alone to reproduce"))
+
+        def run_one(k: int, sub: Submission) -> None:
+            sub.folder = folder.root / "submissions" / f"{k:03d}-{sub.name}"
+            sf = SubmissionFolder(sub.folder, shared=folder.root, shared_predictions=sub.role == "metrics")
+            sf.root.mkdir(parents=True, exist_ok=True)
+            sf.logs.mkdir(exist_ok=True)
+            steps = [("model", "infer"), ("metrics", "evaluate")] if sub.role == "model" else [("metrics", "evaluate")]
+            assert sub.cube is not None  # only loaded submissions run
+            for n, (role, task) in enumerate(steps, len(shared) + 1):
+                cube = sub.cube if role == sub.role else cubes[role]
+                if sub.tasks and sub.tasks[-1].status != "passed":
+                    sub.tasks.append(TaskResult(task, role, str(cube.path), "skipped", runner=runner.name,
+                                                message="not run: an earlier task failed"))
+                    continue
+                b = sub.build if role == sub.role else built.get(role)
+                r = run_task(runner, cube, role, task, sf, demo, benchmark.contracts, b, quiet, n)
+                if task == "evaluate" and r.status == "passed":
+                    sub.results = read_results(sf.path("results", "results.yaml"))
+                sub.tasks.append(r)
+                if console is not None:
+                    with say:
+                        style = "green" if r.status == "passed" else "red"
+                        console.print(Text.assemble((f"{r.status:>7}", style), f" {task} ({Path(r.cube).name}) for ",
+                                                    (sub.name, "bold"), f" {r.seconds or 0:.1f}s"))
+
+        runnable = [(k, s) for k, s in enumerate(submissions, 1)
+                    if s.cube is not None and not s.findings and (s.build is None or s.build.ok)]
+        if not prep.ok:  # nothing built or run for the submissions
+            for _, sub in runnable:
+                sub.tasks.append(TaskResult("infer" if sub.role == "model" else "evaluate", sub.role, sub.path, "skipped",
+                                            runner=runner.name, message="not run: the data preparation failed"))
+        elif runnable:
+            from concurrent.futures import ThreadPoolExecutor  # only here: a plain run does not import it
+
+            with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+                for f in [pool.submit(one, k, s) for k, s in runnable]:
+                    f.result()
+    finally:
+        if hasattr(runner, "cleanup"):
+            runner.cleanup()  # nothing may outlive the run, whatever happened
+    many.seconds = prep.seconds = time.monotonic() - started
+    return many
+
+
+def rank_key(role: str, ok: bool, results: dict | None, primary: str | None, higher_is_better: bool, k: int):
+    """Sort key of one submission: model submissions, then metrics submissions (their numbers are not comparable
+    with each other); within each, the passed ones best first by the primary metric (those without it after them),
+    then the failed ones, each group in the order given (k)."""
+    from validator.report.text import flatten_metrics
+
+    group = SUBMISSION_ROLES.index(role) if role in SUBMISSION_ROLES else len(SUBMISSION_ROLES)
+    if not ok:
+        return (group, 2, 0.0, k)
+    value = dict(flatten_metrics(results)).get(primary) if primary else None
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value != value:
+        return (group, 1, 0.0, k)
+    return (group, 0, -value if higher_is_better else value, k)
+
+
+def ranked(report: ManyReport) -> list[Submission]:
+    """The submissions in leaderboard order (rank_key)."""
+    key = lambda item: rank_key(item[1].role, item[1].ok, item[1].results, report.primary_metric,  # noqa: E731
+                                report.higher_is_better, item[0])
+    return [s for _, s in sorted(enumerate(report.submissions), key=key)]
+
+
+def ranks(report: ManyReport) -> list[tuple[int | None, Submission]]:
+    """ranked() with each passed submission's rank within its role (None for a failed one)."""
+    out: list[tuple[int | None, Submission]] = []
+    seen: dict[str, int] = {}
+    for s in ranked(report):
+        if s.ok:
+            seen[s.role] = seen.get(s.role, 0) + 1
+        out.append((seen[s.role] if s.ok else None, s))
+    return out
