@@ -196,3 +196,29 @@ def test_concurrent_runs_sharing_an_image_tag_run_their_own_images(tmp_path):
         remove_images_built_under(tmp_path)
     assert procs["good"].returncode == 0, outs["good"][-2000:]
     assert procs["bad"].returncode == 1 and "exited with code 3" in " ".join(outs["bad"].split()), outs["bad"][-2000:]
+
+
+def test_many_submissions_refuse_a_hostile_one_alone(tmp_path):
+    """`medcube test --model A --model B`: a submission whose parameters.yaml links to a host file fails alone with
+    the static finding, before anything of it is built or run (local runner: no image is involved here); the decoy
+    is untouched and its secret not printed."""
+    decoys = make_decoys(tmp_path / "host")
+    good = hostile(tmp_path / "a", decoys, "model", "many_good", ())
+    bad = hostile(tmp_path / "b", decoys, "model", "many_parameters_link", ())
+    os.unlink(bad / "workspace" / "parameters.yaml")
+    os.symlink(decoys / "secret.yaml", bad / "workspace" / "parameters.yaml")
+    before = snapshot(decoys)
+    env = {**os.environ, "COLUMNS": "200", "PYTHONPATH": str(ROOT), "MEDCUBE_CACHE_DIR": str(tmp_path / "cache")}
+    proc = run_medcube(["test", str(HOSTILE), "--model", str(good), "--model", str(bad), "--no-probes",
+                        "--runner", "local", "--run-dir", str(tmp_path / "run"), "--report",
+                        str(tmp_path / "report.json")], tmp_path, env, 180)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out[-2000:]
+    import json
+
+    by_name = {Path(s["path"]).name: s for s in json.loads((tmp_path / "report.json").read_text())["submissions"]}
+    assert by_name["many_good"]["ok"]
+    assert [f["code"] for f in by_name["many_parameters_link"]["findings"]] == ["MC420", "MC421"]  # also in its context
+    assert not by_name["many_parameters_link"]["tasks"]
+    assert SECRET not in out and SECRET not in (tmp_path / "report.json").read_text()
+    assert snapshot(decoys) == before

@@ -332,12 +332,12 @@ def test_command(
         options = dataclasses.replace(options, verbose=True)
     bench = _benchmark(benchmark)
     given = {role: (cubes or {}).get(role) for role in ROLES}
-    chosen = {role: given[role] if given[role] is not None else bench.cube(role) for role in ROLES}
+    chosen: dict[str, Path | Cube] = {role: given[role] or bench.cube(role) for role in ROLES}
     refused = static_gate.refused(chosen.values())
     if refused:
-        text_report.print_text(refused, console)
-        console.print("Static checks failed: medcube builds and runs no cube before they pass (`medcube validate "
-                      "--static CUBE` shows the same).", markup=False)
+        text_report.print_text(refused, report_console or stdout())
+        (report_console or stdout()).print("Static checks failed: medcube builds and runs no cube before they pass "
+                                           "(`medcube validate --static CUBE` shows the same).", markup=False)
         return 1
     loaded = {role: _cube(chosen[role]) for role in ROLES}
     if demo.path is not None:

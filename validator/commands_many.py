@@ -66,6 +66,16 @@ def test_submissions_command(
                         + ("; this shard is empty: use fewer shards than submissions" if part else ""))
     bench = benchmark if isinstance(benchmark, Benchmark) else load_benchmark(
         benchmark if benchmark is not None else default_benchmark_path())
+    from validator.checks import gate as static_gate
+    from validator.report import text as text_report
+
+    chosen = [bench.cube(role) for role in ROLES] + ([data_preparator] if data_preparator is not None else [])
+    refused = static_gate.refused(chosen)  # each submission passes the gate on its own (chain.submissions)
+    if refused:  # nothing is built or run while a cube of the benchmark fails it (host safety, the contract)
+        text_report.print_text(refused, console)
+        console.print(f"Static checks failed for {len(refused)} cube(s): medcube builds and runs no cube before they "
+                      "pass (`medcube validate --static CUBE` shows the same).", markup=False)
+        return 1
     cubes = {role: _load_cube(bench.cube(role)) for role in ROLES}
     if data_preparator is not None:
         cubes["data_preparator"] = _load_cube(data_preparator)

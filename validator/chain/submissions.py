@@ -227,6 +227,12 @@ def _load(sub: Submission) -> None:
                                     f"a {cube.role} cube (it declares {', '.join(cube.tasks)}), submitted as a {sub.role}",
                                     hint=f"pass it as --{cube.role.replace('_', '-')}"))
         return
+    from validator.checks import gate
+
+    refused = gate.refused([cube])
+    if refused:  # host safety and the contract before anything of this submission is built or run
+        sub.findings += gate.blocking(refused[0])
+        return
     sub.cube = cube
 
 

@@ -7,11 +7,10 @@
 
 from __future__ import annotations
 
-from validator import hostfs
-
 import posixpath
 from pathlib import Path
 
+from validator import hostfs
 from validator.checks.dockerfile import base_without_entrypoint, resolve_from
 from validator.checks.schema import check_doc
 from validator.checks.suggest import closest

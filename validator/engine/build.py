@@ -27,7 +27,7 @@ from validator.manifest.model import Build, Cube
 from validator.textsafe import printable
 
 HASH_LABEL = "org.medcube.context-hash"
-CUBE_LABEL = "org.medcube.cube"  # the cube folder an image was built from: a tag is only reused for its own cube
+CUBE_LABEL = "org.medcube.cube"  # the cube folder an image was built from (for people and cleanup)
 BASE_IMAGE_ENV = "MEDCUBE_BASE_IMAGE"
 # What a failed pull says, for the engines we know (dockerd 20.10 to 28).
 _NETWORK_ERRORS = re.compile(
@@ -131,8 +131,8 @@ def build_image(
 
     Untrusted builds are bounded (``limits``, validator.engine.limits.Limits): no network unless build_network,
     build_timeout, and (legacy builder) the task memory limit. The image's tag is only written when it is free or
-    names an image medcube built from this same cube folder; otherwise the image is built untagged (a cube cannot
-    replace another image by naming its tag). result.image_id is what runs."""
+    names an image medcube built; otherwise the image is built untagged (a cube cannot replace a base image or any
+    other image medcube did not build by naming its tag). result.image_id is what runs, whatever the tag names."""
     from validator.engine.limits import Limits
 
     limits = limits or Limits()
@@ -180,9 +180,10 @@ def build_image(
     result.context_hash = digest
     owner = str(Path(cube.path).resolve())
     current_id, current_labels = _owner(client, image)
-    # ours: a free tag, or one medcube built from this cube (or built before it labelled the cube: HASH_LABEL only)
-    ours = current_id is None or current_labels.get(CUBE_LABEL, owner if HASH_LABEL in current_labels else None) \
-        == owner
+    # ours: a free tag, or one naming an image medcube built (from this cube or another: the content hash says
+    # whether it is up to date). A tag naming any other image (a base image, one pulled or built by hand) is never
+    # written: the build goes untagged and runs by its id.
+    ours = current_id is None or HASH_LABEL in current_labels
     if not rebuild and current_id and ours and current_labels.get(HASH_LABEL) == digest:
         result.status = "cached"
         result.image_id = current_id
@@ -222,7 +223,7 @@ def build_image(
             log, error, built_id, timed_out = _sdk_build(client, build, dockerfile, tag, buildargs, labels, on_line,
                                                          limits)
     if not ours:
-        log = f"note: the tag {image} names an image medcube did not build from this cube; built untagged\n" + log
+        log = f"note: the tag {image} names an image medcube did not build; built untagged\n" + log
     if log_path is not None:
         log_path.write_text(log)
     result.seconds = time.monotonic() - started
@@ -231,8 +232,7 @@ def build_image(
         result.status = "built"
         result.image_id = built_id or (_image_id(client, tag) if tag else None)
         result.message = f"built {image} in {result.seconds:.1f}s with {result.builder}" + (
-            "" if tag else f" (untagged: the tag names another image, which is left as it is; `docker rmi {image}` "
-            "frees the tag)")
+            "" if tag else " (untagged: the tag names an image medcube did not build, which is left as it is)")
         result.findings += entrypoint_findings(client, cube, result.image_id or image)
         return result
 
