@@ -563,8 +563,9 @@ def test_dicom_preparator_builds_and_prepares_dicom_in_docker(dicom_preps, docke
 
     prep = Path(shutil.copytree(dicom_preps["dicom"], tmp_path / "prep"))
     tag = f"medcube-test/data-preparator-dicom:{uuid.uuid4().hex[:12]}"
+    default_image = yaml.safe_load((prep / "container_config.yaml").read_text())["image"]
     for config_file in (prep / "container_config.yaml", prep / "mlcube/mlcube.yaml"):
-        config_file.write_text(config_file.read_text().replace("docker/image:latest", tag))
+        config_file.write_text(config_file.read_text().replace(default_image, tag))
     build(docker_client, prep, tag, base_image)
     try:
         raw = generated_raw(tmp_path / "raw", "dicom")
