@@ -3,8 +3,8 @@ one-line `file:line:col: severity CODE message`, rendered from the findings of t
 
 from __future__ import annotations
 
-import os
 import json
+import os
 import re
 from pathlib import Path
 

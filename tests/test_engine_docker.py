@@ -172,7 +172,7 @@ def test_no_dockerfile_and_no_image(tmp_path, docker_client):
 
 def test_validate_run_no_run_builds_only_that_cube(tmp_path, base_image, monkeypatch):
     from validator.chain.options import RunOptions
-    from validator.commands import validate_run
+    from validator.commands.validate import validate_run
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MEDCUBE_CACHE_DIR", str(tmp_path / "cache"))

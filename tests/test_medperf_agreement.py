@@ -196,7 +196,7 @@ def test_a_problem_both_config_files_share_is_reported_once(tmp_path):
 def test_cli_takes_medperfs_flags(monkeypatch, tmp_path):
     from typer.testing import CliRunner
 
-    import validator.commands as commands
+    import validator.commands.test as commands
     import validator.create as create_module
     from validator.cli import app
 

@@ -12,7 +12,6 @@ import xml.etree.ElementTree as ET
 import pytest
 from rich.console import Console
 
-from validator import commands as testing
 from validator.chain.benchmark import PredictionsContract
 from validator.chain.options import RunOptions
 from validator.chain.probes import (
@@ -27,7 +26,8 @@ from validator.chain.probes import (
     probe_options,
 )
 from validator.chain.result import RunReport
-from validator.commands import ReportFiles
+from validator.commands import test as testing
+from validator.commands.common import ReportFiles
 from validator.engine.limits import Limits
 from validator.engine.logcap import CappedLog
 from validator.engine.plan import Mount, RunPlan

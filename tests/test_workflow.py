@@ -11,7 +11,6 @@ import pytest
 import yaml
 from rich.console import Console
 
-from validator import commands as testing
 from validator.chain.benchmark import PredictionsContract
 from validator.chain.options import RunOptions
 from validator.chain.outputs import (
@@ -20,7 +19,9 @@ from validator.chain.outputs import (
     check_statistics,
     record_ids,
 )
-from validator.commands import DemoSource, ReportFiles
+from validator.commands import test as testing
+from validator.commands import validate as validating
+from validator.commands.common import DemoSource, ReportFiles
 from validator.errors import UserError
 
 
@@ -170,7 +171,7 @@ def test_demo_data_override(bench, tmp_path):
 
 
 def test_validate_run_local(bench, tmp_path):
-    findings, report = testing.validate_run(bench / "metrics", bench, RunOptions(runner="local", run_dir=tmp_path / "run"))
+    findings, report = validating.validate_run(bench / "metrics", bench, RunOptions(runner="local", run_dir=tmp_path / "run"))
     assert findings == [] and report.ok and len(report.tasks) == 5
     assert report.builds[0].status == "not_built"
 
@@ -179,4 +180,4 @@ def test_validate_run_needs_a_role(bench, tmp_path):
     cfg = bench / "metrics" / "container_config.yaml"
     cfg.write_text(cfg.read_text().replace("  evaluate:", "  score:"))
     with pytest.raises(UserError, match="cannot tell whether this cube is"):
-        testing.validate_run(bench / "metrics", bench, RunOptions(runner="local", run_dir=tmp_path / "run"))
+        validating.validate_run(bench / "metrics", bench, RunOptions(runner="local", run_dir=tmp_path / "run"))

@@ -117,7 +117,8 @@ def validate(
 ):
     """Check cubes: static checks first, then build and smoke-run them in a benchmark chain."""
     from validator.chain.options import RunOptions
-    from validator.commands import Gating, validate_command
+    from validator.commands.common import Gating
+    from validator.commands.validate import validate_command
     from validator.engine.limits import Limits
     from validator.gating import check_code
 
@@ -176,8 +177,9 @@ def test(
     from validator.chain.options import RunOptions
     from validator.chain.probes.options import probe_options
     from validator.chain.submissions import is_cube_folder
-    from validator.commands import DemoSource, Gating, ReportFiles, test_command
-    from validator.commands_many import test_submissions_command
+    from validator.commands.common import DemoSource, Gating, ReportFiles
+    from validator.commands.submissions import test_submissions_command
+    from validator.commands.test import test_command
     from validator.engine.limits import Limits
     from validator.gating import check_code
 
@@ -217,7 +219,7 @@ def merge_reports(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the merged report here (default: print it)."),
 ):
     """Merge the JSON reports of shards of many submissions into one leaderboard report (exit 1 when any failed)."""
-    from validator.commands_many import merge_reports_command
+    from validator.commands.submissions import merge_reports_command
 
     raise typer.Exit(merge_reports_command(reports, output))
 
@@ -248,7 +250,7 @@ def convert(
     force: bool = typer.Option(False, "--force", help="Overwrite an existing output file."),
 ):
     """Convert an MLCube mlcube.yaml to MedPerf's current container_config.yaml."""
-    from validator.commands import convert_command
+    from validator.commands.files import convert_command
 
     raise typer.Exit(convert_command(path, output, force))
 
@@ -259,7 +261,7 @@ def schema(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to a file instead of printing."),
 ):
     """Print a JSON Schema, for editors (yaml-language-server) and other tools."""
-    from validator.commands import schema_command
+    from validator.commands.files import schema_command
 
     raise typer.Exit(schema_command(name, output))
 
@@ -270,7 +272,7 @@ def package(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Deploy folder to write (default: CUBE/deploy)."),
 ):
     """Make the files `medperf container submit` needs, with their hashes and the exact submit command."""
-    from validator.commands import package_command
+    from validator.commands.files import package_command
 
     raise typer.Exit(package_command(cube, output))
 
@@ -282,7 +284,7 @@ def package_demo(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Tarball to write (default: demo_data.tar.gz)."),
 ):
     """Make the demo dataset tarball (paths.yaml at its root) for `medperf benchmark submit --demo-url`."""
-    from validator.commands import package_demo_command
+    from validator.commands.files import package_demo_command
 
     raise typer.Exit(package_demo_command(data_dir, labels_dir, output))
 
@@ -290,7 +292,7 @@ def package_demo(
 @app.command("verify-package")
 def verify_package(folder: Path = typer.Argument(..., help="A deploy folder made by `medcube package`.")):
     """Re-check a deploy folder before uploading it: hashes, tarball safety, config validity."""
-    from validator.commands import verify_package_command
+    from validator.commands.files import verify_package_command
 
     raise typer.Exit(verify_package_command(folder))
 

@@ -50,3 +50,13 @@ class RunReport:
         return all(t.status == "passed" for t in self.tasks)
 
 
+def flatten_metrics(results: dict | None, prefix: str = "") -> list[tuple[str, object]]:
+    """A results mapping as (dotted name, value) pairs: {"AUC": {"a": 1}} -> [("AUC.a", 1)]."""
+    out: list[tuple[str, object]] = []
+    for k, v in (results or {}).items():
+        name = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out += flatten_metrics(v, name + ".")
+        else:
+            out.append((name, v))
+    return out

@@ -4,7 +4,10 @@ The engine knows the Cube model and nothing else: no config formats (validator.m
 no benchmarks (validator.chain runs tasks in a chain and checks their outputs).
 
     plan.py    Cube + task + host paths -> RunPlan (image, argv, mounts, environment)
-    build.py   docker build with a content-hash cache
+    build.py   docker build with a content-hash cache (BuildKit through the CLI, else the SDK)
+    buildkit.py   a build through the docker CLI with BuildKit
+    sdkbuild.py   a build through the docker SDK's legacy builder
+    context.py    a build context's files and content hash
     docker.py  run a RunPlan in a container under benchmark rules and limits
     local.py   run a RunPlan as a subprocess of this Python (no Docker)
     runner.py  the Runner protocol both implement, and their shared judgement (exit code, log limit, outputs)

@@ -1,17 +1,15 @@
 """Build a cube's image, with BuildKit through the docker CLI (engine/buildkit.py) when one here can, else with the
 docker SDK's legacy builder; skip the build when nothing in the context changed.
 
-The cache key is a content hash of what docker would send (the build context minus `.dockerignore`, the
-Dockerfile, the build args and the base image's id), stored on the image as the label ``org.medcube.context-hash``.
+The cache key is a content hash of what docker would send (engine/context.py: the build context minus
+`.dockerignore`, the Dockerfile, the build args and the base image's id), stored on the image as the label
+``org.medcube.context-hash``. The SDK's builder itself is engine/sdkbuild.py.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
-import stat
-import threading
 import time
 from contextlib import nullcontext
 from pathlib import Path
@@ -21,8 +19,10 @@ from rich.text import Text
 from validator import findings as F
 from validator.codes import BUILD_FAILED, IMAGE_MISSING, NO_ENTRYPOINT, PULL_FAILED
 from validator.engine import buildkit
+from validator.engine.context import context_hash, dockerfile_in_context
 from validator.engine.plan import image_name
 from validator.engine.result import BuildResult, tail
+from validator.engine.sdkbuild import sdk_build
 from validator.manifest.model import Build, Cube
 from validator.textsafe import printable
 
@@ -38,57 +38,6 @@ _NETWORK_ERRORS = re.compile(
 )
 _STEP = re.compile(r"^Step \d+/\d+ : ")  # the legacy builder's steps
 SDK_BUILDER = "the docker SDK's legacy builder (no docker CLI with BuildKit here: RUN --mount and heredocs fail)"
-
-
-def dockerignore_patterns(context: Path) -> list[str] | None:
-    """The patterns of `.dockerignore`, read the way the docker SDK reads them."""
-    path = context / ".dockerignore"
-    if not path.is_file():
-        return None
-    lines = (ln.strip() for ln in path.read_text(errors="replace").splitlines())
-    return [ln for ln in lines if ln and not ln.startswith("#")]
-
-
-def context_files(build: Build) -> list[str]:
-    """The paths (relative, sorted) docker would put in the build context; ignored folders are not walked."""
-    from docker.utils.build import exclude_paths
-
-    context = Path(build.context)
-    patterns = dockerignore_patterns(context) or []
-    dockerfile = _dockerfile_in_context(build)
-    return sorted(exclude_paths(str(context), patterns, dockerfile=dockerfile))
-
-
-def context_hash(build: Build, buildargs: dict[str, str] | None = None, base_image_id: str | None = None) -> str:
-    """sha256 over the context (names, types, exec bits, contents), the Dockerfile, build args and base image id."""
-    h = hashlib.sha256()
-    context = Path(build.context)
-    for rel in context_files(build):
-        full = context / rel
-        try:
-            st = full.lstat()
-        except OSError:
-            continue
-        if stat.S_ISLNK(st.st_mode):
-            h.update(f"L {rel} -> {os.readlink(full)}\n".encode())
-        elif stat.S_ISDIR(st.st_mode):
-            h.update(f"D {rel}\n".encode())
-        elif stat.S_ISREG(st.st_mode):
-            with open(full, "rb") as f:
-                digest = hashlib.file_digest(f, "sha256").hexdigest()
-            h.update(f"F {rel} {st.st_mode & 0o111:o} {digest}\n".encode())
-    h.update(b"Dockerfile\n" + Path(build.dockerfile).read_bytes())
-    for k, v in sorted((buildargs or {}).items()):
-        h.update(f"ARG {k}={v}\n".encode())
-    h.update(f"BASE {base_image_id or ''}\n".encode())
-    return h.hexdigest()
-
-
-def _dockerfile_in_context(build: Build) -> str | None:
-    try:
-        return str(Path(build.dockerfile).resolve().relative_to(Path(build.context).resolve()))
-    except ValueError:
-        return None
 
 
 def _image_id(client, name: str | None) -> str | None:
@@ -219,8 +168,8 @@ def build_image(
                                   network=None if limits.build_network else "none", timeout=timeout)
             log, error, built_id, timed_out = done.log, done.error, done.image_id, done.timed_out
         else:
-            dockerfile = _dockerfile_in_context(build) or str(Path(build.dockerfile).resolve())
-            log, error, built_id, timed_out = _sdk_build(client, build, dockerfile, tag, buildargs, labels, on_line,
+            dockerfile = dockerfile_in_context(build) or str(Path(build.dockerfile).resolve())
+            log, error, built_id, timed_out = sdk_build(client, build, dockerfile, tag, buildargs, labels, on_line,
                                                          limits)
     if not ours:
         log = f"note: the tag {image} names an image medcube did not build; built untagged\n" + log
@@ -281,81 +230,6 @@ _NEEDS_NETWORK = re.compile(
     r"Could not fetch URL|ConnectionError|nodename nor servname",
     re.IGNORECASE,
 )
-
-
-def _sdk_build(client, build: Build, dockerfile: str, tag: str | None, buildargs: dict[str, str],
-               labels: dict[str, str], on_line, limits) -> tuple[str, str | None, str | None, bool]:
-    """The docker SDK's (legacy) build: (log, error or None, the image id, timed out). Bounded by ``limits``: no
-    network unless build_network, the memory limit, build_timeout (the read timeout cuts a silent build, the check
-    on each chunk a talkative one, and a watchdog closes the connection should the stream hang anyway)."""
-    lines: list[str] = []
-    error: str | None = None
-    built_id: str | None = None
-    timed_out = False
-    timeout = limits.build_timeout
-    started = time.monotonic()
-    api = _api(client, timeout)
-    watchdog = threading.Timer(timeout + 10, api.close) if timeout and api is not client.api else None
-    if watchdog is not None:
-        watchdog.daemon = True
-        watchdog.start()
-    try:
-        stream = api.build(path=str(build.context), dockerfile=dockerfile, tag=tag, buildargs=buildargs or None,
-                           labels=labels, rm=True, forcerm=True, decode=True,
-                           network_mode=None if limits.build_network else "none",
-                           timeout=max(1, int(timeout)) if timeout else None,
-                           container_limits={"memory": limits.memory, "memswap": limits.memory} if limits.memory
-                           else None)
-        for chunk in stream:
-            if timeout and time.monotonic() - started > timeout:
-                timed_out = True
-                break
-            aux = chunk.get("aux")
-            if isinstance(aux, dict) and isinstance(aux.get("ID"), str):
-                built_id = aux["ID"]
-            text = chunk.get("stream") or chunk.get("status") or ""
-            if "errorDetail" in chunk or "error" in chunk:
-                error = (chunk.get("errorDetail") or {}).get("message") or chunk.get("error") or "build failed"
-                lines.append(f"ERROR: {error}\n")
-                on_line(f"ERROR: {error}")
-                continue
-            if text:
-                if chunk.get("status") and chunk.get("progress"):
-                    text = f"{text} {chunk['progress']}"
-                lines.append(text if text.endswith("\n") else text + "\n")
-                for part in text.rstrip("\n").splitlines():
-                    on_line(part)
-    except Exception as e:  # the engine refused the build (bad context, API error), or a silence past the timeout
-        if timeout and _is_read_timeout(e):
-            timed_out = True
-        else:
-            error = str(e)
-            lines.append(f"ERROR: {error}\n")
-    finally:
-        if watchdog is not None:
-            watchdog.cancel()
-        if api is not client.api:
-            api.close()  # a cancelled build's connection closes: the engine stops the build
-    if timed_out:
-        error = f"the build ran longer than the --build-timeout of {timeout:g}s and was stopped"
-        lines.append(f"ERROR: {error}\n")
-    return "".join(lines), error, built_id, timed_out
-
-
-def _api(client, timeout: float | None):
-    """The low-level client a build streams through: with the build timeout as its read timeout, so a build that
-    prints nothing (RUN sleep) cannot outwait it."""
-    if not timeout:
-        return client.api
-    import docker
-    from docker.utils import kwargs_from_env
-
-    return docker.APIClient(version=client.api.api_version, timeout=max(1, int(timeout)), **kwargs_from_env())
-
-
-def _is_read_timeout(e: Exception) -> bool:
-    text = f"{type(e).__name__} {e}"
-    return "ReadTimeout" in text or "Read timed out" in text or "timed out" in text.lower()
 
 
 def _is_pull_failure(error: str, log: str) -> bool:

@@ -252,24 +252,27 @@ def _run_view(run: dict, root: Path | None) -> dict:
             "detail": detail, "figures": _figures(results, root) if results or root is not None else None}
 
 
-def _leaderboard(submissions: list) -> dict | None:
+def _leaderboard(submissions: list, primary: str | None = None, higher_is_better: bool = True) -> dict | None:
+    """The leaderboard rows in the order of the terminal's table and the JSON (validator.chain.ranking), with up to
+    six numeric metric columns, the benchmark's primary metric first."""
+    from validator.chain.ranking import rank_key
+
     subs = [s for s in submissions if isinstance(s, dict)]
     if not subs:
         return None
-    metrics: list[str] = []
+    metrics: list[str] = [primary] if primary else []
     for s in subs:
         for k, v in (s.get("results") or {}).items():
             if _num(v) is not None and k not in metrics and k not in ("num_cases", "threshold"):
                 metrics.append(str(k))
     metrics = metrics[:6]
     key = metrics[0] if metrics else None
-
-    def rank_key(s):
-        v = _num((s.get("results") or {}).get(key)) if key else None
-        return (not s.get("ok"), v is None, -(v or 0.0))
+    order = sorted(range(len(subs)), key=lambda k: rank_key(
+        str(subs[k].get("role")), bool(subs[k].get("ok")),
+        subs[k].get("results") if isinstance(subs[k].get("results"), dict) else None, key, higher_is_better, k))
 
     rows = []
-    for i, s in enumerate(sorted(subs, key=rank_key), 1):
+    for i, s in enumerate((subs[k] for k in order), 1):
         tasks = [t for t in s.get("tasks") or [] if isinstance(t, dict)]
         errors = sum(f.get("severity") == "error" for f in s.get("findings") or [] if isinstance(f, dict))
         rows.append({"rank": i, "path": str(s.get("path") or "?"), "name": _name(s.get("path")),
@@ -318,7 +321,9 @@ def page_context(data: dict, run_dir: Path | str | None = None, command: list[st
             "findings": findings, "errors": errors, "warnings": len(findings) - errors,
             "static": [{"path": _display(c.get("path")), "role": str(c.get("role") or "?"), "ok": bool(c.get("ok")),
                         "findings": len(c.get("findings") or [])} for c in static],
-            "leaderboard": _leaderboard(data.get("submissions") or []), "findings_doc": doc}
+            "leaderboard": _leaderboard(data.get("submissions") or [], data.get("primary_metric"),
+                                        data.get("higher_is_better", True) is not False),
+            "findings_doc": doc}
 
 
 def _environment() -> jinja2.Environment:

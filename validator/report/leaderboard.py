@@ -18,7 +18,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from validator.chain.submissions import ManyReport, ranked, ranks
+from validator.chain.ranking import ranked, ranks
+from validator.chain.submissions import ManyReport
 from validator.engine.limits import human_size
 from validator.report.json_report import clean_json, report_dict
 from validator.report.junit import findings_text, xml_text

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from validator.chain.submissions import rank_key
+from validator.chain.ranking import rank_key
 from validator.errors import UserError
 
 MAX_REPORT_BYTES = 256 * 1024 * 1024

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from validator.chain.result import flatten_metrics
 from validator.engine.limits import human_size
 from validator.report.console import stdout
 from validator.textsafe import printable
@@ -58,17 +59,6 @@ STATUS_STYLE = {"passed": "green", "skipped": "dim", "failed": "red", "timeout":
 
 def seconds_text(s: float | None) -> str:
     return "-" if s is None else f"{s:.1f}s"
-
-
-def flatten_metrics(results: dict | None, prefix: str = "") -> list[tuple[str, object]]:
-    out: list[tuple[str, object]] = []
-    for k, v in (results or {}).items():
-        name = f"{prefix}{k}"
-        if isinstance(v, dict):
-            out += flatten_metrics(v, name + ".")
-        else:
-            out.append((name, v))
-    return out
 
 
 def metric_text(v) -> str:

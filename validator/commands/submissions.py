@@ -1,7 +1,7 @@
 """`medcube test BENCH --model A --model B ...` and `medcube merge-reports`: many submissions against one
 benchmark (validator.chain.submissions runs them, validator.report.leaderboard prints and writes them), and the
-merge of the JSON reports of shards run on several machines (validator.report.merge). The single-run commands are
-validator.commands'."""
+merge of the JSON reports of shards run on several machines (validator.report.merge). The single-run command is
+validator.commands.test's."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from rich.console import Console
 from validator.chain.benchmark import Benchmark, load_benchmark
 from validator.chain.demo_data import load_demo_data
 from validator.chain.options import RunOptions
-from validator.commands import DemoSource, ReportFiles, default_benchmark_path, write_html_reports
+from validator.commands.common import DemoSource, ReportFiles, default_benchmark_path, write_html_reports
 from validator.errors import UserError
 from validator.manifest.model import Cube
 from validator.manifest.roles import ROLES

@@ -1,0 +1,11 @@
+"""What each CLI command does, as functions returning an exit code (0 ok, 1 findings/failures, 2 usage): the
+library API the CLI and the tests call, one module a command (or a few small ones).
+
+    validate.py     `medcube validate`: static checks, then build and smoke run in the benchmark chain
+    test.py         `medcube test`: the chain on demo data with the probes
+    submissions.py  `medcube test` with many models or metrics cubes, and `medcube merge-reports`
+    files.py        `convert`, `schema`, `package`, `package-demo`, `verify-package`
+    common.py       what they share: loading, gating and report options, the HTML report of a run
+
+Nothing is imported here, so that a command loads only what it needs.
+"""
