@@ -9,6 +9,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from validator import codes as C
 from validator.checks import agreement, crossfile, dockerfile, hostpaths, medperf, roles, schema
 from validator.errors import ConfigNotFound
 from validator.findings import Finding, error, has_errors
@@ -73,7 +74,7 @@ def run_static(path: Path | str, show=display_path) -> CubeReport:
     except ConfigNotFound as e:
         shown = show(path)  # the path as the user gave it, not the absolute one locate() reports
         message = e.message.replace(str(Path(path).absolute()), shown, 1)
-        report.findings.append(error("MC000", shown, message, hint=e.hint))
+        report.findings.append(error(C.NO_CONFIG, shown, message, hint=e.hint))
         return report
     report.path = show(located.cube_dir)
     docs = {}
@@ -81,16 +82,16 @@ def run_static(path: Path | str, show=display_path) -> CubeReport:
         try:
             doc = read(file)
         except YamlSyntaxError as e:
-            report.findings.append(error("MC001", show(file), f"YAML syntax error: {e.message}",
+            report.findings.append(error(C.YAML_SYNTAX, show(file), f"YAML syntax error: {e.message}",
                                          hint="Fix the YAML at that line (indentation, a missing ':' or quote).",
                                          line=e.line, column=e.column))
             continue
         if not isinstance(doc.data, dict):
-            report.findings.append(error("MC002", show(file), "expected a mapping of keys at the top of the file",
+            report.findings.append(error(C.NOT_A_MAPPING, show(file), "expected a mapping of keys at the top of the file",
                                          hint="See `medcube schema " + SCHEMA_OF[fmt] + "` for the expected keys.", line=1))
             continue
         for kpath, (line, col) in doc.duplicates:
-            report.findings.append(error("MC002", show(file), f"key '{'.'.join(map(str, kpath))}' is given twice; "
+            report.findings.append(error(C.NOT_A_MAPPING, show(file), f"key '{'.'.join(map(str, kpath))}' is given twice; "
                                          "YAML keeps only the last one", hint="Remove or merge one of them.",
                                          line=line, column=col))
         report.findings += schema.check_doc(doc, SCHEMA_OF[fmt], show(file))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import posixpath
 from pathlib import Path
 
+from validator import codes as C
 from validator import hostfs
 from validator.checks.dockerfile import base_without_entrypoint, resolve_from
 from validator.checks.schema import check_doc
@@ -67,7 +68,7 @@ def check_code(cube: Cube, df: Dockerfile | None, show, interfaces: dict | None 
             if not inherited_said:
                 inherited_said = True
                 findings.append(warning(
-                    "MC412", show(df.path),
+                    C.INHERITED_ENTRYPOINT, show(df.path),
                     f"no ENTRYPOINT here: the image inherits the one of its base image "
                     f"{resolve_from(df, df.all('FROM')[-1]) if df.all('FROM') else '(none)'}, which cannot be checked "
                     "statically", hint="The run stage checks the built image's real entrypoint (docker inspect); to "
@@ -76,13 +77,13 @@ def check_code(cube: Cube, df: Dockerfile | None, show, interfaces: dict | None 
         argv = entry + args
         if not argv:
             findings.append(error(
-                "MC408", file, f"task '{task.name}': the image has no ENTRYPOINT and the task gives no command",
+                C.NOTHING_TO_RUN, file, f"task '{task.name}': the image has no ENTRYPOINT and the task gives no command",
                 hint="Add ENTRYPOINT [\"python3\", \"/mlcube_project/mlcube.py\"] to the Dockerfile or run_args.command "
                 "to the task.", line=where))
             continue
         if not entry and argv[0] in TASKS:
             findings.append(error(
-                "MC413", file,
+                C.TASK_NAME_EXECUTED, file,
                 f"task '{task.name}': the image has no ENTRYPOINT (base {base}), so the container would execute "
                 f"'{argv[0]}' as a program; the task name is an argument for a script",
                 hint="Add ENTRYPOINT [\"python3\", \"/mlcube_project/mlcube.py\"] to the Dockerfile, or start "
@@ -99,7 +100,7 @@ def check_code(cube: Cube, df: Dockerfile | None, show, interfaces: dict | None 
             continue  # not copied from the context: may come from the base image
         if not host.is_file():
             findings.append(error(
-                "MC401", show(df.path) if ins else file,
+                C.SCRIPT_MISSING, show(df.path) if ins else file,
                 f"task '{task.name}' runs {script}, but {show(host)} does not exist in the build context",
                 hint="Fix the path in ENTRYPOINT / run_args.command, or add the script to the build context.",
                 line=ins.line if ins else where))
@@ -108,7 +109,7 @@ def check_code(cube: Cube, df: Dockerfile | None, show, interfaces: dict | None 
             try:
                 interfaces[host] = pyinterface.read(host)
             except (SyntaxError, UnicodeDecodeError, ValueError) as e:
-                findings.append(error("MC401", show(host), f"cannot read {show(host)}: {e}",
+                findings.append(error(C.SCRIPT_MISSING, show(host), f"cannot read {show(host)}: {e}",
                                       hint="Fix the Python syntax error.", line=getattr(e, "lineno", None)))
                 interfaces[host] = None
         iface = interfaces[host]
@@ -130,7 +131,7 @@ def _relative_entrypoint(df: Dockerfile, show) -> list[Finding]:
     script = found[1]
     full = posixpath.join(df.workdir_at(ins.line), script)
     return [warning(
-        "MC414", show(df.path), f"ENTRYPOINT runs {script} by a relative path: Singularity (which MedPerf also uses) "
+        C.RELATIVE_ENTRYPOINT, show(df.path), f"ENTRYPOINT runs {script} by a relative path: Singularity (which MedPerf also uses) "
         "does not start in WORKDIR, so the script is not found there",
         hint=f"Use the absolute path: {full}.", line=ins.line)]
 
@@ -153,7 +154,7 @@ def _check_call(cube, task, iface, rest, script: Path, show, file, where) -> lis
         if iface.single_command_app:
             cmd = next(iter(iface.commands.values()))
             findings.append(error(
-                "MC409", show(script),
+                C.LONE_TYPER_COMMAND, show(script),
                 f"{show(script)} is a typer app with the single command '{cmd.name}': typer then runs it without a "
                 f"command name, so `mlcube.py {task.name} ...` fails with 'unexpected extra argument'",
                 hint="Add a second command or an @app.callback() (MedPerf's templates add a `hotfix` command for this).",
@@ -162,7 +163,7 @@ def _check_call(cube, task, iface, rest, script: Path, show, file, where) -> lis
         cmd = iface.commands.get(name) if name else None
         if name is None:
             findings.append(error(
-                "MC402", file,
+                C.NOT_A_COMMAND, file,
                 f"task '{task.name}' runs {show(script)} without a command name; it expects one of: "
                 f"{', '.join(sorted(iface.commands))}",
                 hint=f"Pass the command first, e.g. run_args.command: \"{task.name} --data_path=...\".", line=where))
@@ -177,7 +178,7 @@ def _check_call(cube, task, iface, rest, script: Path, show, file, where) -> lis
                 hint = f"Add a command '{name}' to {show(script)} (it has: {', '.join(sorted(iface.commands)) or 'none'})."
                 line = where
             findings.append(error(
-                "MC402", file if line == where else show(script),
+                C.NOT_A_COMMAND, file if line == where else show(script),
                 f"task '{task.name}' calls the command '{name}', which {show(script)} does not define",
                 hint=hint, line=line))
             return findings
@@ -195,7 +196,7 @@ def _check_call(cube, task, iface, rest, script: Path, show, file, where) -> lis
             hint = f"Add an option '{opt}' to the command in {show(script)}, or remove it from the config."
         best = closest(opt, allowed)
         findings.append(error(
-            "MC403", file, f"task '{task.name}' passes {opt}, which is not an option of the command in {show(script)}"
+            C.NOT_AN_OPTION, file, f"task '{task.name}' passes {opt}, which is not an option of the command in {show(script)}"
             + (f" (did you mean '{best}'?)" if best and best != dashed else ""),
             hint=hint, line=vol.line if vol is not None and cube.format == "mlcube" else where))
     return findings
@@ -225,27 +226,27 @@ def check_files(cube: Cube, show) -> list[Finding]:
             others = sorted(p.name for p in pf.parent.glob("parameters*.y*ml") if p.is_file()) if pf.parent.is_dir() else []
             if others:  # the file to submit is chosen at `medperf container submit --parameters-file`
                 findings.append(warning(
-                    "MC406", file, f"no {show(pf)}, but {show(pf.parent)} holds {', '.join(others)}: medcube runs and "
+                    C.BAD_PARAMETERS, file, f"no {show(pf)}, but {show(pf.parent)} holds {', '.join(others)}: medcube runs and "
                     f"packages {pf.name} only",
                     hint=f"Copy the one you submit (--parameters-file) to {show(pf)}; without a parameters file MedPerf "
                     "stops (the parameters_file input must exist).", line=vol.line))
             else:
                 findings.append(error(
-                    "MC406", file, f"the parameters file {show(pf)} does not exist",
+                    C.BAD_PARAMETERS, file, f"the parameters file {show(pf)} does not exist",
                     hint=f"Create {show(pf)} (a YAML mapping, may be empty): MedPerf mounts it as parameters_file "
                     "and stops when it is missing.", line=vol.line))
         else:
             try:
                 doc = read(pf)
             except YamlSyntaxError as e:
-                findings.append(error("MC001", show(pf), f"YAML syntax error: {e.message}",
+                findings.append(error(C.YAML_SYNTAX, show(pf), f"YAML syntax error: {e.message}",
                                       hint="Fix the YAML at that line.", line=e.line, column=e.column))
             else:
                 if doc.data is None:
                     pass  # an empty file: MedPerf reads it as {} (commands/mlcube/submit.py)
                 elif not isinstance(doc.data, dict):
                     findings.append(error(
-                        "MC406", show(pf), f"the parameters file must be a mapping of names to values, "
+                        C.BAD_PARAMETERS, show(pf), f"the parameters file must be a mapping of names to values, "
                         f"got {type(doc.data).__name__}",
                         hint="Write `name: value` lines (`{}` for no parameters).", line=1))
                 else:
@@ -256,7 +257,7 @@ def check_files(cube: Cube, show) -> list[Finding]:
                 target = cube.workspace / vol.default
                 if not _unsafe(cube, target) and not target.exists():  # MedPerf downloads the tarball submitted; medcube needs the files here
                     findings.append(warning(
-                        "MC407", file, f"task '{task.name}': '{vol.label}' names {show(target)}, which does not exist "
+                        C.FILE_MISSING, file, f"task '{task.name}': '{vol.label}' names {show(target)}, which does not exist "
                         "here: the run stage and `medcube package` need it",
                         hint="Put the file there (it is shipped in additional_files.tar.gz; MedPerf downloads that "
                         "tarball from the --additional-file URL) or fix the path.",
@@ -264,7 +265,7 @@ def check_files(cube: Cube, show) -> list[Finding]:
         if cube.format == "container_config" and "additional_files" in task.inputs:
             if cube.additional_files is not None and not cube.additional_files.is_dir():
                 findings.append(warning(
-                    "MC407", file, f"task '{task.name}' mounts additional_files, but {show(cube.additional_files)} does not exist",
+                    C.FILE_MISSING, file, f"task '{task.name}' mounts additional_files, but {show(cube.additional_files)} does not exist",
                     hint="Create it with the files the task needs (weights, ...), or drop the volume.",
                     line=task.inputs["additional_files"].line))
     return findings

@@ -6,6 +6,7 @@ import os
 import re
 from pathlib import Path
 
+from validator import codes as C
 from validator.findings import Finding, error, info, warning
 from validator.manifest.dockerfile import Dockerfile
 from validator.manifest.model import Cube
@@ -28,15 +29,15 @@ def check_build(cube: Cube, df: Dockerfile | None, show) -> list[Finding]:
     if cube.build is None:
         looked = "container_config.yaml's folder (Dockerfile), project/Dockerfile" if cube.format == "container_config" \
             else "docker.build_context in mlcube.yaml"
-        return [info("MC411", file, f"no Dockerfile: a config-only cube; build and code checks are skipped, {pull}",
+        return [info(C.CONFIG_ONLY, file, f"no Dockerfile: a config-only cube; build and code checks are skipped, {pull}",
                      hint=f"medcube looked in: {looked}. Add a Dockerfile there to have the build and the code checked.")]
     if not cube.build.context.is_dir():
-        return [warning("MC404", file, f"build context {show(cube.build.context)} does not exist: the image cannot be "
+        return [warning(C.NO_DOCKERFILE, file, f"build context {show(cube.build.context)} does not exist: the image cannot be "
                         f"built here; build checks are skipped, {pull}",
                         hint=f"Fix {cube.build.source} or create the folder.",
                         line=_build_line(cube))]
     if df is None:
-        return [warning("MC404", file, f"Dockerfile {show(cube.build.dockerfile)} does not exist: the image cannot be "
+        return [warning(C.NO_DOCKERFILE, file, f"Dockerfile {show(cube.build.dockerfile)} does not exist: the image cannot be "
                         f"built here; build checks are skipped, {pull}",
                         hint=f"Create it, or fix {cube.build.source}.", line=_build_line(cube))]
     return []
@@ -68,7 +69,7 @@ def check_dockerfile(cube: Cube, df: Dockerfile | None, show) -> list[Finding]:
         name, _, tag = image.rpartition(":") if ":" in image.split("/")[-1] else (image, "", "")
         if "@sha256:" not in image and (not tag or tag == "latest"):
             findings.append(warning(
-                "MC501", file, f"base image '{image}' has no pinned tag",
+                C.UNPINNED_BASE, file, f"base image '{image}' has no pinned tag",
                 hint=f"Pin a version, e.g. FROM {image.split(':')[0]}:3.11-slim, so the image builds the same tomorrow.",
                 line=ins.line))
     for sources, dest, ins in df.copies(image_only=False):  # a missing source fails the build in any stage
@@ -77,14 +78,14 @@ def check_dockerfile(cube: Cube, df: Dockerfile | None, show) -> list[Finding]:
                 continue  # a source leaving the context is MC420 (checks/hostpaths.py)
             if not (cube.build.context / src).exists():
                 findings.append(error(
-                    "MC405", file, f"COPY source '{src}' is not in the build context {show(cube.build.context)}",
+                    C.COPY_MISSING, file, f"COPY source '{src}' is not in the build context {show(cube.build.context)}",
                     hint="docker build would fail here: fix the path (it is relative to the build context).",
                     line=ins.line))
     findings += _requirements_order(df, file)
     user = df.last("USER")
     if user and user.value.strip().split(":")[0] in ("root", "0"):
         findings.append(warning(
-            "MC503", file, "the image runs as root (USER root)",
+            C.RUNS_AS_ROOT, file, "the image runs as root (USER root)",
             hint="MedPerf runs containers as a non-root user; drop USER root or switch back to a normal user "
             "after the steps that need root.", line=user.line))
     findings += _dockerignore(cube, file)
@@ -100,7 +101,7 @@ def _requirements_order(df: Dockerfile, file: str) -> list[Finding]:
                 broad_copy = broad_copy or ins
         if ins.cmd == "RUN" and re.search(r"pip3?\s+install\b.*(-r|--requirement)\s", ins.value) and broad_copy:
             return [warning(
-                "MC502", file,
+                C.REQUIREMENTS_AFTER_CODE, file,
                 f"requirements are installed (line {ins.line}) after all the code is copied (line {broad_copy.line})",
                 hint="COPY requirements.txt and RUN pip install first, then COPY the code: a code change then reuses "
                 "the cached dependency layer.", line=ins.line)]
@@ -133,7 +134,7 @@ def _dockerignore(cube: Cube, file: str) -> list[Finding]:
     size = _dir_size(cube.workspace, LARGE_WORKSPACE_BYTES)
     if size > LARGE_WORKSPACE_BYTES:
         return [warning(
-            "MC504", file,
+            C.WORKSPACE_IN_CONTEXT, file,
             f"the build context includes the workspace ({size // (1024 * 1024)}+ MiB) and has no .dockerignore",
             hint="Add a .dockerignore listing workspace/: MedPerf mounts parameters and additional files at run time, "
             "they do not belong in the image.")]

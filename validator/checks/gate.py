@@ -8,12 +8,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from validator import codes as C
 from validator.checks import CubeReport, run_static
 from validator.manifest.model import Cube
 
 GATE = ("MC0", "MC1", "MC2", "MC3", "MC42")
 # A task the role needs, or one it does not know, is said by the run itself the way MedPerf says it (MC617).
-NOT_GATED = ("MC202", "MC203")
+NOT_GATED = (C.MISSING_ROLE_TASK, C.FOREIGN_TASK)
 
 
 def blocking(report: CubeReport):

@@ -14,16 +14,17 @@ import posixpath
 import shlex
 from pathlib import Path
 
+from validator import codes as C
 from validator import hostfs
 from validator.findings import Finding, error
 from validator.manifest.model import Cube
 from validator.manifest.roles import ADDITIONAL_FILES_DIR
 
-PATH_OUT = "MC420"  # a host path from the config leaves the cube folder (or goes through a link)
-BAD_ENTRY = "MC421"  # a link or a special file among the cube's files
-BIG_CONTEXT = "MC422"  # the build context is larger than medcube builds
-PRIVILEGED = "MC423"  # run_args / gpu_args / cpu_args ask for privileges, host namespaces or host mounts
-OUTPUT_IS_INPUT = "MC424"  # an output volume's host path is what the benchmark provides as an input
+PATH_OUT = C.PATH_OUT  # a host path from the config leaves the cube folder (or goes through a link)
+BAD_ENTRY = C.BAD_ENTRY  # a link or a special file among the cube's files
+BIG_CONTEXT = C.BIG_CONTEXT  # the build context is larger than medcube builds
+PRIVILEGED = C.PRIVILEGED  # run_args / gpu_args / cpu_args ask for privileges, host namespaces or host mounts
+OUTPUT_IS_INPUT = C.OUTPUT_IS_INPUT  # an output volume's host path is what the benchmark provides as an input
 
 MAX_CONTEXT_BYTES = 2 << 30  # MEDCUBE_MAX_BUILD_CONTEXT overrides it (bytes)
 MAX_CONTEXT_ENTRIES = 100_000

@@ -17,6 +17,7 @@ from __future__ import annotations
 import filecmp
 import posixpath
 
+from validator import codes as C
 from validator.checks.suggest import closest
 from validator.findings import Finding, error, warning
 from validator.manifest.model import Cube, Task
@@ -41,7 +42,7 @@ def not_a_benchmark_cube(cube: Cube, show) -> Finding | None:
     kinds = sorted({kind for kind, tasks in OTHER_CONTAINER_TASKS.items() for t in names if t in tasks})
     what = f" (looks like a {' / '.join(kinds)} container)" if kinds else ""
     return warning(
-        "MC212", show(cube.config_file),
+        C.NOT_A_BENCHMARK_CUBE, show(cube.config_file),
         f"not a data preparator, model or metrics cube: tasks {', '.join(names)}{what}; "
         "role, mount and code checks are skipped",
         hint="medcube checks benchmark cubes (prepare/sanity_check/statistics, infer, evaluate). MedPerf runs other "
@@ -62,7 +63,7 @@ def check_metadata(cube: Cube, show) -> list[Finding]:
         if task is None or "metadata_path" not in task.inputs:
             continue
         findings.append(error(
-            "MC213", show(cube.config_file),
+            C.METADATA_NEVER_WRITTEN, show(cube.config_file),
             f"task '{name}' reads metadata_path, but prepare does not write it: MedPerf then supplies no "
             "metadata_path and stops with KeyError: 'metadata_path'",
             hint="Add metadata_path to the output volumes of prepare (MedPerf then creates and passes the folder), "
@@ -74,7 +75,7 @@ def check_mlcube_only(cube: Cube, show) -> list[Finding]:
     if cube.format != "mlcube" or (cube.path / "container_config.yaml").is_file():
         return []  # (pointed at mlcube/mlcube.yaml of a cube that has both: MedPerf runs the other one)
     return [warning(
-        "MC214", show(cube.config_file),
+        C.MLCUBE_ONLY, show(cube.config_file),
         "no container_config.yaml: MedPerf 0.3.0 runs container_config.yaml only (it refuses a config without "
         "container_type); mlcube.yaml is read by the MLCube client",
         hint=f"Write one beside mlcube/: medcube convert {show(cube.config_file)} -o "
@@ -141,7 +142,7 @@ def check_command_paths(cube: Cube, show) -> list[Finding]:
                 else:
                     why = "no volume of this task is mounted there"
                 findings.append(error(
-                    "MC410", show(cube.config_file),
+                    C.PATH_NOT_MOUNTED, show(cube.config_file),
                     f"task '{task.name}': run_args.{key} names {path}, but {why}"
                     + (f" (did you mean '{best}'?)" if best else ""),
                     hint=f"Use a mount_path of '{task.name}' ({', '.join(mounts) or 'none declared'}), or declare the "
@@ -162,7 +163,7 @@ def check_entrypoint_string(cube: Cube, show) -> list[Finding]:
         if isinstance(value, str) and len(value.split()) > 1:
             first, rest = value.split(None, 1)
             findings.append(error(
-                "MC415", show(cube.config_file),
+                C.ENTRYPOINT_WITH_SPACES, show(cube.config_file),
                 f"task '{name}': run_args.entrypoint {value!r} has spaces; MedPerf passes it as one --entrypoint "
                 f"value, so the container looks for an executable named {value!r}",
                 hint=f"Set entrypoint: {first} and put the rest in run_args.command (command: {rest} ...).",
@@ -186,7 +187,7 @@ def check_layout(cube: Cube, show) -> list[Finding]:
         return []
     used = cube.workspace
     return [warning(
-        "MC215", show(cube.config_file),
+        C.TWO_WORKSPACES, show(cube.config_file),
         f"both {show(medperf_ws)} and {show(mlcube_ws)} exist and their {' and '.join(differ)} differ; "
         f"medcube uses {show(used) if used else show(medperf_ws)}",
         hint="The rule: workspace/ beside container_config.yaml (MedPerf's layout) wins when it holds "

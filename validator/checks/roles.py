@@ -5,6 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 
+from validator import codes as C
 from validator.checks.suggest import closest
 from validator.findings import Finding, error, warning
 from validator.manifest.model import Cube, Task, Volume
@@ -33,16 +34,16 @@ def check_role(cube: Cube, show) -> list[Finding]:
         for t in unknown:
             best = closest(t, TASKS)
             findings.append(error(
-                "MC201", file,
+                C.MIXED_ROLES, file,
                 f"task '{t}' is not a task of any MedPerf role" + (f" (did you mean '{best}'?)" if best else ""),
                 hint=_roles_hint(), line=cube.tasks[t].line))
         if not unknown:
-            findings.append(error("MC201", file, "no tasks declared", hint=_roles_hint(), line=1))
+            findings.append(error(C.MIXED_ROLES, file, "no tasks declared", hint=_roles_hint(), line=1))
         return findings
     if len(roles) > 1:
         per_role = "; ".join(f"{r}: {', '.join(t for t in known if TASKS[t].role == r)}" for r in roles)
         findings.append(error(
-            "MC201", file, f"tasks belong to different roles ({per_role})",
+            C.MIXED_ROLES, file, f"tasks belong to different roles ({per_role})",
             hint="A cube has one role: split it into one cube per role.", line=cube.tasks[known[0]].line))
         return findings
     role = roles[0]
@@ -55,11 +56,11 @@ def check_role(cube: Cube, show) -> list[Finding]:
             if best in missing:
                 missing.remove(best)
             findings.append(error(
-                "MC203", file, f"task '{t}' is not a {role} task (did you mean '{best}'?)",
+                C.FOREIGN_TASK, file, f"task '{t}' is not a {role} task (did you mean '{best}'?)",
                 hint=f"Rename it to '{best}'. A {role} declares: {', '.join(allowed)}.", line=cube.tasks[t].line))
         else:
             findings.append(warning(
-                "MC203", file, f"task '{t}' is not part of the {role} contract; MedPerf never runs it",
+                C.FOREIGN_TASK, file, f"task '{t}' is not part of the {role} contract; MedPerf never runs it",
                 hint=f"A {role} declares: {', '.join(allowed)}.", line=cube.tasks[t].line))
     for t in missing:
         why = ""
@@ -67,7 +68,7 @@ def check_role(cube: Cube, show) -> list[Finding]:
             why = (f": MedPerf runs prepare, sanity_check and statistics, and stops with \"Task {t} is not found in "
                    "container config.\"")
         findings.append(error(
-            "MC202", file, f"a {role} must declare the task '{t}'" + why,
+            C.MISSING_ROLE_TASK, file, f"a {role} must declare the task '{t}'" + why,
             hint=f"Add '{t}' under tasks (a {role} declares: {', '.join(required)}).",
             line=cube.doc.line(("tasks",), key=True) if cube.doc else None))
     return findings
@@ -100,7 +101,7 @@ def _task_volumes(cube: Cube, task: Task, spec, file: str) -> list[Finding]:
             if any(v.label == vol.label for v in opposite):
                 other = "output" if kind == "input" else "input"
                 findings.append(error(
-                    "MC207", file, f"task '{task.name}': '{vol.label}' is an {other} of this task, declared as an {kind}",
+                    C.VOLUME_SIDE, file, f"task '{task.name}': '{vol.label}' is an {other} of this task, declared as an {kind}",
                     hint=f"Move '{vol.label}' to the {other}s of '{task.name}'.", line=vol.line))
                 covered.add(vol.label)
                 continue
@@ -113,7 +114,7 @@ def _task_volumes(cube: Cube, task: Task, spec, file: str) -> list[Finding]:
             labels = ", ".join(v.label for v in same)
             extra = " Extra model inputs belong under additional_files/." if kind == "input" and cube.format == "mlcube" else ""
             findings.append(error(
-                "MC204", file,
+                C.UNKNOWN_LABEL, file,
                 f"task '{task.name}': MedPerf never supplies the {kind} '{vol.label}' to this task; it looks up every "
                 f"declared label and stops with KeyError: '{vol.label}'" + (f" (did you mean '{best}'?)" if best else ""),
                 hint=f"MedPerf finds host paths by fixed labels; {kind}s of '{task.name}' are: {labels}.{extra}"
@@ -122,7 +123,7 @@ def _task_volumes(cube: Cube, task: Task, spec, file: str) -> list[Finding]:
             continue
         if vol.type != expected.type and (cube.format != "mlcube" or _explicit_type(cube, task, vol)):
             findings.append(error(
-                "MC206", file,
+                C.VOLUME_TYPE, file,
                 f"task '{task.name}': '{vol.label}' is declared as a {vol.type}, MedPerf passes a {expected.type}",
                 hint=f"Set type: {expected.type}" + (f" (e.g. {expected.default_mount})" if expected.default_mount else "") + ".",
                 line=vol.line))
@@ -133,13 +134,13 @@ def _task_volumes(cube: Cube, task: Task, spec, file: str) -> list[Finding]:
             consequence = MISSING_IS_WARNING.get((task.name, v.label))
             if consequence is not None:
                 findings.append(warning(
-                    "MC205", file, f"task '{task.name}' declares no {kind} volume '{v.label}' ({v.type}): {consequence}",
+                    C.MISSING_VOLUME, file, f"task '{task.name}' declares no {kind} volume '{v.label}' ({v.type}): {consequence}",
                     hint=f"Add '{v.label}' to the {kind}s of '{task.name}'"
                     + (f" (MedPerf's default mount: {v.default_mount})." if cube.format == "container_config" else "."),
                     line=task.line))
                 continue
             findings.append(error(
-                "MC205", file, f"task '{task.name}' must declare the {kind} volume '{v.label}' ({v.type})",
+                C.MISSING_VOLUME, file, f"task '{task.name}' must declare the {kind} volume '{v.label}' ({v.type})",
                 hint=f"Add '{v.label}' to the {kind}s of '{task.name}'"
                 + (f" (MedPerf's default mount: {v.default_mount})." if cube.format == "container_config" else "."),
                 line=task.line))
@@ -166,14 +167,14 @@ def _mounts(task: Task, file: str) -> list[Finding]:
             continue
         if not vol.mount_path.startswith("/"):
             findings.append(error(
-                "MC208", file, f"task '{task.name}': mount path '{vol.mount_path}' of '{vol.label}' is not absolute",
+                C.RELATIVE_MOUNT, file, f"task '{task.name}': mount path '{vol.mount_path}' of '{vol.label}' is not absolute",
                 hint=f"Use an absolute path inside the container, e.g. /mlcommons/volumes/{posixpath.basename(vol.mount_path) or vol.label}.",
                 line=vol.line))
             continue
         norm = posixpath.normpath(vol.mount_path)
         if norm in seen:
             findings.append(error(
-                "MC209", file,
+                C.MOUNT_TWICE, file,
                 f"task '{task.name}': '{vol.label}' and '{seen[norm].label}' are both mounted at {norm}",
                 hint="Give each volume its own mount path; one would hide the other.", line=vol.line))
         else:
@@ -186,7 +187,7 @@ def check_runtime(cube: Cube, show) -> list[Finding]:
     findings: list[Finding] = []
     if cube.format == "container_config" and cube.container_type not in ("DockerImage",) and cube.container_type in CONTAINER_TYPES:
         findings.append(warning(
-            "MC211", file, f"container_type {cube.container_type}: medcube builds and runs DockerImage cubes only",
+            C.UNRUNNABLE_TYPE, file, f"container_type {cube.container_type}: medcube builds and runs DockerImage cubes only",
             hint="Static checks still apply; test the image with MedPerf itself.",
             line=cube.doc.line(("container_type",)) if cube.doc else None))
     for task in cube.tasks.values():
@@ -194,7 +195,7 @@ def check_runtime(cube: Cube, show) -> list[Finding]:
             continue
         if not _GPUS.match(str(task.gpus)):
             findings.append(error(
-                "MC210", file, f"task '{task.name}': gpus: {task.gpus!r} is not a Docker --gpus value",
+                C.BAD_GPUS, file, f"task '{task.name}': gpus: {task.gpus!r} is not a Docker --gpus value",
                 hint="Use all, a count such as 1, or device=0,1.",
                 line=cube.doc.line(("tasks", task.name, "run_args", "gpus")) if cube.doc else task.line))
     return findings

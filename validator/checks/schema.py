@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from validator import codes as C
 from validator.checks.suggest import closest
 from validator.findings import Finding, error
 from validator.manifest import schemas
@@ -33,7 +34,7 @@ def check_doc(doc: Doc, schema_name: str, display: str) -> list[Finding]:
                 suggested.add((path, best))
             findings.append(
                 error(
-                    "MC101",
+                    C.UNKNOWN_KEY,
                     display,
                     f"unknown key '{key}' in {_where(path)}" + (f" (did you mean '{best}'?)" if best else ""),
                     hint=f"Expected {expected}." + (f" Rename '{key}' to '{best}'." if best else ""),
@@ -56,7 +57,7 @@ def check_doc(doc: Doc, schema_name: str, display: str) -> list[Finding]:
                     bkey = closest(key, allowed)
                     line, col = doc.pos(tuple(best.absolute_path) + (key,), key=True)
                     findings.append(
-                        error("MC101", display,
+                        error(C.UNKNOWN_KEY, display,
                               f"unknown key '{key}' in {_where(best.absolute_path)}"
                               + (f" (did you mean '{bkey}'?)" if bkey else ""),
                               hint=f"Expected one of: {', '.join(allowed)}.", line=line, column=col))
@@ -71,13 +72,13 @@ def check_doc(doc: Doc, schema_name: str, display: str) -> list[Finding]:
                     continue
                 line, col = doc.pos(path, key=True)
                 findings.append(
-                    error("MC102", display, f"missing required key '{key}' in {_where(path)}",
+                    error(C.MISSING_KEY, display, f"missing required key '{key}' in {_where(path)}",
                           hint=f"Add '{key}:' under {_where(path)}.", line=line, column=col)
                 )
             continue
         line, col = doc.pos(path)
         findings.append(
-            error("MC103", display, f"{_where(path)}: {_short(e)}", hint=_hint(e), line=line, column=col)
+            error(C.BAD_VALUE, display, f"{_where(path)}: {_short(e)}", hint=_hint(e), line=line, column=col)
         )
     return findings
 
