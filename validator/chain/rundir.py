@@ -5,7 +5,7 @@
     predictions/                                     infer's output
     results/results.yaml                             evaluate's output
     logs/<n>-<task>.log, logs/build-<image>.log      full logs
-    report.html                                      the HTML report (written by validator.commands)
+    report.html                                      the HTML report, with --html (validator.commands.common)
 
 Default `~/.cache/medcube/runs/<timestamp>/` (`MEDCUBE_CACHE_DIR` moves it; `--run-dir` picks one).
 """

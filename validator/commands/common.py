@@ -118,7 +118,10 @@ def apply_gate(run: RunReport, gate: Gate) -> None:
 
 def write_html_reports(data: dict, runs: list[RunReport], html: Path | None, command: tuple[str, ...],
                        console: Console | None = None) -> None:
-    """The HTML report of `data` as report.html in every run folder and, when given, at `html` (the same page)."""
+    """With --html: the HTML report of `data` at `html` and, the same page, as report.html in every run folder.
+    Without it nothing is rendered: a plain run pays nothing for the page (about 0.25 s with the image sizes)."""
+    if html is None:
+        return
     from validator.engine.image_size import image_sizes
     from validator.report.html import render_html
 
@@ -131,11 +134,10 @@ def write_html_reports(data: dict, runs: list[RunReport], html: Path | None, com
                 (Path(run.run_dir) / "report.html").write_text(page, encoding="utf-8")
             except OSError as e:
                 console.print(f"[yellow]note:[/yellow] no report.html in the run folder: {e}")
-    if html is not None:
-        try:
-            Path(html).parent.mkdir(parents=True, exist_ok=True)
-            Path(html).write_text(page, encoding="utf-8")
-        except OSError as e:
-            raise UserError(f"{html}: cannot write the HTML report ({e.strerror or e})",
-                            hint="Pass --html a path in a folder you can write to.") from e
-        console.print(f"HTML report: {html}")
+    try:
+        Path(html).parent.mkdir(parents=True, exist_ok=True)
+        Path(html).write_text(page, encoding="utf-8")
+    except OSError as e:
+        raise UserError(f"{html}: cannot write the HTML report ({e.strerror or e})",
+                        hint="Pass --html a path in a folder you can write to.") from e
+    console.print(f"HTML report: {html}")
