@@ -39,20 +39,20 @@ def test_valid_prepared_data_passes(tmp_path):
     assert "5 record(s) passed" in r.stdout
 
 
-# kind of breakage -> (how to break record `r` in data folder d / labels folder l, what the message says)
+# kind of breakage -> (how to break record `r` in data folder d / labels folder lab, what the message says)
 BREAKAGES = {
-    "image without label": (lambda d, l, r: (l / f"{r}.npy").unlink(), "no label file"),
-    "label without image": (lambda d, l, r: (d / f"{r}.npy").unlink(), "no image file"),
-    "stray file": (lambda d, l, r: (d / f"{r}.npy").rename(d / f"{r}.txt"), "unexpected entry"),
-    "image shape": (lambda d, l, r: np.save(d / f"{r}.npy", np.arange(784, dtype=np.uint8).reshape(28, 28)), "shape (28, 28)"),
-    "image dtype": (lambda d, l, r: np.save(d / f"{r}.npy", np.random.rand(28, 28, 1)), "dtype float64"),
-    "blank image": (lambda d, l, r: np.save(d / f"{r}.npy", np.zeros((28, 28, 1), np.uint8)), "blank"),
-    "constant image": (lambda d, l, r: np.save(d / f"{r}.npy", np.full((28, 28, 1), 90, np.uint8)), "constant"),
-    "label length": (lambda d, l, r: np.save(l / f"{r}.npy", np.zeros(13, np.int64)), "label shape (13,)"),
-    "label value": (lambda d, l, r: np.save(l / f"{r}.npy", np.full(14, 2, np.int64)), "0 or 1"),
-    "soft label": (lambda d, l, r: np.save(l / f"{r}.npy", np.full(14, 0.5)), "0 or 1"),
-    "unreadable image": (lambda d, l, r: (d / f"{r}.npy").write_bytes(b"not numpy"), "cannot be loaded"),
-    "unreadable label": (lambda d, l, r: (l / f"{r}.npy").write_bytes(b"\x93NUMPY garbage"), "cannot be loaded"),
+    "image without label": (lambda d, lab, r: (lab / f"{r}.npy").unlink(), "no label file"),
+    "label without image": (lambda d, lab, r: (d / f"{r}.npy").unlink(), "no image file"),
+    "stray file": (lambda d, lab, r: (d / f"{r}.npy").rename(d / f"{r}.txt"), "unexpected entry"),
+    "image shape": (lambda d, lab, r: np.save(d / f"{r}.npy", np.arange(784, dtype=np.uint8).reshape(28, 28)), "shape (28, 28)"),
+    "image dtype": (lambda d, lab, r: np.save(d / f"{r}.npy", np.random.rand(28, 28, 1)), "dtype float64"),
+    "blank image": (lambda d, lab, r: np.save(d / f"{r}.npy", np.zeros((28, 28, 1), np.uint8)), "blank"),
+    "constant image": (lambda d, lab, r: np.save(d / f"{r}.npy", np.full((28, 28, 1), 90, np.uint8)), "constant"),
+    "label length": (lambda d, lab, r: np.save(lab / f"{r}.npy", np.zeros(13, np.int64)), "label shape (13,)"),
+    "label value": (lambda d, lab, r: np.save(lab / f"{r}.npy", np.full(14, 2, np.int64)), "0 or 1"),
+    "soft label": (lambda d, lab, r: np.save(lab / f"{r}.npy", np.full(14, 0.5)), "0 or 1"),
+    "unreadable image": (lambda d, lab, r: (d / f"{r}.npy").write_bytes(b"not numpy"), "cannot be loaded"),
+    "unreadable label": (lambda d, lab, r: (lab / f"{r}.npy").write_bytes(b"\x93NUMPY garbage"), "cannot be loaded"),
 }
 
 

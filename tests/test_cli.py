@@ -245,7 +245,7 @@ def test_convert_output_validates_and_agrees_with_mlcube_yaml(name, tmp_path):
         command = got["run_args"]["command"].split()
         assert command[0] == task
         assert {a.split("=")[0][2:] for a in command[1:]} == labels
-        for label, vol in (got.get("input_volumes") or {}).items():
+        for vol in (got.get("input_volumes") or {}).values():
             assert vol["mount_path"].startswith("/mlcommons/volumes/")
 
     # the converted file is valid against the shipped schema ...

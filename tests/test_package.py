@@ -225,4 +225,4 @@ def test_submit_command_per_role_and_without_optional_files():
 ])
 def test_image_warnings(image, expected):
     got = image_warnings(image)
-    assert len(got) == len(expected) and all(word in text for word, text in zip(expected, got)), got
+    assert len(got) == len(expected) and all(word in text for word, text in zip(expected, got, strict=True)), got

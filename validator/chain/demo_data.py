@@ -168,7 +168,7 @@ def extract(archive: Path, target: Path) -> None:
 
 def _readable(root: Path) -> None:
     """Make the tree readable by the unprivileged user tasks run as (tar may carry 0600 modes)."""
-    for dirpath, dirs, files in os.walk(root):
+    for dirpath, _dirs, files in os.walk(root):
         os.chmod(dirpath, 0o755)
         for f in files:
             p = os.path.join(dirpath, f)

@@ -26,7 +26,7 @@ class RunFolder:
     root: Path
 
     @classmethod
-    def create(cls, run_dir: Path | None = None) -> "RunFolder":
+    def create(cls, run_dir: Path | None = None) -> RunFolder:
         if run_dir is None:
             stamp = time.strftime("%Y%m%d-%H%M%S")
             # Outside the working directory: a run folder inside a cube would change its build context.

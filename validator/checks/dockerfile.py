@@ -72,7 +72,7 @@ def check_dockerfile(cube: Cube, df: Dockerfile | None, show) -> list[Finding]:
                 C.UNPINNED_BASE, file, f"base image '{image}' has no pinned tag",
                 hint=f"Pin a version, e.g. FROM {image.split(':')[0]}:3.11-slim, so the image builds the same tomorrow.",
                 line=ins.line))
-    for sources, dest, ins in df.copies(image_only=False):  # a missing source fails the build in any stage
+    for sources, _dest, ins in df.copies(image_only=False):  # a missing source fails the build in any stage
         for src in sources:
             if any(c in src for c in "*?[$") or os.path.normpath(src).startswith(".."):
                 continue  # a source leaving the context is MC420 (checks/hostpaths.py)

@@ -48,7 +48,7 @@ def check_doc(doc: Doc, schema_name: str, display: str) -> list[Finding]:
         if e.validator in ("oneOf", "anyOf") and e.context:
             # Report the branch whose type matched (then the deepest error) to keep the message specific.
             depth = len(e.absolute_path)
-            shaped = lambda c: c.validator != "type" or len(c.absolute_path) > depth  # noqa: E731
+            shaped = lambda c, depth=depth: c.validator != "type" or len(c.absolute_path) > depth  # noqa: E731
             best = max(e.context, key=lambda c: (shaped(c), c.validator == "additionalProperties", len(c.absolute_path)))
             if best.validator == "additionalProperties":
                 extras = [k for k in best.instance if k not in (best.schema.get("properties") or {})]

@@ -209,7 +209,7 @@ class DockerRunner:
             judge_exit(result, plan, where)
 
     def _judge_limits(self, result: TaskResult, cube: Cube, plan: RunPlan, fork_failures: int | None,
-                      log: "LogPump") -> None:
+                      log: LogPump) -> None:
         """The pids and log limits: named in a finding whenever the task ran into them."""
         where = cube.rel(cube.config_file)
         lim = self.limits

@@ -47,7 +47,7 @@ class Limits:
 
     @classmethod
     def from_options(cls, timeout=None, memory=None, cpus=None, pids=None, user=None, gpus=None,
-                     log_limit=None, build_timeout=None, build_network=False) -> "Limits":
+                     log_limit=None, build_timeout=None, build_network=False) -> Limits:
         lim = cls()
         if build_timeout is not None:
             lim.build_timeout = None if float(build_timeout) <= 0 else float(build_timeout)
@@ -76,7 +76,8 @@ class Limits:
             try:
                 ids = int(uid), int(gid or uid)
             except ValueError:
-                raise UserError(f"run user {self.user!r} is not 'uid:gid'", hint="e.g. MEDCUBE_RUN_USER=1000:1000")
+                raise UserError(f"run user {self.user!r} is not 'uid:gid'",
+                                hint="e.g. MEDCUBE_RUN_USER=1000:1000") from None
             if ids[0] == 0:
                 raise UserError("tasks never run as root (uid 0)", hint="pick another uid, e.g. 1000:1000")
             return ids

@@ -261,7 +261,7 @@ def _copy_read_only(src: Path, dst: Path) -> None:
     dst.parent.mkdir(parents=True, exist_ok=True)
     if src.is_dir() and not src.is_symlink():
         hostfs.copytree(src, dst)  # links and special files are not copied (nor followed)
-        for root, dirs, files in os.walk(dst):
+        for root, _dirs, files in os.walk(dst):
             for name in files:
                 p = os.path.join(root, name)
                 if not os.path.islink(p):

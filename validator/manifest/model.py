@@ -75,7 +75,7 @@ class Cube:
     additional_files: Path | None = None  # host folder (may not exist)
     gpu_count: int = 0  # accelerators requested (mlcube platform.accelerator_count / run_args.gpus)
     # Both formats, when both files are present: the other one, kept for the agreement check.
-    other: "Cube | None" = None
+    other: Cube | None = None
     doc: Any = field(default=None, repr=False)  # yamlread.Doc of config_file: data plus line numbers
 
     def is_additional_file(self, vol: Volume) -> bool:

@@ -65,7 +65,7 @@ def _typer_options(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
     opts: set[str] = set()
     args = fn.args.args + fn.args.kwonlyargs
     defaults = [None] * (len(fn.args.args) - len(fn.args.defaults)) + list(fn.args.defaults) + list(fn.args.kw_defaults)
-    for arg, default in zip(args, defaults):
+    for arg, default in zip(args, defaults, strict=True):
         call = _option_call(arg.annotation) or _option_call(default)
         if call is not None:
             if _attr_name(call.func) == "Argument":

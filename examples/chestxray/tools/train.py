@@ -28,11 +28,10 @@ sys.path.insert(0, os.path.join(EXAMPLE, "data_preparator", "project"))
 sys.path.insert(0, os.path.join(EXAMPLE, "model", "project"))
 sys.path.insert(0, os.path.join(EXAMPLE, "metrics", "project"))
 
-from PIL import Image  # noqa: E402
-
 import generate_data  # noqa: E402
 from images import resize  # noqa: E402
 from metrics import roc_auc  # noqa: E402
+from PIL import Image  # noqa: E402
 
 DEFAULT_OUT = os.path.join(EXAMPLE, "model", "mlcube", "workspace", "additional_files", "cnn_weights.pth")
 LABELS = generate_data.LABELS
@@ -109,9 +108,8 @@ def main(argv=None):
     print(f"data: {len(x_train)} train / {len(x_val)} val images in {time.time() - t0:.0f}s", flush=True)
 
     import torch
-    from torch import nn
-
     from models import SimpleCNN, normalize
+    from torch import nn
 
     torch.manual_seed(0)
     torch.set_num_threads(workers)
@@ -150,7 +148,7 @@ def main(argv=None):
               flush=True)
 
     _, aucs = macro_auc(y_val, scores)
-    print("per-label val AUC: " + ", ".join(f"{n} {a:.3f}" if a is not None else f"{n} -" for n, a in zip(LABELS, aucs)))
+    print("per-label val AUC: " + ", ".join(f"{n} {a:.3f}" if a is not None else f"{n} -" for n, a in zip(LABELS, aucs, strict=True)))
     os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
     state = {k: v.detach().clone().contiguous() for k, v in model.state_dict().items()}
     with open(args.output, "wb") as f:

@@ -76,8 +76,8 @@ def compare(first: Path, second: Path, contract: PredictionsContract, ids: list[
         if len(x) != len(y) or _shape(a[rid]) != _shape(b[rid]):
             diffs.append(f"{rid}: shape {list(_shape(a[rid]))} then {list(_shape(b[rid]))}")
             continue
-        worst = max((abs(p - q) for p, q in zip(x, y) if not (math.isnan(p) and math.isnan(q))), default=0.0)
-        if not all(close(p, q, tolerance) for p, q in zip(x, y)):
+        worst = max((abs(p - q) for p, q in zip(x, y, strict=True) if not (math.isnan(p) and math.isnan(q))), default=0.0)
+        if not all(close(p, q, tolerance) for p, q in zip(x, y, strict=True)):
             diffs.append(f"{rid}: differs by up to {worst:.3g}")
         largest = max(largest, worst if math.isfinite(worst) else largest)
     return diffs, largest

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 NAMES = ("mlcube", "container_config", "parameters")
@@ -15,12 +15,12 @@ def text(name: str) -> str:
     return resources.files(__package__).joinpath(f"{name}.schema.json").read_text(encoding="utf-8")
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(name: str) -> dict:
     return json.loads(text(name))
 
 
-@lru_cache(maxsize=None)
+@cache
 def validator(name: str):
     from jsonschema import Draft202012Validator
 

@@ -15,7 +15,6 @@ syntax no installed decoder handles) raises DicomError with what was found and h
 from __future__ import annotations
 
 import numpy as np
-
 import pydicom
 from pydicom.errors import InvalidDicomError
 

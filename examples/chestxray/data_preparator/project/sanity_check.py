@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import os
 
-import numpy as np
-
 import npyio
+import numpy as np
 from parallel import map_chunks, num_workers
 
 

@@ -8,10 +8,9 @@ import csv
 import math
 import os
 
+import npyio
 import numpy as np
 import yaml
-
-import npyio
 from parallel import map_chunks, num_workers
 
 

@@ -15,7 +15,6 @@ import os
 
 import numpy as np
 
-
 # The tutorial's labels_list: names for the per-label maps when the parameters give none.
 TUTORIAL_LABELS = (
     "atelectasis", "cardiomegaly", "effusion", "infiltration", "mass", "nodule", "pneumonia",

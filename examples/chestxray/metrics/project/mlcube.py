@@ -44,7 +44,7 @@ def evaluate(
             print(f"  - {line}", file=sys.stderr)
         if len(lines) > MAX_REPORTED:
             print(f"  ... and {len(lines) - MAX_REPORTED} more", file=sys.stderr)
-        raise typer.Exit(code=1)
+        raise typer.Exit(code=1) from None
     results = compute_metrics(y, s, names, float(parameters.get("threshold", 0.5)))
     os.makedirs(os.path.dirname(os.path.abspath(output_path)), exist_ok=True)
     with open(output_path, "w") as f:

@@ -9,7 +9,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
-
 from models import SimpleCNN, normalize
 
 WEIGHTS_FILE = "cnn_weights.pth"
@@ -158,7 +157,7 @@ def run_inference(data_path, parameters, weights_path, output_path, device=None,
             if device.type == "cpu":
                 x = x.contiguous(memory_format=torch.channels_last)
             probs = torch.sigmoid(model(x)).float().cpu().numpy()
-            for record, p in zip(ids[start:stop], probs.tolist()):
+            for record, p in zip(ids[start:stop], probs.tolist(), strict=True):
                 out.write(("" if first else ",") + "\n" + json.dumps(record) + ": " + json.dumps(p))
                 first = False
         out.write("\n}\n")

@@ -41,7 +41,7 @@ def infer(
         n, t_run = run_inference(data_path, parameters, weights_path, output_path, device=device)
     except (FileNotFoundError, RecordError, RuntimeError) as e:
         print(f"infer: {e}", file=sys.stderr)
-        raise typer.Exit(code=1)
+        raise typer.Exit(code=1) from None
     dt = time.time() - t0
     print(f"infer: {n} record(s) in {dt:.2f}s; reading + inference + writing {t_run:.2f}s "
           f"({n / max(t_run, 1e-9):.0f} images/s)")
