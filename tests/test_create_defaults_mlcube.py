@@ -7,11 +7,9 @@ image per role, so the defaults alone make a working chain. Real builds, real ML
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 import yaml
-from test_templates import build, check_chain_outputs, make_raw_data, mlcube_cli
+from test_templates import build, run_chain_under_mlcube
 
 from validator.create import create
 
@@ -48,23 +46,4 @@ def default_trio(tmp_path_factory, docker_client, base_image):
 @pytest.mark.docker
 @pytest.mark.slow
 def test_default_cubes_run_together_under_the_mlcube_client(default_trio, tmp_path):
-    cli = mlcube_cli()
-    trio, _ = default_trio
-    raw = make_raw_data(tmp_path / "raw", count=6)
-    out = tmp_path / "out"
-    steps = [
-        ("data_preparator", "prepare", {"data_path": raw / "images", "labels_path": raw / "labels",
-                                        "output_path": out / "data", "output_labels_path": out / "labels"}),
-        ("data_preparator", "sanity_check", {"data_path": out / "data", "labels_path": out / "labels"}),
-        ("data_preparator", "statistics", {"data_path": out / "data", "labels_path": out / "labels",
-                                           "output_path": out / "statistics/statistics.yaml"}),
-        ("model", "infer", {"data_path": out / "data", "output_path": out / "predictions"}),
-        ("metrics", "evaluate", {"predictions": out / "predictions", "labels": out / "labels",
-                                 "output_path": out / "results/results.yaml"}),
-    ]
-    for role, name, paths in steps:
-        args = [f"{label}={path}" for label, path in paths.items()]
-        proc = subprocess.run([*cli, "run", f"--mlcube={trio[role] / 'mlcube'}", f"--task={name}", "--platform=docker",
-                               *args], capture_output=True, text=True, timeout=300, cwd=tmp_path)
-        assert proc.returncode == 0, f"mlcube run {role} {name}:\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}"
-    check_chain_outputs(out, 6)
+    run_chain_under_mlcube(default_trio[0], tmp_path)

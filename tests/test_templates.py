@@ -734,12 +734,10 @@ def mlcube_cli() -> list[str]:
     pytest.skip(message)
 
 
-@pytest.mark.docker
-@pytest.mark.slow
-def test_trio_runs_under_the_mlcube_client(docker_trio, tmp_path):
-    """mlcube.yaml as the MLCube client runs it: mounts at /mlcube_io{N}, `TASK --label=...` after the ENTRYPOINT."""
+def run_chain_under_mlcube(trio: dict, tmp_path: Path) -> None:
+    """prepare -> sanity_check -> statistics -> infer -> evaluate of a trio of cubes, each task run by the MLCube
+    client on its mlcube.yaml, on 6 generated records; then the chain's outputs are checked."""
     cli = mlcube_cli()
-    trio, _ = docker_trio
     raw = make_raw_data(tmp_path / "raw", count=6)
     out = tmp_path / "out"
     steps = [
@@ -758,3 +756,10 @@ def test_trio_runs_under_the_mlcube_client(docker_trio, tmp_path):
                                *args], capture_output=True, text=True, timeout=300, cwd=tmp_path)
         assert proc.returncode == 0, f"mlcube run {role} {name}:\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}"
     check_chain_outputs(out, 6)
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_trio_runs_under_the_mlcube_client(docker_trio, tmp_path):
+    """mlcube.yaml as the MLCube client runs it: mounts at /mlcube_io{N}, `TASK --label=...` after the ENTRYPOINT."""
+    run_chain_under_mlcube(docker_trio[0], tmp_path)

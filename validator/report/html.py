@@ -26,8 +26,10 @@ from pathlib import Path
 
 import jinja2
 
+from validator.engine.limits import human_size
 from validator.report import charts
 from validator.report import runfiles as rf
+from validator.report.text import metric_text
 
 _TEMPLATES = Path(__file__).parent / "templates"
 STRIP_IMAGES = 6  # prepared images shown with their labels and the model's top predictions
@@ -57,21 +59,14 @@ def _num(value) -> float | None:
 
 
 def _fmt(value) -> str:
-    if value is None:
-        return "undefined"
-    if isinstance(value, float):
-        return f"{value:.4f}" if math.isfinite(value) else str(value)
-    return str(value)
+    return metric_text(value)
 
 
 def _size(n) -> str:
+    """A size from the JSON (anything a cube's run could have put there) as text."""
     if not isinstance(n, (int, float)) or isinstance(n, bool):
         return "-"
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return str(n)
+    return human_size(int(n))
 
 
 def _seconds(s) -> str:

@@ -42,20 +42,7 @@ def junit_xml(report) -> str:
         err = ET.SubElement(case, "error", message=xml_text(b.message), type="build")
         err.text = xml_text(b.log_tail)
     for t in tasks:
-        case = ET.SubElement(suite, "testcase", classname=xml_text(f"{t.role or 'cube'}.{Path(t.cube).name}"), name=xml_text(t.task),
-                             time=f"{t.seconds or 0:.3f}")
-        details = findings_text(t.findings)
-        if t.status == "skipped":
-            ET.SubElement(case, "skipped", message=xml_text(t.message))
-        elif t.status == "failed":
-            el = ET.SubElement(case, "failure", message=xml_text(t.message or "failed"), type="failed")
-            el.text = xml_text(details)
-        elif t.status != "passed":
-            el = ET.SubElement(case, "error", message=xml_text(t.message or t.status), type=t.status)
-            el.text = xml_text(details)
-        if t.log_tail:
-            out = ET.SubElement(case, "system-out")
-            out.text = xml_text(f"log: {t.log_path}\n{t.log_tail}")
+        task_case(suite, f"{t.role or 'cube'}.{Path(t.cube).name}", t)
     probes = getattr(report, "probes", None) or []
     for p in probes:
         case = ET.SubElement(suite, "testcase", classname="probe", name=xml_text(p.name), time=f"{p.seconds:.3f}")
@@ -79,3 +66,21 @@ def junit_xml(report) -> str:
 def write_junit(report, path: Path) -> None:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(junit_xml(report))
+
+
+def task_case(suite: ET.Element, classname: str, t) -> None:
+    """One task as a JUnit test case: skipped, failed (with its findings), an error, and its log tail."""
+    case = ET.SubElement(suite, "testcase", classname=xml_text(classname), name=xml_text(t.task),
+                         time=f"{t.seconds or 0:.3f}")
+    details = findings_text(t.findings)
+    if t.status == "skipped":
+        ET.SubElement(case, "skipped", message=xml_text(t.message))
+    elif t.status == "failed":
+        el = ET.SubElement(case, "failure", message=xml_text(t.message or "failed"), type="failed")
+        el.text = xml_text(details)
+    elif t.status != "passed":
+        el = ET.SubElement(case, "error", message=xml_text(t.message or t.status), type=t.status)
+        el.text = xml_text(details)
+    if t.log_tail:
+        out = ET.SubElement(case, "system-out")
+        out.text = xml_text(f"log: {t.log_path}\n{t.log_tail}")

@@ -22,7 +22,7 @@ from validator.chain.ranking import ranked, ranks
 from validator.chain.submissions import ManyReport
 from validator.engine.limits import human_size
 from validator.report.json_report import clean_json, report_dict
-from validator.report.junit import findings_text, xml_text
+from validator.report.junit import findings_text, task_case, xml_text
 from validator.report.text import (
     STATUS_STYLE,
     flatten_metrics,
@@ -112,22 +112,6 @@ def write_json_many(report: ManyReport, path: Path) -> None:
     Path(path).write_text(json.dumps(report_dict_many(report), indent=2) + "\n")
 
 
-def _case(suite, classname: str, t) -> None:
-    case = ET.SubElement(suite, "testcase", classname=xml_text(classname), name=xml_text(t.task), time=f"{t.seconds or 0:.3f}")
-    details = findings_text(t.findings)
-    if t.status == "skipped":
-        ET.SubElement(case, "skipped", message=xml_text(t.message))
-    elif t.status == "failed":
-        el = ET.SubElement(case, "failure", message=xml_text(t.message or "failed"), type="failed")
-        el.text = xml_text(details)
-    elif t.status != "passed":
-        el = ET.SubElement(case, "error", message=xml_text(t.message or t.status), type=t.status)
-        el.text = xml_text(details)
-    if t.log_tail:
-        out = ET.SubElement(case, "system-out")
-        out.text = xml_text(f"log: {t.log_path}\n{t.log_tail}")
-
-
 def junit_xml_many(report: ManyReport) -> str:
     prep = report.preparation
     suite = ET.Element("testsuite", name=f"medcube.{xml_text(prep.benchmark)}", time=f"{report.seconds:.3f}")
@@ -137,7 +121,7 @@ def junit_xml_many(report: ManyReport) -> str:
                                  time=f"{b.seconds:.3f}")
             ET.SubElement(case, "error", message=xml_text(b.message), type="build").text = xml_text(b.log_tail)
     for t in prep.tasks:
-        _case(suite, f"preparation.{t.role}", t)
+        task_case(suite, f"preparation.{t.role}", t)
     for s in report.submissions:
         cls = f"submission.{s.role}.{s.name}"
         if not s.tasks:  # never ran: its config did not load, its image clashed or did not build
@@ -148,7 +132,7 @@ def junit_xml_many(report: ManyReport) -> str:
                 found[0].message if found else "not run")
             ET.SubElement(case, "error", message=xml_text(message), type="submission").text = xml_text(findings_text(found))
         for t in s.tasks:
-            _case(suite, cls, t)
+            task_case(suite, cls, t)
     cases = suite.findall("testcase")
     suite.set("tests", str(len(cases)))
     suite.set("failures", str(sum(c.find("failure") is not None for c in cases)))
