@@ -77,6 +77,23 @@ def check_roles(cubes: dict[str, Cube]) -> None:
             )
 
 
+def start_run(benchmark: Benchmark, cubes: dict[str, Cube], options: RunOptions,
+              runner: Runner | None) -> tuple[RunFolder, Runner, RunReport]:
+    """What every run begins with: the roles checked, a run folder, a runner (said in a note when it is not
+    Docker's), and an empty report."""
+    check_roles(cubes)
+    folder = RunFolder.create(options.run_dir)
+    note = None
+    if runner is None:
+        runner, note = select_runner(options.runner, options.limits, run_id=folder.root.name)
+    report = RunReport(benchmark=benchmark.name, runner=runner.name, run_dir=folder.root)
+    if note:
+        report.notes.append(note)
+        if options.console is not None:
+            options.console.print(Text(printable(note), style="yellow"))
+    return folder, runner, report
+
+
 def run_chain(
     benchmark: Benchmark,
     cubes: dict[str, Cube],
@@ -89,16 +106,7 @@ def run_chain(
     options = options or RunOptions()
     console = options.console
     started = time.monotonic()
-    check_roles(cubes)
-    folder = RunFolder.create(options.run_dir)
-    note = None
-    if runner is None:
-        runner, note = select_runner(options.runner, options.limits, run_id=folder.root.name)
-    report = RunReport(benchmark=benchmark.name, runner=runner.name, run_dir=folder.root)
-    if note:
-        report.notes.append(note)
-        if console is not None:
-            console.print(Text(printable(note), style="yellow"))
+    folder, runner, report = start_run(benchmark, cubes, options, runner)
 
     built: dict[str, BuildResult] = {}
     for role in ROLES:

@@ -33,7 +33,7 @@ from validator.chain.demo_data import DemoData
 from validator.chain.options import RunOptions
 from validator.chain.outputs import read_results
 from validator.chain.result import RunReport
-from validator.chain.run import chain_tasks, check_roles, run_task, say_build, say_task, select_runner
+from validator.chain.run import chain_tasks, run_task, say_build, say_task, start_run
 from validator.chain.rundir import RunFolder
 from validator.codes import SUBMISSION_NOT_LOADED, SUBMISSION_RUN_FAILED, SUBMISSION_SAME_IMAGE
 from validator.engine.result import BuildResult, TaskResult
@@ -250,17 +250,8 @@ def run_submissions(
     options = options or RunOptions()
     console = options.console
     started = time.monotonic()
-    check_roles(cubes)
     jobs = jobs or default_jobs(options.limits.memory)
-    folder = RunFolder.create(options.run_dir)
-    note = None
-    if runner is None:
-        runner, note = select_runner(options.runner, options.limits, run_id=folder.root.name)
-    prep = RunReport(benchmark=benchmark.name, runner=runner.name, run_dir=folder.root)
-    if note:
-        prep.notes.append(note)
-        if console is not None:
-            console.print(f"[yellow]{note}[/yellow]")
+    folder, runner, prep = start_run(benchmark, cubes, options, runner)
     many = ManyReport(prep, submissions, getattr(benchmark, "primary_metric", None),
                       getattr(benchmark, "higher_is_better", True), jobs)
     say = threading.Lock()
