@@ -12,7 +12,8 @@
 # "No tests collected" (pytest exit code 5) is a failure.
 #
 # Settings (environment): MEDCUBE_SKIP_INSTALL=1 skips step 1, MEDCUBE_SKIP_ENGINE=1 skips step 2
-# (tests marked docker are then skipped, or fail when CI=true), MEDCUBE_MLCUBE_VENV (.cache/mlcube-venv).
+# (tests marked docker are then skipped, or fail when CI=true), MEDCUBE_MLCUBE_VENV (.cache/mlcube-venv),
+# MEDCUBE_LINT=1 runs `ruff check .` and `mypy` before the tests (.ci/run sets it).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -36,8 +37,8 @@ t=$(now)
 if [[ "${MEDCUBE_SKIP_INSTALL:-0}" == 1 ]]; then
     echo "[test] install skipped (MEDCUBE_SKIP_INSTALL=1)" >&2
 else
-    echo "[test] pip install -e '.[test,examples]'" >&2
-    python3 -m pip install -q --progress-bar off -e '.[test,examples]'
+    echo "[test] pip install -e '.[test,examples,dev]'" >&2
+    python3 -m pip install -q --progress-bar off -e '.[test,examples,dev]'
     record "install" "$t"
 
     t=$(now)
@@ -78,6 +79,14 @@ else
     record "engine setup" "$t"
 fi
 export MEDCUBE_BASE_IMAGE="${MEDCUBE_BASE_IMAGE:-medcube/base:bookworm}"
+
+if [[ "${MEDCUBE_LINT:-0}" == 1 ]]; then
+    t=$(now)
+    echo "[test] ruff check . && mypy (MEDCUBE_LINT=1)" >&2
+    python3 -m ruff check .
+    python3 -m mypy
+    record "lint and types" "$t"
+fi
 
 t=$(now)
 echo "[test] python3 -m pytest -q $*" >&2
