@@ -77,11 +77,11 @@ class PidsWatch:
     container runs. None when the engine's cgroups are not readable from here (a remote engine): the log is
     read for fork failures instead."""
 
-    def __init__(self, container, layout):
+    def __init__(self, container, layout: tuple[str, str]) -> None:
         self.container = container
         self.version = layout[0]
         self._stop = threading.Event()
-        self._thread = None
+        self._thread: threading.Thread | None = None
         self.failures: int | None = None
 
     def _file(self) -> Path | None:
