@@ -14,6 +14,7 @@ import stat
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Literal, TypedDict
 
 from validator.errors import UserError
 from validator.hostfs import open_regular, walk  # no link followed, no FIFO or device opened
@@ -40,7 +41,14 @@ class Limits:
         base = cls()
         return cls(bytes=number("MEDCUBE_MAX_EXTRACT_BYTES", base.bytes),
                    entries=number("MEDCUBE_MAX_EXTRACT_ENTRIES", base.entries))
-_DATA_FILTER = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+
+
+class _ExtractOptions(TypedDict, total=False):
+    filter: Literal["data"]
+
+
+# tarfile's extraction filters exist from Python 3.10.12 / 3.11.4 on: use the strict one where there is one
+_DATA_FILTER: _ExtractOptions = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
 
 
 def sha256_file(path: Path | str, *, follow_links: bool = True) -> str:

@@ -279,7 +279,11 @@ def _edit_yaml(path: Path, edits, done, fallback) -> None:
     """Replace lines in place (comments survive); if the file is laid out otherwise, rewrite it from its data."""
     text = path.read_text(encoding="utf-8")
     for pattern, value in edits:
-        text = re.sub(pattern, lambda m, value=value: m.group(1) + value, text, count=1, flags=re.M)
+
+        def keep_prefix(m: re.Match[str], value: str = value) -> str:
+            return m.group(1) + value
+
+        text = re.sub(pattern, keep_prefix, text, count=1, flags=re.M)
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError:

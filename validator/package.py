@@ -18,6 +18,7 @@ import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -47,7 +48,7 @@ class Package:
 
 
 def _image_facts(image: str | None) -> dict:
-    facts = {"image": image, "image_id": None, "repo_digests": [], "note": None}
+    facts: dict[str, Any] = {"image": image, "image_id": None, "repo_digests": [], "note": None}
     if not image:
         return facts
     try:

@@ -25,6 +25,7 @@ import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal, NoReturn, overload
 
 from validator.errors import UserError
 from validator.manifest.roles import ROLES
@@ -99,7 +100,7 @@ class _Reader:
         self.doc = doc
         self.base = file.parent
 
-    def fail(self, path: tuple, message: str, hint: str | None = None, key: bool = False):
+    def fail(self, path: tuple, message: str, hint: str | None = None, key: bool = False) -> NoReturn:
         raise UserError(message, hint=hint, file=str(self.file), line=self.doc.line(path, key=key))
 
     def mapping(self, path: tuple, value, allowed: tuple[str, ...]) -> dict:
@@ -114,6 +115,12 @@ class _Reader:
             if kpath[:-1] == path:
                 raise UserError(f"key {kpath[-1]!r} is given twice", file=str(self.file), line=pos[0])
         return value
+
+    @overload
+    def string(self, path: tuple, value, required: Literal[True] = True) -> str: ...
+
+    @overload
+    def string(self, path: tuple, value, required: bool) -> str | None: ...
 
     def string(self, path: tuple, value, required: bool = True) -> str | None:
         if value is None and not required:
@@ -161,7 +168,7 @@ class _Reader:
         )
 
     def primary_metric(self, value, contracts: Contracts) -> tuple[str | None, bool]:
-        path = ("primary_metric",)
+        path: tuple[str, ...] = ("primary_metric",)
         if value is None:
             return None, True
         higher = True

@@ -127,9 +127,11 @@ def _shape(value) -> tuple[int, ...] | None:
         return ()
     if isinstance(value, list):
         shapes = {_shape(v) for v in value}
-        if len(shapes) > 1 or None in shapes:
+        if len(shapes) > 1:
             return None
         inner = shapes.pop() if shapes else ()
+        if inner is None:  # ragged or not numeric further down
+            return None
         return (len(value), *inner)
     return None
 

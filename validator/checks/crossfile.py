@@ -62,7 +62,7 @@ def check_code(cube: Cube, df: Dockerfile | None, show, interfaces: dict | None 
             continue  # MedPerf never runs it; the role check reports the task itself (MC201/MC203)
         entry, args = task_argv(cube, task, df)
         where = _command_line(cube, task)
-        runs_a_program = bool(task.command) and (task.command[0] in _INTERPRETERS or task.command[0].startswith("/"))
+        runs_a_program = bool(task.command and (task.command[0] in _INTERPRETERS or task.command[0].startswith("/")))
         if df.entrypoint is None and task.entrypoint is None and base is None and not runs_a_program:
             # The ENTRYPOINT comes from a base image medcube cannot see into: the run stage checks the built image.
             if not inherited_said:
@@ -253,7 +253,8 @@ def check_files(cube: Cube, show) -> list[Finding]:
                     findings += check_doc(doc, "parameters", show(pf))
     for task in cube.tasks.values():
         for vol in task.inputs.values():
-            if cube.is_additional_file(vol) and cube.workspace is not None:
+            # an additional file always names a default path (Cube.is_additional_file)
+            if cube.is_additional_file(vol) and vol.default is not None and cube.workspace is not None:
                 target = cube.workspace / vol.default
                 if not _unsafe(cube, target) and not target.exists():  # MedPerf downloads the tarball submitted; medcube needs the files here
                     findings.append(warning(

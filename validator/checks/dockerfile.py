@@ -122,6 +122,8 @@ def _dir_size(path: Path, limit: int) -> int:
 
 
 def _dockerignore(cube: Cube, file: str) -> list[Finding]:
+    if cube.build is None:  # the caller only checks cubes that build an image
+        return []
     context = cube.build.context
     if (context / ".dockerignore").exists() or cube.workspace is None:
         return []

@@ -80,21 +80,21 @@ def validate_command(paths: list[Path], *, static: bool, output_format: str | No
     elif fmt in ("gnu", "github"):
         print(formats.render_findings(fmt, static_findings), end="", flush=True)
     run_failed = [False] * len(reports)
-    runs = None
+    runs: list[RunReport | None] | None = None
     run_findings: list[list[Finding]] = [[] for _ in reports]
     if not static and not all(r.ok for r in reports):
         err.print("Static checks failed: fix the errors above before medcube builds and runs the cube.")
     elif not static:
         run_options = options or RunOptions()
-        runnable = [i for i, r in enumerate(reports) if r.cube is not None and r.cube.role in ROLES]
+        runnable = [(i, r.cube) for i, r in enumerate(reports) if r.cube is not None and r.cube.role in ROLES]
         for r in reports:
             if (r.cube is None or r.cube.role not in ROLES) and verbosity >= 0:
                 err.print(f"{r.path}: not a data preparator, model or metrics cube: not built or run (MC212)",
                           highlight=False)
-        _, ran = validate_run_command([reports[i].cube for i in runnable], benchmark=benchmark, options=run_options,
-                                      output_format=fmt, verbosity=verbosity, gates=[gates[i] for i in runnable])
+        _, ran = validate_run_command([cube for _, cube in runnable], benchmark=benchmark, options=run_options,
+                                      output_format=fmt, verbosity=verbosity, gates=[gates[i] for i, _ in runnable])
         runs = [None] * len(reports)
-        for i, run in zip(runnable, ran, strict=True):
+        for (i, _), run in zip(runnable, ran, strict=True):
             runs[i] = run
             run_findings[i] = findings_of_run(run)
             # A failed build or task fails whatever is ignored; findings fail as the gate says.

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import sys
 from pathlib import Path
 
 from validator.manifest.model import Build
@@ -45,14 +46,24 @@ def context_hash(build: Build, buildargs: dict[str, str] | None = None, base_ima
         elif stat.S_ISDIR(st.st_mode):
             h.update(f"D {rel}\n".encode())
         elif stat.S_ISREG(st.st_mode):
-            with open(full, "rb") as f:
-                digest = hashlib.file_digest(f, "sha256").hexdigest()
+            digest = _file_sha256(full)
             h.update(f"F {rel} {st.st_mode & 0o111:o} {digest}\n".encode())
     h.update(b"Dockerfile\n" + Path(build.dockerfile).read_bytes())
     for k, v in sorted((buildargs or {}).items()):
         h.update(f"ARG {k}={v}\n".encode())
     h.update(f"BASE {base_image_id or ''}\n".encode())
     return h.hexdigest()
+
+
+def _file_sha256(path: Path) -> str:
+    """The sha256 of a file's content, read in chunks (`hashlib.file_digest` exists only from Python 3.11 on)."""
+    with open(path, "rb") as f:
+        if sys.version_info >= (3, 11):
+            return hashlib.file_digest(f, "sha256").hexdigest()
+        h = hashlib.sha256()
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+        return h.hexdigest()
 
 
 def dockerfile_in_context(build: Build) -> str | None:

@@ -144,7 +144,7 @@ class DockerRunner:
     def cleanup(self) -> list[str]:
         """Remove every container this runner started that is still there (a safety net: run() removes its own).
         Returns their ids."""
-        gone = []
+        gone: list[str] = []
         try:
             left = self.client.containers.list(all=True, filters={"label": f"{RUN_LABEL}={self.run_id}"})
         except Exception:
@@ -193,6 +193,7 @@ class DockerRunner:
         where = cube.rel(cube.config_file)
         lim = self.limits
         if timed_out:
+            assert lim.timeout is not None  # the wait only gives up when --timeout set a limit on it
             result.timed_out(lim.timeout, where)
         elif oom:
             result.status = "oom"

@@ -189,7 +189,9 @@ class LocalRunner:
             result.findings.append(F.error(LOCAL_UNSUPPORTED, result.cube, result.message))
             result.status = "error"
             return []
-        reader = threading.Thread(target=pump, args=(proc.stdout, log), daemon=True)
+        output = proc.stdout
+        assert output is not None  # stdout=PIPE
+        reader = threading.Thread(target=pump, args=(output, log), daemon=True)
         reader.start()
 
         def kill():
@@ -216,7 +218,7 @@ class LocalRunner:
             _, status, usage = os.wait4(proc.pid, 0)  # now reap it
             proc.returncode = os.waitstatus_to_exitcode(status)
             reader.join(timeout=5)
-            proc.stdout.close()
+            output.close()
         result.seconds = time.monotonic() - started
         result.exit_code = proc.returncode
         result.peak_memory_bytes = usage.ru_maxrss * 1024
@@ -228,6 +230,7 @@ class LocalRunner:
         if result.status == "error":  # could not start: already said
             return
         if result.status == "timeout":
+            assert self.limits.timeout is not None  # only a timer set from --timeout kills a task for time
             result.timed_out(self.limits.timeout, where)
             return
         hint = None

@@ -227,7 +227,7 @@ def _plan_mlcube(cube: Cube, task: Task, bindings: dict[str, Path]) -> RunPlan:
         volumes.add(cube, task, vol, host)
         folder, name = (host.parent, host.name) if vol.type == "file" else (host, "")
         mount = mounts.get(folder)
-        mode = "ro" if vol.is_input else "rw"
+        mode: Literal["ro", "rw"] = "ro" if vol.is_input else "rw"
         if mount is None:
             mount = Mount(folder, f"/mlcube_io{len(mounts)}", mode, "directory", (vol.label,))
         else:

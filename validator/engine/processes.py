@@ -35,7 +35,7 @@ def pump(stream, log: CappedLog) -> None:
 def marked(mark: str) -> list[tuple[int, str]]:
     """(pid, command line) of the processes whose environment carries the task's mark."""
     needle = f"{MARK_ENV}={mark}".encode()
-    out = []
+    out: list[tuple[int, str]] = []
     me = os.getpid()
     try:
         pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from validator.engine.logcap import CappedLog
 
@@ -21,8 +22,8 @@ class LogPump:
         self.path = Path(path)
         self.limit = limit
         self._log: CappedLog | None = None
-        self._thread = None
-        self._stream = None
+        self._thread: threading.Thread | None = None
+        self._stream: Any = None  # the docker SDK's attach stream (the SDK ships no types): bytes chunks, close()
         self.broken = False
 
     def attach(self, container) -> None:
@@ -33,8 +34,10 @@ class LogPump:
 
     def _pump(self) -> None:
         try:
+            log = self._log
+            assert log is not None  # attach() opens the log before it starts this thread
             for chunk in self._stream:
-                self._log.write(chunk)
+                log.write(chunk)
         except Exception:
             self.broken = True
 
@@ -74,11 +77,11 @@ class PidsWatch:
     container runs. None when the engine's cgroups are not readable from here (a remote engine): the log is
     read for fork failures instead."""
 
-    def __init__(self, container, layout):
+    def __init__(self, container, layout: tuple[str, str]) -> None:
         self.container = container
         self.version = layout[0]
         self._stop = threading.Event()
-        self._thread = None
+        self._thread: threading.Thread | None = None
         self.failures: int | None = None
 
     def _file(self) -> Path | None:

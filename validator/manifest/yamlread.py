@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+_Loader: type[yaml.CSafeLoader] | type[yaml.SafeLoader]
 try:  # the C parser is several times faster; marks are the same
     _Loader = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - libyaml missing
@@ -111,24 +112,24 @@ def check_limits(text: str) -> None:
     try:
         while loader.check_event():
             event = loader.get_event()
-            kind = type(event)
-            if kind is yaml.ScalarEvent:
+            # isinstance on the event classes, which PyYAML never subclasses: the same test as their exact type
+            if isinstance(event, yaml.ScalarEvent):
                 if event.anchor:
                     sizes[event.anchor] = 1
                 stack[-1][0] += 1
                 total += 1
-            elif kind is yaml.SequenceStartEvent or kind is yaml.MappingStartEvent:
+            elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
                 stack.append([1, event.anchor])
                 total += 1
                 if len(stack) - 1 > MAX_DEPTH:
                     raise _limit_error(f"nested more than {MAX_DEPTH} levels deep", event)
-            elif kind is yaml.SequenceEndEvent or kind is yaml.MappingEndEvent:
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
                 count, anchor = stack.pop()
                 if anchor:
                     sizes[anchor] = count
                 stack[-1][0] += count
-            elif kind is yaml.AliasEvent:
-                size = sizes.get(event.anchor, 1)
+            elif isinstance(event, yaml.AliasEvent):
+                size = sizes.get(event.anchor, 1) if event.anchor is not None else 1  # `*name` always has one
                 stack[-1][0] += size
                 total += size
             if total > MAX_NODES:

@@ -56,9 +56,9 @@ def junit_xml(report) -> str:
             out = ET.SubElement(case, "system-out")
             out.text = xml_text(details)
     if probes:
-        suite.set("tests", str(int(suite.get("tests")) + len(probes)))
-        suite.set("failures", str(int(suite.get("failures")) + sum(p.status == "failed" for p in probes)))
-        suite.set("skipped", str(int(suite.get("skipped")) + sum(p.status == "skipped" for p in probes)))
+        suite.set("tests", str(int(suite.attrib["tests"]) + len(probes)))
+        suite.set("failures", str(int(suite.attrib["failures"]) + sum(p.status == "failed" for p in probes)))
+        suite.set("skipped", str(int(suite.attrib["skipped"]) + sum(p.status == "skipped" for p in probes)))
     ET.indent(suite)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n"
 

@@ -141,18 +141,18 @@ def permission_findings(task: str, log: str, plan: RunPlan, where: str, uid: int
                  "bring those files into the image at build time") if home else
                 "write results into the output folders and scratch files into /tmp (tempfile); files inside "
                 "the image are read-only to the task")
-    m = _NOT_PERMITTED.search(log)
-    if m:
-        path = m.group(1)
+    hit = _NOT_PERMITTED.search(log)
+    if hit:
+        path = hit.group(1)
         add(NEEDS_ROOT,
-            f"task {task} needs root: the operation was not permitted ({_line_with(log, m)}); a benchmark runs every "
+            f"task {task} needs root: the operation was not permitted ({_line_with(log, hit)}); a benchmark runs every "
             f"task as {user} with no-new-privileges, so chown, chmod of others' files, setuid and mounts fail",
             "leave ownership alone: files the task writes already belong to the user it runs as"
             + (f" ({path})" if path else ""))
-    m = _ROOT_WORDS.search(log)
-    if m:
+    hit = _ROOT_WORDS.search(log)
+    if hit:
         add(NEEDS_ROOT,
-            f"task {task} needs root: {_line_with(log, m)}; a benchmark runs every task as {user}, never root",
+            f"task {task} needs root: {_line_with(log, hit)}; a benchmark runs every task as {user}, never root",
             "do at build time what needs root (Dockerfile RUN); at run time write only into the output folders and /tmp")
     return out
 

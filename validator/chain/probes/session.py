@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from validator.engine.runner import Runner
 
 # The few words a failed task's table note starts with, by the probe finding that explains it.
-SHORT = {
+SHORT: dict[str, str] = {
     INPUT_CHANGED: "changed an input",
     INPUT_WRITE: "wrote into an input",
     NEEDS_NETWORK: "needs network",
@@ -149,7 +149,7 @@ class ProbeSession:
             return
         probe = self.results["gpu"]
         started = time.monotonic()
-        checked = []
+        checked: list[tuple[str, str]] = []
         for role, cube in self.cubes.items():
             wanted = self.limits.gpus or next((t.gpus for t in cube.tasks.values() if t.gpus not in (None, "", 0, "0")),
                                               None)
