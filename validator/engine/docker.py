@@ -102,8 +102,8 @@ class DockerRunner:
                 status = container.wait(timeout=lim.timeout)
                 exit_code = status.get("StatusCode")
             except Exception as e:  # requests' ReadTimeout / ConnectionError when the wait outlives the timeout
-                if not _is_timeout(e):
-                    raise
+                if lim.timeout is None or not _is_timeout(e):
+                    raise  # with no timeout, a broken connection is an engine error, not a timeout
                 timed_out = True
                 exit_code = None
                 try:
