@@ -176,12 +176,12 @@ def test(
     and probe what a benchmark would trip on: changed inputs, network, root, determinism, re-runs, a lax sanity_check, GPUs."""
     from validator.chain.options import RunOptions
     from validator.chain.probes.options import probe_options
-    from validator.chain.submissions import is_cube_folder
     from validator.commands.common import DemoSource, Gating, ReportFiles
     from validator.commands.submissions import test_submissions_command
     from validator.commands.test import test_command
     from validator.engine.limits import Limits
     from validator.gating import check_code
+    from validator.manifest.load import is_cube_folder
 
     # Every option is read and checked here, before anything is built.
     options = RunOptions(

@@ -170,7 +170,7 @@ def _available_memory() -> int | None:
 
 def expand_cubes(paths: list[Path | str], role: str) -> list[Path]:
     """Each path as given; a folder that is not a cube itself but holds cube folders stands for those (sorted)."""
-    from validator.manifest.load import locate
+    from validator.manifest.load import is_cube_folder, locate
 
     out: list[Path] = []
     for p in paths:
@@ -205,12 +205,6 @@ def shard(submissions: list, i: int, n: int) -> list:
     if not 1 <= i <= n:
         raise ValueError(f"shard {i}/{n}")
     return submissions[i - 1::n]
-
-
-def is_cube_folder(path: Path) -> bool:
-    """A folder holding a cube config (container_config.yaml or mlcube/mlcube.yaml), or a cube's mlcube/ folder."""
-    return (path / "container_config.yaml").is_file() or (path / "mlcube" / "mlcube.yaml").is_file() or (
-        path.name == "mlcube" and (path / "mlcube.yaml").is_file())
 
 
 def _load(sub: Submission) -> None:

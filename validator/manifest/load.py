@@ -20,6 +20,12 @@ class Located:
     files: dict[str, Path]  # format -> config file ("container_config" first when present)
 
 
+def is_cube_folder(path: Path) -> bool:
+    """A folder holding a cube config (container_config.yaml or mlcube/mlcube.yaml), or a cube's mlcube/ folder."""
+    return (path / "container_config.yaml").is_file() or (path / "mlcube" / "mlcube.yaml").is_file() or (
+        path.name == "mlcube" and (path / "mlcube.yaml").is_file())
+
+
 def locate(path: Path | str) -> Located:
     """A cube directory or a config file -> the cube directory and its config file(s)."""
     path = Path(path).absolute()
