@@ -8,19 +8,17 @@ answers through and turns cookiecutter's failures into `UserError`s.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import re
 import shlex
 import shutil
 from collections import OrderedDict
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Mapping, Sequence, Union
 
 import yaml
 
-from validator import resources
+from validator import resources, templating
 from validator.errors import UserError
 from validator.manifest.roles import ROLES
 
@@ -76,47 +74,35 @@ def create(
     if example:
         return _copy_example(role, _check_example(example), template, defaults, answers, output_dir, no_input)
 
-    from cookiecutter.exceptions import (
-        CookiecutterException,
-        FailedHookException,
-        OutputDirExistsException,
-    )
-    from cookiecutter.main import cookiecutter
-
     # Ask first (as cookiecutter would), so that a rejected answer can be shown in the command to run again.
     chosen = _ask(defaults, questions, answers, no_input)
     made_output_dir = not output_dir.exists()
     try:
-        with _quiet_cookiecutter():
-            project = cookiecutter(str(template), no_input=True, extra_context=chosen, output_dir=str(output_dir))
-    except FailedHookException:
+        project = templating.generate(template, chosen, output_dir)
+    except templating.HookRejected:
         if made_output_dir and output_dir.is_dir() and not any(output_dir.iterdir()):
             output_dir.rmdir()  # leave nothing behind
         raise UserError(
             "the answers were rejected (see the error above); nothing was written",
             hint="fix the answer named above and run again: " + rerun_command(role, output_dir, chosen),
         ) from None
-    except OutputDirExistsException as error:
-        raise UserError(str(error).removeprefix("Error: "), hint=_exists_hint()) from None
-    except ValueError as error:  # cookiecutter: an answer that is not one of a choice question's options
+    except templating.OutputExists as error:
+        raise UserError(error.message, hint=_exists_hint()) from None
+    except templating.BadAnswer as error:
         raise UserError(
-            f"the answers were rejected: {error}", hint="nothing was written; run again with one of the options"
+            f"the answers were rejected: {error.message}", hint="nothing was written; run again with one of the options"
         ) from None
-    except CookiecutterException as error:
-        raise UserError(f"cookiecutter could not generate the cube: {error}") from None
-    return Path(project).resolve()
+    except templating.GenerationFailed as error:
+        raise UserError(f"cookiecutter could not generate the cube: {error.message}") from None
+    return project.resolve()
 
 
 def _ask(defaults: dict, questions: Sequence[str], answers: dict, no_input: bool) -> dict[str, str]:
     """The template's questions with their prompts, the answers given preset: what cookiecutter itself would ask."""
-    from cookiecutter.config import get_user_config
-    from cookiecutter.prompt import prompt_for_config
-
-    user_defaults = get_user_config().get("default_context", {})
+    user_defaults = templating.user_defaults()
     context = OrderedDict((key, user_defaults.get(key, defaults[key])) for key in questions)
     context.update(answers)
-    context["__prompts__"] = dict(defaults.get("__prompts__", {}))
-    chosen = prompt_for_config({"cookiecutter": context}, no_input)
+    chosen = templating.ask(context, defaults.get("__prompts__", {}), no_input)
     return {key: str(chosen[key]) for key in questions}
 
 
@@ -181,18 +167,6 @@ def next_steps(path: Union[str, Path], role: str) -> str:
 # ------------------------------------------------------------------------------------------------ helpers
 
 
-@contextmanager
-def _quiet_cookiecutter():
-    """Cookiecutter logs a traceback when a hook fails; the hook's own message and our UserError say enough."""
-    logger = logging.getLogger("cookiecutter")
-    level = logger.level
-    logger.setLevel(logging.CRITICAL + 1)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
 # `medperf container create` names the metrics role "evaluator".
 ROLE_ALIASES = {"evaluator": "metrics"}
 
@@ -216,30 +190,23 @@ def _exists_hint() -> str:
 
 
 def _copy_example(role, example, template, defaults, answers, output_dir: Path, no_input) -> Path:
-    from cookiecutter.config import get_user_config
-    from cookiecutter.exceptions import FailedHookException
-    from cookiecutter.hooks import run_hook
-    from cookiecutter.prompt import prompt_for_config
-    from cookiecutter.utils import work_in
-
     source = resources.example_dir(example) / role
     if not source.is_dir():
         raise UserError(f"the {example} example has no {role} cube in this installation ({source})")
 
     # The template's questions, defaults and prompts, for the three answers a copy takes.
-    user_defaults = get_user_config().get("default_context", {})
+    user_defaults = templating.user_defaults()
     questions = OrderedDict((key, user_defaults.get(key, defaults[key])) for key in EXAMPLE_KEYS)
     questions.update(answers)
-    questions["__prompts__"] = {k: v for k, v in defaults.get("__prompts__", {}).items() if k in EXAMPLE_KEYS}
-    chosen = dict(prompt_for_config({"cookiecutter": questions}, no_input))
+    prompts = {k: v for k, v in defaults.get("__prompts__", {}).items() if k in EXAMPLE_KEYS}
+    chosen = templating.ask(questions, prompts, no_input)
 
     # Same checks as a generated cube: the template's own pre_gen_project hook.
     output_dir.mkdir(parents=True, exist_ok=True)
-    hook_context = {"cookiecutter": {**{k: v for k, v in defaults.items() if not k.startswith("_")}, **chosen}}
+    hook_context = {**{k: v for k, v in defaults.items() if not k.startswith("_")}, **chosen}
     try:
-        with work_in(template), _quiet_cookiecutter():
-            run_hook("pre_gen_project", str(output_dir), hook_context)
-    except FailedHookException:
+        templating.run_pre_gen_hook(template, output_dir, hook_context)
+    except templating.HookRejected:
         command = rerun_command(role, output_dir, {key: str(chosen[key]) for key in EXAMPLE_KEYS})
         raise UserError(
             "the answers were rejected (see the error above); nothing was written",
