@@ -21,6 +21,7 @@ import yaml
 from validator import resources, templating
 from validator.errors import UserError
 from validator.manifest.roles import ROLES
+from validator.paths import display_path
 
 EXAMPLES = ("chestxray",)
 # The answers that a copy of an example takes: its folder, its MLCube name and its image.
@@ -108,12 +109,7 @@ def _ask(defaults: dict, questions: Sequence[str], answers: dict, no_input: bool
 
 def rerun_command(role: str, output_dir: Path, answers: Mapping[str, str]) -> str:
     """`medcube create` with every answer given, to run again after fixing the rejected one."""
-    try:
-        shown = os.path.relpath(output_dir)
-    except ValueError:
-        shown = str(output_dir)
-    parts = ["medcube", "create", role, "-o", shlex.quote(shown if not shown.startswith("..") else str(output_dir)),
-             "--no-input"]
+    parts = ["medcube", "create", role, "-o", shlex.quote(display_path(output_dir)), "--no-input"]
     for key, value in answers.items():
         parts += ["--extra-context", shlex.quote(f"{key}={value}")]
     return " ".join(parts)
@@ -144,12 +140,7 @@ def parse_extra_context(extra_context: ExtraContext, known: Sequence[str]) -> di
 def next_steps(path: Union[str, Path], role: str) -> str:
     """The commands to run after `create`, to print for the user."""
     role, path = _check_role(role), Path(path)
-    try:
-        shown = os.path.relpath(path)
-    except ValueError:  # another drive (Windows)
-        shown = str(path)
-    if shown.startswith(".."):
-        shown = str(path)
+    shown = display_path(path)
     option = TEST_OPTION[role]
     commands = [
         (f"cd {shlex.quote(shown)}", ""),

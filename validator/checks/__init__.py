@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from validator.manifest import dockerfile as dockerfile_reader
 from validator.manifest.load import assemble, locate
 from validator.manifest.model import Cube
 from validator.manifest.yamlread import YamlSyntaxError, read
+from validator.paths import display_path  # noqa: F401  (the checks' callers import it from here too)
 
 SCHEMA_OF = {"mlcube": "mlcube", "container_config": "container_config"}
 
@@ -41,20 +41,6 @@ class CubeReport:
                 {k: v for k, v in f.to_dict().items()} for f in self.findings
             ],
         }
-
-
-def display_path(p: Path | str) -> str:
-    """A path as the user would type it: relative to the working directory when below it."""
-    text = os.fspath(p)
-    try:
-        cwd = os.getcwd()
-    except OSError:
-        return str(Path(text))
-    full = os.path.normpath(os.path.join(cwd, text))
-    if full == cwd:
-        return "."
-    root = cwd if cwd.endswith(os.sep) else cwd + os.sep
-    return full[len(root):] if full.startswith(root) else str(Path(text))
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

@@ -6,7 +6,6 @@ a task read-only copies, and reports what the task changed in them (TaskResult.i
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from validator import findings as F
@@ -14,17 +13,14 @@ from validator.codes import INPUT_CHANGED
 from validator.engine.plan import RunPlan
 from validator.engine.result import TaskResult
 from validator.engine.snapshot import Snapshot, differences, snapshot
+from validator.paths import display_path
 
 _HINT = ("a task reads its inputs (the hospital's data, the previous task's outputs, its parameters and additional "
          "files) and writes only into its output folders and /tmp; copy an input into /tmp first if it must change")
 
 
 def shown(path: Path) -> str:
-    try:
-        rel = os.path.relpath(path)
-        return rel if not rel.startswith("../..") else str(path)
-    except ValueError:
-        return str(path)
+    return display_path(path)
 
 
 def _listed(changes: list[str], n: int = 4) -> str:
