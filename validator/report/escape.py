@@ -1,13 +1,14 @@
-"""Text from a cube (file names, messages quoting its content) made safe for one line of a CI log."""
+"""Text from a cube (file names, messages quoting its content) made safe for one line of a CI log: the escapes of
+validator.textsafe, and newlines and tabs folded into spaces."""
 
 from __future__ import annotations
 
 import re
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+from validator.textsafe import printable
 
 
 def one_line(text: str) -> str:
-    """Newlines and tabs become spaces; other control characters (terminal escapes) are shown as \\xNN."""
-    text = re.sub(r"[\r\n\t]+", " ", text)
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text).strip()
+    """Newlines and tabs become spaces; other control characters (terminal escapes, bidi overrides) are shown
+    escaped (\\xNN, \\uNNNN)."""
+    return printable(re.sub(r"[\r\n\t]+", " ", text)).strip()
