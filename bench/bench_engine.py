@@ -16,7 +16,6 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,6 +37,9 @@ from validator.engine.runner import prepare_outputs  # noqa: E402
 from validator.manifest.load import load_cube  # noqa: E402
 from validator.manifest.roles import ROLES  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_cli import run_bare  # noqa: E402
+
 
 def bare_chain(cubes, demo, folder: RunFolder, uid: int, gid: int) -> float:
     """The five tasks as plain docker CLI commands; returns the seconds they took (output folders made first)."""
@@ -47,12 +49,7 @@ def bare_chain(cubes, demo, folder: RunFolder, uid: int, gid: int) -> float:
         prepare_outputs(plan, uid, gid)
         commands.append(["docker", "run", "--rm", "--network", "none", "-u", f"{uid}:{gid}",
                          *plan.docker_args(), *plan.image_argv()])
-    started = time.perf_counter()
-    for cmd in commands:
-        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        if proc.returncode != 0:
-            raise SystemExit(f"bare run failed: {' '.join(cmd)}\n{proc.stdout.decode(errors='replace')[-2000:]}")
-    return time.perf_counter() - started
+    return run_bare(commands)
 
 
 def main() -> int:

@@ -55,23 +55,33 @@ class RunPlan:
 
     def docker_args(self) -> list[str]:
         """`docker run` options for the mounts, environment and shm size (without user, limits, network)."""
-        out: list[str] = []
-        for m in self.mounts:
-            out += ["--volume", f"{m.host}:{m.container}:{m.mode}"]
-        for k, v in self.environment.items():
-            out += ["--env", f"{k}={v}"]
-        if self.shm_size:
-            out += ["--shm-size", str(self.shm_size)]
-        return out
+        return mount_args(self.mounts, self.environment, self.shm_size)
 
     def image_argv(self) -> list[str]:
         """`--entrypoint X IMAGE ARGS...` as the docker CLI wants them."""
-        out: list[str] = []
-        args = list(self.args or [])
-        if self.entrypoint:
-            out += ["--entrypoint", self.entrypoint[0]]
-            args = list(self.entrypoint[1:]) + args
-        return out + [self.image] + args
+        return image_argv(self.image, self.entrypoint, self.args)
+
+
+def mount_args(mounts: list[Mount], environment: dict[str, str], shm_size: str | None) -> list[str]:
+    """`docker run` options for mounts, environment and shm size."""
+    out: list[str] = []
+    for m in mounts:
+        out += ["--volume", f"{m.host}:{m.container}:{m.mode}"]
+    for k, v in environment.items():
+        out += ["--env", f"{k}={v}"]
+    if shm_size:
+        out += ["--shm-size", str(shm_size)]
+    return out
+
+
+def image_argv(image: str, entrypoint: list[str] | None, args: list[str] | None) -> list[str]:
+    """`--entrypoint X IMAGE ARGS...` as the docker CLI wants them (the rest of the entrypoint goes before ARGS)."""
+    rest = list(args or [])
+    out: list[str] = []
+    if entrypoint:
+        out += ["--entrypoint", entrypoint[0]]
+        rest = list(entrypoint[1:]) + rest
+    return out + [image] + rest
 
 
 def default_bindings(cube: Cube) -> dict[str, Path]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from validator.engine.limits import Limits, gpus_text, parse_gpus
-from validator.engine.plan import Mount, RunPlan
+from validator.engine.plan import Mount, RunPlan, image_argv, mount_args
 
 TMPFS_OPTIONS = "rw,exec,nosuid,nodev,mode=1777"
 
@@ -53,17 +53,8 @@ class ContainerSpec:
             cmd += ["--log-driver", "json-file", "--log-opt", f"max-size={self.log_limit}", "--log-opt", "max-file=1"]
         if self.gpus is not None:
             cmd += ["--gpus", gpus_text(self.gpus)]
-        for m in self.mounts:
-            cmd += ["--volume", f"{m.host}:{m.container}:{m.mode}"]
-        for k, v in self.environment.items():
-            cmd += ["--env", f"{k}={v}"]
-        if self.shm_size:
-            cmd += ["--shm-size", str(self.shm_size)]
-        args = list(self.args or [])
-        if self.entrypoint:
-            cmd += ["--entrypoint", self.entrypoint[0]]
-            args = list(self.entrypoint[1:]) + args
-        return cmd + [self.image] + args
+        return cmd + mount_args(self.mounts, self.environment, self.shm_size) + image_argv(
+            self.image, self.entrypoint, self.args)
 
     def sdk_kwargs(self) -> dict[str, Any]:
         """Keyword arguments of docker-py's `containers.create` (detached; the caller starts, waits and removes)."""
