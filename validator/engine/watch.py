@@ -151,6 +151,10 @@ class PeakMemory:
         for path, source in self._files():
             if path.exists():
                 self._source = source
+                try:  # one read now: a short task may be gone before the thread is first scheduled
+                    self._record(int(path.read_text().strip()))
+                except (OSError, ValueError):
+                    pass
                 self._thread = threading.Thread(target=self._poll_file, args=(path,), daemon=True)
                 break
         else:
