@@ -295,6 +295,7 @@ def test_convert_refuses_a_broken_or_missing_mlcube_yaml(broken_corpus):
 # ---------------------------------------------------------------- inputs stay untouched
 
 
+@pytest.mark.slow
 def test_no_command_modifies_the_users_files(cubes, tmp_path):
     before = tree_hash(cubes)
     every = sorted(p for group in ("valid", "broken") for p in (cubes / group).iterdir() if p.is_dir())

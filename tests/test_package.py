@@ -180,6 +180,7 @@ def test_write_deterministic_refuses_links(tmp_path):
         write_deterministic(tmp_path / "o.tar.gz", [("d", tmp_path / "d")])
 
 
+@pytest.mark.slow
 def test_packaged_demo_round_trips_through_medcube_test(tmp_path, monkeypatch):
     """package-demo -> medcube test --demo-data X --demo-sha256 H on the chest X-ray benchmark (local runner:
     the same chain, no image build; the Docker path is covered by the workflow tests)."""
