@@ -13,12 +13,14 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 echo "[demo] pip install -e '.[examples]'" >&2
 python3 -m pip install -q --progress-bar off -e '.[examples]'
 
+runner=()
 if exports=$(bash scripts/setup-engine.sh); then
     eval "$exports"
 else
-    echo "[demo] no Docker engine could be started: the chain runs with the local runner" >&2
+    echo "[demo] no Docker engine could be started: the chain runs with the local runner (not a sandbox)" >&2
+    runner=(--runner local)
 fi
 
 set -x
 medcube validate --static examples/chestxray/data_preparator examples/chestxray/model examples/chestxray/metrics
-medcube test examples/chestxray --report demo-report.json --junit demo-junit.xml
+medcube test examples/chestxray "${runner[@]}" --report demo-report.json --junit demo-junit.xml --html demo-report.html
