@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from test_templates import build, run_chain_under_mlcube
+from test_templates import build, remove_images, run_chain_under_mlcube
 
 from validator.create import create
 
@@ -33,14 +33,7 @@ def default_trio(tmp_path_factory, docker_client, base_image):
             pass
         build(docker_client, cube, images[role], base_image)
     yield trio, images
-    for image in images.values():
-        for container in docker_client.containers.list(all=True, filters={"ancestor": image}):
-            container.remove(force=True)
-        if image not in existed:
-            try:
-                docker_client.images.remove(image, force=True)
-            except docker.errors.APIError:
-                pass
+    remove_images(docker_client, images.values(), keep=existed)
 
 
 @pytest.mark.docker

@@ -637,10 +637,25 @@ def run_container_config_task(client, project: Path, name: str, host_paths: dict
         container.remove(force=True)
 
 
+def remove_images(docker_client, images, keep=()) -> None:
+    """Remove the images a test built (not those in keep), and the containers the MLCube client left from them (it
+    runs its containers without --rm)."""
+    import docker
+
+    for image in images:
+        for container in docker_client.containers.list(all=True, filters={"ancestor": image}):
+            container.remove(force=True)
+        if image in keep:
+            continue
+        try:
+            docker_client.images.remove(image, force=True)
+        except docker.errors.APIError:
+            pass
+
+
 @pytest.fixture(scope="module")
 def docker_trio(trio, docker_client, base_image):
     """The trio, each built FROM the offline base image under a unique tag (removed afterwards)."""
-    import docker
 
     tags = {}
     for role, project in trio.items():
@@ -651,14 +666,7 @@ def docker_trio(trio, docker_client, base_image):
         build(docker_client, project, tag, base_image)
         tags[role] = tag
     yield trio, tags
-    for tag in tags.values():
-        # The MLCube client runs its containers without --rm: remove what it left from these images.
-        for container in docker_client.containers.list(all=True, filters={"ancestor": tag}):
-            container.remove(force=True)
-        try:
-            docker_client.images.remove(tag, force=True)
-        except docker.errors.APIError:
-            pass
+    remove_images(docker_client, tags.values())
 
 
 @pytest.mark.docker
