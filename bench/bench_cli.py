@@ -10,6 +10,9 @@ With the images built (a first `medcube test` run, not timed), it runs interleav
      limits, the output contract checks, the report;
   B. the same tasks as `docker run --rm --network none -u UID:GID -v ... IMAGE ARGS` subprocesses, one after another
      (the same mounts and arguments; output folders made first, not timed).
+  C. (--floor) the floor for any Python tool on the Docker SDK: a `python3 -c` process that imports the SDK,
+     connects, and for each task only creates, starts, waits for and removes the container (no checks, no logs, no
+     limits, no report);
 Prints the medians and the best of each side and their ratio (goal: A <= 1.05 x B), and the difference in seconds.
 Nothing is asserted: this is a measurement (noisy on a shared machine: compare the ratio, run it twice).
 """
@@ -53,6 +56,43 @@ def bare_commands(cubes, demo, folder: RunFolder, uid: int, gid: int) -> list[li
     return commands
 
 
+FLOOR = """
+import json, sys
+import docker
+client = docker.from_env()
+client.ping()
+for t in json.loads(sys.argv[1]):
+    c = client.containers.create(t["image"], t["args"], entrypoint=t["entrypoint"], user=t["user"],
+                                 network_mode="none", volumes=t["volumes"], environment=t["environment"])
+    c.start()
+    rc = c.wait()["StatusCode"]
+    c.remove(force=True)
+    if rc:
+        sys.exit(f"{t['image']} {t['args']}: exit code {rc}")
+"""
+
+
+def floor_tasks(cubes, demo, folder: RunFolder, uid: int, gid: int) -> str:
+    """The five tasks as JSON for FLOOR (the same mounts, arguments and user as the bare commands)."""
+    tasks = []
+    for role, task in chain_tasks(cubes):
+        plan = plan_task(cubes[role], task, folder.bindings(task, demo))
+        prepare_outputs(plan, uid, gid)
+        tasks.append({"image": plan.image, "args": plan.args, "entrypoint": plan.entrypoint, "user": f"{uid}:{gid}",
+                      "environment": plan.environment,
+                      "volumes": {str(m.host): {"bind": m.container, "mode": m.mode} for m in plan.mounts}})
+    return json.dumps(tasks)
+
+
+def run_floor(tasks: str, env) -> float:
+    started = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", FLOOR, tasks], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          env=env)
+    if proc.returncode != 0:
+        raise SystemExit(f"floor run failed:\n{proc.stdout.decode(errors='replace')[-2000:]}")
+    return time.perf_counter() - started
+
+
 def run_bare(commands) -> float:
     started = time.perf_counter()
     for cmd in commands:
@@ -83,6 +123,7 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--other", help="another checkout of medcube (e.g. a worktree of main): its `medcube test` is "
                     "timed too, interleaved, to compare two versions side by side")
+    ap.add_argument("--floor", action="store_true", help="also time C: the SDK floor (see above)")
     args = ap.parse_args()
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     env.setdefault("MEDCUBE_BASE_IMAGE", "medcube/base:bookworm")
@@ -92,7 +133,7 @@ def main() -> int:
     demo = load_demo_data(bench.demo_data, bench.demo_sha256)
     uid, gid = Limits().run_user()
     work = Path(tempfile.mkdtemp(prefix="medcube-bench-cli-"))
-    cli_s, bare_s, other_s = [], [], []
+    cli_s, bare_s, other_s, floor_s = [], [], [], []
     other = Path(args.other).absolute() if args.other else None
     other_env = {**env, "PYTHONPATH": str(other)} if other else None
     # the other checkout reads its own copy of the benchmark (its profile format may be older)
@@ -108,6 +149,8 @@ def main() -> int:
             bare_s.append(run_bare(bare_commands(cubes, demo, RunFolder.create(work / f"bare{i}"), uid, gid)))
             if other is not None:
                 other_s.append(run_cli(other_bench, work / f"other{i}", other_env, other))
+            if args.floor:
+                floor_s.append(run_floor(floor_tasks(cubes, demo, RunFolder.create(work / f"floor{i}"), uid, gid), env))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     cm, bm = statistics.median(cli_s), statistics.median(bare_s)
@@ -126,6 +169,10 @@ def main() -> int:
         om = statistics.median(other_s)
         print(f"the other checkout's medcube test:        median {om:.2f}s best {min(other_s):.2f}s  "
               f"[{', '.join(f'{s:.2f}' for s in other_s)}]  -> ratio to bare {om / bm:.3f}x, this/other {cm / om:.3f}x")
+    if floor_s:
+        fm = statistics.median(floor_s)
+        print(f"SDK floor (import, connect, create/start/wait/remove): median {fm:.2f}s best {min(floor_s):.2f}s  "
+              f"[{', '.join(f'{s:.2f}' for s in floor_s)}]  -> ratio to bare {fm / bm:.3f}x ({fm - bm:+.2f}s)")
     ratio = cm / bm
     print(f"ratio (medians): {ratio:.3f}x, best/best {min(cli_s) / min(bare_s):.3f}x, median difference "
           f"{cm - bm:+.2f}s (goal <= 1.05x) {'OK' if ratio <= 1.05 else 'OVER'}")

@@ -1,15 +1,58 @@
 """Decode one radiograph (PNG or DICOM) and resize it the way MedPerf's chest X-ray tutorial preparator does.
 
-PNGs go through Pillow as before. DICOM files are decoded by pydicom (`dicom.py`) into the same 8-bit
-grayscale display image, then resized by the same code.
+PNGs go through Pillow. The common case, an 8-bit grayscale non-interlaced PNG, is decoded straight from its
+IDAT chunks by Pillow's own decoder (the same pixels, without the plugin machinery around it); any other PNG goes
+through Image.open. DICOM files are decoded by pydicom (`dicom.py`) into the same 8-bit grayscale display image,
+then resized by the same code.
 """
 
 from __future__ import annotations
+
+import struct
+import zlib
 
 import numpy as np
 from PIL import Image
 
 _BICUBIC = getattr(Image, "Resampling", Image).BICUBIC  # Pillow's default filter for resize()
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_GRAY8 = (8, 0, 0, 0, 0)  # IHDR: bit depth 8, colour type 0 (grayscale), deflate, adaptive filters, no interlace
+
+
+def plain_gray_png(data: bytes):
+    """The image Image.open(...) gives for an 8-bit grayscale, non-interlaced PNG, decoded from its IDAT chunks by
+    Pillow's zlib decoder; None for anything else (another colour type or bit depth, interlacing, a damaged chunk,
+    a checksum Pillow would refuse, an image over Pillow's pixel limit): Image.open then decides, errors included."""
+    if not data.startswith(_PNG_SIGNATURE):
+        return None
+    pos, end, ihdr, idat = 8, len(data), None, []
+    while True:
+        if pos + 12 > end:
+            return None  # no IEND
+        length, kind = struct.unpack_from(">I4s", data, pos)
+        body, after = pos + 8, pos + 12 + length
+        if after > end:
+            return None
+        if not idat and kind != b"IDAT" and zlib.crc32(data[pos + 4:body + length]) != struct.unpack_from(">I", data, body + length)[0]:
+            return None  # Pillow checks the chunks before the image data
+        if kind == b"IHDR":
+            if pos != 8 or length != 13:
+                return None
+            ihdr = struct.unpack_from(">IIBBBBB", data, body)
+        elif kind == b"IDAT":
+            idat.append(data[body:body + length])
+        elif kind == b"IEND":
+            break
+        pos = after
+    if ihdr is None or ihdr[2:] != _GRAY8 or not idat:
+        return None
+    width, height = ihdr[0], ihdr[1]
+    if not 0 < width * height <= Image.MAX_IMAGE_PIXELS:
+        return None
+    try:
+        return Image.frombytes("L", (width, height), b"".join(idat), "zip", "L", 0)
+    except (ValueError, OSError, zlib.error):
+        return None
 
 
 def to_gray8(img: Image.Image) -> Image.Image:
@@ -34,6 +77,10 @@ def resize(img: Image.Image, output_size) -> np.ndarray:
 
 def load_resized(path, output_size) -> np.ndarray:
     """PNG (or any image Pillow reads) -> uint8 array of shape `output_size` (height, width, channels=1)."""
+    with open(path, "rb") as f:
+        img = plain_gray_png(f.read())
+    if img is not None:
+        return resize(img, output_size)
     with Image.open(path) as img:
         return resize(img, output_size)
 

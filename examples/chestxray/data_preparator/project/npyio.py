@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import io
+import os
 
 import numpy as np
 
@@ -22,10 +23,25 @@ def header(dtype: str, shape: tuple) -> bytes:
     return buf.getvalue()[: len(buf.getvalue()) - arr.nbytes]
 
 
-def save(path, arr: np.ndarray) -> None:
+def encode(arr: np.ndarray) -> bytes:
+    """The bytes np.save writes for `arr`."""
     arr = np.ascontiguousarray(arr)
-    with open(path, "wb") as f:
-        f.write(header(arr.dtype.str, arr.shape) + arr.tobytes())
+    return header(arr.dtype.str, arr.shape) + arr.tobytes()
+
+
+def write(path, data: bytes) -> None:
+    """Write a whole file in one system call, without a Python file object (open(path, "wb") semantics)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0), 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
+
+
+def save(path, arr: np.ndarray) -> None:
+    write(path, encode(arr))
 
 
 def load(path, dtype, shape) -> np.ndarray:

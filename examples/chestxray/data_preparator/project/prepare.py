@@ -92,16 +92,19 @@ def _load(path, name, output_size):
 
 def _prepare_chunk(rows, data_path, output_path, output_labels_path, labels_list, output_size):
     encoder = LabelEncoder(labels_list)
+    encoded = {}  # label text -> the label file's bytes: a data set has few distinct labels
     done, errors, sources = 0, [], []
     for line, image_id, label_text, name, record, problem in rows:
         if not image_id:
             errors.append(f"labels.csv line {line}: empty image id")
             continue
-        try:
-            label = encoder.encode(label_text)
-        except LabelError as e:
-            errors.append(f"record {record} (labels.csv line {line}): {e}")
-            continue
+        label = encoded.get(label_text)
+        if label is None:
+            try:
+                label = encoded[label_text] = npyio.encode(encoder.encode(label_text))
+            except LabelError as e:
+                errors.append(f"record {record} (labels.csv line {line}): {e}")
+                continue
         if problem:
             errors.append(f"record {record} (labels.csv line {line}): {problem}")
             continue
@@ -118,7 +121,7 @@ def _prepare_chunk(rows, data_path, output_path, output_labels_path, labels_list
             errors.append(f"record {record}: cannot read {name}: {e}")
             continue
         npyio.save(os.path.join(output_path, record + ".npy"), image)  # same bytes as np.save, faster
-        npyio.save(os.path.join(output_labels_path, record + ".npy"), label)
+        npyio.write(os.path.join(output_labels_path, record + ".npy"), label)
         sources.append((record, fmt, modality))
         done += 1
     return done, [r[4] for r in rows if r[1]], errors, sources
