@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from enum import Enum
 from pathlib import Path
@@ -307,7 +308,13 @@ def _command_line() -> tuple[str, ...]:
 
 def main():
     _ARGV[:] = sys.argv[1:]
-    app()
+    try:
+        app()
+    finally:
+        # The process ends here: the collector need not walk every object once more while the interpreter shuts
+        # down (about 50 ms a run, a sixth of medcube's own time in `medcube test`). Nothing is skipped: atexit
+        # handlers still run, files are still flushed and closed.
+        gc.freeze()
 
 
 if __name__ == "__main__":
