@@ -196,3 +196,43 @@ def test_log_survives_a_broken_stream(model, docker_client, tmp_path, monkeypatc
     result, _ = infer(docker_client, model, tmp_path)
     assert result.status == "passed"
     assert "wrote 2 predictions" in result.log_tail and "wrote 2 predictions" in Path(result.log_path).read_text()
+
+
+def test_the_next_container_is_created_while_the_current_one_runs_and_then_only_started(model, docker_client,
+                                                                                        tmp_path):
+    run_id = f"test-{uuid.uuid4().hex[:8]}"
+    runner = DockerRunner(docker_client, Limits.from_options(timeout=60, memory="1g"), run_id)
+    data = tmp_path / "run" / "data"
+    first = plan_task(model, "infer", {"data_path": data, "output_path": tmp_path / "run" / "pred1"})
+    second = plan_task(model, "infer", {"data_path": data, "output_path": tmp_path / "run" / "pred2"})
+    logs = tmp_path / "run" / "logs"
+    runner.ahead(model, second, logs / "2.log")
+    assert runner.run(model, first, logs / "1.log").status == "passed"
+    waiting = leftovers(docker_client, run_id)  # the first one is gone; the second one is created, not started
+    assert [c.status for c in waiting] == ["created"]
+    assert any(m["Source"] == str(tmp_path / "run" / "pred2") for m in waiting[0].attrs["Mounts"])
+    result = runner.run(model, second, logs / "2.log")
+    assert result.status == "passed", result.log_tail
+    assert "wrote 2 predictions" in (logs / "2.log").read_text()  # its log was attached before it started
+    assert [p.name for p in (tmp_path / "run" / "pred2").iterdir()] == ["predictions.json"]
+    assert leftovers(docker_client, run_id) == []
+    runner.cleanup()
+
+
+def test_a_container_created_ahead_for_a_task_that_never_runs_is_removed_by_cleanup(model, docker_client, tmp_path):
+    run_id = f"test-{uuid.uuid4().hex[:8]}"
+    runner = DockerRunner(docker_client, Limits.from_options(timeout=60, memory="1g"), run_id)
+    data = tmp_path / "run" / "data"
+    first = plan_task(model, "infer", {"data_path": data, "output_path": tmp_path / "run" / "pred1"})
+    second = plan_task(model, "infer", {"data_path": data, "output_path": tmp_path / "run" / "pred2"})
+    other = plan_task(model, "infer", {"data_path": data, "output_path": tmp_path / "run" / "pred3"})
+    logs = tmp_path / "run" / "logs"
+    runner.ahead(model, second, logs / "2.log")
+    assert runner.run(model, first, logs / "1.log").status == "passed"
+    # another task in between (as a probe runs one) starts a container of its own; the ready one keeps waiting
+    assert runner.run(model, other, logs / "3.log").status == "passed"
+    assert [c.labels["org.medcube.task"] for c in leftovers(docker_client, run_id)] == ["infer"]
+    assert not list((tmp_path / "run" / "pred2").iterdir())
+    runner.cleanup()
+    assert leftovers(docker_client, run_id) == []
+    assert not (logs / "2.log").exists()  # the log of a task that never ran is not left behind

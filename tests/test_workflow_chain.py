@@ -101,6 +101,7 @@ def test_timeout_kills_the_task(bench, runner, request):
     assert infer.seconds < 20
     assert "--timeout" in infer.findings[0].message
     assert statuses(report)["evaluate"] == "skipped"
+    assert not (report.run_dir / "logs" / "5-evaluate.log").exists()  # nor its container (made ready during infer)
     if runner == "docker":
         client = request.getfixturevalue("docker_client")
         left = client.containers.list(all=True, filters={"label": f"org.medcube.run={report.run_dir.name}"})

@@ -23,7 +23,7 @@ from validator.chain.result import RunReport
 from validator.chain.rundir import RunFolder
 from validator.codes import MISSING_TASK, PLAN_FAILED
 from validator.engine.limits import Limits
-from validator.engine.plan import PlanError, plan_task
+from validator.engine.plan import PlanError, RunPlan, plan_task
 from validator.engine.result import BuildResult, TaskResult
 from validator.engine.runner import Runner
 from validator.errors import EngineUnavailable, UserError
@@ -134,12 +134,15 @@ def run_chain(
     try:
         if probes is not None:
             probes.before_chain(built)
-        for n, (role, task) in enumerate(chain_tasks(cubes), 1):
+        steps = chain_tasks(cubes)
+        for n, (role, task) in enumerate(steps, 1):
             cube = cubes[role]
             if failed:
                 report.tasks.append(TaskResult(task, role, str(cube.path), "skipped", runner=runner.name,
                                                message="not run: an earlier task failed"))
                 continue
+            if n < len(steps):
+                say_next(runner, cubes, steps[n], n + 1, folder, demo, built, options)
             result = run_task(runner, cube, role, task, folder, demo, benchmark.contracts,
                               built.get(str(cube.path)), options, n, probes)
             if task == "evaluate" and result.status == "passed":
@@ -153,6 +156,34 @@ def run_chain(
         runner.cleanup()  # nothing may outlive the chain, whatever happened
     report.seconds = time.monotonic() - started
     return report
+
+
+def plan_for(cube: Cube, task: str, folder: RunFolder, demo: DemoData, options: RunOptions) -> RunPlan:
+    """The task's run plan on the run folder's paths (PlanError when the cube's config cannot give one)."""
+    bindings = folder.bindings(task, demo)
+    prepare = cube.task("prepare")
+    if task in ("sanity_check", "statistics") and prepare is not None and "metadata_path" not in prepare.outputs:
+        bindings.pop("metadata_path", None)  # MedPerf supplies it only when prepare outputs it
+    return plan_task(cube, task, bindings, gpus=options.limits.gpus)
+
+
+def log_path_for(folder: RunFolder, n: int, task: str) -> Path:
+    return folder.logs / f"{n}-{task}.log"
+
+
+def say_next(runner: Runner, cubes: dict[str, Cube], step: tuple[str, str], n: int, folder: RunFolder,
+             demo: DemoData, built: dict[str, BuildResult], options: RunOptions) -> None:
+    """Tell the runner which task runs after the next one, so that it can get that one ready meanwhile."""
+    role, task = step
+    cube = cubes[role]
+    build = built.get(str(cube.path))
+    if cube.task(task) is None or (build is not None and not build.ok):
+        return
+    try:
+        plan = plan_for(cube, task, folder, demo, options)
+    except PlanError:
+        return  # run_task reports it
+    runner.ahead(cube, plan, log_path_for(folder, n, task))
 
 
 def run_task(runner: Runner, cube: Cube, role: str, task: str, folder: RunFolder, demo: DemoData, contracts: Contracts,
@@ -169,16 +200,12 @@ def run_task(runner: Runner, cube: Cube, role: str, task: str, folder: RunFolder
         return TaskResult(task, role, str(cube.path), "error", runner=runner.name, image=build.image,
                           message="not run: the image build failed")
     try:
-        bindings = folder.bindings(task, demo)
-        prepare = cube.task("prepare")
-        if task in ("sanity_check", "statistics") and prepare is not None and "metadata_path" not in prepare.outputs:
-            bindings.pop("metadata_path", None)  # MedPerf supplies it only when prepare outputs it
-        plan = plan_task(cube, task, bindings, gpus=options.limits.gpus)
+        plan = plan_for(cube, task, folder, demo, options)
     except PlanError as e:
         r = TaskResult(task, role, str(cube.path), "error", runner=runner.name, message=e.message)
         r.findings.append(F.error(PLAN_FAILED, where, e.message, hint=e.hint))
         return r
-    log_path = folder.logs / f"{n}-{task}.log"
+    log_path = log_path_for(folder, n, task)
     console = options.console
     status = console.status(f"{task} ({cube.path.name}) ...") if console is not None and console.is_terminal else None
     if console is not None and not console.is_terminal:  # a log (CI): one line when the task starts, one when it ends

@@ -61,6 +61,9 @@ class LocalRunner:
         """Nothing to remove: every task's processes are killed and reaped when it ends."""
         return []
 
+    def ahead(self, cube: Cube, plan: RunPlan, log_path: Path) -> None:
+        """Nothing to get ready: a task starts as a plain subprocess."""
+
     def build(self, cube: Cube, *, base_image=None, rebuild=False, log_dir=None, console=None, pull=False,
               verbose=False) -> BuildResult:
         return BuildResult(

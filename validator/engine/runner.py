@@ -5,6 +5,7 @@ limit or a timeout means, and how output folders are made ready for a task.
     Runner.builds_images   whether build() makes an image (docker) or only reports that none is made (local)
     Runner.build(cube)     -> BuildResult
     Runner.run(cube, plan, log_path) -> TaskResult
+    Runner.ahead(cube, plan, log_path)  a hint: the task that runs after the next run(), to get ready meanwhile
     Runner.cleanup()       removes whatever this runner started and is still there (a safety net)
     Runner.watch_inputs    set by the inputs probe: a runner that hands tasks copies of their inputs (local)
                            hashes those copies too; one that mounts the originals read-only (docker) ignores it
@@ -48,6 +49,8 @@ class Runner(Protocol):
               verbose: bool = False) -> BuildResult: ...
 
     def run(self, cube: Cube, plan: RunPlan, log_path: Path) -> TaskResult: ...
+
+    def ahead(self, cube: Cube, plan: RunPlan, log_path: Path) -> None: ...
 
     def cleanup(self) -> list[str]: ...
 
