@@ -31,13 +31,22 @@ def _open_up(path: Path, writable: bool):
 
 @pytest.fixture(scope="module")
 def images(docker_client, base_image):
-    tags = {}
+    tags, built = {}, {}
     for cube in ("data_preparator", "model", "metrics"):
         config = yaml.safe_load((EXAMPLE / cube / "container_config.yaml").read_text())
-        docker_client.images.build(path=str(EXAMPLE / cube / "project"), tag=config["image"],
-                                   buildargs={"BASE_IMAGE": base_image}, rm=True, network_mode="none")
+        image, _ = docker_client.images.build(path=str(EXAMPLE / cube / "project"), tag=config["image"],
+                                              buildargs={"BASE_IMAGE": base_image}, rm=True, network_mode="none")
         tags[cube] = config
-    return tags
+        built[config["image"]] = image.id
+    yield tags
+    # Untag what was built here, as MedPerf would build it (no medcube labels): left in place, these tags would make
+    # every later `medcube test` of the example build untagged (a tag medcube did not build is never replaced).
+    for tag, image_id in built.items():
+        try:
+            if docker_client.images.get(tag).id == image_id:
+                docker_client.images.remove(tag)
+        except Exception:
+            pass
 
 
 def run_task(docker_client, config, task, host_paths):
