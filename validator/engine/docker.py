@@ -116,10 +116,13 @@ class DockerRunner:
         self._readying = threading.Thread(target=create, name="medcube-next-container", daemon=True)
         self._readying.start()
 
-    def _take_ready(self, kwargs: dict[str, Any], log_path: Path) -> _Ready | None:
+    def _join_readying(self) -> None:
         if self._readying is not None:
             self._readying.join()
             self._readying = None
+
+    def _take_ready(self, kwargs: dict[str, Any], log_path: Path) -> _Ready | None:
+        self._join_readying()
         ready = self._ready
         if ready is not None and ready.kwargs == kwargs and ready.log_path == log_path:
             self._ready = None
@@ -127,13 +130,14 @@ class DockerRunner:
         return None  # another run (a probe's): the ready container waits for its own task
 
     def _discard_ready(self) -> None:
-        if self._readying is not None:
-            self._readying.join()
-            self._readying = None
+        self._join_readying()
         ready, self._ready = self._ready, None
         if ready is None:
             return
-        _remove(ready.container)  # ends its attach stream too
+        try:
+            _remove(ready.container)  # ends its attach stream too
+        except Exception:
+            pass  # never into the run that called this: cleanup()'s sweep by label removes it
         ready.log.finish()
         try:
             if ready.log_path.stat().st_size == 0:

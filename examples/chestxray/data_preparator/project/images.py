@@ -8,6 +8,7 @@ then resized by the same code.
 
 from __future__ import annotations
 
+import os
 import struct
 import zlib
 
@@ -17,6 +18,7 @@ from PIL import Image
 _BICUBIC = getattr(Image, "Resampling", Image).BICUBIC  # Pillow's default filter for resize()
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _GRAY8 = (8, 0, 0, 0, 0)  # IHDR: bit depth 8, colour type 0 (grayscale), deflate, adaptive filters, no interlace
+_DIRECT_MAX_BYTES = 64 << 20  # a larger file is read whole by nobody: Image.open streams its image data in blocks
 
 
 def plain_gray_png(data: bytes):
@@ -33,8 +35,9 @@ def plain_gray_png(data: bytes):
         body, after = pos + 8, pos + 12 + length
         if after > end:
             return None
-        if not idat and kind != b"IDAT" and zlib.crc32(data[pos + 4:body + length]) != struct.unpack_from(">I", data, body + length)[0]:
-            return None  # Pillow checks the chunks before the image data
+        checked = not idat and kind != b"IDAT"  # Pillow checks the chunks before the image data
+        if checked and zlib.crc32(data[pos + 4:body + length]) != struct.unpack_from(">I", data, body + length)[0]:
+            return None
         if kind == b"IHDR":
             if pos != 8 or length != 13:
                 return None
@@ -78,7 +81,7 @@ def resize(img: Image.Image, output_size) -> np.ndarray:
 def load_resized(path, output_size) -> np.ndarray:
     """PNG (or any image Pillow reads) -> uint8 array of shape `output_size` (height, width, channels=1)."""
     with open(path, "rb") as f:
-        img = plain_gray_png(f.read())
+        img = plain_gray_png(f.read()) if os.fstat(f.fileno()).st_size <= _DIRECT_MAX_BYTES else None
     if img is not None:
         return resize(img, output_size)
     with Image.open(path) as img:
