@@ -47,6 +47,14 @@ def docker_client():
 
 
 @pytest.fixture(scope="session")
+def engine(docker_client):
+    """medcube's own engine client (validator.engine.api), connected to the same engine as ``docker_client``."""
+    from validator.engine.client import connect
+
+    return connect()
+
+
+@pytest.fixture(scope="session")
 def base_image(docker_client) -> str:
     """Name of the offline base image cubes are built FROM in tests (build arg BASE_IMAGE)."""
     import docker

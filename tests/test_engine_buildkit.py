@@ -98,7 +98,7 @@ def _cube_copy(tmp_path, dockerfile_extra: str = "", first_line: str = ""):
     return cube
 
 
-def test_cube_build_uses_buildkit_and_says_so(cli, docker_client, base_image, tmp_path):
+def test_cube_build_uses_buildkit_and_says_so(cli, docker_client, base_image, tmp_path, engine):
     from rich.console import Console
 
     from validator.engine.build import build_image
@@ -108,7 +108,7 @@ def test_cube_build_uses_buildkit_and_says_so(cli, docker_client, base_image, tm
     with out.open("w") as f:
         console = Console(file=f, force_terminal=False, width=200)
         try:
-            result = build_image(docker_client, cube, base_image=base_image, console=console, verbose=True)
+            result = build_image(engine, cube, base_image=base_image, console=console, verbose=True)
         finally:
             try:
                 docker_client.images.remove(cube.image, force=True)
@@ -121,11 +121,11 @@ def test_cube_build_uses_buildkit_and_says_so(cli, docker_client, base_image, tm
     assert any(line.startswith("  | ") and "cache-mounted" in line for line in printed)  # -v: the log, streamed
 
 
-def test_syntax_line_that_cannot_be_pulled_is_named(cli, docker_client, base_image, tmp_path):
+def test_syntax_line_that_cannot_be_pulled_is_named(cli, docker_client, base_image, tmp_path, engine):
     from validator.engine.build import build_image
 
     cube = _cube_copy(tmp_path, first_line="# syntax=medcube-test/no-such-frontend:1\n")
-    result = build_image(docker_client, cube, base_image=base_image)
+    result = build_image(engine, cube, base_image=base_image)
     assert result.status == "failed" and [f.code for f in result.findings] == ["MC602"]
     assert "Dockerfile frontend medcube-test/no-such-frontend:1" in result.message
     assert "remove the `# syntax=` line" in result.findings[0].hint and result.findings[0].line == 1

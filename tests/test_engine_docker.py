@@ -22,12 +22,12 @@ FIXTURES = Path(__file__).parent / "fixtures" / "engine"
 
 
 @pytest.fixture
-def model(tmp_path, docker_client, base_image):
+def model(tmp_path, docker_client, base_image, engine):
     """A copy of the tiny model cube, its image built, and prepared records to infer on."""
     dest = tmp_path / "model"
     shutil.copytree(FIXTURES / "model", dest)
     cube = load_cube(dest)
-    assert build_image(docker_client, cube, base_image=base_image).ok
+    assert build_image(engine, cube, base_image=base_image).ok
     data = tmp_path / "run" / "data"
     data.mkdir(parents=True)
     for i, values in enumerate(([0.1, 0.2], [0.9, 0.8]), 1):
@@ -39,9 +39,9 @@ def behave(cube, behaviour: str):
     cube.parameters_file.write_text(yaml.safe_dump({"behaviour": behaviour}))
 
 
-def infer(docker_client, cube, tmp_path, run_id=None, **limits):
+def infer(engine, cube, tmp_path, run_id=None, **limits):
     run_id = run_id or f"test-{uuid.uuid4().hex[:8]}"
-    runner = DockerRunner(docker_client, Limits.from_options(**{"timeout": 60, "memory": "1g", **limits}), run_id)
+    runner = DockerRunner(engine, Limits.from_options(**{"timeout": 60, "memory": "1g", **limits}), run_id)
     plan = plan_task(cube, "infer", {"data_path": tmp_path / "run" / "data", "output_path": tmp_path / "run" / "pred"},
                      gpus=limits.get("gpus"))
     return runner.run(cube, plan, tmp_path / "run" / "logs" / "infer.log"), run_id
@@ -51,9 +51,9 @@ def leftovers(docker_client, run_id):
     return docker_client.containers.list(all=True, filters={"label": f"{RUN_LABEL}={run_id}"})
 
 
-def test_benchmark_rules_hold_against_a_cube_that_tries_to_break_them(model, docker_client, tmp_path):
+def test_benchmark_rules_hold_against_a_cube_that_tries_to_break_them(model, docker_client, tmp_path, engine):
     behave(model, "probe")
-    result, run_id = infer(docker_client, model, tmp_path)
+    result, run_id = infer(engine, model, tmp_path)
     assert result.status == "passed", result.log_tail
     facts = json.loads((tmp_path / "run" / "pred" / "probe.json").read_text())
     assert facts["uid"] != 0 and facts["gid"] != 0  # never root, even though the tests run as root
@@ -65,8 +65,8 @@ def test_benchmark_rules_hold_against_a_cube_that_tries_to_break_them(model, doc
     assert "--network" in result.command and "none" in result.command
 
 
-def test_peak_memory_and_log_are_recorded(model, docker_client, tmp_path):
-    result, _ = infer(docker_client, model, tmp_path)
+def test_peak_memory_and_log_are_recorded(model, docker_client, tmp_path, engine):
+    result, _ = infer(engine, model, tmp_path)
     assert result.status == "passed" and result.exit_code == 0
     assert result.peak_memory_bytes and result.peak_memory_bytes > 1_000_000
     assert result.peak_memory_source
@@ -74,17 +74,17 @@ def test_peak_memory_and_log_are_recorded(model, docker_client, tmp_path):
     assert "wrote 2 predictions" in result.log_tail
 
 
-def test_out_of_memory_is_reported_as_such(model, docker_client, tmp_path):
+def test_out_of_memory_is_reported_as_such(model, docker_client, tmp_path, engine):
     behave(model, "oom")
-    result, run_id = infer(docker_client, model, tmp_path, memory="128m")
+    result, run_id = infer(engine, model, tmp_path, memory="128m")
     assert result.status == "oom", (result.status, result.exit_code, result.log_tail)
     assert [f.code for f in result.findings] == ["MC612"]
     assert "--memory limit of 128.0 MiB" in result.findings[0].message
     assert leftovers(docker_client, run_id) == []
 
 
-def test_gpu_request_without_gpu_runtime(model, docker_client, tmp_path):
-    result, run_id = infer(docker_client, model, tmp_path, gpus="all")
+def test_gpu_request_without_gpu_runtime(model, docker_client, tmp_path, engine):
+    result, run_id = infer(engine, model, tmp_path, gpus="all")
     assert result.status == "error"
     assert [f.code for f in result.findings] == ["MC613"]
     assert "GPUs were requested (--gpus all) but this Docker engine has no GPU runtime" in result.message
@@ -92,20 +92,20 @@ def test_gpu_request_without_gpu_runtime(model, docker_client, tmp_path):
     assert leftovers(docker_client, run_id) == []
 
 
-def test_container_is_removed_on_ctrl_c(model, docker_client, tmp_path, monkeypatch):
-    import docker.models.containers
+def test_container_is_removed_on_ctrl_c(model, docker_client, tmp_path, monkeypatch, engine):
+    from validator.engine.api import Engine
 
     behave(model, "sleep")
     seen = {}
 
-    def interrupted(self, **kwargs):
-        seen["id"] = self.id
+    def interrupted(self, container, timeout):
+        seen["id"] = container
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(docker.models.containers.Container, "wait", interrupted)
+    monkeypatch.setattr(Engine, "wait", interrupted)
     run_id = f"test-{uuid.uuid4().hex[:8]}"
     with pytest.raises(KeyboardInterrupt):
-        infer(docker_client, model, tmp_path, run_id=run_id)
+        infer(engine, model, tmp_path, run_id=run_id)
     assert seen["id"]
     assert leftovers(docker_client, run_id) == []
 
@@ -118,55 +118,55 @@ def _cube_copy(tmp_path, name="prep"):
     return dest, cube
 
 
-def test_build_cache_follows_the_context(tmp_path, docker_client, base_image):
+def test_build_cache_follows_the_context(tmp_path, docker_client, base_image, engine):
     dest, cube = _cube_copy(tmp_path)
     try:
-        first = build_image(docker_client, cube, base_image=base_image, log_dir=tmp_path / "logs")
+        first = build_image(engine, cube, base_image=base_image, log_dir=tmp_path / "logs")
         assert first.status == "built" and Path(first.log_path).is_file()
         labels = docker_client.images.get(cube.image).labels
         assert labels[HASH_LABEL] == first.context_hash
-        assert build_image(docker_client, cube, base_image=base_image).status == "cached"
+        assert build_image(engine, cube, base_image=base_image).status == "cached"
         # .dockerignore'd files (the workspace) do not count
         (dest / "workspace" / "parameters.yaml").write_text("misbehave: {prepare: nothing}\n")
-        assert build_image(docker_client, cube, base_image=base_image).status == "cached"
-        assert build_image(docker_client, cube, base_image=base_image, rebuild=True).status == "built"
+        assert build_image(engine, cube, base_image=base_image).status == "cached"
+        assert build_image(engine, cube, base_image=base_image, rebuild=True).status == "built"
         (dest / "mlcube.py").write_text((dest / "mlcube.py").read_text() + "\n# changed\n")
-        second = build_image(docker_client, cube, base_image=base_image)
+        second = build_image(engine, cube, base_image=base_image)
         assert second.status == "built" and second.context_hash != first.context_hash
     finally:
         docker_client.images.remove(cube.image, force=True)
 
 
 @pytest.mark.parametrize("builder, says", [("cli", "exit code: 7"), ("sdk", "returned a non-zero code: 7")])
-def test_build_failure_keeps_the_log(tmp_path, docker_client, base_image, monkeypatch, builder, says):
+def test_build_failure_keeps_the_log(tmp_path, docker_client, base_image, monkeypatch, builder, says, engine):
     """With BuildKit (the docker CLI, the default here) and with the SDK's legacy builder (the fallback)."""
     monkeypatch.setenv("MEDCUBE_BUILDER", builder)
     dest, cube = _cube_copy(tmp_path)
     (dest / "Dockerfile").write_text((dest / "Dockerfile").read_text() + 'RUN echo "compiling" && exit 7\n')
-    result = build_image(docker_client, cube, base_image=base_image, log_dir=tmp_path / "logs")
+    result = build_image(engine, cube, base_image=base_image, log_dir=tmp_path / "logs")
     assert result.status == "failed" and [f.code for f in result.findings] == ["MC601"]
     assert says in result.message
     assert result.builder.startswith("BuildKit" if builder == "cli" else "the docker SDK's legacy builder")
     assert "compiling" in result.log_tail and "compiling" in Path(result.log_path).read_text()
 
 
-def test_pull_failure_names_base_image(tmp_path, docker_client, monkeypatch):
+def test_pull_failure_names_base_image(tmp_path, docker_client, monkeypatch, engine):
     monkeypatch.delenv("MEDCUBE_BASE_IMAGE", raising=False)
     dest, cube = _cube_copy(tmp_path)
     (dest / "Dockerfile").write_text(
         (dest / "Dockerfile").read_text().replace("python:3.11-slim", "medcube-test/not-anywhere:404"))
-    result = build_image(docker_client, cube)
+    result = build_image(engine, cube)
     assert result.status == "failed" and [f.code for f in result.findings] == ["MC602"]
     assert "could not pull the base image medcube-test/not-anywhere:404" in result.message
     assert "--base-image" in result.findings[0].hint
 
 
-def test_no_dockerfile_and_no_image(tmp_path, docker_client):
+def test_no_dockerfile_and_no_image(tmp_path, docker_client, engine):
     dest, cube = _cube_copy(tmp_path)
     (dest / "Dockerfile").unlink()
     cube = load_cube(dest)
     cube.image = "medcube-test/never-built:1"
-    result = build_image(docker_client, cube)
+    result = build_image(engine, cube)
     assert result.status == "failed" and [f.code for f in result.findings] == ["MC603"]
 
 
@@ -186,22 +186,22 @@ def test_validate_run_no_run_builds_only_that_cube(tmp_path, base_image, monkeyp
     assert not (tmp_path / ".medcube").exists()
 
 
-def test_log_survives_a_broken_stream(model, docker_client, tmp_path, monkeypatch):
+def test_log_survives_a_broken_stream(model, docker_client, tmp_path, monkeypatch, engine):
     from validator.engine import watch
 
     def broken(self):  # as when a long silence outlives the socket timeout
         self.broken = True
 
     monkeypatch.setattr(watch.LogPump, "_pump", broken)
-    result, _ = infer(docker_client, model, tmp_path)
+    result, _ = infer(engine, model, tmp_path)
     assert result.status == "passed"
     assert "wrote 2 predictions" in result.log_tail and "wrote 2 predictions" in Path(result.log_path).read_text()
 
 
 def test_the_next_container_is_created_while_the_current_one_runs_and_then_only_started(model, docker_client,
-                                                                                        tmp_path):
+                                                                                        tmp_path, engine):
     run_id = f"test-{uuid.uuid4().hex[:8]}"
-    runner = DockerRunner(docker_client, Limits.from_options(timeout=60, memory="1g"), run_id)
+    runner = DockerRunner(engine, Limits.from_options(timeout=60, memory="1g"), run_id)
     data = tmp_path / "run" / "data"
     first = plan_task(model, "infer", {"data_path": data, "output_path": tmp_path / "run" / "pred1"})
     second = plan_task(model, "infer", {"data_path": data, "output_path": tmp_path / "run" / "pred2"})
@@ -219,9 +219,9 @@ def test_the_next_container_is_created_while_the_current_one_runs_and_then_only_
     runner.cleanup()
 
 
-def test_a_container_created_ahead_for_a_task_that_never_runs_is_removed_by_cleanup(model, docker_client, tmp_path):
+def test_a_container_created_ahead_for_a_task_that_never_runs_is_removed_by_cleanup(model, docker_client, tmp_path, engine):
     run_id = f"test-{uuid.uuid4().hex[:8]}"
-    runner = DockerRunner(docker_client, Limits.from_options(timeout=60, memory="1g"), run_id)
+    runner = DockerRunner(engine, Limits.from_options(timeout=60, memory="1g"), run_id)
     data = tmp_path / "run" / "data"
     first = plan_task(model, "infer", {"data_path": data, "output_path": tmp_path / "run" / "pred1"})
     second = plan_task(model, "infer", {"data_path": data, "output_path": tmp_path / "run" / "pred2"})

@@ -62,7 +62,7 @@ def test_docker_command_line_is_equivalent(run):
 
     cube = load_cube(FIXTURES / "model")
     plan = plan_task(cube, "infer", {"data_path": run / "data", "output_path": run / "predictions"})
-    cmd = DockerRunner(client=None, limits=Limits(user="1000:1000", cpus=1.5)).command(plan)
+    cmd = DockerRunner(engine=None, limits=Limits(user="1000:1000", cpus=1.5)).command(plan)
     text = " ".join(cmd)
     assert cmd[:3] == ["docker", "run", "--rm"]
     assert "--network none" in text and "--user 1000:1000" in text and "--cpus 1.5" in text

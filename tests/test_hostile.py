@@ -103,13 +103,13 @@ def flat(text: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def images(docker_client, base_image, hostile_cubes):
+def images(docker_client, base_image, hostile_cubes, engine):
     """Every image of the corpus and of its benchmark, built once (cached by context afterwards), so the timed
     runs below time runs, not builds."""
     good = [HOSTILE / "good_prep", HOSTILE / "good_model", HOSTILE / "good_metrics", DEMO.parent / "model",
             DEMO.parent / "metrics"]
     for cube in good + sorted(hostile_cubes.iterdir()):
-        result = build_image(docker_client, load_cube(cube), base_image=base_image)
+        result = build_image(engine, load_cube(cube), base_image=base_image)
         assert result.ok, result.message
     return base_image
 

@@ -148,31 +148,31 @@ def _config_only(root, image: str, command: str):
 
 
 @pytest.mark.docker
-def test_config_only_cube_uses_the_local_image_and_checks_its_entrypoint(tmp_path, docker_client, base_image):
+def test_config_only_cube_uses_the_local_image_and_checks_its_entrypoint(tmp_path, docker_client, base_image, engine):
     """The base image has no ENTRYPOINT: a command starting with the task name would be executed (MC621)."""
     from validator.engine.build import build_image
     from validator.manifest.load import load_cube
 
     cube = load_cube(_config_only(tmp_path / "a", base_image, "evaluate --labels=/mlcommons/volumes/labels"))
-    result = build_image(docker_client, cube)
+    result = build_image(engine, cube)
     assert result.status == "present" and "using the local image" in result.message
     assert [f.code for f in result.findings] == ["MC621"]
     assert "has no entrypoint (docker inspect)" in result.findings[0].message
     cube = load_cube(_config_only(tmp_path / "b", base_image, "python3 -c pass"))
-    result = build_image(docker_client, cube)
+    result = build_image(engine, cube)
     assert result.status == "present" and result.findings == []
 
 
 @pytest.mark.docker
-def test_config_only_cube_without_its_image_says_build_or_pull(tmp_path, docker_client):
+def test_config_only_cube_without_its_image_says_build_or_pull(tmp_path, docker_client, engine):
     from validator.engine.build import build_image
     from validator.manifest.load import load_cube
 
     cube = load_cube(_config_only(tmp_path, "localhost:1/medcube-test/never-built:1", "python3 -c pass"))
-    result = build_image(docker_client, cube)
+    result = build_image(engine, cube)
     assert result.status == "failed" and [f.code for f in result.findings] == ["MC603"]
     assert result.message == "image localhost:1/medcube-test/never-built:1 is not present locally: build or pull it (--pull)"
-    result = build_image(docker_client, cube, pull=True)  # nothing listens on localhost:1: the pull fails, said so
+    result = build_image(engine, cube, pull=True)  # nothing listens on localhost:1: the pull fails, said so
     assert result.status == "failed" and "could not be pulled" in result.message
 
 

@@ -273,14 +273,14 @@ def test_gpu_check_reading():
 
 
 @pytest.mark.docker
-def test_gpu_check_runs_in_a_real_image(docker_client, base_image, tmp_path):
+def test_gpu_check_runs_in_a_real_image(docker_client, base_image, tmp_path, engine):
     """There is no GPU on this machine: this runs the check script in a real image without a GPU request and checks
     that it reads torch there and that its answer turns into MC809 'sees no GPU'. The other half, a framework that
     sees a GPU, needs a machine with a GPU and nvidia-container-toolkit and is not tested here (the reading of such
     an answer is, in test_gpu_check_reading)."""
     from validator.engine.docker import DockerRunner
 
-    runner = DockerRunner(docker_client, Limits.from_options(timeout=60, memory="1g"), run_id="probe-gpu-test")
+    runner = DockerRunner(engine, Limits.from_options(timeout=60, memory="1g"), run_id="probe-gpu-test")
     p = RunPlan(task="gpu_check", image=base_image, args=[], entrypoint=["python3", "-c", gpu.SCRIPT], mounts=[])
 
     class Cube:

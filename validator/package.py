@@ -51,17 +51,20 @@ def _image_facts(image: str | None) -> dict:
     facts: dict[str, Any] = {"image": image, "image_id": None, "repo_digests": [], "note": None}
     if not image:
         return facts
-    try:
-        import docker
+    from validator.engine.api import EngineError
+    from validator.engine.client import connect
+    from validator.errors import EngineUnavailable
 
-        client = docker.from_env(timeout=5)
-        img = client.images.get(image)
-        facts["image_id"] = img.id
-        facts["repo_digests"] = list(img.attrs.get("RepoDigests") or [])
+    try:
+        attrs = connect(timeout=5).image(image)
+        if attrs is None:
+            raise LookupError(f"no image {image}")
+        facts["image_id"] = attrs.get("Id")
+        facts["repo_digests"] = list(attrs.get("RepoDigests") or [])
         if not facts["repo_digests"]:
             facts["note"] = ("built locally, not pushed: push it (docker push) so data owners can pull it; "
                              "MedPerf then records its digest")
-    except Exception as e:  # no engine, or the image is not built here: say so, do not fail packaging
+    except (EngineUnavailable, EngineError, LookupError) as e:  # no engine, or the image is not built here: say so
         facts["note"] = f"image not inspected here ({type(e).__name__}); build it with `medcube validate` first"
     return facts
 

@@ -51,13 +51,13 @@ def select_runner(name: str | None, limits: Limits, run_id: str = "medcube") -> 
     from validator.engine.docker import DockerRunner
 
     try:
-        client = connect()
+        engine = connect()
     except EngineUnavailable as e:
         raise EngineUnavailable(
             f"{e.message}: medcube runs cubes in containers, and runs nothing without an engine",
             hint="start Docker (`bash scripts/setup-engine.sh` installs and starts one), or, for a cube you trust, "
             "pass --runner local (tasks then run on this machine, without isolation)") from None
-    return DockerRunner(client, limits, run_id=run_id), None
+    return DockerRunner(engine, limits, run_id=run_id), None
 
 
 # -- the chain -------------------------------------------------------------------------------------------------------

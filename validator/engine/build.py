@@ -19,6 +19,7 @@ from rich.text import Text
 from validator import findings as F
 from validator.codes import BUILD_FAILED, IMAGE_MISSING, NO_ENTRYPOINT, PULL_FAILED
 from validator.engine import buildkit
+from validator.engine.api import Engine, EngineError
 from validator.engine.context import context_hash, dockerfile_in_context
 from validator.engine.plan import image_name
 from validator.engine.result import BuildResult, tail
@@ -40,28 +41,22 @@ _STEP = re.compile(r"^Step \d+/\d+ : ")  # the legacy builder's steps
 SDK_BUILDER = "the docker SDK's legacy builder (no docker CLI with BuildKit here: RUN --mount and heredocs fail)"
 
 
-def _image_id(client, name: str | None) -> str | None:
+def _inspect(engine: Engine, name: str | None) -> dict:
+    """`docker image inspect` of a tag or id ({} when there is none, or no answer)."""
     if not name:
-        return None
+        return {}
     try:
-        return client.images.get(name).id
-    except Exception:
-        return None
+        return engine.image(name) or {}
+    except EngineError:
+        return {}
 
 
-def _owner(client, image: str | None) -> tuple[str | None, dict]:
-    """(id, labels) of the image a tag names now ((None, {}) when none)."""
-    if not image:
-        return None, {}
-    try:
-        img = client.images.get(image)
-        return img.id, dict(img.labels or {})
-    except Exception:
-        return None, {}
+def _image_id(engine: Engine, name: str | None) -> str | None:
+    return _inspect(engine, name).get("Id")
 
 
 def build_image(
-    client,
+    engine: Engine,
     cube: Cube,
     *,
     base_image: str | None = None,
@@ -95,12 +90,12 @@ def build_image(
                                        hint="use container_type: DockerImage with a Dockerfile to test the cube here"))
         return result
     if build is None or not Path(build.dockerfile).is_file():
-        if _image_id(client, image):
+        if _image_id(engine, image):
             result.status = "present"
             result.message = f"no Dockerfile; using the local image {image}"
         elif pull:
             try:
-                client.images.pull(image)
+                engine.sdk().images.pull(image)
                 result.status = "present"
                 result.message = f"no Dockerfile; pulled {image}"
             except Exception as e:  # no registry reachable, no such image, no access
@@ -119,16 +114,17 @@ def build_image(
                 )
             )
         if result.status == "present":
-            result.findings += entrypoint_findings(client, cube, image)
+            result.findings += entrypoint_findings(engine, cube, image)
         result.seconds = time.monotonic() - started
         return result
 
     base_image = base_image or os.environ.get(BASE_IMAGE_ENV) or None
     buildargs = {"BASE_IMAGE": base_image} if base_image else {}
-    digest = context_hash(build, buildargs, _image_id(client, base_image))
+    digest = context_hash(build, buildargs, _image_id(engine, base_image))
     result.context_hash = digest
     owner = str(Path(cube.path).resolve())
-    current_id, current_labels = _owner(client, image)
+    current = _inspect(engine, image)  # the image the tag names now
+    current_id, current_labels = current.get("Id"), dict((current.get("Config") or {}).get("Labels") or {})
     # ours: a free tag, or one naming an image medcube built (from this cube or another: the content hash says
     # whether it is up to date). A tag naming any other image (a base image, one pulled or built by hand) is never
     # written: the build goes untagged and runs by its id.
@@ -137,7 +133,7 @@ def build_image(
         result.status = "cached"
         result.image_id = current_id
         result.message = f"{image} is up to date (build context unchanged)"
-        result.findings += entrypoint_findings(client, cube, current_id)
+        result.findings += entrypoint_findings(engine, cube, current_id, current)
         result.seconds = time.monotonic() - started
         return result
     tag = image if ours else None
@@ -169,7 +165,7 @@ def build_image(
             log, error, built_id, timed_out = done.log, done.error, done.image_id, done.timed_out
         else:
             dockerfile = dockerfile_in_context(build) or str(Path(build.dockerfile).resolve())
-            log, error, built_id, timed_out = sdk_build(client, build, dockerfile, tag, buildargs, labels, on_line,
+            log, error, built_id, timed_out = sdk_build(engine.sdk(), build, dockerfile, tag, buildargs, labels, on_line,
                                                          limits)
     if not ours:
         log = f"note: the tag {image} names an image medcube did not build; built untagged\n" + log
@@ -179,10 +175,10 @@ def build_image(
     result.log_tail = tail(log, 25)
     if error is None:
         result.status = "built"
-        result.image_id = built_id or (_image_id(client, tag) if tag else None)
+        result.image_id = built_id or (_image_id(engine, tag) if tag else None)
         result.message = f"built {image} in {result.seconds:.1f}s with {result.builder}" + (
             "" if tag else " (untagged: the tag names an image medcube did not build, which is left as it is)")
-        result.findings += entrypoint_findings(client, cube, result.image_id or image)
+        result.findings += entrypoint_findings(engine, cube, result.image_id or image)
         return result
 
     where = cube.rel(build.dockerfile)
@@ -270,15 +266,16 @@ def _slug(image: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", image).strip("_")
 
 
-def entrypoint_findings(client, cube: Cube, image: str) -> list[F.Finding]:
+def entrypoint_findings(engine: Engine, cube: Cube, image: str, inspected: dict | None = None) -> list[F.Finding]:
     """The image's real entrypoint (docker inspect) against the tasks: with none, `docker run IMAGE ARGS` executes
-    the first argument, so a task whose arguments start with its name, or that gives none, cannot run."""
+    the first argument, so a task whose arguments start with its name, or that gives none, cannot run.
+    ``inspected``: the image's inspect, when the caller has it already."""
     from validator.manifest.roles import TASKS
 
-    try:
-        config = client.images.get(image).attrs.get("Config") or {}
-    except Exception:
+    attrs = inspected if inspected is not None else _inspect(engine, image)
+    if not attrs:
         return []
+    config = attrs.get("Config") or {}
     if config.get("Entrypoint"):
         return []
     findings = []

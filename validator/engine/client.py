@@ -4,25 +4,26 @@ from __future__ import annotations
 
 import os
 
+from validator.engine.api import DEFAULT_HOST, Engine, EngineError
 from validator.errors import EngineUnavailable
 
 
-def connect(timeout: float = 300.0):
-    """A docker SDK client whose engine answered a ping. Raises EngineUnavailable otherwise."""
+def connect(timeout: float = 300.0) -> Engine:
+    """An engine (validator.engine.api) that answered a ping. Raises EngineUnavailable otherwise."""
+    host = os.environ.get("DOCKER_HOST") or DEFAULT_HOST
     try:
-        import docker
-    except ImportError as e:  # pragma: no cover - a dependency of the package
-        raise EngineUnavailable("the docker Python package is not installed", hint="pip install docker") from e
-    host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+        engine = Engine(host, timeout=timeout)
+    except ValueError as e:
+        raise EngineUnavailable(str(e), hint="set DOCKER_HOST to unix:///path/to/docker.sock or tcp://HOST:PORT "
+                                "(for an engine reached over ssh, forward its socket: ssh -L)") from None
     try:
-        client = docker.from_env(timeout=timeout)
-        client.ping()
-    except Exception as e:  # DockerException, requests errors, FileNotFoundError on the socket
+        engine.ping()
+    except EngineError as e:
         raise EngineUnavailable(
             f"no Docker engine answers at {host} ({_short(e)})",
             hint="start Docker (or set DOCKER_HOST), or run without it: --runner local",
         ) from e
-    return client
+    return engine
 
 
 def engine_available() -> bool:
@@ -33,8 +34,8 @@ def engine_available() -> bool:
         return False
 
 
-def _short(e: Exception) -> str:
-    text = str(e)
+def _short(e: EngineError) -> str:
+    text = e.explanation
     if "FileNotFoundError" in text or "No such file" in text:
         return "no socket there"
     if "ConnectionRefused" in text or "Connection refused" in text:

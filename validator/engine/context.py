@@ -9,6 +9,7 @@ import stat
 import sys
 from pathlib import Path
 
+from validator.engine import dockerignore
 from validator.manifest.model import Build
 
 
@@ -23,12 +24,9 @@ def dockerignore_patterns(context: Path) -> list[str] | None:
 
 def context_files(build: Build) -> list[str]:
     """The paths (relative, sorted) docker would put in the build context; ignored folders are not walked."""
-    from docker.utils.build import exclude_paths
-
     context = Path(build.context)
     patterns = dockerignore_patterns(context) or []
-    dockerfile = dockerfile_in_context(build)
-    return sorted(exclude_paths(str(context), patterns, dockerfile=dockerfile))
+    return sorted(dockerignore.sent(str(context), patterns, dockerfile=dockerfile_in_context(build)))
 
 
 def context_hash(build: Build, buildargs: dict[str, str] | None = None, base_image_id: str | None = None) -> str:

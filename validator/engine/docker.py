@@ -15,6 +15,7 @@ from typing import Any
 
 from validator import findings as F
 from validator.codes import NO_GPU, OOM, PIDS_LIMIT, START_FAILED
+from validator.engine.api import Engine, EngineError, EngineTimeout
 from validator.engine.build import build_image
 from validator.engine.limits import Limits, gpus_text, human_size
 from validator.engine.plan import RunPlan
@@ -37,9 +38,9 @@ _FORK_FAILED = re.compile(
 class _Ready:
     """A container created (not started) for the task that runs next, its log already attached."""
 
-    kwargs: dict[str, Any]
+    body: dict[str, Any]
     log_path: Path
-    container: Any
+    container: str  # its id
     log: LogPump
 
 
@@ -48,8 +49,8 @@ class DockerRunner:
     builds_images = True
     watch_inputs = False  # inputs are mounted read-only: the inputs probe hashes the originals
 
-    def __init__(self, client, limits: Limits | None = None, run_id: str = "medcube"):
-        self.client = client
+    def __init__(self, engine: Engine, limits: Limits | None = None, run_id: str = "medcube"):
+        self.engine = engine
         self.limits = limits or Limits()
         self.run_id = run_id
         self._cgroup = None
@@ -61,7 +62,7 @@ class DockerRunner:
     # -- build ------------------------------------------------------------------------------------------------------
     def build(self, cube: Cube, *, base_image=None, rebuild=False, log_dir=None, console=None, pull=False,
               verbose=False) -> BuildResult:
-        result = build_image(self.client, cube, base_image=base_image, rebuild=rebuild, log_dir=log_dir,
+        result = build_image(self.engine, cube, base_image=base_image, rebuild=rebuild, log_dir=log_dir,
                              console=console, pull=pull, verbose=verbose, limits=self.limits)
         if result.image_id:
             self._images[str(cube.path)] = result.image_id  # what run() starts, whatever the tag names later
@@ -69,7 +70,7 @@ class DockerRunner:
 
     # -- run --------------------------------------------------------------------------------------------------------
     def spec(self, plan: RunPlan) -> ContainerSpec:
-        """The container a task runs in (rendered as the `docker run` line in reports, and as the SDK call)."""
+        """The container a task runs in (rendered as the `docker run` line in reports, and as the API call)."""
         return ContainerSpec.for_task(plan, self.limits, {RUN_LABEL: self.run_id, "org.medcube.task": plan.task})
 
     def command(self, plan: RunPlan) -> list[str]:
@@ -77,14 +78,14 @@ class DockerRunner:
         return self.spec(plan).cli()
 
     def _container(self, cube: Cube, plan: RunPlan, log_path: Path) -> tuple[RunPlan, ContainerSpec, dict[str, Any]]:
-        """(plan, spec, SDK arguments) of a task's container, its output folders made ready for the run user."""
+        """(plan, spec, Engine API body) of a task's container, its output folders made ready for the run user."""
         built = self._images.get(str(cube.path))
         if built:  # the image this runner built for the cube, by id: never what its tag names now
             plan = dataclasses.replace(plan, image=built)
         spec = self.spec(plan)
         prepare_outputs(plan, *self.limits.run_user())
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        return plan, spec, spec.sdk_kwargs()
+        return plan, spec, spec.api_body()
 
     def ahead(self, cube: Cube, plan: RunPlan, log_path: Path) -> None:
         """The task that runs after the next run(): once that run's container has started, this task's container
@@ -100,15 +101,15 @@ class DockerRunner:
 
         def create() -> None:
             try:
-                _, _, kwargs = self._container(cube, plan, log_path)
-                container = self.client.containers.create(**kwargs)
+                _, _, body = self._container(cube, plan, log_path)
+                container = self.engine.create(body)
                 log = LogPump(log_path, self.limits.log_limit)
                 try:
-                    log.attach(container)
+                    log.attach(self.engine, container)
                 except Exception:
-                    _remove(container)
+                    _remove(self.engine, container)
                     raise
-                self._ready = _Ready(kwargs, log_path, container, log)
+                self._ready = _Ready(body, log_path, container, log)
             except Exception:  # run() creates it again, and reports what goes wrong then
                 self._ready = None
 
@@ -121,10 +122,10 @@ class DockerRunner:
             self._readying.join()
             self._readying = None
 
-    def _take_ready(self, kwargs: dict[str, Any], log_path: Path) -> _Ready | None:
+    def _take_ready(self, body: dict[str, Any], log_path: Path) -> _Ready | None:
         self._join_readying()
         ready = self._ready
-        if ready is not None and ready.kwargs == kwargs and ready.log_path == log_path:
+        if ready is not None and ready.body == body and ready.log_path == log_path:
             self._ready = None
             return ready
         return None  # another run (a probe's): the ready container waits for its own task
@@ -135,7 +136,7 @@ class DockerRunner:
         if ready is None:
             return
         try:
-            _remove(ready.container)  # ends its attach stream too
+            _remove(self.engine, ready.container)  # ends its attach stream too
         except Exception:
             pass  # never into the run that called this: cleanup()'s sweep by label removes it
         ready.log.finish()
@@ -146,15 +147,13 @@ class DockerRunner:
             pass
 
     def run(self, cube: Cube, plan: RunPlan, log_path: Path) -> TaskResult:
-        import docker
-
         lim = self.limits
         log_path = Path(log_path)
-        plan, spec, kwargs = self._container(cube, plan, log_path)
+        plan, spec, body = self._container(cube, plan, log_path)
         result = TaskResult.starting(cube, plan, log_path, runner="docker", image=plan.image, image_built=True,
                                      command=spec.cli())
         gpus = spec.gpus
-        ready = self._take_ready(kwargs, log_path)
+        ready = self._take_ready(body, log_path)
 
         container = ready.container if ready is not None else None
         log = ready.log if ready is not None else LogPump(log_path, lim.log_limit)
@@ -165,45 +164,43 @@ class DockerRunner:
         try:
             try:
                 if container is None:
-                    container = self.client.containers.create(**kwargs)
-                    log.attach(container)  # before start: nothing is missed
-                peak = PeakMemory(self.client, container, self._cgroup_layout())
+                    container = self.engine.create(body)
+                    log.attach(self.engine, container)  # before start: nothing is missed
+                peak = PeakMemory(self.engine, container, self._cgroup_layout())
                 pids = PidsWatch(container, self._cgroup_layout())
-                container.start()
+                self.engine.start(container)
                 peak.start()
                 pids.start()
                 self._get_next_ready()  # while this one runs
-            except docker.errors.APIError as e:
+            except EngineError as e:
                 result.seconds = time.monotonic() - started
                 self._start_failed(result, cube, plan, e, gpus)
                 return result
             try:
-                status = container.wait(timeout=lim.timeout)
-                exit_code = status.get("StatusCode")
-            except Exception as e:  # requests' ReadTimeout / ConnectionError when the wait outlives the timeout
-                if lim.timeout is None or not _is_timeout(e):
-                    raise  # with no timeout, a broken connection is an engine error, not a timeout
+                exit_code = self.engine.wait(container, lim.timeout).get("StatusCode")
+            except EngineTimeout:
+                if lim.timeout is None:
+                    raise  # with no timeout the wait cannot time out: an engine error, not a task's timeout
                 timed_out = True
                 exit_code = None
                 try:
-                    container.kill()
-                except docker.errors.APIError:
+                    self.engine.kill(container)
+                except EngineError:
                     pass
             result.seconds = time.monotonic() - started
             peak.stop()
             pids.stop()
             oom = False
             try:
-                container.reload()
-                state = container.attrs.get("State", {})
+                state = self.engine.inspect(container).get("State") or {}
                 oom = bool(state.get("OOMKilled"))
                 if exit_code is None and not timed_out:
                     exit_code = state.get("ExitCode")
-            except docker.errors.APIError:
+            except EngineError:
                 pass
             log.finish()
             if log.broken:
-                log.replace(_logs(container))  # the stream broke (a long silence outlived the socket timeout)
+                log.replace(_logs(self.engine, container))  # the stream broke: the engine's copy instead
             result.exit_code = exit_code
             result.peak_memory_bytes, result.peak_memory_source = peak.value()
             result.log_tail = tail(log.text(), lim.log_tail_lines)
@@ -217,7 +214,7 @@ class DockerRunner:
             if pids is not None:
                 pids.stop()
             if container is not None:
-                _remove(container)
+                _remove(self.engine, container)
             log.finish()
 
     def cleanup(self) -> list[str]:
@@ -227,19 +224,19 @@ class DockerRunner:
         self._discard_ready()
         gone: list[str] = []
         try:
-            left = self.client.containers.list(all=True, filters={"label": f"{RUN_LABEL}={self.run_id}"})
-        except Exception:
+            left = self.engine.containers(f"{RUN_LABEL}={self.run_id}")
+        except EngineError:
             return gone
-        for c in left:
-            _remove(c)
-            gone.append(c.id)
+        for cid in left:
+            _remove(self.engine, cid)
+            gone.append(cid)
         return gone
 
     # -- helpers ----------------------------------------------------------------------------------------------------
     def _cgroup_layout(self):
         if self._cgroup is None:
             try:
-                info = self.client.info()
+                info = self.engine.info()
                 self._cgroup = (str(info.get("CgroupVersion") or "1"), str(info.get("CgroupDriver") or "cgroupfs"))
             except Exception:
                 self._cgroup = ("1", "cgroupfs")
@@ -309,30 +306,20 @@ class DockerRunner:
         judge_log(result, plan, log, lim.log_limit, where)
 
 
-def _logs(container) -> bytes | None:
+def _logs(engine: Engine, container: str) -> bytes | None:
     try:
-        return container.logs(stdout=True, stderr=True)
-    except Exception:
+        return engine.logs(container)
+    except EngineError:
         return None
 
 
-def _is_timeout(e: Exception) -> bool:
-    import requests
-
-    if isinstance(e, (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError)):
-        return True
-    return "timed out" in str(e).lower()
-
-
-def _remove(container) -> None:
-    """Remove the container, retrying once: a container must never outlive its task."""
+def _remove(engine: Engine, container: str) -> None:
+    """Remove the container, retrying twice: a container must never outlive its task."""
     for attempt in range(3):
         try:
-            container.remove(force=True, v=True)
+            engine.remove(container)  # one already gone is fine
             return
-        except Exception as e:  # NotFound: already gone
-            if "No such container" in str(e) or "404" in str(e):
-                return
+        except EngineError:
             if attempt == 2:
                 raise
             time.sleep(0.2)

@@ -11,19 +11,18 @@ def image_sizes(tags: list[str]) -> dict[str, int]:
     wanted = sorted({t for t in tags if t})
     if not wanted:
         return {}
+    from validator.engine.api import EngineError
+
     try:
-        client = connect(timeout=10)
+        engine = connect(timeout=10)
     except EngineUnavailable:
         return {}
     sizes: dict[str, int] = {}
-    try:
-        for tag in wanted:
-            try:
-                size = client.images.get(tag).attrs.get("Size")
-            except Exception:  # ImageNotFound, APIError, a connection dropped: the report says "-"
-                continue
-            if isinstance(size, int):
-                sizes[tag] = size
-    finally:
-        client.close()
+    for tag in wanted:
+        try:
+            size = (engine.image(tag) or {}).get("Size")
+        except EngineError:  # an error answer, a connection dropped: the report says "-"
+            continue
+        if isinstance(size, int):
+            sizes[tag] = size
     return sizes

@@ -17,7 +17,7 @@ DEFAULT_LOG_LIMIT = "50m"  # of a task's log kept on disk (the first part and th
 DEFAULT_UNPRIVILEGED = "1000:1000"
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
-_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4, "p": 1024**5}
 
 
 def parse_size(text: str | int | None, what: str = "--memory") -> int | None:
@@ -30,6 +30,24 @@ def parse_size(text: str | int | None, what: str = "--memory") -> int | None:
     if not m:
         raise UserError(f"{what}: cannot read the size {text!r}", hint="use a number with a unit, e.g. 512m or 8g")
     return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
+
+
+# What `docker run --shm-size` reads (go-units' RAMInBytes): binary units, an optional i and b, one space allowed.
+_RAM = re.compile(r"^(\d+(?:\.\d+)*) ?([kmgtp])?i?b?$", re.IGNORECASE)
+
+
+def ram_in_bytes(text: str | int) -> int:
+    """'1g', '512MiB', '1.5 gb', 1048576 -> bytes, as `docker run --shm-size` reads them."""
+    if isinstance(text, int):
+        return text
+    m = _RAM.match(str(text))
+    try:
+        number = float(m.group(1)) if m else None
+    except ValueError:
+        number = None
+    if m is None or number is None:
+        raise UserError(f"shm_size: cannot read the size {text!r}", hint="use a number with a unit, e.g. 1g or 512m")
+    return int(number * _UNITS[(m.group(2) or "").lower()])
 
 
 @dataclass

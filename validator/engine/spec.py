@@ -1,14 +1,14 @@
 """One container, described once: the benchmark rules (no network, an unprivileged user, read-only inputs, a
 tmpfs /tmp, no new privileges) and the limits, for a planned task. Rendered two ways from the same fields: the
-`docker run` command line a report shows (and a person can paste), and the keyword arguments of the docker SDK's
-`containers.create`, which is what medcube runs."""
+`docker run` command line a report shows (and a person can paste), and the Engine API body medcube creates the
+container with."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from validator.engine.limits import Limits, gpus_text, parse_gpus
+from validator.engine.limits import Limits, gpus_text, parse_gpus, ram_in_bytes
 from validator.engine.plan import Mount, RunPlan, image_argv, mount_args
 
 TMPFS_OPTIONS = "rw,exec,nosuid,nodev,mode=1777"
@@ -56,38 +56,44 @@ class ContainerSpec:
         return cmd + mount_args(self.mounts, self.environment, self.shm_size) + image_argv(
             self.image, self.entrypoint, self.args)
 
-    def sdk_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments of docker-py's `containers.create` (detached; the caller starts, waits and removes)."""
-        from docker.types import DeviceRequest
-        from docker.types import Mount as SdkMount
-
-        kwargs: dict[str, Any] = dict(
-            image=self.image,
-            command=self.args,
-            entrypoint=self.entrypoint,
-            user=self.user,
-            network_mode="none",
-            mounts=[SdkMount(m.container, str(m.host), type="bind", read_only=m.read_only) for m in self.mounts],
-            tmpfs={"/tmp": TMPFS_OPTIONS},
-            environment=self.environment or None,
-            security_opt=["no-new-privileges"],
-            labels=self.labels,
-            detach=True,
-        )
+    def api_body(self) -> dict[str, Any]:
+        """The Engine API's `POST /containers/create` body for this container (validator.engine.api): the same
+        body docker-py's `containers.create` sends for these options (tests/test_engine_spec.py holds them side by
+        side), without importing docker-py."""
+        host: dict[str, Any] = {
+            "NetworkMode": "none",
+            "SecurityOpt": ["no-new-privileges"],
+            "Tmpfs": {"/tmp": TMPFS_OPTIONS},
+            "Mounts": [{"Target": m.container, "Source": str(m.host), "Type": "bind", "ReadOnly": m.read_only}
+                       for m in self.mounts],
+        }
         if self.memory:
-            kwargs.update(mem_limit=self.memory, memswap_limit=self.memory)
+            host.update(Memory=self.memory, MemorySwap=self.memory)
         if self.cpus:
-            kwargs["nano_cpus"] = int(self.cpus * 1e9)
+            host["NanoCpus"] = int(self.cpus * 1e9)
         if self.pids:
-            kwargs["pids_limit"] = self.pids
+            host["PidsLimit"] = self.pids
         if self.log_limit:  # the engine's own copy of the log is capped too
-            kwargs["log_config"] = {"type": "json-file", "config": {"max-size": str(self.log_limit), "max-file": "1"}}
+            host["LogConfig"] = {"Type": "json-file", "Config": {"max-size": str(self.log_limit), "max-file": "1"}}
         if self.shm_size:
-            kwargs["shm_size"] = self.shm_size
-        if self.gpus == "all":
-            kwargs["device_requests"] = [DeviceRequest(count=-1, capabilities=[["gpu"]])]
-        elif isinstance(self.gpus, int):
-            kwargs["device_requests"] = [DeviceRequest(count=self.gpus, capabilities=[["gpu"]])]
-        elif isinstance(self.gpus, list):
-            kwargs["device_requests"] = [DeviceRequest(device_ids=self.gpus, capabilities=[["gpu"]])]
-        return kwargs
+            host["ShmSize"] = ram_in_bytes(self.shm_size)
+        if self.gpus is not None:
+            host["DeviceRequests"] = [_device_request(self.gpus)]
+        body: dict[str, Any] = {
+            "User": self.user, "Tty": False, "OpenStdin": False, "StdinOnce": False, "AttachStdin": False,
+            "AttachStdout": False, "AttachStderr": False, "Image": self.image, "NetworkDisabled": False,
+            "HostConfig": host, "Labels": dict(self.labels),
+        }
+        if self.environment:
+            body["Env"] = [f"{k}={v}" for k, v in self.environment.items()]
+        if self.args is not None:
+            body["Cmd"] = list(self.args)
+        if self.entrypoint is not None:
+            body["Entrypoint"] = list(self.entrypoint)
+        return body
+
+
+def _device_request(gpus: str | int | list[str]) -> dict[str, Any]:
+    """`--gpus all`, `--gpus N` or `--gpus device=a,b` as an Engine API device request."""
+    count, ids = (-1, []) if gpus == "all" else (gpus, []) if isinstance(gpus, int) else (0, list(gpus))
+    return {"Driver": "", "Count": count, "DeviceIDs": ids, "Capabilities": [["gpu"]], "Options": {}}

@@ -7,8 +7,8 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
+from validator.engine.api import Engine, OutputStream
 from validator.engine.logcap import CappedLog
 
 _MEMORY_POLL_S = (0.01, 0.05)  # seconds between reads of the cgroup's high-water mark: first 2 s, then
@@ -23,20 +23,20 @@ class LogPump:
         self.limit = limit
         self._log: CappedLog | None = None
         self._thread: threading.Thread | None = None
-        self._stream: Any = None  # the docker SDK's attach stream (the SDK ships no types): bytes chunks, close()
+        self._stream: OutputStream | None = None
         self.broken = False
 
-    def attach(self, container) -> None:
+    def attach(self, engine: Engine, container: str) -> None:
         self._log = CappedLog(self.path, self.limit)
-        self._stream = container.attach(stdout=True, stderr=True, stream=True, logs=True)
+        self._stream = engine.attach(container)
         self._thread = threading.Thread(target=self._pump, daemon=True)
         self._thread.start()
 
     def _pump(self) -> None:
         try:
-            log = self._log
-            assert log is not None  # attach() opens the log before it starts this thread
-            for chunk in self._stream:
+            log, stream = self._log, self._stream
+            assert log is not None and stream is not None  # attach() opens both before it starts this thread
+            for chunk in stream:
                 log.write(chunk)
         except Exception:
             self.broken = True
@@ -77,15 +77,15 @@ class PidsWatch:
     container runs. None when the engine's cgroups are not readable from here (a remote engine): the log is
     read for fork failures instead."""
 
-    def __init__(self, container, layout: tuple[str, str]) -> None:
-        self.container = container
+    def __init__(self, container: str, layout: tuple[str, str]) -> None:
+        self.container = container  # its id
         self.version = layout[0]
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.failures: int | None = None
 
     def _file(self) -> Path | None:
-        cid = self.container.id
+        cid = self.container
         roots = ([Path("/sys/fs/cgroup/system.slice") / f"docker-{cid}.scope", Path("/sys/fs/cgroup/docker") / cid]
                  if self.version == "2" else
                  [Path("/sys/fs/cgroup/pids/docker") / cid, Path("/sys/fs/cgroup/pids/system.slice") / f"docker-{cid}.scope"])
@@ -124,17 +124,17 @@ class PeakMemory:
     """Best-effort peak memory of a running container: the cgroup's own high-water mark when the engine runs on
     this machine (polled), else the maximum of the stats API's samples."""
 
-    def __init__(self, client, container, layout):
-        self.client = client
-        self.container = container
+    def __init__(self, engine: Engine, container: str, layout: tuple[str, str]):
+        self.engine = engine
+        self.container = container  # its id
         self.version, self.driver = layout
         self._stop = threading.Event()
-        self._thread = None
-        self._peak = None
-        self._source = None
+        self._thread: threading.Thread | None = None
+        self._peak: int | None = None
+        self._source: str | None = None
 
     def _files(self) -> list[tuple[Path, str]]:
-        cid = self.container.id
+        cid = self.container
         if self.version == "2":
             roots = [Path("/sys/fs/cgroup/system.slice") / f"docker-{cid}.scope", Path("/sys/fs/cgroup/docker") / cid]
             out = []
@@ -181,7 +181,7 @@ class PeakMemory:
 
     def _poll_stats(self) -> None:
         try:
-            for s in self.container.stats(stream=True, decode=True):
+            for s in self.engine.stats(self.container):
                 mem = s.get("memory_stats") or {}
                 self._record(mem.get("max_usage") or mem.get("usage"))
                 if self._stop.is_set():

@@ -1,0 +1,374 @@
+"""A small client of the Docker Engine API: what medcube does on every run, over the engine's unix socket (or TCP,
+with TLS when DOCKER_TLS_VERIFY / DOCKER_CERT_PATH say so, as the docker CLI and SDK read them).
+
+It inspects images, and creates, starts, attaches to, waits for, inspects, kills and removes containers, reads
+their logs and stats, lists them by label. Builds and pulls go through the docker SDK (``Engine.sdk()``), imported
+only then: the SDK with requests and urllib3 costs about 80 ms at every start of medcube, this module about 5.
+
+Every call opens its own connection (a unix socket connects in microseconds), so threads never share one. Names
+that go into a URL path are quoted, and a name with a `.` or `..` segment is refused before it is sent.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote, urlencode, urlsplit
+
+DEFAULT_HOST = "unix:///var/run/docker.sock"
+DEFAULT_TIMEOUT = 300.0  # seconds an ordinary call may take
+_CHUNK = 64 * 1024  # the most of one output frame held in memory at a time
+_STDIN, _STDOUT, _STDERR = 0, 1, 2
+_DEFAULT: Any = object()  # a call given no timeout waits Engine.timeout
+
+
+class EngineError(Exception):
+    """The engine answered with an error status (or the connection failed): ``status`` (0 for no answer) and the
+    engine's own ``explanation``."""
+
+    def __init__(self, status: int, explanation: str):
+        super().__init__(f"{status} {explanation}" if status else explanation)
+        self.status = status
+        self.explanation = explanation
+
+    @property
+    def not_found(self) -> bool:
+        return self.status == 404
+
+
+class EngineTimeout(EngineError):
+    """A call outlived its timeout (the wait for a container past the task's --timeout)."""
+
+    def __init__(self, explanation: str):
+        super().__init__(0, explanation)
+
+
+class _UnixConnection(http.client.HTTPConnection):
+    def __init__(self, path: str, timeout: float | None):
+        super().__init__("localhost", timeout=timeout)
+        self._path = path
+
+    def connect(self) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(self.timeout)
+            sock.connect(self._path)
+        except BaseException:
+            sock.close()
+            raise
+        self.sock = sock
+
+
+def _tls_context():
+    """The TLS context DOCKER_TLS_VERIFY and DOCKER_CERT_PATH ask for, read as the docker CLI and SDK read them: a
+    verified server with DOCKER_TLS_VERIFY, else only the client certificate of DOCKER_CERT_PATH; None for plain
+    TCP."""
+    verify = bool(os.environ.get("DOCKER_TLS_VERIFY"))
+    cert_path = os.environ.get("DOCKER_CERT_PATH") or None
+    if not verify and not cert_path:
+        return None
+    import ssl
+
+    cert_path = cert_path or os.path.join(os.path.expanduser("~"), ".docker")
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if verify:
+        ctx.load_verify_locations(cafile=os.path.join(cert_path, "ca.pem"))
+    else:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    cert, key = os.path.join(cert_path, "cert.pem"), os.path.join(cert_path, "key.pem")
+    if os.path.isfile(cert) and os.path.isfile(key):
+        ctx.load_cert_chain(cert, key)
+    return ctx
+
+
+class Engine:
+    """A connection to one Docker engine: ``Engine.from_env()`` reads DOCKER_HOST like the docker CLI and SDK."""
+
+    def __init__(self, host: str = DEFAULT_HOST, timeout: float = DEFAULT_TIMEOUT):
+        self.host = host
+        self.timeout = timeout
+        self.version: str | None = None  # the engine's API version, from ping(): every path is prefixed with it
+        self._sdk: Any = None
+        url = urlsplit(host)
+        self._unix: str | None = None
+        self._tls = None
+        if url.scheme == "unix":
+            self._unix = url.path or "/var/run/docker.sock"
+        elif url.scheme in ("tcp", "http", "https"):
+            if not url.hostname:
+                raise ValueError(f"DOCKER_HOST {host!r} names no host")
+            self._address = (url.hostname, url.port or 2375)
+            self._tls = _tls_context() if url.scheme != "http" else None
+            if url.scheme == "https" and self._tls is None:
+                import ssl
+
+                self._tls = ssl.create_default_context()
+        else:
+            raise ValueError(f"DOCKER_HOST {host!r}: medcube talks to an engine over unix:// or tcp:// "
+                             f"(with TLS), not {url.scheme or 'this'}://")
+
+    @classmethod
+    def from_env(cls, timeout: float = DEFAULT_TIMEOUT) -> Engine:
+        return cls(os.environ.get("DOCKER_HOST") or DEFAULT_HOST, timeout)
+
+    # -- transport --------------------------------------------------------------------------------------------------
+    def _connection(self, timeout: float | None) -> http.client.HTTPConnection:
+        if self._unix is not None:
+            return _UnixConnection(self._unix, timeout)
+        host, port = self._address
+        if self._tls is not None:
+            return http.client.HTTPSConnection(host, port, timeout=timeout, context=self._tls)
+        return http.client.HTTPConnection(host, port, timeout=timeout)
+
+    def _url(self, path: str, params: dict[str, Any] | None = None) -> str:
+        url = f"/v{self.version}{path}" if self.version else path
+        if params:
+            url += "?" + urlencode({k: _param(v) for k, v in params.items() if v is not None})
+        return url
+
+    def _open(self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None,
+              timeout: Any = _DEFAULT, headers: dict[str, str] | None = None
+              ) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
+        """Send a request; (connection, response) with the response's headers read. Errors -> EngineError."""
+        conn = self._connection(self.timeout if timeout is _DEFAULT else timeout)
+        data = None
+        hdrs = dict(headers or {})
+        if body is not None:
+            data = json.dumps(body).encode()
+            hdrs["Content-Type"] = "application/json"
+        try:
+            conn.request(method, self._url(path, params), body=data, headers=hdrs)
+            response = conn.getresponse()
+        except TimeoutError as e:
+            conn.close()
+            raise EngineTimeout(f"{method} {path}: no answer within the timeout") from e
+        except OSError as e:
+            conn.close()
+            raise EngineError(0, f"{method} {path}: {e}") from e
+        except http.client.HTTPException as e:
+            conn.close()
+            raise EngineError(0, f"{method} {path}: {type(e).__name__} {e}") from e
+        if response.status >= 400:
+            try:
+                text = response.read(_CHUNK).decode("utf-8", "replace")
+            except (OSError, http.client.HTTPException):
+                text = ""
+            finally:
+                conn.close()
+            raise EngineError(response.status, _message(text) or response.reason)
+        return conn, response
+
+    def _call(self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None,
+              timeout: Any = _DEFAULT) -> Any:
+        """A request and its whole answer: JSON decoded, else the bytes (None for an empty answer)."""
+        conn, response = self._open(method, path, params=params, body=body, timeout=timeout)
+        try:
+            data = response.read()
+        except TimeoutError as e:
+            raise EngineTimeout(f"{method} {path}: no answer within the timeout") from e
+        except (OSError, http.client.HTTPException) as e:
+            raise EngineError(0, f"{method} {path}: {type(e).__name__} {e}") from e
+        finally:
+            conn.close()
+        if not data:
+            return None
+        if "json" in (response.getheader("Content-Type") or ""):
+            return json.loads(data)
+        return data
+
+    # -- the engine -------------------------------------------------------------------------------------------------
+    def ping(self) -> None:
+        """Raises EngineError when no engine answers; learns its API version (the version every later call uses,
+        as the SDK negotiates it)."""
+        conn, response = self._open("GET", "/_ping")
+        try:
+            response.read()
+        finally:
+            conn.close()
+        self.version = response.getheader("Api-Version") or self.version
+
+    def info(self) -> dict[str, Any]:
+        return self._call("GET", "/info") or {}
+
+    def image(self, name: str) -> dict[str, Any] | None:
+        """`docker image inspect NAME` (a tag or an id), or None when there is no such image."""
+        try:
+            return self._call("GET", f"/images/{_segment(name)}/json")
+        except EngineError as e:
+            if e.not_found:
+                return None
+            raise
+
+    # -- containers -------------------------------------------------------------------------------------------------
+    def create(self, body: dict[str, Any]) -> str:
+        """Create a container from an Engine API body (validator.engine.spec); its id."""
+        return self._call("POST", "/containers/create", body=body)["Id"]
+
+    def start(self, cid: str) -> None:
+        self._call("POST", f"/containers/{_segment(cid)}/start")
+
+    def wait(self, cid: str, timeout: float | None) -> dict[str, Any]:
+        """Wait for the container to exit ({"StatusCode": n, ...}); EngineTimeout after ``timeout`` seconds."""
+        return self._call("POST", f"/containers/{_segment(cid)}/wait", timeout=timeout) or {}
+
+    def kill(self, cid: str) -> None:
+        self._call("POST", f"/containers/{_segment(cid)}/kill")
+
+    def inspect(self, cid: str) -> dict[str, Any]:
+        return self._call("GET", f"/containers/{_segment(cid)}/json") or {}
+
+    def remove(self, cid: str) -> None:
+        """Remove the container and its anonymous volumes, running or not; one already gone is fine."""
+        try:
+            self._call("DELETE", f"/containers/{_segment(cid)}", params={"force": True, "v": True})
+        except EngineError as e:
+            if not e.not_found:
+                raise
+
+    def containers(self, label: str) -> list[str]:
+        """Ids of every container, running or not, that carries the label (``key=value``)."""
+        found = self._call("GET", "/containers/json", params={"all": True, "filters": json.dumps({"label": [label]})})
+        return [c["Id"] for c in found or []]
+
+    def attach(self, cid: str) -> OutputStream:
+        """The container's output from its start on (stdout and stderr as the engine multiplexes them), as a
+        stream of byte chunks; attach before start and nothing is missed. No read timeout: the stream ends when
+        the container does, or when close() is called."""
+        conn, response = self._open("POST", f"/containers/{_segment(cid)}/attach",
+                                    params={"stream": True, "stdout": True, "stderr": True, "logs": True},
+                                    timeout=None, headers={"Connection": "Upgrade", "Upgrade": "tcp"})
+        return OutputStream(conn, response)
+
+    def logs(self, cid: str) -> bytes:
+        """The engine's copy of the container's output (stdout and stderr, in order)."""
+        conn, response = self._open("GET", f"/containers/{_segment(cid)}/logs", params={"stdout": True, "stderr": True})
+        return b"".join(OutputStream(conn, response))
+
+    def stats(self, cid: str) -> Iterator[dict[str, Any]]:
+        """The engine's stats samples of a running container, about one a second, until it stops."""
+        conn, response = self._open("GET", f"/containers/{_segment(cid)}/stats", params={"stream": True},
+                                    timeout=None)
+        try:
+            while True:
+                line = response.readline()
+                if not line:
+                    return
+                if line.strip():
+                    yield json.loads(line)
+        finally:
+            conn.close()
+
+    # -- the SDK, for builds and pulls ------------------------------------------------------------------------------
+    def sdk(self):
+        """A docker SDK client for the same engine (builds, pulls), made at the first call."""
+        if self._sdk is None:
+            import docker
+
+            self._sdk = docker.DockerClient(base_url=self.host, timeout=int(self.timeout),
+                                            tls=self._tls is not None and _sdk_tls())
+        return self._sdk
+
+    def close(self) -> None:
+        if self._sdk is not None:
+            self._sdk.close()
+            self._sdk = None
+
+
+class OutputStream:
+    """A container's output as the engine sends it: frames of an 8-byte header (stream, 0, 0, 0, size as a big
+    endian uint32) and a payload, yielded as byte chunks of at most 64 KiB; raw bytes for a TTY's stream."""
+
+    def __init__(self, conn: http.client.HTTPConnection, response: http.client.HTTPResponse, tty: bool = False):
+        self._conn = conn
+        # An upgraded (101) connection's body is the socket itself, past the headers. Whether frames or raw bytes
+        # come is the container's TTY setting (older engines say raw-stream for both): medcube never asks for one.
+        self._file: Any = response.fp if response.status == 101 else response
+        self._raw = tty
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            if self._raw:
+                while True:
+                    chunk = self._read(_CHUNK)
+                    if not chunk:
+                        return
+                    yield chunk
+            while True:
+                header = self._read_exactly(8)
+                if len(header) < 8:
+                    return
+                size = int.from_bytes(header[4:8], "big")
+                if header[0] not in (_STDIN, _STDOUT, _STDERR):
+                    return  # not a frame: the stream is not what the engine sends
+                while size > 0:
+                    chunk = self._read_exactly(min(size, _CHUNK))
+                    if not chunk:
+                        return
+                    size -= len(chunk)
+                    yield chunk
+        finally:
+            self.close()
+
+    def _read(self, n: int) -> bytes:
+        file = self._file
+        if file is None:
+            return b""
+        return file.read1(n) if hasattr(file, "read1") else file.read(n)
+
+    def _read_exactly(self, n: int) -> bytes:
+        out = b""
+        while len(out) < n:
+            file = self._file
+            if file is None:
+                break
+            chunk = file.read(n - len(out))
+            if not chunk:
+                break
+            out += chunk
+        return out
+
+    def close(self) -> None:
+        """End the stream, also from another thread while a read waits (the socket is shut down first)."""
+        sock = self._conn.sock
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self._file = None
+        self._conn.close()
+
+
+def _param(value: Any) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
+
+
+def _segment(name: str) -> str:
+    """A name (image, container id) as one URL path part: quoted; `.` and `..` segments refused."""
+    if not isinstance(name, str) or not name or any(part in (".", "..") for part in name.split("/")):
+        raise EngineError(400, f"not an image or container name: {name!r}")
+    return quote(name, safe="/:@")
+
+
+def _message(text: str) -> str:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text.strip()[:500]
+    if isinstance(data, dict) and isinstance(data.get("message"), str):
+        return data["message"]
+    return text.strip()[:500]
+
+
+def _sdk_tls():
+    """The SDK's TLS settings, read from DOCKER_TLS_VERIFY and DOCKER_CERT_PATH as the SDK reads them."""
+    from docker.utils import kwargs_from_env
+
+    return kwargs_from_env().get("tls") or False
