@@ -189,7 +189,7 @@ def test_validate_run_no_run_builds_only_that_cube(tmp_path, base_image, monkeyp
 def test_log_survives_a_broken_stream(model, docker_client, tmp_path, monkeypatch, engine):
     from validator.engine import watch
 
-    def broken(self):  # as when a long silence outlives the socket timeout
+    def broken(self):  # as when the engine drops the attach connection
         self.broken = True
 
     monkeypatch.setattr(watch.LogPump, "_pump", broken)

@@ -8,14 +8,16 @@ no benchmarks (validator.chain runs tasks in a chain and checks their outputs).
     buildkit.py   a build through the docker CLI with BuildKit
     sdkbuild.py   a build through the docker SDK's legacy builder
     context.py    a build context's files and content hash
+    dockerignore.py  which paths of a build context `.dockerignore` leaves to be sent
     docker.py  run a RunPlan in a container under benchmark rules and limits
     local.py   run a RunPlan as a subprocess of this Python (no Docker)
     runner.py  the Runner protocol both implement, and their shared judgement (exit code, log limit, outputs)
-    spec.py    one container (rules and limits), as the `docker run` line and as the SDK call
+    spec.py    one container (rules and limits), as the `docker run` line and as the Engine API body
     watch.py   what is watched while a container runs: its log, refused forks, peak memory
     hostpaths.py  container paths -> host paths for the local runner (mounts, COPY sources)
     processes.py  a local task's processes: log pump, marked processes killed when it ends
     limits.py  user-adjustable limits and the unprivileged user
+    api.py     a small Engine API client: images inspected, containers created, attached, waited for, removed
     client.py  connect to the Docker engine
     result.py  TaskResult, BuildResult and the finding codes of this stage
     scratch.py remove a scratch folder whatever modes its tasks left

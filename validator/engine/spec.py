@@ -40,7 +40,7 @@ class ContainerSpec:
         )
 
     def cli(self) -> list[str]:
-        """The `docker run` command line equivalent to sdk_kwargs()."""
+        """The `docker run` command line equivalent to api_body()."""
         cmd = ["docker", "run", "--rm", "--network", "none", "--user", self.user]
         cmd += ["--tmpfs", f"/tmp:{TMPFS_OPTIONS}", "--security-opt", "no-new-privileges"]
         if self.memory:
