@@ -85,9 +85,9 @@ def test_output_frames_are_joined_in_order_from_the_attach_stream_and_the_logs(e
     assert max(len(c) for c in chunks) <= 64 * 1024
     # the engine's own copy (json-file) holds text: bytes that are no UTF-8 come back as U+FFFD, as `docker logs`
     replaced = "\ufffd".encode() * 300000 + b"\n"
-    for data, blob in ((b"".join(chunks), blob), (engine.logs(cid), replaced)):
-        assert data.endswith(blob) and len(data) == len(blob) + sum(len(b"out 0\n") + (i >= 10) for i in range(50))
-        lines = data[:-len(blob)].splitlines()
+    for data, tail in ((b"".join(chunks), blob), (engine.logs(cid), replaced)):
+        assert data.endswith(tail) and len(data) == len(tail) + sum(len(b"out 0\n") + (i >= 10) for i in range(50))
+        lines = data[:-len(tail)].splitlines()
         assert [ln for ln in lines if ln.startswith(b"out")] == [b"out %d" % i for i in range(1, 50, 2)]
         assert [ln for ln in lines if ln.startswith(b"err")] == [b"err %d" % i for i in range(0, 50, 2)]
     assert engine.inspect(cid)["State"]["ExitCode"] == 0
