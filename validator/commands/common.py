@@ -73,7 +73,7 @@ def load_cube_arg(value) -> Cube:
 
 def log_console(stderr: bool) -> Console:
     """The console for progress and run reports; in a log (not a terminal) lines are never wrapped."""
-    console = Console(highlight=False, stderr=stderr)
+    console = Console(highlight=False, stderr=stderr, emoji=False)
     console.soft_wrap = not console.is_terminal
     return console
 

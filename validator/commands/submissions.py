@@ -54,7 +54,7 @@ def test_submissions_command(
         raise UserError(f"--jobs {jobs}: expected 1 or more", hint="--jobs N runs N submissions at a time")
     part = parse_shard(shard) if shard is not None else None
     options = options or RunOptions()
-    console = options.console or Console(highlight=False)
+    console = options.console or Console(highlight=False, emoji=False)
     options = dataclasses.replace(options, console=None if verbosity < 0 else console, verbose=verbosity > 0)
     submissions = [Submission(str(p), "model") for p in expand_cubes(list(models), "model")]
     submissions += [Submission(str(p), "metrics") for p in expand_cubes(list(metrics), "metrics")]

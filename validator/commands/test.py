@@ -26,7 +26,6 @@ from validator.commands.common import (
 from validator.manifest.model import Cube
 from validator.manifest.roles import ROLES
 from validator.report import json_report
-from validator.report import junit as junit_report
 from validator.report import text as text_report
 from validator.report.console import stdout
 
@@ -93,6 +92,8 @@ def test_command(
     if files.json is not None:
         json_report.write_run_json(result, Path(files.json))
     if files.junit is not None:
+        from validator.report import junit as junit_report  # only when asked for: xml.etree costs every run
+
         junit_report.write_junit(result, Path(files.junit))
     write_html_reports(json_report.report_dict(result), [result], files.html, files.command, report_console)
     failed = any(not b.ok for b in result.builds) or any(t.status != "passed" for t in result.tasks)

@@ -3,7 +3,8 @@ with TLS when DOCKER_TLS_VERIFY / DOCKER_CERT_PATH say so, as the docker CLI and
 
 It inspects images, and creates, starts, attaches to, waits for, inspects, kills and removes containers, reads
 their logs and stats, lists them by label. Builds and pulls go through the docker SDK (``Engine.sdk()``), imported
-only then: the SDK with requests and urllib3 costs about 80 ms at every start of medcube, this module about 5.
+only then: the SDK with requests and urllib3 costs about 80 ms at every start of medcube, this module and its HTTP
+(validator.engine.wire) about 1.
 
 Every call opens its own connection (a unix socket connects in microseconds), so threads never share one. Names
 that go into a URL path are quoted, and a name with a `.` or `..` segment is refused before it is sent.
@@ -11,13 +12,13 @@ that go into a URL path are quoted, and a name with a `.` or `..` segment is ref
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
-import socket
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
+
+from validator.engine import wire
 
 DEFAULT_HOST = "unix:///var/run/docker.sock"
 DEFAULT_TIMEOUT = 300.0  # seconds an ordinary call may take
@@ -45,22 +46,6 @@ class EngineTimeout(EngineError):
 
     def __init__(self, explanation: str):
         super().__init__(0, explanation)
-
-
-class _UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path: str, timeout: float | None):
-        super().__init__("localhost", timeout=timeout)
-        self._path = path
-
-    def connect(self) -> None:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            sock.settimeout(self.timeout)
-            sock.connect(self._path)
-        except BaseException:
-            sock.close()
-            raise
-        self.sock = sock
 
 
 def _tls_context():
@@ -96,6 +81,7 @@ class Engine:
         self._sdk: Any = None
         url = urlsplit(host)
         self._unix: str | None = None
+        self._address: tuple[str, int] | None = None
         self._tls = None
         if url.scheme == "unix":
             self._unix = url.path or "/var/run/docker.sock"
@@ -117,14 +103,6 @@ class Engine:
         return cls(os.environ.get("DOCKER_HOST") or DEFAULT_HOST, timeout)
 
     # -- transport --------------------------------------------------------------------------------------------------
-    def _connection(self, timeout: float | None) -> http.client.HTTPConnection:
-        if self._unix is not None:
-            return _UnixConnection(self._unix, timeout)
-        host, port = self._address
-        if self._tls is not None:
-            return http.client.HTTPSConnection(host, port, timeout=timeout, context=self._tls)
-        return http.client.HTTPConnection(host, port, timeout=timeout)
-
     def _url(self, path: str, params: dict[str, Any] | None = None) -> str:
         url = f"/v{self.version}{path}" if self.version else path
         if params:
@@ -132,52 +110,50 @@ class Engine:
         return url
 
     def _open(self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None,
-              timeout: Any = _DEFAULT, headers: dict[str, str] | None = None
-              ) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
-        """Send a request; (connection, response) with the response's headers read. Errors -> EngineError."""
-        conn = self._connection(self.timeout if timeout is _DEFAULT else timeout)
-        data = None
+              timeout: Any = _DEFAULT, headers: dict[str, str] | None = None) -> wire.Response:
+        """Send a request on a connection of its own; the response, its headers read. Errors -> EngineError."""
+        data = json.dumps(body).encode() if body is not None else None
         hdrs = dict(headers or {})
-        if body is not None:
-            data = json.dumps(body).encode()
+        if data is not None:
             hdrs["Content-Type"] = "application/json"
+        host = "docker" if self._address is None else f"{self._address[0]}:{self._address[1]}"
+        sock = None
         try:
-            conn.request(method, self._url(path, params), body=data, headers=hdrs)
-            response = conn.getresponse()
+            sock = wire.connect(self._unix, self._address, self._tls, self.timeout if timeout is _DEFAULT else timeout)
+            response = wire.request(sock, method, self._url(path, params), host, data, hdrs)
         except TimeoutError as e:
-            conn.close()
+            if sock is not None:
+                sock.close()
             raise EngineTimeout(f"{method} {path}: no answer within the timeout") from e
-        except OSError as e:
-            conn.close()
-            raise EngineError(0, f"{method} {path}: {e}") from e
-        except http.client.HTTPException as e:
-            conn.close()
-            raise EngineError(0, f"{method} {path}: {type(e).__name__} {e}") from e
+        except OSError as e:  # no socket, refused, reset; WireError: an answer that is no HTTP
+            if sock is not None:
+                sock.close()
+            raise EngineError(0, f"{method} {path}: {type(e).__name__}: {e}") from e
         if response.status >= 400:
             try:
                 text = response.read(_CHUNK).decode("utf-8", "replace")
-            except (OSError, http.client.HTTPException):
+            except OSError:
                 text = ""
             finally:
-                conn.close()
+                response.close()
             raise EngineError(response.status, _message(text) or response.reason)
-        return conn, response
+        return response
 
     def _call(self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None,
               timeout: Any = _DEFAULT) -> Any:
         """A request and its whole answer: JSON decoded, else the bytes (None for an empty answer)."""
-        conn, response = self._open(method, path, params=params, body=body, timeout=timeout)
+        response = self._open(method, path, params=params, body=body, timeout=timeout)
         try:
             data = response.read()
         except TimeoutError as e:
             raise EngineTimeout(f"{method} {path}: no answer within the timeout") from e
-        except (OSError, http.client.HTTPException) as e:
-            raise EngineError(0, f"{method} {path}: {type(e).__name__} {e}") from e
+        except OSError as e:
+            raise EngineError(0, f"{method} {path}: {type(e).__name__}: {e}") from e
         finally:
-            conn.close()
+            response.close()
         if not data:
             return None
-        if "json" in (response.getheader("Content-Type") or ""):
+        if "json" in (response.header("Content-Type") or ""):
             return json.loads(data)
         return data
 
@@ -185,12 +161,14 @@ class Engine:
     def ping(self) -> None:
         """Raises EngineError when no engine answers; learns its API version (the version every later call uses,
         as the SDK negotiates it)."""
-        conn, response = self._open("GET", "/_ping")
+        response = self._open("GET", "/_ping")
         try:
             response.read()
+        except OSError as e:
+            raise EngineError(0, f"GET /_ping: {type(e).__name__}: {e}") from e
         finally:
-            conn.close()
-        self.version = response.getheader("Api-Version") or self.version
+            response.close()
+        self.version = response.header("Api-Version") or self.version
 
     def info(self) -> dict[str, Any]:
         return self._call("GET", "/info") or {}
@@ -239,29 +217,37 @@ class Engine:
         """The container's output from its start on (stdout and stderr as the engine multiplexes them), as a
         stream of byte chunks; attach before start and nothing is missed. No read timeout: the stream ends when
         the container does, or when close() is called."""
-        conn, response = self._open("POST", f"/containers/{_segment(cid)}/attach",
-                                    params={"stream": True, "stdout": True, "stderr": True, "logs": True},
-                                    timeout=None, headers={"Connection": "Upgrade", "Upgrade": "tcp"})
-        return OutputStream(conn, response)
+        response = self._open("POST", f"/containers/{_segment(cid)}/attach",
+                               params={"stream": True, "stdout": True, "stderr": True, "logs": True},
+                               timeout=None, headers={"Connection": "Upgrade", "Upgrade": "tcp"})
+        return OutputStream(response)
 
     def logs(self, cid: str) -> bytes:
         """The engine's copy of the container's output (stdout and stderr, in order)."""
-        conn, response = self._open("GET", f"/containers/{_segment(cid)}/logs", params={"stdout": True, "stderr": True})
-        return b"".join(OutputStream(conn, response))
+        response = self._open("GET", f"/containers/{_segment(cid)}/logs", params={"stdout": True, "stderr": True})
+        try:
+            return b"".join(OutputStream(response))
+        except OSError as e:
+            raise EngineError(0, f"GET /containers/{cid}/logs: {type(e).__name__}: {e}") from e
 
     def stats(self, cid: str) -> Iterator[dict[str, Any]]:
         """The engine's stats samples of a running container, about one a second, until it stops."""
-        conn, response = self._open("GET", f"/containers/{_segment(cid)}/stats", params={"stream": True},
-                                    timeout=None)
+        response = self._open("GET", f"/containers/{_segment(cid)}/stats", params={"stream": True}, timeout=None)
+        pending = b""
         try:
             while True:
-                line = response.readline()
-                if not line:
+                data = response.read(_CHUNK)
+                if not data:
                     return
-                if line.strip():
-                    yield json.loads(line)
+                pending += data
+                *lines, pending = pending.split(b"\n")
+                for line in lines:
+                    if line.strip():
+                        yield json.loads(line)
+                if len(pending) > 16 * _CHUNK:
+                    raise EngineError(0, "a stats sample longer than 1 MiB")
         finally:
-            conn.close()
+            response.close()
 
     # -- the SDK, for builds and pulls ------------------------------------------------------------------------------
     def sdk(self):
@@ -281,30 +267,25 @@ class Engine:
 
 class OutputStream:
     """A container's output as the engine sends it: frames of an 8-byte header (stream, 0, 0, 0, size as a big
-    endian uint32) and a payload, yielded as byte chunks of at most 64 KiB; raw bytes for a TTY's stream."""
+    endian uint32) and a payload, yielded as byte chunks of at most 64 KiB (raw bytes for a TTY, which medcube never
+    asks for). Iterating ends at the stream's end, or at close() from another thread."""
 
-    def __init__(self, conn: http.client.HTTPConnection, response: http.client.HTTPResponse, tty: bool = False):
-        self._conn = conn
-        # An upgraded (101) connection's body is the socket itself, past the headers. Whether frames or raw bytes
-        # come is the container's TTY setting (older engines say raw-stream for both): medcube never asks for one.
-        self._file: Any = response.fp if response.status == 101 else response
+    def __init__(self, response: wire.Response, tty: bool = False):
+        self._response = response
         self._raw = tty
+        self._closed = False
 
     def __iter__(self) -> Iterator[bytes]:
         try:
             if self._raw:
-                while True:
-                    chunk = self._read(_CHUNK)
-                    if not chunk:
-                        return
+                while chunk := self._read(_CHUNK):
                     yield chunk
+                return
             while True:
                 header = self._read_exactly(8)
-                if len(header) < 8:
-                    return
+                if len(header) < 8 or header[0] not in (_STDIN, _STDOUT, _STDERR):
+                    return  # the end, or not a frame: the stream is not what the engine sends
                 size = int.from_bytes(header[4:8], "big")
-                if header[0] not in (_STDIN, _STDOUT, _STDERR):
-                    return  # not a frame: the stream is not what the engine sends
                 while size > 0:
                     chunk = self._read_exactly(min(size, _CHUNK))
                     if not chunk:
@@ -315,33 +296,28 @@ class OutputStream:
             self.close()
 
     def _read(self, n: int) -> bytes:
-        file = self._file
-        if file is None:
+        if self._closed:
             return b""
-        return file.read1(n) if hasattr(file, "read1") else file.read(n)
+        try:
+            return self._response.read(n)
+        except (OSError, ValueError):
+            if self._closed:  # closed from another thread while a read waited
+                return b""
+            raise
 
     def _read_exactly(self, n: int) -> bytes:
         out = b""
         while len(out) < n:
-            file = self._file
-            if file is None:
-                break
-            chunk = file.read(n - len(out))
+            chunk = self._read(n - len(out))
             if not chunk:
                 break
             out += chunk
         return out
 
     def close(self) -> None:
-        """End the stream, also from another thread while a read waits (the socket is shut down first)."""
-        sock = self._conn.sock
-        if sock is not None:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        self._file = None
-        self._conn.close()
+        if not self._closed:
+            self._closed = True
+            self._response.close()
 
 
 def _param(value: Any) -> str:

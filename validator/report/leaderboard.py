@@ -56,7 +56,7 @@ def metric_names(report: ManyReport, room: int | None = None) -> tuple[list[str]
 
 
 def print_leaderboard(report: ManyReport, console: Console | None = None) -> None:
-    console = console or Console(highlight=False)
+    console = console or Console(highlight=False, emoji=False)
     print_run_report(report.preparation, console)  # the shared data preparation, with its own verdict
     fixed = 3 + 4 + max([len(s.name) for s in report.submissions] + [10]) + 7 + 7 + 6 + 11 + 6 * 3 + 1
     names, left_out = metric_names(report, console.width - fixed)

@@ -70,7 +70,7 @@ def metric_text(v) -> str:
 
 
 def print_run_report(report, console: Console | None = None, max_metrics: int = 30) -> None:
-    console = console or Console(highlight=False)
+    console = console or Console(highlight=False, emoji=False)
     for note in report.notes:
         console.print(Text.assemble(("note:", "yellow"), " ", _safe(note)))
     failed_builds = [b for b in report.builds if not b.ok]
