@@ -206,7 +206,7 @@ def test_the_next_container_is_created_while_the_current_one_runs_and_then_only_
     first = plan_task(model, "infer", {"data_path": data, "output_path": tmp_path / "run" / "pred1"})
     second = plan_task(model, "infer", {"data_path": data, "output_path": tmp_path / "run" / "pred2"})
     logs = tmp_path / "run" / "logs"
-    runner.ahead(model, second, logs / "2.log")
+    runner.ahead(model, lambda: second, logs / "2.log")
     assert runner.run(model, first, logs / "1.log").status == "passed"
     waiting = leftovers(docker_client, run_id)  # the first one is gone; the second one is created, not started
     assert [c.status for c in waiting] == ["created"]
@@ -227,7 +227,7 @@ def test_a_container_created_ahead_for_a_task_that_never_runs_is_removed_by_clea
     second = plan_task(model, "infer", {"data_path": data, "output_path": tmp_path / "run" / "pred2"})
     other = plan_task(model, "infer", {"data_path": data, "output_path": tmp_path / "run" / "pred3"})
     logs = tmp_path / "run" / "logs"
-    runner.ahead(model, second, logs / "2.log")
+    runner.ahead(model, lambda: second, logs / "2.log")
     assert runner.run(model, first, logs / "1.log").status == "passed"
     # another task in between (as a probe runs one) starts a container of its own; the ready one keeps waiting
     assert runner.run(model, other, logs / "3.log").status == "passed"

@@ -7,17 +7,18 @@ MEDCUBE_MAX_EXTRACT_BYTES and MEDCUBE_MAX_EXTRACT_ENTRIES raise or lower the fir
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import os
 import stat
-import tarfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Literal, TypedDict
+from typing import TYPE_CHECKING, Literal, TypedDict
 
 from validator.errors import UserError
 from validator.hostfs import open_regular, walk  # no link followed, no FIFO or device opened
+
+if TYPE_CHECKING:  # tarfile and gzip are imported where an archive is read or written: not every run has one
+    import tarfile
 
 CHUNK = 1 << 20
 
@@ -47,8 +48,11 @@ class _ExtractOptions(TypedDict, total=False):
     filter: Literal["data"]
 
 
-# tarfile's extraction filters exist from Python 3.10.12 / 3.11.4 on: use the strict one where there is one
-_DATA_FILTER: _ExtractOptions = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+def _data_filter() -> _ExtractOptions:
+    """tarfile's extraction filters exist from Python 3.10.12 / 3.11.4 on: the strict one where there is one."""
+    import tarfile
+
+    return {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
 
 
 def sha256_file(path: Path | str, *, follow_links: bool = True) -> str:
@@ -81,6 +85,9 @@ def _tree(root: Path, arcroot: str):
 def write_deterministic(out: Path, entries) -> str:
     """Write a .tar.gz of (arcname, host path) entries — folders recursively — with sorted members, mtime 0,
     owner 0:0, normalized modes and a zero gzip timestamp. Returns its sha256."""
+    import gzip
+    import tarfile
+
     members: dict[str, Path] = {}
     for arcname, path in entries:
         path = Path(path)
@@ -143,6 +150,8 @@ def _shown(name: str) -> str:
 def check_tarball(path: Path, limits: Limits | None = None) -> list[str]:
     """Problems found in an archive, one line each naming the member (empty when it is safe). Stops at the first
     limit crossed (the rest would only repeat it)."""
+    import tarfile
+
     limits = limits or Limits.from_env()
     problems = []
     dest = Path("/nonexistent-medcube-root")
@@ -183,13 +192,16 @@ def safe_extract(path: Path, dest: Path, sha256: str | None = None) -> Path:
                         + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""),
                         hint="Rebuild the archive from plain files and folders with relative paths "
                         "(`medcube package-demo` makes a safe one).")
+    import tarfile
+
     dest.mkdir(parents=True, exist_ok=True)
+    data_filter = _data_filter()
     with tarfile.open(path, "r:*") as tar:
         for m in tar:
             if m.issym() or m.islnk():
                 continue  # checked safe, but data never needs them: skip
             m.mode = (m.mode | 0o600) & 0o777 if m.isfile() else 0o755
             m.uid = m.gid = 0
-            tar.extract(m, dest, set_attrs=False, **_DATA_FILTER)
+            tar.extract(m, dest, set_attrs=False, **data_filter)
     return dest
 

@@ -179,11 +179,9 @@ def say_next(runner: Runner, cubes: dict[str, Cube], step: tuple[str, str], n: i
     build = built.get(str(cube.path))
     if cube.task(task) is None or (build is not None and not build.ok):
         return
-    try:
-        plan = plan_for(cube, task, folder, demo, options)
-    except PlanError:
-        return  # run_task reports it
-    runner.ahead(cube, plan, log_path_for(folder, n, task))
+    # The plan is made when the runner gets that task ready, once the next task has started: its inputs may be the
+    # next task's outputs (sanity_check reads what prepare writes). A PlanError there leaves it to run_task to report.
+    runner.ahead(cube, lambda: plan_for(cube, task, folder, demo, options), log_path_for(folder, n, task))
 
 
 def run_task(runner: Runner, cube: Cube, role: str, task: str, folder: RunFolder, demo: DemoData, contracts: Contracts,

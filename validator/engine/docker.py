@@ -10,6 +10,7 @@ import dataclasses
 import re
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,7 @@ class DockerRunner:
         self.run_id = run_id
         self._cgroup = None
         self._images: dict[str, str] = {}  # cube folder -> id of the image build() made or checked for it
-        self._next: tuple[Cube, RunPlan, Path] | None = None  # ahead(): the task that runs after the current one
+        self._next: tuple[Cube, Callable[[], RunPlan], Path] | None = None  # ahead(): the task after the current one
         self._ready: _Ready | None = None  # its container, once created
         self._readying: threading.Thread | None = None
 
@@ -87,21 +88,22 @@ class DockerRunner:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         return plan, spec, spec.api_body()
 
-    def ahead(self, cube: Cube, plan: RunPlan, log_path: Path) -> None:
-        """The task that runs after the next run(): once that run's container has started, this task's container
-        is created and its log attached, so that its own run() only starts it (about 15 ms a task). A hint: run()
-        takes that container only for the very same arguments and log, and cleanup() removes it when unused."""
-        self._next = (cube, plan, Path(log_path))
+    def ahead(self, cube: Cube, make_plan: Callable[[], RunPlan], log_path: Path) -> None:
+        """The task that runs after the next run(): once that run's container has started (and so its output
+        folders, this task's inputs, exist), this task's plan is made, its container created and its log attached,
+        so that its own run() only starts it (about 10 ms a task). A hint: run() takes that container only for the
+        very same arguments and log, and cleanup() removes it when unused."""
+        self._next = (cube, make_plan, Path(log_path))
 
     def _get_next_ready(self) -> None:
         if self._next is None:
             return
-        cube, plan, log_path = self._next
+        cube, make_plan, log_path = self._next
         self._next = None
 
         def create() -> None:
             try:
-                _, _, body = self._container(cube, plan, log_path)
+                _, _, body = self._container(cube, make_plan(), log_path)
                 container = self.engine.create(body)
                 log = LogPump(log_path, self.limits.log_limit)
                 try:

@@ -19,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from validator import findings as F
@@ -61,7 +62,7 @@ class LocalRunner:
         """Nothing to remove: every task's processes are killed and reaped when it ends."""
         return []
 
-    def ahead(self, cube: Cube, plan: RunPlan, log_path: Path) -> None:
+    def ahead(self, cube: Cube, make_plan: Callable[[], RunPlan], log_path: Path) -> None:
         """Nothing to get ready: a task starts as a plain subprocess."""
 
     def build(self, cube: Cube, *, base_image=None, rebuild=False, log_dir=None, console=None, pull=False,

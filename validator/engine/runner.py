@@ -5,7 +5,9 @@ limit or a timeout means, and how output folders are made ready for a task.
     Runner.builds_images   whether build() makes an image (docker) or only reports that none is made (local)
     Runner.build(cube)     -> BuildResult
     Runner.run(cube, plan, log_path) -> TaskResult
-    Runner.ahead(cube, plan, log_path)  a hint: the task that runs after the next run(), to get ready meanwhile
+    Runner.ahead(cube, make_plan, log_path)  a hint: the task that runs after the next run(), to get ready
+                           meanwhile (its plan made once the next run's container has started: its inputs may be
+                           that run's outputs)
     Runner.cleanup()       removes whatever this runner started and is still there (a safety net)
     Runner.watch_inputs    set by the inputs probe: a runner that hands tasks copies of their inputs (local)
                            hashes those copies too; one that mounts the originals read-only (docker) ignores it
@@ -14,6 +16,7 @@ limit or a timeout means, and how output folders are made ready for a task.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -50,7 +53,7 @@ class Runner(Protocol):
 
     def run(self, cube: Cube, plan: RunPlan, log_path: Path) -> TaskResult: ...
 
-    def ahead(self, cube: Cube, plan: RunPlan, log_path: Path) -> None: ...
+    def ahead(self, cube: Cube, make_plan: Callable[[], RunPlan], log_path: Path) -> None: ...
 
     def cleanup(self) -> list[str]: ...
 
