@@ -195,3 +195,20 @@ def test_an_engine_over_plain_tcp_runs_a_container_the_same_way(tcp_engine, base
         assert engine.wait(cid, 60)["StatusCode"] == 0
     finally:
         engine.remove(cid)
+
+
+@pytest.mark.docker
+def test_a_shm_size_in_mib_starts_with_that_much_shared_memory(engine, base_image):
+    """`shm_size: 64MiB` (what `docker run --shm-size` and MedPerf take) gives the container 64 MiB of /dev/shm; the
+    docker SDK refused that spelling before the container was even created."""
+    from validator.engine.spec import ContainerSpec
+
+    spec = ContainerSpec(image=base_image, args=["-c", "import os; s = os.statvfs('/dev/shm'); print(s.f_blocks * s.f_frsize)"],
+                         entrypoint=["python3"], user="1000:1000", mounts=[], shm_size="64MiB")
+    cid = engine.create(spec.api_body())
+    try:
+        stream = engine.attach(cid)
+        engine.start(cid)
+        assert b"".join(stream).strip() == str(64 << 20).encode()
+    finally:
+        engine.remove(cid)
