@@ -16,7 +16,8 @@ With the images built (a first `medcube test` run, not timed), it runs interleav
      (the same mounts and arguments; output folders made first, not timed).
   C. (--floor) the floor for any Python tool on the Docker SDK: a `python3 -c` process that imports the SDK,
      connects, and for each task only creates, starts, waits for and removes the container (no checks, no logs, no
-     limits, no report);
+     limits, no report). medcube itself runs tasks through its own Engine API client, without the SDK's import;
+     the floor stays as the reference for what a Python tool pays;
 Prints the medians and the best of each side and their ratio (goal: A <= 1.05 x B), and the difference in seconds.
 Nothing is asserted: this is a measurement (noisy on a shared machine: compare the ratio, run it twice).
 """
