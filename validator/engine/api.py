@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
@@ -79,6 +80,7 @@ class Engine:
         self.timeout = timeout
         self.version: str | None = None  # the engine's API version, from ping(): every path is prefixed with it
         self._sdk: Any = None
+        self._sdk_lock = threading.Lock()  # submissions build from several threads
         url = urlsplit(host)
         self._unix: str | None = None
         self._address: tuple[str, int] | None = None
@@ -252,12 +254,13 @@ class Engine:
     # -- the SDK, for builds and pulls ------------------------------------------------------------------------------
     def sdk(self):
         """A docker SDK client for the same engine (builds, pulls), made at the first call."""
-        if self._sdk is None:
-            import docker
+        with self._sdk_lock:
+            if self._sdk is None:
+                import docker
 
-            self._sdk = docker.DockerClient(base_url=self.host, timeout=int(self.timeout),
-                                            tls=self._tls is not None and _sdk_tls())
-        return self._sdk
+                self._sdk = docker.DockerClient(base_url=self.host, timeout=int(self.timeout),
+                                                tls=self._tls is not None and _sdk_tls())
+            return self._sdk
 
     def close(self) -> None:
         if self._sdk is not None:
