@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -141,8 +142,12 @@ def test_quiet_prints_findings_only_and_verbose_excludes_it(repo, monkeypatch):
 def test_version_and_completion():
     result = invoke("--version")
     assert result.exit_code == 0 and result.output == f"medcube {__version__}\n"
-    result = invoke("--show-completion", "bash")
-    assert result.exit_code == 0 and "complete" in result.output
+    # typer finds the shell among the process's ancestors: run it under bash, as a user types it, not under whatever
+    # started pytest (a runner detached from any shell has none above it, and typer then says "Shell  not supported").
+    # `; exit $?` keeps bash there: it would replace itself with a lone command.
+    shown = subprocess.run(["bash", "-c", f"{shlex.quote(sys.executable)} -m validator --show-completion; exit $?"],
+                           capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert shown.returncode == 0 and "complete" in shown.stdout and "COMP_WORDS" in shown.stdout, shown.stderr
 
 
 # ---------------------------------------------------------------- test --format (local runner: no Docker needed)
