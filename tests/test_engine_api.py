@@ -13,6 +13,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from engine_forwarder import Forwarder
 
 from validator.engine.api import Engine, EngineError, EngineTimeout
 from validator.engine.client import connect
@@ -144,41 +145,10 @@ def test_a_chain_run_imports_no_docker_sdk(tmp_path, base_image):
 
 @pytest.fixture
 def tcp_engine(engine):
-    """The same engine reached over plain TCP: a forwarder on 127.0.0.1 to its unix socket (DOCKER_HOST=tcp://)."""
-    import socket
-    import threading
-
-    unix = (os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock").removeprefix("unix://")
-    listener = socket.create_server(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-
-    def pipe(a, b):
-        try:
-            while data := a.recv(65536):
-                b.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (a, b):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def serve():
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            upstream = socket.socket(socket.AF_UNIX)
-            upstream.connect(unix)
-            threading.Thread(target=pipe, args=(client, upstream), daemon=True).start()
-            threading.Thread(target=pipe, args=(upstream, client), daemon=True).start()
-
-    threading.Thread(target=serve, daemon=True).start()
-    yield f"tcp://127.0.0.1:{port}"
-    listener.close()
+    """The same engine reached over plain TCP (DOCKER_HOST=tcp://), through a forwarder to its unix socket."""
+    forwarder = Forwarder()
+    yield forwarder.host
+    forwarder.cut()
 
 
 @pytest.mark.docker

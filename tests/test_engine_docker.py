@@ -236,3 +236,34 @@ def test_a_container_created_ahead_for_a_task_that_never_runs_is_removed_by_clea
     runner.cleanup()
     assert leftovers(docker_client, run_id) == []
     assert not (logs / "2.log").exists()  # the log of a task that never ran is not left behind
+
+
+def test_an_engine_that_stops_answering_during_a_task_is_a_finding_not_a_traceback(model, engine, tmp_path,
+                                                                                   monkeypatch):
+    """The engine is reached through a forwarder that is cut while the task sleeps: the wait's connection is reset,
+    the removal cannot connect. The task ends as an error with MC623, and nothing raises out of run()."""
+    import threading
+
+    from engine_forwarder import Forwarder
+
+    from validator.codes import ENGINE_LOST
+    from validator.engine.client import connect
+
+    behave(model, "sleep")
+    run_id = f"test-{uuid.uuid4().hex[:8]}"
+    forwarder = Forwarder()
+    monkeypatch.setenv("DOCKER_HOST", forwarder.host)
+    runner = DockerRunner(connect(timeout=30), Limits.from_options(timeout=60, memory="1g"), run_id)
+    plan = plan_task(model, "infer", {"data_path": tmp_path / "run" / "data", "output_path": tmp_path / "run" / "pred"})
+    cut = threading.Timer(3.0, forwarder.cut)
+    cut.start()
+    try:
+        result = runner.run(model, plan, tmp_path / "run" / "logs" / "infer.log")
+    finally:
+        cut.cancel()
+        forwarder.cut()
+        monkeypatch.delenv("DOCKER_HOST")
+        DockerRunner(engine, run_id=run_id).cleanup()  # the engine itself never went away
+    assert result.status == "error" and "stopped answering" in result.message
+    assert [f.code for f in result.findings] == [ENGINE_LOST]
+    assert engine.containers(f"{RUN_LABEL}={run_id}") == []

@@ -71,6 +71,7 @@ def test_an_answer_that_is_no_http_is_a_wire_error(raw, words):
     (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", "before the body's end"),
     (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "not a chunk size"),
     (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nshort", "inside a chunk"),
+    (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n", "before the body's end"),
 ])
 def test_a_body_cut_short_is_a_wire_error(raw, words):
     r = answer(raw)

@@ -427,6 +427,12 @@ OUTPUT_SPECIAL = _code(
     'device in the outputs would block or reach the host when the data is copied. medcube removes them (never '
     'what a link points to) before anything reads the outputs.',
 )
+ENGINE_LOST = _code(
+    "MC623", "error", "run",
+    'the Docker engine stopped answering while the task ran',
+    'Nothing is known of the task: check the engine (`docker info`, its log; it may have restarted or run out of '
+    'disk or memory) and run again.',
+)
 NO_RECORDS = _code(
     "MC701", "error", "output",
     'prepare wrote no records or no labels',

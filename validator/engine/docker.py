@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from validator import findings as F
-from validator.codes import NO_GPU, OOM, PIDS_LIMIT, START_FAILED
+from validator.codes import ENGINE_LOST, NO_GPU, OOM, PIDS_LIMIT, START_FAILED
 from validator.engine.api import Engine, EngineError, EngineTimeout
 from validator.engine.build import build_image
 from validator.engine.limits import Limits, gpus_text, human_size
@@ -161,7 +161,7 @@ class DockerRunner:
         log = ready.log if ready is not None else LogPump(log_path, lim.log_limit)
         peak = None
         pids = None
-        timed_out = False
+        timed_out = engine_lost = False
         started = time.monotonic()
         try:
             try:
@@ -180,9 +180,12 @@ class DockerRunner:
                 return result
             try:
                 exit_code = self.engine.wait(container, lim.timeout).get("StatusCode")
-            except EngineTimeout:
-                if lim.timeout is None:
-                    raise  # with no timeout the wait cannot time out: an engine error, not a task's timeout
+            except EngineError as e:
+                if not isinstance(e, EngineTimeout) or lim.timeout is None:  # the connection broke, the engine died
+                    engine_lost = True
+                    result.seconds = time.monotonic() - started
+                    self._engine_lost(result, cube, plan, e)
+                    return result
                 timed_out = True
                 exit_code = None
                 try:
@@ -216,7 +219,11 @@ class DockerRunner:
             if pids is not None:
                 pids.stop()
             if container is not None:
-                _remove(self.engine, container)
+                try:
+                    _remove(self.engine, container)
+                except EngineError:
+                    if not engine_lost:
+                        raise  # an engine that answers but cannot remove it: never silent
             log.finish()
 
     def cleanup(self) -> list[str]:
@@ -268,6 +275,14 @@ class DockerRunner:
                 hint = f"the image {plan.image} is missing: build the cube first (medcube validate CUBE)"
             result.findings.append(F.error(START_FAILED, where, f"task {plan.task}: {result.message}", hint=hint))
         result.status = "error"
+
+    def _engine_lost(self, result: TaskResult, cube: Cube, plan: RunPlan, e: EngineError) -> None:
+        result.status = "error"
+        result.message = f"the Docker engine stopped answering while the task ran ({e.explanation.strip()[:200]})"
+        result.findings.append(F.error(
+            ENGINE_LOST, cube.rel(cube.config_file), f"task {plan.task}: {result.message}",
+            hint="check the engine (`docker info`, its log: it may have restarted, or run out of disk or memory) "
+            "and run again; the container is removed at the end of the run if the engine answers by then"))
 
     def _judge(self, result: TaskResult, cube: Cube, plan: RunPlan, timed_out: bool, oom: bool) -> None:
         where = cube.rel(cube.config_file)

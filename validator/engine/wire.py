@@ -99,7 +99,10 @@ class Response:
             return b""
         if self._chunked:
             if self._chunk_left == 0:
-                size = self._line().split(b";", 1)[0].strip()
+                line = self._line()
+                if not line:
+                    raise WireError("the connection closed before the body's end")
+                size = line.split(b";", 1)[0].strip()
                 try:
                     self._chunk_left = int(size, 16)
                 except ValueError:
