@@ -72,3 +72,13 @@ def test_the_dockerfile_and_dockerignore_are_always_sent(tmp_path):
     for name in ("Dockerfile", ".dockerignore", "other"):
         (tmp_path / name).write_text("x")
     assert sorted(dockerignore.sent(str(tmp_path), ["*"])) == [".dockerignore", "Dockerfile"]
+
+
+def test_a_context_deeper_than_the_recursion_limit_is_walked(tmp_path):
+    folder = tmp_path
+    for _ in range(1200):  # Python's recursion limit is 1000: a recursive walk (the SDK's too) stops with an error
+        folder = folder / "a"
+        folder.mkdir()
+    (folder / "f").write_text("x")
+    sent = list(dockerignore.sent(str(tmp_path), []))
+    assert len(sent) == 1201 and sent[-1] == "/".join(["a"] * 1200) + "/f"

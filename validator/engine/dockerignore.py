@@ -108,10 +108,12 @@ def ignored(path: str, rules: list[_Rule]) -> bool:
 
 
 def sent(root: str, patterns: list[str], dockerfile: str | None = None) -> Iterator[str]:
-    """The paths (relative, files and folders) docker sends from the context ``root``."""
+    """The paths (relative, files and folders) docker sends from the context ``root``. Iterative: a context
+    nested deeper than Python's recursion limit is walked like any other."""
     compiled = rules(patterns, dockerfile)
-
-    def walk(folder: str, prefix: str) -> Iterator[str]:
+    folders = [(root, "")]
+    while folders:
+        folder, prefix = folders.pop()
         for name in os.listdir(folder):
             rel = prefix + name
             out = ignored(rel, compiled)
@@ -122,6 +124,4 @@ def sent(root: str, patterns: list[str], dockerfile: str | None = None) -> Itera
                 continue
             if out and not any(r.keep and r.text.startswith(rel) for r in compiled):
                 continue
-            yield from walk(full, rel + "/")
-
-    return walk(root, "")
+            folders.append((full, rel + "/"))
