@@ -57,15 +57,18 @@ def _image_facts(image: str | None) -> dict:
 
     try:
         attrs = connect(timeout=5).image(image)
-        if attrs is None:
-            raise LookupError(f"no image {image}")
-        facts["image_id"] = attrs.get("Id")
-        facts["repo_digests"] = list(attrs.get("RepoDigests") or [])
-        if not facts["repo_digests"]:
-            facts["note"] = ("built locally, not pushed: push it (docker push) so data owners can pull it; "
-                             "MedPerf then records its digest")
-    except (EngineUnavailable, EngineError, LookupError) as e:  # no engine, or the image is not built here: say so
-        facts["note"] = f"image not inspected here ({type(e).__name__}); build it with `medcube validate` first"
+    except (EngineUnavailable, EngineError) as e:  # no engine: say so, do not fail packaging
+        attrs, why = None, type(e).__name__
+    else:
+        why = "no such image"
+    if attrs is None:
+        facts["note"] = f"image not inspected here ({why}); build it with `medcube validate` first"
+        return facts
+    facts["image_id"] = attrs.get("Id")
+    facts["repo_digests"] = list(attrs.get("RepoDigests") or [])
+    if not facts["repo_digests"]:
+        facts["note"] = ("built locally, not pushed: push it (docker push) so data owners can pull it; "
+                         "MedPerf then records its digest")
     return facts
 
 

@@ -16,6 +16,7 @@ import json
 import os
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -119,18 +120,13 @@ class Engine:
         if data is not None:
             hdrs["Content-Type"] = "application/json"
         host = "docker" if self._address is None else f"{self._address[0]}:{self._address[1]}"
-        sock = None
-        try:
+        with _failures(f"{method} {path}"):
             sock = wire.connect(self._unix, self._address, self._tls, self.timeout if timeout is _DEFAULT else timeout)
-            response = wire.request(sock, method, self._url(path, params), host, data, hdrs)
-        except TimeoutError as e:
-            if sock is not None:
+            try:
+                response = wire.request(sock, method, self._url(path, params), host, data, hdrs)
+            except BaseException:
                 sock.close()
-            raise EngineTimeout(f"{method} {path}: no answer within the timeout") from e
-        except OSError as e:  # no socket, refused, reset; WireError: an answer that is no HTTP
-            if sock is not None:
-                sock.close()
-            raise EngineError(0, f"{method} {path}: {type(e).__name__}: {e}") from e
+                raise
         if response.status >= 400:
             try:
                 text = response.read(_CHUNK).decode("utf-8", "replace")
@@ -145,14 +141,7 @@ class Engine:
               timeout: Any = _DEFAULT) -> Any:
         """A request and its whole answer: JSON decoded, else the bytes (None for an empty answer)."""
         response = self._open(method, path, params=params, body=body, timeout=timeout)
-        try:
-            data = response.read()
-        except TimeoutError as e:
-            raise EngineTimeout(f"{method} {path}: no answer within the timeout") from e
-        except OSError as e:
-            raise EngineError(0, f"{method} {path}: {type(e).__name__}: {e}") from e
-        finally:
-            response.close()
+        data = _read_all(response, f"{method} {path}")
         if not data:
             return None
         if "json" in (response.header("Content-Type") or ""):
@@ -164,12 +153,7 @@ class Engine:
         """Raises EngineError when no engine answers; learns its API version (the version every later call uses,
         as the SDK negotiates it)."""
         response = self._open("GET", "/_ping")
-        try:
-            response.read()
-        except OSError as e:
-            raise EngineError(0, f"GET /_ping: {type(e).__name__}: {e}") from e
-        finally:
-            response.close()
+        _read_all(response, "GET /_ping")
         self.version = response.header("Api-Version") or self.version
 
     def info(self) -> dict[str, Any]:
@@ -227,10 +211,8 @@ class Engine:
     def logs(self, cid: str) -> bytes:
         """The engine's copy of the container's output (stdout and stderr, in order)."""
         response = self._open("GET", f"/containers/{_segment(cid)}/logs", params={"stdout": True, "stderr": True})
-        try:
+        with _failures(f"GET /containers/{cid}/logs"):
             return b"".join(OutputStream(response))
-        except OSError as e:
-            raise EngineError(0, f"GET /containers/{cid}/logs: {type(e).__name__}: {e}") from e
 
     def stats(self, cid: str) -> Iterator[dict[str, Any]]:
         """The engine's stats samples of a running container, about one a second, until it stops."""
@@ -321,6 +303,27 @@ class OutputStream:
         if not self._closed:
             self._closed = True
             self._response.close()
+
+
+@contextmanager
+def _failures(what: str) -> Iterator[None]:
+    """A connection's failures as EngineError: EngineTimeout for a timeout; no socket, refused, reset, or an answer
+    that is no HTTP (wire.WireError) otherwise."""
+    try:
+        yield
+    except TimeoutError as e:
+        raise EngineTimeout(f"{what}: no answer within the timeout") from e
+    except OSError as e:
+        raise EngineError(0, f"{what}: {type(e).__name__}: {e}") from e
+
+
+def _read_all(response: wire.Response, what: str) -> bytes:
+    """The whole body; the connection closed."""
+    with _failures(what):
+        try:
+            return response.read()
+        finally:
+            response.close()
 
 
 def _param(value: Any) -> str:

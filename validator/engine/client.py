@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import os
-
-from validator.engine.api import DEFAULT_HOST, Engine, EngineError
+from validator.engine.api import Engine, EngineError
 from validator.errors import EngineUnavailable
 
 
 def connect(timeout: float = 300.0) -> Engine:
     """An engine (validator.engine.api) that answered a ping. Raises EngineUnavailable otherwise."""
-    host = os.environ.get("DOCKER_HOST") or DEFAULT_HOST
     try:
-        engine = Engine(host, timeout=timeout)
+        engine = Engine.from_env(timeout)
     except ValueError as e:
         raise EngineUnavailable(str(e), hint="set DOCKER_HOST to unix:///path/to/docker.sock or tcp://HOST:PORT "
                                 "(for an engine reached over ssh, forward its socket: ssh -L)") from None
@@ -20,7 +17,7 @@ def connect(timeout: float = 300.0) -> Engine:
         engine.ping()
     except EngineError as e:
         raise EngineUnavailable(
-            f"no Docker engine answers at {host} ({_short(e)})",
+            f"no Docker engine answers at {engine.host} ({_short(e)})",
             hint="start Docker (or set DOCKER_HOST), or run without it: --runner local",
         ) from e
     return engine
