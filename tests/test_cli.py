@@ -81,7 +81,7 @@ def check_json_shape(doc: dict) -> None:
     assert set(doc) == {"version", "ok", "cubes"} and isinstance(doc["ok"], bool)
     assert doc["version"] == __version__
     for cube in doc["cubes"]:
-        assert set(cube) == {"path", "role", "ok", "findings"}
+        assert set(cube) == {"path", "role", "target", "ok", "findings"}
         assert isinstance(cube["path"], str) and isinstance(cube["ok"], bool)
         assert cube["role"] in (None, "data_preparator", "model", "metrics")
         for f in cube["findings"]:
@@ -284,12 +284,12 @@ def test_convert_writes_output_and_force(cubes):
 
 
 def test_convert_refuses_a_broken_or_missing_mlcube_yaml(broken_corpus):
-    broken = invoke("convert", broken_corpus / "mc101_mlcube_top_level_key_typo")
+    broken = invoke("convert", broken_corpus / "mc102_mlcube_missing_name")
     assert broken.exit_code == 2 and "has errors" in flat(broken.output) and broken.stdout == ""
     no_mlcube = invoke("convert", VALID / "tutorial_metrics")
     assert no_mlcube.exit_code == 2 and "no mlcube.yaml" in flat(no_mlcube.output)
-    proc = medcube("convert", broken_corpus / "mc101_mlcube_top_level_key_typo")
-    assert proc.returncode == 2 and "MC101" in proc.stderr and proc.stdout == ""
+    proc = medcube("convert", broken_corpus / "mc102_mlcube_missing_name")
+    assert proc.returncode == 2 and "MC102" in proc.stderr and proc.stdout == ""
 
 
 # ---------------------------------------------------------------- inputs stay untouched

@@ -60,7 +60,7 @@ def test_config_only_cube_says_once_that_build_checks_are_skipped(medperf_corpus
 def test_non_benchmark_container_gets_one_message(medperf_corpus):
     report = run_static(medperf_corpus / "federated_learning_container")
     assert [f.code for f in report.findings] == ["MC212"]
-    assert report.findings[0].message.startswith("not a data preparator, model or metrics cube: tasks train, "
+    assert report.findings[0].message.startswith("not a benchmark cube (data preparator, model or metrics): tasks train, "
                                                   "start_aggregator")
 
 

@@ -65,6 +65,13 @@ class FailOn(str, Enum):
     warning = "warning"
 
 
+def _role(role) -> str | None:
+    """--role's value as medcube names it (MedPerf's `evaluator` is the metrics role)."""
+    if role is None:
+        return None
+    return "metrics" if role.value == "evaluator" else role.value
+
+
 def _verbosity(quiet: bool, verbose: bool) -> int:
     if quiet and verbose:
         raise typer.BadParameter("-q and -v exclude each other", param_hint="-q/-v")
@@ -83,6 +90,11 @@ def _fail_on(fail_on: FailOn | None, strict: bool) -> str | None:
 class RunnerName(str, Enum):
     docker = "docker"
     local = "local"
+
+
+class Target(str, Enum):
+    medperf = "medperf"
+    mlcube = "mlcube"
 
 
 class Role(str, Enum):
@@ -115,6 +127,8 @@ def validate(
     strict: bool = typer.Option(False, "--strict", help="Warnings fail too (exit 1)."),
     build_timeout: Optional[float] = typer.Option(None, "--build-timeout", help="Seconds an image build may take (default 1800; 0: no limit)."),
     build_network: bool = typer.Option(False, "--build-network", help="Let builds use the network (by default they have none, like the tasks)."),
+    target: Target = typer.Option(Target.medperf, "--target", help="The runtime the verdict is for: medperf (MedPerf 0.3, runs container_config.yaml) or mlcube (the MLCube client, runs mlcube.yaml as written). Findings that hold for MedPerf only are warnings under mlcube."),
+    role: Optional[Role] = typer.Option(None, "--role", help="The cubes' benchmark role, where their tasks and labels do not show it (else MC212: not a benchmark cube)."),
 ):
     """Check cubes: static checks first, then build and smoke-run them in a benchmark chain."""
     from validator.chain.options import RunOptions
@@ -132,7 +146,8 @@ def validate(
     raise typer.Exit(validate_command(paths, static=static, output_format=format.value if format else None,
                                       benchmark=benchmark, options=options, gating=gating, changed=changed,
                                       sarif_file=sarif_file, verbosity=verbosity, html=html,
-                                      command=_command_line()))
+                                      command=_command_line(), target=target.value,
+                                      role=_role(role)))
 
 
 @app.command()

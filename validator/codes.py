@@ -86,8 +86,11 @@ NOT_A_MAPPING = _code(
     'collapsed by YAML to its last value: keep one.',
 )
 UNKNOWN_KEY = _code(
-    "MC101", "error", "static",
+    "MC101", "warning", "static",
     'unknown key',
+    'An error only where the runtime rejects the key (container_config.yaml `run_args`: MedPerf stops with "Run '
+    'args X are not allowed"); elsewhere MLCube and MedPerf ignore it, and medcube warns (a typo there usually '
+    'means a setting is not applied). '
     'Rename the key to the one suggested ("did you mean"), or remove it. `medcube schema NAME` prints '
     'every allowed key; with yaml-language-server, `# yaml-language-server: $schema=<file>` in the config'
     ' gives completion in the editor.',
@@ -132,8 +135,9 @@ MISSING_VOLUME = _code(
     "Declare the volume; the hint gives MedPerf's default mount path. A warning for prepare's `output_labels_path`: MedPerf runs without it, but evaluate then reads an empty labels folder.",
 )
 VOLUME_TYPE = _code(
-    "MC206", "error", "static",
+    "MC206", "warning", "static",
     'volume type differs from the contract',
+    'A warning: neither MedPerf 0.3 nor MLCube checks the type (a file input mounts its folder either way). '
     'Set the type MedPerf passes: statistics and results `output_path` are files (`statistics.yaml`, '
     '`results.yaml`), the data, labels and predictions volumes are directories, `parameters_file` a file.',
 )

@@ -27,6 +27,13 @@ class Targets:
     skipped: list[Path] = field(default_factory=list)  # changed files that belong to no cube
 
 
+def is_config_name(name: str) -> bool:
+    """A cube config file by its name: container_config.yaml, mlcube.yaml, or a variant of either
+    (mlcube_medperf.yaml, mlcube_gpu.yaml): given by name, that file is validated, not its folder's mlcube.yaml."""
+    stem, _, suffix = name.rpartition(".")
+    return suffix in ("yaml", "yml") and (stem.startswith("mlcube") or stem.startswith("container_config"))
+
+
 def is_cube_dir(folder: Path) -> bool:
     if (folder / CONTAINER_CONFIG).is_file() or (folder / "mlcube" / MLCUBE_YAML).is_file():
         return True
@@ -108,7 +115,7 @@ def resolve(paths: Iterable[Path | str], changed: bool = False) -> Targets:
             if not changed:
                 add(p)  # validate reports it
             continue  # a deleted file
-        if not changed and (p.is_dir() and is_cube_dir(p) or p.is_file() and p.name in (CONTAINER_CONFIG, MLCUBE_YAML)):
+        if not changed and (p.is_dir() and is_cube_dir(p) or p.is_file() and is_config_name(p.name)):
             add(p)
             continue
         above = cube_above(p)

@@ -1,6 +1,14 @@
-"""Static validation: read -> schema -> one semantic pass per concern, each a small function returning findings.
+"""Static validation, the one front door for reading a cube: `load(path, target=, role=)` reads each config file
+once, checks it (schema, then one semantic pass per concern, each a small function returning findings) and
+completes the model; it returns the report with the cube AND its findings. The static gate (gate.py) is its
+blocking findings, so a cube runs only after it was checked; `run_static` is `load` for the callers that want the
+report only. Never raises for a user's mistake.
 
-`run_static(path)` is the whole pipeline for one cube; it never raises for a user's mistake.
+A schema error no longer stops the later checks: where the model can still be built from the file, every check
+runs (a malformed author entry must not hide a crash in the code); only a file that cannot be read or is not a
+mapping stops there. `target` is the runtime the verdict is for: "medperf" (MedPerf 0.3, the default) or "mlcube"
+(the MLCube client, which runs mlcube.yaml as written); findings that hold for MedPerf only are warnings under
+"mlcube", and say so (targets.py).
 """
 
 from __future__ import annotations
@@ -9,7 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from validator import codes as C
+from validator import hostfs
 from validator.checks import agreement, crossfile, dockerfile, hostpaths, medperf, roles, schema
+from validator.checks.target import TARGETS, for_target
 from validator.errors import ConfigNotFound
 from validator.findings import Finding, error, has_errors
 from validator.manifest import dockerfile as dockerfile_reader
@@ -27,6 +37,7 @@ class CubeReport:
     role: str | None = None
     findings: list[Finding] = field(default_factory=list)
     cube: Cube | None = None
+    target: str = "medperf"
 
     @property
     def ok(self) -> bool:
@@ -36,6 +47,7 @@ class CubeReport:
         return {
             "path": self.path,
             "role": self.role,
+            "target": self.target,
             "ok": self.ok,
             "findings": [
                 {k: v for k, v in f.to_dict().items()} for f in self.findings
@@ -53,7 +65,25 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
     return out
 
 
-def run_static(path: Path | str, show=display_path) -> CubeReport:
+def run_static(path: Path | str, show=display_path, target: str = "medperf", role: str | None = None) -> CubeReport:
+    """The findings of one cube (load's report)."""
+    return load(path, target=target, role=role, show=show)
+
+
+def load(path: Path | str, target: str = "medperf", role: str | None = None, show=display_path) -> CubeReport:
+    """Read, check and complete one cube: the report holds the Cube (None when it could not be built) and every
+    finding. The Cube remembers its report (`cube.checked`), so the gate does not read it again."""
+    if target not in TARGETS:
+        raise ValueError(f"unknown target {target!r}")
+    report = _load(path, target, role, show)
+    report.target = target
+    report.findings = for_target(report.findings, target, report.cube)
+    if report.cube is not None:
+        report.cube.checked = report
+    return report
+
+
+def _load(path: Path | str, target: str, role: str | None, show) -> CubeReport:
     report = CubeReport(path=str(path))
     try:
         located = locate(path)
@@ -83,20 +113,41 @@ def run_static(path: Path | str, show=display_path) -> CubeReport:
         report.findings += schema.check_doc(doc, SCHEMA_OF[fmt], show(file))
         report.findings += hostpaths.check_privileges(doc, fmt, show(file))
         docs[fmt] = doc
-    if has_errors(report.findings):
-        return report  # semantic checks on a malformed file would only add noise
-
-    cube = assemble(located, docs)
+    if len(docs) < len(located.files):
+        return report  # a file that cannot be read as a mapping: nothing to build a model from
+    try:
+        cube = assemble(located, docs)
+    except (TypeError, ValueError, AttributeError, KeyError):  # a shape the tolerant parsers do not survive
+        return report  # the schema findings say what is wrong
+    if role is not None:
+        cube.role = role
+        if cube.other is not None:
+            cube.other.role = role
     report.cube = cube
     report.role = cube.role
     views = [cube] + ([cube.other] if cube.other is not None else [])
     df = None
-    if cube.build is not None and cube.build.dockerfile.is_file():
-        df = dockerfile_reader.read(cube.build.dockerfile)
+    if cube.build is not None and cube.build.dockerfile.is_file() and hostfs.escape(cube.path, cube.build.dockerfile) \
+            is None and hostfs.links_on_the_way(cube.path, cube.build.dockerfile) is None:
+        df = dockerfile_reader.read(cube.build.dockerfile)  # never a file out of the cube (MC420 says so)
     findings: list[Finding] = hostpaths.check_paths(cube, show) + hostpaths.check_copy_sources(cube, df, show)
+    if has_errors(report.findings):
+        # A schema error: the role and mount checks would only repeat it, but the code checks still run, so a
+        # malformed entry does not hide a crash in the code.
+        said_code: set[tuple] = set()
+        for view in views:
+            for f in crossfile.check_code(view, df, show, {}):
+                if (f.code, f.message) not in said_code:
+                    said_code.add((f.code, f.message))
+                    findings.append(f)
+        report.findings += _dedupe(findings)
+        return report
     other = medperf.not_a_benchmark_cube(cube, show)
     if other is not None:  # federated learning, certificates, run_script: one message, not one per task
         report.findings += [other, *roles.check_runtime(cube, show), *medperf.check_entrypoint_string(cube, show)]
+        if cube.format == "mlcube":  # the MLCube client runs it: its tasks against its code, its files
+            report.findings += _dedupe([*findings, *crossfile.check_code(cube, df, show, {}, every_task=True),
+                                        *crossfile.check_files(cube, show)])
         return report
     said_for_runtime: set[tuple] = set()  # a problem both config files have is reported once, on the one that runs
     for view in views:

@@ -36,6 +36,8 @@ def check_build(cube: Cube, df: Dockerfile | None, show) -> list[Finding]:
                         f"built here; build checks are skipped, {pull}",
                         hint=f"Fix {cube.build.source} or create the folder.",
                         line=_build_line(cube))]
+    if df is None and cube.build.dockerfile.is_file():
+        return []  # it exists, out of the cube or through a link: MC420 says so, and it is not read
     if df is None:
         return [warning(C.NO_DOCKERFILE, file, f"Dockerfile {show(cube.build.dockerfile)} does not exist: the image cannot be "
                         f"built here; build checks are skipped, {pull}",

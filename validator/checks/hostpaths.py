@@ -150,11 +150,16 @@ def check_paths(cube: Cube, show) -> list[Finding]:
                                           hint="Write outputs into their own folders (e.g. workspace/"
                                           f"{vol.label}/); additional files and parameters are read-only.",
                                           line=line))
-    if cube.build is not None:
+    if cube.build is not None and os.path.lexists(cube.build.dockerfile):
+        # Only where something is built: with no Dockerfile there the image is pulled and no context is read.
         mlcube = next((v for v in views if v.format == "mlcube" and v.doc is not None), None)
         bline = mlcube.doc.line(("docker", "build_context")) if mlcube is not None and cube.build.source.startswith(
             mlcube.config_file.name) else None
-        if not refuse(cube.build.context, "the build context", cube, bline) \
+        docker = mlcube.doc.data.get("docker") if mlcube is not None and bline is not None and isinstance(
+            mlcube.doc.data, dict) else None
+        written = docker.get("build_context") if isinstance(docker, dict) else None  # as written: reads the same anywhere
+        if not refuse(cube.build.context, "the build context", cube, bline,
+                      shown=written if isinstance(written, str) else None) \
                 and not refuse(cube.build.dockerfile, "the Dockerfile", cube, bline):
             findings += _context(cube, show)
     return findings

@@ -21,32 +21,53 @@ from validator import codes as C
 from validator.checks.suggest import closest
 from validator.findings import Finding, error, warning
 from validator.manifest.model import Cube, Task
-from validator.manifest.roles import TASKS
+from validator.manifest.roles import TASKS, evidenced_roles
 
-# Task names of MedPerf's other containers (examples/fl, examples/flower, examples/cc): not benchmark roles.
+# Task names of MedPerf's other containers (examples/fl, examples/flower, examples/cc) and of the MLCube pipelines
+# found in public repositories: not benchmark roles.
 OTHER_CONTAINER_TASKS = {
-    "federated learning": ("train", "start_aggregator", "generate_plan", "train_initial_model",
-                           "get_experiment_status", "update_plan", "add_collaborator", "remove_collaborator"),
+    "federated learning": ("start_aggregator", "generate_plan", "train_initial_model", "get_experiment_status",
+                           "update_plan", "add_collaborator", "remove_collaborator"),
     "certificates": ("get_client_cert", "get_server_cert", "trust", "verify_cert"),
     "confidential computing": ("run_script",),
+    "training pipeline": ("train", "download_data", "process_data", "preprocess_data", "download_demo", "demo"),
+    "data-selection pipeline": ("select", "create_baselines"),
 }
 
 
 def not_a_benchmark_cube(cube: Cube, show) -> Finding | None:
-    """One finding for a cube none of whose tasks is a benchmark task (and none a typo of one), else None."""
+    """One finding for a cube that gives no evidence of a benchmark role, else None. Evidence: in
+    container_config.yaml (which only MedPerf runs) a task of a role; in mlcube.yaml a task of a role that declares
+    one of the labels MedPerf gives it (evidenced_roles), or a typo of such a task carrying those labels. `--role`
+    overrides (the cube's role is then set)."""
     names = list(cube.tasks)
-    if not names or any(t in TASKS for t in names):
+    if not names or cube.role is not None:
         return None
-    if any(closest(t, TASKS) for t in names):
-        return None  # a typo of a benchmark task: the role check says "did you mean"
-    kinds = sorted({kind for kind, tasks in OTHER_CONTAINER_TASKS.items() for t in names if t in tasks})
-    what = f" (looks like a {' / '.join(kinds)} container)" if kinds else ""
+    if cube.format == "container_config":
+        if any(t in TASKS for t in names) or any(closest(t, TASKS) for t in names):
+            return None
+    else:
+        if evidenced_roles(cube.tasks):
+            return None  # evidence of several roles: the role check says "different roles"
+        for t in names:
+            best = closest(t, TASKS)
+            spec = TASKS.get(best) if best else None
+            if spec is not None and t not in TASKS and {v.label for v in (*spec.inputs, *spec.outputs)} & \
+                    (set(cube.tasks[t].inputs) | set(cube.tasks[t].outputs)) - {"parameters_file", "additional_files"}:
+                return None  # a typo of a benchmark task with its labels: the role check says "did you mean"
+    kinds = [kind for kind, tasks in OTHER_CONTAINER_TASKS.items() if any(t in tasks for t in names)]
+    if "federated learning" in kinds and "training pipeline" in kinds:
+        kinds.remove("training pipeline")
+    what = f" (looks like a {' / '.join(kinds)})" if kinds else ""
+    if cube.format == "mlcube" and any(t in TASKS for t in names):
+        what += "; its " + ", ".join(t for t in names if t in TASKS) + " declares none of the labels MedPerf gives"
     return warning(
         C.NOT_A_BENCHMARK_CUBE, show(cube.config_file),
-        f"not a data preparator, model or metrics cube: tasks {', '.join(names)}{what}; "
-        "role, mount and code checks are skipped",
-        hint="medcube checks benchmark cubes (prepare/sanity_check/statistics, infer, evaluate). MedPerf runs other "
-        "containers (federated learning, certificates, run_script) through their own commands; test those with MedPerf.",
+        f"not a benchmark cube (data preparator, model or metrics): tasks {', '.join(names)}{what}; "
+        "role and mount checks are skipped (its tasks are still checked against its code, as the MLCube client runs them)",
+        hint="medcube checks benchmark cubes (prepare/sanity_check/statistics, infer, evaluate, with MedPerf's "
+        "labels). Other cubes run under the MLCube client or MedPerf's own commands (federated learning, "
+        "certificates, run_script). If this is a benchmark cube, say its role: --role data_preparator|model|metrics.",
         line=cube.tasks[names[0]].line)
 
 

@@ -122,9 +122,10 @@ def _task_volumes(cube: Cube, task: Task, spec, file: str) -> list[Finding]:
                 line=vol.line))
             continue
         if vol.type != expected.type and (cube.format != "mlcube" or _explicit_type(cube, task, vol)):
-            findings.append(error(
+            findings.append(warning(
                 C.VOLUME_TYPE, file,
-                f"task '{task.name}': '{vol.label}' is declared as a {vol.type}, MedPerf passes a {expected.type}",
+                f"task '{task.name}': '{vol.label}' is declared as a {vol.type}, MedPerf passes a {expected.type} "
+                "(neither MedPerf nor MLCube checks the type)",
                 hint=f"Set type: {expected.type}" + (f" (e.g. {expected.default_mount})" if expected.default_mount else "") + ".",
                 line=vol.line))
     present = set(task.inputs) | set(task.outputs)

@@ -64,11 +64,18 @@ def load_benchmark_arg(benchmark) -> Benchmark:
 
 
 def load_cube_arg(value) -> Cube:
+    """The cube at a path, read and checked once (checks.load): the Cube carries its static report, which the gate
+    uses instead of reading the cube again. A cube that cannot be built raises the reading error."""
     if isinstance(value, Cube):
         return value
+    from validator.checks import load
+
+    report = load(value)
+    if report.cube is not None:
+        return report.cube
     from validator.manifest.load import load_cube
 
-    return load_cube(value)
+    return load_cube(value)  # raises what stops the reading (no config, YAML syntax)
 
 
 def log_console(stderr: bool) -> Console:

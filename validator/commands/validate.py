@@ -35,7 +35,8 @@ from validator.textsafe import printable
 def validate_command(paths: list[Path], *, static: bool, output_format: str | None = None,
                      benchmark: Path | None = None, options: RunOptions | None = None, gating: Gating = Gating(),
                      changed: bool = False, sarif_file: Path | None = None, verbosity: int = 0,
-                     html: Path | None = None, command: tuple[str, ...] = ()) -> int:
+                     html: Path | None = None, command: tuple[str, ...] = (), target: str = "medperf",
+                     role: str | None = None) -> int:
     """`medcube validate`: the static checks of every cube, then (unless ``static``) their build and smoke run in
     the benchmark's chain under ``options`` (``options.no_run``: build only).
 
@@ -44,7 +45,9 @@ def validate_command(paths: list[Path], *, static: bool, output_format: str | No
     validator.report.formats.FORMATS, None for text on a terminal and gnu elsewhere. ``verbosity``: -1 findings
     only, 0 progress lines, 1 also the build logs. ``html``: also write the HTML report there (it goes into each
     run folder anyway); ``command``: the command line it shows. A cube that is no benchmark cube (MC212: federated
-    learning, certificates, run_script) is checked statically, not built or run."""
+    learning, certificates, run_script) is checked statically, not built or run. ``target``: the runtime the verdict
+    is for (medperf: MedPerf 0.3; mlcube: the MLCube client, mlcube.yaml as written); ``role``: the cubes' role when
+    their tasks do not show it (MC212 otherwise)."""
     from validator.checks import run_static
     from validator.gating import gate_for
     from validator.report import formats, sarif
@@ -65,9 +68,9 @@ def validate_command(paths: list[Path], *, static: bool, output_format: str | No
         if fmt == "json":
             json_report.write_json([], None)
         elif fmt == "sarif":
-            print(sarif.render([]), end="")
+            print(sarif.render([], target=target), end="")
         return 0
-    reports = [run_static(p) for p in targets.paths]
+    reports = [run_static(p, target=target, role=role) for p in targets.paths]
     gates = [gate_for(r.cube.path if r.cube is not None else Path(r.path), gating.fail_on, gating.ignore,
                       gating.use_settings) for r in reports]
     for r, gate in zip(reports, gates, strict=True):
@@ -107,12 +110,12 @@ def validate_command(paths: list[Path], *, static: bool, output_format: str | No
     if fmt == "json":
         json_report.write_json(reports, runs, oks=verdicts)
     elif fmt == "sarif":
-        print(sarif.render(every), end="")
+        print(sarif.render(every, target=target), end="")
     if fmt in ("gnu", "github") and verbosity >= 0:
         err.print(formats.summary_line(every, len(reports)), highlight=False)
     if sarif_file is not None:
         Path(sarif_file).parent.mkdir(parents=True, exist_ok=True)
-        Path(sarif_file).write_text(sarif.render(every), encoding="utf-8")
+        Path(sarif_file).write_text(sarif.render(every, target=target), encoding="utf-8")
     if any(runs or []) or html is not None:
         import json
 

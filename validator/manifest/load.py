@@ -32,7 +32,7 @@ def locate(path: Path | str) -> Located:
     if not path.exists():
         raise ConfigNotFound(f"{path}: no such file or directory", hint="Pass a cube directory or its config file.")
     if path.is_file():
-        if path.name == MLCUBE_YAML or (path.suffix in (".yaml", ".yml") and path.parent.name == "mlcube"):
+        if path.suffix in (".yaml", ".yml") and (path.name.startswith("mlcube") or path.parent.name == "mlcube"):
             cube_dir = path.parent.parent if path.parent.name == "mlcube" else path.parent
             return Located(cube_dir, {"mlcube": path})
         if path.suffix in (".yaml", ".yml"):

@@ -1,7 +1,8 @@
 """MLCube's mlcube.yaml (the format of MedPerf's MLCube-era tutorials) -> Cube.
 
 Tolerant: the schema check reports malformed parts; here they are skipped.
-Paths in the file are relative to mlcube/workspace/.
+Paths in the file are relative to mlcube/workspace/; a parameters file found only beside mlcube.yaml (the MLCube-era
+submission bundles: mlcube.yaml + parameters.yaml) is that one.
 """
 
 from __future__ import annotations
@@ -60,7 +61,12 @@ def parse(doc: Doc, cube_dir: Path) -> Cube:
         vol = task.inputs.get("parameters_file")
         if vol and vol.default:
             params_file = workspace / vol.default
+            beside = mlcube_dir / vol.default  # MLCube-era submission bundles: parameters.yaml next to mlcube.yaml
+            if not params_file.exists() and Path(vol.default).name == vol.default and beside.is_file():
+                params_file = beside
             break
+    if params_file is None and not (workspace / "parameters.yaml").exists() and (mlcube_dir / "parameters.yaml").is_file():
+        params_file = mlcube_dir / "parameters.yaml"
     return parsed_cube(
         "mlcube", doc, cube_dir, tasks, workspace,
         image=typed(docker, "image", str),

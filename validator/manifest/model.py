@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from validator.manifest.roles import ADDITIONAL_FILES_DIR, role_of_tasks
+from validator.manifest.roles import ADDITIONAL_FILES_DIR, role_of_cube, role_of_tasks
 
 Format = Literal["mlcube", "container_config"]
 VolumeType = Literal["file", "directory"]
@@ -65,7 +65,7 @@ class Cube:
     config_file: Path  # the file it was loaded from
     tasks: dict[str, Task]
     image: str | None = None
-    role: str | None = None  # data_preparator | model | metrics, inferred from the tasks
+    role: str | None = None  # data_preparator | model | metrics: declared (--role) or evidenced by tasks and labels
     name: str | None = None
     description: str | None = None
     container_type: str = "DockerImage"
@@ -77,6 +77,7 @@ class Cube:
     # Both formats, when both files are present: the other one, kept for the agreement check.
     other: Cube | None = None
     doc: Any = field(default=None, repr=False)  # yamlread.Doc of config_file: data plus line numbers
+    checked: Any = field(default=None, repr=False)  # the static report of checks.load that built this Cube
 
     def is_additional_file(self, vol: Volume) -> bool:
         """mlcube.yaml inputs like `weights: additional_files/cnn_weights.pth` map into MedPerf's additional files."""
@@ -97,8 +98,9 @@ class Cube:
 
 
 def parsed_cube(fmt: Format, doc: Any, cube_dir: Path, tasks: dict[str, Task], workspace: Path, **fields) -> Cube:
-    """The Cube a parser returns, either format: role inferred from the tasks, additional_files/ in the workspace."""
-    return Cube(path=cube_dir, format=fmt, config_file=doc.file, tasks=tasks, role=role_of_tasks(tasks),
+    """The Cube a parser returns, either format, additional_files/ in the workspace. The role: in container_config.yaml
+    (a file only MedPerf runs) the tasks' names tell it; in mlcube.yaml the tasks and their labels must show it."""
+    return Cube(path=cube_dir, format=fmt, config_file=doc.file, tasks=tasks, role=role_of_cube(tasks) if fmt == "mlcube" else role_of_tasks(tasks),
                 workspace=workspace, additional_files=workspace / ADDITIONAL_FILES_DIR, doc=doc, **fields)
 
 

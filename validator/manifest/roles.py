@@ -149,9 +149,41 @@ ADDITIONAL_FILES_DIR = "additional_files"
 
 
 def role_of_tasks(task_names) -> str | None:
-    """Infer a cube's role from the tasks it declares (None when it matches no role)."""
+    """The role a set of task names alone points to (None when it matches no role or several)."""
     names = set(task_names)
     roles = {TASKS[t].role for t in names if t in TASKS}
     if len(roles) == 1:
         return roles.pop()
     return None
+
+
+def _labels(task) -> set[str]:
+    return set(getattr(task, "inputs", {}) or {}) | set(getattr(task, "outputs", {}) or {})
+
+
+def evidenced_roles(tasks: dict) -> list[str]:
+    """The roles a cube's tasks give real evidence of: a task of the role that declares at least one of the labels
+    MedPerf gives that task (beyond parameters_file and additional_files, which it gives every task). A task named
+    `infer` with labels of its own (data_dir, model_dir) is an MLCube pipeline's step, not MedPerf's model."""
+    found = []
+    for name, task in tasks.items():
+        spec = TASKS.get(name)
+        if spec is None:
+            continue
+        own = {v.label for v in (*spec.inputs, *spec.outputs)} - {PARAMS.label, ADDITIONAL.label}
+        if own & _labels(task) and spec.role not in found:
+            found.append(spec.role)
+    return found
+
+
+def role_of_cube(tasks: dict, declared: str | None = None) -> str | None:
+    """A cube's benchmark role: the one the user declared (`--role`), else the one role its tasks give evidence of
+    (evidenced_roles); None for a cube with no evidence (not a benchmark cube) or evidence of several roles."""
+    if declared:
+        return declared
+    roles = evidenced_roles(tasks)
+    if len(roles) == 1:
+        return roles[0]
+    if not roles:
+        return None
+    return role_of_tasks(tasks)  # several roles evidenced: none (the role check says "different roles")

@@ -65,7 +65,7 @@ def _result(f: Finding, index: int | None) -> dict:
     return out
 
 
-def to_dict(findings: Iterable[Finding], rules: list[Rule] | None = None) -> dict:
+def to_dict(findings: Iterable[Finding], rules: list[Rule] | None = None, target: str | None = None) -> dict:
     rules = code_rules() if rules is None else rules
     index = {r.id: i for i, r in enumerate(rules)}
     return {
@@ -84,10 +84,12 @@ def to_dict(findings: Iterable[Finding], rules: list[Rule] | None = None) -> dic
                 },
                 "columnKind": "unicodeCodePoints",
                 "results": [_result(f, index.get(f.code)) for f in findings],
+                **({"properties": {"target": target}} if target else {}),
             }
         ],
     }
 
 
-def render(findings: Iterable[Finding], rules: list[Rule] | None = None) -> str:
-    return json.dumps(to_dict(findings, rules), indent=2) + "\n"
+def render(findings: Iterable[Finding], rules: list[Rule] | None = None, target: str | None = None) -> str:
+    """The SARIF log; `target` (the runtime judged: medperf or mlcube) goes into the run's properties."""
+    return json.dumps(to_dict(findings, rules, target), indent=2) + "\n"

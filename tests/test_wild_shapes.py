@@ -1,0 +1,280 @@
+"""The shapes of cubes found in public repositories (bench/wild/), written here as small MLCube- and MedPerf-shaped
+fixtures, each in both directions (works / broken): role only from real evidence, severities by the policy of
+docs/findings.md, `--target medperf|mlcube`, `--role`, a schema error that no longer hides the code checks, the
+one front door (each config read once), and `validate DIR/mlcube_medperf.yaml` validating that file.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from validator.checks import gate, load, run_static
+from validator.cli import app
+from validator.manifest import yamlread
+
+TYPER_SCRIPT = '''\
+import typer
+
+app = typer.Typer()
+
+
+@app.command("{first}")
+def first({params}):
+    pass
+
+
+@app.command("{second}")
+def second({params}):
+    pass
+
+
+if __name__ == "__main__":
+    app()
+'''
+
+
+def _cube(root: Path, mlcube: str, *, first="infer", second="hotfix", params="", dockerfile=True,
+          files: dict[str, str] | None = None) -> Path:
+    """A cube folder: mlcube/mlcube.yaml, and (with `dockerfile`) project/Dockerfile running project/mlcube.py."""
+    root.mkdir(parents=True)
+    (root / "mlcube").mkdir()
+    (root / "mlcube" / "mlcube.yaml").write_text(textwrap.dedent(mlcube), encoding="utf-8")
+    (root / "mlcube" / "workspace").mkdir()
+    (root / "mlcube" / "workspace" / "parameters.yaml").write_text("{}\n", encoding="utf-8")
+    if dockerfile:
+        (root / "project").mkdir()
+        (root / "project" / "Dockerfile").write_text(
+            "FROM python:3.11-slim\nCOPY . /mlcube_project\nENTRYPOINT [\"python3\", \"/mlcube_project/mlcube.py\"]\n",
+            encoding="utf-8")
+        (root / "project" / "mlcube.py").write_text(
+            TYPER_SCRIPT.format(first=first, second=second, params=params), encoding="utf-8")
+    for rel, text in (files or {}).items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+    return root
+
+
+HEAD = """\
+name: wild
+description: a cube shaped like those in public repositories
+authors:
+  - {name: A}
+docker:
+  image: example/wild:0.1.0
+  build_context: "../project"
+  build_file: "Dockerfile"
+"""
+
+TRAINING = HEAD + """\
+tasks:
+  train:
+    parameters:
+      inputs: {data_dir: data/}
+      outputs: {model_dir: model/}
+  inference:
+    parameters:
+      inputs: {data_dir: data/, model_dir: model/}
+      outputs: {out_dir: out/}
+"""
+
+MODEL = HEAD + """\
+tasks:
+  infer:
+    parameters:
+      inputs: {data_path: data/, parameters_file: parameters.yaml}
+      outputs: {output_path: predictions/}
+"""
+
+OWN_LABELS = HEAD + """\
+tasks:
+  infer:
+    parameters:
+      inputs: {data_dir: data/, model_dir: model/}
+      outputs: {out_dir: out/}
+"""
+
+PARAMS = "data_dir: str = typer.Option(..., '--data_dir'), model_dir: str = typer.Option('', '--model_dir'), " \
+         "out_dir: str = typer.Option('', '--out_dir')"
+MODEL_PARAMS = "data_path: str = typer.Option(..., '--data_path'), output_path: str = typer.Option(..., '--output_path'), " \
+               "parameters_file: str = typer.Option('', '--parameters_file')"
+
+
+def _codes(report, severity=None):
+    return sorted(str(f.code) for f in report.findings if severity is None or f.severity == severity)
+
+
+def _show(report) -> str:
+    return "\n".join(f"{f.severity} {f.code} {f.where()} {f.message}" for f in report.findings)
+
+
+# 1. A role only from real evidence.
+
+def test_training_cube_with_train_and_inference_is_not_a_benchmark_cube(tmp_path):
+    cube = _cube(tmp_path / "c", TRAINING, first="train", second="inference", params=PARAMS)
+    report = run_static(cube)
+    assert report.ok, _show(report)
+    assert report.role is None
+    mc212 = [f for f in report.findings if f.code == "MC212"]
+    assert len(mc212) == 1 and "training pipeline" in mc212[0].message and "federated" not in mc212[0].message
+
+
+def test_infer_with_labels_of_its_own_is_not_medperfs_model(tmp_path):
+    cube = _cube(tmp_path / "c", OWN_LABELS, params=PARAMS)
+    report = run_static(cube)
+    assert report.ok, _show(report)
+    assert _codes(report, "error") == [] and "MC212" in _codes(report)
+    assert "declares none of the labels MedPerf gives" in next(f for f in report.findings if f.code == "MC212").message
+
+
+def test_role_declared_with_role_option_runs_the_role_checks(tmp_path):
+    cube = _cube(tmp_path / "c", OWN_LABELS, params=PARAMS)
+    report = run_static(cube, role="model")
+    assert report.role == "model"
+    assert "MC204" in _codes(report, "error"), _show(report)  # data_dir: a label MedPerf never supplies
+    result = CliRunner().invoke(app, ["validate", "--static", "--no-config", "--format", "json", "--role", "model", str(cube)])
+    assert result.exit_code == 1, result.output
+    assert json.loads(result.output)["cubes"][0]["role"] == "model"
+
+
+def test_a_typo_of_a_benchmark_task_with_its_labels_is_still_said(tmp_path):
+    cube = _cube(tmp_path / "c", MODEL.replace("  infer:", "  infr:"), first="infr", params=MODEL_PARAMS)
+    report = run_static(cube)
+    assert not report.ok
+    assert any(f.is_error and "did you mean 'infer'" in f.message for f in report.findings), _show(report)
+
+
+def test_a_model_cube_by_its_labels_is_checked_as_one(tmp_path):
+    cube = _cube(tmp_path / "c", MODEL, params=MODEL_PARAMS)
+    report = run_static(cube)
+    assert report.role == "model" and report.ok, _show(report)
+
+
+# 2. Severities by the policy, and a schema error that does not hide the code checks.
+
+def test_unknown_author_key_is_a_warning_and_later_checks_run(tmp_path):
+    text = MODEL.replace("  - {name: A}", "  - {name: A, institution: B}")
+    works = run_static(_cube(tmp_path / "works", text, params=MODEL_PARAMS))
+    assert works.ok and "MC101" in _codes(works, "warning"), _show(works)
+    broken = run_static(_cube(tmp_path / "broken", text, first="predict", params=MODEL_PARAMS))
+    assert "MC402" in _codes(broken, "error"), _show(broken)  # the code check still runs
+
+
+def test_a_schema_error_no_longer_hides_the_code_checks(tmp_path):
+    text = MODEL.replace("image: example/wild:0.1.0", "image: Not An Image")
+    report = run_static(_cube(tmp_path / "c", text, first="predict", params=MODEL_PARAMS))
+    assert "MC103" in _codes(report, "error") and "MC402" in _codes(report, "error"), _show(report)
+
+
+def test_parameters_yaml_beside_mlcube_yaml_is_found(tmp_path):
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    (bundle / "mlcube.yaml").write_text(MODEL.replace('  build_context: "../project"\n  build_file: "Dockerfile"\n', ""),
+                                        encoding="utf-8")
+    missing = run_static(bundle)
+    assert "MC406" in _codes(missing, "error"), _show(missing)
+    (bundle / "parameters.yaml").write_text("{}\n", encoding="utf-8")
+    found = run_static(bundle)
+    assert "MC406" not in _codes(found), _show(found)
+
+
+# 3. Which runtime.
+
+MLCUBE_ERA = MODEL.replace("parameters_file: parameters.yaml}",
+                           'parameters_file: {type: file, default: "null"}, checkpoint_path: {type: file, default: "null"}}')
+
+
+def test_target_decides_a_label_medperf_never_supplies(tmp_path):
+    cube = _cube(tmp_path / "c", MLCUBE_ERA, params=MODEL_PARAMS + ", checkpoint_path: str = typer.Option('', '--checkpoint_path')")
+    for_medperf = load(cube)
+    assert "MC204" in _codes(for_medperf, "error"), _show(for_medperf)
+    for_mlcube = load(cube, target="mlcube")
+    assert for_mlcube.ok and for_mlcube.target == "mlcube", _show(for_mlcube)
+    said = [f for f in for_mlcube.findings if f.code == "MC204"]
+    assert said and all(f.severity == "warning" and "--target medperf" in f.message for f in said)
+    assert "MC214" not in _codes(for_mlcube)  # which file MedPerf 0.3 runs is no concern of the MLCube client
+    runner = CliRunner()
+    text = runner.invoke(app, ["validate", "--static", "--no-config", "--format", "text", "--target", "mlcube", str(cube)])
+    assert text.exit_code == 0 and "for mlcube" in text.output, text.output
+    sarif = runner.invoke(app, ["validate", "--static", "--no-config", "--format", "sarif", str(cube)])
+    assert sarif.exit_code == 1 and json.loads(sarif.output)["runs"][0]["properties"]["target"] == "medperf"
+
+
+def test_a_missing_parameters_file_is_an_error_for_both_targets(tmp_path):
+    cube = _cube(tmp_path / "c", MODEL, params=MODEL_PARAMS)
+    (cube / "mlcube" / "workspace" / "parameters.yaml").unlink()
+    assert "MC406" in _codes(load(cube, target="mlcube"), "error")
+
+
+# 8. The file given is the file validated.
+
+def test_validate_a_named_config_file_validates_that_file(tmp_path):
+    cube = _cube(tmp_path / "c", MODEL, params=MODEL_PARAMS)
+    (cube / "mlcube" / "mlcube_medperf.yaml").write_text(
+        textwrap.dedent(MODEL).replace("infer:", "evaluate:"), encoding="utf-8")
+    result = CliRunner().invoke(app, ["validate", "--static", "--no-config", "--format", "json",
+                                      str(cube / "mlcube" / "mlcube_medperf.yaml")])
+    doc = json.loads(result.output)
+    files = {f["file"] for c in doc["cubes"] for f in c["findings"]}
+    assert files and all(f.endswith("mlcube_medperf.yaml") or "project" in f for f in files), files
+
+
+# 23.1: the one front door.
+
+def test_a_cube_is_read_once_for_checks_and_the_gate(tmp_path, monkeypatch):
+    from validator.commands.common import load_cube_arg
+
+    cube = _cube(tmp_path / "c", MODEL, params=MODEL_PARAMS)
+    reads: list[Path] = []
+    real = yamlread.read
+
+    def counting(path, *args, **kwargs):
+        reads.append(Path(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr("validator.checks.read", counting)
+    monkeypatch.setattr("validator.manifest.load.read", counting)
+    loaded = load_cube_arg(cube)
+    assert gate.refused([loaded]) == []
+    configs = [p for p in reads if p.name == "mlcube.yaml"]
+    assert len(configs) == 1, reads
+
+
+def test_the_gate_refuses_an_entrypoint_with_spaces(tmp_path):
+    cube = tmp_path / "cc"
+    cube.mkdir()
+    (cube / "container_config.yaml").write_text(textwrap.dedent("""\
+        container_type: DockerImage
+        image: example/model:0.1.0
+        tasks:
+          infer:
+            run_args:
+              entrypoint: python3 /mlcube_project/mlcube.py
+            input_volumes:
+              data_path: {mount_path: /mlcommons/volumes/data, type: directory}
+            output_volumes:
+              output_path: {mount_path: /mlcommons/volumes/predictions, type: directory}
+        """), encoding="utf-8")
+    report = load(cube)
+    assert "MC415" in _codes(report, "error"), _show(report)
+    assert [str(f.code) for f in gate.blocking(report)] == ["MC415"]
+
+
+@pytest.mark.parametrize("target", ["medperf", "mlcube"])
+def test_unknown_target_is_refused_and_known_ones_recorded(tmp_path, target):
+    cube = _cube(tmp_path / "c", MODEL, params=MODEL_PARAMS)
+    assert load(cube, target=target).to_dict()["target"] == target
+    with pytest.raises(ValueError):
+        load(cube, target="singularity")
+
+
+def test_convert_converts_an_mlcube_era_cube_and_says_what_is_left(tmp_path):
+    cube = _cube(tmp_path / "c", MLCUBE_ERA, params=MODEL_PARAMS + ", checkpoint_path: str = typer.Option('', '--checkpoint_path')")
+    result = CliRunner().invoke(app, ["convert", str(cube / "mlcube" / "mlcube.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "container_type: DockerImage" in result.output
+    assert "still to fix for MedPerf 0.3: MC204" in result.output  # the label MedPerf never supplies stays named
