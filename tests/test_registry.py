@@ -202,3 +202,17 @@ def test_package_prints_the_association_once_the_model_passed(tmp_path, monkeypa
     r = medcube("package", str(cube), "-o", str(tmp_path / "deploy"), env={"MEDCUBE_CACHE_DIR": str(tmp_path / "cache")})
     assert r.returncode == 0, r.stderr
     assert "medperf model submit" in r.stdout and "medperf model associate --benchmark 7" in r.stdout
+
+
+def test_a_local_profile_lends_its_contracts_to_the_registered_benchmark(standin):
+    from validator.chain.benchmark import load_benchmark
+    from validator.registry.session import registered_benchmark
+
+    reg = registered_benchmark(1, standin.url, standin.certificate, ["data_preparator", "metrics"], quiet=True,
+                               local_profile=EXAMPLE, check_images=False)
+    bench = load_benchmark(reg.profile)
+    local = load_benchmark(EXAMPLE)
+    assert bench.contracts == local.contracts and bench.primary_metric == local.primary_metric == "AUC"
+    plain = registered_benchmark(1, standin.url, standin.certificate, ["data_preparator", "metrics"], quiet=True,
+                                 check_images=False)
+    assert plain.folder != reg.folder and load_benchmark(plain.profile).contracts.results_keys == []
