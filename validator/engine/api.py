@@ -3,24 +3,25 @@ with TLS when DOCKER_TLS_VERIFY / DOCKER_CERT_PATH say so, as the docker CLI and
 
 It inspects images, and creates, starts, attaches to, waits for, inspects, kills and removes containers, reads
 their logs and stats, lists them by label. Builds and pulls go through the docker SDK (``Engine.sdk()``), imported
-only then: the SDK with requests and urllib3 costs about 80 ms at every start of medcube, this module and its HTTP
-(validator.engine.wire) about 1.
+only then: the SDK with requests and urllib3 costs about 80 ms at every start of medcube. HTTP is the standard
+library's http.client (a connection class for the unix socket is all this module adds).
 
 Every call opens its own connection (a unix socket connects in microseconds), so threads never share one. Names
-that go into a URL path are quoted, and a name with a `.` or `..` segment is refused before it is sent.
+that go into a URL path are quoted, and a name with a `.` or `..` segment is refused before it is sent. An answer
+that is no HTTP, or a body cut short, is an EngineError like a refused connection.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
-
-from validator.engine import wire
 
 DEFAULT_HOST = "unix:///var/run/docker.sock"
 DEFAULT_TIMEOUT = 300.0  # seconds an ordinary call may take
@@ -50,27 +51,60 @@ class EngineTimeout(EngineError):
         super().__init__(0, explanation)
 
 
-def _tls_context():
-    """The TLS context DOCKER_TLS_VERIFY and DOCKER_CERT_PATH ask for, read as the docker CLI and SDK read them: a
-    verified server with DOCKER_TLS_VERIFY, else only the client certificate of DOCKER_CERT_PATH; None for plain
-    TCP."""
-    verify = bool(os.environ.get("DOCKER_TLS_VERIFY"))
-    cert_path = os.environ.get("DOCKER_CERT_PATH") or None
-    if not verify and not cert_path:
-        return None
-    import ssl
+class TlsSettings:
+    """DOCKER_TLS_VERIFY and DOCKER_CERT_PATH, read once, as the docker CLI and SDK read them: a verified server with
+    DOCKER_TLS_VERIFY, else only the client certificate of DOCKER_CERT_PATH. The same settings make this client's
+    SSL context and the docker SDK's TLSConfig (builds, pulls)."""
 
-    cert_path = cert_path or os.path.join(os.path.expanduser("~"), ".docker")
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    if verify:
-        ctx.load_verify_locations(cafile=os.path.join(cert_path, "ca.pem"))
-    else:
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-    cert, key = os.path.join(cert_path, "cert.pem"), os.path.join(cert_path, "key.pem")
-    if os.path.isfile(cert) and os.path.isfile(key):
-        ctx.load_cert_chain(cert, key)
-    return ctx
+    def __init__(self, verify: bool, cert_path: str | None):
+        self.verify = verify
+        self.cert_path = cert_path
+        self._context: Any = None
+
+    @classmethod
+    def from_env(cls, required: bool = False) -> TlsSettings | None:
+        """The settings of this environment; None for plain TCP (unless ``required``, as for https://)."""
+        verify = bool(os.environ.get("DOCKER_TLS_VERIFY"))
+        cert_path = os.environ.get("DOCKER_CERT_PATH") or None
+        if not verify and not cert_path and not required:
+            return None
+        return cls(verify, cert_path)
+
+    def _files(self) -> tuple[str | None, str | None, str | None]:
+        """(CA, client certificate, client key), each None when absent."""
+        if self.cert_path is None and not self.verify:
+            return None, None, None
+        base = self.cert_path or os.path.join(os.path.expanduser("~"), ".docker")
+        ca, cert, key = (os.path.join(base, name) for name in ("ca.pem", "cert.pem", "key.pem"))
+        both = os.path.isfile(cert) and os.path.isfile(key)
+        return (ca if self.verify else None), (cert if both else None), (key if both else None)
+
+    def context(self):
+        """An ssl.SSLContext for http.client, made at the first call."""
+        if self._context is None:
+            import ssl
+
+            ca, cert, key = self._files()
+            if self.cert_path is None and not self.verify:  # https:// with no docker TLS variables
+                ctx = ssl.create_default_context()
+            else:
+                ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+                if ca is not None:
+                    ctx.load_verify_locations(cafile=ca)
+                else:
+                    ctx.check_hostname = False
+                    ctx.verify_mode = ssl.CERT_NONE
+            if cert is not None and key is not None:
+                ctx.load_cert_chain(cert, key)
+            self._context = ctx
+        return self._context
+
+    def sdk(self):
+        """The same settings as the docker SDK's TLSConfig."""
+        from docker.tls import TLSConfig
+
+        ca, cert, key = self._files()
+        return TLSConfig(client_cert=(cert, key) if cert and key else None, ca_cert=ca, verify=ca is not None or None)
 
 
 class Engine:
@@ -85,18 +119,15 @@ class Engine:
         url = urlsplit(host)
         self._unix: str | None = None
         self._address: tuple[str, int] | None = None
-        self._tls = None
+        self._tls: TlsSettings | None = None
         if url.scheme == "unix":
             self._unix = url.path or "/var/run/docker.sock"
         elif url.scheme in ("tcp", "http", "https"):
             if not url.hostname:
                 raise ValueError(f"DOCKER_HOST {host!r} names no host")
             self._address = (url.hostname, url.port or 2375)
-            self._tls = _tls_context() if url.scheme != "http" else None
-            if url.scheme == "https" and self._tls is None:
-                import ssl
-
-                self._tls = ssl.create_default_context()
+            if url.scheme != "http":
+                self._tls = TlsSettings.from_env(required=url.scheme == "https")
         else:
             raise ValueError(f"DOCKER_HOST {host!r}: medcube talks to an engine over unix:// or tcp:// "
                              f"(with TLS), not {url.scheme or 'this'}://")
@@ -112,20 +143,32 @@ class Engine:
             url += "?" + urlencode({k: _param(v) for k, v in params.items() if v is not None})
         return url
 
+    def connection(self, timeout: float | None = None) -> http.client.HTTPConnection:
+        """A new, unopened HTTP connection to the engine (unix socket, TCP or TLS)."""
+        if self._unix is not None:
+            return _UnixConnection(self._unix, timeout)
+        assert self._address is not None
+        host, port = self._address
+        if self._tls is not None:
+            return http.client.HTTPSConnection(host, port, timeout=timeout, context=self._tls.context())
+        return http.client.HTTPConnection(host, port, timeout=timeout)
+
     def _open(self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None,
-              timeout: Any = _DEFAULT, headers: dict[str, str] | None = None) -> wire.Response:
+              timeout: Any = _DEFAULT, headers: dict[str, str] | None = None) -> Response:
         """Send a request on a connection of its own; the response, its headers read. Errors -> EngineError."""
         data = json.dumps(body).encode() if body is not None else None
-        hdrs = dict(headers or {})
+        hdrs = {"User-Agent": "medcube", "Connection": "close", **(headers or {})}
         if data is not None:
             hdrs["Content-Type"] = "application/json"
-        host = "docker" if self._address is None else f"{self._address[0]}:{self._address[1]}"
+        conn = self.connection(self.timeout if timeout is _DEFAULT else timeout)
         with _failures(f"{method} {path}"):
-            sock = wire.connect(self._unix, self._address, self._tls, self.timeout if timeout is _DEFAULT else timeout)
             try:
-                response = wire.request(sock, method, self._url(path, params), host, data, hdrs)
+                conn.connect()
+                sock = conn.sock
+                conn.request(method, self._url(path, params), body=data, headers=hdrs)
+                response = Response(conn.getresponse(), sock)
             except BaseException:
-                sock.close()
+                conn.close()
                 raise
         if response.status >= 400:
             try:
@@ -240,9 +283,13 @@ class Engine:
             if self._sdk is None:
                 import docker
 
-                self._sdk = docker.DockerClient(base_url=self.host, timeout=int(self.timeout),
-                                                tls=self._tls is not None and _sdk_tls())
+                self._sdk = docker.DockerClient(**self.sdk_kwargs(self.timeout))
             return self._sdk
+
+    def sdk_kwargs(self, timeout: float) -> dict[str, Any]:
+        """The address and TLS settings this client resolved, as the docker SDK's client takes them."""
+        return {"base_url": self.host, "timeout": max(1, int(timeout)),
+                "tls": self._tls.sdk() if self._tls is not None else False}
 
     def close(self) -> None:
         if self._sdk is not None:
@@ -255,7 +302,7 @@ class OutputStream:
     endian uint32) and a payload, yielded as byte chunks of at most 64 KiB (raw bytes for a TTY, which medcube never
     asks for). Iterating ends at the stream's end, or at close() from another thread."""
 
-    def __init__(self, response: wire.Response, tty: bool = False):
+    def __init__(self, response: Response, tty: bool = False):
         self._response = response
         self._raw = tty
         self._closed = False
@@ -305,19 +352,83 @@ class OutputStream:
             self._response.close()
 
 
+class _UnixConnection(http.client.HTTPConnection):
+    """http.client over the engine's unix socket."""
+
+    def __init__(self, path: str, timeout: float | None):
+        super().__init__("docker", timeout=timeout)
+        self._path = path
+
+    def connect(self) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(self.timeout)
+            sock.connect(self._path)
+        except BaseException:
+            sock.close()
+            raise
+        self.sock = sock
+
+
+class ProtocolError(ConnectionError):
+    """The engine's answer is not HTTP as expected (http.client's own errors, as an OSError)."""
+
+
+class Response:
+    """One answer of the engine: ``status``, ``reason``, header(), and the body, read with read(); close() also
+    from another thread while a read waits (the socket is shut down first). After an upgrade (101, as attach
+    answers), the body is the raw stream that follows, until the connection closes."""
+
+    def __init__(self, response: http.client.HTTPResponse, sock: socket.socket | None):
+        self._response = response
+        self._sock = sock
+        self.status, self.reason = response.status, response.reason
+        self._raw = response.fp if response.status == 101 else None
+
+    def header(self, name: str) -> str | None:
+        return self._response.getheader(name)
+
+    def read(self, n: int = -1) -> bytes:
+        """Up to ``n`` bytes of the body, as soon as some arrive (all of it for -1); b"" at its end."""
+        try:
+            if self._raw is not None:
+                return self._raw.read() if n < 0 else self._raw.read1(n)
+            return self._response.read() if n < 0 else self._response.read1(n)
+        except (http.client.HTTPException, ValueError) as e:
+            if isinstance(e, ValueError) and self._closed():
+                raise  # a read of a file closed by another thread: the caller's own close
+            raise ProtocolError(f"{type(e).__name__}: {e}") from e
+
+    def _closed(self) -> bool:
+        fp = self._raw if self._raw is not None else self._response.fp
+        return fp is None or fp.closed
+
+    def close(self) -> None:
+        if self._sock is not None:
+            try:
+                self._sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        fp = self._raw if self._raw is not None else self._response.fp
+        if fp is not None:
+            fp.close()  # waits for a read under way in another thread, which the shutdown ended
+        if self._sock is not None:
+            self._sock.close()
+
+
 @contextmanager
 def _failures(what: str) -> Iterator[None]:
     """A connection's failures as EngineError: EngineTimeout for a timeout; no socket, refused, reset, or an answer
-    that is no HTTP (wire.WireError) otherwise."""
+    that is no HTTP (http.client's errors) otherwise."""
     try:
         yield
     except TimeoutError as e:
         raise EngineTimeout(f"{what}: no answer within the timeout") from e
-    except OSError as e:
+    except (OSError, http.client.HTTPException) as e:
         raise EngineError(0, f"{what}: {type(e).__name__}: {e}") from e
 
 
-def _read_all(response: wire.Response, what: str) -> bytes:
+def _read_all(response: Response, what: str) -> bytes:
     """The whole body; the connection closed."""
     with _failures(what):
         try:
@@ -348,9 +459,3 @@ def _message(text: str) -> str:
         return data["message"]
     return text.strip()[:500]
 
-
-def _sdk_tls():
-    """The SDK's TLS settings, read from DOCKER_TLS_VERIFY and DOCKER_CERT_PATH as the SDK reads them."""
-    from docker.utils import kwargs_from_env
-
-    return kwargs_from_env().get("tls") or False
