@@ -18,6 +18,7 @@ no benchmarks (validator.chain runs tasks in a chain and checks their outputs).
     processes.py  a local task's processes: log pump, marked processes killed when it ends
     limits.py  user-adjustable limits and the unprivileged user
     api.py     a small Engine API client: images inspected, containers created, attached, waited for, removed
+    transport.py  http.client over the unix socket, TCP or TLS; the TLS settings read once
     client.py  connect to the Docker engine
     result.py  TaskResult, BuildResult and the finding codes of this stage
     scratch.py remove a scratch folder whatever modes its tasks left

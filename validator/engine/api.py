@@ -4,7 +4,7 @@ with TLS when DOCKER_TLS_VERIFY / DOCKER_CERT_PATH say so, as the docker CLI and
 It inspects images, and creates, starts, attaches to, waits for, inspects, kills and removes containers, reads
 their logs and stats, lists them by label. Builds and pulls go through the docker SDK (``Engine.sdk()``), imported
 only then: the SDK with requests and urllib3 costs about 80 ms at every start of medcube. HTTP is the standard
-library's http.client (a connection class for the unix socket is all this module adds).
+library's http.client (validator.engine.transport adds a connection class for the unix socket).
 
 Every call opens its own connection (a unix socket connects in microseconds), so threads never share one. Names
 that go into a URL path are quoted, and a name with a `.` or `..` segment is refused before it is sent. An answer
@@ -16,12 +16,13 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
+
+from validator.engine.transport import Response, TlsSettings, UnixConnection
 
 DEFAULT_HOST = "unix:///var/run/docker.sock"
 DEFAULT_TIMEOUT = 300.0  # seconds an ordinary call may take
@@ -49,62 +50,6 @@ class EngineTimeout(EngineError):
 
     def __init__(self, explanation: str):
         super().__init__(0, explanation)
-
-
-class TlsSettings:
-    """DOCKER_TLS_VERIFY and DOCKER_CERT_PATH, read once, as the docker CLI and SDK read them: a verified server with
-    DOCKER_TLS_VERIFY, else only the client certificate of DOCKER_CERT_PATH. The same settings make this client's
-    SSL context and the docker SDK's TLSConfig (builds, pulls)."""
-
-    def __init__(self, verify: bool, cert_path: str | None):
-        self.verify = verify
-        self.cert_path = cert_path
-        self._context: Any = None
-
-    @classmethod
-    def from_env(cls, required: bool = False) -> TlsSettings | None:
-        """The settings of this environment; None for plain TCP (unless ``required``, as for https://)."""
-        verify = bool(os.environ.get("DOCKER_TLS_VERIFY"))
-        cert_path = os.environ.get("DOCKER_CERT_PATH") or None
-        if not verify and not cert_path and not required:
-            return None
-        return cls(verify, cert_path)
-
-    def _files(self) -> tuple[str | None, str | None, str | None]:
-        """(CA, client certificate, client key), each None when absent."""
-        if self.cert_path is None and not self.verify:
-            return None, None, None
-        base = self.cert_path or os.path.join(os.path.expanduser("~"), ".docker")
-        ca, cert, key = (os.path.join(base, name) for name in ("ca.pem", "cert.pem", "key.pem"))
-        both = os.path.isfile(cert) and os.path.isfile(key)
-        return (ca if self.verify else None), (cert if both else None), (key if both else None)
-
-    def context(self):
-        """An ssl.SSLContext for http.client, made at the first call."""
-        if self._context is None:
-            import ssl
-
-            ca, cert, key = self._files()
-            if self.cert_path is None and not self.verify:  # https:// with no docker TLS variables
-                ctx = ssl.create_default_context()
-            else:
-                ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-                if ca is not None:
-                    ctx.load_verify_locations(cafile=ca)
-                else:
-                    ctx.check_hostname = False
-                    ctx.verify_mode = ssl.CERT_NONE
-            if cert is not None and key is not None:
-                ctx.load_cert_chain(cert, key)
-            self._context = ctx
-        return self._context
-
-    def sdk(self):
-        """The same settings as the docker SDK's TLSConfig."""
-        from docker.tls import TLSConfig
-
-        ca, cert, key = self._files()
-        return TLSConfig(client_cert=(cert, key) if cert and key else None, ca_cert=ca, verify=ca is not None or None)
 
 
 class Engine:
@@ -146,7 +91,7 @@ class Engine:
     def connection(self, timeout: float | None = None) -> http.client.HTTPConnection:
         """A new, unopened HTTP connection to the engine (unix socket, TCP or TLS)."""
         if self._unix is not None:
-            return _UnixConnection(self._unix, timeout)
+            return UnixConnection(self._unix, timeout)
         assert self._address is not None
         host, port = self._address
         if self._tls is not None:
@@ -350,70 +295,6 @@ class OutputStream:
         if not self._closed:
             self._closed = True
             self._response.close()
-
-
-class _UnixConnection(http.client.HTTPConnection):
-    """http.client over the engine's unix socket."""
-
-    def __init__(self, path: str, timeout: float | None):
-        super().__init__("docker", timeout=timeout)
-        self._path = path
-
-    def connect(self) -> None:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            sock.settimeout(self.timeout)
-            sock.connect(self._path)
-        except BaseException:
-            sock.close()
-            raise
-        self.sock = sock
-
-
-class ProtocolError(ConnectionError):
-    """The engine's answer is not HTTP as expected (http.client's own errors, as an OSError)."""
-
-
-class Response:
-    """One answer of the engine: ``status``, ``reason``, header(), and the body, read with read(); close() also
-    from another thread while a read waits (the socket is shut down first). After an upgrade (101, as attach
-    answers), the body is the raw stream that follows, until the connection closes."""
-
-    def __init__(self, response: http.client.HTTPResponse, sock: socket.socket | None):
-        self._response = response
-        self._sock = sock
-        self.status, self.reason = response.status, response.reason
-        self._raw = response.fp if response.status == 101 else None
-
-    def header(self, name: str) -> str | None:
-        return self._response.getheader(name)
-
-    def read(self, n: int = -1) -> bytes:
-        """Up to ``n`` bytes of the body, as soon as some arrive (all of it for -1); b"" at its end."""
-        try:
-            if self._raw is not None:
-                return self._raw.read() if n < 0 else self._raw.read1(n)
-            return self._response.read() if n < 0 else self._response.read1(n)
-        except (http.client.HTTPException, ValueError) as e:
-            if isinstance(e, ValueError) and self._closed():
-                raise  # a read of a file closed by another thread: the caller's own close
-            raise ProtocolError(f"{type(e).__name__}: {e}") from e
-
-    def _closed(self) -> bool:
-        fp = self._raw if self._raw is not None else self._response.fp
-        return fp is None or fp.closed
-
-    def close(self) -> None:
-        if self._sock is not None:
-            try:
-                self._sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        fp = self._raw if self._raw is not None else self._response.fp
-        if fp is not None:
-            fp.close()  # waits for a read under way in another thread, which the shutdown ended
-        if self._sock is not None:
-            self._sock.close()
 
 
 @contextmanager
