@@ -136,7 +136,7 @@ def main() -> int:
     bench = load_benchmark(args.benchmark)
     cubes = {role: load_cube(bench.cube(role)) for role in ROLES}
     demo = load_demo_data(bench.demo_data, bench.demo_sha256)
-    uid, gid = Limits().run_user()
+    uid, gid = Limits().user.ids
     work = Path(tempfile.mkdtemp(prefix="medcube-bench-cli-"))
     cli_s, bare_s, other_s, floor_s = [], [], [], []
     other = Path(args.other).absolute() if args.other else None

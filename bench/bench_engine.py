@@ -64,7 +64,7 @@ def main() -> int:
     demo = load_demo_data(bench.demo_data, bench.demo_sha256)
     client = connect()
     limits = Limits()
-    uid, gid = limits.run_user()
+    uid, gid = limits.user.ids
     runner = DockerRunner(client, limits, run_id="bench-engine")
     work = Path(tempfile.mkdtemp(prefix="medcube-bench-"))
     try:

@@ -156,7 +156,7 @@ MOUNT_TWICE = _code(
 BAD_GPUS = _code(
     "MC210", "error", "static",
     'invalid gpus value',
-    '`run_args.gpus` takes what `docker run --gpus` takes: `all`, a count such as `1`, or `device=0,1`.',
+    '`run_args.gpus` takes what `docker run --gpus` takes: `all`, a count such as `1`, or `device=0,1`; `none` (or 0) asks for no GPU.',
 )
 UNRUNNABLE_TYPE = _code(
     "MC211", "error", "static",

@@ -18,7 +18,7 @@ from validator import findings as F
 from validator.codes import ENGINE_LOST, NO_GPU, OOM, PIDS_LIMIT, START_FAILED
 from validator.engine.api import Engine, EngineError, EngineTimeout
 from validator.engine.build import build_image
-from validator.engine.limits import Limits, gpus_text, human_size
+from validator.engine.limits import Limits, human_size
 from validator.engine.plan import RunPlan
 from validator.engine.result import BuildResult, TaskResult, tail
 from validator.engine.runner import judge_exit, judge_log, judge_outputs, prepare_outputs
@@ -84,7 +84,7 @@ class DockerRunner:
         if built:  # the image this runner built for the cube, by id: never what its tag names now
             plan = dataclasses.replace(plan, image=built)
         spec = self.spec(plan)
-        prepare_outputs(plan, *self.limits.run_user())
+        prepare_outputs(plan, *self.limits.user.ids)
         log_path.parent.mkdir(parents=True, exist_ok=True)
         return plan, spec, spec.api_body()
 
@@ -256,7 +256,7 @@ class DockerRunner:
         where = cube.rel(cube.config_file)
         if "capabilities: [[gpu]]" in text or "could not select device driver" in text:
             result.message = (
-                f"GPUs were requested (--gpus {gpus_text(gpus)}) but this Docker engine has no GPU runtime "
+                f"GPUs were requested (--gpus {gpus}) but this Docker engine has no GPU runtime "
                 "(nvidia-container-toolkit)"
             )
             result.findings.append(

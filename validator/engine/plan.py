@@ -20,6 +20,7 @@ from typing import Literal
 from validator.errors import MedcubeError
 from validator.manifest.model import Cube, Task, Volume
 from validator.manifest.roles import ADDITIONAL_FILES_DIR
+from validator.values import GpuRequest
 
 
 class PlanError(MedcubeError):
@@ -48,7 +49,7 @@ class RunPlan:
     mounts: list[Mount]
     environment: dict[str, str] = field(default_factory=dict)
     shm_size: str | None = None
-    gpus: str | int | None = None  # the task's own request (run_args.gpus); the user's --gpus wins
+    gpus: GpuRequest | None = None  # what the container gets: the user's --gpus, else the task's run_args.gpus
     inputs: dict[str, Path] = field(default_factory=dict)  # label -> host path
     outputs: dict[str, Path] = field(default_factory=dict)  # label -> host path (file or directory)
     output_types: dict[str, str] = field(default_factory=dict)  # label -> file | directory
@@ -102,7 +103,7 @@ def image_name(cube: Cube) -> str:
     return f"medcube/{slug}:dev"
 
 
-def plan_task(cube: Cube, task_name: str, bindings: dict[str, Path], gpus: str | int | None = None) -> RunPlan:
+def plan_task(cube: Cube, task_name: str, bindings: dict[str, Path], gpus: GpuRequest | None = None) -> RunPlan:
     """Plan a task. ``bindings`` maps volume labels to host paths; the cube's own parameters file and additional
     files are added when not given. Labels the task does not declare are ignored."""
     task = cube.task(task_name)
@@ -116,10 +117,7 @@ def plan_task(cube: Cube, task_name: str, bindings: dict[str, Path], gpus: str |
         plan = _plan_mlcube(cube, task, merged)
     else:
         plan = _plan_container_config(cube, task, merged)
-    if task.gpus not in (None, "", 0, "0"):
-        plan.gpus = task.gpus
-    if gpus is not None:
-        plan.gpus = gpus
+    plan.gpus = GpuRequest.effective(gpus, task.gpu_request)
     return plan
 
 
