@@ -61,7 +61,7 @@ def select_runner(name: str | None, limits: Limits, run_id: str = "medcube") -> 
 
 
 # -- the chain -------------------------------------------------------------------------------------------------------
-def chain_tasks(cubes: dict[str, Cube]) -> list[tuple[str, str]]:
+def chain_tasks() -> list[tuple[str, str]]:
     """(role, task) in chain order. Every task, as MedPerf runs them: a data preparator without sanity_check fails
     there ("Task sanity_check is not found in container config.")."""
     return list(CHAIN)
@@ -134,7 +134,7 @@ def run_chain(
     try:
         if probes is not None:
             probes.before_chain(built)
-        steps = chain_tasks(cubes)
+        steps = chain_tasks()
         for n, (role, task) in enumerate(steps, 1):
             cube = cubes[role]
             if failed:

@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from validator.engine.transport import Response, TlsSettings, UnixConnection
+from validator.errors import MedcubeError
 
 DEFAULT_HOST = "unix:///var/run/docker.sock"
 DEFAULT_TIMEOUT = 300.0  # seconds an ordinary call may take
@@ -31,7 +32,7 @@ _STDIN, _STDOUT, _STDERR = 0, 1, 2
 _DEFAULT: Any = object()  # a call given no timeout waits Engine.timeout
 
 
-class EngineError(Exception):
+class EngineError(MedcubeError):
     """The engine answered with an error status (or the connection failed): ``status`` (0 for no answer) and the
     engine's own ``explanation``."""
 

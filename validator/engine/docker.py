@@ -47,14 +47,13 @@ class _Ready:
 
 class DockerRunner:
     name = "docker"
-    builds_images = True
     watch_inputs = False  # inputs are mounted read-only: the inputs probe hashes the originals
 
     def __init__(self, engine: Engine, limits: Limits | None = None, run_id: str = "medcube"):
         self.engine = engine
         self.limits = limits or Limits()
         self.run_id = run_id
-        self._cgroup = None
+        self._cgroup: tuple[str, str] | None = None
         self._images: dict[str, str] = {}  # cube folder -> id of the image build() made or checked for it
         self._next: tuple[Cube, Callable[[], RunPlan], Path] | None = None  # ahead(): the task after the current one
         self._ready: _Ready | None = None  # its container, once created

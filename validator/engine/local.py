@@ -51,7 +51,6 @@ def scrubbed_environment() -> dict[str, str]:
 
 class LocalRunner:
     name = "local"
-    builds_images = False
 
     def __init__(self, limits: Limits | None = None, python: str | None = None):
         self.limits = limits or Limits()

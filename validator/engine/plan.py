@@ -12,7 +12,6 @@ Two conventions, chosen by the cube's runtime format:
 from __future__ import annotations
 
 import posixpath
-import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -140,7 +139,7 @@ def _check_input(cube: Cube, task: Task, vol: Volume, host: Path) -> None:
         raise PlanError(f"task {task.name}: {vol.label!r} is declared as a directory but {cube.rel(host)} is a file")
 
 
-def _unbound(cube: Cube, task: Task, vol: Volume) -> PlanError:
+def _unbound(task: Task, vol: Volume) -> PlanError:
     if vol.label == "metadata_path":
         return PlanError(
             f"task {task.name}: reads metadata_path, but prepare does not write it: MedPerf then supplies none and "
@@ -193,7 +192,7 @@ def _plan_container_config(cube: Cube, task: Task, bindings: dict[str, Path]) ->
     for vol in task.volumes:
         host = bindings.get(vol.label)
         if host is None:
-            raise _unbound(cube, task, vol)
+            raise _unbound(task, vol)
         if not vol.mount_path:
             raise PlanError(f"task {task.name}: volume {vol.label!r} has no mount_path")
         target = posixpath.normpath(vol.mount_path)
@@ -223,7 +222,7 @@ def _mlcube_host_path(cube: Cube, task: Task, vol: Volume, bindings: dict[str, P
                 return Path(cube.additional_files).joinpath(*parts[1:])
             return Path(cube.workspace) / default
         return default
-    raise _unbound(cube, task, vol)
+    raise _unbound(task, vol)
 
 
 def _plan_mlcube(cube: Cube, task: Task, bindings: dict[str, Path]) -> RunPlan:
@@ -255,6 +254,3 @@ def _plan_mlcube(cube: Cube, task: Task, bindings: dict[str, Path]) -> RunPlan:
     argv = args if entrypoint else [task.name, *args]
     return volumes.plan(cube, task, argv, entrypoint, list(mounts.values()))
 
-
-def format_command(argv: list[str]) -> str:
-    return shlex.join(argv)

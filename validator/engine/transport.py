@@ -9,6 +9,8 @@ import os
 import socket
 from typing import Any
 
+from validator.errors import MedcubeError
+
 
 class TlsSettings:
     """DOCKER_TLS_VERIFY and DOCKER_CERT_PATH, read once, as the docker CLI and SDK read them: a verified server with
@@ -84,8 +86,8 @@ class UnixConnection(http.client.HTTPConnection):
         self.sock = sock
 
 
-class ProtocolError(ConnectionError):
-    """The engine's answer is not HTTP as expected (http.client's own errors, as an OSError)."""
+class ProtocolError(MedcubeError, ConnectionError):
+    """The engine's answer is not HTTP as expected (http.client's own errors, as the connection failure it is)."""
 
 
 class Response:
