@@ -67,3 +67,17 @@ def test_every_exception_medcube_raises_has_one_root():
                     and not issubclass(value, MedcubeError)):
                 outside.append(f"{name}.{value.__name__}")
     assert outside == []
+
+
+def test_every_module_of_the_package_has_a_layer():
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    layers = next(c for c in config["tool"]["importlinter"]["contracts"] if c["type"] == "layers")["layers"]
+    named = {name.strip() for layer in layers for name in layer.replace("|", ":").split(":")}
+    package = ROOT / "validator"
+    top = {p.stem for p in package.glob("*.py") if p.stem != "__init__"}
+    top |= {p.name for p in package.iterdir() if (p / "__init__.py").is_file()}
+    assert top - named == set(), "give each a layer in pyproject.toml's [tool.importlinter] (docs/architecture.md)"
