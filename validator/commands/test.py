@@ -22,6 +22,7 @@ from validator.commands.common import (
     load_cube_arg,
     log_console,
     write_html_reports,
+    write_text,
 )
 from validator.manifest.model import Cube
 from validator.manifest.roles import ROLES
@@ -95,6 +96,10 @@ def test_command(
         from validator.report import junit as junit_report  # only when asked for: xml.etree costs every run
 
         junit_report.write_junit(result, Path(files.junit))
+    if files.sarif is not None:
+        from validator.report import sarif
+
+        write_text(Path(files.sarif), sarif.render(findings_of_run(result)), "--sarif-file")
     write_html_reports(json_report.report_dict(result), [result], files.html, files.command, report_console)
     failed = any(not b.ok for b in result.builds) or any(t.status != "passed" for t in result.tasks)
     if not failed and result.ok and gate.fails(result.all_findings) and report_console is not None:

@@ -20,6 +20,7 @@ from validator.commands.common import (
     load_cube_arg,
     log_console,
     write_html_reports,
+    write_text,
 )
 from validator.errors import UserError
 from validator.findings import Finding
@@ -34,7 +35,8 @@ from validator.textsafe import printable
 
 def validate_command(paths: list[Path], *, static: bool, output_format: str | None = None,
                      benchmark: Path | None = None, options: RunOptions | None = None, gating: Gating = Gating(),
-                     changed: bool = False, sarif_file: Path | None = None, verbosity: int = 0,
+                     changed: bool = False, sarif_file: Path | None = None, report_file: Path | None = None,
+                     junit_file: Path | None = None, verbosity: int = 0,
                      html: Path | None = None, command: tuple[str, ...] = ()) -> int:
     """`medcube validate`: the static checks of every cube, then (unless ``static``) their build and smoke run in
     the benchmark's chain under ``options`` (``options.no_run``: build only).
@@ -42,7 +44,8 @@ def validate_command(paths: list[Path], *, static: bool, output_format: str | No
     ``paths``: cubes, their config files, benchmark folders or profiles (their cubes), files inside a cube (that
     cube); with ``changed`` (the pre-commit hook) files in no cube are skipped. ``output_format``: one of
     validator.report.formats.FORMATS, None for text on a terminal and gnu elsewhere. ``verbosity``: -1 findings
-    only, 0 progress lines, 1 also the build logs. ``html``: also write the HTML report there (it goes into each
+    only, 0 progress lines, 1 also the build logs. ``sarif_file``, ``report_file`` (JSON), ``junit_file``: the
+    findings (the report) also written there. ``html``: also write the HTML report there (it goes into each
     run folder anyway); ``command``: the command line it shows. A cube that is no benchmark cube (MC212: federated
     learning, certificates, run_script) is checked statically, not built or run."""
     from validator.checks import run_static
@@ -111,8 +114,13 @@ def validate_command(paths: list[Path], *, static: bool, output_format: str | No
     if fmt in ("gnu", "github") and verbosity >= 0:
         err.print(formats.summary_line(every, len(reports)), highlight=False)
     if sarif_file is not None:
-        Path(sarif_file).parent.mkdir(parents=True, exist_ok=True)
-        Path(sarif_file).write_text(sarif.render(every), encoding="utf-8")
+        write_text(Path(sarif_file), sarif.render(every), "--sarif-file")
+    if report_file is not None:
+        write_text(Path(report_file), json_report.to_json(reports, runs, oks=verdicts) + "\n", "--report")
+    if junit_file is not None:
+        from validator.report import junit
+
+        write_text(Path(junit_file), junit.static_junit_xml(reports, runs, verdicts), "--junit")
     if any(runs or []) or html is not None:
         import json
 
