@@ -81,3 +81,25 @@ def test_many_submissions_refuse_the_single_run_options(tmp_path):
     result = invoke("test", "--model", VALID / "medcube_model", "--model", VALID / "medcube_model", "--sarif-file",
                     tmp_path / "s.sarif")
     assert result.exit_code == 2 and "--sarif-file" in result.output
+
+
+def broken(tmp_path, name: str) -> Path:
+    import shutil
+
+    cube = tmp_path / name
+    shutil.copytree(VALID / name, cube)
+    config = next(p for p in (cube / "container_config.yaml", cube / "mlcube" / "mlcube.yaml") if p.is_file())
+    config.write_text(config.read_text() + "\nnot_a_key: 1\n")
+    return cube
+
+
+def test_one_refusal_for_every_run_that_the_gate_stops(tmp_path):
+    """A data preparator that fails the gate stops test and many submissions with the same sentence, before any
+    engine is asked (the run folder is never made)."""
+    prep = broken(tmp_path, "medcube_data_preparator")
+    model = VALID / "medcube_model"
+    for args in (["-p", prep], ["-p", prep, "--model", model, "--model", model]):
+        result = invoke("test", *args, "--run-dir", tmp_path / "run")
+        assert result.exit_code == 1, result.output
+        assert "medcube builds and runs no cube before they pass" in result.output, result.output
+        assert "not_a_key" in result.output and not (tmp_path / "run").exists()

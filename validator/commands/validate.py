@@ -7,21 +7,19 @@ from pathlib import Path
 
 from rich.text import Text
 
-from validator.chain.demo_data import load_demo_data
 from validator.chain.options import RunOptions
 from validator.chain.result import RunReport
 from validator.chain.run import run_chain
-from validator.checks import gate as static_gate
 from validator.commands.common import (
     Gating,
     apply_gate,
     findings_of_run,
-    load_benchmark_arg,
     load_cube_arg,
     log_console,
     write_html_reports,
     write_text,
 )
+from validator.commands.session import GateRefused, open_session
 from validator.errors import UserError
 from validator.findings import Finding
 from validator.gating import Gate
@@ -141,17 +139,12 @@ def validate_run(cube: Cube | Path | str, benchmark: Path | str | None = None,
             f"from its tasks ({', '.join(cube.tasks) or 'none'})",
             hint="a data preparator declares prepare/sanity_check/statistics, a model infer, metrics evaluate",
         )
-    bench = load_benchmark_arg(benchmark)
-    refused = static_gate.refused(bench.cube(role) for role in ROLES if role != cube.role)
-    if refused:
-        first = static_gate.blocking(refused[0])[0]
-        raise UserError(f"the benchmark's cube {refused[0].path} fails the static checks: {first.where()}: "
-                        f"{first.code} {first.message}",
-                        hint=f"Run `medcube validate --static {refused[0].path}`; medcube runs no cube that fails them.")
-    cubes = {role: (cube if role == cube.role else load_cube_arg(bench.cube(role))) for role in ROLES}
-    demo = load_demo_data(bench.demo_data, bench.demo_sha256)
+    try:
+        session = open_session(benchmark, {cube.role: cube})
+    except GateRefused as e:  # the cube itself passed the static checks: a cube of the benchmark fails them
+        raise UserError(f"the benchmark's cube {e.message}", hint=e.hint) from None
     options = dataclasses.replace(options or RunOptions(), probes=None)
-    report = run_chain(bench, cubes, demo, options, build_roles=(cube.role,))
+    report = run_chain(session.bench, session.cubes, session.demo, options, build_roles=(cube.role,))
     return report.all_findings, report
 
 

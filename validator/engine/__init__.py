@@ -20,6 +20,7 @@ no benchmarks (validator.chain runs tasks in a chain and checks their outputs).
     api.py     a small Engine API client: images inspected, containers created, attached, waited for, removed
     transport.py  http.client over the unix socket, TCP or TLS; the TLS settings read once
     client.py  connect to the Docker engine
+    select.py  the runner factory: docker or local, by name
     result.py  TaskResult, BuildResult and the finding codes of this stage
     scratch.py remove a scratch folder whatever modes its tasks left
 """
