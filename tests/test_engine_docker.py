@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from validator.engine.build import HASH_LABEL, build_image
-from validator.engine.docker import RUN_LABEL, DockerRunner
+from validator.engine.images.build import HASH_LABEL, build_image
 from validator.engine.limits import Limits
-from validator.engine.plan import plan_task
+from validator.engine.tasks.docker import RUN_LABEL, DockerRunner
+from validator.engine.tasks.plan import plan_task
 from validator.manifest.load import load_cube
+from validator.values import GpuRequest
 
 pytestmark = pytest.mark.docker
 FIXTURES = Path(__file__).parent / "fixtures" / "engine"
@@ -43,7 +44,7 @@ def infer(engine, cube, tmp_path, run_id=None, **limits):
     run_id = run_id or f"test-{uuid.uuid4().hex[:8]}"
     runner = DockerRunner(engine, Limits.from_options(**{"timeout": 60, "memory": "1g", **limits}), run_id)
     plan = plan_task(cube, "infer", {"data_path": tmp_path / "run" / "data", "output_path": tmp_path / "run" / "pred"},
-                     gpus=limits.get("gpus"))
+                     gpus=GpuRequest.parse(limits.get("gpus")))
     return runner.run(cube, plan, tmp_path / "run" / "logs" / "infer.log"), run_id
 
 
@@ -93,7 +94,7 @@ def test_gpu_request_without_gpu_runtime(model, docker_client, tmp_path, engine)
 
 
 def test_container_is_removed_on_ctrl_c(model, docker_client, tmp_path, monkeypatch, engine):
-    from validator.engine.api import Engine
+    from validator.engine.client.api import Engine
 
     behave(model, "sleep")
     seen = {}
@@ -187,7 +188,7 @@ def test_validate_run_no_run_builds_only_that_cube(tmp_path, base_image, monkeyp
 
 
 def test_log_survives_a_broken_stream(model, docker_client, tmp_path, monkeypatch, engine):
-    from validator.engine import watch
+    from validator.engine.tasks import watch
 
     def broken(self):  # as when the engine drops the attach connection
         self.broken = True
@@ -247,7 +248,7 @@ def test_an_engine_that_stops_answering_during_a_task_is_a_finding_not_a_traceba
     from engine_forwarder import Forwarder
 
     from validator.codes import ENGINE_LOST
-    from validator.engine.client import connect
+    from validator.engine.client.connect import connect
 
     behave(model, "sleep")
     run_id = f"test-{uuid.uuid4().hex[:8]}"

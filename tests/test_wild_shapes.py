@@ -202,6 +202,9 @@ def test_target_decides_a_label_medperf_never_supplies(tmp_path):
     assert text.exit_code == 0 and "for mlcube" in text.output, text.output
     sarif = runner.invoke(app, ["validate", "--static", "--no-config", "--format", "sarif", str(cube)])
     assert sarif.exit_code == 1 and json.loads(sarif.output)["runs"][0]["properties"]["target"] == "medperf"
+    junit = tmp_path / "junit.xml"
+    runner.invoke(app, ["validate", "--static", "--no-config", "--target", "mlcube", "--junit", str(junit), str(cube)])
+    assert '<property name="target" value="mlcube"' in junit.read_text(encoding="utf-8")
 
 
 def test_a_missing_parameters_file_is_an_error_for_both_targets(tmp_path):

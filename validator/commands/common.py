@@ -42,6 +42,7 @@ class ReportFiles:
     json: Path | None = None
     junit: Path | None = None
     html: Path | None = None
+    sarif: Path | None = None
     command: tuple[str, ...] = ()  # the command line, shown in the HTML report
 
 
@@ -123,13 +124,23 @@ def apply_gate(run: RunReport, gate: Gate) -> None:
         p.findings = gate.kept(p.findings)
 
 
+def write_text(path: Path, text: str, option: str) -> None:
+    """A report file a user asked for (its folder made), or a UserError naming the option."""
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise UserError(f"{path}: cannot write it ({e.strerror or e})",
+                        hint=f"Pass {option} a path in a folder you can write to.") from e
+
+
 def write_html_reports(data: dict, runs: list[RunReport], html: Path | None, command: tuple[str, ...],
                        console: Console | None = None) -> None:
     """With --html: the HTML report of `data` at `html` and, the same page, as report.html in every run folder.
     Without it nothing is rendered: a plain run pays nothing for the page (about 0.25 s with the image sizes)."""
     if html is None:
         return
-    from validator.engine.image_size import image_sizes
+    from validator.engine.images.image_size import image_sizes
     from validator.report.html import render_html
 
     console = console or stdout()
