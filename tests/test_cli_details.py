@@ -88,8 +88,12 @@ def broken(tmp_path, name: str) -> Path:
 
     cube = tmp_path / name
     shutil.copytree(VALID / name, cube)
-    config = next(p for p in (cube / "container_config.yaml", cube / "mlcube" / "mlcube.yaml") if p.is_file())
-    config.write_text(config.read_text() + "\nnot_a_key: 1\n")
+    # An image name Docker rejects, in each config file (an unknown key alone is a warning: MLCube and MedPerf
+    # ignore it).
+    import re
+
+    for config in (p for p in (cube / "container_config.yaml", cube / "mlcube" / "mlcube.yaml") if p.is_file()):
+        config.write_text(re.sub(r"(?m)^(\s*image:).*$", r"\1 not_a_key Image", config.read_text(), count=1))
     return cube
 
 

@@ -281,3 +281,23 @@ def test_convert_converts_an_mlcube_era_cube_and_says_what_is_left(tmp_path):
     assert result.exit_code == 0, result.output
     assert "container_type: DockerImage" in result.output
     assert "still to fix for MedPerf 0.3: MC204" in result.output  # the label MedPerf never supplies stays named
+
+
+@pytest.mark.parametrize("body, said", [
+    ("    import subprocess\n    subprocess.Popen(['python3', 'run.py']).wait()\n", True),
+    ("    import os\n    os.system('python3 run.py')\n", True),
+    ("    import subprocess, sys\n    sys.exit(subprocess.Popen(['python3', 'run.py']).wait())\n", False),
+    ("    import subprocess\n    subprocess.run(['python3', 'run.py'], check=True)\n", False),
+])
+def test_a_wrapper_that_drops_the_exit_status_is_a_warning_with_its_line(tmp_path, body, said):
+    cube = _cube(tmp_path / "c", MODEL, params=MODEL_PARAMS)
+    script = cube / "project" / "mlcube.py"
+    script.write_text(script.read_text(encoding="utf-8").replace("def first(" + MODEL_PARAMS + "):\n    pass\n",
+                                                                 "def first(" + MODEL_PARAMS + "):\n" + body),
+                      encoding="utf-8")
+    report = run_static(cube)
+    found = [f for f in report.findings if f.code == "MC416"]
+    assert report.ok, _show(report)
+    assert bool(found) is said, _show(report)
+    if said:
+        assert found[0].severity == "warning" and found[0].line is not None and found[0].file.endswith("mlcube.py")

@@ -65,13 +65,6 @@ class FailOn(str, Enum):
     warning = "warning"
 
 
-def _role(role) -> str | None:
-    """--role's value as medcube names it (MedPerf's `evaluator` is the metrics role)."""
-    if role is None:
-        return None
-    return "metrics" if role.value == "evaluator" else role.value
-
-
 def _verbosity(quiet: bool, verbose: bool) -> int:
     if quiet and verbose:
         raise typer.BadParameter("-q and -v exclude each other", param_hint="-q/-v")
@@ -197,7 +190,7 @@ def validate(
                                       sarif_file=sarif_file, report_file=report, junit_file=junit,
                                       verbosity=verbosity, html=html,
                                       command=_command_line(), target=target.value,
-                                      role=_role(role)))
+                                      role=None if role is None else {"evaluator": "metrics"}.get(role.value, role.value)))
 
 
 @app.command()

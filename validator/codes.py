@@ -315,6 +315,14 @@ ENTRYPOINT_WITH_SPACES = _code(
     'run_args.entrypoint with spaces',
     'Put only the executable in `run_args.entrypoint` and its arguments in `run_args.command`.',
 )
+DROPPED_EXIT_STATUS = _code(
+    "MC416", "warning", "static",
+    'the entrypoint script drops the exit status of a program it runs',
+    'A wrapper that runs the real script with `subprocess.Popen(...).wait()`, `subprocess.call(...)` or '
+    '`os.system(...)` and ignores the result exits 0 when that script fails, so a failed task "passes" '
+    '(MedPerf fixed exactly this in its own cubes). Use `subprocess.run(cmd, check=True)`, or '
+    '`sys.exit(process.wait())`.',
+)
 UNPINNED_BASE = _code(
     "MC501", "warning", "static",
     'base image without a pinned tag',

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import ast
 import posixpath
 from pathlib import Path
 
@@ -60,6 +61,7 @@ def check_code(cube: Cube, df: Dockerfile | None, show, interfaces: dict | None 
     base = base_without_entrypoint(df) if df.entrypoint is None else None
     findings += _relative_entrypoint(df, show)
     inherited_said = False
+    dropped_said: set[Path] = set()
     for task in cube.tasks.values():
         if task.name not in TASKS and not every_task:
             continue  # MedPerf never runs it; the role check reports the task itself (MC201/MC203)
@@ -116,10 +118,45 @@ def check_code(cube: Cube, df: Dockerfile | None, show, interfaces: dict | None 
                                       hint="Fix the Python syntax error.", line=getattr(e, "lineno", None)))
                 interfaces[host] = None
         iface = interfaces[host]
+        if host not in dropped_said:
+            dropped_said.add(host)
+            findings += _dropped_exit_status(host, show)
         if iface is None or iface.kind == "unknown":
             continue
         findings += _check_call(cube, task, iface, argv[idx + 1 :], host, show, file, where)
     return findings
+
+
+_RUNS = {("subprocess", "call"), ("os", "system")}
+
+
+def _dropped_exit_status(host: Path, show) -> list[Finding]:
+    """A statement that runs a program and throws its exit status away (`p.wait()`, `subprocess.call(...)`,
+    `os.system(...)` as a bare statement) in a function that never reads a return code: the task then exits 0
+    when the program fails. One warning per script, at the first such line."""
+    try:
+        tree = ast.parse(host.read_text(encoding="utf-8"), filename=str(host))  # as pyinterface.read reads it
+    except (SyntaxError, UnicodeDecodeError, ValueError, OSError):
+        return []  # reported by the interface reading (MC401)
+    for fn in (n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
+        names = {n.attr for n in ast.walk(fn) if isinstance(n, ast.Attribute)} | \
+            {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)}
+        if names & {"returncode", "check_returncode", "exit", "check_call", "check_output"}:
+            continue
+        for stmt in ast.walk(fn):
+            if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)
+                    and isinstance(stmt.value.func, ast.Attribute)):
+                continue
+            func = stmt.value.func
+            owner = func.value.id if isinstance(func.value, ast.Name) else None
+            if func.attr == "wait" and not stmt.value.args or (owner, func.attr) in _RUNS:
+                what = f"{owner}.{func.attr}(" + ("...)" if (owner, func.attr) in _RUNS else ")")
+                return [warning(
+                    C.DROPPED_EXIT_STATUS, show(host),
+                    f"{what} in {fn.name}() runs a program and ignores its exit status: when it fails, the task "
+                    "still exits 0 and the run goes on as if it had passed",
+                    hint="Use subprocess.run(cmd, check=True), or sys.exit(process.wait()).", line=stmt.lineno)]
+    return []
 
 
 def _relative_entrypoint(df: Dockerfile, show) -> list[Finding]:

@@ -332,10 +332,6 @@ def validate____defs_params(data, custom_formats={}, name_prefix=None):
                                 data_value__default = data_value["default"]
                                 if not isinstance(data_value__default, (str)):
                                     raise JsonSchemaValueException("" + (name_prefix or "data") + ".{data_key}.default".format(**locals()) + " must be string")
-                                if isinstance(data_value__default, str):
-                                    data_value__default_len = len(data_value__default)
-                                    if data_value__default_len < 1:
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".{data_key}.default".format(**locals()) + " must be longer than or equal to 1 characters")
                             if "opts" in data_value_keys:
                                 data_value_keys.remove("opts")
                                 data_value__opts = data_value["opts"]
