@@ -14,7 +14,7 @@
 #
 # Settings (environment):
 #   MEDCUBE_BASE_IMAGE      the image to move        (medcube/base:bookworm)
-#   MEDCUBE_PODMAN_SOCK     rootful socket path      (/run/medcube-podman/podman.sock)
+#   MEDCUBE_PODMAN_SOCK     rootful socket path      (/run/podman/podman.sock)
 #   MEDCUBE_ROOTLESS_USER   the rootless user        (medcube-rootless)
 #   MEDCUBE_PODMAN_WAIT     seconds to wait for the service (30)
 set -euo pipefail
@@ -67,7 +67,7 @@ if (( ROOTLESS )); then
     install -d -m 0700 -o "$uid" -g "$uid" "/run/user/$uid"
     SOCK="/run/user/$uid/podman/podman.sock"
 else
-    SOCK="${MEDCUBE_PODMAN_SOCK:-/run/medcube-podman/podman.sock}"
+    SOCK="${MEDCUBE_PODMAN_SOCK:-/run/podman/podman.sock}"
     mkdir -p "$(dirname "$SOCK")"
 fi
 

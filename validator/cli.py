@@ -85,6 +85,11 @@ class RunnerName(str, Enum):
     local = "local"
 
 
+class EngineName(str, Enum):
+    docker = "docker"
+    podman = "podman"
+
+
 class Role(str, Enum):
     data_preparator = "data_preparator"
     model = "model"
@@ -107,6 +112,7 @@ def validate(
     benchmark: Optional[Path] = typer.Option(None, "--benchmark", help="Benchmark profile whose chain the cube joins (default: the bundled chest X-ray benchmark)."),
     no_run: bool = typer.Option(False, "--no-run", help="Build the image, run no task."),
     runner: Optional[RunnerName] = typer.Option(None, "--runner", help="docker (default when an engine answers) or local."),
+    engine: Optional[EngineName] = typer.Option(None, "--engine", envvar="MEDCUBE_ENGINE", help="Container engine: docker or podman (default: DOCKER_HOST, else the socket present; Docker's first)."),
     base_image: Optional[str] = typer.Option(None, "--base-image", envvar="MEDCUBE_BASE_IMAGE", help="Passed to the build as BASE_IMAGE."),
     gpus: Optional[str] = typer.Option(None, "--gpus", help="all | N | device=a,b"),
     rebuild: bool = typer.Option(False, "--rebuild", help="Build even when the context is unchanged."),
@@ -123,6 +129,7 @@ def validate(
     from validator.engine.limits import Limits
     from validator.gating import check_code
 
+    _engine(engine, runner)
     verbosity = _verbosity(quiet, verbose)
     gating = Gating(fail_on=_fail_on(fail_on, strict),
                     ignore=tuple(check_code(c, "--ignore") for c in ignore or ()), use_settings=not no_config)
@@ -149,6 +156,7 @@ def test(
     memory: Optional[str] = typer.Option(None, "--memory", help="Memory limit per task, e.g. 4g (default 8g)."),
     cpus: Optional[float] = typer.Option(None, "--cpus", help="CPUs per task."),
     runner: Optional[RunnerName] = typer.Option(None, "--runner", help="docker (default when an engine answers) or local."),
+    engine: Optional[EngineName] = typer.Option(None, "--engine", envvar="MEDCUBE_ENGINE", help="Container engine: docker or podman (default: DOCKER_HOST, else the socket present; Docker's first)."),
     report: Optional[Path] = typer.Option(None, "--report", help="Write a JSON report here."),
     junit: Optional[Path] = typer.Option(None, "--junit", help="Write a JUnit XML report here (one test case per task and per probe)."),
     html: Optional[Path] = typer.Option(None, "--html", help="Write a self-contained HTML report here (also written as report.html in the run folder)."),
@@ -185,6 +193,7 @@ def test(
     from validator.manifest.load import is_cube_folder
 
     # Every option is read and checked here, before anything is built.
+    _engine(engine, runner)
     options = RunOptions(
         runner=runner.value if runner else None, base_image=base_image, rebuild=rebuild, run_dir=run_dir,
         limits=Limits.from_options(timeout=timeout, memory=memory, cpus=cpus, pids=pids, gpus=gpus,
@@ -301,6 +310,14 @@ def verify_package(folder: Path = typer.Argument(..., help="A deploy folder made
 _ARGV: list[str] = []  # the arguments of this process's command line, when it is `medcube ...`
 
 
+def _engine(engine: Optional[EngineName], runner: Optional[RunnerName]) -> None:
+    """--engine: the socket it names, for every engine client of this run (a container runner only)."""
+    if runner != RunnerName.local:
+        from validator.engine.kind import select
+
+        select(engine.value if engine else None)
+
+
 def _command_line() -> tuple[str, ...]:
     """The command line as typed (for the HTML report); empty when the CLI was called from Python."""
     return ("medcube", *_ARGV) if _ARGV else ()
@@ -319,3 +336,4 @@ def main():
 
 if __name__ == "__main__":
     main()
+

@@ -29,6 +29,9 @@ class ContainerSpec:
     shm_size: str | None = None
     gpus: str | int | list[str] | None = None  # parsed: "all", a count, device ids
     labels: dict[str, str] = field(default_factory=dict)
+    ulimits: dict[str, int] = field(default_factory=dict)  # name -> soft = hard limit, sent per container (Podman)
+    userns: str | None = None  # UsernsMode, e.g. "keep-id" (rootless Podman)
+    program: str = "docker"  # the command line's program: docker or podman
 
     @classmethod
     def for_task(cls, plan: RunPlan, limits: Limits, labels: dict[str, str] | None = None) -> ContainerSpec:
@@ -41,7 +44,11 @@ class ContainerSpec:
 
     def cli(self) -> list[str]:
         """The `docker run` command line equivalent to api_body()."""
-        cmd = ["docker", "run", "--rm", "--network", "none", "--user", self.user]
+        cmd = [self.program, "run", "--rm", "--network", "none", "--user", self.user]
+        if self.userns:
+            cmd += ["--userns", self.userns]
+        for name, value in self.ulimits.items():
+            cmd += ["--ulimit", f"{name}={value}:{value}"]
         cmd += ["--tmpfs", f"/tmp:{TMPFS_OPTIONS}", "--security-opt", "no-new-privileges"]
         if self.memory:
             cmd += ["--memory", str(self.memory), "--memory-swap", str(self.memory)]
@@ -77,6 +84,10 @@ class ContainerSpec:
             host["LogConfig"] = {"Type": "json-file", "Config": {"max-size": str(self.log_limit), "max-file": "1"}}
         if self.shm_size:
             host["ShmSize"] = ram_in_bytes(self.shm_size)
+        if self.ulimits:
+            host["Ulimits"] = [{"Name": n, "Soft": v, "Hard": v} for n, v in self.ulimits.items()]
+        if self.userns:
+            host["UsernsMode"] = self.userns
         if self.gpus is not None:
             host["DeviceRequests"] = [_device_request(self.gpus)]
         body: dict[str, Any] = {
