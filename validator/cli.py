@@ -166,6 +166,7 @@ def test(
     log_limit: Optional[str] = typer.Option(None, "--log-limit", help="Log kept on disk per task, e.g. 50m (the default); more is cut, keeping the end."),
     no_probe: Optional[List[str]] = typer.Option(None, "--no-probe", help="Switch one probe off (repeatable): gpu, inputs, permissions, network, determinism, rerun, faults."),
     no_probes: bool = typer.Option(False, "--no-probes", help="Switch every probe off: the plain chain, timed."),
+    probe: Optional[List[str]] = typer.Option(None, "--probe", help="Switch an opt-in probe on (repeatable): singularity (each task run again as Singularity runs it: read-only image, another working directory)."),
     determinism_tolerance: Optional[float] = typer.Option(None, "--determinism-tolerance", help="Predictions of two infer runs are equal within this (relative, at least absolute; default 1e-5)."),
     strict_determinism: bool = typer.Option(False, "--strict-determinism", help="Different predictions of two infer runs are an error, not a warning."),
     pull: bool = typer.Option(False, "--pull", help="Cubes without a Dockerfile: pull their image when it is not present locally."),
@@ -198,7 +199,7 @@ def test(
         runner=runner.value if runner else None, base_image=base_image, rebuild=rebuild, run_dir=run_dir,
         limits=Limits.from_options(timeout=timeout, memory=memory, cpus=cpus, pids=pids, gpus=gpus,
                                    log_limit=log_limit, build_timeout=build_timeout, build_network=build_network),
-        probes=probe_options(no_probes, no_probe, determinism_tolerance, strict_determinism), pull=pull,
+        probes=probe_options(no_probes, no_probe, determinism_tolerance, strict_determinism, probe), pull=pull,
     )
     models, metric_cubes = list(model or []), list(metrics or [])
     if len(models) > 1 or len(metric_cubes) > 1 or jobs is not None or shard is not None or any(

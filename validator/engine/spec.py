@@ -32,6 +32,8 @@ class ContainerSpec:
     ulimits: dict[str, int] = field(default_factory=dict)  # name -> soft = hard limit, sent per container (Podman)
     userns: str | None = None  # UsernsMode, e.g. "keep-id" (rootless Podman)
     program: str = "docker"  # the command line's program: docker or podman
+    read_only_root: bool = False
+    workdir: str | None = None
 
     @classmethod
     def for_task(cls, plan: RunPlan, limits: Limits, labels: dict[str, str] | None = None) -> ContainerSpec:
@@ -40,6 +42,7 @@ class ContainerSpec:
             image=plan.image, args=plan.args, entrypoint=plan.entrypoint, user=f"{uid}:{gid}", mounts=plan.mounts,
             environment=dict(plan.environment), memory=limits.memory, cpus=limits.cpus, pids=limits.pids,
             log_limit=limits.log_limit, shm_size=plan.shm_size, gpus=parse_gpus(plan.gpus), labels=labels or {},
+            read_only_root=plan.read_only_root, workdir=plan.workdir,
         )
 
     def cli(self) -> list[str]:
@@ -49,6 +52,10 @@ class ContainerSpec:
             cmd += ["--userns", self.userns]
         for name, value in self.ulimits.items():
             cmd += ["--ulimit", f"{name}={value}:{value}"]
+        if self.read_only_root:
+            cmd += ["--read-only"]
+        if self.workdir:
+            cmd += ["--workdir", self.workdir]
         cmd += ["--tmpfs", f"/tmp:{TMPFS_OPTIONS}", "--security-opt", "no-new-privileges"]
         if self.memory:
             cmd += ["--memory", str(self.memory), "--memory-swap", str(self.memory)]
@@ -88,6 +95,8 @@ class ContainerSpec:
             host["Ulimits"] = [{"Name": n, "Soft": v, "Hard": v} for n, v in self.ulimits.items()]
         if self.userns:
             host["UsernsMode"] = self.userns
+        if self.read_only_root:
+            host["ReadonlyRootfs"] = True
         if self.gpus is not None:
             host["DeviceRequests"] = [_device_request(self.gpus)]
         body: dict[str, Any] = {
@@ -101,6 +110,8 @@ class ContainerSpec:
             body["Cmd"] = list(self.args)
         if self.entrypoint is not None:
             body["Entrypoint"] = list(self.entrypoint)
+        if self.workdir:
+            body["WorkingDir"] = self.workdir
         return body
 
 
