@@ -19,7 +19,9 @@ no benchmarks (validator.chain runs tasks in a chain and checks their outputs).
     limits.py  user-adjustable limits and the unprivileged user
     api.py     a small Engine API client: images inspected, containers created, attached, waited for, removed
     wire.py    HTTP/1.1 on a socket, one request per connection, for api.py
-    client.py  connect to the Docker engine
+    client.py  connect to the Docker engine (or Podman's: --engine)
+    kind.py    which engine answers (Docker or Podman, rootful or rootless), what it enforces, which socket
+    cgroups.py where a container's cgroup is, per engine and cgroup version
     result.py  TaskResult, BuildResult and the finding codes of this stage
     scratch.py remove a scratch folder whatever modes its tasks left
 """

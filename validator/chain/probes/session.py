@@ -385,54 +385,7 @@ class ProbeSession:
             f"; not made: {'; '.join(unsupported)}" if unsupported else "")
 
     def _singularity(self, passed: dict, probe: ProbeResult) -> None:
-        """Every task that passed, of the cubes under test, run again as Singularity runs it, into fresh output
-        folders (the run folder's inputs, read-only as before)."""
-        engine = getattr(self.runner, "engine", None)
-        if not getattr(self.runner, "builds_images", False) or engine is None:
-            probe.status, probe.message = "skipped", "needs a container engine (the local runner has no image)"
-            return
-        tried, failed = [], []
-        for task, first in passed.items():
-            role = first.role
-            if role not in self.cubes or not self.options.tests(role):
-                continue
-            cube = self.cubes[role]
-            where = cube.rel(cube.config_file)
-            bindings = self.folder.bindings(task, self.demo)
-            try:
-                outputs = plan_task(cube, task, bindings).outputs
-            except PlanError:
-                continue
-            base = self.scratch / "singularity" / task
-            for label, host in outputs.items():  # fresh, empty outputs of the same kind: the run folder stays
-                fresh = base / label / Path(host).name
-                if Path(host).is_dir():
-                    fresh.mkdir(parents=True, exist_ok=True)
-                else:
-                    fresh.parent.mkdir(parents=True, exist_ok=True)
-                bindings[label] = fresh
-            home = base / "home"
-            home.mkdir(parents=True, exist_ok=True)
-            plan = singularity.plan_for(plan_task(cube, task, bindings, gpus=self.limits.gpus), home)
-            # its inputs are mounted read-only as before; the per-task probes already judged this task's own run
-            result = self.runner.run(cube, plan, self.folder.logs / f"probe-singularity-{task}.log")
-            result.role = role
-            probe.runs += 1
-            tried.append(task)
-            if result.status == "passed":
-                continue
-            failed.append(task)
-            try:
-                image = engine.image(plan.image) or {}
-            except Exception:
-                image = {}
-            probe.findings += singularity.findings(task, logscan.read_log(result.log_path) or result.log_tail, where,
-                                                   singularity.code_folders(plan, image), result.message)
-        if not tried:
-            probe.status, probe.message = "skipped", "no task of a cube under test passed"
-        else:
-            probe.message = (f"{len(failed)} of {len(tried)} tasks would fail: {', '.join(failed)}" if failed else
-                             f"{len(tried)} tasks ran as Singularity runs them")
+        singularity.run(self, passed, probe)
 
     def _say(self, probe: ProbeResult) -> None:
         if self.console is None:

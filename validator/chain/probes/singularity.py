@@ -15,8 +15,9 @@ import re
 from pathlib import Path
 
 from validator import findings as F
+from validator.chain.probes import logscan
 from validator.codes import SINGULARITY
-from validator.engine.plan import Mount, RunPlan
+from validator.engine.plan import Mount, PlanError, RunPlan, plan_task
 from validator.findings import Finding
 from validator.textsafe import printable
 
@@ -69,3 +70,55 @@ def findings(task: str, log: str, where: str, code: list[str], message: str) -> 
         out.append(F.error(SINGULARITY, where, f"task {task} passed under the engine but fails as Singularity runs "
                            f"it (read-only image, working directory {HOME}): {printable(message)[:300]}", hint=hint))
     return out
+
+
+def run(session, passed: dict, probe) -> None:
+    """The probe, for a ProbeSession (validator.chain.probes.session): every task that passed, of the cubes under
+    test, run again as Singularity runs it, into fresh output folders (the run folder's inputs, read-only as
+    before)."""
+    engine = getattr(session.runner, "engine", None)
+    if not getattr(session.runner, "builds_images", False) or engine is None:
+        probe.status, probe.message = "skipped", "needs a container engine (the local runner has no image)"
+        return
+    tried, failed = [], []
+    for task, first in passed.items():
+        role = first.role
+        if role not in session.cubes or not session.options.tests(role):
+            continue
+        cube = session.cubes[role]
+        where = cube.rel(cube.config_file)
+        bindings = session.folder.bindings(task, session.demo)
+        try:
+            outputs = plan_task(cube, task, bindings).outputs
+        except PlanError:
+            continue
+        base = session.scratch / "singularity" / task
+        for label, host in outputs.items():  # fresh, empty outputs of the same kind: the run folder stays
+            fresh = base / label / Path(host).name
+            if Path(host).is_dir():
+                fresh.mkdir(parents=True, exist_ok=True)
+            else:
+                fresh.parent.mkdir(parents=True, exist_ok=True)
+            bindings[label] = fresh
+        home = base / "home"
+        home.mkdir(parents=True, exist_ok=True)
+        plan = plan_for(plan_task(cube, task, bindings, gpus=session.limits.gpus), home)
+        # its inputs are mounted read-only as before; the per-task probes already judged this task's own run
+        result = session.runner.run(cube, plan, session.folder.logs / f"probe-singularity-{task}.log")
+        result.role = role
+        probe.runs += 1
+        tried.append(task)
+        if result.status == "passed":
+            continue
+        failed.append(task)
+        try:
+            image = engine.image(plan.image) or {}
+        except Exception:
+            image = {}
+        probe.findings += findings(task, logscan.read_log(result.log_path) or result.log_tail, where,
+                                               code_folders(plan, image), result.message)
+    if not tried:
+        probe.status, probe.message = "skipped", "no task of a cube under test passed"
+    else:
+        probe.message = (f"{len(failed)} of {len(tried)} tasks would fail: {', '.join(failed)}" if failed else
+                         f"{len(tried)} tasks ran as Singularity runs them")
