@@ -238,7 +238,9 @@ class DockerRunner:
             if log.broken:
                 log.replace(_logs(self.engine, container))  # the stream broke: the engine's copy instead
             result.exit_code = exit_code
-            result.peak_memory_bytes, result.peak_memory_source = peak.value()
+            if self.facts().controllers is None or "memory" in (self.facts().controllers or ()):
+                result.peak_memory_bytes, result.peak_memory_source = peak.value()
+            # else no memory cgroup of its own (rootless Podman on cgroup v1): what its stats say is not the task's
             result.log_tail = tail(log.text(), lim.log_tail_lines)
             self._judge(result, cube, plan, timed_out, oom)
             self._judge_unenforced(result, cube)
