@@ -7,6 +7,7 @@ memory, cpus and processes; the container is removed afterwards whatever happens
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import threading
 import time
@@ -19,7 +20,7 @@ from validator.codes import ENGINE_LOST, LIMITS_NOT_ENFORCED, NO_GPU, OOM, PIDS_
 from validator.engine.api import Engine, EngineError, EngineTimeout
 from validator.engine.build import build_image
 from validator.engine.kind import PODMAN_NOFILE, EngineFacts, learn
-from validator.engine.limits import Limits, gpus_text, human_size
+from validator.engine.limits import Limits, human_size
 from validator.engine.plan import RunPlan
 from validator.engine.result import BuildResult, TaskResult, tail
 from validator.engine.runner import judge_exit, judge_log, judge_outputs, prepare_outputs
@@ -48,7 +49,6 @@ class _Ready:
 
 class DockerRunner:
     name = "docker"
-    builds_images = True
     watch_inputs = False  # inputs are mounted read-only: the inputs probe hashes the originals
 
     def __init__(self, engine: Engine, limits: Limits | None = None, run_id: str = "medcube"):
@@ -82,12 +82,13 @@ class DockerRunner:
         return self._facts
 
     def run_user(self) -> tuple[int, int]:
-        """The task's uid and gid: the limits' (never root); under a rootless Podman with no user asked for, the
-        user the engine runs as, whom keep-id maps into the container (any other uid writes as an unmapped id)."""
+        """The task's uid and gid: the limits' (never root); under a rootless Podman (unless MEDCUBE_RUN_USER names
+        one), the user the engine runs as, whom keep-id maps into the container (any other uid writes as an
+        unmapped id)."""
         facts = self.facts()
-        if facts.podman and facts.rootless and not self.limits.user and facts.uid:
+        if facts.podman and facts.rootless and not os.environ.get("MEDCUBE_RUN_USER") and facts.uid:
             return facts.uid, facts.gid if facts.gid is not None else facts.uid
-        return self.limits.run_user()
+        return self.limits.user.ids
 
     def spec(self, plan: RunPlan) -> ContainerSpec:
         """The container a task runs in (rendered as the `docker run` line in reports, and as the API call)."""
@@ -303,7 +304,7 @@ class DockerRunner:
         where = cube.rel(cube.config_file)
         if "capabilities: [[gpu]]" in text or "could not select device driver" in text:
             result.message = (
-                f"GPUs were requested (--gpus {gpus_text(gpus)}) but this Docker engine has no GPU runtime "
+                f"GPUs were requested (--gpus {gpus}) but this Docker engine has no GPU runtime "
                 "(nvidia-container-toolkit)"
             )
             result.findings.append(
