@@ -1,4 +1,6 @@
-"""The `medcube` command line: argument parsing only; every command calls a library function."""
+"""The `medcube` command line: argument parsing only; every command calls a library function.
+
+Its length (over 400 lines) is the option declarations of its commands, one line each, kept in one place."""
 
 from __future__ import annotations
 
