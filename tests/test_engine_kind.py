@@ -9,10 +9,10 @@ import pytest
 
 from validator.chain.probes import singularity
 from validator.codes import SINGULARITY
-from validator.engine import cgroups
-from validator.engine.kind import EngineFacts, engine_host, select
-from validator.engine.plan import Mount, RunPlan
-from validator.engine.spec import ContainerSpec
+from validator.engine.client.kind import EngineFacts, engine_host, select
+from validator.engine.tasks import cgroups
+from validator.engine.tasks.plan import Mount, RunPlan
+from validator.engine.tasks.spec import ContainerSpec
 from validator.errors import UserError
 
 
@@ -35,7 +35,7 @@ def test_engine_names_and_sockets(monkeypatch, tmp_path):
     monkeypatch.delenv("DOCKER_HOST")
     monkeypatch.setenv("CONTAINER_HOST", f"unix://{tmp_path}/none.sock")
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
-    monkeypatch.setattr("validator.engine.kind.PODMAN_SOCKET", str(tmp_path / "nothing.sock"))
+    monkeypatch.setattr("validator.engine.client.kind.PODMAN_SOCKET", str(tmp_path / "nothing.sock"))
     with pytest.raises(UserError, match="no Podman API socket found") as e:
         engine_host("podman")
     assert "podman system service" in e.value.hint
@@ -52,7 +52,7 @@ def test_select_puts_the_socket_into_docker_host(monkeypatch, tmp_path):
         monkeypatch.delenv("DOCKER_HOST", raising=False)
         monkeypatch.delenv("CONTAINER_HOST", raising=False)
         monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
-        monkeypatch.setattr("validator.engine.kind.PODMAN_SOCKET", str(tmp_path / "nothing.sock"))
+        monkeypatch.setattr("validator.engine.client.kind.PODMAN_SOCKET", str(tmp_path / "nothing.sock"))
         select("podman")
         import os
 

@@ -21,10 +21,10 @@ from pathlib import Path
 import pytest
 from test_hostile import CASES, Case, medcube_test, role_option
 
-from validator.engine.api import Engine, EngineError
-from validator.engine.build import build_image
-from validator.engine.docker import RUN_LABEL
-from validator.engine.kind import learn
+from validator.engine.client.api import Engine, EngineError
+from validator.engine.client.kind import learn
+from validator.engine.images.build import build_image
+from validator.engine.tasks.docker import RUN_LABEL
 from validator.manifest.load import load_cube
 
 pytestmark = [pytest.mark.docker, pytest.mark.podman, pytest.mark.slow]

@@ -383,7 +383,7 @@ _ARGV: list[str] = []  # the arguments of this process's command line, when it i
 def _engine(engine: Optional[EngineName], runner: Optional[RunnerName]) -> None:
     """--engine: the socket it names, for every engine client of this run (a container runner only)."""
     if runner != RunnerName.local:
-        from validator.engine.kind import select
+        from validator.engine.client.kind import select
 
         select(engine.value if engine else None)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from validator import findings as F
 from validator.chain.probes import logscan
 from validator.codes import SINGULARITY
-from validator.engine.plan import Mount, PlanError, RunPlan, plan_task
+from validator.engine.tasks.plan import Mount, PlanError, RunPlan, plan_task
 from validator.findings import Finding
 from validator.textsafe import printable
 

@@ -64,7 +64,7 @@ class EngineFacts:
 
 
 def learn(engine) -> EngineFacts:
-    """The facts of the engine that answers (validator.engine.api.Engine), read once and kept on it."""
+    """The facts of the engine that answers (validator.engine.client.api.Engine), read once and kept on it."""
     cached = getattr(engine, "_facts", None)
     if isinstance(cached, EngineFacts):
         return cached

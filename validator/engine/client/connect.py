@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import os
 
-from validator.engine.api import Engine, EngineError
+from validator.engine.client.api import Engine, EngineError
 from validator.errors import EngineUnavailable
 
 
 def connect(timeout: float = 300.0, kind: str | None = None) -> Engine:
-    """An engine (validator.engine.api) that answered a ping. Raises EngineUnavailable otherwise. ``kind``
-    ("docker" or "podman", else MEDCUBE_ENGINE; validator.engine.kind) picks the socket when DOCKER_HOST is unset,
-    and must then be what answers (a UserError otherwise)."""
-    from validator.engine.kind import check_name, engine_host, learn
+    """An engine (validator.engine.client.api) that answered a ping. Raises EngineUnavailable otherwise. ``kind``
+    ("docker" or "podman", else MEDCUBE_ENGINE; validator.engine.client.kind) picks the socket when DOCKER_HOST is
+    unset, and must then be what answers (a UserError otherwise)."""
+    from validator.engine.client.kind import check_name, engine_host, learn
 
     try:
         host = engine_host(kind)
