@@ -168,7 +168,7 @@ def test(
     fail_on: Optional[FailOn] = typer.Option(None, "--fail-on", help="Fail on errors only (default) or on warnings too (a failed task always fails)."),
     ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Leave out a finding code, e.g. MC803 (repeatable)."),
     no_config: bool = typer.Option(False, "--no-config", help="Do not read .medcube.yaml / pyproject.toml [tool.medcube]."),
-    jobs: Optional[int] = typer.Option(None, "--jobs", help="Many submissions: how many run at a time (default: the cores, as far as --memory per task fits in memory)."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", help="Tasks at a time: the probes' runs beside the chain, or many submissions side by side (default: the cores, as far as --memory per task fits in memory)."),
     shard: Optional[str] = typer.Option(None, "--shard", help="Many submissions: run shard i/n of them (every n-th, from the i-th), for fanning out over machines."),
     build_timeout: Optional[float] = typer.Option(None, "--build-timeout", help="Seconds an image build may take (default 1800; 0: no limit)."),
     build_network: bool = typer.Option(False, "--build-network", help="Let builds use the network (by default they have none, like the tasks)."),
@@ -189,10 +189,12 @@ def test(
         runner=runner.value if runner else None, base_image=base_image, rebuild=rebuild, run_dir=run_dir,
         limits=Limits.from_options(timeout=timeout, memory=memory, cpus=cpus, pids=pids, gpus=gpus,
                                    log_limit=log_limit, build_timeout=build_timeout, build_network=build_network),
-        probes=probe_options(no_probes, no_probe, determinism_tolerance, strict_determinism), pull=pull,
+        probes=probe_options(no_probes, no_probe, determinism_tolerance, strict_determinism), pull=pull, jobs=jobs,
     )
+    if jobs is not None and jobs < 1:
+        raise UserError(f"--jobs {jobs}: expected 1 or more", hint="--jobs N runs at most N tasks at a time")
     models, metric_cubes = list(model or []), list(metrics or [])
-    if len(models) > 1 or len(metric_cubes) > 1 or jobs is not None or shard is not None or any(
+    if len(models) > 1 or len(metric_cubes) > 1 or shard is not None or any(
             p.is_dir() and not is_cube_folder(p) for p in models + metric_cubes):
         if format != OutputFormat.text or strict or fail_on is not None or ignore:
             raise UserError("--format, --strict, --fail-on and --ignore apply to one submission's run",

@@ -18,7 +18,6 @@ validator.report.leaderboard's, argument parsing the CLI's.
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 import threading
 import time
@@ -30,7 +29,7 @@ from rich.text import Text
 from validator import findings as F
 from validator.chain.benchmark import Benchmark
 from validator.chain.demo_data import DemoData
-from validator.chain.options import RunOptions
+from validator.chain.options import RunOptions, default_jobs
 from validator.chain.outputs import read_results
 from validator.chain.result import RunReport
 from validator.chain.run import chain_tasks, run_task, say_build, say_task, start_run
@@ -143,31 +142,6 @@ class ManyReport:
         return self.preparation.ok and all(s.ok for s in self.submissions)
 
 
-def default_jobs(memory_per_task: int | None) -> int:
-    """As many submissions at a time as the machine has cores, and no more than its available memory holds at
-    the per-task memory limit; at least one."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        cores = os.cpu_count() or 1
-    jobs = max(1, cores)
-    available = _available_memory()
-    if memory_per_task and available:
-        jobs = min(jobs, max(1, available // memory_per_task))
-    return jobs
-
-
-def _available_memory() -> int | None:
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
-
-
 def expand_cubes(paths: list[Path | str], role: str) -> list[Path]:
     """Each path as given; a folder that is not a cube itself but holds cube folders stands for those (sorted)."""
     from validator.manifest.load import is_cube_folder, locate
@@ -244,7 +218,7 @@ def run_submissions(
     options = options or RunOptions()
     console = options.console
     started = time.monotonic()
-    jobs = jobs or default_jobs(options.limits.memory)
+    jobs = jobs or options.jobs or default_jobs(options.limits.memory)
     folder, runner, prep = start_run(benchmark, cubes, options, runner)
     many = ManyReport(prep, submissions, getattr(benchmark, "primary_metric", None),
                       getattr(benchmark, "higher_is_better", True), jobs)

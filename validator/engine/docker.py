@@ -60,6 +60,16 @@ class DockerRunner:
         self._ready: _Ready | None = None  # its container, once created
         self._readying: threading.Thread | None = None
 
+    def beside(self) -> DockerRunner:
+        """A runner for tasks that run beside this one's (the probes'): the same engine, limits, run id (so that
+        cleanup() sweeps its containers too) and built images, without this runner's container made ready ahead,
+        which is a hint for this runner's own next task only."""
+        other = DockerRunner(self.engine, self.limits, self.run_id)
+        other._images = self._images  # read only once the builds are done
+        other._cgroup = self._cgroup
+        other.watch_inputs = self.watch_inputs
+        return other
+
     # -- build ------------------------------------------------------------------------------------------------------
     def build(self, cube: Cube, *, base_image=None, rebuild=False, log_dir=None, console=None, pull=False,
               verbose=False) -> BuildResult:
