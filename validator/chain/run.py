@@ -157,7 +157,7 @@ def run_chain(
             report.probes = probes.after_chain(report.tasks)
     finally:
         if probes is not None:
-            probes.close()
+            probes.jobs.close()  # an early end (an error, Ctrl-C): no more probe runs; cleanup() removes theirs
         runner.cleanup()  # nothing may outlive the chain, whatever happened
     report.seconds = time.monotonic() - started
     return report

@@ -9,7 +9,6 @@ fixed order: the reports are the same whatever ran side by side. Their scratch c
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from dataclasses import dataclass, field
 from functools import partial
@@ -17,25 +16,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from validator import findings as F
-from validator import hostfs
-from validator.chain.outputs import check_outputs, record_ids
-from validator.chain.probes import determinism, faults, gpu, inputs, logscan
+from validator.chain.probes import faults, gpu, inputs, logscan
 from validator.chain.probes.jobs import ProbeJobs
 from validator.chain.probes.options import PROBES, ProbeOptions
+from validator.chain.probes.runs import InferAgain, OwnRuns, ProbeRun, Rerun
 from validator.codes import (
     ACCEPTS_BROKEN,
     INPUT_CHANGED,
     INPUT_WRITE,
     NEEDS_NETWORK,
     NEEDS_ROOT,
-    NO_GPU,
     NONDETERMINISTIC,
     PROBE_INCOMPLETE,
     RERUN_FAILS,
     WRITES_OUTSIDE,
 )
-from validator.engine.limits import gpus_text, parse_gpus
-from validator.engine.plan import PlanError, RunPlan, image_name, plan_task
+from validator.engine.plan import RunPlan, plan_task
 from validator.engine.result import TaskResult
 from validator.engine.scratch import remove_tree
 from validator.findings import Finding
@@ -86,64 +82,6 @@ class ProbeResult:
         }
 
 
-@dataclass
-class ProbeRun:
-    """One task run of a probe, made in a job: its result and the per-task probes' findings on it, registered
-    (deduplicated, added to the result) only when the probes are read, in their fixed order."""
-
-    plan: RunPlan
-    result: TaskResult
-    found: list[Finding]
-    hits: dict[str, list[str]]
-
-
-@dataclass
-class Rerun:
-    """A task run again into copies of its first run's outputs."""
-
-    task: str
-    labels: list[str]  # its output labels
-    run: ProbeRun
-    broken: list[Finding]  # the output contract on what the second run left (when it passed)
-    copies: dict[str, Path]
-
-
-@dataclass
-class InferAgain:
-    """The second run of infer, shared by the rerun and determinism probes, and the comparison of its predictions."""
-
-    rerun: Rerun | None  # the rerun probe's run (None: that probe is off)
-    fresh: ProbeRun | None = None  # determinism's own run into an empty folder, when the rerun could not serve
-    diffs: list[str] = field(default_factory=list)
-    largest: float | None = None
-    records: int = 0
-
-    @property
-    def compared(self) -> ProbeRun | None:
-        return self.fresh if self.fresh is not None else self.rerun.run if self.rerun is not None else None
-
-
-_UNWRITTEN = 1.0  # the mtime a rerun's copies get first: a file still bearing it was not written again
-
-
-def _mark(path: Path) -> None:
-    for f in _files(path):
-        os.utime(f, (_UNWRITTEN, _UNWRITTEN), follow_symlinks=False)
-
-
-def _unwritten(path: Path) -> list[Path]:
-    return [f for f in _files(path) if os.lstat(f).st_mtime == _UNWRITTEN]
-
-
-def _files(path: Path) -> list[Path]:
-    """Regular files at or below path, no link followed."""
-    if path.is_file() and not path.is_symlink():
-        return [path]
-    if not path.is_dir() or path.is_symlink():
-        return []
-    return [e.path for e in hostfs.walk(path) if e.is_file]
-
-
 class ProbeSession:
     def __init__(self, options: ProbeOptions, runner: Runner, cubes: dict[str, Cube], folder: RunFolder, demo: DemoData,
                  contracts: Contracts, limits: Limits, console: Console | None = None, jobs: int = 1):
@@ -168,6 +106,7 @@ class ProbeSession:
         # the probes' runs go through a runner of their own (beside the chain's), or wait for the chain's end
         self._beside: Runner = beside() if beside is not None else runner
         self.jobs = ProbeJobs(jobs, side_by_side=beside is not None)
+        self.own = OwnRuns(cubes, folder, demo, contracts, self.scratch, options.tolerance, self._run, self._wants)
 
     def on(self, name: str) -> bool:
         return self.options.on(name)
@@ -246,17 +185,13 @@ class ProbeSession:
         task, role = result.task, result.role
         if task == "infer" and role == "model":
             if self._wants("rerun", "model") or self._wants("determinism", "model"):
-                self.jobs.submit("infer-again", self._infer_again)
+                self.jobs.submit("infer-again", self.own.infer_again)
         elif self._wants("rerun", role):
-            self.jobs.submit(("rerun", task), partial(self._rerun_job, role, task))
+            self.jobs.submit(("rerun", task), partial(self.own.rerun, role, task))
         if (role == "data_preparator" and self._wants("faults", role) and task == self._faults_task()
                 and "prepare" in self._passed):
             for kind in faults.FAULTS:
-                self.jobs.submit(("faults", kind), partial(self._fault_job, kind, task))
-
-    def close(self) -> None:
-        """Start no more probe runs (the run ended early: an error, Ctrl-C)."""
-        self.jobs.close()
+                self.jobs.submit(("faults", kind), partial(self.own.fault, kind, task))
 
     def _run(self, role: str, task: str, bindings: dict, log_name: str) -> ProbeRun:
         cube = self.cubes[role]
@@ -266,75 +201,6 @@ class ProbeSession:
         result.role = role
         found, hits = self._task_findings(cube, plan, result, token)
         return ProbeRun(plan, result, found, hits)
-
-    def _rerun_job(self, role: str, task: str, mark: bool = False) -> Rerun | None:
-        """The task run again into copies of its first run's outputs (the run folder stays as it is); None when it
-        has no outputs."""
-        cube = self.cubes[role]
-        bindings = self.folder.bindings(task, self.demo)
-        try:
-            outputs = plan_task(cube, task, bindings).outputs
-        except PlanError:
-            return None
-        if not outputs:
-            return None
-        copies: dict[str, Path] = {}
-        for label, host in outputs.items():
-            copy = self.scratch / "rerun" / task / label / Path(host).name
-            copy.parent.mkdir(parents=True, exist_ok=True)
-            if Path(host).is_dir() and not Path(host).is_symlink():
-                hostfs.copytree(host, copy)  # links and special files are not copied, nor followed
-            elif Path(host).is_file() and not Path(host).is_symlink():
-                with os.fdopen(hostfs.open_regular(host), "rb") as fin, open(copy, "wb") as fout:
-                    shutil.copyfileobj(fin, fout)
-            if mark:
-                _mark(copy)
-            bindings[label] = copies[label] = copy
-        run = self._run(role, task, bindings, f"probe-rerun-{task}.log")
-        broken: list[Finding] = []
-        if run.result.status == "passed":
-            where = cube.rel(cube.config_file)
-            broken = [f for f in check_outputs(task, run.plan.outputs, self.folder, self.contracts, where)
-                      if f.is_error]
-        return Rerun(task, list(outputs), run, broken, copies)
-
-    def _infer_again(self) -> InferAgain:
-        """One more run of infer serves both probes: into copies of the first run's predictions (the rerun probe),
-        and its predictions compared with the first run's (determinism). Determinism gets a run of its own into an
-        empty folder only when that one cannot serve: the rerun probe is off, the rerun did not pass, or it left a
-        file of the first run unwritten (a task that skips the files it finds would otherwise look deterministic)."""
-        again = InferAgain(self._rerun_job("model", "infer", mark=True) if self._wants("rerun", "model") else None)
-        if not self._wants("determinism", "model"):
-            return again
-        first = Path(self.folder.bindings("infer", self.demo)["output_path"])
-        second = again.rerun.copies.get("output_path") if again.rerun is not None else None
-        if (second is None or again.rerun is None or again.rerun.run.result.status != "passed"
-                or _unwritten(second)):
-            bindings = self.folder.bindings("infer", self.demo)
-            second = bindings["output_path"] = self.scratch / "determinism" / "predictions"
-            again.fresh = self._run("model", "infer", bindings, "probe-determinism-infer.log")
-        run = again.compared
-        if run is not None and run.result.status == "passed":
-            contract = self.contracts.predictions
-            ids = record_ids(self.folder.path("data"), contract.records)
-            again.records = len(ids)
-            again.diffs, again.largest = determinism.compare(first, second, contract, ids, self.options.tolerance)
-        return again
-
-    def _fault_job(self, kind: str, task: str) -> tuple[str, ProbeRun | None]:
-        """(what was broken, the run of `task` on the broken copy); (why not, None) when it cannot be made."""
-        base = self.scratch / "faults" / kind
-        paths = {label: base / label for label in ("data", "labels", "metadata")}
-        for name, dst in paths.items():
-            faults.copy_tree(self.folder.path(name), dst)
-        try:
-            what = faults.inject(kind, paths["data"], paths["labels"], self.contracts.predictions.records)
-        except faults.Unsupported as e:
-            return str(e), None
-        bindings = {"data_path": paths["data"], "labels_path": paths["labels"], "metadata_path": paths["metadata"]}
-        if task == "statistics":
-            bindings["output_path"] = base / "statistics" / "statistics.yaml"
-        return what, self._run("data_preparator", task, bindings, f"probe-faults-{kind}.log")
 
     def _faults_task(self) -> str | None:
         cube = self.cubes["data_preparator"]
@@ -347,39 +213,7 @@ class ProbeSession:
             return
         probe = self.results["gpu"]
         started = time.monotonic()
-        checked: list[tuple[str, str]] = []
-        for role, cube in self.cubes.items():
-            wanted = self.limits.gpus or next((t.gpus for t in cube.tasks.values() if t.gpus not in (None, "", 0, "0")),
-                                              None)
-            spec = parse_gpus(wanted) if wanted is not None else None
-            if spec is None or image_name(cube) in {c for c, _ in checked}:
-                continue
-            b = built.get(str(cube.path))
-            if b is not None and not b.ok:
-                continue
-            plan = RunPlan(task="gpu_check", image=image_name(cube), args=[], entrypoint=["python3", "-c", gpu.SCRIPT],
-                           mounts=[], gpus=wanted)
-            result = self.runner.run(cube, plan, self.folder.logs / f"probe-gpu-{role}.log")
-            probe.runs += 1
-            where = cube.rel(cube.config_file)
-            if any(f.code == NO_GPU for f in result.findings):
-                probe.status = "skipped"
-                probe.message = "the engine has no GPU runtime (the tasks say so)"
-                break
-            if result.status != "passed":
-                probe.findings.append(F.error(PROBE_INCOMPLETE, where,
-                                              f"the GPU check could not run in {plan.image}: {result.message}",
-                                                hint=f"its log: {result.log_path}"))
-                checked.append((plan.image, "could not run"))
-                continue
-            findings, line = gpu.interpret(gpu.parse(logscan.read_log(result.log_path)), plan.image,
-                                           gpus_text(spec), where)
-            probe.findings += findings
-            checked.append((plan.image, line))
-        if probe.status != "skipped":
-            probe.message = "; ".join(f"{img}: {line}" for img, line in checked) if checked else "no GPU requested"
-            if not checked:
-                probe.status = "skipped"
+        gpu.check_images(self.runner, self.cubes, built, self.limits.gpus, self.folder.logs, probe)
         probe.seconds = time.monotonic() - started
         probe.settle()
         if probe.runs:
