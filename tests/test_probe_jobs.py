@@ -196,3 +196,33 @@ def test_closed_jobs_start_nothing():
     jobs.close()
     jobs.submit("a", lambda: 1)
     assert isinstance(jobs.outcomes()["a"].error, (Stopped, Exception))
+
+
+# -- many submissions -----------------------------------------------------------------------------------------------
+def test_many_submissions_each_get_the_model_probes_and_the_preparator_its_own_once(hostile_cubes, tmp_path):
+    """Two model submissions, one of them nondeterministic, and a lax preparator under test: each model gets
+    determinism and the per-task probes, the preparator's faults run once for all."""
+    from validator.chain.submissions import Submission, run_submissions
+
+    bench = load_benchmark(HOSTILE)
+    cubes = {role: load_cube(bench.cube(role)) for role in ROLES}
+    cubes["data_preparator"] = load_cube(hostile_cubes / "accepts_anything")
+    subs = [Submission(str(HOSTILE / "good_model"), "model"), Submission(str(hostile_cubes / "nondeterministic"), "model")]
+    runner = Counting()
+    options = RunOptions(runner="local", run_dir=tmp_path / "run",
+                         probes=ProbeOptions(roles=frozenset({"model", "metrics", "data_preparator"})))
+    many = run_submissions(bench, cubes, load_demo_data(bench.demo_data, bench.demo_sha256), subs, options, jobs=2,
+                           runner=runner)
+    good, noisy = ({p.name: p for p in s.probes} for s in subs)
+    assert set(good) == set(noisy) == {"inputs", "permissions", "network", "determinism"}
+    assert good["determinism"].status == "passed" and good["determinism"].runs == 1 and subs[0].ok
+    assert noisy["determinism"].status == "warning" and noisy["determinism"].findings[0].code == "MC806"
+    assert good["inputs"].message == "inputs of 3 task runs unchanged"  # infer, evaluate, infer again
+    prep = {p.name: p for p in many.preparation.probes}
+    assert "determinism" not in prep and prep["faults"].runs == 4 and prep["faults"].findings[0].code == "MC808"
+    # the chain's 3 preparation tasks, its 4 faults and 2 reruns (prepare, statistics); per model infer, evaluate
+    # and determinism's infer
+    assert runner.runs == 3 + 4 + 2 + 2 * 3
+    for s in subs:
+        assert not (s.folder / "probes").exists()
+    assert not (tmp_path / "run" / "probes").exists()
