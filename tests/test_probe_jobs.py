@@ -226,3 +226,17 @@ def test_many_submissions_each_get_the_model_probes_and_the_preparator_its_own_o
     for s in subs:
         assert not (s.folder / "probes").exists()
     assert not (tmp_path / "run" / "probes").exists()
+
+
+def test_a_job_marked_first_takes_the_next_free_slot():
+    """The second run of infer (the longest, the run's end waits on it) goes before probe runs handed in earlier."""
+    jobs = ProbeJobs(2)
+    gate = threading.Event()
+    order = []
+    jobs.submit("busy", gate.wait)  # holds the one slot beside the chain
+    for key in ("a", "b"):
+        jobs.submit(key, lambda key=key: order.append(key))
+    jobs.submit("infer-again", lambda: order.append("infer-again"), first=True)
+    gate.set()
+    jobs.outcomes()
+    assert order[0] == "infer-again" and sorted(order[1:]) == ["a", "b"]

@@ -13,6 +13,7 @@ Boundary: when jobs run and what they returned; what a job does and what its out
 
 from __future__ import annotations
 
+import heapq
 import threading
 import time
 from collections.abc import Callable, Hashable
@@ -48,9 +49,12 @@ class ProbeJobs:
         self._pool: ThreadPoolExecutor | None = None
         self._futures: dict[Hashable, Future] = {}
         self._queued: dict[Hashable, Callable[[], Any]] = {}  # not side by side: run when the chain has ended
+        self._waiting: list[tuple[int, int, Future, Callable[[], Any]]] = []  # side by side: a heap, for the slots
+        self._lock = threading.Lock()
 
-    def submit(self, key: Hashable, job: Callable[[], Any]) -> None:
-        """Hand in a job (once per key)."""
+    def submit(self, key: Hashable, job: Callable[[], Any], first: bool = False) -> None:
+        """Hand in a job (once per key). A free slot takes the waiting jobs marked `first` before the others (a
+        long one that the run's end waits for), then in the order they came."""
         if key in self._futures or key in self._queued:
             return
         if not self.side_by_side:
@@ -58,23 +62,28 @@ class ProbeJobs:
             return
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="medcube-probe")
-        self._futures[key] = self._pool.submit(self._timed, job, True)
+        future: Future = Future()
+        self._futures[key] = future
+        with self._lock:
+            heapq.heappush(self._waiting, (0 if first else 1, len(self._futures), future, job))
+        self._pool.submit(self._next)
 
-    def _timed(self, job: Callable[[], Any], slot: bool) -> Outcome:
-        if slot:
-            self._slots.acquire()
+    def _next(self) -> None:
+        """One slot's turn: the first waiting job runs (one `_next` is handed to the pool per job)."""
+        with self._slots:
+            with self._lock:
+                *_, future, job = heapq.heappop(self._waiting)
+            future.set_result(self._timed(job))
+
+    def _timed(self, job: Callable[[], Any]) -> Outcome:
+        if self._stopping:
+            return Outcome(error=Stopped("the run ended before this probe run started"))
+        started = time.monotonic()
         try:
-            if self._stopping:
-                return Outcome(error=Stopped("the run ended before this probe run started"))
-            started = time.monotonic()
-            try:
-                value = job()
-            except Exception as e:  # the probe that reads it says it could not finish
-                return Outcome(error=e, seconds=time.monotonic() - started)
-            return Outcome(value, seconds=time.monotonic() - started)
-        finally:
-            if slot:
-                self._slots.release()
+            value = job()
+        except Exception as e:  # the probe that reads it says it could not finish
+            return Outcome(error=e, seconds=time.monotonic() - started)
+        return Outcome(value, seconds=time.monotonic() - started)
 
     def chain_ended(self) -> None:
         """The chain's slot is free: one more job at a time."""
@@ -85,7 +94,7 @@ class ProbeJobs:
     def outcomes(self) -> dict[Hashable, Outcome]:
         """Wait for every job; their outcomes by key."""
         self.chain_ended()
-        out = {key: self._timed(job, False) for key, job in self._queued.items()}
+        out = {key: self._timed(job) for key, job in self._queued.items()}
         self._queued.clear()
         for key, future in self._futures.items():
             out[key] = future.result()
@@ -93,10 +102,10 @@ class ProbeJobs:
         return out
 
     def close(self) -> None:
-        """Start no more jobs; those running end on their own (their containers are swept by the runner's
-        cleanup)."""
+        """Start no more jobs (each waiting one ends as Stopped); those running end on their own (their containers
+        are swept by the runner's cleanup)."""
         self._stopping = True
         self._queued.clear()
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool.shutdown(wait=False)
             self._pool = None

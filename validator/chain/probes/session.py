@@ -185,7 +185,7 @@ class ProbeSession:
         task, role = result.task, result.role
         if task == "infer" and role == "model":
             if self._wants("rerun", "model") or self._wants("determinism", "model"):
-                self.jobs.submit("infer-again", self.own.infer_again)
+                self.jobs.submit("infer-again", self.own.infer_again, first=True)  # the longest, the end waits on it
         elif self._wants("rerun", role):
             self.jobs.submit(("rerun", task), partial(self.own.rerun, role, task))
         if (role == "data_preparator" and self._wants("faults", role) and task == self._faults_task()
