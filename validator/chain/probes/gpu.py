@@ -14,8 +14,8 @@ from pathlib import Path
 from validator import findings as F
 from validator.chain.probes.logscan import read_log
 from validator.codes import GPU_NOT_SEEN, NO_GPU, PROBE_INCOMPLETE
-from validator.engine.limits import gpus_text, parse_gpus
 from validator.engine.plan import RunPlan, image_name
+from validator.values import GpuRequest
 
 MARK = "MEDCUBE_GPU_CHECK"
 SCRIPT = r"""
@@ -111,9 +111,8 @@ def check_images(runner, cubes: dict, built: dict, gpus, logs: Path, probe) -> N
     --gpus); its findings and message into `probe` (a ProbeResult)."""
     checked: list[tuple[str, str]] = []
     for role, cube in cubes.items():
-        wanted = gpus or next((t.gpus for t in cube.tasks.values() if t.gpus not in (None, "", 0, "0")), None)
-        spec = parse_gpus(wanted) if wanted is not None else None
-        if spec is None or image_name(cube) in {c for c, _ in checked}:
+        wanted = GpuRequest.effective(gpus, *(t.gpu_request for t in cube.tasks.values()))
+        if wanted is None or image_name(cube) in {c for c, _ in checked}:
             continue
         b = built.get(str(cube.path))
         if b is not None and not b.ok:
@@ -133,7 +132,7 @@ def check_images(runner, cubes: dict, built: dict, gpus, logs: Path, probe) -> N
                                           hint=f"its log: {result.log_path}"))
             checked.append((plan.image, "could not run"))
             continue
-        findings, line = interpret(parse(read_log(result.log_path)), plan.image, gpus_text(spec), where)
+        findings, line = interpret(parse(read_log(result.log_path)), plan.image, str(wanted), where)
         probe.findings += findings
         checked.append((plan.image, line))
     if probe.status != "skipped":

@@ -142,7 +142,7 @@ class ProbeSession:
                 found.append(hit)
         if crashed and self.on("permissions"):
             try:
-                uid = self.limits.run_user()[0] if result.runner == "docker" else os.getuid()
+                uid = self.limits.user.uid if result.runner == "docker" else os.getuid()
             except Exception:
                 uid = None
             denied = logscan.permission_findings(plan.task, log, plan, where, uid)
