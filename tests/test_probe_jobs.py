@@ -33,7 +33,7 @@ class Counting:
 
     def __init__(self):
         self.inner = LocalRunner()
-        self.name, self.builds_images = self.inner.name, self.inner.builds_images
+        self.name = self.inner.name
         self.active = self.most = self.runs = 0
         self.lock = threading.Lock()
 

@@ -21,8 +21,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from validator.errors import MedcubeError
 
-class Stopped(Exception):
+
+class Stopped(MedcubeError):
     """The run ended (an error, Ctrl-C) before this job started."""
 
 
