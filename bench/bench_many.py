@@ -51,11 +51,12 @@ def copy_models(model: Path, n: int, work: Path) -> list[Path]:
 
 
 PROBES = False  # --probes: both sides with their probes
+EXTRA: list[str] = []  # --runner local: passed to every medcube test
 PEAK_RSS: list[int] = []  # of each medcube process, in bytes
 
 
 def medcube(args: list[str], env, report: Path | None = None) -> tuple[float, int, dict | None]:
-    cmd = [sys.executable, "-m", "validator", "test", *args, *([] if PROBES else ["--no-probes"])]
+    cmd = [sys.executable, "-m", "validator", "test", *args, *EXTRA, *([] if PROBES else ["--no-probes"])]
     if report is not None:
         cmd += ["--report", str(report)]
     t0 = time.perf_counter()
@@ -83,9 +84,13 @@ def main() -> int:
     ap.add_argument("--sizes", type=int, nargs="*", default=[],
                     help="time A alone at these N (each <= --n), with medcube's peak memory (like --growth)")
     ap.add_argument("--probes", action="store_true", help="both sides with their probes (see above)")
+    ap.add_argument("--runner", choices=["docker", "local"], help="medcube's --runner (local: medcube's own cost "
+                    "at many submissions on a tiny benchmark, e.g. tests/fixtures/hostile, without containers)")
     args = ap.parse_args()
     global PROBES
     PROBES = args.probes
+    if args.runner:
+        EXTRA.extend(["--runner", args.runner])
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     env.setdefault("MEDCUBE_BASE_IMAGE", "medcube/base:bookworm")
     sys.path.insert(0, str(ROOT))
