@@ -21,7 +21,7 @@ from validator.chain.options import RunOptions
 from validator.chain.probes import ProbeOptions
 from validator.chain.probes.jobs import ProbeJobs, Stopped
 from validator.chain.run import run_chain
-from validator.engine.local import LocalRunner
+from validator.engine.tasks.local import LocalRunner
 from validator.manifest.load import load_cube
 from validator.manifest.roles import ROLES
 

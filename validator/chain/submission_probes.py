@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from validator.chain.probes.session import ProbeSession
     from validator.chain.rundir import RunFolder
     from validator.engine.limits import Limits
-    from validator.engine.runner import Runner
+    from validator.engine.tasks.runner import Runner
     from validator.manifest.model import Cube
 
 PER_TASK = frozenset({"inputs", "permissions", "network"})

@@ -14,7 +14,8 @@ from pathlib import Path
 from validator import findings as F
 from validator.chain.probes.logscan import read_log
 from validator.codes import GPU_NOT_SEEN, NO_GPU, PROBE_INCOMPLETE
-from validator.engine.plan import RunPlan, image_name
+from validator.engine.images.tag import image_name
+from validator.engine.tasks.plan import RunPlan
 from validator.values import GpuRequest
 
 MARK = "MEDCUBE_GPU_CHECK"

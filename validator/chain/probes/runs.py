@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 from validator import hostfs
 from validator.chain.outputs import check_outputs, record_ids
 from validator.chain.probes import determinism, faults
-from validator.engine.plan import PlanError, RunPlan, plan_task
 from validator.engine.result import TaskResult
+from validator.engine.tasks.plan import PlanError, RunPlan, plan_task
 from validator.findings import Finding
 from validator.manifest.model import Cube
 

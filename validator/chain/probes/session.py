@@ -31,9 +31,9 @@ from validator.codes import (
     RERUN_FAILS,
     WRITES_OUTSIDE,
 )
-from validator.engine.plan import RunPlan, plan_task
 from validator.engine.result import TaskResult
-from validator.engine.scratch import remove_tree
+from validator.engine.tasks.plan import RunPlan, plan_task
+from validator.engine.tasks.scratch import remove_tree
 from validator.findings import Finding
 from validator.manifest.model import Cube
 
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from validator.chain.demo_data import DemoData
     from validator.chain.rundir import RunFolder
     from validator.engine.limits import Limits
-    from validator.engine.runner import Runner
+    from validator.engine.tasks.runner import Runner
 
 # The few words a failed task's table note starts with, by the probe finding that explains it.
 SHORT: dict[str, str] = {
