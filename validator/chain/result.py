@@ -18,6 +18,7 @@ class RunReport:
     benchmark: str
     runner: str
     run_dir: Path
+    engine: str | None = None  # the container engine that ran the tasks, e.g. "Podman 4.3.1, rootful, cgroup v1"
     builds: list[BuildResult] = field(default_factory=list)
     tasks: list[TaskResult] = field(default_factory=list)
     results: dict | None = None

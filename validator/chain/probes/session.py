@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from validator import findings as F
-from validator.chain.probes import faults, gpu, inputs, logscan
+from validator.chain.probes import faults, gpu, inputs, logscan, singularity
 from validator.chain.probes.jobs import ProbeJobs
 from validator.chain.probes.options import PROBES, ProbeOptions
 from validator.chain.probes.runs import InferAgain, OwnRuns, ProbeRun, Rerun
@@ -227,8 +227,8 @@ class ProbeSession:
         passed = {t.task: t for t in tasks if t.status == "passed"}
         try:
             outcomes = self.jobs.outcomes()
-            for name, method in (("determinism", self._determinism), ("rerun", self._rerun),
-                                 ("faults", self._faults)):
+            for name, method in (("determinism", self._determinism), ("rerun", self._rerun), ("faults", self._faults),
+                                 ("singularity", lambda passed, probe, _: singularity.run(self, passed, probe))):
                 if not self.on(name):
                     continue
                 probe = self.results[name]
