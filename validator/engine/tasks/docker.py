@@ -63,12 +63,10 @@ class DockerRunner:
         self._readying: threading.Thread | None = None
 
     def beside(self) -> DockerRunner:
-        """A runner for tasks that run beside this one's (the probes'): the same engine, limits, run id (so that
-        cleanup() sweeps its containers too) and built images, without this runner's container made ready ahead,
-        which is a hint for this runner's own next task only."""
+        """A runner for tasks beside this one's (the probes'): the same engine, limits, run id (cleanup() sweeps its
+        containers too) and images, without this runner's next container made ready ahead (that is for its own)."""
         other = DockerRunner(self.engine, self.limits, self.run_id)
-        other._images = self._images  # read only once the builds are done
-        other._facts = self._facts
+        other._images, other._facts = self._images, self._facts  # read only once the builds are done
         other._unenforced_said = True  # the chain's runner says it, before any probe runs
         other.watch_inputs = self.watch_inputs
         return other
