@@ -119,6 +119,6 @@ def test_every_readme_command_runs_as_written(tmp_path, base_image):
         print(f"{time.monotonic() - start:6.1f} s  {command.split('#')[0].strip()}")  # shown with -s / on failure
     for made in ("data_preparator_mlcube", "model_mlcube", "metrics_mlcube", "my_metrics", "my_cnn",
                  "report.html", "my_cnn/deploy", "model_config.yaml", "container_config.schema.json",
-                 "demo_data.tar.gz", "junit.xml", "r.json", "leaderboard.json"):
+                 "demo_data.tar.gz", "junit.xml", "shard-1.json", "shard-2.json", "leaderboard.json"):
         assert (work / made).exists(), made
     assert yaml.safe_load((work / "my_metrics/container_config.yaml").read_text())["image"] == "myorg/metrics:0.1.0"
