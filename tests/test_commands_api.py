@@ -28,9 +28,9 @@ def test_convert_returns_the_config_text(capsys):
 
 def test_convert_refusal_carries_the_static_report(broken_corpus, capsys):
     with pytest.raises(files.ConvertRefused) as e:
-        files.convert_command(broken_corpus / "mc101_mlcube_top_level_key_typo")
+        files.convert_command(broken_corpus / "mc102_mlcube_missing_name")
     assert e.value.exit_code == 2 and "has errors" in e.value.message
-    assert "MC101" in [f.code for f in e.value.report.findings]
+    assert "MC102" in [f.code for f in e.value.report.findings]
     assert capsys.readouterr() == ("", "")
 
 
