@@ -40,6 +40,7 @@ from validator.engine.result import BuildResult, TaskResult
 from validator.errors import UserError
 from validator.findings import Finding
 from validator.manifest.model import Cube
+from validator.textsafe import printable
 
 SUBMISSION_ROLES = ("model", "metrics")
 LOAD_FAILED = SUBMISSION_NOT_LOADED  # MC901: a submission's cube could not be loaded
@@ -332,8 +333,9 @@ def run_submissions(
                 if console is not None:
                     with say:
                         style = "green" if r.status == "passed" else "red"
-                        console.print(Text.assemble((f"{r.status:>7}", style), f" {task} ({Path(r.cube).name}) for ",
-                                                    (sub.name, "bold"), f" {r.seconds or 0:.1f}s"))
+                        console.print(Text.assemble((f"{r.status:>7}", style),
+                                                    printable(f" {task} ({Path(r.cube).name}) for "),
+                                                    (printable(sub.name), "bold"), f" {r.seconds or 0:.1f}s"))
 
         runnable = [(k, s) for k, s in enumerate(submissions, 1)
                     if s.cube is not None and not s.findings and (s.build is None or s.build.ok)]
