@@ -24,12 +24,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from fuzz_inputs import CLI_EXAMPLES, RAW_CONTROL, file_name, hostile_text, mutated, value, yaml_file
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 from typer.testing import CliRunner
 
-from fuzz_inputs import CLI_EXAMPLES, RAW_CONTROL, file_name, hostile_text, mutated, value, yaml_file
 from validator.checks import run_static
 from validator.cli import app
 from validator.errors import UserError
