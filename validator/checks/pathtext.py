@@ -9,6 +9,8 @@ module reads the parsed document only, never the disk.
 
 from __future__ import annotations
 
+from typing import Any
+
 from validator import codes as C
 from validator.findings import Finding, error
 
@@ -18,7 +20,7 @@ NAME_MAX = 255  # bytes of one name in it
 
 def _strings(data):
     """(path, key or value, is_key) for every string in data, iteratively (the reader bounds the depth anyway)."""
-    stack = [((), data)]
+    stack: list[tuple[tuple, Any]] = [((), data)]
     while stack:
         path, value = stack.pop()
         if isinstance(value, str):

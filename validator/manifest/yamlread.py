@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from validator import utf8
+from validator.errors import MedcubeError
 
 _Loader: type[yaml.CSafeLoader] | type[yaml.SafeLoader]
 try:  # the C parser is several times faster; marks are the same
@@ -31,13 +32,14 @@ MAX_DEPTH = 64  # nesting levels
 MAX_NODES = 200_000  # nodes after alias expansion
 
 
-class YamlSyntaxError(Exception):
+class YamlSyntaxError(MedcubeError):
+    """A file that is no YAML (or too large, deep or aliased to read), at its line and column. ``hint``: how to fix
+    it, where it differs from the caller's hint for a syntax error (None: the caller's)."""
+
     title = "YAML syntax error"
-    hint: str | None = None  # how to fix it, where it differs from the caller's hint for a syntax error
 
     def __init__(self, message: str, line: int | None, column: int | None):
         super().__init__(message)
-        self.message = message
         self.line = line
         self.column = column
 
@@ -50,10 +52,10 @@ class NotUtf8Error(YamlSyntaxError):
     """The file's bytes are not UTF-8: no YAML was parsed, so the YAML is not to blame."""
 
     title = "not UTF-8"
-    hint = "Save the file as UTF-8 (YAML files are read as UTF-8, as MedPerf reads them)."
 
     def __init__(self, error: UnicodeDecodeError):
         super().__init__(utf8.message(error), utf8.where(error)[1], None)
+        self.hint = "Save the file as UTF-8 (YAML files are read as UTF-8, as MedPerf reads them)."
 
     def described(self) -> str:
         return self.message  # "not UTF-8: invalid start byte at byte 7 (line 2)"
