@@ -170,3 +170,35 @@ def test_script_with_a_declared_encoding_is_read(tiny):
     result = run("validate", "--static", "--format", "json", tiny / "prep")
     findings = json.loads(result.output)["cubes"][0]["findings"]
     assert not [f for f in findings if f["code"] == "MC401"], findings
+
+
+# found by the property-based tests (tests/test_fuzz.py) ---------------------------------------------------------
+
+@pytest.mark.parametrize("extra", [
+    [(".", "file")],                              # a file standing for the archive's root: IsADirectoryError
+    [("data", "file")],                           # a file where a folder is
+    [("notes", "file"), ("notes/a.txt", "file")],  # a member inside a file
+])
+def test_demo_tarball_member_shapes_are_refused(tmp_path, extra):
+    import hashlib
+    import io
+    import tarfile
+
+    from validator.chain.demo_data import load_demo_data
+    from validator.errors import UserError
+
+    tarball = tmp_path / "demo.tar"
+    with tarfile.open(tarball, "w") as tar:
+        for name, kind in [("data", "dir"), ("labels", "dir"), ("paths.yaml", "paths"), *extra]:
+            info = tarfile.TarInfo(name)
+            data = b"data_path: data\nlabels_path: labels\n" if kind == "paths" else b"x"
+            if kind == "dir":
+                info.type = tarfile.DIRTYPE
+                tar.addfile(info)
+            else:
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+    digest = hashlib.sha256(tarball.read_bytes()).hexdigest()
+    with pytest.raises(UserError, match="refusing to extract: member"):
+        load_demo_data(tarball, digest, extract_to=tmp_path / "out" / "demo")
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())  # no staging folder left
