@@ -1,4 +1,4 @@
-"""`.dockerignore` as medcube reads it (validator.engine.dockerignore) against the docker SDK's `exclude_paths`, on
+"""`.dockerignore` as medcube reads it (validator.engine.images.dockerignore) against the docker SDK's `exclude_paths`, on
 generated build contexts and patterns: the set of paths sent must be the same, since medcube's build cache key is a
 hash over them (a path the builder reads but the key leaves out would let a stale image pass for a fresh one)."""
 
@@ -9,7 +9,7 @@ import random
 
 from docker.utils.build import exclude_paths
 
-from validator.engine import dockerignore
+from validator.engine.images import dockerignore
 
 NAMES = ["a", "B", "build", "data", "x.py", ".git", "Dockerfile", "sub", "node_modules", "f[1]", "a b", "README.md"]
 PARTS = ["a", "B", "b", "build", "data", "*", "**", "?", "*.py", "[ab]", "[!a]", "[]]", "[", ".", "..", "sub", "x.py",
@@ -82,3 +82,8 @@ def test_a_context_deeper_than_the_recursion_limit_is_walked(tmp_path):
     (folder / "f").write_text("x")
     sent = list(dockerignore.sent(str(tmp_path), []))
     assert len(sent) == 1201 and sent[-1] == "/".join(["a"] * 1200) + "/f"
+    # Removed here, deepest first: pytest's own clean-up of old temporary folders walks them recursively.
+    (folder / "f").unlink()
+    while folder != tmp_path:
+        folder.rmdir()
+        folder = folder.parent

@@ -22,10 +22,10 @@ from validator.chain.outputs import check_outputs, read_results
 from validator.chain.result import RunReport
 from validator.chain.rundir import RunFolder
 from validator.codes import MISSING_TASK, PLAN_FAILED
-from validator.engine.plan import PlanError, RunPlan, plan_task
 from validator.engine.result import BuildResult, TaskResult
-from validator.engine.runner import Runner
-from validator.engine.select import select_runner
+from validator.engine.tasks.plan import PlanError, RunPlan, plan_task
+from validator.engine.tasks.runner import Runner
+from validator.engine.tasks.select import select_runner
 from validator.errors import UserError
 from validator.manifest.model import Cube
 from validator.manifest.roles import CHAIN, ROLES
@@ -63,7 +63,9 @@ def start_run(benchmark: Benchmark, cubes: dict[str, Cube], options: RunOptions,
     note = None
     if runner is None:
         runner, note = select_runner(options.runner, options.limits, run_id=folder.root.name)
-    report = RunReport(benchmark=benchmark.name, runner=runner.name, run_dir=folder.root)
+    facts = getattr(runner, "facts", None)
+    report = RunReport(benchmark=benchmark.name, runner=runner.name, run_dir=folder.root,
+                       engine=facts().describe() if callable(facts) else None)
     if note:
         report.notes.append(note)
         if options.console is not None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from validator import findings as F
 from validator import hostfs
 from validator.chain.outputs import check_outputs, record_ids
-from validator.chain.probes import determinism, faults, gpu, inputs, logscan
+from validator.chain.probes import determinism, faults, gpu, inputs, logscan, singularity
 from validator.chain.probes.options import PROBES, ProbeOptions
 from validator.codes import (
     ACCEPTS_BROKEN,
@@ -29,9 +29,10 @@ from validator.codes import (
     RERUN_FAILS,
     WRITES_OUTSIDE,
 )
-from validator.engine.plan import PlanError, RunPlan, image_name, plan_task
+from validator.engine.images.tag import image_name
 from validator.engine.result import TaskResult
-from validator.engine.scratch import remove_tree
+from validator.engine.tasks.plan import PlanError, RunPlan, plan_task
+from validator.engine.tasks.scratch import remove_tree
 from validator.findings import Finding
 from validator.manifest.model import Cube
 from validator.values import GpuRequest
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
     from validator.chain.demo_data import DemoData
     from validator.chain.rundir import RunFolder
     from validator.engine.limits import Limits
-    from validator.engine.runner import Runner
+    from validator.engine.tasks.runner import Runner
 
 # The few words a failed task's table note starts with, by the probe finding that explains it.
 SHORT: dict[str, str] = {
@@ -192,7 +193,7 @@ class ProbeSession:
         passed = {t.task: t for t in tasks if t.status == "passed"}
         try:
             for name, method in (("determinism", self._determinism), ("rerun", self._rerun),
-                                 ("faults", self._faults)):
+                                 ("faults", self._faults), ("singularity", self._singularity)):
                 if not self.on(name):
                     continue
                 probe = self.results[name]
@@ -381,6 +382,9 @@ class ProbeSession:
                                             f"no broken copy of the prepared data could be made: {'; '.join(unsupported)}"))
         probe.message = (f"{task} refused {len(refused)} of {tried} broken copies" if tried else "nothing injected") + (
             f"; not made: {'; '.join(unsupported)}" if unsupported else "")
+
+    def _singularity(self, passed: dict, probe: ProbeResult) -> None:
+        singularity.run(self, passed, probe)
 
     def _say(self, probe: ProbeResult) -> None:
         if self.console is None:

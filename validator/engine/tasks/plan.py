@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from validator.engine.images.tag import image_name
 from validator.errors import MedcubeError
 from validator.manifest.model import Cube, Task, Volume
 from validator.manifest.roles import ADDITIONAL_FILES_DIR
@@ -52,6 +53,8 @@ class RunPlan:
     inputs: dict[str, Path] = field(default_factory=dict)  # label -> host path
     outputs: dict[str, Path] = field(default_factory=dict)  # label -> host path (file or directory)
     output_types: dict[str, str] = field(default_factory=dict)  # label -> file | directory
+    read_only_root: bool = False  # the image's filesystem read-only (as Singularity runs it; probes/singularity.py)
+    workdir: str | None = None  # the working directory instead of the image's WORKDIR
 
     def docker_args(self) -> list[str]:
         """`docker run` options for the mounts, environment and shm size (without user, limits, network)."""
@@ -92,14 +95,6 @@ def default_bindings(cube: Cube) -> dict[str, Path]:
     if cube.additional_files is not None:
         out["additional_files"] = Path(cube.additional_files)
     return out
-
-
-def image_name(cube: Cube) -> str:
-    """The tag the cube's image has: the config's image, else one derived from the folder name."""
-    if cube.image:
-        return cube.image
-    slug = "".join(c if c.isalnum() or c in "-_." else "-" for c in cube.path.name.lower()).strip("-.") or "cube"
-    return f"medcube/{slug}:dev"
 
 
 def plan_task(cube: Cube, task_name: str, bindings: dict[str, Path], gpus: GpuRequest | None = None) -> RunPlan:
