@@ -88,3 +88,35 @@ def test_disk_full_while_writing_the_report(tmp_path, small_disk):
     again = medcube_test(tmp_path, bench, tmp_path / "run2", "--report", str(small_disk / "report.json"))
     assert again.returncode == 0, again.stdout + again.stderr
     assert (small_disk / "report.json").stat().st_size > 0
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_container_killed_from_outside(tmp_path, docker_client, base_image):
+    """`docker kill` of a running task: the task fails with a finding that names a SIGKILL from outside the task
+    (not a timeout, not --memory), nothing of the run is left, and the next run passes."""
+    from test_cancel import _our_containers, slow_bench, start, task_pids, wait_for
+
+    bench = slow_bench(tmp_path)
+    proc = start(tmp_path, bench, "--runner", "docker", "--base-image", base_image)
+    try:
+        wait_for(lambda: bool(task_pids(tmp_path)) and bool(_our_containers(docker_client, tmp_path)), proc)
+        for cid in _our_containers(docker_client, tmp_path):
+            container = docker_client.containers.get(cid)
+            if container.status == "running":  # medcube creates the next task's container ahead of time
+                container.kill()
+        out, _ = proc.communicate(timeout=300)
+        assert proc.returncode == 1, out
+        assert "exited with code 137 (killed by SIGKILL from outside the task" in " ".join(out.split()), out
+        assert "Traceback" not in out
+        assert _our_containers(docker_client, tmp_path) == []
+    finally:
+        proc.kill()
+    shutil.rmtree(tmp_path / "run")
+    again = tmp_path / "again"
+    shutil.copytree(ENGINE, again)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MEDCUBE_CACHE_DIR": str(tmp_path / "cache")}
+    result = subprocess.run([sys.executable, "-m", "validator", "test", str(again / "benchmark.yaml"), "--runner",
+                             "docker", "--base-image", base_image, "--no-probes", "--run-dir", str(tmp_path / "run")],
+                            env=env, capture_output=True, text=True, errors="replace", timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
