@@ -231,7 +231,7 @@ def test(
     fail_on: Optional[FailOn] = _FAIL_ON,
     ignore: Optional[List[str]] = _IGNORE,
     no_config: bool = _NO_CONFIG,
-    jobs: Optional[int] = typer.Option(None, "--jobs", help="Many submissions: how many run at a time (default: the cores, as far as --memory per task fits in memory)."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", help="Tasks at a time: the probes' runs beside the chain, or many submissions side by side (default: the cores, as far as --memory per task fits in memory)."),
     shard: Optional[str] = typer.Option(None, "--shard", help="Many submissions: run shard i/n of them (every n-th, from the i-th), for fanning out over machines."),
     build_timeout: Optional[float] = _BUILD_TIMEOUT,
     build_network: bool = _BUILD_NETWORK,
@@ -256,7 +256,10 @@ def test(
         limits=Limits.from_options(timeout=timeout, memory=memory, cpus=cpus, pids=pids, gpus=gpus,
                                    log_limit=log_limit, build_timeout=build_timeout, build_network=build_network),
         probes=probe_options(no_probes, no_probe, determinism_tolerance, strict_determinism, probe), pull=pull,
+        jobs=jobs,
     )
+    if jobs is not None and jobs < 1:
+        raise UserError(f"--jobs {jobs}: expected 1 or more", hint="--jobs N runs at most N tasks at a time")
     models, metric_cubes = list(model or []), list(metrics or [])
     registered = None
     if medperf_benchmark is not None:  # the registered benchmark's folder; a local profile given lends its contracts
@@ -267,7 +270,7 @@ def test(
                                           [r for r, v in given.items() if not v], pull=pull,
                                           quiet=quiet, local_profile=benchmark)
         benchmark = registered.profile
-    if len(models) > 1 or len(metric_cubes) > 1 or jobs is not None or shard is not None or any(
+    if len(models) > 1 or len(metric_cubes) > 1 or shard is not None or any(
             p.is_dir() and not is_cube_folder(p) for p in models + metric_cubes):
         if format != OutputFormat.text or strict or fail_on is not None or ignore or sarif_file is not None:
             raise UserError("--format, --strict, --fail-on, --ignore and --sarif-file apply to one submission's run",

@@ -64,10 +64,10 @@ def test_submissions_command(
         e.render(console)
         return 1
     bench, cubes, demo_data = session.bench, session.cubes, session.demo
-    if options.probes is not None:
-        console.print("[yellow]note:[/yellow] probes are not run for many submissions (the plain chain per "
-                      "submission); run `medcube test --model CUBE` for one submission's probes")
-        options = dataclasses.replace(options, probes=None)
+    if options.probes is not None:  # each submission's probes (validator.chain.submission_probes); the
+        # preparator's own runs (rerun, faults) only when it is under test
+        roles = frozenset({"model", "metrics"} | ({"data_preparator"} if data_preparator is not None else set()))
+        options = dataclasses.replace(options, probes=dataclasses.replace(options.probes, roles=roles))
     result = run_submissions(bench, cubes, demo_data, submissions, options, jobs=jobs)
     leaderboard.print_leaderboard(result, console)
     if files.json is not None:
