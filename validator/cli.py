@@ -8,12 +8,20 @@ import gc
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 import typer
 import typer.core
 
 from validator.errors import UserError
+
+if TYPE_CHECKING:  # the command line loads what a command needs when it runs
+    from collections.abc import Mapping
+
+    from validator.chain.benchmark import Benchmark
+    from validator.chain.options import RunOptions
+    from validator.commands.common import DemoSource, Gating, ReportFiles
+    from validator.manifest.model import Cube
 
 
 class _Group(typer.core.TyperGroup):
@@ -245,7 +253,6 @@ def test(
     from validator.chain.probes.options import probe_options
     from validator.commands.common import DemoSource, ReportFiles
     from validator.commands.submissions import test_submissions_command
-    from validator.commands.test import test_command
     from validator.engine.limits import Limits
     from validator.manifest.load import is_cube_folder
 
@@ -281,7 +288,7 @@ def test(
             files=ReportFiles(report, junit, html, command=_command_line()), jobs=jobs, shard=shard,
             verbosity=_verbosity(quiet, verbose),
         ))
-    code = test_command(
+    code = run_test(
         benchmark, cubes={"data_preparator": data_preparator, "model": models[0] if models else None,
                           "metrics": metric_cubes[0] if metric_cubes else None},
         demo=DemoSource(demo_data, demo_sha256), options=options,
@@ -426,6 +433,66 @@ def verify_package(folder: Path = typer.Argument(..., help="A deploy folder made
     out.print("package OK" if result.ok else f"{len(result.problems)} problem(s): package the cube again "
               "(`medcube package`) before uploading.")
     raise typer.Exit(0 if result.ok else 1)
+
+
+def run_test(benchmark: Path | str | Benchmark | None = None, *,
+             cubes: Mapping[str, Path | Cube | None] | None = None, demo: DemoSource | None = None,
+             options: RunOptions | None = None, files: ReportFiles | None = None, output_format: str = "text",
+             verbosity: int = 0, gating: Gating | None = None) -> int:
+    """`medcube test` for one submission (validator.commands.test.test_command), printed: the run report (to stderr
+    when stdout carries ``output_format`` json, sarif, github or gnu), the report ``files`` written; the exit code
+    (0 only when all passed: a failed build or task fails whatever is ignored, findings fail as the gate says).
+    ``verbosity``: -1 no progress lines, 1 the build logs too. Called from Python, the same as the command line."""
+    import dataclasses
+
+    from validator.chain.options import RunOptions
+    from validator.commands.common import (
+        DemoSource,
+        Gating,
+        ReportFiles,
+        log_console,
+        write_html_reports,
+        write_text,
+    )
+    from validator.commands.session import GateRefused
+    from validator.commands.test import test_command
+    from validator.report import json_report
+    from validator.report import text as text_report
+
+    options = options or RunOptions()
+    files = files or ReportFiles()
+    console = options.console or log_console(output_format != "text")  # the run report's, even when quiet
+    options = dataclasses.replace(options, console=None if verbosity < 0 else console,
+                                  verbose=options.verbose or verbosity > 0)
+    try:
+        result = test_command(benchmark, cubes=cubes, demo=demo or DemoSource(), options=options,
+                              gating=gating or Gating())
+    except GateRefused as e:
+        e.render(console)
+        return 1
+    text_report.print_run_report(result.run, console)
+    if output_format == "json":
+        import json
+
+        print(json.dumps(json_report.run_json(result.run), indent=2))
+    elif output_format != "text":
+        from validator.report import formats
+
+        print(formats.render_findings(output_format, result.findings), end="")
+    if files.json is not None:
+        json_report.write_run_json(result.run, Path(files.json))
+    if files.junit is not None:
+        from validator.report import junit as junit_report  # only when asked for: xml.etree costs every run
+
+        junit_report.write_junit(result.run, Path(files.junit))
+    if files.sarif is not None:
+        from validator.report import sarif
+
+        write_text(Path(files.sarif), sarif.render(result.findings), "--sarif-file")
+    write_html_reports(json_report.report_dict(result.run), [result.run], files.html, files.command, console)
+    if not result.failed and result.run.ok and result.gate_fails:
+        console.print(f"FAIL (--fail-on {result.gate.fail_on}): the {result.gate.fail_on}s above fail the test")
+    return 0 if result.ok else 1
 
 
 _ARGV: list[str] = []  # the arguments of this process's command line, when it is `medcube ...`
