@@ -119,6 +119,28 @@ def test_side_by_side_gives_the_same_findings_as_one_after_another(hostile_cubes
         assert not (report.run_dir / "probes").exists()
 
 
+@pytest.mark.docker
+def test_side_by_side_in_containers(hostile_cubes, tmp_path, base_image, docker_client):
+    """The same through real containers: the probes' runner beside the chain's (its own containers, the same run
+    id), three at a time against one after another."""
+    bench = load_benchmark(HOSTILE)
+    roles = {"data_preparator": hostile_cubes / "accepts_anything", "model": hostile_cubes / "nondeterministic"}
+    cubes = {role: load_cube(roles.get(role) or bench.cube(role)) for role in ROLES}
+    demo = load_demo_data(bench.demo_data, bench.demo_sha256)
+    reports = []
+    for name, jobs in (("serial", 1), ("side", 3)):
+        options = RunOptions(runner="docker", base_image=base_image, run_dir=tmp_path / name, jobs=jobs,
+                             probes=ProbeOptions(strict_determinism=True))
+        reports.append(run_chain(bench, cubes, demo, options))
+    serial, side = reports
+    assert what_it_says(side) == what_it_says(serial)
+    probes = {p.name: p for p in side.probes}
+    assert probes["faults"].runs == 4 and probes["rerun"].runs == 4 and probes["determinism"].findings
+    for report in reports:
+        left = docker_client.containers.list(all=True, filters={"label": f"org.medcube.run={report.run_dir.name}"})
+        assert left == [] and not (report.run_dir / "probes").exists()
+
+
 def test_a_model_that_keeps_the_files_it_finds_gets_a_run_of_its_own(tmp_path):
     """A nondeterministic model that writes its predictions only when they are not there yet: run again into the
     first run's files it writes nothing new, so those files cannot stand for a second run; determinism runs infer

@@ -8,12 +8,20 @@ import gc
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 import typer
 import typer.core
 
 from validator.errors import UserError
+
+if TYPE_CHECKING:  # the command line loads what a command needs when it runs
+    from collections.abc import Mapping
+
+    from validator.chain.benchmark import Benchmark
+    from validator.chain.options import RunOptions
+    from validator.commands.common import DemoSource, Gating, ReportFiles
+    from validator.manifest.model import Cube
 
 
 class _Group(typer.core.TyperGroup):
@@ -245,7 +253,6 @@ def test(
     from validator.chain.probes.options import probe_options
     from validator.commands.common import DemoSource, ReportFiles
     from validator.commands.submissions import test_submissions_command
-    from validator.commands.test import test_command
     from validator.engine.limits import Limits
     from validator.manifest.load import is_cube_folder
 
@@ -281,7 +288,7 @@ def test(
             files=ReportFiles(report, junit, html, command=_command_line()), jobs=jobs, shard=shard,
             verbosity=_verbosity(quiet, verbose),
         ))
-    code = test_command(
+    code = run_test(
         benchmark, cubes={"data_preparator": data_preparator, "model": models[0] if models else None,
                           "metrics": metric_cubes[0] if metric_cubes else None},
         demo=DemoSource(demo_data, demo_sha256), options=options,
@@ -302,9 +309,21 @@ def merge_reports(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the merged report here (default: print it)."),
 ):
     """Merge the JSON reports of shards of many submissions into one leaderboard report (exit 1 when any failed)."""
+    import json
+
     from validator.commands.submissions import merge_reports_command
 
-    raise typer.Exit(merge_reports_command(reports, output))
+    merged = merge_reports_command(reports)
+    text = json.dumps(merged, indent=2) + "\n"
+    if output is None:
+        print(text, end="")
+    else:
+        from validator.report.console import stderr
+
+        Path(output).parent.mkdir(parents=True, exist_ok=True)
+        Path(output).write_text(text)
+        stderr().print(f"merged {len(reports)} report(s), {len(merged['submissions'])} submission(s): {output}")
+    raise typer.Exit(0 if merged["ok"] else 1)
 
 
 @app.command()
@@ -333,9 +352,23 @@ def convert(
     force: bool = typer.Option(False, "--force", help="Overwrite an existing output file."),
 ):
     """Convert an MLCube mlcube.yaml to MedPerf's current container_config.yaml."""
-    from validator.commands.files import convert_command
+    from validator.commands.files import ConvertRefused, convert_command
+    from validator.report.console import stderr
 
-    raise typer.Exit(convert_command(path, output, force))
+    try:
+        converted = convert_command(path)
+    except ConvertRefused as e:
+        from validator.report import text as text_report
+
+        text_report.print_text([e.report], stderr())
+        raise
+    if output is None:
+        print(converted.text, end="")
+        return
+    if output.exists() and not force:
+        raise UserError(f"{output} already exists", hint="Pass --force to overwrite it, or choose another --output.")
+    output.write_text(converted.text, encoding="utf-8")
+    stderr().print(f"wrote {_shown(output)}")
 
 
 @app.command()
@@ -346,7 +379,11 @@ def schema(
     """Print a JSON Schema, for editors (yaml-language-server) and other tools."""
     from validator.commands.files import schema_command
 
-    raise typer.Exit(schema_command(name, output))
+    schema_text = schema_command(name)
+    if output is None:
+        print(schema_text, end="" if schema_text.endswith("\n") else "\n")
+    else:
+        output.write_text(schema_text, encoding="utf-8")
 
 
 @app.command()
@@ -356,8 +393,12 @@ def package(
 ):
     """Make the files `medperf container submit` needs, with their hashes and the exact submit command."""
     from validator.commands.files import package_command
+    from validator.package import upload_instructions
 
-    raise typer.Exit(package_command(cube, output))
+    packaged = package_command(cube, output)
+    print(upload_instructions(packaged.package))
+    for line in packaged.association:
+        print(line)
 
 
 @app.command("package-demo")
@@ -369,15 +410,89 @@ def package_demo(
     """Make the demo dataset tarball (paths.yaml at its root) for `medperf benchmark submit --demo-url`."""
     from validator.commands.files import package_demo_command
 
-    raise typer.Exit(package_demo_command(data_dir, labels_dir, output))
+    demo = package_demo_command(data_dir, labels_dir, output)
+    print(f"Demo dataset: {_shown(demo.tarball)}")
+    print(f"sha256: {demo.sha256}")
+    print("Test it: medcube test BENCHMARK --demo-data " + _shown(demo.tarball) + f" --demo-sha256 {demo.sha256}")
+    print("Upload it unchanged, then: medperf benchmark submit ... --demo-url \"<URL of "
+          + demo.tarball.name + '>\" ...')
 
 
 @app.command("verify-package")
 def verify_package(folder: Path = typer.Argument(..., help="A deploy folder made by `medcube package`.")):
     """Re-check a deploy folder before uploading it: hashes, tarball safety, config validity."""
     from validator.commands.files import verify_package_command
+    from validator.report.console import stdout
 
-    raise typer.Exit(verify_package_command(folder))
+    result = verify_package_command(folder)
+    out = stdout()
+    for name in result.checked:
+        out.print(f"[green]ok[/green]      {name}")
+    for problem in result.problems:
+        out.print(f"[red]problem[/red] {problem}")
+    out.print("package OK" if result.ok else f"{len(result.problems)} problem(s): package the cube again "
+              "(`medcube package`) before uploading.")
+    raise typer.Exit(0 if result.ok else 1)
+
+
+def run_test(benchmark: Path | str | Benchmark | None = None, *,
+             cubes: Mapping[str, Path | Cube | None] | None = None, demo: DemoSource | None = None,
+             options: RunOptions | None = None, files: ReportFiles | None = None, output_format: str = "text",
+             verbosity: int = 0, gating: Gating | None = None) -> int:
+    """`medcube test` for one submission (validator.commands.test.test_command), printed: the run report (to stderr
+    when stdout carries ``output_format`` json, sarif, github or gnu), the report ``files`` written; the exit code
+    (0 only when all passed: a failed build or task fails whatever is ignored, findings fail as the gate says).
+    ``verbosity``: -1 no progress lines, 1 the build logs too. Called from Python, the same as the command line."""
+    import dataclasses
+
+    from validator.chain.options import RunOptions
+    from validator.commands.common import (
+        DemoSource,
+        Gating,
+        ReportFiles,
+        log_console,
+        write_html_reports,
+        write_text,
+    )
+    from validator.commands.session import GateRefused
+    from validator.commands.test import test_command
+    from validator.report import json_report
+    from validator.report import text as text_report
+
+    options = options or RunOptions()
+    files = files or ReportFiles()
+    console = options.console or log_console(output_format != "text")  # the run report's, even when quiet
+    options = dataclasses.replace(options, console=None if verbosity < 0 else console,
+                                  verbose=options.verbose or verbosity > 0)
+    try:
+        result = test_command(benchmark, cubes=cubes, demo=demo or DemoSource(), options=options,
+                              gating=gating or Gating())
+    except GateRefused as e:
+        e.render(console)
+        return 1
+    text_report.print_run_report(result.run, console)
+    if output_format == "json":
+        import json
+
+        print(json.dumps(json_report.run_json(result.run), indent=2))
+    elif output_format != "text":
+        from validator.report import formats
+
+        print(formats.render_findings(output_format, result.findings), end="")
+    if files.json is not None:
+        json_report.write_run_json(result.run, Path(files.json))
+    if files.junit is not None:
+        from validator.report import junit as junit_report  # only when asked for: xml.etree costs every run
+
+        junit_report.write_junit(result.run, Path(files.junit))
+    if files.sarif is not None:
+        from validator.report import sarif
+
+        write_text(Path(files.sarif), sarif.render(result.findings), "--sarif-file")
+    write_html_reports(json_report.report_dict(result.run), [result.run], files.html, files.command, console)
+    if not result.failed and result.run.ok and result.gate_fails:
+        console.print(f"FAIL (--fail-on {result.gate.fail_on}): the {result.gate.fail_on}s above fail the test")
+    return 0 if result.ok else 1
 
 
 _ARGV: list[str] = []  # the arguments of this process's command line, when it is `medcube ...`
@@ -389,6 +504,13 @@ def _engine(engine: Optional[EngineName], runner: Optional[RunnerName]) -> None:
         from validator.engine.client.kind import select
 
         select(engine.value if engine else None)
+
+
+def _shown(path: Path) -> str:
+    """A path as the reports show it: relative to the working directory when under it."""
+    from validator.paths import display_path
+
+    return display_path(path)
 
 
 def _command_line() -> tuple[str, ...]:

@@ -16,7 +16,6 @@ from validator.chain.options import RunOptions
 from validator.commands.common import DemoSource, ReportFiles, write_html_reports
 from validator.errors import UserError
 from validator.manifest.model import Cube
-from validator.report.console import stderr
 
 
 def test_submissions_command(
@@ -81,19 +80,9 @@ def test_submissions_command(
 test_submissions_command.__test__ = False  # type: ignore[attr-defined]
 
 
-def merge_reports_command(reports: list[Path], output: Path | None) -> int:
-    """`medcube merge-reports`: the JSON reports of shards -> one leaderboard report (stdout or ``output``);
-    0 only when every shard passed."""
-    import json
-
+def merge_reports_command(reports: list[Path]) -> dict:
+    """`medcube merge-reports`: the JSON reports of shards -> one leaderboard report (``ok`` only when every shard
+    passed)."""
     from validator.report.merge import merge_reports
 
-    merged = merge_reports(list(reports))
-    text = json.dumps(merged, indent=2) + "\n"
-    if output is None:
-        print(text, end="")
-    else:
-        Path(output).parent.mkdir(parents=True, exist_ok=True)
-        Path(output).write_text(text)
-        stderr().print(f"merged {len(reports)} report(s), {len(merged['submissions'])} submission(s): {output}")
-    return 0 if merged["ok"] else 1
+    return merge_reports(list(reports))
