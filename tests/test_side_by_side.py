@@ -31,21 +31,21 @@ def demo_tarball(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def run_test(tmp_path: Path, name: str, tarball: Path, cache: Path, runner: str = "local") -> subprocess.Popen:
+def run_test(tmp_path: Path, name: str, tarball: Path, cache: Path, runner: str = "local",
+             base_image: str | None = None) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MEDCUBE_CACHE_DIR": str(cache), "COLUMNS": "200"}
-    if os.environ.get("MEDCUBE_BASE_IMAGE"):
-        env["MEDCUBE_BASE_IMAGE"] = os.environ["MEDCUBE_BASE_IMAGE"]
+    base = ["--base-image", base_image] if base_image else []
     return subprocess.Popen([sys.executable, "-m", "validator", "test", str(ENGINE / "benchmark.yaml"),
                              "--runner", runner, "--demo-data", str(tarball), "--run-dir", str(tmp_path / name),
-                             "--report", str(tmp_path / f"{name}.json"), "--no-probes"],
+                             "--report", str(tmp_path / f"{name}.json"), "--no-probes", *base],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")
 
 
-def check_pair(tmp_path: Path, runner: str) -> None:
+def check_pair(tmp_path: Path, runner: str, base_image: str | None = None) -> None:
     tarball = tmp_path / "demo.tar.gz"
     digest = demo_tarball(tarball)
     cache = tmp_path / "cache"
-    procs = {name: run_test(tmp_path, name, tarball, cache, runner) for name in ("a", "b")}
+    procs = {name: run_test(tmp_path, name, tarball, cache, runner, base_image) for name in ("a", "b")}
     outs = {name: p.communicate(timeout=600)[0] for name, p in procs.items()}
     for name, p in procs.items():
         assert p.returncode == 0, outs[name]
@@ -65,7 +65,7 @@ def test_two_runs_at_once_share_the_cache_local(tmp_path):
 @pytest.mark.docker
 @pytest.mark.slow
 def test_two_runs_at_once_on_one_engine(tmp_path, base_image):
-    check_pair(tmp_path, "docker")
+    check_pair(tmp_path, "docker", base_image)
 
 
 def _expected(tmp_path: Path) -> dict:
