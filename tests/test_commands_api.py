@@ -117,3 +117,38 @@ def test_test_gate_refusal_is_raised_not_printed(bench, tmp_path, capsys):
         test_command(bench, cubes={"model": bench / "model"})
     assert "not_a_key" in " ".join(f.message for r in e.value.reports for f in r.findings)
     assert capsys.readouterr() == ("", "")
+
+
+# -- medcube validate: the static reports, then each cube's run ---------------------------------------------------------
+def test_validate_static_returns_the_reports(broken_corpus, capsys):
+    from validator.commands.validate import validate_command
+
+    result = validate_command([VALID / "medcube_model", broken_corpus / "mc101_mlcube_top_level_key_typo"],
+                              static=True)
+    assert [r.ok for r in result.reports] == [True, False] and result.verdicts == [True, False] and not result.ok
+    assert result.runs is None and "MC101" in [f.code for f in result.findings]
+    assert capsys.readouterr() == ("", "")
+
+
+def test_validate_runs_each_cube_and_calls_back_as_it_goes(bench, tmp_path, capsys):
+    from validator.chain.options import RunOptions
+    from validator.commands.validate import validate_command
+
+    seen: list[str] = []
+    result = validate_command([bench / "metrics"], static=False, benchmark=bench,
+                              options=RunOptions(runner="local", run_dir=tmp_path / "run"),
+                              on_static=lambda r: seen.append(f"static {len(r.reports)}"),
+                              on_run=lambda cube, run: seen.append(f"run {cube.role} {run.ok}"))
+    assert seen == ["static 1", "run metrics True"]
+    assert result.ok and result.runs is not None and result.runs[0] is not None
+    assert [t.status for t in result.runs[0].tasks] == ["passed"] * 5 and result.run_failed == [False]
+    assert capsys.readouterr() == ("", "")
+
+
+def test_validate_of_no_cube_is_an_empty_result(tmp_path, capsys):
+    from validator.commands.validate import validate_command
+
+    (tmp_path / "notes.txt").write_text("x\n")
+    result = validate_command([tmp_path / "notes.txt"], static=True, changed=True)
+    assert result.reports == [] and result.ok
+    assert capsys.readouterr() == ("", "")
