@@ -18,7 +18,7 @@ from pathlib import Path
 
 from validator import codes as C
 from validator import hostfs
-from validator.checks import agreement, crossfile, dockerfile, hostpaths, medperf, roles, schema
+from validator.checks import agreement, crossfile, dockerfile, hostpaths, medperf, pathtext, roles, schema
 from validator.checks.target import TARGETS, for_target
 from validator.errors import ConfigNotFound
 from validator.findings import Finding, error, has_errors
@@ -98,8 +98,8 @@ def _load(path: Path | str, target: str, role: str | None, show) -> CubeReport:
         try:
             doc = read(file)
         except YamlSyntaxError as e:
-            report.findings.append(error(C.YAML_SYNTAX, show(file), f"YAML syntax error: {e.message}",
-                                         hint="Fix the YAML at that line (indentation, a missing ':' or quote).",
+            report.findings.append(error(C.YAML_SYNTAX, show(file), e.described(),
+                                         hint=e.hint or "Fix the YAML at that line (indentation, a missing ':' or quote).",
                                          line=e.line, column=e.column))
             continue
         if not isinstance(doc.data, dict):
@@ -112,6 +112,7 @@ def _load(path: Path | str, target: str, role: str | None, show) -> CubeReport:
                                          line=line, column=col))
         report.findings += schema.check_doc(doc, SCHEMA_OF[fmt], show(file))
         report.findings += hostpaths.check_privileges(doc, fmt, show(file))
+        report.findings += pathtext.check_text(doc, fmt, show(file))
         docs[fmt] = doc
     if len(docs) < len(located.files):
         return report  # a file that cannot be read as a mapping: nothing to build a model from

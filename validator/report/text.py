@@ -31,7 +31,8 @@ def print_text(reports, console: Console | None = None) -> None:
         warnings = len(r.findings) - errors - infos
         status = Text("PASS", style="bold green") if r.ok else Text("FAIL", style="bold red")
         target = getattr(r, "target", None)
-        title = Text.assemble(status, f"  {r.path}", f"  ({r.role or 'role unknown'}" + (f", for {target}" if target else "") + ")")
+        title = Text.assemble(status, printable(f"  {r.path}"),
+                              f"  ({r.role or 'role unknown'}" + (f", for {target}" if target else "") + ")")
         console.print(title)
         if r.findings:
             # Narrow terminals (CI logs are 80 columns): fixed small columns, paths relative to the cube (its path is
