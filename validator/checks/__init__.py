@@ -94,6 +94,7 @@ def _load(path: Path | str, target: str, role: str | None, show) -> CubeReport:
         return report
     report.path = show(located.cube_dir)
     docs = {}
+    unusable_paths = False
     for fmt, file in located.files.items():
         try:
             doc = read(file)
@@ -112,9 +113,12 @@ def _load(path: Path | str, target: str, role: str | None, show) -> CubeReport:
                                          line=line, column=col))
         report.findings += schema.check_doc(doc, SCHEMA_OF[fmt], show(file))
         report.findings += hostpaths.check_privileges(doc, fmt, show(file))
-        report.findings += pathtext.check_text(doc, fmt, show(file))
+        unusable = pathtext.check_text(doc, fmt, show(file))  # a path no file system takes: no model from it
+        report.findings += unusable
+        if has_errors(unusable):
+            unusable_paths = True
         docs[fmt] = doc
-    if len(docs) < len(located.files):
+    if len(docs) < len(located.files) or unusable_paths:
         return report  # a file that cannot be read as a mapping: nothing to build a model from
     try:
         cube = assemble(located, docs)
@@ -136,11 +140,14 @@ def _load(path: Path | str, target: str, role: str | None, show) -> CubeReport:
         # A schema error: the role and mount checks would only repeat it, but the code checks still run, so a
         # malformed entry does not hide a crash in the code.
         said_code: set[tuple] = set()
-        for view in views:
-            for f in crossfile.check_code(view, df, show, {}):
-                if (f.code, f.message) not in said_code:
-                    said_code.add((f.code, f.message))
-                    findings.append(f)
+        try:
+            for view in views:
+                for f in crossfile.check_code(view, df, show, {}):
+                    if (f.code, f.message) not in said_code:
+                        said_code.add((f.code, f.message))
+                        findings.append(f)
+        except (OSError, ValueError):  # a value of the malformed file no path takes: the schema findings say it
+            pass
         report.findings += _dedupe(findings)
         return report
     other = medperf.not_a_benchmark_cube(cube, show)
