@@ -109,7 +109,7 @@ def test_read_file_and_non_utf8(tmp_path):
     bad.write_bytes("name: caf\xe9\n".encode("latin-1"))
     with pytest.raises(YamlSyntaxError) as exc:
         read(bad)
-    assert "UTF-8" in exc.value.message and exc.value.line is None
+    assert "UTF-8" in exc.value.message and exc.value.line == 1  # the line of the first bad byte
 
 
 def test_python_tags_never_construct_objects():

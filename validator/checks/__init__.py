@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from validator import codes as C
-from validator.checks import agreement, crossfile, dockerfile, hostpaths, medperf, roles, schema
+from validator.checks import agreement, crossfile, dockerfile, hostpaths, medperf, pathtext, roles, schema
 from validator.errors import ConfigNotFound
 from validator.findings import Finding, error, has_errors
 from validator.manifest import dockerfile as dockerfile_reader
@@ -68,8 +68,8 @@ def run_static(path: Path | str, show=display_path) -> CubeReport:
         try:
             doc = read(file)
         except YamlSyntaxError as e:
-            report.findings.append(error(C.YAML_SYNTAX, show(file), f"YAML syntax error: {e.message}",
-                                         hint="Fix the YAML at that line (indentation, a missing ':' or quote).",
+            report.findings.append(error(C.YAML_SYNTAX, show(file), e.described(),
+                                         hint=e.hint or "Fix the YAML at that line (indentation, a missing ':' or quote).",
                                          line=e.line, column=e.column))
             continue
         if not isinstance(doc.data, dict):
@@ -82,6 +82,7 @@ def run_static(path: Path | str, show=display_path) -> CubeReport:
                                          line=line, column=col))
         report.findings += schema.check_doc(doc, SCHEMA_OF[fmt], show(file))
         report.findings += hostpaths.check_privileges(doc, fmt, show(file))
+        report.findings += pathtext.check_text(doc, fmt, show(file))
         docs[fmt] = doc
     if has_errors(report.findings):
         return report  # semantic checks on a malformed file would only add noise
