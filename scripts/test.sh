@@ -11,7 +11,8 @@
 # 3. runs `python3 -m pytest -q ARGS...` with MEDCUBE_BASE_IMAGE and MEDCUBE_MLCUBE (the mlcube CLI) exported.
 # "No tests collected" (pytest exit code 5) is a failure.
 #
-# Settings (environment): MEDCUBE_SKIP_INSTALL=1 skips step 1, MEDCUBE_SKIP_ENGINE=1 skips step 2
+# Settings (environment): MEDCUBE_SKIP_INSTALL=1 skips step 1, MEDCUBE_SKIP_ENGINE=1 skips step 2 (and Podman),
+# MEDCUBE_PODMAN=1 also sets up Podman's API socket, rootful and rootless (scripts/setup-podman.sh),
 # (tests marked docker are then skipped, or fail when CI=true), MEDCUBE_MLCUBE_VENV (.cache/mlcube-venv),
 # MEDCUBE_LINT=1 runs `ruff check .` and `mypy` before the tests (.ci/run sets it).
 set -euo pipefail
@@ -79,6 +80,16 @@ else
     record "engine setup" "$t"
 fi
 export MEDCUBE_BASE_IMAGE="${MEDCUBE_BASE_IMAGE:-medcube/base:bookworm}"
+
+# The Podman job (MEDCUBE_PODMAN=1, as .ci/run sets it): Podman's API socket, rootful and rootless, beside Docker,
+# for the tests marked podman (they skip without MEDCUBE_PODMAN_HOST, and fail under CI=true).
+if [[ "${MEDCUBE_PODMAN:-0}" == 1 && "${MEDCUBE_SKIP_ENGINE:-0}" != 1 ]]; then
+    t=$(now)
+    echo "[test] bash scripts/setup-podman.sh (rootful, then --rootless)" >&2
+    eval "$(bash scripts/setup-podman.sh)"
+    eval "$(bash scripts/setup-podman.sh --rootless)"
+    record "podman setup" "$t"
+fi
 
 if [[ "${MEDCUBE_LINT:-0}" == 1 ]]; then
     t=$(now)

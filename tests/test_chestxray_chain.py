@@ -68,7 +68,7 @@ def ok(r):
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     root = tmp_path_factory.mktemp("demo")
-    bench = yaml.safe_load((EXAMPLE / "benchmark.yaml").read_text())
+    bench = yaml.safe_load((EXAMPLE / "benchmark-dicom.yaml").read_text())  # DICOM files among the PNGs
     with tarfile.open(EXAMPLE / bench["demo_data"]["path"]) as tar:
         tar.extractall(root)
     paths = yaml.safe_load((root / "paths.yaml").read_text())
@@ -111,7 +111,7 @@ def test_prepare_writes_the_tutorial_format(demo, prepared, tmp_path):
     images, labels_dir = demo
     data, labels = prepared
     assert any(images.glob("*.dcm")) and any(images.glob("*.png"))
-    generate_data.generate(tmp_path / "png", 40, seed=0, size=128, workers=1)  # make_demo.py's defaults
+    generate_data.generate(tmp_path / "png", 40, seed=0, size=128, workers=1)  # make_demo.py's png profile
     png_demo = tmp_path / "png" / "images"
     rows = list(csv.DictReader(open(labels_dir / "labels.csv", newline="")))
     assert sorted(p.stem for p in data.iterdir()) == sorted(r["Image ID"] for r in rows)

@@ -72,7 +72,7 @@ def run_task(docker_client, config, task, host_paths):
 
 
 def test_chain_in_containers(docker_client, images, tmp_path):
-    with tarfile.open(EXAMPLE / "demo_data/demo_data.tar.gz") as tar:
+    with tarfile.open(EXAMPLE / "demo_data/demo_data_dicom.tar.gz") as tar:  # benchmark-dicom.yaml's demo data
         tar.extractall(tmp_path / "demo")
     paths = yaml.safe_load((tmp_path / "demo/paths.yaml").read_text())
     raw_images, raw_labels = tmp_path / "demo" / paths["data_path"], tmp_path / "demo" / paths["labels_path"]

@@ -150,8 +150,11 @@ def test_each_finding_changes_the_28px_image(finding):
     assert np.median(diffs) > 12, (finding, diffs)
 
 
-def test_committed_demo_tarball(tmp_path):
-    bench = yaml.safe_load((EXAMPLE / "benchmark.yaml").read_text())
+@pytest.mark.parametrize("profile", ["benchmark.yaml", "benchmark-dicom.yaml"])
+def test_committed_demo_tarball(profile, tmp_path):
+    """Each profile's demo tarball: deterministic members; the default one PNG only (MedPerf's tutorial
+    interface), the DICOM profile's a few DICOMs beside the PNGs."""
+    bench = yaml.safe_load((EXAMPLE / profile).read_text())
     tar_path = EXAMPLE / bench["demo_data"]["path"]
     assert hashlib.sha256(tar_path.read_bytes()).hexdigest() == bench["demo_data"]["sha256"]
     with tarfile.open(tar_path) as tar:
@@ -160,9 +163,26 @@ def test_committed_demo_tarball(tmp_path):
         assert all(m.mtime == 0 and m.uid == 0 and m.gid == 0 for m in members)
         tar.extractall(tmp_path)
     paths = yaml.safe_load((tmp_path / "paths.yaml").read_text())
-    images = sorted((tmp_path / paths["data_path"]).glob("*.png")) + sorted((tmp_path / paths["data_path"]).glob("*.dcm"))
+    images = sorted(p for p in (tmp_path / paths["data_path"]).iterdir())
     rows = list(csv.DictReader(open(tmp_path / paths["labels_path"] / "labels.csv", newline="")))
     assert 30 <= len(images) <= 60 and len(rows) == len(images)
-    assert 1 <= sum(p.suffix == ".dcm" for p in images) <= len(images) // 4  # a few DICOMs beside the PNGs
+    n_dicom = sum(p.suffix == ".dcm" for p in images)
+    assert n_dicom + sum(p.suffix == ".png" for p in images) == len(images)
+    if profile == "benchmark.yaml":
+        assert n_dicom == 0
+    else:
+        assert 1 <= n_dicom <= len(images) // 4  # a few DICOMs beside the PNGs
     assert all(r["Label"] in TUTORIAL_LABELS for r in rows)
     assert max(p.stat().st_size for p in images) < 40_000
+
+
+def test_make_demo_regenerates_the_committed_tarballs(tmp_path):
+    """The demo tarballs are what `tools/make_demo.py` writes with its defaults, byte for byte (not hand-edited)."""
+    for profile, bench in (("png", "benchmark.yaml"), ("dicom", "benchmark-dicom.yaml")):
+        out = tmp_path / f"{profile}.tar.gz"
+        r = subprocess.run([sys.executable, str(TOOLS / "make_demo.py"), "--profile", profile, "--output", str(out)],
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        committed = yaml.safe_load((EXAMPLE / bench).read_text())["demo_data"]
+        assert out.read_bytes() == (EXAMPLE / committed["path"]).read_bytes(), profile
+        assert f"sha256: {committed['sha256']}" in r.stdout

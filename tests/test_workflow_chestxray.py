@@ -18,8 +18,8 @@ from validator.manifest.roles import ROLES
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "chestxray"
 
 
-def chain(runner: str, tmp_path: Path, base_image: str | None = None):
-    bench = load_benchmark(EXAMPLE)
+def chain(runner: str, tmp_path: Path, base_image: str | None = None, profile: str = "benchmark.yaml"):
+    bench = load_benchmark(EXAMPLE / profile)
     cubes = {role: load_cube(bench.cube(role)) for role in ROLES}
     demo = load_demo_data(bench.demo_data, bench.demo_sha256, extract_to=tmp_path / "demo")
     options = RunOptions(runner=runner, base_image=base_image, run_dir=tmp_path / "run",
@@ -43,4 +43,4 @@ def test_chestxray_chain_in_containers(tmp_path, base_image):
 def test_chestxray_chain_local_runner(tmp_path):
     for module in ("torch", "numpy", "PIL", "pydicom", "typer"):  # the examples extra; the demo holds DICOMs
         pytest.importorskip(module)
-    check(chain("local", tmp_path))
+    check(chain("local", tmp_path, profile="benchmark-dicom.yaml"))

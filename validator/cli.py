@@ -92,6 +92,18 @@ class Role(str, Enum):
     evaluator = "evaluator"  # MedPerf's name for metrics (`medperf container create evaluator`)
 
 
+def _medperf_options():
+    """The three options of a MedPerf registered benchmark, declared once (validate, test)."""
+    return (
+        typer.Option(None, "--medperf-benchmark", min=0, help="Test against this benchmark registered on a MedPerf server: its preparator, metrics cube and demo data are fetched (by hash, cached); local cubes given replace the registered ones."),
+        typer.Option(None, "--medperf-server", help="MedPerf server (as `medperf profile set --server`); default: MedPerf's active profile's, else https://api.medperf.org. The token: MEDPERF_TOKEN, else MedPerf's stored login of that profile."),
+        typer.Option(None, "--medperf-certificate", help="The server's certificate (as `medperf profile set --certificate`), for a server with its own."),
+    )
+
+
+_MB, _MS, _MC = _medperf_options()
+
+
 @app.command()
 def validate(
     paths: List[Path] = typer.Argument(..., help="Cube folders or config files (mlcube.yaml, container_config.yaml), benchmark folders or benchmark.yaml files (their cubes), or files inside a cube (that cube)."),
@@ -115,6 +127,9 @@ def validate(
     strict: bool = typer.Option(False, "--strict", help="Warnings fail too (exit 1)."),
     build_timeout: Optional[float] = typer.Option(None, "--build-timeout", help="Seconds an image build may take (default 1800; 0: no limit)."),
     build_network: bool = typer.Option(False, "--build-network", help="Let builds use the network (by default they have none, like the tasks)."),
+    medperf_benchmark: Optional[int] = _MB,
+    medperf_server: Optional[str] = _MS,
+    medperf_certificate: Optional[Path] = _MC,
 ):
     """Check cubes: static checks first, then build and smoke-run them in a benchmark chain."""
     from validator.chain.options import RunOptions
@@ -129,6 +144,14 @@ def validate(
     options = RunOptions(runner=runner.value if runner else None, base_image=base_image, rebuild=rebuild,
                          limits=Limits.from_options(gpus=gpus, build_timeout=build_timeout,
                                                    build_network=build_network), no_run=no_run, pull=pull)
+    if medperf_benchmark is not None and not static:
+        from validator.manifest.roles import ROLES
+        from validator.registry.session import registered_benchmark, roles_of
+
+        if benchmark is not None:
+            raise UserError("--benchmark and --medperf-benchmark exclude each other", hint="give one benchmark")
+        benchmark = registered_benchmark(medperf_benchmark, medperf_server, medperf_certificate,
+                                         set(ROLES) - roles_of(paths), pull=pull, quiet=verbosity < 0).profile
     raise typer.Exit(validate_command(paths, static=static, output_format=format.value if format else None,
                                       benchmark=benchmark, options=options, gating=gating, changed=changed,
                                       sarif_file=sarif_file, verbosity=verbosity, html=html,
@@ -172,6 +195,9 @@ def test(
     shard: Optional[str] = typer.Option(None, "--shard", help="Many submissions: run shard i/n of them (every n-th, from the i-th), for fanning out over machines."),
     build_timeout: Optional[float] = typer.Option(None, "--build-timeout", help="Seconds an image build may take (default 1800; 0: no limit)."),
     build_network: bool = typer.Option(False, "--build-network", help="Let builds use the network (by default they have none, like the tasks)."),
+    medperf_benchmark: Optional[int] = _MB,
+    medperf_server: Optional[str] = _MS,
+    medperf_certificate: Optional[Path] = _MC,
 ):
     """Run the benchmark chain prepare -> sanity_check -> statistics -> infer -> evaluate on demo data, like `medperf test run`,
     and probe what a benchmark would trip on: changed inputs, network, root, determinism, re-runs, a lax sanity_check, GPUs."""
@@ -192,6 +218,15 @@ def test(
         probes=probe_options(no_probes, no_probe, determinism_tolerance, strict_determinism), pull=pull,
     )
     models, metric_cubes = list(model or []), list(metrics or [])
+    registered = None
+    if medperf_benchmark is not None:  # the registered benchmark's folder; a local profile given lends its contracts
+        from validator.registry.session import registered_benchmark
+
+        given = {"data_preparator": data_preparator, "model": models, "metrics": metric_cubes}
+        registered = registered_benchmark(medperf_benchmark, medperf_server, medperf_certificate,
+                                          [r for r, v in given.items() if not v], pull=pull,
+                                          quiet=quiet, local_profile=benchmark)
+        benchmark = registered.profile
     if len(models) > 1 or len(metric_cubes) > 1 or jobs is not None or shard is not None or any(
             p.is_dir() and not is_cube_folder(p) for p in models + metric_cubes):
         if format != OutputFormat.text or strict or fail_on is not None or ignore:
@@ -203,7 +238,7 @@ def test(
             files=ReportFiles(report, junit, html, _command_line()), jobs=jobs, shard=shard,
             verbosity=_verbosity(quiet, verbose),
         ))
-    raise typer.Exit(test_command(
+    code = test_command(
         benchmark, cubes={"data_preparator": data_preparator, "model": models[0] if models else None,
                           "metrics": metric_cubes[0] if metric_cubes else None},
         demo=DemoSource(demo_data, demo_sha256), options=options,
@@ -211,7 +246,12 @@ def test(
         output_format=format.value, verbosity=_verbosity(quiet, verbose),
         gating=Gating(fail_on=_fail_on(fail_on, strict),
                       ignore=tuple(check_code(c, "--ignore") for c in ignore or ()), use_settings=not no_config),
-    ))
+    )
+    if registered is not None and code == 0 and models:
+        from validator.registry.submission import record_pass
+
+        record_pass(models[0], registered.uid, registered.name, registered.server)
+    raise typer.Exit(code)
 
 
 @app.command("merge-reports")

@@ -36,3 +36,8 @@ class ConfigNotFound(UserError):
 
 class EngineUnavailable(UserError):
     """No Docker engine answers."""
+
+
+class RegistryError(UserError):
+    """The MedPerf server or a file it names could not give what was asked: unreachable, refused (401, 403), missing
+    (404), a hash mismatch, a file over its size cap. Nothing ran; the message names what and where."""

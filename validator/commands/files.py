@@ -50,9 +50,12 @@ def schema_command(name: str, output: Path | None) -> int:
 
 def package_command(cube: Path, output: Path | None) -> int:
     from validator.package import package, upload_instructions
+    from validator.registry.submission import association_lines
 
     pkg = package(cube, output)
     print(upload_instructions(pkg))
+    for line in association_lines(cube, pkg.manifest.get("role")):
+        print(line)
     return 0
 
 

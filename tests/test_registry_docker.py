@@ -1,0 +1,57 @@
+"""A benchmark registered on a (stand-in) MedPerf server, tested with a local model, runs the real chain in Docker and
+gives the same metrics as the same chain run from the local folders; the token is in no output and no file.
+The stand-in server (tests/medperf_standin.py) is the one thing mocked: no MedPerf server is reachable from here."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from medperf_standin import TOKEN
+from test_registry import medcube, server_args, standin  # noqa: F401 (the fixture)
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+
+
+def _files(*roots: Path):
+    for root in roots:
+        for p in root.rglob("*"):
+            if p.is_file() and not p.is_symlink():
+                yield p
+
+
+def test_registered_benchmark_with_a_local_model_gives_the_local_folders_metrics(standin, tmp_path):  # noqa: F811
+    env = {"MEDCUBE_CACHE_DIR": str(tmp_path / "cache")}
+    local = medcube("test", "examples/chestxray", "-m", "examples/chestxray/model", "--no-probes",
+                    "--report", str(tmp_path / "local.json"), "--run-dir", str(tmp_path / "run-local"), env=env)
+    assert local.returncode == 0, local.stdout + local.stderr
+    registered = medcube("test", "--medperf-benchmark", "1", *server_args(standin), "-m", "examples/chestxray/model",
+                         "--report", str(tmp_path / "registered.json"), "--html", str(tmp_path / "registered.html"),
+                         "--run-dir", str(tmp_path / "run-registered"), env=env)
+    assert registered.returncode == 0, registered.stdout + registered.stderr
+    assert "MedPerf benchmark 1 on " + standin.url in registered.stderr
+    assert "token: MEDPERF_TOKEN" in registered.stderr
+    mine = json.loads((tmp_path / "local.json").read_text())
+    theirs = json.loads((tmp_path / "registered.json").read_text())
+    assert mine["results"] and theirs["results"] == mine["results"]
+    # the registered preparator and metrics ran as config-only cubes from the benchmark folder, the model locally
+    cubes = {t["task"]: t["cube"] for t in theirs["tasks"]}
+    assert "medperf/benchmarks" in cubes["prepare"] and "medperf/benchmarks" in cubes["evaluate"]
+    assert cubes["infer"].endswith("examples/chestxray/model")
+    assert theirs["probes"], "the probes ran on the registered benchmark too"
+    assert (tmp_path / "run-registered" / "report.html").is_file()
+    # the token: in no output, in no file written (reports, run folders, the cache)
+    assert TOKEN not in local.stdout + local.stderr + registered.stdout + registered.stderr
+    for p in _files(tmp_path):
+        assert TOKEN.encode() not in p.read_bytes(), p
+    # once passed, `medcube package` prints the association with the benchmark's UID
+    package = medcube("package", "examples/chestxray/model", "-o", str(tmp_path / "deploy"), env=env)
+    assert package.returncode == 0, package.stderr
+    assert "medperf model associate --benchmark 1 --model_uid MODEL_UID" in package.stdout
+    # a second run fetches no file
+    before = len(standin.file_requests())
+    again = medcube("validate", "--medperf-benchmark", "1", *server_args(standin), "examples/chestxray/model",
+                    "--format", "json", env=env)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert len(standin.file_requests()) == before
