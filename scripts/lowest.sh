@@ -42,7 +42,7 @@ uv pip list --python "$venv/bin/python" 2>/dev/null | grep -iE '^(typer|click|ri
     | sed 's/^/[lowest]   /' >&2 || true
 
 rc=0
-"$venv/bin/python" -m pytest -q -p no:cacheprovider -m "not docker and not slow" "$@" || rc=$?
+"$venv/bin/python" -m pytest -q -p no:cacheprovider -m "not docker and not slow and not podman" "$@" || rc=$?
 if [[ $rc -eq 5 ]]; then
     echo "[lowest] ERROR: pytest collected no tests" >&2
     exit 1

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from validator import codes as C
-from validator.checks import agreement, crossfile, dockerfile, hostpaths, medperf, roles, schema
+from validator.checks import agreement, crossfile, dockerfile, dockerfile_lines, hostpaths, medperf, roles, schema
 from validator.errors import ConfigNotFound
 from validator.findings import Finding, error, has_errors
 from validator.manifest import dockerfile as dockerfile_reader
@@ -116,6 +116,8 @@ def run_static(path: Path | str, show=display_path) -> CubeReport:
         findings += agreement.check_agreement(cube, show)
     findings += dockerfile.check_build(cube, df, show)
     findings += dockerfile.check_dockerfile(cube, df, show)
+    if df is not None and cube.container_type == "DockerImage":
+        findings += dockerfile_lines.check_lines(df, show)
     said: set[tuple] = set()  # both views run the same script and read the same files: say each problem once
     interfaces: dict = {}  # and read it once
     for view in views:
