@@ -3,7 +3,7 @@
 #
 #   bash scripts/test.sh [PYTEST ARGS...]        e.g.  bash scripts/test.sh -k engine -x
 #
-# 1. installs the project with its test and example extras (torch==2.13.0 CPU build) into python3, and the
+# 1. installs the project with its test, example, dev and lint extras (torch 2.13.0, CPU build) into python3, and the
 #    MLCube client (mlcube==0.0.9, mlcube-docker==0.0.9) into its own venv: it pins cookiecutter==2.1.1 and
 #    omegaconf==2.1.0, which conflict with medcube's cookiecutter>=2.5 and need pip<24.1 to install at all;
 #    and Debian's chromium (apt-get, when missing) for the tests that open the HTML report in a headless browser;
@@ -38,8 +38,10 @@ t=$(now)
 if [[ "${MEDCUBE_SKIP_INSTALL:-0}" == 1 ]]; then
     echo "[test] install skipped (MEDCUBE_SKIP_INSTALL=1)" >&2
 else
-    echo "[test] pip install -e '.[test,examples,dev]'" >&2
-    python3 -m pip install -q --progress-bar off -e '.[test,examples,dev]'
+    echo "[test] pip install -e '.[test,examples,dev,lint]'" >&2
+    # The examples extra admits any torch >= 2.13; the tests take the CPU build 2.13.0 (a wheel pip finds locally
+    # here; an unpinned torch would be a CUDA build of several GB).
+    python3 -m pip install -q --progress-bar off -e '.[test,examples,dev,lint]' 'torch==2.13.0'
     record "install" "$t"
 
     t=$(now)

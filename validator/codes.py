@@ -354,6 +354,14 @@ WORKSPACE_IN_CONTEXT = _code(
     'Add a `.dockerignore` that leaves out the workspace: parameters and additional files are mounted at '
     'run time, they do not belong in the image.',
 )
+HADOLINT = _code(
+    "MC510", "warning", "static",
+    'hadolint: Dockerfile hygiene',
+    'Follow the rule hadolint names in the message (its page: https://github.com/hadolint/hadolint/wiki/DLxxxx). '
+    'Reported only where hadolint is installed (`pip install "medcube[lint]"`): hadolint\'s error and warning levels '
+    'as a warning, its info and style levels as an info. `# hadolint ignore=DL3008` on the line above silences one '
+    'rule there, `--ignore MC510` all of them.',
+)
 BUILD_FAILED = _code(
     "MC601", "error", "run",
     'docker build failed',

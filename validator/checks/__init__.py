@@ -9,7 +9,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from validator import codes as C
-from validator.checks import agreement, crossfile, dockerfile, dockerfile_lines, hostpaths, medperf, roles, schema
+from validator.checks import (
+    agreement,
+    crossfile,
+    dockerfile,
+    dockerfile_lines,
+    hadolint,
+    hostpaths,
+    medperf,
+    roles,
+    schema,
+)
 from validator.errors import ConfigNotFound
 from validator.findings import Finding, error, has_errors
 from validator.manifest import dockerfile as dockerfile_reader
@@ -118,6 +128,7 @@ def run_static(path: Path | str, show=display_path) -> CubeReport:
     findings += dockerfile.check_dockerfile(cube, df, show)
     if df is not None and cube.container_type == "DockerImage":
         findings += dockerfile_lines.check_lines(df, show)
+        findings += hadolint.check_hadolint(df.path, show)
     said: set[tuple] = set()  # both views run the same script and read the same files: say each problem once
     interfaces: dict = {}  # and read it once
     for view in views:
