@@ -55,7 +55,8 @@ def check_hadolint(dockerfile: Path, show, skip: frozenset[str] = frozenset({"DL
             continue
         code = str(r.get("code", "?"))[:20]
         make = info if r.get("level") in ("info", "style") else warning
-        line = r.get("line") if isinstance(r.get("line"), int) and r.get("line") > 0 else None
+        raw_line = r.get("line")
+        line = raw_line if isinstance(raw_line, int) and raw_line > 0 else None
         message = " ".join(str(r.get("message", "")).split())
         hint = f"See {_WIKI}{code}" if code.startswith("DL") else "See https://www.shellcheck.net/wiki/" + code
         out.append(make(C.HADOLINT, file, f"hadolint {code}: {message}", hint=hint, line=line))
