@@ -16,6 +16,7 @@ from validator.checks import (
     dockerfile_lines,
     hadolint,
     hostpaths,
+    inline,
     medperf,
     roles,
     schema,
@@ -64,6 +65,13 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
 
 
 def run_static(path: Path | str, show=display_path) -> CubeReport:
+    files: dict[str, Path] = {}  # a finding's shown file -> the file, for the inline ignores
+    report = _run_static(path, show, files)
+    report.findings = inline.apply(report.findings, files)
+    return report
+
+
+def _run_static(path: Path | str, show, files: dict[str, Path]) -> CubeReport:
     report = CubeReport(path=str(path))
     try:
         located = locate(path)
@@ -75,6 +83,7 @@ def run_static(path: Path | str, show=display_path) -> CubeReport:
     report.path = show(located.cube_dir)
     docs = {}
     for fmt, file in located.files.items():
+        files[show(file)] = file
         try:
             doc = read(file)
         except YamlSyntaxError as e:
@@ -103,6 +112,9 @@ def run_static(path: Path | str, show=display_path) -> CubeReport:
     df = None
     if cube.build is not None and cube.build.dockerfile.is_file():
         df = dockerfile_reader.read(cube.build.dockerfile)
+        files[show(df.path)] = df.path
+    if cube.parameters_file is not None:
+        files[show(cube.parameters_file)] = cube.parameters_file
     findings: list[Finding] = hostpaths.check_paths(cube, show) + hostpaths.check_copy_sources(cube, df, show)
     other = medperf.not_a_benchmark_cube(cube, show)
     if other is not None:  # federated learning, certificates, run_script: one message, not one per task
