@@ -61,6 +61,7 @@ class StandIn:
     files: dict[str, bytes] = field(default_factory=dict)
     cut_once: set[str] = field(default_factory=set)  # files whose first answer stops halfway
     stall: dict[str, float] = field(default_factory=dict)  # file -> seconds to wait after the headers
+    redirects: dict[str, str] = field(default_factory=dict)  # path -> where a 302 sends it
     log: list[dict] = field(default_factory=list)
     url: str = ""
     certificate: Path | None = None
@@ -87,6 +88,12 @@ def _handler(state: StandIn):
         def do_GET(self):  # noqa: N802 (http.server's name)
             auth = self.headers.get("Authorization")
             state.log.append({"path": self.path, "range": self.headers.get("Range"), "auth": auth is not None})
+            if self.path in state.redirects:
+                self.send_response(302)
+                self.send_header("Location", state.redirects[self.path])
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             if self.path.startswith("/files/"):
                 return self._file(self.path[len("/files/"):])
             m = re.fullmatch(r"/api/v0/(benchmarks|mlcubes|models)/(\d+)/?", self.path)

@@ -67,7 +67,7 @@ def test_create_asks_the_template_questions_with_medperfs_defaults(tmp_path):
                           capture_output=True, text=True, cwd=REPO, timeout=60)
     assert proc.returncode == 0, proc.stderr
     for question in ("project_name", "project_slug", "description", "author_name", "accelerator_count",
-                     "docker_image_name", "base_image", "medcube_github", "medcube_rev"):
+                     "image_name", "base_image", "medcube_github", "medcube_rev"):
         assert f"{question}" in proc.stdout
     assert "Model MLCube" in proc.stdout and "python:3.11-slim" in proc.stdout  # the defaults shown
     cube = tmp_path / "lung_model"
@@ -116,10 +116,10 @@ def test_relative_output_dir_with_an_example(tmp_path, monkeypatch):
 def test_rejected_answer_prints_the_rerun_command_with_every_answer(tmp_path, monkeypatch, capfd):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(UserError) as error:
-        create("model", Path("out"), no_input=True, extra_context={"project_name": "Chest CNN", "docker_image_name": "Bad Image"})
+        create("model", Path("out"), no_input=True, extra_context={"project_name": "Chest CNN", "image_name": "Bad Image"})
     hint = error.value.hint
     assert "medcube create model -o out --no-input" in hint
-    for answer in ("'project_name=Chest CNN'", "project_slug=chest_cnn", "'docker_image_name=Bad Image'",
+    for answer in ("'project_name=Chest CNN'", "project_slug=chest_cnn", "'image_name=Bad Image'",
                    "base_image=python:3.11-slim", "accelerator_count=0", "'author_name=John Smith'"):
         assert f"--extra-context {answer}" in hint, hint
 
@@ -152,10 +152,10 @@ def test_existing_output_folder_is_a_user_error_and_stays_untouched(tmp_path):
 def test_rejected_answers_are_a_user_error_and_nothing_is_written(tmp_path, capfd):
     out = tmp_path / "new" / "folder"
     with pytest.raises(UserError) as error:
-        create("data_preparator", out, no_input=True, extra_context={"docker_image_name": "My Image"})
+        create("data_preparator", out, no_input=True, extra_context={"image_name": "My Image"})
     assert "nothing was written" in error.value.message
     captured = capfd.readouterr()
-    assert "error: docker_image_name 'My Image' is not valid" in captured.err
+    assert "error: image_name 'My Image' is not valid" in captured.err
     assert "Traceback" not in captured.err + captured.out
     assert not out.exists()
 
@@ -236,7 +236,7 @@ def fake_example(tmp_path, monkeypatch):
 def test_example_is_copied_and_renamed_keeping_comments(fake_example, tmp_path):
     out = tmp_path / "out"
     path = create("model", out, no_input=True, example="chestxray",
-                  extra_context=["project_name=Lung CNN", "docker_image_name=myorg/lung-cnn:0.1.0"])
+                  extra_context=["project_name=Lung CNN", "image_name=myorg/lung-cnn:0.1.0"])
     assert path == (out / "lung_cnn").resolve()
     assert tree(path) == {"mlcube/mlcube.yaml", "container_config.yaml", "project/infer.py",
                           "mlcube/workspace/additional_files/cnn_weights.pth"}
@@ -255,7 +255,7 @@ def test_example_in_flow_style_is_rewritten_from_its_data(fake_example, tmp_path
     (fake_example / "mlcube" / "mlcube.yaml").write_text(
         "{name: CNN, docker: {image: a/b:1, build_context: ../project}, tasks: {infer: {parameters: {}}}}\n")
     path = create("model", tmp_path / "out", no_input=True, example="chestxray",
-                  extra_context={"docker_image_name": "myorg/x:2"})
+                  extra_context={"image_name": "myorg/x:2"})
     mlcube = yaml.safe_load((path / "mlcube/mlcube.yaml").read_text())
     assert mlcube["name"] == "Model MLCube" and mlcube["docker"] == {"image": "myorg/x:2", "build_context": "../project"}
 
@@ -287,7 +287,7 @@ def test_real_chestxray_example_copy_is_as_valid_as_the_original(role, tmp_path)
     if not ((source / "container_config.yaml").is_file() and (source / "mlcube/mlcube.yaml").is_file()):
         pytest.skip(f"examples/chestxray/{role} has no config files yet")
     path = create(role, tmp_path, no_input=True, example="chestxray",
-                  extra_context={"project_slug": "mine", "docker_image_name": "myorg/mine:0.1.0"})
+                  extra_context={"project_slug": "mine", "image_name": "myorg/mine:0.1.0"})
     assert yaml.safe_load((path / "container_config.yaml").read_text())["image"] == "myorg/mine:0.1.0"
     assert yaml.safe_load((path / "mlcube/mlcube.yaml").read_text())["docker"]["image"] == "myorg/mine:0.1.0"
     from validator.checks import run_static
@@ -334,5 +334,5 @@ def test_create_works_from_an_installed_wheel(tmp_path):
     package_file, template, cube = proc.stdout.strip().splitlines()
     site = str(tmp_path / "venv")
     assert package_file.startswith(site) and template.startswith(site)
-    assert template.endswith("validator/data/templates/metrics")
+    assert template.endswith("validator/data/templates/evaluator")
     assert "project/metrics.py" in tree(Path(cube))

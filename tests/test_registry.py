@@ -202,3 +202,57 @@ def test_package_prints_the_association_once_the_model_passed(tmp_path, monkeypa
     r = medcube("package", str(cube), "-o", str(tmp_path / "deploy"), env={"MEDCUBE_CACHE_DIR": str(tmp_path / "cache")})
     assert r.returncode == 0, r.stderr
     assert "medperf model submit" in r.stdout and "medperf model associate --benchmark 7" in r.stdout
+
+
+def test_a_local_profile_lends_its_contracts_to_the_registered_benchmark(standin):
+    from validator.chain.benchmark import load_benchmark
+    from validator.registry.session import registered_benchmark
+
+    reg = registered_benchmark(1, standin.url, standin.certificate, ["data_preparator", "metrics"], quiet=True,
+                               local_profile=EXAMPLE, check_images=False)
+    bench = load_benchmark(reg.profile)
+    local = load_benchmark(EXAMPLE)
+    assert bench.contracts == local.contracts and bench.primary_metric == local.primary_metric == "AUC"
+    plain = registered_benchmark(1, standin.url, standin.certificate, ["data_preparator", "metrics"], quiet=True,
+                                 check_images=False)
+    assert plain.folder != reg.folder and load_benchmark(plain.profile).contracts.results_keys == []
+
+
+def test_hostile_answers_are_refused_with_a_message(standin):
+    import hashlib
+    import io
+    import tarfile
+
+    from validator.errors import RegistryError, UserError
+    from validator.registry.client import Client
+    from validator.registry.settings import resolve
+
+    # a redirect keeps the token on the same origin only (localhost is the same server under another name)
+    client = Client(resolve(standin.url, standin.certificate))
+    standin.redirects["/api/v0/mlcubes/5/"] = f"{standin.url}/api/v0/mlcubes/1/"
+    assert client.container(5)["id"] == 1
+    assert [r["auth"] for r in standin.log[-2:]] == [True, True]
+    standin.redirects["/api/v0/mlcubes/6/"] = standin.url.replace("127.0.0.1", "localhost") + "/api/v0/mlcubes/1/"
+    with pytest.raises(RegistryError, match="redirected to https://localhost:.*another server"):
+        client.container(6)
+    assert [r["auth"] for r in standin.log[-2:]] == [True, False]
+    # a benchmark whose cube ids are not ids; a container_config that is not a mapping
+    standin.benchmarks[1]["data_evaluator_mlcube"] = "3; rm -rf /"
+    with pytest.raises(RegistryError, match="'data_evaluator_mlcube' is .* not an id"):
+        materialise(standin)
+    standin.benchmarks[1]["data_evaluator_mlcube"] = 3
+    standin.mlcubes[3]["container_config"] = "image: x\x1b[2J"
+    with pytest.raises(RegistryError, match="no container_config mapping"):
+        materialise(standin)
+    # an additional files tarball with a member that climbs out: nothing extracted, the member named
+    standin.mlcubes[3]["container_config"] = standin.mlcubes[1]["container_config"]
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        info = tarfile.TarInfo("../escape.txt")
+        info.size = 2
+        tar.addfile(info, io.BytesIO(b"hi"))
+    standin.files["evil.tar.gz"] = buf.getvalue()
+    standin.mlcubes[3]["additional_files_tarball_url"] = f"{standin.url}/files/evil.tar.gz"
+    standin.mlcubes[3]["additional_files_tarball_hash"] = hashlib.sha256(buf.getvalue()).hexdigest()
+    with pytest.raises(UserError, match=r"refusing to extract.*\.\./escape\.txt"):
+        materialise(standin)

@@ -55,3 +55,18 @@ def test_registered_benchmark_with_a_local_model_gives_the_local_folders_metrics
                     "--format", "json", env=env)
     assert again.returncode == 0, again.stdout + again.stderr
     assert len(standin.file_requests()) == before
+
+
+def test_pull_of_a_registered_image_that_cannot_be_pulled_stops_before_the_chain(tmp_path):
+    # The real engine, offline: the pull fails, and says which registered cube and image. (A registry to pull a
+    # matching or a changed digest from cannot be reached here; digest_matches is tested on given digests.)
+    from validator.errors import RegistryError
+    from validator.registry.images import check_images
+    from validator.registry.profile import RegisteredCube
+
+    cube = RegisteredCube("metrics", 3, "m", "registry.invalid/medcube/none:0.1.0", "sha256:" + "ab" * 32, tmp_path)
+    with pytest.raises(RegistryError) as e:
+        check_images([cube], pull=True)
+    assert "the evaluator container 3: its registered image registry.invalid/medcube/none:0.1.0 could not be pulled" \
+        in e.value.message
+    assert check_images([cube], pull=False) == []  # not present, not pulled: the chain's build stage says so

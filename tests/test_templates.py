@@ -32,6 +32,7 @@ from validator.manifest.roles import TASKS
 
 ROLES = ("data_preparator", "model", "metrics")
 TEMPLATES = resources.templates_dir()
+TEMPLATE_NAMES = {"data_preparator": "data_preparator", "model": "model", "metrics": "evaluator"}  # MedPerf's names
 ROOT = Path(__file__).resolve().parents[1]
 CODE_MODULE = {"data_preparator": "prepare.py", "model": "infer.py", "metrics": "metrics.py"}
 ROLE_TASKS = {"data_preparator": ("prepare", "sanity_check", "statistics"), "model": ("infer",), "metrics": ("evaluate",)}
@@ -50,12 +51,12 @@ OPTIONS = {
         "project_slug": "chest-cnn_2",
         "description": "Thorax: a test cube; with 'quotes' & {braces}",
         "author_name": "Zoë Ångström",
-        "docker_image_name": "localhost:5000/team/chest-cnn:0.1.0",
+        "image_name": "localhost:5000/team/chest-cnn:0.1.0",
         "base_image": "registry.example.org/python:3.11-slim",
         "medcube_github": "my-org/medcube.fork",
         "medcube_rev": "0123abc",
     },
-    "gpu": {"accelerator_count": "2", "docker_image_name": "myorg/cube"},
+    "gpu": {"accelerator_count": "2", "image_name": "myorg/cube"},
 }
 
 
@@ -75,7 +76,7 @@ def files_of(root: Path) -> set[str]:
 
 
 def bake(role: str, output_dir: Path, **answers) -> Path:
-    return Path(cookiecutter(str(TEMPLATES / role), no_input=True, extra_context=answers, output_dir=str(output_dir)))
+    return Path(cookiecutter(str(TEMPLATES / TEMPLATE_NAMES[role]), no_input=True, extra_context=answers, output_dir=str(output_dir)))
 
 
 @pytest.fixture(params=[(r, o) for r in ROLES for o in OPTIONS], ids=lambda p: f"{p[0]}-{p[1]}")
@@ -83,7 +84,7 @@ def baked(request, cookies):
     """(role, answers, project folder) for every template and set of answers, baked with pytest-cookies."""
     role, option = request.param
     answers = OPTIONS[option]
-    result = cookies.bake(extra_context=answers, template=str(TEMPLATES / role))
+    result = cookies.bake(extra_context=answers, template=str(TEMPLATES / TEMPLATE_NAMES[role]))
     assert result.exception is None, result.exception
     assert result.exit_code == 0
     return role, {**result.context, **answers}, result.project_path
@@ -100,21 +101,21 @@ def test_tree_is_exactly_the_documented_layout(baked):
 
 def test_default_answers_are_medperfs(cookies):
     for role, name in (("data_preparator", "Data Preparator MLCube"), ("model", "Model MLCube"), ("metrics", "Metrics MLCube")):
-        result = cookies.bake(template=str(TEMPLATES / role))
+        result = cookies.bake(template=str(TEMPLATES / TEMPLATE_NAMES[role]))
         assert result.context["project_name"] == name
         assert result.project_path.name == DEFAULT_SLUG[role]
         assert (result.context["author_name"], result.context["accelerator_count"]) == ("John Smith", "0")
         # MedPerf's default is docker/image:latest for every role; three cubes made with it overwrite each other's
         # image, so each role's default is its own, from the project slug.
-        assert result.context["docker_image_name"] == f"local/{DEFAULT_SLUG[role].replace('_', '-')}:0.1.0"
+        assert result.context["image_name"] == f"local/{DEFAULT_SLUG[role].replace('_', '-')}:0.1.0"
         assert result.context["base_image"] == "python:3.11-slim"
 
 
 def test_every_variable_used_is_defined():
     """Cookiecutter renders with StrictUndefined; this also covers branches a given bake does not take."""
     for role in ROLES:
-        defined = set(json.loads((TEMPLATES / role / "cookiecutter.json").read_text()))
-        for path in (TEMPLATES / role).rglob("*"):
+        defined = set(json.loads((TEMPLATES / TEMPLATE_NAMES[role] / "cookiecutter.json").read_text()))
+        for path in (TEMPLATES / TEMPLATE_NAMES[role]).rglob("*"):
             if path.is_file():
                 blocks = re.findall(r"\{[{%].*?[%}]\}", path.as_posix() + path.read_text(), re.S)
                 used = {name for block in blocks for name in re.findall(r"cookiecutter\.(\w+)", block)}
@@ -123,7 +124,7 @@ def test_every_variable_used_is_defined():
 
 def test_shared_files_are_identical_in_every_template():
     for rel in SHARED:
-        texts = {role: (TEMPLATES / role / rel).read_text() for role in ROLES}
+        texts = {role: (TEMPLATES / TEMPLATE_NAMES[role] / rel).read_text() for role in ROLES}
         assert len(set(texts.values())) == 1, f"{rel} differs between templates"
 
 
@@ -150,7 +151,7 @@ def test_mlcube_yaml_and_container_config_agree(baked):
     assert mlcube["name"] == answers["project_name"]
     assert mlcube["description"] == answers["description"]
     assert mlcube["authors"] == [{"name": answers["author_name"]}]
-    assert mlcube["docker"]["image"] == config["image"] == answers["docker_image_name"]
+    assert mlcube["docker"]["image"] == config["image"] == answers["image_name"]
     assert (project / "mlcube" / mlcube["docker"]["build_context"] / mlcube["docker"]["build_file"]).is_file()
     assert mlcube["platform"]["accelerator_count"] == gpus
     assert config["container_type"] == "DockerImage"
@@ -218,13 +219,13 @@ def test_ci_workflow_and_pre_commit_hook_use_medcubes_action_and_hook(baked):
 
 def test_default_medcube_revision_is_this_version():
     for role in ROLES:
-        assert json.loads((TEMPLATES / role / "cookiecutter.json").read_text())["medcube_rev"] == "v" + __version__
+        assert json.loads((TEMPLATES / TEMPLATE_NAMES[role] / "cookiecutter.json").read_text())["medcube_rev"] == "v" + __version__
 
 
 def test_requirements_are_satisfied_by_debian_bookworm():
     bookworm = {"numpy": (1, 24, 2), "pillow": (9, 4, 0), "pydicom": (2, 3, 1), "pyyaml": (6, 0), "typer": (0, 7, 0)}
     for role in ROLES:
-        text = (TEMPLATES / role / "{{cookiecutter.project_slug}}/project/requirements.txt").read_text()
+        text = (TEMPLATES / TEMPLATE_NAMES[role] / "{{cookiecutter.project_slug}}/project/requirements.txt").read_text()
         for line in text.splitlines():
             if line and not line.startswith("#"):
                 name, bound = line.split(">=")
@@ -238,10 +239,10 @@ BAD_ANSWERS = [
     ("project_slug", "my cube", "a folder name of letters, digits"),
     ("project_slug", "1st_cube", "a folder name of letters, digits"),
     ("project_slug", "../escape", "a folder name of letters, digits"),
-    ("docker_image_name", "Docker/Image:latest", "a lowercase image reference"),
-    ("docker_image_name", "myorg/cube:", "a lowercase image reference"),
-    ("docker_image_name", "myorg//cube", "a lowercase image reference"),
-    ("docker_image_name", "my org/cube", "a lowercase image reference"),
+    ("image_name", "Docker/Image:latest", "a lowercase image reference"),
+    ("image_name", "myorg/cube:", "a lowercase image reference"),
+    ("image_name", "myorg//cube", "a lowercase image reference"),
+    ("image_name", "my org/cube", "a lowercase image reference"),
     ("base_image", "python:3.11 slim", "an image reference"),
     ("accelerator_count", "-1", "a non-negative integer"),
     ("accelerator_count", "one", "a non-negative integer"),
@@ -268,16 +269,16 @@ def test_hook_rejects_bad_answer_and_leaves_nothing(role, field, value, expected
 
 def test_hook_reports_every_bad_answer_at_once(tmp_path, capfd):
     with pytest.raises(FailedHookException):
-        bake("model", tmp_path, project_slug="a b", docker_image_name="A", accelerator_count="x")
+        bake("model", tmp_path, project_slug="a b", image_name="A", accelerator_count="x")
     errors = [line for line in capfd.readouterr().err.splitlines() if line.startswith("error: ")]
-    assert [e.split()[1] for e in errors] == ["project_slug", "docker_image_name", "accelerator_count"]
+    assert [e.split()[1] for e in errors] == ["project_slug", "image_name", "accelerator_count"]
     assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("image", ["cube", "myorg/cube", "myorg/cube:0.1.0-rc_1", "ghcr.io/my-org/sub/cube:v2",
                                    "localhost:5000/cube:latest", "myorg/cube@sha256:" + "a" * 64])
 def test_hook_accepts_valid_image_references(image, tmp_path):
-    assert bake("metrics", tmp_path, docker_image_name=image).is_dir()
+    assert bake("metrics", tmp_path, image_name=image).is_dir()
 
 
 # ------------------------------------------------------------------------------------------- the chain, on the host

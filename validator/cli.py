@@ -272,7 +272,7 @@ def create(
     no_input: bool = typer.Option(False, "--no-input", help="Ask nothing: take the defaults and --extra-context."),
     extra_context: Optional[List[str]] = typer.Option(None, "--extra-context", "-e", help="Preset an answer as key=value (repeatable)."),
     example: Optional[str] = typer.Option(None, "--example", help="Start from a copy of a reference cube instead: chestxray."),
-    image: Optional[str] = typer.Option(None, "--image", "-i", help="The image name (as `medperf container create -i`); sets docker_image_name."),
+    image: Optional[str] = typer.Option(None, "--image", "-i", help="The image name (as `medperf container create -i`); sets image_name."),
     folder_name: Optional[str] = typer.Option(None, "--folder_name", "--folder-name", "-f", help="The cube's folder name (as `medperf container create -f`); sets project_slug."),
 ):
     """Create a new cube from medcube's template (the questions `medperf container create` asks), or from a reference

@@ -25,7 +25,11 @@ from validator.paths import display_path
 
 EXAMPLES = ("chestxray",)
 # The answers that a copy of an example takes: its folder, its MLCube name and its image.
-EXAMPLE_KEYS = ("project_name", "project_slug", "docker_image_name")
+EXAMPLE_KEYS = ("project_name", "project_slug", "image_name")
+# The template folder of each role: MedPerf's names (`medperf container create evaluator`, config.templates).
+TEMPLATE_NAMES = {"data_preparator": "data_preparator", "model": "model", "metrics": "evaluator"}
+# Answers under their pre-0.1 names, still taken by --extra-context.
+KEY_ALIASES = {"docker_image_name": "image_name"}
 # `medcube test` option naming the cube under test, per role.
 TEST_OPTION = {"data_preparator": "--data-preparator", "model": "--model", "metrics": "--metrics"}
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".medcube")
@@ -35,7 +39,7 @@ ExtraContext = Union[Mapping[str, str], Sequence[str], None]
 
 def template_dir(role: str) -> Path:
     """The cookiecutter template of a role (package data when installed, `templates/` in a checkout)."""
-    path = resources.template_dir(_check_role(role))
+    path = resources.template_dir(TEMPLATE_NAMES[_check_role(role)])
     if not (path / "cookiecutter.json").is_file():
         raise UserError(
             f"medcube's {role} template is missing from this installation ({path})",
@@ -56,18 +60,19 @@ def create(
     """Generate a new `role` cube in `output_dir` and return its folder.
 
     Asks the template's questions (project_name, project_slug, description, author_name, accelerator_count,
-    docker_image_name, base_image) unless `no_input`; `extra_context` presets answers, as a mapping or as
-    `key=value` strings. `image` and `folder_name` are `medperf container create`'s `-i` and `-f` (the answers
-    docker_image_name and project_slug). `role` may be `evaluator`, MedPerf's name for metrics. With
+    image_name, base_image) unless `no_input`; `extra_context` presets answers, as a mapping or as
+    `key=value` strings (MedPerf's keys; `docker_image_name` is taken for image_name). `image` and `folder_name`
+    are `medperf container create`'s `-i` and `-f` (the answers image_name and project_slug). `role` may be
+    `evaluator`, MedPerf's name for metrics (its template folder is `templates/evaluator`). With
     `example="chestxray"` the reference cube of that example is copied instead and renamed (folder, mlcube.yaml
-    name, image in both config files); only project_name, project_slug and docker_image_name are asked then.
+    name, image in both config files); only project_name, project_slug and image_name are asked then.
     """
     role = _check_role(role)
     template = template_dir(role)
     defaults = json.loads((template / "cookiecutter.json").read_text(encoding="utf-8"))
     questions = [key for key in defaults if not key.startswith("_")]
     answers = parse_extra_context(extra_context, EXAMPLE_KEYS if example else questions)
-    for key, value in (("docker_image_name", image), ("project_slug", folder_name)):
+    for key, value in (("image_name", image), ("project_slug", folder_name)):
         if value is not None:
             answers[key] = value
     # Absolute: the template's hook runs from the template's folder.
@@ -131,6 +136,7 @@ def parse_extra_context(extra_context: ExtraContext, known: Sequence[str]) -> di
                     hint="e.g. --extra-context project_name='My Model' --extra-context accelerator_count=1",
                 )
             pairs.append((key.strip(), value))
+    pairs = [(KEY_ALIASES.get(key, key) if KEY_ALIASES.get(key) in known else key, value) for key, value in pairs]
     for key, _ in pairs:
         if key not in known:
             raise UserError(f"--extra-context: unknown variable {key!r}", hint=f"known here: {', '.join(known)}")
@@ -209,7 +215,7 @@ def _copy_example(role, example, template, defaults, answers, output_dir: Path, 
     if destination.exists():
         raise UserError(f'"{destination}" directory already exists', hint=_exists_hint())
     shutil.copytree(source, destination, ignore=_IGNORE)
-    _rename(destination, chosen["project_name"], chosen["docker_image_name"])
+    _rename(destination, chosen["project_name"], chosen["image_name"])
     return destination
 
 

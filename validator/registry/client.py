@@ -10,7 +10,7 @@ As MedPerf's client (comms/rest.py get_benchmark, get_cube_metadata, get_model) 
 model/ serializers) have them. `reference_model` is a model's id, not an mlcube's. Answers are JSON from a server
 medcube does not control: bounded in size, and checked field by field before use. Every failure is a
 RegistryError naming the entity and the URL; the token is sent as `Authorization: Bearer` to the server only
-(never on a redirect) and appears in no message.
+(on a redirect only to the same scheme, host and port) and appears in no message.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import json
 import socket
 import ssl
 import urllib.error
+import urllib.parse
 import urllib.request
 from typing import Any
 
@@ -54,10 +55,28 @@ def connection_failure(url: str, error: BaseException, server: Server | None = N
                               "and the network")
 
 
+def _origin(url: str) -> tuple[str, str]:
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
+
+
+class _SameOriginAuth(urllib.request.HTTPRedirectHandler):
+    """A redirect keeps the token on the same scheme, host and port only (as `requests` does for MedPerf's client);
+    urllib's unredirected header is otherwise dropped on every redirect."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        token = req.unredirected_hdrs.get("Authorization")
+        if new is not None and token and _origin(newurl) == _origin(req.full_url):
+            new.add_unredirected_header("Authorization", token)
+        return new
+
+
 class Client:
     def __init__(self, server: Server):
         self.server = server
-        self._opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=server.ssl_context()))
+        self._opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=server.ssl_context()),
+                                                   _SameOriginAuth())
 
     def get(self, path: str, what: str) -> dict[str, Any]:
         url = f"{self.server.api}/{path.strip('/')}/"
@@ -68,6 +87,11 @@ class Client:
             with self._opener.open(request, timeout=TIMEOUT) as answer:
                 body = answer.read(MAX_ANSWER + 1)
         except urllib.error.HTTPError as e:
+            final = e.geturl() or url
+            if e.code == 401 and _origin(final) != _origin(url):
+                raise RegistryError(f"{what}: {url} redirected to {printable(final)}, another server, which asks "
+                                    "for a login (401); medcube sends the token to the MedPerf server only",
+                                    hint="check --medperf-server: give the address the API answers at") from None
             raise self._refused(e.code, _detail(e.read(4096) if e.fp else b""), url, what) from None
         except (urllib.error.URLError, OSError) as e:
             raise connection_failure(url, e, self.server) from None

@@ -115,8 +115,8 @@ class _Progress:
                 print(f"\r  downloading {self.what}: {mib}", end="\n" if final else "", file=sys.stderr, flush=True)
             return
         step = 4 * done // total if total else 0
-        if final or step > self.shown:
-            self.shown = step
+        if (final and self.shown < 4) or step > self.shown:
+            self.shown = 4 if final else step
             print(f"  downloading {self.what}: {mib}", file=sys.stderr, flush=True)
 
 

@@ -17,7 +17,7 @@ REV = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._/-]{0,99}$")
 
 answers = {
     "project_slug": {{ cookiecutter.project_slug | tojson }},
-    "docker_image_name": {{ cookiecutter.docker_image_name | tojson }},
+    "image_name": {{ cookiecutter.image_name | tojson }},
     "base_image": {{ cookiecutter.base_image | tojson }},
     "accelerator_count": {{ cookiecutter.accelerator_count | string | tojson }},
     "medcube_github": {{ cookiecutter.medcube_github | tojson }},
@@ -25,7 +25,7 @@ answers = {
 }
 rules = {
     "project_slug": (SLUG.match, "a folder name of letters, digits, '_' or '-' starting with a letter or '_'", "my_cube"),
-    "docker_image_name": (IMAGE.match, "a lowercase image reference [registry/]repository[:tag]", "myorg/chestxray-model:0.1.0"),
+    "image_name": (IMAGE.match, "a lowercase image reference [registry/]repository[:tag]", "myorg/chestxray-model:0.1.0"),
     "base_image": (IMAGE.match, "an image reference [registry/]repository[:tag]", "python:3.11-slim"),
     "accelerator_count": (COUNT.match, "a non-negative integer", "0 for CPU only, 1 for one GPU"),
     "medcube_github": (GITHUB.match, "a GitHub repository owner/name", "mlcommons/medcube"),
