@@ -56,6 +56,6 @@ def test_sdist_carries_the_templates_and_the_example(tmp_path):
     (sdist,) = tmp_path.glob("medcube-*.tar.gz")
     with tarfile.open(sdist) as tar:
         names = {n.split("/", 1)[1] for n in tar.getnames() if "/" in n}
-    assert {"templates/model/cookiecutter.json", "templates/metrics/cookiecutter.json",
+    assert {"templates/model/cookiecutter.json", "templates/evaluator/cookiecutter.json",
             "templates/data_preparator/cookiecutter.json", "examples/chestxray/benchmark.yaml", "setup.py"} <= names
     assert not any("__pycache__" in n for n in names)
