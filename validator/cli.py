@@ -298,7 +298,7 @@ def convert(
 
 @app.command()
 def schema(
-    name: str = typer.Argument(..., help="mlcube | container_config | parameters"),
+    name: str = typer.Argument(..., help="mlcube | container_config | parameters | report (the JSON report of validate and test)"),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to a file instead of printing."),
 ):
     """Print a JSON Schema, for editors (yaml-language-server) and other tools."""

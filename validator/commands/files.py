@@ -38,8 +38,8 @@ def convert_command(path: Path, output: Path | None, force: bool) -> int:
 def schema_command(name: str, output: Path | None) -> int:
     from validator.manifest import schemas
 
-    if name not in schemas.NAMES:
-        raise UserError(f"unknown schema '{name}'", hint=f"Choose one of: {', '.join(schemas.NAMES)}.")
+    if name not in schemas.PRINTABLE:
+        raise UserError(f"unknown schema '{name}'", hint=f"Choose one of: {', '.join(schemas.PRINTABLE)}.")
     schema_text = schemas.text(name)
     if output is None:
         print(schema_text, end="" if schema_text.endswith("\n") else "\n")
