@@ -25,6 +25,18 @@ class _Group(typer.core.TyperGroup):
 
             print_user_error(e)
             raise typer.Exit(e.exit_code) from None
+        except Exception as e:  # a bug in medcube: exit 3, its own code, never 0, 1 or 2
+            if _command_line_flow(e):
+                raise
+            from validator.errors import internal_error
+
+            raise typer.Exit(internal_error(e)) from None
+
+
+def _command_line_flow(e: Exception) -> bool:
+    """Exit, Abort and usage errors of click (or of the click that typer >= 0.2x carries as typer._click): the
+    command line's own flow, handled by click, not a bug."""
+    return any(c.__module__.split(".")[0] in ("click", "typer") for c in type(e).__mro__)
 
 
 app = typer.Typer(
@@ -336,6 +348,14 @@ def verify_package(folder: Path = typer.Argument(..., help="A deploy folder made
     from validator.commands.files import verify_package_command
 
     raise typer.Exit(verify_package_command(folder))
+
+
+@app.command()
+def explain(code: str = typer.Argument(..., help="A finding code, e.g. MC501.")):
+    """Say what a finding code means and how to fix it (offline, from medcube's catalogue)."""
+    from validator.commands.explain import explain_command
+
+    raise typer.Exit(explain_command(code))
 
 
 _ARGV: list[str] = []  # the arguments of this process's command line, when it is `medcube ...`
