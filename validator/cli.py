@@ -358,6 +358,18 @@ def explain(code: str = typer.Argument(..., help="A finding code, e.g. MC501."))
     raise typer.Exit(explain_command(code))
 
 
+@app.command()
+def clean(
+    older_than: float = typer.Option(0.0, "--older-than", help="Only run folders older than this many days (default 0: all)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Say what would go, remove nothing."),
+):
+    """Remove the run folders under ~/.cache/medcube/runs (outputs and logs of earlier `medcube test` runs). Runs
+    prune them too: older than MEDCUBE_RUNS_MAX_AGE_DAYS (14), beyond the newest MEDCUBE_RUNS_KEEP (50)."""
+    from validator.commands.clean import clean_command
+
+    raise typer.Exit(clean_command(older_than, dry_run))
+
+
 _ARGV: list[str] = []  # the arguments of this process's command line, when it is `medcube ...`
 
 
