@@ -53,7 +53,7 @@ REBUILT: list[str] = []
 
 def bare_commands(cubes, demo, folder: RunFolder, uid: int, gid: int) -> list[list[str]]:
     commands = []
-    for role, task in chain_tasks(cubes):
+    for role, task in chain_tasks():
         plan = plan_task(cubes[role], task, folder.bindings(task, demo))
         prepare_outputs(plan, uid, gid)
         commands.append(["docker", "run", "--rm", "--network", "none", "-u", f"{uid}:{gid}",
@@ -80,7 +80,7 @@ for t in json.loads(sys.argv[1]):
 def floor_tasks(cubes, demo, folder: RunFolder, uid: int, gid: int) -> str:
     """The five tasks as JSON for FLOOR (the same mounts, arguments and user as the bare commands)."""
     tasks = []
-    for role, task in chain_tasks(cubes):
+    for role, task in chain_tasks():
         plan = plan_task(cubes[role], task, folder.bindings(task, demo))
         prepare_outputs(plan, uid, gid)
         tasks.append({"image": plan.image, "args": plan.args, "entrypoint": plan.entrypoint, "user": f"{uid}:{gid}",
@@ -136,7 +136,7 @@ def main() -> int:
     bench = load_benchmark(args.benchmark)
     cubes = {role: load_cube(bench.cube(role)) for role in ROLES}
     demo = load_demo_data(bench.demo_data, bench.demo_sha256)
-    uid, gid = Limits().run_user()
+    uid, gid = Limits().user.ids
     work = Path(tempfile.mkdtemp(prefix="medcube-bench-cli-"))
     cli_s, bare_s, other_s, floor_s = [], [], [], []
     other = Path(args.other).absolute() if args.other else None
@@ -162,7 +162,7 @@ def main() -> int:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     cm, bm = statistics.median(cli_s), statistics.median(bare_s)
-    n = len(chain_tasks(cubes))
+    n = len(chain_tasks())
     print(f"benchmark: {bench.name} ({n} tasks), {args.repeat} interleaved repeats, images built, "
           f"{len(os.sched_getaffinity(0))} cores, load average {os.getloadavg()[0]:.2f}")
     print(f"medcube test --no-probes (whole process): median {cm:.2f}s best {min(cli_s):.2f}s  "

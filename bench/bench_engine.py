@@ -44,7 +44,7 @@ from bench_cli import run_bare  # noqa: E402
 def bare_chain(cubes, demo, folder: RunFolder, uid: int, gid: int) -> float:
     """The five tasks as plain docker CLI commands; returns the seconds they took (output folders made first)."""
     commands = []
-    for role, task in chain_tasks(cubes):
+    for role, task in chain_tasks():
         plan = plan_task(cubes[role], task, folder.bindings(task, demo))
         prepare_outputs(plan, uid, gid)
         commands.append(["docker", "run", "--rm", "--network", "none", "-u", f"{uid}:{gid}",
@@ -64,7 +64,7 @@ def main() -> int:
     demo = load_demo_data(bench.demo_data, bench.demo_sha256)
     client = connect()
     limits = Limits()
-    uid, gid = limits.run_user()
+    uid, gid = limits.user.ids
     runner = DockerRunner(client, limits, run_id="bench-engine")
     work = Path(tempfile.mkdtemp(prefix="medcube-bench-"))
     try:
@@ -88,9 +88,9 @@ def main() -> int:
 
     chain_med, bare_med = statistics.median(chain_s), statistics.median(bare_s)
     ratio = chain_med / bare_med
-    print(f"benchmark: {bench.name} ({len(chain_tasks(cubes))} tasks), {args.repeat} repeats, images built")
+    print(f"benchmark: {bench.name} ({len(chain_tasks())} tasks), {args.repeat} repeats, images built")
     print(f"warm chain (medcube, docker runner): median {chain_med:.2f}s  [{', '.join(f'{s:.2f}' for s in chain_s)}]")
-    print(f"bare docker run x{len(chain_tasks(cubes))}:              median {bare_med:.2f}s  [{', '.join(f'{s:.2f}' for s in bare_s)}]")
+    print(f"bare docker run x{len(chain_tasks())}:              median {bare_med:.2f}s  [{', '.join(f'{s:.2f}' for s in bare_s)}]")
     print(f"ratio: {ratio:.2f}x (goal <= 1.25x) {'OK' if ratio <= 1.25 else 'OVER'}")
     return 0 if ratio <= 1.25 else 1
 

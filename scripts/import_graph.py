@@ -1,8 +1,9 @@
 """The import graph of the validator package, read from the code with ast (every import, at module level or inside
-a function), and its cycles.
+a function), and the private names imported across modules. The layer order and the absence of cycles are
+import-linter's contracts in pyproject.toml (`lint-imports`).
 
-    python scripts/import_graph.py            # the modules, each with what it imports; cycles last
-    python scripts/import_graph.py --check    # exit 1 when there is a cycle, or a private name imported across modules
+    python scripts/import_graph.py            # the modules, each with what it imports
+    python scripts/import_graph.py --check    # exit 1 when a private name is imported across modules
 
 `from validator.pkg import name` counts as an import of validator.pkg.name when that is a module, else of
 validator.pkg (its __init__, which imports whatever it imports in turn).
@@ -55,56 +56,15 @@ def graph() -> tuple[dict[str, set[str]], list[str]]:
     return edges, private
 
 
-def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
-    """Strongly connected components with more than one module (Tarjan)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on: set[str] = set()
-    found: list[list[str]] = []
-    counter = [0]
-
-    def visit(v: str) -> None:
-        index[v] = low[v] = counter[0]
-        counter[0] += 1
-        stack.append(v)
-        on.add(v)
-        for w in sorted(edges[v]):
-            if w not in index:
-                visit(w)
-                low[v] = min(low[v], low[w])
-            elif w in on:
-                low[v] = min(low[v], index[w])
-        if low[v] == index[v]:
-            comp = []
-            while True:
-                w = stack.pop()
-                on.discard(w)
-                comp.append(w)
-                if w == v:
-                    break
-            if len(comp) > 1:
-                found.append(sorted(comp))
-
-    sys.setrecursionlimit(10000)
-    for v in sorted(edges):
-        if v not in index:
-            visit(v)
-    return found
-
-
 def main(argv: list[str]) -> int:
     edges, private = graph()
-    found = cycles(edges)
     if "--check" not in argv:
         for m in sorted(edges):
             print(f"{m}: {', '.join(sorted(edges[m])) or '-'}")
-    print(f"{len(edges)} modules, {sum(map(len, edges.values()))} imports, {len(found)} cycle(s)")
-    for comp in found:
-        print("cycle: " + " <-> ".join(comp))
+    print(f"{len(edges)} modules, {sum(map(len, edges.values()))} imports")
     for p in private:
         print("private import: " + p)
-    return 1 if found or private else 0
+    return 1 if private else 0
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@
 # Settings (environment): MEDCUBE_SKIP_INSTALL=1 skips step 1, MEDCUBE_SKIP_ENGINE=1 skips step 2 (and Podman),
 # MEDCUBE_PODMAN=1 also sets up Podman's API socket, rootful and rootless (scripts/setup-podman.sh),
 # (tests marked docker are then skipped, or fail when CI=true), MEDCUBE_MLCUBE_VENV (.cache/mlcube-venv),
-# MEDCUBE_LINT=1 runs `ruff check .` and `mypy` before the tests (.ci/run sets it).
+# MEDCUBE_LINT=1 runs `ruff check .`, `mypy` and `lint-imports` (the layer order) before the tests (.ci/run sets it).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -95,9 +95,10 @@ fi
 
 if [[ "${MEDCUBE_LINT:-0}" == 1 ]]; then
     t=$(now)
-    echo "[test] ruff check . && mypy (MEDCUBE_LINT=1)" >&2
+    echo "[test] ruff check . && mypy && lint-imports (MEDCUBE_LINT=1)" >&2
     python3 -m ruff check .
     python3 -m mypy
+    lint-imports --no-cache
     record "lint and types" "$t"
 fi
 

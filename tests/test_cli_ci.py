@@ -107,12 +107,16 @@ def test_settings_file_above_the_cube_and_no_config(repo, monkeypatch):
     assert "MC405" in invoke("validate", "--static", "--no-config", model).output
     (model / ".medcube.yaml").write_text("ignore: [MC999, MC5]\n")  # nearer than pyproject.toml, and wrong
     result = invoke("validate", "--static", model)
-    assert result.exit_code == 2 and ".medcube.yaml" in result.output and "'MC5' is not a finding code" in result.output
+    assert result.exit_code == 2 and ".medcube.yaml" in result.output and "MC999 is no finding code" in result.output
+    (model / ".medcube.yaml").write_text("ignore: [MC5]\n")
+    result = invoke("validate", "--static", model)
+    assert result.exit_code == 2 and "'MC5' is not a finding code" in result.output
 
 
-def test_bad_ignore_code_is_a_usage_error():
-    result = invoke("validate", "--static", "--ignore", "E501", VALID / "medcube_metrics")
-    assert result.exit_code == 2 and "'E501' is not a finding code" in result.output
+@pytest.mark.parametrize("code, words", [("E501", "'E501' is not a finding code"), ("MC999", "MC999 is no finding code")])
+def test_bad_ignore_code_is_a_usage_error(code, words):
+    result = invoke("validate", "--static", "--ignore", code, VALID / "medcube_metrics")
+    assert result.exit_code == 2 and words in result.output
 
 
 def test_benchmark_folder_and_file_inside_a_cube(monkeypatch):

@@ -16,6 +16,7 @@ from validator.engine.docker import RUN_LABEL, DockerRunner
 from validator.engine.limits import Limits
 from validator.engine.plan import plan_task
 from validator.manifest.load import load_cube
+from validator.values import GpuRequest
 
 pytestmark = pytest.mark.docker
 FIXTURES = Path(__file__).parent / "fixtures" / "engine"
@@ -43,7 +44,7 @@ def infer(engine, cube, tmp_path, run_id=None, **limits):
     run_id = run_id or f"test-{uuid.uuid4().hex[:8]}"
     runner = DockerRunner(engine, Limits.from_options(**{"timeout": 60, "memory": "1g", **limits}), run_id)
     plan = plan_task(cube, "infer", {"data_path": tmp_path / "run" / "data", "output_path": tmp_path / "run" / "pred"},
-                     gpus=limits.get("gpus"))
+                     gpus=GpuRequest.parse(limits.get("gpus")))
     return runner.run(cube, plan, tmp_path / "run" / "logs" / "infer.log"), run_id
 
 

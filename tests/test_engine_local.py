@@ -125,7 +125,7 @@ def test_read_dockerfile_copy_into_workdir(tmp_path):
 
 def test_no_silent_fallback_to_the_local_runner(tmp_path, monkeypatch):
     """Without an engine nothing runs, unless the local runner is asked for; it then says it is not a sandbox."""
-    from validator.chain.run import select_runner
+    from validator.engine.select import select_runner
     from validator.errors import EngineUnavailable
 
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from validator.engine.limits import Limits, parse_gpus, parse_size
+from validator.engine.limits import Limits, parse_size
 from validator.engine.plan import PlanError, image_name, plan_task
 from validator.errors import UserError
 from validator.manifest.load import load_cube
+from validator.values import GpuRequest, RunUser
 
 FIXTURES = Path(__file__).parent / "fixtures" / "engine"
 
@@ -62,7 +63,7 @@ def test_docker_command_line_is_equivalent(run):
 
     cube = load_cube(FIXTURES / "model")
     plan = plan_task(cube, "infer", {"data_path": run / "data", "output_path": run / "predictions"})
-    cmd = DockerRunner(engine=None, limits=Limits(user="1000:1000", cpus=1.5)).command(plan)
+    cmd = DockerRunner(engine=None, limits=Limits(user=RunUser(1000, 1000), cpus=1.5)).command(plan)
     text = " ".join(cmd)
     assert cmd[:3] == ["docker", "run", "--rm"]
     assert "--network none" in text and "--user 1000:1000" in text and "--cpus 1.5" in text
@@ -108,13 +109,13 @@ def test_entrypoint_override_and_gpus(tmp_path, run):
     plan = plan_task(cube, "evaluate", {"predictions": run / "predictions", "labels": run / "labels",
                                         "output_path": run / "results" / "results.yaml"})
     assert plan.entrypoint == ["python3", "-u", "/mlcube_project/mlcube.py"]
-    assert plan.gpus == 1 and plan.environment == {"A": "b"} and plan.shm_size == "1g"
+    assert plan.gpus == GpuRequest(count=1) and plan.environment == {"A": "b"} and plan.shm_size == "1g"
     assert plan.image_argv()[:3] == ["--entrypoint", "python3", "medcube-test/tiny-metrics:0.1"]
     assert plan.image_argv()[3:5] == ["-u", "/mlcube_project/mlcube.py"]
     # the user's --gpus wins over run_args.gpus
     plan = plan_task(cube, "evaluate", {"predictions": run / "predictions", "labels": run / "labels",
-                                        "output_path": run / "results" / "results.yaml"}, gpus="device=0,1")
-    assert plan.gpus == "device=0,1"
+                                        "output_path": run / "results" / "results.yaml"}, gpus=GpuRequest.parse("device=0,1"))
+    assert str(plan.gpus) == "device=0,1"
 
 
 def test_image_name_without_image_key(tmp_path):
@@ -124,16 +125,35 @@ def test_image_name_without_image_key(tmp_path):
 
 
 @pytest.mark.parametrize("spec,expected", [
-    (None, None), ("", None), ("0", None), (0, None), ("none", None), ("all", "all"), ("2", 2), (1, 1),
-    ("device=0,1", ["0", "1"]), ('device="2"', ["2"]),
+    (None, None), ("", None), ("0", None), (0, None), ("none", None), ("all", "all"), ("ALL", "all"), ("2", "2"),
+    (1, "1"), ("device=0,1", "device=0,1"), ("device=0, 1", "device=0,1"), ('device="2"', "device=2"),
+    ('"device=0,1"', "device=0,1"), ("device=GPU-0b1f-77", "device=GPU-0b1f-77"),
 ])
-def test_parse_gpus(spec, expected):
-    assert parse_gpus(spec) == expected
+def test_one_grammar_for_gpus(spec, expected):
+    request = GpuRequest.parse(spec)
+    assert (str(request) if request is not None else None) == expected
 
 
-def test_parse_gpus_rejects_nonsense():
+@pytest.mark.parametrize("spec", ["lots", True, -1, 1.5, "device=", "device=0,,1", "device=a b", "count=2"])
+def test_a_gpu_request_docker_does_not_read_is_refused(spec):
     with pytest.raises(UserError, match="--gpus"):
-        parse_gpus("lots")
+        GpuRequest.parse(spec)
+    with pytest.raises(UserError, match="--gpus"):
+        Limits.from_options(gpus=spec)
+
+
+def test_the_users_gpus_beat_the_tasks():
+    user, task = GpuRequest.parse("device=1"), GpuRequest.parse("all")
+    assert GpuRequest.effective(user, task) == user
+    assert GpuRequest.effective(None, task) == task and GpuRequest.effective(None, None, task) == task
+    assert GpuRequest.effective(None) is None
+
+
+@pytest.mark.parametrize("option", ["timeout", "cpus", "pids", "build_timeout"])
+def test_a_negative_limit_is_refused_and_0_is_no_limit(option):
+    with pytest.raises(UserError, match="not negative"):
+        Limits.from_options(**{option: -5})
+    assert getattr(Limits.from_options(**{option: 0}), option) is None
 
 
 def test_limits():
@@ -143,6 +163,27 @@ def test_limits():
     with pytest.raises(UserError):
         parse_size("lots")
     with pytest.raises(UserError, match="never run as root"):
-        Limits(user="0:0").run_user()
-    uid, gid = Limits().run_user()
-    assert uid != 0
+        Limits.from_options(user="0:0")
+    with pytest.raises(UserError, match="not 'uid:gid'"):
+        RunUser.parse("me")
+    assert Limits().user.uid != 0 and str(RunUser.parse("1000")) == "1000:1000"
+
+
+@pytest.mark.parametrize("value, runs_with", [
+    ("none", None), ("0", None), ("all", "all"), ("2", "2"), ("device=0,1", "device=0,1"), ("device=0, 1", "device=0,1"),
+    ("two", "refused"), ("device=", "refused"), ("device=0 1", "refused"),
+])
+def test_the_static_check_and_the_planner_read_run_args_gpus_alike(tmp_path, run, value, runs_with):
+    from validator.checks import run_static
+
+    cube_dir = tmp_path / "metrics"
+    shutil.copytree(FIXTURES / "metrics", cube_dir)
+    cfg = cube_dir / "container_config.yaml"
+    cfg.write_text(cfg.read_text().replace("    run_args:\n", f"    run_args:\n      gpus: {value}\n"))
+    codes = [f.code for f in run_static(cube_dir).findings]
+    assert ("MC210" in codes) == (runs_with == "refused"), codes
+    if runs_with != "refused":
+        (run / "predictions").mkdir(exist_ok=True)
+        plan = plan_task(load_cube(cube_dir), "evaluate", {"predictions": run / "predictions", "labels": run / "labels",
+                                                           "output_path": run / "results" / "results.yaml"})
+        assert (str(plan.gpus) if plan.gpus is not None else None) == runs_with

@@ -23,6 +23,7 @@ from validator.engine.limits import ram_in_bytes
 from validator.engine.plan import Mount
 from validator.engine.spec import TMPFS_OPTIONS, ContainerSpec
 from validator.errors import UserError
+from validator.values import GpuRequest
 
 API = docker.APIClient(version="1.41")
 
@@ -46,12 +47,10 @@ def sdk_kwargs(spec: ContainerSpec) -> dict:
         kwargs["log_config"] = {"type": "json-file", "config": {"max-size": str(spec.log_limit), "max-file": "1"}}
     if spec.shm_size:
         kwargs["shm_size"] = spec.shm_size
-    if spec.gpus == "all":
-        kwargs["device_requests"] = [DeviceRequest(count=-1, capabilities=[["gpu"]])]
-    elif isinstance(spec.gpus, int):
-        kwargs["device_requests"] = [DeviceRequest(count=spec.gpus, capabilities=[["gpu"]])]
-    elif isinstance(spec.gpus, list):
-        kwargs["device_requests"] = [DeviceRequest(device_ids=spec.gpus, capabilities=[["gpu"]])]
+    if spec.gpus is not None and spec.gpus.devices:
+        kwargs["device_requests"] = [DeviceRequest(device_ids=list(spec.gpus.devices), capabilities=[["gpu"]])]
+    elif spec.gpus is not None:
+        kwargs["device_requests"] = [DeviceRequest(count=spec.gpus.count, capabilities=[["gpu"]])]
     return kwargs
 
 
@@ -72,12 +71,12 @@ def specs():
     ]
     for args, entrypoint, mount, env, gpus, shm in itertools.product(
             [None, [], ["infer", "--data_path=/mlcube_io0"]], [None, ["python3", "/app/x.py"]], mounts,
-            [{}, {"A": "1", "B": "x=y"}], [None, "all", 2, ["0", "3"]], [None, "1g", "512m", "100", "2gb", "1.5g"]):
+            [{}, {"A": "1", "B": "x=y"}], [None, "all", 2, "device=0,3"], [None, "1g", "512m", "100", "2gb", "1.5g"]):
         yield ContainerSpec(
             image=rng.choice(["medcube/model:0.1", "sha256:" + "ab" * 32]), args=args, entrypoint=entrypoint,
             user=f"{rng.randint(1, 65000)}:{rng.randint(1, 65000)}", mounts=mount, environment=env,
             memory=rng.choice([None, 1 << 30, 123456789]), cpus=rng.choice([None, 1.0, 1.5, 0.25]),
-            pids=rng.choice([None, 1024, 7]), log_limit=rng.choice([None, 50 << 20, 1000]), shm_size=shm, gpus=gpus,
+            pids=rng.choice([None, 1024, 7]), log_limit=rng.choice([None, 50 << 20, 1000]), shm_size=shm, gpus=GpuRequest.parse(gpus),
             labels=rng.choice([{}, {"org.medcube.run": "r1", "org.medcube.task": "infer"}]))
 
 

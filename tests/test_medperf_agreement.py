@@ -137,7 +137,7 @@ def test_run_stage_supplies_what_medperf_supplies(medperf_corpus, tmp_path):
 def test_chain_runs_sanity_check_always():
     from validator.chain.run import chain_tasks
 
-    assert ("data_preparator", "sanity_check") in chain_tasks({})
+    assert ("data_preparator", "sanity_check") in chain_tasks()
 
 
 def _config_only(root, image: str, command: str):

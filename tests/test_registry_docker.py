@@ -26,8 +26,10 @@ def test_registered_benchmark_with_a_local_model_gives_the_local_folders_metrics
     local = medcube("test", "examples/chestxray", "-m", "examples/chestxray/model", "--no-probes",
                     "--report", str(tmp_path / "local.json"), "--run-dir", str(tmp_path / "run-local"), env=env)
     assert local.returncode == 0, local.stdout + local.stderr
+    # the probes that run no task of their own (inputs, permissions, network) run too; determinism and rerun, each
+    # a whole infer again, are left to the probes' own tests
     registered = medcube("test", "--medperf-benchmark", "1", *server_args(standin), "-m", "examples/chestxray/model",
-                         "--report", str(tmp_path / "registered.json"), "--html", str(tmp_path / "registered.html"),
+                         "--no-probe", "determinism", "--no-probe", "rerun", "--report", str(tmp_path / "registered.json"), "--html", str(tmp_path / "registered.html"),
                          "--run-dir", str(tmp_path / "run-registered"), env=env)
     assert registered.returncode == 0, registered.stdout + registered.stderr
     assert "MedPerf benchmark 1 on " + standin.url in registered.stderr
@@ -39,7 +41,8 @@ def test_registered_benchmark_with_a_local_model_gives_the_local_folders_metrics
     cubes = {t["task"]: t["cube"] for t in theirs["tasks"]}
     assert "medperf/benchmarks" in cubes["prepare"] and "medperf/benchmarks" in cubes["evaluate"]
     assert cubes["infer"].endswith("examples/chestxray/model")
-    assert theirs["probes"], "the probes ran on the registered benchmark too"
+    ran = {p["name"]: p["status"] for p in theirs["probes"]}
+    assert ran["inputs"] == ran["permissions"] == ran["network"] == "passed", ran
     assert (tmp_path / "run-registered" / "report.html").is_file()
     # the token: in no output, in no file written (reports, run folders, the cache)
     assert TOKEN not in local.stdout + local.stderr + registered.stdout + registered.stderr

@@ -107,7 +107,7 @@ class Role(str, Enum):
 def _medperf_options():
     """The three options of a MedPerf registered benchmark, declared once (validate, test)."""
     return (
-        typer.Option(None, "--medperf-benchmark", min=0, help="Test against this benchmark registered on a MedPerf server: its preparator, metrics cube and demo data are fetched (by hash, cached); local cubes given replace the registered ones."),
+        typer.Option(None, "--medperf-benchmark", "-b", min=0, help="Test against this benchmark registered on a MedPerf server: its preparator, metrics cube and demo data are fetched (by hash, cached); local cubes given replace the registered ones."),
         typer.Option(None, "--medperf-server", help="MedPerf server (as `medperf profile set --server`); default: MedPerf's active profile's, else https://api.medperf.org. The token: MEDPERF_TOKEN, else MedPerf's stored login of that profile."),
         typer.Option(None, "--medperf-certificate", help="The server's certificate (as `medperf profile set --certificate`), for a server with its own."),
     )
@@ -115,44 +115,70 @@ def _medperf_options():
 
 _MB, _MS, _MC = _medperf_options()
 
+# -- the options validate and test share, declared once ----------------------------------------------------------------
+_FAIL_ON = typer.Option(None, "--fail-on", help="Fail on errors only (default) or on warnings too (a failed build or task always fails).")
+_IGNORE = typer.Option(None, "--ignore", help="Leave out a finding code, e.g. MC501 (repeatable).")
+_NO_CONFIG = typer.Option(False, "--no-config", help="Do not read .medcube.yaml / pyproject.toml \\[tool.medcube] above the cubes.")
+_STRICT = typer.Option(False, "--strict", help="Warnings fail too (exit 1): the same as --fail-on warning.")
+_VERBOSE = typer.Option(False, "--verbose", "-v", help="Also stream the build logs.")
+_RUNNER = typer.Option(None, "--runner", help="docker (default when an engine answers) or local.")
+_BASE_IMAGE = typer.Option(None, "--base-image", envvar="MEDCUBE_BASE_IMAGE", help="Passed to every build as BASE_IMAGE.")
+_GPUS = typer.Option(None, "--gpus", help="all | N | device=a,b | none (the task's run_args.gpus otherwise).")
+_REBUILD = typer.Option(False, "--rebuild", help="Build images even when their context is unchanged.")
+_HTML = typer.Option(None, "--html", help="Write a self-contained HTML report here (also written as report.html in each run folder).")
+_PULL = typer.Option(False, "--pull", help="A cube without a Dockerfile: pull its image when it is not present locally (MedPerf always pulls).")
+_BUILD_TIMEOUT = typer.Option(None, "--build-timeout", help="Seconds an image build may take (default 1800; 0: no limit).")
+_BUILD_NETWORK = typer.Option(False, "--build-network", help="Let builds use the network (by default they have none, like the tasks).")
+_REPORT = typer.Option(None, "--report", help="Also write the JSON report to this file.")
+_JUNIT = typer.Option(None, "--junit", help="Also write a JUnit XML report to this file (validate: a test case per cube; test: per task and per probe).")
+_SARIF_FILE = typer.Option(None, "--sarif-file", help="Also write the findings as SARIF 2.1.0 to this file.")
+
+
+def _gating(fail_on: FailOn | None, strict: bool, ignore: list[str] | None, no_config: bool):
+    """What fails the run (validate, test): the command line's part of it."""
+    from validator.commands.common import Gating
+    from validator.gating import check_code
+
+    return Gating(fail_on=_fail_on(fail_on, strict), ignore=tuple(check_code(c, "--ignore") for c in ignore or ()),
+                  use_settings=not no_config)
+
 
 @app.command()
 def validate(
     paths: List[Path] = typer.Argument(..., help="Cube folders or config files (mlcube.yaml, container_config.yaml), benchmark folders or benchmark.yaml files (their cubes), or files inside a cube (that cube)."),
     static: bool = typer.Option(False, "--static", help="Only the static checks: no Docker, takes about a second."),
     format: Optional[OutputFormat] = typer.Option(None, "--format", help="Report format: text, json, sarif, github (annotations), gnu (file:line:col: severity CODE message). Default: text on a terminal, gnu otherwise."),
-    fail_on: Optional[FailOn] = typer.Option(None, "--fail-on", help="Fail on errors only (default) or on warnings too."),
-    ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Leave out a finding code, e.g. MC501 (repeatable)."),
-    no_config: bool = typer.Option(False, "--no-config", help="Do not read .medcube.yaml / pyproject.toml [tool.medcube] above the cubes."),
-    sarif_file: Optional[Path] = typer.Option(None, "--sarif-file", help="Also write the findings as SARIF 2.1.0 to this file."),
+    fail_on: Optional[FailOn] = _FAIL_ON,
+    ignore: Optional[List[str]] = _IGNORE,
+    no_config: bool = _NO_CONFIG,
+    sarif_file: Optional[Path] = _SARIF_FILE,
+    report: Optional[Path] = _REPORT,
+    junit: Optional[Path] = _JUNIT,
     changed: bool = typer.Option(False, "--changed", help="The paths are changed files (the pre-commit hook): check each cube they belong to once, skip files in no cube."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Findings only: no progress, no passing cubes."),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Also stream the build logs."),
+    verbose: bool = _VERBOSE,
     benchmark: Optional[Path] = typer.Option(None, "--benchmark", help="Benchmark profile whose chain the cube joins (default: the bundled chest X-ray benchmark)."),
     no_run: bool = typer.Option(False, "--no-run", help="Build the image, run no task."),
-    runner: Optional[RunnerName] = typer.Option(None, "--runner", help="docker (default when an engine answers) or local."),
-    base_image: Optional[str] = typer.Option(None, "--base-image", envvar="MEDCUBE_BASE_IMAGE", help="Passed to the build as BASE_IMAGE."),
-    gpus: Optional[str] = typer.Option(None, "--gpus", help="all | N | device=a,b"),
-    rebuild: bool = typer.Option(False, "--rebuild", help="Build even when the context is unchanged."),
-    html: Optional[Path] = typer.Option(None, "--html", help="Write a self-contained HTML report here (also written as report.html in each run folder)."),
-    pull: bool = typer.Option(False, "--pull", help="A cube without a Dockerfile: pull its image when it is not present locally (MedPerf always pulls)."),
-    strict: bool = typer.Option(False, "--strict", help="Warnings fail too (exit 1)."),
-    build_timeout: Optional[float] = typer.Option(None, "--build-timeout", help="Seconds an image build may take (default 1800; 0: no limit)."),
-    build_network: bool = typer.Option(False, "--build-network", help="Let builds use the network (by default they have none, like the tasks)."),
+    runner: Optional[RunnerName] = _RUNNER,
+    base_image: Optional[str] = _BASE_IMAGE,
+    gpus: Optional[str] = _GPUS,
+    rebuild: bool = _REBUILD,
+    html: Optional[Path] = _HTML,
+    pull: bool = _PULL,
+    strict: bool = _STRICT,
+    build_timeout: Optional[float] = _BUILD_TIMEOUT,
+    build_network: bool = _BUILD_NETWORK,
     medperf_benchmark: Optional[int] = _MB,
     medperf_server: Optional[str] = _MS,
     medperf_certificate: Optional[Path] = _MC,
 ):
     """Check cubes: static checks first, then build and smoke-run them in a benchmark chain."""
     from validator.chain.options import RunOptions
-    from validator.commands.common import Gating
     from validator.commands.validate import validate_command
     from validator.engine.limits import Limits
-    from validator.gating import check_code
 
     verbosity = _verbosity(quiet, verbose)
-    gating = Gating(fail_on=_fail_on(fail_on, strict),
-                    ignore=tuple(check_code(c, "--ignore") for c in ignore or ()), use_settings=not no_config)
+    gating = _gating(fail_on, strict, ignore, no_config)
     options = RunOptions(runner=runner.value if runner else None, base_image=base_image, rebuild=rebuild,
                          limits=Limits.from_options(gpus=gpus, build_timeout=build_timeout,
                                                    build_network=build_network), no_run=no_run, pull=pull)
@@ -166,7 +192,8 @@ def validate(
                                          set(ROLES) - roles_of(paths), pull=pull, quiet=verbosity < 0).profile
     raise typer.Exit(validate_command(paths, static=static, output_format=format.value if format else None,
                                       benchmark=benchmark, options=options, gating=gating, changed=changed,
-                                      sarif_file=sarif_file, verbosity=verbosity, html=html,
+                                      sarif_file=sarif_file, report_file=report, junit_file=junit,
+                                      verbosity=verbosity, html=html,
                                       command=_command_line()))
 
 
@@ -178,16 +205,17 @@ def test(
     metrics: Optional[List[Path]] = typer.Option(None, "--metrics", "--evaluator", "-e", help="Metrics (evaluator) cube to use instead of the benchmark's; repeatable, or a folder holding cubes (each evaluated on the benchmark model's predictions)."),
     demo_data: Optional[Path] = typer.Option(None, "--demo-data", help="Demo data: a folder holding paths.yaml, or a .tar.gz with paths.yaml at its root."),
     demo_sha256: Optional[str] = typer.Option(None, "--demo-sha256", help="Expected sha256 of the demo tarball, checked before extracting."),
-    gpus: Optional[str] = typer.Option(None, "--gpus", help="all | N | device=a,b"),
-    base_image: Optional[str] = typer.Option(None, "--base-image", envvar="MEDCUBE_BASE_IMAGE", help="Passed to every build as BASE_IMAGE."),
+    gpus: Optional[str] = _GPUS,
+    base_image: Optional[str] = _BASE_IMAGE,
     timeout: Optional[float] = typer.Option(None, "--timeout", help="Seconds each task may run (default 1800; 0: no limit)."),
     memory: Optional[str] = typer.Option(None, "--memory", help="Memory limit per task, e.g. 4g (default 8g)."),
     cpus: Optional[float] = typer.Option(None, "--cpus", help="CPUs per task."),
-    runner: Optional[RunnerName] = typer.Option(None, "--runner", help="docker (default when an engine answers) or local."),
-    report: Optional[Path] = typer.Option(None, "--report", help="Write a JSON report here."),
-    junit: Optional[Path] = typer.Option(None, "--junit", help="Write a JUnit XML report here (one test case per task and per probe)."),
-    html: Optional[Path] = typer.Option(None, "--html", help="Write a self-contained HTML report here (also written as report.html in the run folder)."),
-    rebuild: bool = typer.Option(False, "--rebuild", help="Build images even when their context is unchanged."),
+    runner: Optional[RunnerName] = _RUNNER,
+    report: Optional[Path] = _REPORT,
+    junit: Optional[Path] = _JUNIT,
+    sarif_file: Optional[Path] = _SARIF_FILE,
+    html: Optional[Path] = _HTML,
+    rebuild: bool = _REBUILD,
     run_dir: Optional[Path] = typer.Option(None, "--run-dir", help="Folder for the chained outputs and logs (default: a new folder under ~/.cache/medcube/runs)."),
     pids: Optional[int] = typer.Option(None, "--pids", help="Processes and threads per task (default 1024; 0: no limit)."),
     log_limit: Optional[str] = typer.Option(None, "--log-limit", help="Log kept on disk per task, e.g. 50m (the default); more is cut, keeping the end."),
@@ -195,18 +223,18 @@ def test(
     no_probes: bool = typer.Option(False, "--no-probes", help="Switch every probe off: the plain chain, timed."),
     determinism_tolerance: Optional[float] = typer.Option(None, "--determinism-tolerance", help="Predictions of two infer runs are equal within this (relative, at least absolute; default 1e-5)."),
     strict_determinism: bool = typer.Option(False, "--strict-determinism", help="Different predictions of two infer runs are an error, not a warning."),
-    pull: bool = typer.Option(False, "--pull", help="Cubes without a Dockerfile: pull their image when it is not present locally."),
-    strict: bool = typer.Option(False, "--strict", help="Warnings fail too (exit 1): a lax sanity_check, nondeterministic predictions, ... (the same as --fail-on warning)."),
+    pull: bool = _PULL,
+    strict: bool = _STRICT,
     format: OutputFormat = typer.Option(OutputFormat.text, "--format", help="What goes to stdout: text (the run report), json (the run as JSON), or the run's findings as sarif, github (annotations) or gnu (one line each; the run report then goes to stderr)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress lines."),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Also stream the build logs."),
-    fail_on: Optional[FailOn] = typer.Option(None, "--fail-on", help="Fail on errors only (default) or on warnings too (a failed task always fails)."),
-    ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Leave out a finding code, e.g. MC803 (repeatable)."),
-    no_config: bool = typer.Option(False, "--no-config", help="Do not read .medcube.yaml / pyproject.toml [tool.medcube]."),
+    verbose: bool = _VERBOSE,
+    fail_on: Optional[FailOn] = _FAIL_ON,
+    ignore: Optional[List[str]] = _IGNORE,
+    no_config: bool = _NO_CONFIG,
     jobs: Optional[int] = typer.Option(None, "--jobs", help="Many submissions: how many run at a time (default: the cores, as far as --memory per task fits in memory)."),
     shard: Optional[str] = typer.Option(None, "--shard", help="Many submissions: run shard i/n of them (every n-th, from the i-th), for fanning out over machines."),
-    build_timeout: Optional[float] = typer.Option(None, "--build-timeout", help="Seconds an image build may take (default 1800; 0: no limit)."),
-    build_network: bool = typer.Option(False, "--build-network", help="Let builds use the network (by default they have none, like the tasks)."),
+    build_timeout: Optional[float] = _BUILD_TIMEOUT,
+    build_network: bool = _BUILD_NETWORK,
     medperf_benchmark: Optional[int] = _MB,
     medperf_server: Optional[str] = _MS,
     medperf_certificate: Optional[Path] = _MC,
@@ -215,11 +243,10 @@ def test(
     and probe what a benchmark would trip on: changed inputs, network, root, determinism, re-runs, a lax sanity_check, GPUs."""
     from validator.chain.options import RunOptions
     from validator.chain.probes.options import probe_options
-    from validator.commands.common import DemoSource, Gating, ReportFiles
+    from validator.commands.common import DemoSource, ReportFiles
     from validator.commands.submissions import test_submissions_command
     from validator.commands.test import test_command
     from validator.engine.limits import Limits
-    from validator.gating import check_code
     from validator.manifest.load import is_cube_folder
 
     # Every option is read and checked here, before anything is built.
@@ -241,23 +268,22 @@ def test(
         benchmark = registered.profile
     if len(models) > 1 or len(metric_cubes) > 1 or jobs is not None or shard is not None or any(
             p.is_dir() and not is_cube_folder(p) for p in models + metric_cubes):
-        if format != OutputFormat.text or strict or fail_on is not None or ignore:
-            raise UserError("--format, --strict, --fail-on and --ignore apply to one submission's run",
+        if format != OutputFormat.text or strict or fail_on is not None or ignore or sarif_file is not None:
+            raise UserError("--format, --strict, --fail-on, --ignore and --sarif-file apply to one submission's run",
                             hint="for many submissions read --report FILE (JSON) or --junit FILE")
         raise typer.Exit(test_submissions_command(
             benchmark, models=models, metrics=metric_cubes, data_preparator=data_preparator,
             demo=DemoSource(demo_data, demo_sha256), options=options,
-            files=ReportFiles(report, junit, html, _command_line()), jobs=jobs, shard=shard,
+            files=ReportFiles(report, junit, html, command=_command_line()), jobs=jobs, shard=shard,
             verbosity=_verbosity(quiet, verbose),
         ))
     code = test_command(
         benchmark, cubes={"data_preparator": data_preparator, "model": models[0] if models else None,
                           "metrics": metric_cubes[0] if metric_cubes else None},
         demo=DemoSource(demo_data, demo_sha256), options=options,
-        files=ReportFiles(report, junit, html, _command_line()),
+        files=ReportFiles(report, junit, html, sarif_file, command=_command_line()),
         output_format=format.value, verbosity=_verbosity(quiet, verbose),
-        gating=Gating(fail_on=_fail_on(fail_on, strict),
-                      ignore=tuple(check_code(c, "--ignore") for c in ignore or ()), use_settings=not no_config),
+        gating=_gating(fail_on, strict, ignore, no_config),
     )
     if registered is not None and code == 0 and models:
         from validator.registry.submission import record_pass
@@ -282,7 +308,7 @@ def create(
     role: Role = typer.Argument(..., help="The cube's role: data_preparator, model or metrics."),
     output_dir: Path = typer.Option(Path("."), "--output-dir", "-o", help="Folder to create the cube in."),
     no_input: bool = typer.Option(False, "--no-input", help="Ask nothing: take the defaults and --extra-context."),
-    extra_context: Optional[List[str]] = typer.Option(None, "--extra-context", "-e", help="Preset an answer as key=value (repeatable)."),
+    extra_context: Optional[List[str]] = typer.Option(None, "--extra-context", "-x", help="Preset an answer as key=value (repeatable; -e is --evaluator, as in MedPerf)."),
     example: Optional[str] = typer.Option(None, "--example", help="Start from a copy of a reference cube instead: chestxray."),
     image: Optional[str] = typer.Option(None, "--image", "-i", help="The image name (as `medperf container create -i`); sets image_name."),
     folder_name: Optional[str] = typer.Option(None, "--folder_name", "--folder-name", "-f", help="The cube's folder name (as `medperf container create -f`); sets project_slug."),

@@ -156,10 +156,10 @@ MOUNT_TWICE = _code(
 BAD_GPUS = _code(
     "MC210", "error", "static",
     'invalid gpus value',
-    '`run_args.gpus` takes what `docker run --gpus` takes: `all`, a count such as `1`, or `device=0,1`.',
+    '`run_args.gpus` takes what `docker run --gpus` takes: `all`, a count such as `1`, or `device=0,1`; `none` (or 0) asks for no GPU.',
 )
 UNRUNNABLE_TYPE = _code(
-    "MC211", "error", "static",
+    "MC211", "warning", "static",
     'container type medcube cannot build or run',
     'medcube builds and runs `DockerImage` cubes; the static checks still apply to the others. Test '
     'archives and Singularity images with MedPerf itself.',
@@ -196,7 +196,7 @@ FORMATS_VOLUMES = _code(
     'Declare the same volumes, types and sides in both files.',
 )
 FORMATS_IMAGES = _code(
-    "MC303", "error", "static",
+    "MC303", "warning", "static",
     'mlcube.yaml and container_config.yaml name different images',
     'Use one image name (and tag) in `image:` and `docker.image:`.',
 )
@@ -234,7 +234,7 @@ BAD_PARAMETERS = _code(
     'Create the parameters file MedPerf mounts as `parameters_file` (`workspace/parameters.yaml` or `mlcube/workspace/parameters.yaml`) as a mapping of names to values; an empty file is read as `{}`. A warning when the workspace holds other `parameters*.yaml` files (the one submitted is chosen with `--parameters-file`).',
 )
 FILE_MISSING = _code(
-    "MC407", "error", "static",
+    "MC407", "warning", "static",
     'file named in the config does not exist',
     "Put the file under the workspace's `additional_files/` (MedPerf ships it as additional_files.tar.gz), or fix the path. A warning: MedPerf downloads the tarball from the submitted URL; medcube needs the files here to run and package the cube.",
 )

@@ -1,6 +1,8 @@
-"""The errors medcube raises, all from one base class: a sentence saying what happened, and a hint saying how to
-fix it. A UserError is the user's to fix (a bad path, option or input file): the CLI prints it once, without a
-traceback, and exits with 2. The others are caught where they happen and turned into findings."""
+"""The errors medcube raises, all from one base class, MedcubeError: a sentence saying what happened, and a hint
+saying how to fix it. A UserError is the user's to fix (a bad path, option or input file): the CLI prints it once,
+without a traceback, and exits with 2. The others (the engine's EngineError, a config's YamlSyntaxError, a plan's
+PlanError, ...) are caught where they happen and turned into findings; tests/test_architecture.py holds every
+exception class of the package under this root."""
 
 from __future__ import annotations
 

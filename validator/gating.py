@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from validator.codes import CATALOGUE
 from validator.errors import UserError
 from validator.findings import Finding
 
@@ -59,6 +60,10 @@ def check_code(code: str, where: str) -> str:
     code = code.strip().upper()
     if not _CODE.match(code):
         raise UserError(f"{where}: '{code}' is not a finding code", hint="Codes look like MC501; docs/findings.md lists them.")
+    if code not in CATALOGUE:
+        near = [c for c in CATALOGUE if c[:4] == code[:4]]
+        raise UserError(f"{where}: {code} is no finding code of medcube", hint="docs/findings.md lists them"
+                        + (f"; near it: {', '.join(near[:8])}" if near else "") + ".")
     return code
 
 

@@ -22,11 +22,11 @@ from validator.chain.outputs import check_outputs, read_results
 from validator.chain.result import RunReport
 from validator.chain.rundir import RunFolder
 from validator.codes import MISSING_TASK, PLAN_FAILED
-from validator.engine.limits import Limits
 from validator.engine.plan import PlanError, RunPlan, plan_task
 from validator.engine.result import BuildResult, TaskResult
 from validator.engine.runner import Runner
-from validator.errors import EngineUnavailable, UserError
+from validator.engine.select import select_runner
+from validator.errors import UserError
 from validator.manifest.model import Cube
 from validator.manifest.roles import CHAIN, ROLES
 from validator.textsafe import printable
@@ -37,31 +37,8 @@ if TYPE_CHECKING:
 ROLE_TITLES = {"data_preparator": "data preparator", "model": "model", "metrics": "metrics"}
 
 
-# -- choosing a runner ------------------------------------------------------------------------------------------------
-def select_runner(name: str | None, limits: Limits, run_id: str = "medcube") -> tuple[Runner, str | None]:
-    """(runner, note). name None or "docker": Docker, or a UserError saying how to get an engine; the local
-    runner only when asked for by name (it is not a sandbox: the note says so)."""
-    if name == "local":
-        from validator.engine.local import LocalRunner
-
-        return LocalRunner(limits), (
-            "local runner: tasks run as subprocesses of this Python, as this user, with a scrubbed environment; "
-            "no image is built. It is not a sandbox: run only cubes you trust this way")
-    from validator.engine.client import connect
-    from validator.engine.docker import DockerRunner
-
-    try:
-        engine = connect()
-    except EngineUnavailable as e:
-        raise EngineUnavailable(
-            f"{e.message}: medcube runs cubes in containers, and runs nothing without an engine",
-            hint="start Docker (`bash scripts/setup-engine.sh` installs and starts one), or, for a cube you trust, "
-            "pass --runner local (tasks then run on this machine, without isolation)") from None
-    return DockerRunner(engine, limits, run_id=run_id), None
-
-
 # -- the chain -------------------------------------------------------------------------------------------------------
-def chain_tasks(cubes: dict[str, Cube]) -> list[tuple[str, str]]:
+def chain_tasks() -> list[tuple[str, str]]:
     """(role, task) in chain order. Every task, as MedPerf runs them: a data preparator without sanity_check fails
     there ("Task sanity_check is not found in container config.")."""
     return list(CHAIN)
@@ -134,7 +111,7 @@ def run_chain(
     try:
         if probes is not None:
             probes.before_chain(built)
-        steps = chain_tasks(cubes)
+        steps = chain_tasks()
         for n, (role, task) in enumerate(steps, 1):
             cube = cubes[role]
             if failed:

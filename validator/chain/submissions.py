@@ -267,7 +267,7 @@ def run_submissions(
         prep.builds += list(built.values())
 
         # 2. the data preparation, once (and the benchmark's model once, for metrics submissions)
-        shared = [(r, t) for r, t in chain_tasks(cubes) if r == "data_preparator"]
+        shared = [(r, t) for r, t in chain_tasks() if r == "data_preparator"]
         if any(s.role == "metrics" for s in submissions):
             shared.append(("model", "infer"))
         for n, (role, task) in enumerate(shared, 1):

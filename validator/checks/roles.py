@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import posixpath
-import re
 
 from validator import codes as C
 from validator.checks.suggest import closest
+from validator.errors import UserError
 from validator.findings import Finding, error, warning
 from validator.manifest.model import Cube, Task, Volume
 from validator.manifest.roles import (
@@ -16,8 +16,7 @@ from validator.manifest.roles import (
     ROLES,
     TASKS,
 )
-
-_GPUS = re.compile(r"^(all|[0-9]+|device=[0-9A-Za-z-]+(,[0-9A-Za-z-]+)*)$")
+from validator.values import GpuRequest
 
 
 def _display(cube: Cube, show) -> str:
@@ -193,9 +192,11 @@ def check_runtime(cube: Cube, show) -> list[Finding]:
     for task in cube.tasks.values():
         if task.gpus is None:
             continue
-        if not _GPUS.match(str(task.gpus)):
+        try:
+            GpuRequest.parse(task.gpus, what="gpus:")
+        except UserError as e:
             findings.append(error(
-                C.BAD_GPUS, file, f"task '{task.name}': gpus: {task.gpus!r} is not a Docker --gpus value",
-                hint="Use all, a count such as 1, or device=0,1.",
+                C.BAD_GPUS, file, f"task '{task.name}': {e.message}", hint="Use all, a count such as 1, device=0,1, "
+                "or none.",
                 line=cube.doc.line(("tasks", task.name, "run_args", "gpus")) if cube.doc else task.line))
     return findings

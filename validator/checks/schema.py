@@ -6,7 +6,6 @@ from validator import codes as C
 from validator.checks.suggest import closest
 from validator.findings import Finding, error
 from validator.manifest import schemas
-from validator.manifest.schemas.quick import conforms
 from validator.manifest.yamlread import Doc
 
 
@@ -19,7 +18,7 @@ def _allowed(schema: dict) -> list[str]:
 
 
 def check_doc(doc: Doc, schema_name: str, display: str) -> list[Finding]:
-    if conforms(doc.data, schemas.load(schema_name)):
+    if schemas.conforms(doc.data, schema_name):
         return []  # valid: jsonschema, which names each problem, is not needed (nor imported)
     findings: list[Finding] = []
     suggested: set[tuple] = set()  # (parent path, missing key) already covered by a did-you-mean

@@ -6,6 +6,7 @@ library API the CLI and the tests call, one module a command (or a few small one
     submissions.py  `medcube test` with many models or metrics cubes, and `medcube merge-reports`
     files.py        `convert`, `schema`, `package`, `package-demo`, `verify-package`
     common.py       what they share: loading, gating and report options, the HTML report of a run
+    session.py      the front half of every run: the static gate, the cubes loaded, the demo data; one refusal
 
 Nothing is imported here, so that a command loads only what it needs.
 """

@@ -42,6 +42,7 @@ class ReportFiles:
     json: Path | None = None
     junit: Path | None = None
     html: Path | None = None
+    sarif: Path | None = None
     command: tuple[str, ...] = ()  # the command line, shown in the HTML report
 
 
@@ -114,6 +115,16 @@ def apply_gate(run: RunReport, gate: Gate) -> None:
         t.findings = gate.kept(t.findings)
     for p in run.probes:
         p.findings = gate.kept(p.findings)
+
+
+def write_text(path: Path, text: str, option: str) -> None:
+    """A report file a user asked for (its folder made), or a UserError naming the option."""
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise UserError(f"{path}: cannot write it ({e.strerror or e})",
+                        hint=f"Pass {option} a path in a folder you can write to.") from e
 
 
 def write_html_reports(data: dict, runs: list[RunReport], html: Path | None, command: tuple[str, ...],

@@ -11,22 +11,12 @@ from pathlib import Path
 
 from rich.console import Console
 
-from validator.chain.benchmark import Benchmark, load_benchmark
-from validator.chain.demo_data import load_demo_data
+from validator.chain.benchmark import Benchmark
 from validator.chain.options import RunOptions
-from validator.commands.common import DemoSource, ReportFiles, default_benchmark_path, write_html_reports
+from validator.commands.common import DemoSource, ReportFiles, write_html_reports
 from validator.errors import UserError
 from validator.manifest.model import Cube
-from validator.manifest.roles import ROLES
 from validator.report.console import stderr
-
-
-def _load_cube(value: Path | str | Cube) -> Cube:
-    if isinstance(value, Cube):
-        return value
-    from validator.manifest.load import load_cube
-
-    return load_cube(value)
 
 
 def test_submissions_command(
@@ -64,25 +54,16 @@ def test_submissions_command(
     if not submissions:
         raise UserError("no submission to run", hint="pass --model/--metrics cube folders (or folders holding them)"
                         + ("; this shard is empty: use fewer shards than submissions" if part else ""))
-    bench = benchmark if isinstance(benchmark, Benchmark) else load_benchmark(
-        benchmark if benchmark is not None else default_benchmark_path())
-    from validator.checks import gate as static_gate
-    from validator.report import text as text_report
+    # The benchmark's cubes (and a preparator given) pass the gate before anything is built or run; each
+    # submission passes it on its own (chain.submissions).
+    from validator.commands.session import GateRefused, open_session
 
-    chosen = [bench.cube(role) for role in ROLES] + ([data_preparator] if data_preparator is not None else [])
-    refused = static_gate.refused(chosen)  # each submission passes the gate on its own (chain.submissions)
-    if refused:  # nothing is built or run while a cube of the benchmark fails it (host safety, the contract)
-        text_report.print_text(refused, console)
-        console.print(f"Static checks failed for {len(refused)} cube(s): medcube builds and runs no cube before they "
-                      "pass (`medcube validate --static CUBE` shows the same).", markup=False)
+    try:
+        session = open_session(benchmark, {"data_preparator": data_preparator}, demo)
+    except GateRefused as e:
+        e.render(console)
         return 1
-    cubes = {role: _load_cube(bench.cube(role)) for role in ROLES}
-    if data_preparator is not None:
-        cubes["data_preparator"] = _load_cube(data_preparator)
-    if demo.path is not None:
-        demo_data = load_demo_data(Path(demo.path), demo.sha256)
-    else:
-        demo_data = load_demo_data(bench.demo_data, demo.sha256 or bench.demo_sha256)
+    bench, cubes, demo_data = session.bench, session.cubes, session.demo
     if options.probes is not None:
         console.print("[yellow]note:[/yellow] probes are not run for many submissions (the plain chain per "
                       "submission); run `medcube test --model CUBE` for one submission's probes")

@@ -8,21 +8,19 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from validator.chain.benchmark import Benchmark
-from validator.chain.demo_data import load_demo_data
 from validator.chain.options import RunOptions
 from validator.chain.run import run_chain
-from validator.checks import gate as static_gate
 from validator.commands.common import (
     DemoSource,
     Gating,
     ReportFiles,
     apply_gate,
     findings_of_run,
-    load_benchmark_arg,
-    load_cube_arg,
     log_console,
     write_html_reports,
+    write_text,
 )
+from validator.commands.session import GateRefused, open_session
 from validator.manifest.model import Cube
 from validator.manifest.roles import ROLES
 from validator.report import json_report
@@ -57,26 +55,17 @@ def test_command(
         options = dataclasses.replace(options, console=None)
     elif verbosity > 0:
         options = dataclasses.replace(options, verbose=True)
-    bench = load_benchmark_arg(benchmark)
-    given = {role: (cubes or {}).get(role) for role in ROLES}
-    chosen: dict[str, Path | Cube] = {role: given[role] or bench.cube(role) for role in ROLES}
-    refused = static_gate.refused(chosen.values())
-    if refused:
-        text_report.print_text(refused, report_console or stdout())
-        (report_console or stdout()).print("Static checks failed: medcube builds and runs no cube before they pass "
-                                           "(`medcube validate --static CUBE` shows the same).", markup=False)
+    try:
+        session = open_session(benchmark, cubes, demo)
+    except GateRefused as e:
+        e.render(report_console or stdout())
         return 1
-    loaded = {role: load_cube_arg(chosen[role]) for role in ROLES}
-    if demo.path is not None:
-        demo_data = load_demo_data(Path(demo.path), demo.sha256)
-    else:
-        demo_data = load_demo_data(bench.demo_data, demo.sha256 or bench.demo_sha256)
-    if options.probes is not None and any(v is not None for v in given.values()):
-        roles = frozenset(r for r, v in given.items() if v is not None)
-        options = dataclasses.replace(options, probes=dataclasses.replace(options.probes, roles=roles))
+    bench, loaded, demo_data = session.bench, session.cubes, session.demo
+    if options.probes is not None and session.given:
+        options = dataclasses.replace(options, probes=dataclasses.replace(options.probes, roles=session.given))
     from validator.gating import gate_for
 
-    anchor = next((loaded[r].path for r in ROLES if given[r] is not None), Path(bench.file).parent)
+    anchor = next((loaded[r].path for r in ROLES if r in session.given), Path(bench.file).parent)
     gate = gate_for(anchor, gating.fail_on, gating.ignore, gating.use_settings)
     result = run_chain(bench, loaded, demo_data, options)
     apply_gate(result, gate)
@@ -95,6 +84,10 @@ def test_command(
         from validator.report import junit as junit_report  # only when asked for: xml.etree costs every run
 
         junit_report.write_junit(result, Path(files.junit))
+    if files.sarif is not None:
+        from validator.report import sarif
+
+        write_text(Path(files.sarif), sarif.render(findings_of_run(result)), "--sarif-file")
     write_html_reports(json_report.report_dict(result), [result], files.html, files.command, report_console)
     failed = any(not b.ok for b in result.builds) or any(t.status != "passed" for t in result.tasks)
     if not failed and result.ok and gate.fails(result.all_findings) and report_console is not None:

@@ -7,20 +7,19 @@ from pathlib import Path
 
 from rich.text import Text
 
-from validator.chain.demo_data import load_demo_data
 from validator.chain.options import RunOptions
 from validator.chain.result import RunReport
 from validator.chain.run import run_chain
-from validator.checks import gate as static_gate
 from validator.commands.common import (
     Gating,
     apply_gate,
     findings_of_run,
-    load_benchmark_arg,
     load_cube_arg,
     log_console,
     write_html_reports,
+    write_text,
 )
+from validator.commands.session import GateRefused, open_session
 from validator.errors import UserError
 from validator.findings import Finding
 from validator.gating import Gate
@@ -34,7 +33,8 @@ from validator.textsafe import printable
 
 def validate_command(paths: list[Path], *, static: bool, output_format: str | None = None,
                      benchmark: Path | None = None, options: RunOptions | None = None, gating: Gating = Gating(),
-                     changed: bool = False, sarif_file: Path | None = None, verbosity: int = 0,
+                     changed: bool = False, sarif_file: Path | None = None, report_file: Path | None = None,
+                     junit_file: Path | None = None, verbosity: int = 0,
                      html: Path | None = None, command: tuple[str, ...] = ()) -> int:
     """`medcube validate`: the static checks of every cube, then (unless ``static``) their build and smoke run in
     the benchmark's chain under ``options`` (``options.no_run``: build only).
@@ -42,7 +42,8 @@ def validate_command(paths: list[Path], *, static: bool, output_format: str | No
     ``paths``: cubes, their config files, benchmark folders or profiles (their cubes), files inside a cube (that
     cube); with ``changed`` (the pre-commit hook) files in no cube are skipped. ``output_format``: one of
     validator.report.formats.FORMATS, None for text on a terminal and gnu elsewhere. ``verbosity``: -1 findings
-    only, 0 progress lines, 1 also the build logs. ``html``: also write the HTML report there (it goes into each
+    only, 0 progress lines, 1 also the build logs. ``sarif_file``, ``report_file`` (JSON), ``junit_file``: the
+    findings (the report) also written there. ``html``: also write the HTML report there (it goes into each
     run folder anyway); ``command``: the command line it shows. A cube that is no benchmark cube (MC212: federated
     learning, certificates, run_script) is checked statically, not built or run."""
     from validator.checks import run_static
@@ -111,8 +112,13 @@ def validate_command(paths: list[Path], *, static: bool, output_format: str | No
     if fmt in ("gnu", "github") and verbosity >= 0:
         err.print(formats.summary_line(every, len(reports)), highlight=False)
     if sarif_file is not None:
-        Path(sarif_file).parent.mkdir(parents=True, exist_ok=True)
-        Path(sarif_file).write_text(sarif.render(every), encoding="utf-8")
+        write_text(Path(sarif_file), sarif.render(every), "--sarif-file")
+    if report_file is not None:
+        write_text(Path(report_file), json_report.to_json(reports, runs, oks=verdicts) + "\n", "--report")
+    if junit_file is not None:
+        from validator.report import junit
+
+        write_text(Path(junit_file), junit.static_junit_xml(reports, runs, verdicts), "--junit")
     if any(runs or []) or html is not None:
         import json
 
@@ -133,17 +139,12 @@ def validate_run(cube: Cube | Path | str, benchmark: Path | str | None = None,
             f"from its tasks ({', '.join(cube.tasks) or 'none'})",
             hint="a data preparator declares prepare/sanity_check/statistics, a model infer, metrics evaluate",
         )
-    bench = load_benchmark_arg(benchmark)
-    refused = static_gate.refused(bench.cube(role) for role in ROLES if role != cube.role)
-    if refused:
-        first = static_gate.blocking(refused[0])[0]
-        raise UserError(f"the benchmark's cube {refused[0].path} fails the static checks: {first.where()}: "
-                        f"{first.code} {first.message}",
-                        hint=f"Run `medcube validate --static {refused[0].path}`; medcube runs no cube that fails them.")
-    cubes = {role: (cube if role == cube.role else load_cube_arg(bench.cube(role))) for role in ROLES}
-    demo = load_demo_data(bench.demo_data, bench.demo_sha256)
+    try:
+        session = open_session(benchmark, {cube.role: cube})
+    except GateRefused as e:  # the cube itself passed the static checks: a cube of the benchmark fails them
+        raise UserError(f"the benchmark's cube {e.message}", hint=e.hint) from None
     options = dataclasses.replace(options or RunOptions(), probes=None)
-    report = run_chain(bench, cubes, demo, options, build_roles=(cube.role,))
+    report = run_chain(session.bench, session.cubes, session.demo, options, build_roles=(cube.role,))
     return report.all_findings, report
 
 

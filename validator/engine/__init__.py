@@ -18,8 +18,9 @@ no benchmarks (validator.chain runs tasks in a chain and checks their outputs).
     processes.py  a local task's processes: log pump, marked processes killed when it ends
     limits.py  user-adjustable limits and the unprivileged user
     api.py     a small Engine API client: images inspected, containers created, attached, waited for, removed
-    wire.py    HTTP/1.1 on a socket, one request per connection, for api.py
+    transport.py  http.client over the unix socket, TCP or TLS; the TLS settings read once
     client.py  connect to the Docker engine
+    select.py  the runner factory: docker or local, by name
     result.py  TaskResult, BuildResult and the finding codes of this stage
     scratch.py remove a scratch folder whatever modes its tasks left
 """

@@ -3,15 +3,17 @@ with TLS when DOCKER_TLS_VERIFY / DOCKER_CERT_PATH say so, as the docker CLI and
 
 It inspects images, and creates, starts, attaches to, waits for, inspects, kills and removes containers, reads
 their logs and stats, lists them by label. Builds and pulls go through the docker SDK (``Engine.sdk()``), imported
-only then: the SDK with requests and urllib3 costs about 80 ms at every start of medcube, this module and its HTTP
-(validator.engine.wire) about 1.
+only then: the SDK with requests and urllib3 costs about 80 ms at every start of medcube. HTTP is the standard
+library's http.client (validator.engine.transport adds a connection class for the unix socket).
 
 Every call opens its own connection (a unix socket connects in microseconds), so threads never share one. Names
-that go into a URL path are quoted, and a name with a `.` or `..` segment is refused before it is sent.
+that go into a URL path are quoted, and a name with a `.` or `..` segment is refused before it is sent. An answer
+that is no HTTP, or a body cut short, is an EngineError like a refused connection.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import threading
@@ -20,7 +22,8 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from validator.engine import wire
+from validator.engine.transport import Response, TlsSettings, UnixConnection
+from validator.errors import MedcubeError
 
 DEFAULT_HOST = "unix:///var/run/docker.sock"
 DEFAULT_TIMEOUT = 300.0  # seconds an ordinary call may take
@@ -29,7 +32,7 @@ _STDIN, _STDOUT, _STDERR = 0, 1, 2
 _DEFAULT: Any = object()  # a call given no timeout waits Engine.timeout
 
 
-class EngineError(Exception):
+class EngineError(MedcubeError):
     """The engine answered with an error status (or the connection failed): ``status`` (0 for no answer) and the
     engine's own ``explanation``."""
 
@@ -50,29 +53,6 @@ class EngineTimeout(EngineError):
         super().__init__(0, explanation)
 
 
-def _tls_context():
-    """The TLS context DOCKER_TLS_VERIFY and DOCKER_CERT_PATH ask for, read as the docker CLI and SDK read them: a
-    verified server with DOCKER_TLS_VERIFY, else only the client certificate of DOCKER_CERT_PATH; None for plain
-    TCP."""
-    verify = bool(os.environ.get("DOCKER_TLS_VERIFY"))
-    cert_path = os.environ.get("DOCKER_CERT_PATH") or None
-    if not verify and not cert_path:
-        return None
-    import ssl
-
-    cert_path = cert_path or os.path.join(os.path.expanduser("~"), ".docker")
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    if verify:
-        ctx.load_verify_locations(cafile=os.path.join(cert_path, "ca.pem"))
-    else:
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-    cert, key = os.path.join(cert_path, "cert.pem"), os.path.join(cert_path, "key.pem")
-    if os.path.isfile(cert) and os.path.isfile(key):
-        ctx.load_cert_chain(cert, key)
-    return ctx
-
-
 class Engine:
     """A connection to one Docker engine: ``Engine.from_env()`` reads DOCKER_HOST like the docker CLI and SDK."""
 
@@ -85,18 +65,15 @@ class Engine:
         url = urlsplit(host)
         self._unix: str | None = None
         self._address: tuple[str, int] | None = None
-        self._tls = None
+        self._tls: TlsSettings | None = None
         if url.scheme == "unix":
             self._unix = url.path or "/var/run/docker.sock"
         elif url.scheme in ("tcp", "http", "https"):
             if not url.hostname:
                 raise ValueError(f"DOCKER_HOST {host!r} names no host")
             self._address = (url.hostname, url.port or 2375)
-            self._tls = _tls_context() if url.scheme != "http" else None
-            if url.scheme == "https" and self._tls is None:
-                import ssl
-
-                self._tls = ssl.create_default_context()
+            if url.scheme != "http":
+                self._tls = TlsSettings.from_env(required=url.scheme == "https")
         else:
             raise ValueError(f"DOCKER_HOST {host!r}: medcube talks to an engine over unix:// or tcp:// "
                              f"(with TLS), not {url.scheme or 'this'}://")
@@ -112,20 +89,32 @@ class Engine:
             url += "?" + urlencode({k: _param(v) for k, v in params.items() if v is not None})
         return url
 
+    def connection(self, timeout: float | None = None) -> http.client.HTTPConnection:
+        """A new, unopened HTTP connection to the engine (unix socket, TCP or TLS)."""
+        if self._unix is not None:
+            return UnixConnection(self._unix, timeout)
+        assert self._address is not None
+        host, port = self._address
+        if self._tls is not None:
+            return http.client.HTTPSConnection(host, port, timeout=timeout, context=self._tls.context())
+        return http.client.HTTPConnection(host, port, timeout=timeout)
+
     def _open(self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None,
-              timeout: Any = _DEFAULT, headers: dict[str, str] | None = None) -> wire.Response:
+              timeout: Any = _DEFAULT, headers: dict[str, str] | None = None) -> Response:
         """Send a request on a connection of its own; the response, its headers read. Errors -> EngineError."""
         data = json.dumps(body).encode() if body is not None else None
-        hdrs = dict(headers or {})
+        hdrs = {"User-Agent": "medcube", "Connection": "close", **(headers or {})}
         if data is not None:
             hdrs["Content-Type"] = "application/json"
-        host = "docker" if self._address is None else f"{self._address[0]}:{self._address[1]}"
+        conn = self.connection(self.timeout if timeout is _DEFAULT else timeout)
         with _failures(f"{method} {path}"):
-            sock = wire.connect(self._unix, self._address, self._tls, self.timeout if timeout is _DEFAULT else timeout)
             try:
-                response = wire.request(sock, method, self._url(path, params), host, data, hdrs)
+                conn.connect()
+                sock = conn.sock
+                conn.request(method, self._url(path, params), body=data, headers=hdrs)
+                response = Response(conn.getresponse(), sock)
             except BaseException:
-                sock.close()
+                conn.close()
                 raise
         if response.status >= 400:
             try:
@@ -240,9 +229,13 @@ class Engine:
             if self._sdk is None:
                 import docker
 
-                self._sdk = docker.DockerClient(base_url=self.host, timeout=int(self.timeout),
-                                                tls=self._tls is not None and _sdk_tls())
+                self._sdk = docker.DockerClient(**self.sdk_kwargs(self.timeout))
             return self._sdk
+
+    def sdk_kwargs(self, timeout: float) -> dict[str, Any]:
+        """The address and TLS settings this client resolved, as the docker SDK's client takes them."""
+        return {"base_url": self.host, "timeout": max(1, int(timeout)),
+                "tls": self._tls.sdk() if self._tls is not None else False}
 
     def close(self) -> None:
         if self._sdk is not None:
@@ -255,7 +248,7 @@ class OutputStream:
     endian uint32) and a payload, yielded as byte chunks of at most 64 KiB (raw bytes for a TTY, which medcube never
     asks for). Iterating ends at the stream's end, or at close() from another thread."""
 
-    def __init__(self, response: wire.Response, tty: bool = False):
+    def __init__(self, response: Response, tty: bool = False):
         self._response = response
         self._raw = tty
         self._closed = False
@@ -308,16 +301,16 @@ class OutputStream:
 @contextmanager
 def _failures(what: str) -> Iterator[None]:
     """A connection's failures as EngineError: EngineTimeout for a timeout; no socket, refused, reset, or an answer
-    that is no HTTP (wire.WireError) otherwise."""
+    that is no HTTP (http.client's errors) otherwise."""
     try:
         yield
     except TimeoutError as e:
         raise EngineTimeout(f"{what}: no answer within the timeout") from e
-    except OSError as e:
+    except (OSError, http.client.HTTPException) as e:
         raise EngineError(0, f"{what}: {type(e).__name__}: {e}") from e
 
 
-def _read_all(response: wire.Response, what: str) -> bytes:
+def _read_all(response: Response, what: str) -> bytes:
     """The whole body; the connection closed."""
     with _failures(what):
         try:
@@ -348,9 +341,3 @@ def _message(text: str) -> str:
         return data["message"]
     return text.strip()[:500]
 
-
-def _sdk_tls():
-    """The SDK's TLS settings, read from DOCKER_TLS_VERIFY and DOCKER_CERT_PATH as the SDK reads them."""
-    from docker.utils import kwargs_from_env
-
-    return kwargs_from_env().get("tls") or False

@@ -165,7 +165,7 @@ def build_image(
             log, error, built_id, timed_out = done.log, done.error, done.image_id, done.timed_out
         else:
             dockerfile = dockerfile_in_context(build) or str(Path(build.dockerfile).resolve())
-            log, error, built_id, timed_out = sdk_build(engine.sdk(), build, dockerfile, tag, buildargs, labels, on_line,
+            log, error, built_id, timed_out = sdk_build(engine, build, dockerfile, tag, buildargs, labels, on_line,
                                                          limits)
     if not ours:
         log = f"note: the tag {image} names an image medcube did not build; built untagged\n" + log

@@ -23,14 +23,6 @@ def connect(timeout: float = 300.0) -> Engine:
     return engine
 
 
-def engine_available() -> bool:
-    try:
-        connect(timeout=5).close()
-        return True
-    except EngineUnavailable:
-        return False
-
-
 def _short(e: EngineError) -> str:
     text = e.explanation
     if "FileNotFoundError" in text or "No such file" in text:

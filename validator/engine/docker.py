@@ -18,7 +18,7 @@ from validator import findings as F
 from validator.codes import ENGINE_LOST, NO_GPU, OOM, PIDS_LIMIT, START_FAILED
 from validator.engine.api import Engine, EngineError, EngineTimeout
 from validator.engine.build import build_image
-from validator.engine.limits import Limits, gpus_text, human_size
+from validator.engine.limits import Limits, human_size
 from validator.engine.plan import RunPlan
 from validator.engine.result import BuildResult, TaskResult, tail
 from validator.engine.runner import judge_exit, judge_log, judge_outputs, prepare_outputs
@@ -47,14 +47,13 @@ class _Ready:
 
 class DockerRunner:
     name = "docker"
-    builds_images = True
     watch_inputs = False  # inputs are mounted read-only: the inputs probe hashes the originals
 
     def __init__(self, engine: Engine, limits: Limits | None = None, run_id: str = "medcube"):
         self.engine = engine
         self.limits = limits or Limits()
         self.run_id = run_id
-        self._cgroup = None
+        self._cgroup: tuple[str, str] | None = None
         self._images: dict[str, str] = {}  # cube folder -> id of the image build() made or checked for it
         self._next: tuple[Cube, Callable[[], RunPlan], Path] | None = None  # ahead(): the task after the current one
         self._ready: _Ready | None = None  # its container, once created
@@ -84,7 +83,7 @@ class DockerRunner:
         if built:  # the image this runner built for the cube, by id: never what its tag names now
             plan = dataclasses.replace(plan, image=built)
         spec = self.spec(plan)
-        prepare_outputs(plan, *self.limits.run_user())
+        prepare_outputs(plan, *self.limits.user.ids)
         log_path.parent.mkdir(parents=True, exist_ok=True)
         return plan, spec, spec.api_body()
 
@@ -256,7 +255,7 @@ class DockerRunner:
         where = cube.rel(cube.config_file)
         if "capabilities: [[gpu]]" in text or "could not select device driver" in text:
             result.message = (
-                f"GPUs were requested (--gpus {gpus_text(gpus)}) but this Docker engine has no GPU runtime "
+                f"GPUs were requested (--gpus {gpus}) but this Docker engine has no GPU runtime "
                 "(nvidia-container-toolkit)"
             )
             result.findings.append(

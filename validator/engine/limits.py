@@ -1,20 +1,19 @@
-"""Limits a task runs under, with defaults a user can change, and the unprivileged user it runs as."""
+"""Limits a task runs under, with defaults a user can change, the unprivileged user it runs as and the GPUs the user
+asks for (validator.values: parsed once, here, from the options)."""
 
 from __future__ import annotations
 
-import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from validator.errors import UserError
+from validator.values import GpuRequest, RunUser
 
 DEFAULT_TIMEOUT = 1800.0  # seconds per task
 DEFAULT_MEMORY = "8g"
 DEFAULT_PIDS = 1024
 DEFAULT_BUILD_TIMEOUT = 1800.0  # seconds per image build
 DEFAULT_LOG_LIMIT = "50m"  # of a task's log kept on disk (the first part and the end); more is cut, with a note
-# When medcube itself runs as root (CI, containers), tasks run as this user instead: a benchmark never runs as root.
-DEFAULT_UNPRIVILEGED = "1000:1000"
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4, "p": 1024**5}
@@ -56,8 +55,8 @@ class Limits:
     memory: int | None = parse_size(DEFAULT_MEMORY)  # bytes; swap is not allowed on top
     cpus: float | None = None  # None: all of them
     pids: int | None = DEFAULT_PIDS
-    user: str | None = None  # "uid:gid"; None: the host user, or DEFAULT_UNPRIVILEGED when that is root
-    gpus: str | None = None  # all | N | device=a,b; None: what the task's run_args ask, else none
+    user: RunUser = field(default_factory=RunUser.resolve)  # the host user, or 1000:1000 when that is root
+    gpus: GpuRequest | None = None  # the user's --gpus; None: what the task's run_args ask, else none
     log_tail_lines: int = 30
     log_limit: int | None = parse_size(DEFAULT_LOG_LIMIT)  # bytes of log on disk; None: no limit
     build_timeout: float | None = DEFAULT_BUILD_TIMEOUT  # seconds per build; None: no limit
@@ -68,41 +67,31 @@ class Limits:
                      log_limit=None, build_timeout=None, build_network=False) -> Limits:
         lim = cls()
         if build_timeout is not None:
-            lim.build_timeout = None if float(build_timeout) <= 0 else float(build_timeout)
+            lim.build_timeout = _no_limit_at_0(float(build_timeout), "--build-timeout")
         lim.build_network = bool(build_network)
         if timeout is not None:
-            lim.timeout = None if float(timeout) <= 0 else float(timeout)
+            lim.timeout = _no_limit_at_0(float(timeout), "--timeout")
         if memory is not None:
             lim.memory = None if str(memory).lower() in ("0", "none", "unlimited") else parse_size(memory)
         if cpus is not None:
-            lim.cpus = None if float(cpus) <= 0 else float(cpus)
+            lim.cpus = _no_limit_at_0(float(cpus), "--cpus")
         if pids is not None:
-            lim.pids = None if int(pids) <= 0 else int(pids)
+            value = _no_limit_at_0(int(pids), "--pids")
+            lim.pids = int(value) if value is not None else None
         if log_limit is not None:
             lim.log_limit = (None if str(log_limit).lower() in ("0", "none", "unlimited")
                              else parse_size(log_limit, "--log-limit"))
-        lim.user = user or os.environ.get("MEDCUBE_RUN_USER") or None
-        lim.run_user()  # a bad MEDCUBE_RUN_USER is said now, before any build
-        parse_gpus(gpus)  # likewise a bad --gpus
-        lim.gpus = gpus
+        lim.user = RunUser.resolve(user)  # a bad MEDCUBE_RUN_USER is said now, before any build
+        lim.gpus = GpuRequest.parse(gpus)  # likewise a bad --gpus
         return lim
 
-    def run_user(self) -> tuple[int, int]:
-        """The uid and gid a task runs as: never root."""
-        if self.user:
-            uid, _, gid = self.user.partition(":")
-            try:
-                ids = int(uid), int(gid or uid)
-            except ValueError:
-                raise UserError(f"run user {self.user!r} is not 'uid:gid'",
-                                hint="e.g. MEDCUBE_RUN_USER=1000:1000") from None
-            if ids[0] == 0:
-                raise UserError("tasks never run as root (uid 0)", hint="pick another uid, e.g. 1000:1000")
-            return ids
-        if os.getuid() != 0:
-            return os.getuid(), os.getgid()
-        uid, _, gid = DEFAULT_UNPRIVILEGED.partition(":")
-        return int(uid), int(gid)
+
+def _no_limit_at_0(value: float, option: str) -> float | None:
+    """An option's number: 0 is no limit, a negative one is refused (it used to mean no limit, silently)."""
+    if value < 0:
+        raise UserError(f"{option} {value:g}: a limit is not negative", hint=f"use a positive number, or {option} 0 "
+                        "for no limit")
+    return value or None
 
 
 def human_size(n: int | None) -> str:
@@ -114,30 +103,3 @@ def human_size(n: int | None) -> str:
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
     return str(size)
-
-
-def parse_gpus(spec: str | int | None) -> str | int | list[str] | None:
-    """`--gpus` as MedPerf reads it: all | N | device=a,b; None, '', 0 and 'none' ask for no GPU."""
-    if spec is None or spec == "" or spec == 0:
-        return None
-    if isinstance(spec, int):
-        return spec if spec > 0 else None
-    text = str(spec).strip()
-    if text.lower() in ("0", "none"):
-        return None
-    if text.lower() == "all":
-        return "all"
-    if text.isdigit():
-        return int(text)
-    if text.startswith("device="):
-        ids = [d.strip() for d in text[len("device="):].strip("\"'").split(",") if d.strip()]
-        if ids:
-            return ids
-    raise UserError(f"--gpus: cannot read {spec!r}", hint="use all, a count (e.g. 1) or device=0,1")
-
-
-def gpus_text(spec) -> str:
-    """The --gpus spelling of a parsed GPU request."""
-    if isinstance(spec, list):
-        return "device=" + ",".join(spec)
-    return str(spec)

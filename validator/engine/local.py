@@ -26,7 +26,7 @@ from validator import findings as F
 from validator import hostfs
 from validator.codes import LEFT_RUNNING, LOCAL_UNSUPPORTED
 from validator.engine.hostpaths import DockerfileInfo, PathMap, read_dockerfile
-from validator.engine.limits import Limits, parse_gpus
+from validator.engine.limits import Limits
 from validator.engine.logcap import CappedLog
 from validator.engine.plan import RunPlan
 from validator.engine.processes import MARK_ENV, kill_marked, killpg, pump
@@ -51,7 +51,6 @@ def scrubbed_environment() -> dict[str, str]:
 
 class LocalRunner:
     name = "local"
-    builds_images = False
 
     def __init__(self, limits: Limits | None = None, python: str | None = None):
         self.limits = limits or Limits()
@@ -144,11 +143,9 @@ class LocalRunner:
                 "PYTHONDONTWRITEBYTECODE": "1",  # leave the cube's source as it is
                 "PYTHONUNBUFFERED": "1",
             }
-            gpus = parse_gpus(plan.gpus)
-            if isinstance(gpus, list):
-                env["CUDA_VISIBLE_DEVICES"] = ",".join(gpus)
-            elif gpus is None:
-                env["CUDA_VISIBLE_DEVICES"] = ""
+            visible = plan.gpus.cuda_visible_devices() if plan.gpus is not None else ""
+            if visible is not None:
+                env["CUDA_VISIBLE_DEVICES"] = visible
             env[MARK_ENV] = secrets.token_hex(8)
             log = CappedLog(log_path, self.limits.log_limit)
             try:

@@ -12,7 +12,6 @@ Two conventions, chosen by the cube's runtime format:
 from __future__ import annotations
 
 import posixpath
-import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -20,6 +19,7 @@ from typing import Literal
 from validator.errors import MedcubeError
 from validator.manifest.model import Cube, Task, Volume
 from validator.manifest.roles import ADDITIONAL_FILES_DIR
+from validator.values import GpuRequest
 
 
 class PlanError(MedcubeError):
@@ -48,7 +48,7 @@ class RunPlan:
     mounts: list[Mount]
     environment: dict[str, str] = field(default_factory=dict)
     shm_size: str | None = None
-    gpus: str | int | None = None  # the task's own request (run_args.gpus); the user's --gpus wins
+    gpus: GpuRequest | None = None  # what the container gets: the user's --gpus, else the task's run_args.gpus
     inputs: dict[str, Path] = field(default_factory=dict)  # label -> host path
     outputs: dict[str, Path] = field(default_factory=dict)  # label -> host path (file or directory)
     output_types: dict[str, str] = field(default_factory=dict)  # label -> file | directory
@@ -102,7 +102,7 @@ def image_name(cube: Cube) -> str:
     return f"medcube/{slug}:dev"
 
 
-def plan_task(cube: Cube, task_name: str, bindings: dict[str, Path], gpus: str | int | None = None) -> RunPlan:
+def plan_task(cube: Cube, task_name: str, bindings: dict[str, Path], gpus: GpuRequest | None = None) -> RunPlan:
     """Plan a task. ``bindings`` maps volume labels to host paths; the cube's own parameters file and additional
     files are added when not given. Labels the task does not declare are ignored."""
     task = cube.task(task_name)
@@ -116,10 +116,7 @@ def plan_task(cube: Cube, task_name: str, bindings: dict[str, Path], gpus: str |
         plan = _plan_mlcube(cube, task, merged)
     else:
         plan = _plan_container_config(cube, task, merged)
-    if task.gpus not in (None, "", 0, "0"):
-        plan.gpus = task.gpus
-    if gpus is not None:
-        plan.gpus = gpus
+    plan.gpus = GpuRequest.effective(gpus, task.gpu_request)
     return plan
 
 
@@ -142,7 +139,7 @@ def _check_input(cube: Cube, task: Task, vol: Volume, host: Path) -> None:
         raise PlanError(f"task {task.name}: {vol.label!r} is declared as a directory but {cube.rel(host)} is a file")
 
 
-def _unbound(cube: Cube, task: Task, vol: Volume) -> PlanError:
+def _unbound(task: Task, vol: Volume) -> PlanError:
     if vol.label == "metadata_path":
         return PlanError(
             f"task {task.name}: reads metadata_path, but prepare does not write it: MedPerf then supplies none and "
@@ -195,7 +192,7 @@ def _plan_container_config(cube: Cube, task: Task, bindings: dict[str, Path]) ->
     for vol in task.volumes:
         host = bindings.get(vol.label)
         if host is None:
-            raise _unbound(cube, task, vol)
+            raise _unbound(task, vol)
         if not vol.mount_path:
             raise PlanError(f"task {task.name}: volume {vol.label!r} has no mount_path")
         target = posixpath.normpath(vol.mount_path)
@@ -225,7 +222,7 @@ def _mlcube_host_path(cube: Cube, task: Task, vol: Volume, bindings: dict[str, P
                 return Path(cube.additional_files).joinpath(*parts[1:])
             return Path(cube.workspace) / default
         return default
-    raise _unbound(cube, task, vol)
+    raise _unbound(task, vol)
 
 
 def _plan_mlcube(cube: Cube, task: Task, bindings: dict[str, Path]) -> RunPlan:
@@ -257,6 +254,3 @@ def _plan_mlcube(cube: Cube, task: Task, bindings: dict[str, Path]) -> RunPlan:
     argv = args if entrypoint else [task.name, *args]
     return volumes.plan(cube, task, argv, entrypoint, list(mounts.values()))
 
-
-def format_command(argv: list[str]) -> str:
-    return shlex.join(argv)

@@ -2,7 +2,6 @@
 limit or a timeout means, and how output folders are made ready for a task.
 
     Runner.name            "docker" | "local": said in every report
-    Runner.builds_images   whether build() makes an image (docker) or only reports that none is made (local)
     Runner.build(cube)     -> BuildResult
     Runner.run(cube, plan, log_path) -> TaskResult
     Runner.ahead(cube, make_plan, log_path)  a hint: the task that runs after the next run(), to get ready
@@ -44,7 +43,6 @@ class LogSize(Protocol):
 
 class Runner(Protocol):
     name: str
-    builds_images: bool
     watch_inputs: bool
 
     def build(self, cube: Cube, *, base_image: str | None = None, rebuild: bool = False,

@@ -11,7 +11,7 @@ from validator.engine.limits import Limits
 from validator.manifest.model import Build
 
 
-def sdk_build(client, build: Build, dockerfile: str, tag: str | None, buildargs: dict[str, str],
+def sdk_build(engine, build: Build, dockerfile: str, tag: str | None, buildargs: dict[str, str],
                labels: dict[str, str], on_line: Callable[[str], None], limits: Limits) -> tuple[str, str | None, str | None, bool]:
     """The docker SDK's (legacy) build: (log, error or None, the image id, timed out). Bounded by ``limits``: no
     network unless build_network, the memory limit, build_timeout (the read timeout cuts a silent build, the check
@@ -22,7 +22,8 @@ def sdk_build(client, build: Build, dockerfile: str, tag: str | None, buildargs:
     timed_out = False
     timeout = limits.build_timeout
     started = time.monotonic()
-    api = _api(client, timeout)
+    client = engine.sdk()
+    api = _api(engine, client, timeout)
     watchdog = threading.Timer(timeout + 10, api.close) if timeout and api is not client.api else None
     if watchdog is not None:
         watchdog.daemon = True
@@ -70,15 +71,14 @@ def sdk_build(client, build: Build, dockerfile: str, tag: str | None, buildargs:
     return "".join(lines), error, built_id, timed_out
 
 
-def _api(client, timeout: float | None):
+def _api(engine, client, timeout: float | None):
     """The low-level client a build streams through: with the build timeout as its read timeout, so a build that
-    prints nothing (RUN sleep) cannot outwait it."""
+    prints nothing (RUN sleep) cannot outwait it; the engine's address and TLS settings as medcube resolved them."""
     if not timeout:
         return client.api
     import docker
-    from docker.utils import kwargs_from_env
 
-    return docker.APIClient(version=client.api.api_version, timeout=max(1, int(timeout)), **kwargs_from_env())
+    return docker.APIClient(version=client.api.api_version, **engine.sdk_kwargs(timeout))
 
 
 def _is_read_timeout(e: Exception) -> bool:

@@ -8,8 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from validator.engine.limits import Limits, gpus_text, parse_gpus, ram_in_bytes
+from validator.engine.limits import Limits, ram_in_bytes
 from validator.engine.plan import Mount, RunPlan, image_argv, mount_args
+from validator.values import GpuRequest
 
 TMPFS_OPTIONS = "rw,exec,nosuid,nodev,mode=1777"
 
@@ -27,16 +28,15 @@ class ContainerSpec:
     pids: int | None = None
     log_limit: int | None = None
     shm_size: str | None = None
-    gpus: str | int | list[str] | None = None  # parsed: "all", a count, device ids
+    gpus: GpuRequest | None = None
     labels: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def for_task(cls, plan: RunPlan, limits: Limits, labels: dict[str, str] | None = None) -> ContainerSpec:
-        uid, gid = limits.run_user()
         return cls(
-            image=plan.image, args=plan.args, entrypoint=plan.entrypoint, user=f"{uid}:{gid}", mounts=plan.mounts,
+            image=plan.image, args=plan.args, entrypoint=plan.entrypoint, user=str(limits.user), mounts=plan.mounts,
             environment=dict(plan.environment), memory=limits.memory, cpus=limits.cpus, pids=limits.pids,
-            log_limit=limits.log_limit, shm_size=plan.shm_size, gpus=parse_gpus(plan.gpus), labels=labels or {},
+            log_limit=limits.log_limit, shm_size=plan.shm_size, gpus=plan.gpus, labels=labels or {},
         )
 
     def cli(self) -> list[str]:
@@ -52,7 +52,7 @@ class ContainerSpec:
         if self.log_limit:
             cmd += ["--log-driver", "json-file", "--log-opt", f"max-size={self.log_limit}", "--log-opt", "max-file=1"]
         if self.gpus is not None:
-            cmd += ["--gpus", gpus_text(self.gpus)]
+            cmd += ["--gpus", str(self.gpus)]
         return cmd + mount_args(self.mounts, self.environment, self.shm_size) + image_argv(
             self.image, self.entrypoint, self.args)
 
@@ -78,7 +78,7 @@ class ContainerSpec:
         if self.shm_size:
             host["ShmSize"] = ram_in_bytes(self.shm_size)
         if self.gpus is not None:
-            host["DeviceRequests"] = [_device_request(self.gpus)]
+            host["DeviceRequests"] = [self.gpus.device_request()]
         body: dict[str, Any] = {
             "User": self.user, "Tty": False, "OpenStdin": False, "StdinOnce": False, "AttachStdin": False,
             "AttachStdout": False, "AttachStderr": False, "Image": self.image, "NetworkDisabled": False,
@@ -91,9 +91,3 @@ class ContainerSpec:
         if self.entrypoint is not None:
             body["Entrypoint"] = list(self.entrypoint)
         return body
-
-
-def _device_request(gpus: str | int | list[str]) -> dict[str, Any]:
-    """`--gpus all`, `--gpus N` or `--gpus device=a,b` as an Engine API device request."""
-    count, ids = (-1, []) if gpus == "all" else (gpus, []) if isinstance(gpus, int) else (0, list(gpus))
-    return {"Driver": "", "Count": count, "DeviceIDs": ids, "Capabilities": [["gpu"]], "Options": {}}

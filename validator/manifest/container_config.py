@@ -12,6 +12,7 @@ from pathlib import Path
 from validator.manifest.argv import to_argv
 from validator.manifest.model import Access, Build, Cube, Task, Volume, VolumeType, parsed_cube, typed
 from validator.manifest.yamlread import Doc
+from validator.values import GpuRequest
 
 
 def find_workspace(cube_dir: Path) -> Path:
@@ -33,21 +34,6 @@ def find_build(cube_dir: Path) -> Build | None:
     if (cube_dir / "project" / "Dockerfile").is_file():
         return Build(cube_dir / "project", cube_dir / "project" / "Dockerfile", "project/Dockerfile")
     return None
-
-
-def _gpu_count(value) -> int:
-    if value is None:
-        return 0
-    if isinstance(value, int):
-        return max(value, 0)
-    text = str(value).strip().lower()
-    if text.isdigit():
-        return int(text)
-    if text == "all":
-        return 1
-    if text.startswith("device="):
-        return len([d for d in text[len("device="):].split(",") if d])
-    return 0
 
 
 def parse(doc: Doc, cube_dir: Path) -> Cube:
@@ -81,7 +67,8 @@ def parse(doc: Doc, cube_dir: Path) -> Cube:
         task.environment = {str(k): str(v) for k, v in env.items()} if isinstance(env, dict) else {}
         task.shm_size = str(run_args["shm_size"]) if run_args.get("shm_size") is not None else None
         task.gpus = run_args.get("gpus")
-        gpu_count = max(gpu_count, _gpu_count(task.gpus))
+        task.gpu_request = GpuRequest.read(task.gpus)
+        gpu_count = max(gpu_count, task.gpu_request.at_least if task.gpu_request else 0)
         tasks[task.name] = task
 
     workspace = find_workspace(cube_dir)

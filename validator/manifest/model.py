@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from validator.manifest.roles import ADDITIONAL_FILES_DIR, role_of_tasks
+from validator.values import GpuRequest
 
 Format = Literal["mlcube", "container_config"]
 VolumeType = Literal["file", "directory"]
@@ -43,7 +44,8 @@ class Task:
     entrypoint: list[str] | None = None
     environment: dict[str, str] = field(default_factory=dict)
     shm_size: str | None = None
-    gpus: str | int | None = None
+    gpus: str | int | None = None  # run_args.gpus as the config says it (the static check reports a bad one)
+    gpu_request: GpuRequest | None = None  # and as read (validator.values): None for no GPU, or a bad value
     line: int | None = None
 
     @property

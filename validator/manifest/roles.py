@@ -134,8 +134,6 @@ ROLE_TASKS = {
 # prepare without output_labels_path leaves the prepared labels folder, which evaluate reads, empty.
 MISSING_IS_WARNING = {("prepare", "output_labels_path"): "MedPerf then hands evaluate an empty labels folder"}
 
-# run_args keys MedPerf passes on to the container runtime.
-RUN_ARGS_KEYS = ("shm_size", "gpus", "command", "entrypoint", "environment")
 CONTAINER_TYPES = (
     "DockerImage",
     "DockerArchive",

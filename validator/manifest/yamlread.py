@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from validator.errors import MedcubeError
+
 _Loader: type[yaml.CSafeLoader] | type[yaml.SafeLoader]
 try:  # the C parser is several times faster; marks are the same
     _Loader = yaml.CSafeLoader
@@ -28,10 +30,11 @@ MAX_DEPTH = 64  # nesting levels
 MAX_NODES = 200_000  # nodes after alias expansion
 
 
-class YamlSyntaxError(Exception):
+class YamlSyntaxError(MedcubeError):
+    """A file that is no YAML (or too large, deep or aliased to read), at its line and column."""
+
     def __init__(self, message: str, line: int | None, column: int | None):
         super().__init__(message)
-        self.message = message
         self.line = line
         self.column = column
 

@@ -26,7 +26,7 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-from validator.errors import RegistryError, UserError
+from validator.errors import MedcubeError, RegistryError, UserError
 from validator.textsafe import printable
 
 CHUNK = 1 << 20
@@ -162,7 +162,7 @@ def fetch(url: object, sha256: object, what: str, context: ssl.SSLContext | None
         return target
 
 
-class _Cut(Exception):
+class _Cut(MedcubeError):
     """The connection ended before the file did: resumable."""
 
 

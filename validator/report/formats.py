@@ -38,8 +38,9 @@ def render_findings(fmt: str, findings: Iterable[Finding]) -> str:
 
 
 def summary_line(findings: list[Finding], cubes: int) -> str:
-    """One closing line for the line formats, e.g. `medcube: 2 cubes, 1 error, 3 warnings`."""
-    errors = sum(f.is_error for f in findings)
-    warnings = len(findings) - errors
-    return (f"medcube: {cubes} cube{'s' if cubes != 1 else ''}, {errors} error{'s' if errors != 1 else ''}, "
-            f"{warnings} warning{'s' if warnings != 1 else ''}")
+    """One closing line for the line formats, e.g. `medcube: 2 cubes, 1 error, 3 warnings, 1 info` (infos only when
+    there are some)."""
+    counts = {s: sum(f.severity == s for f in findings) for s in ("error", "warning", "info")}
+    parts = [f"{cubes} cube{'s' if cubes != 1 else ''}"]
+    parts += [f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items() if n or s != "info"]
+    return "medcube: " + ", ".join(parts)

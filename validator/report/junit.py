@@ -1,4 +1,5 @@
-"""A chain run as a JUnit XML file: one test case per task, per failed build and per probe."""
+"""A chain run as a JUnit XML file: one test case per task, per failed build and per probe; `medcube validate`'s
+cubes as one test case each (their findings; with a run, its tasks too)."""
 
 from __future__ import annotations
 
@@ -59,6 +60,33 @@ def junit_xml(report) -> str:
         suite.set("tests", str(int(suite.attrib["tests"]) + len(probes)))
         suite.set("failures", str(int(suite.attrib["failures"]) + sum(p.status == "failed" for p in probes)))
         suite.set("skipped", str(int(suite.attrib["skipped"]) + sum(p.status == "skipped" for p in probes)))
+    ET.indent(suite)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n"
+
+
+def static_junit_xml(reports, runs=None, oks=None) -> str:
+    """`medcube validate`: a test case per cube, failed when the cube fails (``oks``, after gating), its findings the
+    failure's text; each cube that was run adds its tasks as test cases."""
+    suite = ET.Element("testsuite", name="medcube.validate")
+    tests = failures = 0
+    for i, r in enumerate(reports):
+        ok = bool(oks[i]) if oks is not None else r.ok
+        case = ET.SubElement(suite, "testcase", classname="cube", name=xml_text(r.path))
+        tests += 1
+        if not ok:
+            failures += 1
+            el = ET.SubElement(case, "failure", message=xml_text(f"{sum(f.is_error for f in r.findings)} error(s)"),
+                               type="findings")
+            el.text = xml_text(findings_text(r.findings))
+        elif r.findings:
+            ET.SubElement(case, "system-out").text = xml_text(findings_text(r.findings))
+        run = runs[i] if runs is not None else None
+        for t in run.tasks if run is not None else ():
+            task_case(suite, f"{t.role or 'cube'}.{Path(t.cube).name}", t)
+            tests += 1
+            failures += t.status != "passed" and t.status != "skipped"
+    suite.set("tests", str(tests))
+    suite.set("failures", str(failures))
     ET.indent(suite)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n"
 

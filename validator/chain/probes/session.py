@@ -29,12 +29,12 @@ from validator.codes import (
     RERUN_FAILS,
     WRITES_OUTSIDE,
 )
-from validator.engine.limits import gpus_text, parse_gpus
 from validator.engine.plan import PlanError, RunPlan, image_name, plan_task
 from validator.engine.result import TaskResult
 from validator.engine.scratch import remove_tree
 from validator.findings import Finding
 from validator.manifest.model import Cube
+from validator.values import GpuRequest
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -125,7 +125,7 @@ class ProbeSession:
                 found.append(hit)
         if crashed and self.on("permissions"):
             try:
-                uid = self.limits.run_user()[0] if result.runner == "docker" else os.getuid()
+                uid = self.limits.user.uid if result.runner == "docker" else os.getuid()
             except Exception:
                 uid = None
             hits = logscan.permission_findings(plan.task, log, plan, where, uid)
@@ -151,10 +151,8 @@ class ProbeSession:
         started = time.monotonic()
         checked: list[tuple[str, str]] = []
         for role, cube in self.cubes.items():
-            wanted = self.limits.gpus or next((t.gpus for t in cube.tasks.values() if t.gpus not in (None, "", 0, "0")),
-                                              None)
-            spec = parse_gpus(wanted) if wanted is not None else None
-            if spec is None or image_name(cube) in {c for c, _ in checked}:
+            wanted = GpuRequest.effective(self.limits.gpus, *(t.gpu_request for t in cube.tasks.values()))
+            if wanted is None or image_name(cube) in {c for c, _ in checked}:
                 continue
             b = built.get(str(cube.path))
             if b is not None and not b.ok:
@@ -175,7 +173,7 @@ class ProbeSession:
                 checked.append((plan.image, "could not run"))
                 continue
             findings, line = gpu.interpret(gpu.parse(logscan.read_log(result.log_path)), plan.image,
-                                           gpus_text(spec), where)
+                                           str(wanted), where)
             probe.findings += findings
             checked.append((plan.image, line))
         if probe.status != "skipped":
