@@ -77,7 +77,8 @@ YAML_SYNTAX = _code(
     "MC001", "error", "static",
     'YAML syntax error',
     'Fix the YAML at the line given: indent with spaces (never tabs), put a space after each `key:`, '
-    'close every `[`, `{` and quote. The same code is used for a broken `parameters.yaml`.',
+    'close every `[`, `{` and quote. The same code is used for a broken `parameters.yaml`, and for a file that is '
+    'not UTF-8 text (the message then says so and where: save it as UTF-8).',
 )
 NOT_A_MAPPING = _code(
     "MC002", "error", "static",

@@ -87,8 +87,9 @@ def _run_static(path: Path | str, show, files: dict[str, Path]) -> CubeReport:
         try:
             doc = read(file)
         except YamlSyntaxError as e:
-            report.findings.append(error(C.YAML_SYNTAX, show(file), f"YAML syntax error: {e.message}",
-                                         hint="Fix the YAML at that line (indentation, a missing ':' or quote).",
+            report.findings.append(error(C.YAML_SYNTAX, show(file),
+                                         f"YAML syntax error: {e.message}" if e.syntax else e.message,
+                                         hint=e.hint or "Fix the YAML at that line (indentation, a missing ':' or quote).",
                                          line=e.line, column=e.column))
             continue
         if not isinstance(doc.data, dict):

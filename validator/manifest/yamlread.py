@@ -33,10 +33,12 @@ MAX_NODES = 200_000  # nodes after alias expansion
 class YamlSyntaxError(MedcubeError):
     """A file that is no YAML (or too large, deep or aliased to read), at its line and column."""
 
-    def __init__(self, message: str, line: int | None, column: int | None):
-        super().__init__(message)
+    def __init__(self, message: str, line: int | None, column: int | None, hint: str | None = None,
+                 syntax: bool = True):
+        super().__init__(message, hint)
         self.line = line
         self.column = column
+        self.syntax = syntax  # False: the text could not be read as text at all (not UTF-8), no YAML was parsed
 
 
 @dataclass
@@ -179,7 +181,12 @@ def read_text(file: Path) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise YamlSyntaxError(f"not UTF-8 text ({e.reason} at byte {e.start})", None, None) from None
+        line = raw.count(b"\n", 0, e.start) + 1
+        column = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
+        raise YamlSyntaxError(f"the file is not UTF-8 text: byte 0x{raw[e.start]:02X} at line {line}, column {column} "
+                              f"({e.reason})", line, column, syntax=False,
+                              hint="Save the file as UTF-8, as MedPerf reads it (e.g. `iconv -f latin1 -t utf-8`); "
+                              "the YAML itself was not read.") from None
 
 
 def read(file: Path) -> Doc:
