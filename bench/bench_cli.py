@@ -42,9 +42,9 @@ from validator.chain.benchmark import load_benchmark  # noqa: E402
 from validator.chain.demo_data import load_demo_data  # noqa: E402
 from validator.chain.run import chain_tasks  # noqa: E402
 from validator.chain.rundir import RunFolder  # noqa: E402
-from validator.engine.docker import prepare_outputs  # noqa: E402
 from validator.engine.limits import Limits  # noqa: E402
-from validator.engine.plan import plan_task  # noqa: E402
+from validator.engine.tasks.docker import prepare_outputs  # noqa: E402
+from validator.engine.tasks.plan import plan_task  # noqa: E402
 from validator.manifest.load import load_cube  # noqa: E402
 from validator.manifest.roles import ROLES  # noqa: E402
 

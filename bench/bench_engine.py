@@ -29,11 +29,11 @@ from validator.chain.demo_data import load_demo_data  # noqa: E402
 from validator.chain.options import RunOptions  # noqa: E402
 from validator.chain.run import chain_tasks, run_chain  # noqa: E402
 from validator.chain.rundir import RunFolder  # noqa: E402
-from validator.engine.client import connect  # noqa: E402
-from validator.engine.docker import DockerRunner  # noqa: E402
+from validator.engine.client.connect import connect  # noqa: E402
 from validator.engine.limits import Limits  # noqa: E402
-from validator.engine.plan import plan_task  # noqa: E402
-from validator.engine.runner import prepare_outputs  # noqa: E402
+from validator.engine.tasks.docker import DockerRunner  # noqa: E402
+from validator.engine.tasks.plan import plan_task  # noqa: E402
+from validator.engine.tasks.runner import prepare_outputs  # noqa: E402
 from validator.manifest.load import load_cube  # noqa: E402
 from validator.manifest.roles import ROLES  # noqa: E402
 

@@ -51,8 +51,8 @@ def docker_client():
 
 @pytest.fixture(scope="session")
 def engine(docker_client):
-    """medcube's own engine client (validator.engine.api), connected to the same engine as ``docker_client``."""
-    from validator.engine.client import connect
+    """medcube's own engine client (validator.engine.client.api), connected to the same engine as ``docker_client``."""
+    from validator.engine.client.connect import connect
 
     return connect()
 

@@ -100,7 +100,7 @@ def remove_images_built_under(folder: Path) -> None:
     folders each run, so their images would pile up in the shared engine."""
     import docker
 
-    from validator.engine.build import CUBE_LABEL
+    from validator.engine.images.build import CUBE_LABEL
 
     client = docker.from_env()
     try:

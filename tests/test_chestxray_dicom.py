@@ -216,8 +216,8 @@ def test_generated_dicoms_match_pydicoms_own_voi_pipeline(raw):
 
 def test_local_runner_prepares_every_variant(raw, tmp_path):
     """medcube's local runner (the cube's container_config.yaml command, this Python): same records, same findings."""
-    from validator.engine.local import LocalRunner
-    from validator.engine.plan import plan_task
+    from validator.engine.tasks.local import LocalRunner
+    from validator.engine.tasks.plan import plan_task
     from validator.manifest.load import load_cube
 
     root, expected, _ = raw

@@ -103,3 +103,14 @@ def test_one_refusal_for_every_run_that_the_gate_stops(tmp_path):
         assert result.exit_code == 1, result.output
         assert "medcube builds and runs no cube before they pass" in result.output, result.output
         assert "not_a_key" in result.output and not (tmp_path / "run").exists()
+
+
+def test_validate_names_the_benchmarks_cube_that_fails_the_gate(tmp_path):
+    metrics = broken(tmp_path, "medcube_metrics")
+    (tmp_path / "benchmark.yaml").write_text(
+        f"name: t\ndata_preparator: {VALID / 'medcube_data_preparator'}\nmodel: {VALID / 'medcube_model'}\n"
+        f"metrics: {metrics}\ndemo_data:\n  path: demo\n")
+    (tmp_path / "demo").mkdir()
+    result = invoke("validate", "--benchmark", tmp_path / "benchmark.yaml", "--no-run", VALID / "medcube_model")
+    assert result.exit_code == 2, result.output
+    assert "the benchmark's cube" in result.output and "not_a_key" in result.output

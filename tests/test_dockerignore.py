@@ -1,4 +1,4 @@
-"""`.dockerignore` as medcube reads it (validator.engine.dockerignore) against the docker SDK's `exclude_paths`, on
+"""`.dockerignore` as medcube reads it (validator.engine.images.dockerignore) against the docker SDK's `exclude_paths`, on
 generated build contexts and patterns: the set of paths sent must be the same, since medcube's build cache key is a
 hash over them (a path the builder reads but the key leaves out would let a stale image pass for a fresh one)."""
 
@@ -9,7 +9,7 @@ import random
 
 from docker.utils.build import exclude_paths
 
-from validator.engine import dockerignore
+from validator.engine.images import dockerignore
 
 NAMES = ["a", "B", "build", "data", "x.py", ".git", "Dockerfile", "sub", "node_modules", "f[1]", "a b", "README.md"]
 PARTS = ["a", "B", "b", "build", "data", "*", "**", "?", "*.py", "[ab]", "[!a]", "[]]", "[", ".", "..", "sub", "x.py",

@@ -1,4 +1,4 @@
-"""medcube's own Engine API client (validator.engine.api) against a real engine: output frames, waits, stats, labels;
+"""medcube's own Engine API client (validator.engine.client.api) against a real engine: output frames, waits, stats, labels;
 names that would leave their URL path refused; an engine that cannot be reached said in a sentence; and the run path
 importing no docker SDK (the reason the client exists: about 80 ms at every start)."""
 
@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from engine_forwarder import Forwarder
 
-from validator.engine.api import Engine, EngineError, EngineTimeout
-from validator.engine.client import connect
+from validator.engine.client.api import Engine, EngineError, EngineTimeout
+from validator.engine.client.connect import connect
 from validator.errors import EngineUnavailable
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -126,7 +126,7 @@ def test_an_image_is_inspected_by_tag_or_id_and_a_missing_one_is_none(engine, ba
 
 @pytest.mark.docker
 def test_a_chain_run_imports_no_docker_sdk(tmp_path, base_image):
-    """`medcube test` on built images talks to the engine through validator.engine.api only: docker-py, requests
+    """`medcube test` on built images talks to the engine through validator.engine.client.api only: docker-py, requests
     and urllib3 stay unimported (run twice: the first run may build, the second is what is checked)."""
     bench = tmp_path / "bench"
     shutil.copytree(FIXTURES, bench)
@@ -171,7 +171,7 @@ def test_an_engine_over_plain_tcp_runs_a_container_the_same_way(tcp_engine, base
 def test_a_shm_size_in_mib_starts_with_that_much_shared_memory(engine, base_image):
     """`shm_size: 64MiB` (what `docker run --shm-size` and MedPerf take) gives the container 64 MiB of /dev/shm; the
     docker SDK refused that spelling before the container was even created."""
-    from validator.engine.spec import ContainerSpec
+    from validator.engine.tasks.spec import ContainerSpec
 
     spec = ContainerSpec(image=base_image, args=["-c", "import os; s = os.statvfs('/dev/shm'); print(s.f_blocks * s.f_frsize)"],
                          entrypoint=["python3"], user="1000:1000", mounts=[], shm_size="64MiB")

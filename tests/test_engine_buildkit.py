@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from validator.engine import buildkit
+from validator.engine.images import buildkit
 
 pytestmark = pytest.mark.docker
 
@@ -101,7 +101,7 @@ def _cube_copy(tmp_path, dockerfile_extra: str = "", first_line: str = ""):
 def test_cube_build_uses_buildkit_and_says_so(cli, docker_client, base_image, tmp_path, engine):
     from rich.console import Console
 
-    from validator.engine.build import build_image
+    from validator.engine.images.build import build_image
 
     cube = _cube_copy(tmp_path, "RUN --mount=type=cache,target=/root/.cache/medcube echo cache-mounted\n")
     out = tmp_path / "console.txt"
@@ -122,7 +122,7 @@ def test_cube_build_uses_buildkit_and_says_so(cli, docker_client, base_image, tm
 
 
 def test_syntax_line_that_cannot_be_pulled_is_named(cli, docker_client, base_image, tmp_path, engine):
-    from validator.engine.build import build_image
+    from validator.engine.images.build import build_image
 
     cube = _cube_copy(tmp_path, first_line="# syntax=medcube-test/no-such-frontend:1\n")
     result = build_image(engine, cube, base_image=base_image)

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from validator.engine.build import HASH_LABEL, build_image
-from validator.engine.docker import RUN_LABEL, DockerRunner
+from validator.engine.images.build import HASH_LABEL, build_image
 from validator.engine.limits import Limits
-from validator.engine.plan import plan_task
+from validator.engine.tasks.docker import RUN_LABEL, DockerRunner
+from validator.engine.tasks.plan import plan_task
 from validator.manifest.load import load_cube
 from validator.values import GpuRequest
 
@@ -94,7 +94,7 @@ def test_gpu_request_without_gpu_runtime(model, docker_client, tmp_path, engine)
 
 
 def test_container_is_removed_on_ctrl_c(model, docker_client, tmp_path, monkeypatch, engine):
-    from validator.engine.api import Engine
+    from validator.engine.client.api import Engine
 
     behave(model, "sleep")
     seen = {}
@@ -188,7 +188,7 @@ def test_validate_run_no_run_builds_only_that_cube(tmp_path, base_image, monkeyp
 
 
 def test_log_survives_a_broken_stream(model, docker_client, tmp_path, monkeypatch, engine):
-    from validator.engine import watch
+    from validator.engine.tasks import watch
 
     def broken(self):  # as when the engine drops the attach connection
         self.broken = True
@@ -248,7 +248,7 @@ def test_an_engine_that_stops_answering_during_a_task_is_a_finding_not_a_traceba
     from engine_forwarder import Forwarder
 
     from validator.codes import ENGINE_LOST
-    from validator.engine.client import connect
+    from validator.engine.client.connect import connect
 
     behave(model, "sleep")
     run_id = f"test-{uuid.uuid4().hex[:8]}"

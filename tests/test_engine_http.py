@@ -1,4 +1,4 @@
-"""The engine client's HTTP (validator.engine.api over the standard library's http.client) against answers written
+"""The engine client's HTTP (validator.engine.client.api over the standard library's http.client) against answers written
 by hand on a unix socket: the three ways a body ends, a stream read as it arrives and closed from another thread,
 and answers that are no HTTP, each an EngineError rather than a hang, a crash or an http.client exception."""
 
@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from validator.engine.api import Engine, EngineError, EngineTimeout
+from validator.engine.client.api import Engine, EngineError, EngineTimeout
 
 
 class Server:

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from validator.engine.hostpaths import read_dockerfile
 from validator.engine.limits import Limits
-from validator.engine.local import LocalRunner
-from validator.engine.plan import plan_task
+from validator.engine.tasks.hostpaths import read_dockerfile
+from validator.engine.tasks.local import LocalRunner
+from validator.engine.tasks.plan import plan_task
 from validator.manifest.load import load_cube
 
 FIXTURES = Path(__file__).parent / "fixtures" / "engine"
@@ -125,7 +125,7 @@ def test_read_dockerfile_copy_into_workdir(tmp_path):
 
 def test_no_silent_fallback_to_the_local_runner(tmp_path, monkeypatch):
     """Without an engine nothing runs, unless the local runner is asked for; it then says it is not a sandbox."""
-    from validator.engine.select import select_runner
+    from validator.engine.tasks.select import select_runner
     from validator.errors import EngineUnavailable
 
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from validator.engine.images.tag import image_name
 from validator.engine.limits import Limits, parse_size
-from validator.engine.plan import PlanError, image_name, plan_task
+from validator.engine.tasks.plan import PlanError, plan_task
 from validator.errors import UserError
 from validator.manifest.load import load_cube
 from validator.values import GpuRequest, RunUser
@@ -59,7 +60,7 @@ def test_mlcube_format_uses_mlcube_io_mounts_and_task_name(run):
 
 
 def test_docker_command_line_is_equivalent(run):
-    from validator.engine.docker import DockerRunner
+    from validator.engine.tasks.docker import DockerRunner
 
     cube = load_cube(FIXTURES / "model")
     plan = plan_task(cube, "infer", {"data_path": run / "data", "output_path": run / "predictions"})

@@ -1,4 +1,4 @@
-"""The container medcube creates, as the Engine API body it sends (validator.engine.spec.ContainerSpec.api_body),
+"""The container medcube creates, as the Engine API body it sends (validator.engine.tasks.spec.ContainerSpec.api_body),
 held against the body the docker SDK sends for the same options: the sandbox (no network, the run user, read-only
 inputs, a tmpfs /tmp, no new privileges) and the limits must be the same whichever client creates the container.
 
@@ -20,8 +20,8 @@ from docker.types import DeviceRequest
 from docker.types import Mount as SdkMount
 
 from validator.engine.limits import ram_in_bytes
-from validator.engine.plan import Mount
-from validator.engine.spec import TMPFS_OPTIONS, ContainerSpec
+from validator.engine.tasks.plan import Mount
+from validator.engine.tasks.spec import TMPFS_OPTIONS, ContainerSpec
 from validator.errors import UserError
 from validator.values import GpuRequest
 

@@ -23,9 +23,9 @@ from pathlib import Path
 import pytest
 from hostile_cubes import CUBES
 
-from validator.engine.build import build_image
-from validator.engine.docker import RUN_LABEL
-from validator.engine.processes import MARK_ENV
+from validator.engine.images.build import build_image
+from validator.engine.tasks.docker import RUN_LABEL
+from validator.engine.tasks.processes import MARK_ENV
 from validator.manifest.load import load_cube
 
 pytestmark = pytest.mark.docker

@@ -118,7 +118,7 @@ def test_identical_layouts_say_nothing(tmp_path):
 def test_run_stage_supplies_what_medperf_supplies(medperf_corpus, tmp_path):
     """evaluate gets local_outputs_path, prepare gets additional_files (as MedPerf's mounts do)."""
     from validator.chain.rundir import RunFolder
-    from validator.engine.plan import plan_task
+    from validator.engine.tasks.plan import plan_task
     from validator.manifest.load import load_cube
 
     folder = RunFolder.create(tmp_path / "run")
@@ -150,7 +150,7 @@ def _config_only(root, image: str, command: str):
 @pytest.mark.docker
 def test_config_only_cube_uses_the_local_image_and_checks_its_entrypoint(tmp_path, docker_client, base_image, engine):
     """The base image has no ENTRYPOINT: a command starting with the task name would be executed (MC621)."""
-    from validator.engine.build import build_image
+    from validator.engine.images.build import build_image
     from validator.manifest.load import load_cube
 
     cube = load_cube(_config_only(tmp_path / "a", base_image, "evaluate --labels=/mlcommons/volumes/labels"))
@@ -165,7 +165,7 @@ def test_config_only_cube_uses_the_local_image_and_checks_its_entrypoint(tmp_pat
 
 @pytest.mark.docker
 def test_config_only_cube_without_its_image_says_build_or_pull(tmp_path, docker_client, engine):
-    from validator.engine.build import build_image
+    from validator.engine.images.build import build_image
     from validator.manifest.load import load_cube
 
     cube = load_cube(_config_only(tmp_path, "localhost:1/medcube-test/never-built:1", "python3 -c pass"))

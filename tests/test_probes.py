@@ -29,10 +29,10 @@ from validator.chain.result import RunReport
 from validator.commands import test as testing
 from validator.commands.common import ReportFiles
 from validator.engine.limits import Limits
-from validator.engine.logcap import CappedLog
-from validator.engine.plan import Mount, RunPlan
 from validator.engine.result import TaskResult
-from validator.engine.snapshot import differences, snapshot
+from validator.engine.tasks.logcap import CappedLog
+from validator.engine.tasks.plan import Mount, RunPlan
+from validator.engine.tasks.snapshot import differences, snapshot
 from validator.errors import UserError
 from validator.report import json_report, junit
 from validator.report import text as text_report
@@ -278,7 +278,7 @@ def test_gpu_check_runs_in_a_real_image(docker_client, base_image, tmp_path, eng
     that it reads torch there and that its answer turns into MC809 'sees no GPU'. The other half, a framework that
     sees a GPU, needs a machine with a GPU and nvidia-container-toolkit and is not tested here (the reading of such
     an answer is, in test_gpu_check_reading)."""
-    from validator.engine.docker import DockerRunner
+    from validator.engine.tasks.docker import DockerRunner
 
     runner = DockerRunner(engine, Limits.from_options(timeout=60, memory="1g"), run_id="probe-gpu-test")
     p = RunPlan(task="gpu_check", image=base_image, args=[], entrypoint=["python3", "-c", gpu.SCRIPT], mounts=[])

@@ -163,7 +163,7 @@ def test_a_moved_run_folder_is_read_from_where_it_is_now(tmp_path):
 
 @pytest.mark.docker
 def test_image_sizes_from_the_engine(base_image):
-    from validator.engine.image_size import image_sizes
+    from validator.engine.images.image_size import image_sizes
 
     sizes = image_sizes([base_image, "medcube-test/no-such-image:0"])
     assert list(sizes) == [base_image] and sizes[base_image] > 10 * 2**20

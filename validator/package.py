@@ -51,8 +51,8 @@ def _image_facts(image: str | None) -> dict:
     facts: dict[str, Any] = {"image": image, "image_id": None, "repo_digests": [], "note": None}
     if not image:
         return facts
-    from validator.engine.api import EngineError
-    from validator.engine.client import connect
+    from validator.engine.client.api import EngineError
+    from validator.engine.client.connect import connect
     from validator.errors import EngineUnavailable
 
     try:

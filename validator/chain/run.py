@@ -22,10 +22,10 @@ from validator.chain.outputs import check_outputs, read_results
 from validator.chain.result import RunReport
 from validator.chain.rundir import RunFolder
 from validator.codes import MISSING_TASK, PLAN_FAILED
-from validator.engine.plan import PlanError, RunPlan, plan_task
 from validator.engine.result import BuildResult, TaskResult
-from validator.engine.runner import Runner
-from validator.engine.select import select_runner
+from validator.engine.tasks.plan import PlanError, RunPlan, plan_task
+from validator.engine.tasks.runner import Runner
+from validator.engine.tasks.select import select_runner
 from validator.errors import UserError
 from validator.manifest.model import Cube
 from validator.manifest.roles import CHAIN, ROLES

@@ -133,7 +133,7 @@ def write_html_reports(data: dict, runs: list[RunReport], html: Path | None, com
     Without it nothing is rendered: a plain run pays nothing for the page (about 0.25 s with the image sizes)."""
     if html is None:
         return
-    from validator.engine.image_size import image_sizes
+    from validator.engine.images.image_size import image_sizes
     from validator.report.html import render_html
 
     console = console or stdout()

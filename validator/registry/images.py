@@ -27,7 +27,7 @@ def digest_matches(repo_digests: Iterable[str], image_hash: str) -> bool:
 def check_images(cubes: Iterable[RegisteredCube], pull: bool) -> list[str]:
     """Pull (when ``pull``) and check each registered cube's image; the notes to print. A digest that is not the
     registered one is a RegistryError: MedPerf refuses that image too."""
-    from validator.engine.client import connect
+    from validator.engine.client.connect import connect
 
     notes: list[str] = []
     cubes = [c for c in cubes if c.image]

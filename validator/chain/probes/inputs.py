@@ -10,9 +10,9 @@ from pathlib import Path
 
 from validator import findings as F
 from validator.codes import INPUT_CHANGED
-from validator.engine.plan import RunPlan
 from validator.engine.result import TaskResult
-from validator.engine.snapshot import Snapshot, differences, snapshot
+from validator.engine.tasks.plan import RunPlan
+from validator.engine.tasks.snapshot import Snapshot, differences, snapshot
 from validator.paths import display_path
 
 _HINT = ("a task reads its inputs (the hospital's data, the previous task's outputs, its parameters and additional "

@@ -16,7 +16,7 @@ from validator.codes import (
     NEEDS_ROOT,
     WRITES_OUTSIDE,
 )
-from validator.engine.plan import RunPlan
+from validator.engine.tasks.plan import RunPlan
 
 # What Python, glibc, curl, pip, requests/urllib3 and huggingface_hub say when there is no network.
 _NETWORK = re.compile(

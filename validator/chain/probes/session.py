@@ -29,9 +29,10 @@ from validator.codes import (
     RERUN_FAILS,
     WRITES_OUTSIDE,
 )
-from validator.engine.plan import PlanError, RunPlan, image_name, plan_task
+from validator.engine.images.tag import image_name
 from validator.engine.result import TaskResult
-from validator.engine.scratch import remove_tree
+from validator.engine.tasks.plan import PlanError, RunPlan, plan_task
+from validator.engine.tasks.scratch import remove_tree
 from validator.findings import Finding
 from validator.manifest.model import Cube
 from validator.values import GpuRequest
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
     from validator.chain.demo_data import DemoData
     from validator.chain.rundir import RunFolder
     from validator.engine.limits import Limits
-    from validator.engine.runner import Runner
+    from validator.engine.tasks.runner import Runner
 
 # The few words a failed task's table note starts with, by the probe finding that explains it.
 SHORT: dict[str, str] = {

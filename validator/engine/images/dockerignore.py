@@ -1,5 +1,5 @@
 """`.dockerignore`: which paths of a build context are sent, as the docker SDK's builder decides it (its
-`exclude_paths`, itself modelled on moby's), so that medcube's cache key (validator.engine.context) covers what a
+`exclude_paths`, itself modelled on moby's), so that medcube's cache key (validator.engine.images.context) covers what a
 build reads. tests/test_dockerignore.py holds this module and the SDK side by side on generated trees and patterns.
 
 The rules, as the SDK applies them:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from validator.engine.api import Engine, EngineError
+from validator.engine.client.api import Engine, EngineError
 from validator.errors import EngineUnavailable
 
 
 def connect(timeout: float = 300.0) -> Engine:
-    """An engine (validator.engine.api) that answered a ping. Raises EngineUnavailable otherwise."""
+    """An engine (validator.engine.client.api) that answered a ping. Raises EngineUnavailable otherwise."""
     try:
         engine = Engine.from_env(timeout)
     except ValueError as e:

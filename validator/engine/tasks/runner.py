@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Protocol
 from validator import findings as F
 from validator import hostfs
 from validator.codes import EXIT_NONZERO, OUTPUT_SPECIAL
-from validator.engine.logcap import log_limit_finding
-from validator.engine.plan import RunPlan
 from validator.engine.result import BuildResult, TaskResult
+from validator.engine.tasks.logcap import log_limit_finding
+from validator.engine.tasks.plan import RunPlan
 from validator.manifest.model import Cube
 
 if TYPE_CHECKING:

@@ -1,5 +1,5 @@
 """Build an image with BuildKit through the docker CLI, so `RUN --mount=type=cache`, heredocs and `# syntax=` lines
-build here as they do for the cube's author. The docker SDK only has the legacy builder; engine/build.py falls back
+build here as they do for the cube's author. The docker SDK only has the legacy builder; engine/images/build.py falls back
 to it when no CLI here can use BuildKit, and says so.
 
 Which CLI can: one with the buildx plugin (`docker buildx version` answers; then `docker buildx build --load`), or a

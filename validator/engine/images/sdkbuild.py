@@ -1,4 +1,4 @@
-"""The docker SDK's legacy builder, the fallback when no docker CLI here builds with BuildKit (engine/buildkit.py):
+"""The docker SDK's legacy builder, the fallback when no docker CLI here builds with BuildKit (engine/images/buildkit.py):
 one build streamed and bounded the same way (no network unless asked, a memory limit, a timeout)."""
 
 from __future__ import annotations

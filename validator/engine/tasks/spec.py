@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from validator.engine.limits import Limits, ram_in_bytes
-from validator.engine.plan import Mount, RunPlan, image_argv, mount_args
+from validator.engine.tasks.plan import Mount, RunPlan, image_argv, mount_args
 from validator.values import GpuRequest
 
 TMPFS_OPTIONS = "rw,exec,nosuid,nodev,mode=1777"
@@ -57,7 +57,7 @@ class ContainerSpec:
             self.image, self.entrypoint, self.args)
 
     def api_body(self) -> dict[str, Any]:
-        """The Engine API's `POST /containers/create` body for this container (validator.engine.api): the same
+        """The Engine API's `POST /containers/create` body for this container (validator.engine.client.api): the same
         body docker-py's `containers.create` sends for these options (tests/test_engine_spec.py holds them side by
         side), without importing docker-py."""
         host: dict[str, Any] = {

@@ -8,7 +8,7 @@ import os
 import signal
 import time
 
-from validator.engine.logcap import CappedLog
+from validator.engine.tasks.logcap import CappedLog
 
 MARK_ENV = "MEDCUBE_TASK_MARK"
 

@@ -1,5 +1,5 @@
 """A build context as docker sends it: its files (as `.dockerignore` leaves them) and their content hash, the cache
-key medcube stores on the image it builds (validator.engine.build)."""
+key medcube stores on the image it builds (validator.engine.images.build)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import stat
 import sys
 from pathlib import Path
 
-from validator.engine import dockerignore
+from validator.engine.images import dockerignore
 from validator.manifest.model import Build
 
 

@@ -1,9 +1,9 @@
-"""Build a cube's image, with BuildKit through the docker CLI (engine/buildkit.py) when one here can, else with the
+"""Build a cube's image, with BuildKit through the docker CLI (engine/images/buildkit.py) when one here can, else with the
 docker SDK's legacy builder; skip the build when nothing in the context changed.
 
-The cache key is a content hash of what docker would send (engine/context.py: the build context minus
+The cache key is a content hash of what docker would send (engine/images/context.py: the build context minus
 `.dockerignore`, the Dockerfile, the build args and the base image's id), stored on the image as the label
-``org.medcube.context-hash``. The SDK's builder itself is engine/sdkbuild.py.
+``org.medcube.context-hash``. The SDK's builder itself is engine/images/sdkbuild.py.
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from rich.text import Text
 
 from validator import findings as F
 from validator.codes import BUILD_FAILED, IMAGE_MISSING, NO_ENTRYPOINT, PULL_FAILED
-from validator.engine import buildkit
-from validator.engine.api import Engine, EngineError
-from validator.engine.context import context_hash, dockerfile_in_context
-from validator.engine.plan import image_name
+from validator.engine.client.api import Engine, EngineError
+from validator.engine.images import buildkit
+from validator.engine.images.context import context_hash, dockerfile_in_context
+from validator.engine.images.sdkbuild import sdk_build
+from validator.engine.images.tag import image_name
 from validator.engine.result import BuildResult, tail
-from validator.engine.sdkbuild import sdk_build
 from validator.manifest.model import Build, Cube
 from validator.textsafe import printable
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from validator.engine.images.tag import image_name
 from validator.errors import MedcubeError
 from validator.manifest.model import Cube, Task, Volume
 from validator.manifest.roles import ADDITIONAL_FILES_DIR
@@ -92,14 +93,6 @@ def default_bindings(cube: Cube) -> dict[str, Path]:
     if cube.additional_files is not None:
         out["additional_files"] = Path(cube.additional_files)
     return out
-
-
-def image_name(cube: Cube) -> str:
-    """The tag the cube's image has: the config's image, else one derived from the folder name."""
-    if cube.image:
-        return cube.image
-    slug = "".join(c if c.isalnum() or c in "-_." else "-" for c in cube.path.name.lower()).strip("-.") or "cube"
-    return f"medcube/{slug}:dev"
 
 
 def plan_task(cube: Cube, task_name: str, bindings: dict[str, Path], gpus: GpuRequest | None = None) -> RunPlan:

@@ -4,7 +4,7 @@ with TLS when DOCKER_TLS_VERIFY / DOCKER_CERT_PATH say so, as the docker CLI and
 It inspects images, and creates, starts, attaches to, waits for, inspects, kills and removes containers, reads
 their logs and stats, lists them by label. Builds and pulls go through the docker SDK (``Engine.sdk()``), imported
 only then: the SDK with requests and urllib3 costs about 80 ms at every start of medcube. HTTP is the standard
-library's http.client (validator.engine.transport adds a connection class for the unix socket).
+library's http.client (validator.engine.client.transport adds a connection class for the unix socket).
 
 Every call opens its own connection (a unix socket connects in microseconds), so threads never share one. Names
 that go into a URL path are quoted, and a name with a `.` or `..` segment is refused before it is sent. An answer
@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from validator.engine.transport import Response, TlsSettings, UnixConnection
+from validator.engine.client.transport import Response, TlsSettings, UnixConnection
 from validator.errors import MedcubeError
 
 DEFAULT_HOST = "unix:///var/run/docker.sock"
@@ -159,7 +159,7 @@ class Engine:
 
     # -- containers -------------------------------------------------------------------------------------------------
     def create(self, body: dict[str, Any]) -> str:
-        """Create a container from an Engine API body (validator.engine.spec); its id."""
+        """Create a container from an Engine API body (validator.engine.tasks.spec); its id."""
         return self._call("POST", "/containers/create", body=body)["Id"]
 
     def start(self, cid: str) -> None:

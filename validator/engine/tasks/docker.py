@@ -16,14 +16,14 @@ from typing import Any
 
 from validator import findings as F
 from validator.codes import ENGINE_LOST, NO_GPU, OOM, PIDS_LIMIT, START_FAILED
-from validator.engine.api import Engine, EngineError, EngineTimeout
-from validator.engine.build import build_image
+from validator.engine.client.api import Engine, EngineError, EngineTimeout
+from validator.engine.images.build import build_image
 from validator.engine.limits import Limits, human_size
-from validator.engine.plan import RunPlan
 from validator.engine.result import BuildResult, TaskResult, tail
-from validator.engine.runner import judge_exit, judge_log, judge_outputs, prepare_outputs
-from validator.engine.spec import ContainerSpec
-from validator.engine.watch import LogPump, PeakMemory, PidsWatch
+from validator.engine.tasks.plan import RunPlan
+from validator.engine.tasks.runner import judge_exit, judge_log, judge_outputs, prepare_outputs
+from validator.engine.tasks.spec import ContainerSpec
+from validator.engine.tasks.watch import LogPump, PeakMemory, PidsWatch
 from validator.manifest.model import Cube
 
 RUN_LABEL = "org.medcube.run"  # every container medcube starts carries it, to find leftovers

@@ -25,15 +25,15 @@ from pathlib import Path
 from validator import findings as F
 from validator import hostfs
 from validator.codes import LEFT_RUNNING, LOCAL_UNSUPPORTED
-from validator.engine.hostpaths import DockerfileInfo, PathMap, read_dockerfile
 from validator.engine.limits import Limits
-from validator.engine.logcap import CappedLog
-from validator.engine.plan import RunPlan
-from validator.engine.processes import MARK_ENV, kill_marked, killpg, pump
 from validator.engine.result import BuildResult, TaskResult, read_tail
-from validator.engine.runner import judge_exit, judge_log, judge_outputs, prepare_outputs
-from validator.engine.scratch import remove_tree
-from validator.engine.snapshot import differences, snapshot
+from validator.engine.tasks.hostpaths import DockerfileInfo, PathMap, read_dockerfile
+from validator.engine.tasks.logcap import CappedLog
+from validator.engine.tasks.plan import RunPlan
+from validator.engine.tasks.processes import MARK_ENV, kill_marked, killpg, pump
+from validator.engine.tasks.runner import judge_exit, judge_log, judge_outputs, prepare_outputs
+from validator.engine.tasks.scratch import remove_tree
+from validator.engine.tasks.snapshot import differences, snapshot
 from validator.errors import MedcubeError
 from validator.manifest.model import Cube
 

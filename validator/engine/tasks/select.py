@@ -1,10 +1,10 @@
 """The runner factory: the Runner a run asks for by name (docker, the default, or local), beside the runners it
-makes (validator.engine.docker, validator.engine.local)."""
+makes (validator.engine.tasks.docker, validator.engine.tasks.local)."""
 
 from __future__ import annotations
 
 from validator.engine.limits import Limits
-from validator.engine.runner import Runner
+from validator.engine.tasks.runner import Runner
 from validator.errors import EngineUnavailable
 
 
@@ -12,13 +12,13 @@ def select_runner(name: str | None, limits: Limits, run_id: str = "medcube") -> 
     """(runner, note). name None or "docker": Docker, or a UserError saying how to get an engine; the local
     runner only when asked for by name (it is not a sandbox: the note says so)."""
     if name == "local":
-        from validator.engine.local import LocalRunner
+        from validator.engine.tasks.local import LocalRunner
 
         return LocalRunner(limits), (
             "local runner: tasks run as subprocesses of this Python, as this user, with a scrubbed environment; "
             "no image is built. It is not a sandbox: run only cubes you trust this way")
-    from validator.engine.client import connect
-    from validator.engine.docker import DockerRunner
+    from validator.engine.client.connect import connect
+    from validator.engine.tasks.docker import DockerRunner
 
     try:
         engine = connect()

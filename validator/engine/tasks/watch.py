@@ -8,15 +8,15 @@ import threading
 import time
 from pathlib import Path
 
-from validator.engine.api import Engine, OutputStream
-from validator.engine.logcap import CappedLog
+from validator.engine.client.api import Engine, OutputStream
+from validator.engine.tasks.logcap import CappedLog
 
 _MEMORY_POLL_S = (0.01, 0.05)  # seconds between reads of the cgroup's high-water mark: first 2 s, then
 _PIDS_POLL_S = 0.1  # seconds between reads of the pids cgroup's event counter
 
 
 class LogPump:
-    """Streams a container's output to a file, up to the log limit (validator.engine.logcap)."""
+    """Streams a container's output to a file, up to the log limit (validator.engine.tasks.logcap)."""
 
     def __init__(self, path: Path, limit: int | None = None):
         self.path = Path(path)

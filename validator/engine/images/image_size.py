@@ -5,13 +5,13 @@ from __future__ import annotations
 
 def image_sizes(tags: list[str]) -> dict[str, int]:
     """{tag: size in bytes} of the tags the local engine holds; {} when no engine answers."""
-    from validator.engine.client import connect
+    from validator.engine.client.connect import connect
     from validator.errors import EngineUnavailable
 
     wanted = sorted({t for t in tags if t})
     if not wanted:
         return {}
-    from validator.engine.api import EngineError
+    from validator.engine.client.api import EngineError
 
     try:
         engine = connect(timeout=10)
