@@ -1,4 +1,6 @@
-"""The `medcube` command line: argument parsing only; every command calls a library function."""
+"""The `medcube` command line: argument parsing only; every command calls a library function.
+
+Its length (just over 400 lines) is the options': one declaration per option, beside the command that reads it."""
 
 from __future__ import annotations
 
@@ -25,18 +27,10 @@ class _Group(typer.core.TyperGroup):
 
             print_user_error(e)
             raise typer.Exit(e.exit_code) from None
-        except Exception as e:  # a bug in medcube: exit 3, its own code, never 0, 1 or 2
-            if _command_line_flow(e):
-                raise
+        except Exception as e:  # a bug in medcube: exit 3 (click's own Exit, Abort and usage errors go on)
             from validator.errors import internal_error
 
             raise typer.Exit(internal_error(e)) from None
-
-
-def _command_line_flow(e: Exception) -> bool:
-    """Exit, Abort and usage errors of click (or of the click that typer >= 0.2x carries as typer._click): the
-    command line's own flow, handled by click, not a bug."""
-    return any(c.__module__.split(".")[0] in ("click", "typer") for c in type(e).__mro__)
 
 
 app = typer.Typer(
@@ -380,19 +374,14 @@ def verify_package(folder: Path = typer.Argument(..., help="A deploy folder made
 def explain(code: str = typer.Argument(..., help="A finding code, e.g. MC501.")):
     """Say what a finding code means and how to fix it (offline, from medcube's catalogue)."""
     from validator.commands.explain import explain_command
-
     raise typer.Exit(explain_command(code))
 
 
 @app.command()
-def clean(
-    older_than: float = typer.Option(0.0, "--older-than", help="Only run folders older than this many days (default 0: all)."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Say what would go, remove nothing."),
-):
-    """Remove the run folders under ~/.cache/medcube/runs (outputs and logs of earlier `medcube test` runs). Runs
-    prune them too: older than MEDCUBE_RUNS_MAX_AGE_DAYS (14), beyond the newest MEDCUBE_RUNS_KEEP (50)."""
+def clean(older_than: float = typer.Option(0.0, "--older-than", help="Only run folders older than this many days (default 0: all)."),
+          dry_run: bool = typer.Option(False, "--dry-run", help="Say what would go, remove nothing.")):
+    """Remove the run folders under ~/.cache/medcube/runs (runs also prune them: older than 14 days, beyond 50)."""
     from validator.commands.clean import clean_command
-
     raise typer.Exit(clean_command(older_than, dry_run))
 
 

@@ -49,12 +49,17 @@ INTERNAL_ERROR_EXIT = 3  # a bug in medcube, not a finding (1) nor the user's mi
 
 
 def internal_error(e: BaseException) -> int:
-    """Say that medcube itself failed (one line, the traceback with MEDCUBE_DEBUG=1) and return the exit code."""
+    """Say that medcube itself failed (one line, the traceback with MEDCUBE_DEBUG=1) and return the exit code.
+    Exit, Abort and usage errors of click (or of the click typer >= 0.2x carries as typer._click) are the command
+    line's own flow, not a bug: they are raised again for click to handle."""
     import os
     import sys
     import traceback
 
     from validator.textsafe import printable_or_none
+
+    if any(c.__module__.split(".")[0] in ("click", "typer") for c in type(e).__mro__):
+        raise e
 
     if os.environ.get("MEDCUBE_DEBUG", "").strip() not in ("", "0"):
         traceback.print_exception(e, file=sys.stderr)
