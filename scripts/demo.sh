@@ -5,12 +5,16 @@
 #
 #   bash scripts/demo.sh
 #
-# Installs medcube with the example extras, starts a Docker engine and builds the offline base image
-# (scripts/setup-engine.sh, root needed). Without an engine, `medcube test` falls back to the local runner and says so.
+# Installs medcube with the example extras into the venv .venv (made once, reused; MEDCUBE_VENV names another:
+# scripts/venv.sh, so an externally managed python3 as on Debian 12 is never pip-installed into), starts a Docker
+# engine and builds the offline base image (scripts/setup-engine.sh, root needed). Without an engine, the chain
+# runs with the local runner and says so. Afterwards `. .venv/bin/activate` gives you the `medcube` command.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-echo "[demo] pip install -e '.[examples]'" >&2
+. scripts/venv.sh
+medcube_venv demo
+echo "[demo] pip install -e '.[examples]' (into ${VIRTUAL_ENV})" >&2
 python3 -m pip install -q --progress-bar off -e '.[examples]'
 
 runner=()

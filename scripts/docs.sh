@@ -8,6 +8,8 @@
 # generated: both are checked to be fresh first.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# The project's venv (scripts/venv.sh, made by scripts/test.sh; Debian's own python3 refuses pip installs).
+. scripts/venv.sh && medcube_venv docs
 
 python3 -c 'import mkdocs, material' 2>/dev/null || python3 -m pip install -q --progress-bar off -e '.[docs]'
 python3 scripts/layout.py --check

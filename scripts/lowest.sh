@@ -11,6 +11,8 @@
 # Settings: MEDCUBE_LOWEST_VENV (default .cache/lowest-venv).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# The project's venv (scripts/venv.sh, made by scripts/test.sh; Debian's own python3 refuses pip installs).
+. scripts/venv.sh && medcube_venv lowest
 
 venv="${MEDCUBE_LOWEST_VENV:-.cache/lowest-venv}"
 command -v uv >/dev/null 2>&1 || python3 -m pip install -q --progress-bar off 'uv>=0.4'

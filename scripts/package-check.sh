@@ -11,6 +11,8 @@
 # Settings: MEDCUBE_DIST (default .cache/dist), MEDCUBE_WHEEL_VENV (default .cache/wheel-venv).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# The project's venv (scripts/venv.sh, made by scripts/test.sh; Debian's own python3 refuses pip installs).
+. scripts/venv.sh && medcube_venv package
 
 dist="${MEDCUBE_DIST:-.cache/dist}"
 venv="${MEDCUBE_WHEEL_VENV:-.cache/wheel-venv}"

@@ -14,7 +14,7 @@
 #
 # Settings (environment):
 #   MEDCUBE_BASE_IMAGE      the image to move        (medcube/base:bookworm)
-#   MEDCUBE_PODMAN_SOCK     rootful socket path      (/run/medcube-podman/podman.sock)
+#   MEDCUBE_PODMAN_SOCK     rootful socket path      (/run/podman/podman.sock)
 #   MEDCUBE_ROOTLESS_USER   the rootless user        (medcube-rootless)
 #   MEDCUBE_PODMAN_WAIT     seconds to wait for the service (30)
 set -euo pipefail
@@ -67,8 +67,25 @@ if (( ROOTLESS )); then
     install -d -m 0700 -o "$uid" -g "$uid" "/run/user/$uid"
     SOCK="/run/user/$uid/podman/podman.sock"
 else
-    SOCK="${MEDCUBE_PODMAN_SOCK:-/run/medcube-podman/podman.sock}"
+    SOCK="${MEDCUBE_PODMAN_SOCK:-/run/podman/podman.sock}"
     mkdir -p "$(dirname "$SOCK")"
+fi
+
+# Rootless storage: Podman takes fuse-overlayfs when it is installed, and falls back to vfs (a full copy of the
+# image for every build step and container: minutes each) where FUSE cannot be mounted in the user's namespace, as
+# here. The kernel's own overlay works for unprivileged users (Linux 5.11 and later): that user's storage.conf says so.
+PIDFILE=""
+if (( ROOTLESS )); then
+    PIDFILE="/run/user/$(id -u "$RUSER")/medcube-podman.pid"
+    if [[ "$(as_user podman info --format '{{.Store.GraphDriverName}}' 2>/dev/null)" == vfs ]]; then
+        conf="/home/$RUSER/.config/containers/storage.conf"
+        log "$conf: driver overlay, the kernel's own (Podman fell back to vfs: no FUSE for $RUSER)"
+        install -d -o "$RUSER" -g "$RUSER" "/home/$RUSER/.config" "/home/$RUSER/.config/containers"
+        printf '[storage]\ndriver = "overlay"\n\n[storage.options.overlay]\nmount_program = ""\n' >"$conf"
+        chown "$RUSER:" "$conf"
+        if [[ -f $PIDFILE ]]; then kill "$(cat "$PIDFILE")" 2>/dev/null || true; rm -f "$PIDFILE"; fi
+        as_user podman system reset -f >/dev/null 2>&1 || true
+    fi
 fi
 
 # ---------------------------------------------------------------- 3. the base image
@@ -101,6 +118,7 @@ else
         (( SECONDS < deadline )) || { tail -n 20 "$svc_log" >&2; die "no answer on $SOCK within ${WAIT}s"; }
         sleep 0.2
     done
+    if [[ -n $PIDFILE ]]; then pgrep -u "$RUSER" -f "podman system service --time=0 unix://$SOCK" >"$PIDFILE" || true; fi
     log "answers: $(curl -fsS --unix-socket "$SOCK" http://d/version | python3 -c 'import json,sys; v=json.load(sys.stdin); print(v["Components"][0]["Name"], v["Version"])')"
 fi
 if (( ROOTLESS )); then

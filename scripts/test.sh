@@ -3,15 +3,18 @@
 #
 #   bash scripts/test.sh [PYTEST ARGS...]        e.g.  bash scripts/test.sh -k engine -x
 #
-# 1. installs the project with its test, example, dev and lint extras (torch 2.13.0, CPU build) into python3, and the
+# 1. installs the project with its test, example, dev and lint extras (torch 2.13.0, CPU build) into the venv .venv (made
+#    once and reused, scripts/venv.sh: Debian's own python3 refuses pip installs, PEP 668), and the
 #    MLCube client (mlcube==0.0.9, mlcube-docker==0.0.9) into its own venv: it pins cookiecutter==2.1.1 and
 #    omegaconf==2.1.0, which conflict with medcube's cookiecutter>=2.5 and need pip<24.1 to install at all;
 #    and Debian's chromium (apt-get, when missing) for the tests that open the HTML report in a headless browser;
 # 2. installs/starts the Docker engine and builds the offline base image (scripts/setup-engine.sh),
-# 3. runs `python3 -m pytest -q ARGS...` with MEDCUBE_BASE_IMAGE and MEDCUBE_MLCUBE (the mlcube CLI) exported.
+# 3. runs `python3 -m pytest -q ARGS...` (the venv's python3) with MEDCUBE_BASE_IMAGE and MEDCUBE_MLCUBE (the
+#    mlcube CLI) exported.
 # "No tests collected" (pytest exit code 5) is a failure.
 #
-# Settings (environment): MEDCUBE_SKIP_INSTALL=1 skips step 1, MEDCUBE_SKIP_ENGINE=1 skips step 2 (and Podman),
+# Settings (environment): MEDCUBE_VENV (.venv), MEDCUBE_SKIP_INSTALL=1 skips step 1 (the venv is still used
+# when it exists, else python3 as it is), MEDCUBE_SKIP_ENGINE=1 skips step 2 (and Podman),
 # MEDCUBE_PODMAN=1 also sets up Podman's API socket, rootful and rootless (scripts/setup-podman.sh),
 # (tests marked docker are then skipped, or fail when CI=true), MEDCUBE_MLCUBE_VENV (.cache/mlcube-venv),
 # MEDCUBE_LINT=1 runs `ruff check .`, `mypy` and `lint-imports` (the layer order) before the tests (.ci/run sets it).
@@ -34,11 +37,16 @@ report() {
 }
 trap report EXIT
 
+. scripts/venv.sh
 t=$(now)
 if [[ "${MEDCUBE_SKIP_INSTALL:-0}" == 1 ]]; then
     echo "[test] install skipped (MEDCUBE_SKIP_INSTALL=1)" >&2
+    if [[ -x "${MEDCUBE_VENV:-.venv}/bin/python3" ]]; then medcube_venv test; fi
 else
-    echo "[test] pip install -e '.[test,examples,dev,lint]'" >&2
+    medcube_venv test
+    record "venv" "$t"
+    t=$(now)
+    echo "[test] pip install -e '.[test,examples,dev,lint]' (into ${VIRTUAL_ENV})" >&2
     # The examples extra admits any torch >= 2.13; the tests take the CPU build 2.13.0 (a wheel pip finds locally
     # here; an unpinned torch would be a CUDA build of several GB).
     python3 -m pip install -q --progress-bar off -e '.[test,examples,dev,lint]' 'torch==2.13.0'

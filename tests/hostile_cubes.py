@@ -186,6 +186,11 @@ predictions = lambda: noisy  # noqa: E731
     model("fails_on_rerun", "makes a work folder that must not exist yet.",
           "MC807 (fails when run again into its non-empty output folder)",
           'os.mkdir(os.path.join(a.output_path, "work"))  # FileExistsError when the folder holds a previous run\n'),
+    Cube("writes_into_code", "model", "keeps a cache file in its own code folder (made writable in its image).",
+         "MC815 with --probe singularity (Singularity's image is read-only); passes under Docker",
+         ((PY, WRITE, r'''with open("/mlcube_project/cache.json", "w") as f:  # beside its code: fine in Docker only
+    json.dump({"seen": True}, f)
+''' + WRITE), ("Dockerfile", "COPY . /mlcube_project\n", "COPY . /mlcube_project\nRUN chmod 777 /mlcube_project\n"))),
     model("background_process", "starts a helper it never waits for.",
           "MC620 with the local runner (left a process running; killed); in a container it dies with the container",
           r'''import subprocess

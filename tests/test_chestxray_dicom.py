@@ -29,7 +29,7 @@ PREP = EXAMPLE / "data_preparator"
 PREP_PARAMS = PREP / "mlcube/workspace/parameters.yaml"
 sys.path.insert(0, str(EXAMPLE / "tools"))
 
-from dicom_synth import DicomVariant, write_dicom  # noqa: E402
+from dicom_synth import DicomVariant, stored_values, write_dicom  # noqa: E402
 
 BICUBIC = getattr(Image, "Resampling", Image).BICUBIC
 
@@ -71,6 +71,16 @@ def resized(gray: np.ndarray) -> np.ndarray:
     return np.asarray(Image.fromarray(gray).resize((28, 28), BICUBIC), dtype=np.uint8).reshape(28, 28, 1)
 
 
+def no_voi_display(gray: np.ndarray, v: DicomVariant) -> np.ndarray:
+    """A file without a VOI shows its stored values over the full range BitsStored allows (unsigned, slope 1 here):
+    an 8-bit file its own pixels, the 12-bit test variant (stored 1110 + 3 * pixel) a darker, flatter picture."""
+    if v.photometric == "RGB":
+        return gray
+    assert not v.signed and v.photometric == "MONOCHROME2"
+    stored, _, _ = stored_values(gray, v)
+    return np.floor(stored.astype(np.float64) / (2**v.bits_stored - 1) * 255.0 + 0.5).astype(np.uint8)
+
+
 @pytest.fixture(scope="module")
 def raw(tmp_path_factory):
     """Raw data folder: images/, labels/labels.csv; returns (root, {record: (expected 28x28x1, tolerance)},
@@ -83,8 +93,7 @@ def raw(tmp_path_factory):
     expected, sources, rows = {}, {}, []
     for name, (variant, tol) in VARIANTS.items():
         write_dicom(images / f"{name}.dcm", gray, variant, uid_seed=name)
-        # no window: the image's own min..max is stretched to 0..255; the source already spans 0..255
-        expected[name] = (resized(gray), tol)
+        expected[name] = (resized(no_voi_display(gray, variant) if variant.voi == "none" else gray), tol)
         sources[name] = ("dicom", variant.modality)
         rows.append((name, "effusion"))
     # joined by SOP Instance UID: the file name says nothing

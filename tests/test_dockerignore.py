@@ -82,3 +82,8 @@ def test_a_context_deeper_than_the_recursion_limit_is_walked(tmp_path):
     (folder / "f").write_text("x")
     sent = list(dockerignore.sent(str(tmp_path), []))
     assert len(sent) == 1201 and sent[-1] == "/".join(["a"] * 1200) + "/f"
+    # Removed here, deepest first: pytest's own clean-up of old temporary folders walks them recursively.
+    (folder / "f").unlink()
+    while folder != tmp_path:
+        folder.rmdir()
+        folder = folder.parent

@@ -80,6 +80,9 @@ CASES = [
          probes=("faults",)),
     Case("nondeterministic", "model", "MC806", ("infer gave different predictions on the same data in two runs",),
          options=("--strict-determinism",), probes=("determinism",)),
+    Case("writes_into_code", "model", "MC815",
+         ("task infer would fail under Singularity: it writes into its code folder", "/mlcube_project/cache.json",
+          "read-only there"), options=("--probe", "singularity")),
     Case("fails_on_rerun", "model", "MC807",
          ("task infer fails when run again into its non-empty output folder", "FileExistsError"), probes=("rerun",)),
 ]

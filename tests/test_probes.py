@@ -25,6 +25,7 @@ from validator.chain.probes import (
     logscan,
     probe_options,
 )
+from validator.chain.probes.options import OPT_IN
 from validator.chain.result import RunReport
 from validator.commands import test as testing
 from validator.commands.common import ReportFiles
@@ -53,9 +54,9 @@ def plan(tmp_path) -> RunPlan:
 
 # -- options -----------------------------------------------------------------------------------------------------------
 def test_probe_options():
-    assert probe_options().enabled == frozenset(PROBES)
+    assert probe_options().enabled == frozenset(PROBES) - OPT_IN
     opts = probe_options(no_probe=["rerun", "faults,determinism"])
-    assert opts.enabled == frozenset(PROBES) - {"rerun", "faults", "determinism"}
+    assert opts.enabled == frozenset(PROBES) - OPT_IN - {"rerun", "faults", "determinism"}
     assert probe_options(no_probes=True) is None
     assert probe_options(no_probe=list(PROBES)) is None
     with pytest.raises(UserError, match="there is no probe 'netwrok'") as e:
@@ -63,6 +64,11 @@ def test_probe_options():
     assert "did you mean 'network'" in e.value.hint
     with pytest.raises(UserError):
         probe_options(tolerance=-1)
+    # an opt-in probe runs only when asked for, and --no-probe wins
+    assert probe_options(probe=["singularity"]).enabled == frozenset(PROBES)
+    assert "singularity" not in probe_options(probe=["singularity"], no_probe=["singularity"]).enabled
+    with pytest.raises(UserError, match="--probe: there is no probe 'singularty'"):
+        probe_options(probe=["singularty"])
 
 
 def test_one_catalogue_of_codes():
@@ -80,7 +86,7 @@ def test_one_catalogue_of_codes():
         assert entry.severity in ("error", "warning", "info")  # info: what was not checked (MC411)
     assert outputs.NO_RECORDS is codes.NO_RECORDS and session.ACCEPTS_BROKEN is codes.ACCEPTS_BROKEN
     assert {"MC001", "MC601", "MC701", "MC801"} <= set(codes.CATALOGUE)
-    assert sum(e.stage == "probe" for e in codes.CATALOGUE.values()) == 10
+    assert sum(e.stage == "probe" for e in codes.CATALOGUE.values()) == 11
 
 
 # -- a failed task's log ---------------------------------------------------------------------------------------------------

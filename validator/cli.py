@@ -1,6 +1,6 @@
 """The `medcube` command line: argument parsing only; every command calls a library function.
 
-Its length (just over 400 lines) is the options': one declaration per option, beside the command that reads it."""
+Its length (over 400 lines) is the option declarations of its commands, one line each, kept in one place."""
 
 from __future__ import annotations
 
@@ -91,6 +91,11 @@ class RunnerName(str, Enum):
     local = "local"
 
 
+class EngineName(str, Enum):
+    docker = "docker"
+    podman = "podman"
+
+
 class Role(str, Enum):
     data_preparator = "data_preparator"
     model = "model"
@@ -116,6 +121,7 @@ _NO_CONFIG = typer.Option(False, "--no-config", help="Do not read .medcube.yaml 
 _STRICT = typer.Option(False, "--strict", help="Warnings fail too (exit 1): the same as --fail-on warning.")
 _VERBOSE = typer.Option(False, "--verbose", "-v", help="Also stream the build logs.")
 _RUNNER = typer.Option(None, "--runner", help="docker (default when an engine answers) or local.")
+_ENGINE = typer.Option(None, "--engine", envvar="MEDCUBE_ENGINE", help="Container engine: docker or podman (default: DOCKER_HOST, else the socket present; Docker's first).")
 _BASE_IMAGE = typer.Option(None, "--base-image", envvar="MEDCUBE_BASE_IMAGE", help="Passed to every build as BASE_IMAGE.")
 _GPUS = typer.Option(None, "--gpus", help="all | N | device=a,b | none (the task's run_args.gpus otherwise).")
 _REBUILD = typer.Option(False, "--rebuild", help="Build images even when their context is unchanged.")
@@ -154,6 +160,7 @@ def validate(
     benchmark: Optional[Path] = typer.Option(None, "--benchmark", help="Benchmark profile whose chain the cube joins (default: the bundled chest X-ray benchmark)."),
     no_run: bool = typer.Option(False, "--no-run", help="Build the image, run no task."),
     runner: Optional[RunnerName] = _RUNNER,
+    engine: Optional[EngineName] = _ENGINE,
     base_image: Optional[str] = _BASE_IMAGE,
     gpus: Optional[str] = _GPUS,
     rebuild: bool = _REBUILD,
@@ -171,6 +178,7 @@ def validate(
     from validator.commands.validate import validate_command
     from validator.engine.limits import Limits
 
+    _engine(engine, runner)
     verbosity = _verbosity(quiet, verbose)
     gating = _gating(fail_on, strict, ignore, no_config)
     options = RunOptions(runner=runner.value if runner else None, base_image=base_image, rebuild=rebuild,
@@ -205,6 +213,7 @@ def test(
     memory: Optional[str] = typer.Option(None, "--memory", help="Memory limit per task, e.g. 4g (default 8g)."),
     cpus: Optional[float] = typer.Option(None, "--cpus", help="CPUs per task."),
     runner: Optional[RunnerName] = _RUNNER,
+    engine: Optional[EngineName] = _ENGINE,
     report: Optional[Path] = _REPORT,
     junit: Optional[Path] = _JUNIT,
     sarif_file: Optional[Path] = _SARIF_FILE,
@@ -215,6 +224,7 @@ def test(
     log_limit: Optional[str] = typer.Option(None, "--log-limit", help="Log kept on disk per task, e.g. 50m (the default); more is cut, keeping the end."),
     no_probe: Optional[List[str]] = typer.Option(None, "--no-probe", help="Switch one probe off (repeatable): gpu, inputs, permissions, network, determinism, rerun, faults."),
     no_probes: bool = typer.Option(False, "--no-probes", help="Switch every probe off: the plain chain, timed."),
+    probe: Optional[List[str]] = typer.Option(None, "--probe", help="Switch an opt-in probe on (repeatable): singularity (each task run again as Singularity runs it: read-only image, another working directory)."),
     determinism_tolerance: Optional[float] = typer.Option(None, "--determinism-tolerance", help="Predictions of two infer runs are equal within this (relative, at least absolute; default 1e-5)."),
     strict_determinism: bool = typer.Option(False, "--strict-determinism", help="Different predictions of two infer runs are an error, not a warning."),
     pull: bool = _PULL,
@@ -244,11 +254,12 @@ def test(
     from validator.manifest.load import is_cube_folder
 
     # Every option is read and checked here, before anything is built.
+    _engine(engine, runner)
     options = RunOptions(
         runner=runner.value if runner else None, base_image=base_image, rebuild=rebuild, run_dir=run_dir,
         limits=Limits.from_options(timeout=timeout, memory=memory, cpus=cpus, pids=pids, gpus=gpus,
                                    log_limit=log_limit, build_timeout=build_timeout, build_network=build_network),
-        probes=probe_options(no_probes, no_probe, determinism_tolerance, strict_determinism), pull=pull,
+        probes=probe_options(no_probes, no_probe, determinism_tolerance, strict_determinism, probe), pull=pull,
     )
     models, metric_cubes = list(model or []), list(metrics or [])
     registered = None
@@ -388,6 +399,14 @@ def clean(older_than: float = typer.Option(0.0, "--older-than", help="Only run f
 _ARGV: list[str] = []  # the arguments of this process's command line, when it is `medcube ...`
 
 
+def _engine(engine: Optional[EngineName], runner: Optional[RunnerName]) -> None:
+    """--engine: the socket it names, for every engine client of this run (a container runner only)."""
+    if runner != RunnerName.local:
+        from validator.engine.client.kind import select
+
+        select(engine.value if engine else None)
+
+
 def _command_line() -> tuple[str, ...]:
     """The command line as typed (for the HTML report); empty when the CLI was called from Python."""
     return ("medcube", *_ARGV) if _ARGV else ()
@@ -406,3 +425,4 @@ def main():
 
 if __name__ == "__main__":
     main()
+

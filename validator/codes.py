@@ -462,6 +462,21 @@ ENGINE_LOST = _code(
     'Nothing is known of the task: check the engine (`docker info`, its log; it may have restarted or run out of '
     'disk or memory) and run again.',
 )
+LIMITS_NOT_ENFORCED = _code(
+    "MC630", "warning", "run",
+    'the engine cannot enforce some of the limits asked for (memory, CPUs, processes)',
+    'The tasks ran without the limits the message names, so a task that would exceed them on the benchmark\'s '
+    'machines passed here. Typical: rootless Podman on cgroup v1, or on cgroup v2 without the controllers delegated '
+    'to the user. Run again with rootful Docker or Podman, or on a machine with cgroup v2 and delegation (systemd '
+    '`Delegate=memory pids cpu`).',
+)
+BUILD_NOT_ISOLATED = _code(
+    "MC631", "error", "run",
+    'no builder here can build without network on this engine',
+    "The build was not run: Podman's Docker-compatible build endpoint ignores `networkmode=none`, so RUN steps "
+    "would reach the network. Install the podman command (it builds through the same socket with `--network "
+    "none`), or pass --build-network if this benchmark allows builds to download.",
+)
 NO_RECORDS = _code(
     "MC701", "error", "output",
     'prepare wrote no records or no labels',
@@ -572,6 +587,13 @@ PROBE_INCOMPLETE = _code(
     'The message says why the probe could not finish; fix that cause and run again. A probe that cannot finish '
     'proves nothing, so it fails the run; a probe that ran but cannot tell (no GPU framework found, a data format '
     'it cannot break) is a warning. `--no-probe NAME` skips a probe knowingly.',
+)
+SINGULARITY = _code(
+    "MC815", "error", "probe",
+    'the task would fail under Singularity / Apptainer (read-only image, another working directory)',
+    "Singularity runs the image read-only, starts in the user's working directory (not the image's WORKDIR), binds "
+    "the user's HOME and leaves only /tmp writable. Write only into the output folders (or /tmp), and call scripts "
+    "by absolute path (e.g. `python3 /mlcube_project/mlcube.py`), never relative to the working directory.",
 )
 SUBMISSION_NOT_LOADED = _code(
     "MC901", "error", "submission",

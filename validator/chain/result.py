@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from validator.engine.result import BuildResult, TaskResult
 from validator.findings import Finding
@@ -18,6 +18,7 @@ class RunReport:
     benchmark: str
     runner: str
     run_dir: Path
+    engine: str | None = None  # the container engine that ran the tasks, e.g. "Podman 4.3.1, rootful, cgroup v1"
     builds: list[BuildResult] = field(default_factory=list)
     tasks: list[TaskResult] = field(default_factory=list)
     results: dict | None = None
@@ -30,16 +31,15 @@ class RunReport:
     def image_built(self) -> bool:
         return bool(self.builds) and all(b.image_built for b in self.builds)
 
+    def holders(self) -> list[tuple[Any, str | None]]:
+        """Everything of the run that holds findings (each has a ``findings`` list), in report order, with the cube
+        it belongs to (None: the run's own, a probe's): the one walk over a run's findings."""
+        return [(self, None), *((b, b.cube) for b in self.builds), *((t, t.cube) for t in self.tasks),
+                *((p, None) for p in self.probes)]
+
     @property
     def all_findings(self) -> list[Finding]:
-        out = list(self.findings)
-        for b in self.builds:
-            out += b.findings
-        for t in self.tasks:
-            out += t.findings
-        for p in self.probes:
-            out += p.findings
-        return out
+        return [f for holder, _ in self.holders() for f in holder.findings]
 
     @property
     def ok(self) -> bool:

@@ -63,7 +63,9 @@ def start_run(benchmark: Benchmark, cubes: dict[str, Cube], options: RunOptions,
     note = None
     if runner is None:
         runner, note = select_runner(options.runner, options.limits, run_id=folder.root.name)
-    report = RunReport(benchmark=benchmark.name, runner=runner.name, run_dir=folder.root)
+    facts = getattr(runner, "facts", None)
+    report = RunReport(benchmark=benchmark.name, runner=runner.name, run_dir=folder.root,
+                       engine=facts().describe() if callable(facts) else None)
     if note:
         report.notes.append(note)
         if options.console is not None:

@@ -94,13 +94,9 @@ def findings_of_run(run: RunReport) -> list[Finding]:
             out.append(f)
         return out
 
-    found = list(run.findings)
-    for b in run.builds:
-        found += rebase(b.findings, b.cube)
-    for t in run.tasks:
-        found += rebase(t.findings, t.cube)
-    for p in run.probes:
-        found += p.findings
+    found: list[Finding] = []
+    for holder, cube in run.holders():
+        found += rebase(holder.findings, cube) if cube else holder.findings
     return found
 
 
@@ -108,13 +104,8 @@ def apply_gate(run: RunReport, gate: Gate) -> None:
     """Leave the ignored codes out of a run's findings, wherever they are held."""
     if not gate.ignore:
         return
-    run.findings = gate.kept(run.findings)
-    for b in run.builds:
-        b.findings = gate.kept(b.findings)
-    for t in run.tasks:
-        t.findings = gate.kept(t.findings)
-    for p in run.probes:
-        p.findings = gate.kept(p.findings)
+    for holder, _ in run.holders():
+        holder.findings = gate.kept(holder.findings)
 
 
 def write_text(path: Path, text: str, option: str) -> None:

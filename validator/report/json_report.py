@@ -50,6 +50,7 @@ def report_dict(report) -> dict:
         "ok": report.ok,
         "benchmark": report.benchmark,
         "runner": report.runner,
+        "engine": report.engine,
         "image_built": report.image_built,
         "run_dir": str(report.run_dir),
         "seconds": round(report.seconds, 3),

@@ -82,7 +82,9 @@ def print_run_report(report, console: Console | None = None, max_metrics: int = 
         if b.log_tail:
             console.print(Text(_indent(printable(b.log_tail)), style="dim"))
     if report.tasks:
-        table = Table(title=f"{report.benchmark}: {report.runner} runner", title_justify="left", header_style="bold")
+        engine = f" ({report.engine})" if report.engine else ""
+        table = Table(title=f"{report.benchmark}: {report.runner} runner{engine}", title_justify="left",
+                      header_style="bold")
         table.add_column("task")
         table.add_column("cube")
         table.add_column("status")
@@ -134,7 +136,8 @@ def print_run_report(report, console: Console | None = None, max_metrics: int = 
     summary = f"  {passed}/{len(report.tasks)} tasks passed{checks} in {report.seconds:.1f}s" if report.tasks else (
         f"  {len(report.builds)} image(s) ready" if report.ok else "  build failed")
     image = "" if report.runner == "docker" else " (no image built)"
-    console.print(Text.assemble(verdict, summary, _safe(f"; runner: {report.runner}{image}; run folder: {report.run_dir}")))
+    engine = f"; engine: {report.engine}" if report.engine else ""
+    console.print(Text.assemble(verdict, summary, _safe(f"; runner: {report.runner}{image}{engine}; run folder: {report.run_dir}")))
 
 
 def _print_probes(report, console: Console) -> None:

@@ -7,6 +7,7 @@
     determinism.py  predictions of two runs of infer compared within a tolerance
     faults.py       broken copies of the prepared data for sanity_check (blank, wrong shape, missing label, extra file)
     gpu.py          when GPUs are requested, whether the framework inside the image sees them
+    singularity.py  (opt-in) each task run again as Singularity runs it: read-only image, another working directory
 
 Each probe reports findings with its own code (MC8xx, in validator.codes); the limits (timeout, memory, pids, log size) are the engine's
 (MC611, MC612, MC618, MC619).

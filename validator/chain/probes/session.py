@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from validator import findings as F
 from validator import hostfs
 from validator.chain.outputs import check_outputs, record_ids
-from validator.chain.probes import determinism, faults, gpu, inputs, logscan
+from validator.chain.probes import determinism, faults, gpu, inputs, logscan, singularity
 from validator.chain.probes.options import PROBES, ProbeOptions
 from validator.codes import (
     ACCEPTS_BROKEN,
@@ -193,7 +193,7 @@ class ProbeSession:
         passed = {t.task: t for t in tasks if t.status == "passed"}
         try:
             for name, method in (("determinism", self._determinism), ("rerun", self._rerun),
-                                 ("faults", self._faults)):
+                                 ("faults", self._faults), ("singularity", self._singularity)):
                 if not self.on(name):
                     continue
                 probe = self.results[name]
@@ -382,6 +382,9 @@ class ProbeSession:
                                             f"no broken copy of the prepared data could be made: {'; '.join(unsupported)}"))
         probe.message = (f"{task} refused {len(refused)} of {tried} broken copies" if tried else "nothing injected") + (
             f"; not made: {'; '.join(unsupported)}" if unsupported else "")
+
+    def _singularity(self, passed: dict, probe: ProbeResult) -> None:
+        singularity.run(self, passed, probe)
 
     def _say(self, probe: ProbeResult) -> None:
         if self.console is None:

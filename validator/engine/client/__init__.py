@@ -2,5 +2,6 @@
 
     api.py        a small Engine API client: images inspected, containers created, attached, waited for, removed
     transport.py  http.client over the unix socket, TCP or TLS; the TLS settings read once
-    connect.py    connect to the Docker engine, or say clearly that none answers
+    connect.py    connect to the Docker engine (or Podman's: --engine), or say clearly that none answers
+    kind.py       which engine answers (Docker or Podman, rootful or rootless), what it enforces, which socket
 """

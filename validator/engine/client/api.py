@@ -148,6 +148,19 @@ class Engine:
     def info(self) -> dict[str, Any]:
         return self._call("GET", "/info") or {}
 
+    def server_version(self) -> dict[str, Any]:
+        """`GET /version`: Docker's, or Podman's ("Podman Engine" among its Components)."""
+        return self._call("GET", "/version") or {}
+
+    def libpod_info(self) -> dict[str, Any]:
+        """Podman's own `/libpod/info` (rootless, cgroup version and controllers, id mappings); {} elsewhere."""
+        try:
+            return self._call("GET", "/libpod/info") or {}
+        except EngineError as e:
+            if e.not_found:
+                return {}
+            raise
+
     def image(self, name: str) -> dict[str, Any] | None:
         """`docker image inspect NAME` (a tag or an id), or None when there is no such image."""
         try:

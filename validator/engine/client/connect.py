@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import os
+
 from validator.engine.client.api import Engine, EngineError
 from validator.errors import EngineUnavailable
 
 
-def connect(timeout: float = 300.0) -> Engine:
-    """An engine (validator.engine.client.api) that answered a ping. Raises EngineUnavailable otherwise."""
+def connect(timeout: float = 300.0, kind: str | None = None) -> Engine:
+    """An engine (validator.engine.client.api) that answered a ping. Raises EngineUnavailable otherwise. ``kind``
+    ("docker" or "podman", else MEDCUBE_ENGINE; validator.engine.client.kind) picks the socket when DOCKER_HOST is
+    unset, and must then be what answers (a UserError otherwise)."""
+    from validator.engine.client.kind import check_name, engine_host, learn
+
     try:
-        engine = Engine.from_env(timeout)
+        host = engine_host(kind)
+        engine = Engine(host, timeout) if host else Engine.from_env(timeout)
     except ValueError as e:
         raise EngineUnavailable(str(e), hint="set DOCKER_HOST to unix:///path/to/docker.sock or tcp://HOST:PORT "
                                 "(for an engine reached over ssh, forward its socket: ssh -L)") from None
@@ -20,6 +27,12 @@ def connect(timeout: float = 300.0) -> Engine:
             f"no Docker engine answers at {engine.host} ({_short(e)})",
             hint="start Docker (or set DOCKER_HOST), or run without it: --runner local",
         ) from e
+    if kind or os.environ.get("MEDCUBE_ENGINE"):
+        try:
+            facts = learn(engine)
+        except EngineError as e:
+            raise EngineUnavailable(f"the engine at {engine.host} did not say what it is ({_short(e)})") from e
+        check_name(kind, facts, engine.host)
     return engine
 
 

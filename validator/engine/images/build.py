@@ -17,7 +17,7 @@ from pathlib import Path
 from rich.text import Text
 
 from validator import findings as F
-from validator.codes import BUILD_FAILED, IMAGE_MISSING, NO_ENTRYPOINT, PULL_FAILED
+from validator.codes import BUILD_FAILED, BUILD_NOT_ISOLATED, IMAGE_MISSING, NO_ENTRYPOINT, PULL_FAILED
 from validator.engine.client.api import Engine, EngineError
 from validator.engine.images import buildkit
 from validator.engine.images.context import context_hash, dockerfile_in_context
@@ -145,7 +145,18 @@ def build_image(
         Path(log_dir).mkdir(parents=True, exist_ok=True)
         log_path = Path(log_dir) / f"build-{_slug(image)}.log"
         result.log_path = str(log_path)
-    cli = buildkit.find_cli()
+    podman = _is_podman(engine)
+    cli = buildkit.podman_cli(engine.host) if podman else buildkit.find_cli()
+    if podman and cli is None and not limits.build_network:
+        # Podman's compat /build ignores networkmode=none: never a silent build with network
+        result.message = (f"{image} was not built: this engine is Podman, whose Docker-compatible build lets RUN "
+                          "steps reach the network, and there is no podman command here to build without it")
+        result.findings.append(F.error(
+            BUILD_NOT_ISOLATED, cube.rel(build.dockerfile), result.message,
+            hint="install podman here (it builds through the same socket with --network none), or pass "
+            "--build-network if this benchmark allows builds to download"))
+        result.seconds = time.monotonic() - started
+        return result
     result.builder = cli.describe() if cli is not None else SDK_BUILDER
     status = console.status(f"building {image}") if console is not None and console.is_terminal else nullcontext()
     if console is not None and not console.is_terminal:
@@ -260,6 +271,15 @@ def _default_base(build: Build) -> str | None:
         return m.group(1).strip("\"'")
     m = re.search(r"^\s*FROM\s+(\S+)", text, re.MULTILINE | re.IGNORECASE)
     return m.group(1) if m else None
+
+
+def _is_podman(engine: Engine) -> bool:
+    from validator.engine.client.kind import learn
+
+    try:
+        return learn(engine).podman
+    except Exception:  # an engine that does not say what it is: Docker's ways
+        return False
 
 
 def _slug(image: str) -> str:

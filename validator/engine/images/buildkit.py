@@ -35,10 +35,25 @@ class Cli:
     path: str
     version: str
     buildx: bool  # build with `docker buildx build --load`; otherwise `DOCKER_BUILDKIT=1 docker build`
+    podman_url: str | None = None  # `podman --remote --url URL build`: Podman's own builder, through its socket
 
     def describe(self) -> str:
+        if self.podman_url:
+            return f"podman build (podman {self.version} at {self.path}, through {self.podman_url})"
         how = "buildx" if self.buildx else "built-in BuildKit"
         return f"BuildKit (docker CLI {self.version} at {self.path}, {how})"
+
+
+def podman_cli(url: str) -> Cli | None:
+    """The podman command, building through the Podman socket at ``url`` (`podman --remote`): Podman's own build
+    honours `--network none`, which its Docker-compatible /build endpoint ignores. None without a podman command."""
+    path = os.environ.get("MEDCUBE_PODMAN_CLI") or shutil.which("podman")
+    if not path or not url.startswith("unix://"):
+        return None
+    done = _run([path, "--remote", "--url", url, "version", "--format", "{{.Client.Version}}"])
+    if done is None or done.returncode != 0 or not done.stdout.strip():
+        return None
+    return Cli(path, done.stdout.strip().splitlines()[0], buildx=False, podman_url=url)
 
 
 @dataclass
@@ -108,8 +123,10 @@ def build_argv(cli: Cli, context: Path, dockerfile: str, tag: str | None, builda
     """The command line; `dockerfile` is relative to the context (the CLI would read it relative to its cwd). No
     tag: the image is built untagged (its id is in `iidfile`)."""
     argv = [cli.path, "buildx", "build", "--load"] if cli.buildx else [cli.path, "build"]
+    if cli.podman_url:
+        argv = [cli.path, "--remote", "--url", cli.podman_url, "build"]
     path = dockerfile if os.path.isabs(dockerfile) else os.path.join(os.path.abspath(context), dockerfile)
-    argv += ["--progress=plain", "-f", path] + (["-t", tag] if tag else [])
+    argv += ([] if cli.podman_url else ["--progress=plain"]) + ["-f", path] + (["-t", tag] if tag else [])
     if iidfile:
         argv += ["--iidfile", iidfile]
     for k, v in sorted(buildargs.items()):

@@ -5,7 +5,8 @@
     select.py     the runner factory: docker or local, by name
     docker.py     run a RunPlan in a container under benchmark rules and limits
     spec.py       one container (rules and limits), as the `docker run` line and as the Engine API body
-    watch.py      what is watched while a container runs: its log, refused forks, peak memory
+    watch.py      what is watched while a container runs: its log, refused forks, peak memory, OOM kills
+    cgroups.py    where a container's cgroup is, per engine (Docker, Podman) and cgroup version
     logcap.py     a task's log on disk, capped
     local.py      run a RunPlan as a subprocess of this Python (no Docker)
     hostpaths.py  container paths -> host paths for the local runner (mounts, COPY sources)

@@ -7,6 +7,7 @@ memory, cpus and processes; the container is removed afterwards whatever happens
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import threading
 import time
@@ -15,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from validator import findings as F
-from validator.codes import ENGINE_LOST, NO_GPU, OOM, PIDS_LIMIT, START_FAILED
+from validator.codes import ENGINE_LOST, LIMITS_NOT_ENFORCED, NO_GPU, OOM, PIDS_LIMIT, START_FAILED
 from validator.engine.client.api import Engine, EngineError, EngineTimeout
+from validator.engine.client.kind import PODMAN_NOFILE, EngineFacts, learn
 from validator.engine.images.build import build_image
 from validator.engine.limits import Limits, human_size
 from validator.engine.result import BuildResult, TaskResult, tail
@@ -53,7 +55,8 @@ class DockerRunner:
         self.engine = engine
         self.limits = limits or Limits()
         self.run_id = run_id
-        self._cgroup: tuple[str, str] | None = None
+        self._facts: EngineFacts | None = None
+        self._unenforced_said = False  # the limits this engine cannot enforce: said once a run
         self._images: dict[str, str] = {}  # cube folder -> id of the image build() made or checked for it
         self._next: tuple[Cube, Callable[[], RunPlan], Path] | None = None  # ahead(): the task after the current one
         self._ready: _Ready | None = None  # its container, once created
@@ -69,9 +72,38 @@ class DockerRunner:
         return result
 
     # -- run --------------------------------------------------------------------------------------------------------
+    def facts(self) -> EngineFacts:
+        """The engine that answers (validator.engine.client.kind): Docker or Podman, rootful or rootless, its cgroups."""
+        if self._facts is None:
+            try:
+                self._facts = learn(self.engine)
+            except Exception:  # an engine that does not say: Docker's ways, every limit assumed
+                self._facts = EngineFacts("docker", "?")
+        return self._facts
+
+    def run_user(self) -> tuple[int, int]:
+        """The task's uid and gid: the limits' (never root); under a rootless Podman (unless MEDCUBE_RUN_USER names
+        one), the user the engine runs as, whom keep-id maps into the container (any other uid writes as an
+        unmapped id)."""
+        facts = self.facts()
+        if facts.podman and facts.rootless and not os.environ.get("MEDCUBE_RUN_USER") and facts.uid:
+            return facts.uid, facts.gid if facts.gid is not None else facts.uid
+        return self.limits.user.ids
+
     def spec(self, plan: RunPlan) -> ContainerSpec:
         """The container a task runs in (rendered as the `docker run` line in reports, and as the API call)."""
-        return ContainerSpec.for_task(plan, self.limits, {RUN_LABEL: self.run_id, "org.medcube.task": plan.task})
+        spec = ContainerSpec.for_task(plan, self.limits, {RUN_LABEL: self.run_id, "org.medcube.task": plan.task})
+        facts = self.facts()
+        if facts.podman:
+            uid, gid = self.run_user()
+            spec.user = f"{uid}:{gid}"
+            spec.program = "podman"
+            # Sent with each container: Podman's defaults exceed what runc may set where its service runs with
+            # lower hard limits. nproc above --pids, so that the pids cgroup (which medcube reads) is what bites.
+            spec.ulimits = {"nofile": PODMAN_NOFILE, "nproc": max(2048, 2 * (self.limits.pids or 1024))}
+            if facts.rootless:
+                spec.userns = "keep-id"
+        return spec
 
     def command(self, plan: RunPlan) -> list[str]:
         """The `docker run` command line equivalent to what run() does."""
@@ -83,7 +115,7 @@ class DockerRunner:
         if built:  # the image this runner built for the cube, by id: never what its tag names now
             plan = dataclasses.replace(plan, image=built)
         spec = self.spec(plan)
-        prepare_outputs(plan, *self.limits.user.ids)
+        prepare_outputs(plan, *self.run_user())
         log_path.parent.mkdir(parents=True, exist_ok=True)
         return plan, spec, spec.api_body()
 
@@ -194,10 +226,11 @@ class DockerRunner:
             result.seconds = time.monotonic() - started
             peak.stop()
             pids.stop()
-            oom = False
+            # Podman says OOMKilled=false after a kernel OOM kill: the cgroup's kill counter, read while it ran
+            oom = bool(peak.oom_kills)
             try:
                 state = self.engine.inspect(container).get("State") or {}
-                oom = bool(state.get("OOMKilled"))
+                oom = oom or bool(state.get("OOMKilled"))
                 if exit_code is None and not timed_out:
                     exit_code = state.get("ExitCode")
             except EngineError:
@@ -206,9 +239,12 @@ class DockerRunner:
             if log.broken:
                 log.replace(_logs(self.engine, container))  # the stream broke: the engine's copy instead
             result.exit_code = exit_code
-            result.peak_memory_bytes, result.peak_memory_source = peak.value()
+            if self.facts().controllers is None or "memory" in (self.facts().controllers or ()):
+                result.peak_memory_bytes, result.peak_memory_source = peak.value()
+            # else no memory cgroup of its own (rootless Podman on cgroup v1): what its stats say is not the task's
             result.log_tail = tail(log.text(), lim.log_tail_lines)
             self._judge(result, cube, plan, timed_out, oom)
+            self._judge_unenforced(result, cube)
             self._judge_limits(result, cube, plan, pids.failures, log)
             judge_outputs(result, plan, cube.rel(cube.config_file))
             return result
@@ -241,14 +277,27 @@ class DockerRunner:
         return gone
 
     # -- helpers ----------------------------------------------------------------------------------------------------
-    def _cgroup_layout(self):
-        if self._cgroup is None:
-            try:
-                info = self.engine.info()
-                self._cgroup = (str(info.get("CgroupVersion") or "1"), str(info.get("CgroupDriver") or "cgroupfs"))
-            except Exception:
-                self._cgroup = ("1", "cgroupfs")
-        return self._cgroup
+    def _cgroup_layout(self) -> tuple[str, str, str, int | None]:
+        f = self.facts()
+        return f.cgroup_version, f.cgroup_driver, f.name, f.uid if f.rootless else None
+
+    def _judge_unenforced(self, result: TaskResult, cube: Cube) -> None:
+        """The limits asked for that this engine cannot enforce: a warning, once a run, never a silent pass."""
+        if self._unenforced_said:
+            return
+        lim, facts = self.limits, self.facts()
+        missing = facts.unenforced(memory=bool(lim.memory), cpus=bool(lim.cpus), pids=bool(lim.pids))
+        if not missing:
+            return
+        self._unenforced_said = True
+        result.findings.append(F.warning(
+            LIMITS_NOT_ENFORCED, cube.rel(cube.config_file),
+            f"the engine ({facts.describe()}) cannot enforce {', '.join(missing)}: the tasks of this run ran "
+            "without " + ("that limit" if len(missing) == 1 else "those limits") +
+            (" (its cgroup controllers: " + (", ".join(facts.controllers) or "none") + ")"
+             if facts.controllers is not None else ""),
+            hint="run with rootful Docker or Podman, or on cgroup v2 with the controllers delegated to the user, "
+            "to test the cube under the limits the benchmark sets"))
 
     def _start_failed(self, result: TaskResult, cube: Cube, plan: RunPlan, e: Exception, gpus) -> None:
         text = str(getattr(e, "explanation", None) or e)

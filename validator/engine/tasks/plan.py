@@ -53,6 +53,8 @@ class RunPlan:
     inputs: dict[str, Path] = field(default_factory=dict)  # label -> host path
     outputs: dict[str, Path] = field(default_factory=dict)  # label -> host path (file or directory)
     output_types: dict[str, str] = field(default_factory=dict)  # label -> file | directory
+    read_only_root: bool = False  # the image's filesystem read-only (as Singularity runs it; probes/singularity.py)
+    workdir: str | None = None  # the working directory instead of the image's WORKDIR
 
     def docker_args(self) -> list[str]:
         """`docker run` options for the mounts, environment and shm size (without user, limits, network)."""

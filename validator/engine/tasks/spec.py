@@ -30,6 +30,11 @@ class ContainerSpec:
     shm_size: str | None = None
     gpus: GpuRequest | None = None
     labels: dict[str, str] = field(default_factory=dict)
+    ulimits: dict[str, int] = field(default_factory=dict)  # name -> soft = hard limit, sent per container (Podman)
+    userns: str | None = None  # UsernsMode, e.g. "keep-id" (rootless Podman)
+    program: str = "docker"  # the command line's program: docker or podman
+    read_only_root: bool = False
+    workdir: str | None = None
 
     @classmethod
     def for_task(cls, plan: RunPlan, limits: Limits, labels: dict[str, str] | None = None) -> ContainerSpec:
@@ -37,11 +42,20 @@ class ContainerSpec:
             image=plan.image, args=plan.args, entrypoint=plan.entrypoint, user=str(limits.user), mounts=plan.mounts,
             environment=dict(plan.environment), memory=limits.memory, cpus=limits.cpus, pids=limits.pids,
             log_limit=limits.log_limit, shm_size=plan.shm_size, gpus=plan.gpus, labels=labels or {},
+            read_only_root=plan.read_only_root, workdir=plan.workdir,
         )
 
     def cli(self) -> list[str]:
         """The `docker run` command line equivalent to api_body()."""
-        cmd = ["docker", "run", "--rm", "--network", "none", "--user", self.user]
+        cmd = [self.program, "run", "--rm", "--network", "none", "--user", self.user]
+        if self.userns:
+            cmd += ["--userns", self.userns]
+        for name, value in self.ulimits.items():
+            cmd += ["--ulimit", f"{name}={value}:{value}"]
+        if self.read_only_root:
+            cmd += ["--read-only"]
+        if self.workdir:
+            cmd += ["--workdir", self.workdir]
         cmd += ["--tmpfs", f"/tmp:{TMPFS_OPTIONS}", "--security-opt", "no-new-privileges"]
         if self.memory:
             cmd += ["--memory", str(self.memory), "--memory-swap", str(self.memory)]
@@ -77,6 +91,12 @@ class ContainerSpec:
             host["LogConfig"] = {"Type": "json-file", "Config": {"max-size": str(self.log_limit), "max-file": "1"}}
         if self.shm_size:
             host["ShmSize"] = ram_in_bytes(self.shm_size)
+        if self.ulimits:
+            host["Ulimits"] = [{"Name": n, "Soft": v, "Hard": v} for n, v in self.ulimits.items()]
+        if self.userns:
+            host["UsernsMode"] = self.userns
+        if self.read_only_root:
+            host["ReadonlyRootfs"] = True
         if self.gpus is not None:
             host["DeviceRequests"] = [self.gpus.device_request()]
         body: dict[str, Any] = {
@@ -90,4 +110,6 @@ class ContainerSpec:
             body["Cmd"] = list(self.args)
         if self.entrypoint is not None:
             body["Entrypoint"] = list(self.entrypoint)
+        if self.workdir:
+            body["WorkingDir"] = self.workdir
         return body

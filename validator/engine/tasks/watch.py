@@ -9,10 +9,15 @@ import time
 from pathlib import Path
 
 from validator.engine.client.api import Engine, OutputStream
+from validator.engine.tasks import cgroups
 from validator.engine.tasks.logcap import CappedLog
 
 _MEMORY_POLL_S = (0.01, 0.05)  # seconds between reads of the cgroup's high-water mark: first 2 s, then
 _PIDS_POLL_S = 0.1  # seconds between reads of the pids cgroup's event counter
+
+
+# Where the container's cgroups are: (cgroup version "1"/"2", driver, engine "docker"/"podman", rootless uid or None)
+Layout = tuple[str, str, str, int | None]
 
 
 class LogPump:
@@ -77,22 +82,16 @@ class PidsWatch:
     container runs. None when the engine's cgroups are not readable from here (a remote engine): the log is
     read for fork failures instead."""
 
-    def __init__(self, container: str, layout: tuple[str, str]) -> None:
+    def __init__(self, container: str, layout: Layout) -> None:
         self.container = container  # its id
-        self.version = layout[0]
+        self.layout = layout
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.failures: int | None = None
 
     def _file(self) -> Path | None:
-        cid = self.container
-        roots = ([Path("/sys/fs/cgroup/system.slice") / f"docker-{cid}.scope", Path("/sys/fs/cgroup/docker") / cid]
-                 if self.version == "2" else
-                 [Path("/sys/fs/cgroup/pids/docker") / cid, Path("/sys/fs/cgroup/pids/system.slice") / f"docker-{cid}.scope"])
-        for r in roots:
-            if (r / "pids.events").exists():
-                return r / "pids.events"
-        return None
+        version, _, engine, uid = self.layout
+        return cgroups.find(self.container, "pids", version, engine, uid, "pids.events")
 
     def start(self) -> None:
         path = self._file()
@@ -124,27 +123,23 @@ class PeakMemory:
     """Best-effort peak memory of a running container: the cgroup's own high-water mark when the engine runs on
     this machine (polled), else the maximum of the stats API's samples."""
 
-    def __init__(self, engine: Engine, container: str, layout: tuple[str, str]):
+    def __init__(self, engine: Engine, container: str, layout: Layout):
         self.engine = engine
         self.container = container  # its id
-        self.version, self.driver = layout
+        self.version, self.driver, self.engine_name, self.uid = layout
+        self.oom_kills: int | None = None  # the kernel's OOM kills in the container's memory cgroup, as last read
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._peak: int | None = None
         self._source: str | None = None
 
     def _files(self) -> list[tuple[Path, str]]:
-        cid = self.container
+        roots = cgroups.dirs(self.container, "memory", self.version, self.engine_name, self.uid)
         if self.version == "2":
-            roots = [Path("/sys/fs/cgroup/system.slice") / f"docker-{cid}.scope", Path("/sys/fs/cgroup/docker") / cid]
             out = []
             for r in roots:
                 out += [(r / "memory.peak", "cgroup v2 memory.peak"), (r / "memory.current", "cgroup v2 memory.current, sampled")]
             return out
-        roots = [
-            Path("/sys/fs/cgroup/memory/docker") / cid,
-            Path("/sys/fs/cgroup/memory/system.slice") / f"docker-{cid}.scope",
-        ]
         return [(r / "memory.max_usage_in_bytes", "cgroup v1 memory.max_usage_in_bytes") for r in roots]
 
     def start(self) -> None:
@@ -175,6 +170,9 @@ class PeakMemory:
                 self._record(int(path.read_text().strip()))
             except (OSError, ValueError):
                 return  # the cgroup is gone: the container has exited
+            kills = cgroups.oom_kills(path.parent, self.version)
+            if kills is not None:
+                self.oom_kills = max(self.oom_kills or 0, kills)
             fast, slow = _MEMORY_POLL_S
             if self._stop.wait(fast if time.monotonic() - t0 < 2 else slow):
                 return

@@ -5,7 +5,9 @@ The display pipeline of DICOM PS3.3 C.11, in order:
      through Pillow when Pillow has those codecs); 8 to 16 bits stored, unsigned or signed;
   2. modality LUT: Rescale Slope / Intercept (default 1 / 0);
   3. VOI LUT: the first VOI LUT Sequence item when present, else the first Window Center / Width
-     (VOI LUT Function LINEAR, LINEAR_EXACT or SIGMOID), else the image's own min..max;
+     (VOI LUT Function LINEAR, LINEAR_EXACT or SIGMOID), else the range the stored bits allow (BitsStored,
+     PixelRepresentation) through the modality LUT, so that an 8-bit file without a window gives its pixels
+     unchanged, as a PNG of the same picture does (not a stretch to the image's own min..max);
   4. MONOCHROME1 (0 is white) is inverted so that, as in MONOCHROME2 and the PNGs, dense tissue is bright.
 Steps 2-4 run once per distinct stored value (a lookup table over min..max), not once per pixel.
 RGB files are converted to luminance. Anything else (multi-frame, palette colour, no pixel data, a transfer
@@ -171,8 +173,18 @@ def _voi(ds, arr: np.ndarray) -> np.ndarray:
     out = _window(ds, arr)
     if out is not None:
         return out
-    lo, hi = float(arr.min()), float(arr.max())
-    return (arr - lo) / (hi - lo) if hi > lo else np.zeros_like(arr)
+    lo, hi = _modality_range(ds)
+    return np.clip((arr - lo) / (hi - lo), 0.0, 1.0) if hi > lo else np.zeros_like(arr)
+
+
+def _modality_range(ds) -> tuple[float, float]:
+    """Smallest and largest modality value over every stored value BitsStored allows (signed when
+    PixelRepresentation is 1): the full scale of a file that names no VOI."""
+    bits = int(ds.get("BitsStored", 0) or 0)
+    signed = int(ds.get("PixelRepresentation", 0) or 0) == 1
+    first, last = (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) if signed else (0, 2**bits - 1)
+    values = _modality_lut(ds, np.arange(first, last + 1, dtype=np.int64))
+    return float(values.min()), float(values.max())
 
 
 def read_display_image(path) -> tuple[np.ndarray, str]:

@@ -6,7 +6,8 @@ marked TODO(your logic) for your own benchmark.
             says (png | dicom | both), and labels_path/labels.csv with columns "Image ID", "Label"
   prepared: output_path/<id>.npy (uint8, image_output_size) and output_labels_path/<id>.npy (0/1, one per label)
 DICOM files are read with pydicom (only imported when one is met): rescale slope/intercept, the first window
-center/width (else the image's own min..max), MONOCHROME1 inverted, so that dense tissue is bright as in a PNG.
+center/width (else the full range of BitsStored, so an 8-bit file without a window keeps its pixels, as a PNG of the
+same picture does), MONOCHROME1 inverted, so that dense tissue is bright as in a PNG.
 Raise ValueError naming the record for bad input: mlcube.py turns it into a one-line error and exit code 1.
 """
 
@@ -63,12 +64,17 @@ def read_dicom(path, record):
         raise ValueError(f"record {record}: cannot read {os.path.basename(path)}: {error}") from None
     if pixels.ndim != 2:
         raise ValueError(f"record {record}: {os.path.basename(path)} is not a single grayscale frame {pixels.shape}")
-    pixels = pixels * first_number(ds.get("RescaleSlope", 1) or 1) + first_number(ds.get("RescaleIntercept", 0) or 0)
+    slope = first_number(ds.get("RescaleSlope", 1) or 1)
+    intercept = first_number(ds.get("RescaleIntercept", 0) or 0)
+    pixels = pixels * slope + intercept
     if ds.get("WindowCenter") is not None and ds.get("WindowWidth") is not None:  # DICOM's linear window
         center, width = first_number(ds.WindowCenter), max(first_number(ds.WindowWidth), 1.0)
         low, high = center - 0.5 - (width - 1) / 2, center - 0.5 + (width - 1) / 2
-    else:
-        low, high = pixels.min(), pixels.max()
+    else:  # no window: the full range the stored bits allow (signed when PixelRepresentation is 1), rescaled
+        bits = int(ds.get("BitsStored", 8) or 8)
+        signed = int(ds.get("PixelRepresentation", 0) or 0) == 1
+        first, last = (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) if signed else (0, 2**bits - 1)
+        low, high = sorted((first * slope + intercept, last * slope + intercept))
     scaled = np.clip((pixels - low) / max(high - low, 1e-9), 0.0, 1.0)
     if str(ds.get("PhotometricInterpretation", "")).strip() == "MONOCHROME1":  # 0 is white: invert
         scaled = 1.0 - scaled
