@@ -102,7 +102,23 @@ else
 fi
 
 # ---------------------------------------------------------------- 4. the API service
-answers() { curl -fsS --max-time 3 --unix-socket "$SOCK" http://d/_ping >/dev/null 2>&1; }
+# get PATH: the service's answer to GET PATH on the socket (python3's standard library: no curl needed)
+get() {
+    python3 - "$SOCK" "$1" <<'PY'
+import http.client, socket, sys
+class Unix(http.client.HTTPConnection):
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.settimeout(3)
+        self.sock.connect(sys.argv[1])
+c = Unix("podman")
+c.request("GET", sys.argv[2])
+r = c.getresponse()
+body = r.read().decode()
+sys.exit(print(body) if r.status == 200 else 1)
+PY
+}
+answers() { get /_ping >/dev/null 2>&1; }
 if answers; then
     log "podman service answers on $SOCK"
 else
@@ -119,7 +135,7 @@ else
         sleep 0.2
     done
     if [[ -n $PIDFILE ]]; then pgrep -u "$RUSER" -f "podman system service --time=0 unix://$SOCK" >"$PIDFILE" || true; fi
-    log "answers: $(curl -fsS --unix-socket "$SOCK" http://d/version | python3 -c 'import json,sys; v=json.load(sys.stdin); print(v["Components"][0]["Name"], v["Version"])')"
+    log "answers: $(get /version | python3 -c 'import json,sys; v=json.load(sys.stdin); print(v["Components"][0]["Name"], v["Version"])')"
 fi
 if (( ROOTLESS )); then
     # medcube, run as root, reaches the rootless user's socket (the user's own files stay the user's)

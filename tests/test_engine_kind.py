@@ -9,7 +9,7 @@ import pytest
 
 from validator.chain.probes import singularity
 from validator.codes import SINGULARITY
-from validator.engine.client.kind import EngineFacts, engine_host, select
+from validator.engine.client.kind import EngineFacts, check_name, engine_host, select
 from validator.engine.tasks import cgroups
 from validator.engine.tasks.plan import Mount, RunPlan
 from validator.engine.tasks.spec import ContainerSpec
@@ -39,6 +39,16 @@ def test_engine_names_and_sockets(monkeypatch, tmp_path):
     with pytest.raises(UserError, match="no Podman API socket found") as e:
         engine_host("podman")
     assert "podman system service" in e.value.hint
+
+
+def test_the_engine_asked_for_must_be_what_answers(monkeypatch):
+    monkeypatch.delenv("MEDCUBE_ENGINE", raising=False)
+    docker = EngineFacts("docker", "20.10.24")
+    check_name(None, docker, "unix:///var/run/docker.sock")  # nothing asked: whatever answers
+    check_name("docker", docker, "unix:///var/run/docker.sock")
+    with pytest.raises(UserError, match="--engine podman: the engine at unix:///x.sock is Docker 20.10.24") as e:
+        check_name("podman", docker, "unix:///x.sock")
+    assert "--engine docker" in e.value.hint
 
 
 def test_select_puts_the_socket_into_docker_host(monkeypatch, tmp_path):

@@ -136,6 +136,24 @@ def test_a_build_step_sees_only_the_loopback_interface(which, tmp_path, base_ima
     assert interfaces == ["lo"], shown.stdout
 
 
+def test_no_build_with_network_when_podman_cannot_isolate_it(tmp_path, podman, base_image, monkeypatch):
+    """Without a podman command, Podman's compat /build (which ignores networkmode=none) is never the fall-back:
+    the build is refused with MC631; --build-network (network allowed anyway) builds through it."""
+    from validator.engine.limits import Limits
+
+    cube = tmp_path / "noisolation"
+    shutil.copytree(HOSTILE / "good_model", cube)
+    config = cube / "container_config.yaml"
+    config.write_text(config.read_text().replace("hostile-good-model:", "noisolation:"))
+    monkeypatch.setenv("MEDCUBE_PODMAN_CLI", str(tmp_path / "no-podman-here"))
+    result = build_image(podman, load_cube(cube), base_image=base_image, rebuild=True)
+    assert not result.ok and [f.code for f in result.findings] == ["MC631"], result.message
+    assert "no podman command" in result.message
+    allowed = build_image(podman, load_cube(cube), base_image=base_image, rebuild=True,
+                          limits=Limits(build_network=True))
+    assert allowed.ok and "SDK" in allowed.builder, allowed.message
+
+
 @pytest.mark.parametrize("case", PODMAN_CASES, ids=case_id)
 def test_hostile_cube_under_podman(case: Case, tmp_path, podman, podman_images, hostile_cubes, monkeypatch):
     monkeypatch.setenv("DOCKER_HOST", podman.host)
@@ -158,6 +176,7 @@ def test_chestxray_chain_under_podman(tmp_path, podman, base_image, monkeypatch)
     assert run["rc"] == 0, run["text"][-3000:]
     report = run["report"]
     assert report["engine"].startswith("Podman ") and report["findings"] == []
+    assert f'<property name="engine" value="{report["engine"]}" />' in run["junit"]  # every report names it
     assert {p["name"]: p["status"] for p in report["probes"]} == {
         "gpu": "skipped", "inputs": "passed", "permissions": "passed", "network": "passed", "determinism": "passed",
         "rerun": "passed", "faults": "passed", "singularity": "passed"}
@@ -169,10 +188,11 @@ def _chestxray(tmp_path: Path, base_image: str) -> dict:
     import json
 
     cmd = [sys.executable, "-m", "validator", "test", str(CHESTXRAY), "--engine", "podman", "--probe", "singularity",
-           "--base-image", base_image, "--run-dir", str(tmp_path / "run"), "--report", str(tmp_path / "report.json")]
+           "--base-image", base_image, "--run-dir", str(tmp_path / "run"), "--report", str(tmp_path / "report.json"),
+           "--junit", str(tmp_path / "junit.xml")]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, timeout=1200,
                           env={**os.environ, "COLUMNS": "200"})
-    return {"rc": proc.returncode, "text": proc.stdout + proc.stderr,
+    return {"rc": proc.returncode, "text": proc.stdout + proc.stderr, "junit": (tmp_path / "junit.xml").read_text(),
             "report": json.loads((tmp_path / "report.json").read_text())}
 
 

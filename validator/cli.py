@@ -235,7 +235,7 @@ def test(
     fail_on: Optional[FailOn] = _FAIL_ON,
     ignore: Optional[List[str]] = _IGNORE,
     no_config: bool = _NO_CONFIG,
-    jobs: Optional[int] = typer.Option(None, "--jobs", help="Many submissions: how many run at a time (default: the cores, as far as --memory per task fits in memory)."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", help="Tasks at a time: the probes' runs beside the chain, or many submissions side by side (default: the cores, as far as --memory per task fits in memory)."),
     shard: Optional[str] = typer.Option(None, "--shard", help="Many submissions: run shard i/n of them (every n-th, from the i-th), for fanning out over machines."),
     build_timeout: Optional[float] = _BUILD_TIMEOUT,
     build_network: bool = _BUILD_NETWORK,
@@ -260,7 +260,10 @@ def test(
         limits=Limits.from_options(timeout=timeout, memory=memory, cpus=cpus, pids=pids, gpus=gpus,
                                    log_limit=log_limit, build_timeout=build_timeout, build_network=build_network),
         probes=probe_options(no_probes, no_probe, determinism_tolerance, strict_determinism, probe), pull=pull,
+        jobs=jobs,
     )
+    if jobs is not None and jobs < 1:
+        raise UserError(f"--jobs {jobs}: expected 1 or more", hint="--jobs N runs at most N tasks at a time")
     models, metric_cubes = list(model or []), list(metrics or [])
     registered = None
     if medperf_benchmark is not None:  # the registered benchmark's folder; a local profile given lends its contracts
@@ -271,7 +274,7 @@ def test(
                                           [r for r, v in given.items() if not v], pull=pull,
                                           quiet=quiet, local_profile=benchmark)
         benchmark = registered.profile
-    if len(models) > 1 or len(metric_cubes) > 1 or jobs is not None or shard is not None or any(
+    if len(models) > 1 or len(metric_cubes) > 1 or shard is not None or any(
             p.is_dir() and not is_cube_folder(p) for p in models + metric_cubes):
         if format != OutputFormat.text or strict or fail_on is not None or ignore or sarif_file is not None:
             raise UserError("--format, --strict, --fail-on, --ignore and --sarif-file apply to one submission's run",
@@ -303,9 +306,21 @@ def merge_reports(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the merged report here (default: print it)."),
 ):
     """Merge the JSON reports of shards of many submissions into one leaderboard report (exit 1 when any failed)."""
+    import json
+
     from validator.commands.submissions import merge_reports_command
 
-    raise typer.Exit(merge_reports_command(reports, output))
+    merged = merge_reports_command(reports)
+    text = json.dumps(merged, indent=2) + "\n"
+    if output is None:
+        print(text, end="")
+    else:
+        from validator.report.console import stderr
+
+        Path(output).parent.mkdir(parents=True, exist_ok=True)
+        Path(output).write_text(text)
+        stderr().print(f"merged {len(reports)} report(s), {len(merged['submissions'])} submission(s): {output}")
+    raise typer.Exit(0 if merged["ok"] else 1)
 
 
 @app.command()
@@ -334,9 +349,23 @@ def convert(
     force: bool = typer.Option(False, "--force", help="Overwrite an existing output file."),
 ):
     """Convert an MLCube mlcube.yaml to MedPerf's current container_config.yaml."""
-    from validator.commands.files import convert_command
+    from validator.commands.files import ConvertRefused, convert_command
+    from validator.report.console import stderr
 
-    raise typer.Exit(convert_command(path, output, force))
+    try:
+        converted = convert_command(path)
+    except ConvertRefused as e:
+        from validator.report import text as text_report
+
+        text_report.print_text([e.report], stderr())
+        raise
+    if output is None:
+        print(converted.text, end="")
+        return
+    if output.exists() and not force:
+        raise UserError(f"{output} already exists", hint="Pass --force to overwrite it, or choose another --output.")
+    output.write_text(converted.text, encoding="utf-8")
+    stderr().print(f"wrote {_shown(output)}")
 
 
 @app.command()
@@ -347,7 +376,11 @@ def schema(
     """Print a JSON Schema, for editors (yaml-language-server) and other tools."""
     from validator.commands.files import schema_command
 
-    raise typer.Exit(schema_command(name, output))
+    schema_text = schema_command(name)
+    if output is None:
+        print(schema_text, end="" if schema_text.endswith("\n") else "\n")
+    else:
+        output.write_text(schema_text, encoding="utf-8")
 
 
 @app.command()
@@ -357,8 +390,12 @@ def package(
 ):
     """Make the files `medperf container submit` needs, with their hashes and the exact submit command."""
     from validator.commands.files import package_command
+    from validator.package import upload_instructions
 
-    raise typer.Exit(package_command(cube, output))
+    packaged = package_command(cube, output)
+    print(upload_instructions(packaged.package))
+    for line in packaged.association:
+        print(line)
 
 
 @app.command("package-demo")
@@ -370,15 +407,29 @@ def package_demo(
     """Make the demo dataset tarball (paths.yaml at its root) for `medperf benchmark submit --demo-url`."""
     from validator.commands.files import package_demo_command
 
-    raise typer.Exit(package_demo_command(data_dir, labels_dir, output))
+    demo = package_demo_command(data_dir, labels_dir, output)
+    print(f"Demo dataset: {_shown(demo.tarball)}")
+    print(f"sha256: {demo.sha256}")
+    print("Test it: medcube test BENCHMARK --demo-data " + _shown(demo.tarball) + f" --demo-sha256 {demo.sha256}")
+    print("Upload it unchanged, then: medperf benchmark submit ... --demo-url \"<URL of "
+          + demo.tarball.name + '>\" ...')
 
 
 @app.command("verify-package")
 def verify_package(folder: Path = typer.Argument(..., help="A deploy folder made by `medcube package`.")):
     """Re-check a deploy folder before uploading it: hashes, tarball safety, config validity."""
     from validator.commands.files import verify_package_command
+    from validator.report.console import stdout
 
-    raise typer.Exit(verify_package_command(folder))
+    result = verify_package_command(folder)
+    out = stdout()
+    for name in result.checked:
+        out.print(f"[green]ok[/green]      {name}")
+    for problem in result.problems:
+        out.print(f"[red]problem[/red] {problem}")
+    out.print("package OK" if result.ok else f"{len(result.problems)} problem(s): package the cube again "
+              "(`medcube package`) before uploading.")
+    raise typer.Exit(0 if result.ok else 1)
 
 
 @app.command()
@@ -405,6 +456,13 @@ def _engine(engine: Optional[EngineName], runner: Optional[RunnerName]) -> None:
         from validator.engine.client.kind import select
 
         select(engine.value if engine else None)
+
+
+def _shown(path: Path) -> str:
+    """A path as the reports show it: relative to the working directory when under it."""
+    from validator.paths import display_path
+
+    return display_path(path)
 
 
 def _command_line() -> tuple[str, ...]:

@@ -17,7 +17,7 @@ from rich.text import Text
 from validator import findings as F
 from validator.chain.benchmark import Benchmark, Contracts
 from validator.chain.demo_data import DemoData
-from validator.chain.options import RunOptions
+from validator.chain.options import RunOptions, default_jobs
 from validator.chain.outputs import check_outputs, read_results
 from validator.chain.result import RunReport
 from validator.chain.rundir import RunFolder
@@ -108,7 +108,8 @@ def run_chain(
     if options.probes is not None:
         from validator.chain.probes.session import ProbeSession  # only when probing: its imports cost a plain run
 
-        probes = ProbeSession(options.probes, runner, cubes, folder, demo, benchmark.contracts, options.limits, console)
+        probes = ProbeSession(options.probes, runner, cubes, folder, demo, benchmark.contracts, options.limits, console,
+                              jobs=options.jobs or default_jobs(options.limits.memory))
     failed = False
     try:
         if probes is not None:
@@ -129,9 +130,13 @@ def run_chain(
             report.tasks.append(result)
             say_task(console, result)
             failed = result.status != "passed"
+            if probes is not None:
+                probes.task_done(result)  # the probe runs that read its outputs start beside the chain
         if probes is not None:
             report.probes = probes.after_chain(report.tasks)
     finally:
+        if probes is not None:
+            probes.jobs.close()  # an early end (an error, Ctrl-C): no more probe runs; cleanup() removes theirs
         runner.cleanup()  # nothing may outlive the chain, whatever happened
     report.seconds = time.monotonic() - started
     return report

@@ -18,28 +18,32 @@ validator.report.leaderboard's, argument parsing the CLI's.
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 
 from validator import findings as F
 from validator.chain.benchmark import Benchmark
 from validator.chain.demo_data import DemoData
-from validator.chain.options import RunOptions
+from validator.chain.options import RunOptions, default_jobs
 from validator.chain.outputs import read_results
 from validator.chain.result import RunReport
 from validator.chain.run import chain_tasks, run_task, say_build, say_task, start_run
 from validator.chain.rundir import RunFolder
+from validator.chain.submission_probes import preparation_probes, submission_probes
 from validator.codes import SUBMISSION_NOT_LOADED, SUBMISSION_RUN_FAILED, SUBMISSION_SAME_IMAGE
 from validator.engine.result import BuildResult, TaskResult
 from validator.errors import UserError
 from validator.findings import Finding
 from validator.manifest.model import Cube
+
+if TYPE_CHECKING:
+    from validator.chain.probes.session import ProbeResult
 
 SUBMISSION_ROLES = ("model", "metrics")
 LOAD_FAILED = SUBMISSION_NOT_LOADED  # MC901: a submission's cube could not be loaded
@@ -75,6 +79,7 @@ class Submission:
     results: dict | None = None
     findings: list[Finding] = field(default_factory=list)  # not tied to one task (load, build, image clash)
     build: BuildResult | None = None
+    probes: list[ProbeResult] = field(default_factory=list)  # the probes that judge its cube (submission_probes)
 
     @property
     def name(self) -> str:
@@ -85,6 +90,8 @@ class Submission:
         out = list(self.findings)
         for t in self.tasks:
             out += t.findings
+        for p in self.probes:
+            out += p.findings
         return out
 
     @property
@@ -116,8 +123,9 @@ class Submission:
         return max(peaks) if peaks else None
 
     def to_dict(self) -> dict:
-        """The shape the JSON report and its readers (the HTML leaderboard) rely on: keep these six keys."""
-        return {
+        """The shape the JSON report and its readers (the HTML leaderboard) rely on: keep these six keys; "probes"
+        is added when the submission's probes ran."""
+        out = {
             "path": self.path,
             "role": self.role,
             "ok": self.ok,
@@ -125,6 +133,9 @@ class Submission:
             "tasks": [t.to_dict() for t in self.tasks],
             "findings": [f.to_dict() for f in self.findings + (self.build.findings if self.build else [])],
         }
+        if self.probes:
+            out["probes"] = [p.to_dict() for p in self.probes]
+        return out
 
 
 @dataclass
@@ -141,31 +152,6 @@ class ManyReport:
     @property
     def ok(self) -> bool:
         return self.preparation.ok and all(s.ok for s in self.submissions)
-
-
-def default_jobs(memory_per_task: int | None) -> int:
-    """As many submissions at a time as the machine has cores, and no more than its available memory holds at
-    the per-task memory limit; at least one."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        cores = os.cpu_count() or 1
-    jobs = max(1, cores)
-    available = _available_memory()
-    if memory_per_task and available:
-        jobs = min(jobs, max(1, available // memory_per_task))
-    return jobs
-
-
-def _available_memory() -> int | None:
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
 
 
 def expand_cubes(paths: list[Path | str], role: str) -> list[Path]:
@@ -244,27 +230,44 @@ def run_submissions(
     options = options or RunOptions()
     console = options.console
     started = time.monotonic()
-    jobs = jobs or default_jobs(options.limits.memory)
+    jobs = jobs or options.jobs or default_jobs(options.limits.memory)
     folder, runner, prep = start_run(benchmark, cubes, options, runner)
     many = ManyReport(prep, submissions, getattr(benchmark, "primary_metric", None),
                       getattr(benchmark, "higher_is_better", True), jobs)
     say = threading.Lock()
     quiet = dataclasses.replace(options, console=None)  # no spinner from parallel threads
 
-    def build(cube: Cube) -> BuildResult:
+    def build(cube: Cube, side_by_side: bool = False) -> BuildResult:
+        """One image; side by side with others: no spinner nor streamed log, one line when done."""
         b = runner.build(cube, base_image=options.base_image, rebuild=options.rebuild, log_dir=folder.logs,
-                         console=console, pull=options.pull, verbose=options.verbose)
-        say_build(console, b)
+                         console=None if side_by_side else console, pull=options.pull,
+                         verbose=options.verbose and not side_by_side)
+        with say:
+            say_build(console, b)
         return b
 
+    def build_all(todo: list[Cube]) -> list[BuildResult]:
+        """The images side by side, `jobs` at a time (the engine builds each context on its own)."""
+        if len(todo) < 2 or jobs < 2:
+            return [build(c) for c in todo]
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="medcube-build") as pool:
+            return list(pool.map(lambda c: build(c, True), todo))
+
+    prep_probes = None
     try:
         # 1. the benchmark's cubes a submission needs: the preparator always, the model for metrics submissions,
         #    the metrics cube for model submissions
         roles = ["data_preparator"]
         roles += ["metrics"] if any(s.role == "model" for s in submissions) else []
         roles += ["model"] if any(s.role == "metrics" for s in submissions) else []
-        built = {role: build(cubes[role]) for role in roles}
+        built = dict(zip(roles, build_all([cubes[role] for role in roles]), strict=True))
         prep.builds += list(built.values())
+        prep_probes = preparation_probes(options.probes, runner, cubes, folder, demo, benchmark.contracts,
+                                         options.limits, console, jobs)
+        if prep_probes is not None:
+            prep_probes.before_chain({str(cubes[r].path): b for r, b in built.items()})
 
         # 2. the data preparation, once (and the benchmark's model once, for metrics submissions)
         shared = [(r, t) for r, t in chain_tasks() if r == "data_preparator"]
@@ -275,22 +278,30 @@ def run_submissions(
                 prep.tasks.append(TaskResult(task, role, str(cubes[role].path), "skipped", runner=runner.name,
                                              message="not run: an earlier task failed"))
                 continue
-            r = run_task(runner, cubes[role], role, task, folder, demo, benchmark.contracts, built.get(role), options, n)
+            r = run_task(runner, cubes[role], role, task, folder, demo, benchmark.contracts, built.get(role), options, n,
+                         prep_probes)
             prep.tasks.append(r)
             say_task(console, r)
+            if prep_probes is not None:
+                prep_probes.task_done(r)  # the preparator's probes run once, beside the submissions
 
         # 3. the submissions' cubes: load, refuse image clashes, build (not when the data preparation failed)
         images: dict[str, tuple[Path, str, BuildResult | None]] = {}
         for own in roles:
             if cubes[own].image:
                 images[str(cubes[own].image)] = (cubes[own].path, f"the benchmark's {own} cube", built[own])
+        builders: dict[str, Submission] = {}  # image -> the submission that builds it
+        twins: list[tuple[Submission, Submission]] = []  # (a submission, the one whose build it shares)
         for sub in submissions:
             _load(sub)
             if sub.cube is None:
                 continue
             seen = images.get(sub.cube.image) if sub.cube.image else None
-            if seen is not None and seen[0] == sub.cube.path and seen[2] is not None:
-                sub.build = seen[2]  # the same cube twice (or the benchmark's own): built once
+            if seen is not None and seen[0] == sub.cube.path:
+                if seen[2] is not None:
+                    sub.build = seen[2]  # the benchmark's own cube: built already
+                elif sub.cube.image in builders:
+                    twins.append((sub, builders[sub.cube.image]))  # the same cube twice: built once
                 continue
             if seen is not None:
                 sub.findings.append(F.error(SAME_IMAGE, sub.cube.rel(sub.cube.config_file),
@@ -299,9 +310,16 @@ def run_submissions(
                 continue
             if not prep.ok:
                 continue
-            sub.build = build(sub.cube)
             if sub.cube.image:
-                images[sub.cube.image] = (sub.cube.path, sub.path, sub.build)
+                images[sub.cube.image] = (sub.cube.path, sub.path, None)
+                builders[sub.cube.image] = sub
+            else:
+                builders[f"#{id(sub)}"] = sub
+        for sub, b in zip(builders.values(), build_all([s.cube for s in builders.values() if s.cube is not None]),
+                          strict=True):
+            sub.build = b
+        for sub, first in twins:
+            sub.build = first.build
 
         # 4. the submissions, `jobs` at a time
         def one(k: int, sub: Submission) -> None:
@@ -318,6 +336,8 @@ def run_submissions(
             sf.logs.mkdir(exist_ok=True)
             steps = [("model", "infer"), ("metrics", "evaluate")] if sub.role == "model" else [("metrics", "evaluate")]
             assert sub.cube is not None  # only loaded submissions run
+            probes = submission_probes(options.probes, runner, cubes, sub.role, sub.cube, sf, demo,
+                                       benchmark.contracts, options.limits)
             for n, (role, task) in enumerate(steps, len(shared) + 1):
                 cube = sub.cube if role == sub.role else cubes[role]
                 if sub.tasks and sub.tasks[-1].status != "passed":
@@ -325,15 +345,19 @@ def run_submissions(
                                                 message="not run: an earlier task failed"))
                     continue
                 b = sub.build if role == sub.role else built.get(role)
-                r = run_task(runner, cube, role, task, sf, demo, benchmark.contracts, b, quiet, n)
+                r = run_task(runner, cube, role, task, sf, demo, benchmark.contracts, b, quiet, n, probes)
                 if task == "evaluate" and r.status == "passed":
                     sub.results = read_results(sf.path("results", "results.yaml"))
                 sub.tasks.append(r)
+                if probes is not None:
+                    probes.task_done(r)
                 if console is not None:
                     with say:
                         style = "green" if r.status == "passed" else "red"
                         console.print(Text.assemble((f"{r.status:>7}", style), f" {task} ({Path(r.cube).name}) for ",
                                                     (sub.name, "bold"), f" {r.seconds or 0:.1f}s"))
+            if probes is not None:
+                sub.probes = probes.after_chain(sub.tasks)
 
         runnable = [(k, s) for k, s in enumerate(submissions, 1)
                     if s.cube is not None and not s.findings and (s.build is None or s.build.ok)]
@@ -347,7 +371,12 @@ def run_submissions(
             with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
                 for f in [pool.submit(one, k, s) for k, s in runnable]:
                     f.result()
+        if prep_probes is not None:
+            prep.probes = prep_probes.after_chain(prep.tasks)
+            prep_probes = None
     finally:
+        if prep_probes is not None:
+            prep_probes.jobs.close()  # an early end: no more probe runs; cleanup() removes theirs
         if hasattr(runner, "cleanup"):
             runner.cleanup()  # nothing may outlive the run, whatever happened
     many.seconds = prep.seconds = time.monotonic() - started

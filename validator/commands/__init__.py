@@ -1,5 +1,7 @@
-"""What each CLI command does, as functions returning an exit code (0 ok, 1 findings/failures, 2 usage): the
-library API the CLI and the tests call, one module a command (or a few small ones).
+"""What each CLI command does, as functions a Python user can call: the library API the CLI and the tests call, one
+module a command (or a few small ones). `convert`, `schema`, `package`, `package-demo`, `verify-package` and
+`merge-reports` return what they made or found and print nothing; validator.cli prints it and picks the exit code
+(0 ok, 1 findings/failures, 2 usage). `validate` and `test` still print their reports and return an exit code.
 
     validate.py     `medcube validate`: static checks, then build and smoke run in the benchmark chain
     test.py         `medcube test`: the chain on demo data with the probes

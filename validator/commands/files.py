@@ -1,86 +1,95 @@
-"""The commands that write or check files: `convert`, `schema`, `package`, `package-demo`, `verify-package`."""
+"""The commands that make or check files: `convert`, `schema`, `package`, `package-demo`, `verify-package`. Each
+returns what it made or found (nothing is printed here); validator.cli prints it and picks the exit code."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from validator.errors import UserError
-from validator.report import text as text_report
-from validator.report.console import stderr, stdout
+
+if TYPE_CHECKING:  # imported where they are made: a command loads only what it needs
+    from validator.checks import CubeReport
+    from validator.package import Package, Verification
 
 
-def convert_command(path: Path, output: Path | None, force: bool) -> int:
+class ConvertRefused(UserError):
+    """The mlcube.yaml to convert has errors; ``report``: its static report (the CLI prints it first)."""
+
+    def __init__(self, report: CubeReport, shown: str):
+        super().__init__(f"{shown} has errors; fix them before converting.", hint="The table above lists them.")
+        self.report = report
+
+
+@dataclass(frozen=True)
+class Converted:
+    """`convert`: the mlcube.yaml read and its container_config.yaml, as text."""
+
+    source: Path
+    text: str
+
+
+def convert_command(path: Path) -> Converted:
+    """The container_config.yaml of the cube's mlcube.yaml (``path``: that file or the cube folder). The file is read
+    and checked once (its static report's cube is the one converted); any error refuses it (ConvertRefused), not
+    only the errors that stop a run: the file converted is submitted as it is."""
     from validator.checks import display_path, run_static
     from validator.manifest.convert import dump, to_container_config
-    from validator.manifest.load import load_cube, locate
+    from validator.manifest.load import locate
 
     located = locate(path)
     if "mlcube" not in located.files:
         raise UserError(f"{path}: no mlcube.yaml to convert", hint="Pass an mlcube.yaml or a cube directory holding mlcube/mlcube.yaml.")
     src = located.files["mlcube"]
     static = run_static(src)
-    errors = [f for f in static.findings if f.is_error]
-    if errors:
-        text_report.print_text([static], stderr())
-        raise UserError(f"{display_path(src)} has errors; fix them before converting.", hint="The table above lists them.")
-    cube = load_cube(src)
-    config_text = dump(to_container_config(cube))
-    if output is None:
-        print(config_text, end="")
-        return 0
-    if output.exists() and not force:
-        raise UserError(f"{output} already exists", hint="Pass --force to overwrite it, or choose another --output.")
-    output.write_text(config_text, encoding="utf-8")
-    stderr().print(f"wrote {display_path(output)}")
-    return 0
+    if not static.ok or static.cube is None:
+        raise ConvertRefused(static, display_path(src))
+    return Converted(src, dump(to_container_config(static.cube)))
 
 
-def schema_command(name: str, output: Path | None) -> int:
+def schema_command(name: str) -> str:
+    """The JSON Schema named ``name`` (one of validator.manifest.schemas.PRINTABLE), as text."""
     from validator.manifest import schemas
 
     if name not in schemas.PRINTABLE:
         raise UserError(f"unknown schema '{name}'", hint=f"Choose one of: {', '.join(schemas.PRINTABLE)}.")
-    schema_text = schemas.text(name)
-    if output is None:
-        print(schema_text, end="" if schema_text.endswith("\n") else "\n")
-    else:
-        output.write_text(schema_text, encoding="utf-8")
-    return 0
+    return schemas.text(name)
 
 
-def package_command(cube: Path, output: Path | None) -> int:
-    from validator.package import package, upload_instructions
+@dataclass(frozen=True)
+class Packaged:
+    """`package`: the deploy folder made and, for a model that passed a registered benchmark, the association
+    lines to add after its submit command."""
+
+    package: Package
+    association: list[str] = field(default_factory=list)
+
+
+def package_command(cube: Path, output: Path | None) -> Packaged:
+    from validator.package import package
     from validator.registry.submission import association_lines
 
     pkg = package(cube, output)
-    print(upload_instructions(pkg))
-    for line in association_lines(cube, pkg.manifest.get("role")):
-        print(line)
-    return 0
+    return Packaged(pkg, association_lines(cube, pkg.manifest.get("role")))
 
 
-def package_demo_command(data_dir: Path, labels_dir: Path, output: Path | None) -> int:
-    from validator.checks import display_path
+@dataclass(frozen=True)
+class DemoPackage:
+    """`package-demo`: the tarball written and its sha256."""
+
+    tarball: Path
+    sha256: str
+
+
+def package_demo_command(data_dir: Path, labels_dir: Path, output: Path | None) -> DemoPackage:
     from validator.package import package_demo
 
-    tarball, digest = package_demo(data_dir, labels_dir, output)
-    print(f"Demo dataset: {display_path(tarball)}")
-    print(f"sha256: {digest}")
-    print("Test it: medcube test BENCHMARK --demo-data " + display_path(tarball) + f" --demo-sha256 {digest}")
-    print("Upload it unchanged, then: medperf benchmark submit ... --demo-url \"<URL of "
-          + tarball.name + '>\" ...')
-    return 0
+    return DemoPackage(*package_demo(data_dir, labels_dir, output))
 
 
-def verify_package_command(folder: Path) -> int:
+def verify_package_command(folder: Path) -> Verification:
+    """The deploy folder re-checked: the files checked and the problems found (``ok`` when none)."""
     from validator.package import verify_package
 
-    result = verify_package(folder)
-    out = stdout()
-    for name in result.checked:
-        out.print(f"[green]ok[/green]      {name}")
-    for problem in result.problems:
-        out.print(f"[red]problem[/red] {problem}")
-    out.print("package OK" if result.ok else f"{len(result.problems)} problem(s): package the cube again "
-                  "(`medcube package`) before uploading.")
-    return 0 if result.ok else 1
+    return verify_package(folder)

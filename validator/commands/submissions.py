@@ -16,7 +16,6 @@ from validator.chain.options import RunOptions
 from validator.commands.common import DemoSource, ReportFiles, write_html_reports
 from validator.errors import UserError
 from validator.manifest.model import Cube
-from validator.report.console import stderr
 
 
 def test_submissions_command(
@@ -64,10 +63,10 @@ def test_submissions_command(
         e.render(console)
         return 1
     bench, cubes, demo_data = session.bench, session.cubes, session.demo
-    if options.probes is not None:
-        console.print("[yellow]note:[/yellow] probes are not run for many submissions (the plain chain per "
-                      "submission); run `medcube test --model CUBE` for one submission's probes")
-        options = dataclasses.replace(options, probes=None)
+    if options.probes is not None:  # each submission's probes (validator.chain.submission_probes); the
+        # preparator's own runs (rerun, faults) only when it is under test
+        roles = frozenset({"model", "metrics"} | ({"data_preparator"} if data_preparator is not None else set()))
+        options = dataclasses.replace(options, probes=dataclasses.replace(options.probes, roles=roles))
     result = run_submissions(bench, cubes, demo_data, submissions, options, jobs=jobs)
     leaderboard.print_leaderboard(result, console)
     if files.json is not None:
@@ -81,19 +80,9 @@ def test_submissions_command(
 test_submissions_command.__test__ = False  # type: ignore[attr-defined]
 
 
-def merge_reports_command(reports: list[Path], output: Path | None) -> int:
-    """`medcube merge-reports`: the JSON reports of shards -> one leaderboard report (stdout or ``output``);
-    0 only when every shard passed."""
-    import json
-
+def merge_reports_command(reports: list[Path]) -> dict:
+    """`medcube merge-reports`: the JSON reports of shards -> one leaderboard report (``ok`` only when every shard
+    passed)."""
     from validator.report.merge import merge_reports
 
-    merged = merge_reports(list(reports))
-    text = json.dumps(merged, indent=2) + "\n"
-    if output is None:
-        print(text, end="")
-    else:
-        Path(output).parent.mkdir(parents=True, exist_ok=True)
-        Path(output).write_text(text)
-        stderr().print(f"merged {len(reports)} report(s), {len(merged['submissions'])} submission(s): {output}")
-    return 0 if merged["ok"] else 1
+    return merge_reports(list(reports))

@@ -35,6 +35,11 @@ def junit_xml(report) -> str:
         skipped=str(sum(t.status == "skipped" for t in tasks)),
         time=f"{report.seconds:.3f}",
     )
+    engine = getattr(report, "engine", None)
+    if engine:  # the engine that ran the tasks, as every report names it
+        props = ET.SubElement(suite, "properties")
+        ET.SubElement(props, "property", name="runner", value=xml_text(report.runner))
+        ET.SubElement(props, "property", name="engine", value=xml_text(engine))
     for b in report.builds:
         if b.ok:
             continue

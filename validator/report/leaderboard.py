@@ -90,6 +90,10 @@ def print_leaderboard(report: ManyReport, console: Console | None = None) -> Non
             print_findings(t.findings, console)
             if t.status != "passed" and t.log_tail:
                 console.print(Text("    " + "\n    ".join(t.log_tail.splitlines()[-10:]), style="dim"))
+        for p in s.probes:
+            if p.findings:
+                console.print(Text(f"  probe {p.name}: {p.status}" + (f" ({p.message})" if p.message else "")))
+                print_findings(p.findings, console)
     passed = sum(s.ok for s in report.submissions)
     verdict = Text("PASS", style="bold green") if report.ok else Text("FAIL", style="bold red")
     console.print(Text.assemble(verdict, f"  {passed}/{len(report.submissions)} submissions passed in "

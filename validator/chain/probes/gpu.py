@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 from validator import findings as F
-from validator.codes import GPU_NOT_SEEN, PROBE_INCOMPLETE
+from validator.chain.probes.logscan import read_log
+from validator.codes import GPU_NOT_SEEN, NO_GPU, PROBE_INCOMPLETE
+from validator.engine.images.tag import image_name
+from validator.engine.tasks.plan import RunPlan
+from validator.values import GpuRequest
 
 MARK = "MEDCUBE_GPU_CHECK"
 SCRIPT = r"""
@@ -100,3 +105,38 @@ def interpret(check: dict | None, image: str, gpus: str, where: str) -> tuple[li
         hint="install a CUDA build of the framework in the image (e.g. a pytorch/pytorch *-cuda* base image, or pip "
         "install torch from the CUDA wheel index) and do not override NVIDIA_VISIBLE_DEVICES or CUDA_VISIBLE_DEVICES",
     )], "framework sees no GPU"
+
+
+def check_images(runner, cubes: dict, built: dict, gpus, logs: Path, probe) -> None:
+    """The GPU probe before the chain: the check run once in each image whose tasks request GPUs (or all, with
+    --gpus); its findings and message into `probe` (a ProbeResult)."""
+    checked: list[tuple[str, str]] = []
+    for role, cube in cubes.items():
+        wanted = GpuRequest.effective(gpus, *(t.gpu_request for t in cube.tasks.values()))
+        if wanted is None or image_name(cube) in {c for c, _ in checked}:
+            continue
+        b = built.get(str(cube.path))
+        if b is not None and not b.ok:
+            continue
+        plan = RunPlan(task="gpu_check", image=image_name(cube), args=[], entrypoint=["python3", "-c", SCRIPT],
+                       mounts=[], gpus=wanted)
+        result = runner.run(cube, plan, logs / f"probe-gpu-{role}.log")
+        probe.runs += 1
+        where = cube.rel(cube.config_file)
+        if any(f.code == NO_GPU for f in result.findings):
+            probe.status = "skipped"
+            probe.message = "the engine has no GPU runtime (the tasks say so)"
+            break
+        if result.status != "passed":
+            probe.findings.append(F.error(PROBE_INCOMPLETE, where,
+                                          f"the GPU check could not run in {plan.image}: {result.message}",
+                                          hint=f"its log: {result.log_path}"))
+            checked.append((plan.image, "could not run"))
+            continue
+        findings, line = interpret(parse(read_log(result.log_path)), plan.image, str(wanted), where)
+        probe.findings += findings
+        checked.append((plan.image, line))
+    if probe.status != "skipped":
+        probe.message = "; ".join(f"{img}: {line}" for img, line in checked) if checked else "no GPU requested"
+        if not checked:
+            probe.status = "skipped"

@@ -37,7 +37,7 @@ _NETWORK_ERRORS = re.compile(
     r"failed to resolve source metadata|failed to do request|registry-1\.docker\.io",
     re.IGNORECASE,
 )
-_STEP = re.compile(r"^Step \d+/\d+ : ")  # the legacy builder's steps
+_STEP = re.compile(r"^Step \d+/\d+ : |^STEP \d+/\d+: ")  # the legacy builder's steps, and podman build's
 SDK_BUILDER = "the docker SDK's legacy builder (no docker CLI with BuildKit here: RUN --mount and heredocs fail)"
 
 

@@ -62,6 +62,15 @@ class DockerRunner:
         self._ready: _Ready | None = None  # its container, once created
         self._readying: threading.Thread | None = None
 
+    def beside(self) -> DockerRunner:
+        """A runner for tasks beside this one's (the probes'): the same engine, limits, run id (cleanup() sweeps its
+        containers too) and images, without this runner's next container made ready ahead (that is for its own)."""
+        other = DockerRunner(self.engine, self.limits, self.run_id)
+        other._images, other._facts = self._images, self._facts  # read only once the builds are done
+        other._unenforced_said = True  # the chain's runner says it, before any probe runs
+        other.watch_inputs = self.watch_inputs
+        return other
+
     # -- build ------------------------------------------------------------------------------------------------------
     def build(self, cube: Cube, *, base_image=None, rebuild=False, log_dir=None, console=None, pull=False,
               verbose=False) -> BuildResult:

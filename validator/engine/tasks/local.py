@@ -61,6 +61,10 @@ class LocalRunner:
         """Nothing to remove: every task's processes are killed and reaped when it ends."""
         return []
 
+    def beside(self) -> LocalRunner:
+        """Itself: each run is a subprocess of its own, so runs from several threads do not meet."""
+        return self
+
     def ahead(self, cube: Cube, make_plan: Callable[[], RunPlan], log_path: Path) -> None:
         """Nothing to get ready: a task starts as a plain subprocess."""
 

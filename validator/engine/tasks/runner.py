@@ -7,6 +7,8 @@ limit or a timeout means, and how output folders are made ready for a task.
     Runner.ahead(cube, make_plan, log_path)  a hint: the task that runs after the next run(), to get ready
                            meanwhile (its plan made once the next run's container has started: its inputs may be
                            that run's outputs)
+    Runner.beside()        (optional) a runner for tasks run from other threads beside this one's (the probes'):
+                           the same engine, images and run id, no shared state of this runner's next task
     Runner.cleanup()       removes whatever this runner started and is still there (a safety net)
     Runner.watch_inputs    set by the inputs probe: a runner that hands tasks copies of their inputs (local)
                            hashes those copies too; one that mounts the originals read-only (docker) ignores it
