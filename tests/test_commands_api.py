@@ -77,3 +77,78 @@ def test_merge_reports_returns_the_merged_report(tmp_path, capsys):
     merged = merge_reports_command([shard("a.json", "m1", True), shard("b.json", "m2", False)])
     assert merged["ok"] is False and [s["path"] for s in merged["submissions"]] == ["m1", "m2"]
     assert capsys.readouterr() == ("", "")
+
+
+# -- medcube test: the run and its gate (local runner; no console: no progress lines) ---------------------------------
+def test_test_returns_the_run_and_its_gate(bench, tmp_path, capsys):
+    from validator.chain.options import RunOptions
+    from validator.commands.common import Gating
+    from validator.commands.test import TestResult, test_command
+
+    result = test_command(bench, options=RunOptions(runner="local", run_dir=tmp_path / "run"),
+                          gating=Gating(fail_on="warning"))
+    assert isinstance(result, TestResult) and result.run.runner == "local"
+    assert [t.status for t in result.run.tasks] == ["passed"] * 5 and result.run.results["Accuracy"] == 1.0
+    assert result.gate.fail_on == "warning" and not result.failed
+    assert result.ok == (not result.gate.fails(result.run.all_findings))
+    assert capsys.readouterr() == ("", "")
+
+
+def test_test_failure_is_in_the_result(bench, tmp_path, capsys):
+    from validator.chain.options import RunOptions
+    from validator.commands.test import test_command
+
+    (bench / "model" / "mlcube" / "workspace" / "parameters.yaml").write_text(yaml.safe_dump({"behaviour": "nan"}))
+    result = test_command(bench, options=RunOptions(runner="local", run_dir=tmp_path / "run"))
+    assert result.failed and not result.ok
+    assert [t.status for t in result.run.tasks][-2:] == ["failed", "skipped"]
+    assert "MC707" in [f.code for f in result.findings]
+    assert capsys.readouterr() == ("", "")
+
+
+def test_test_gate_refusal_is_raised_not_printed(bench, tmp_path, capsys):
+    from validator.commands.session import GateRefused
+    from validator.commands.test import test_command
+
+    config = bench / "model" / "container_config.yaml"
+    config = config if config.is_file() else bench / "model" / "mlcube" / "mlcube.yaml"
+    config.write_text(config.read_text() + "\nnot_a_key: 1\n")
+    with pytest.raises(GateRefused) as e:
+        test_command(bench, cubes={"model": bench / "model"})
+    assert "not_a_key" in " ".join(f.message for r in e.value.reports for f in r.findings)
+    assert capsys.readouterr() == ("", "")
+
+
+# -- medcube validate: the static reports, then each cube's run ---------------------------------------------------------
+def test_validate_static_returns_the_reports(broken_corpus, capsys):
+    from validator.commands.validate import validate_command
+
+    result = validate_command([VALID / "medcube_model", broken_corpus / "mc101_mlcube_top_level_key_typo"],
+                              static=True)
+    assert [r.ok for r in result.reports] == [True, False] and result.verdicts == [True, False] and not result.ok
+    assert result.runs is None and "MC101" in [f.code for f in result.findings]
+    assert capsys.readouterr() == ("", "")
+
+
+def test_validate_runs_each_cube_and_calls_back_as_it_goes(bench, tmp_path, capsys):
+    from validator.chain.options import RunOptions
+    from validator.commands.validate import validate_command
+
+    seen: list[str] = []
+    result = validate_command([bench / "metrics"], static=False, benchmark=bench,
+                              options=RunOptions(runner="local", run_dir=tmp_path / "run"),
+                              on_static=lambda r: seen.append(f"static {len(r.reports)}"),
+                              on_run=lambda cube, run: seen.append(f"run {cube.role} {run.ok}"))
+    assert seen == ["static 1", "run metrics True"]
+    assert result.ok and result.runs is not None and result.runs[0] is not None
+    assert [t.status for t in result.runs[0].tasks] == ["passed"] * 5 and result.run_failed == [False]
+    assert capsys.readouterr() == ("", "")
+
+
+def test_validate_of_no_cube_is_an_empty_result(tmp_path, capsys):
+    from validator.commands.validate import validate_command
+
+    (tmp_path / "notes.txt").write_text("x\n")
+    result = validate_command([tmp_path / "notes.txt"], static=True, changed=True)
+    assert result.reports == [] and result.ok
+    assert capsys.readouterr() == ("", "")

@@ -196,12 +196,12 @@ def test_a_problem_both_config_files_share_is_reported_once(tmp_path):
 def test_cli_takes_medperfs_flags(monkeypatch, tmp_path):
     from typer.testing import CliRunner
 
-    import validator.commands.test as commands
+    import validator.cli as commands
     import validator.create as create_module
     from validator.cli import app
 
     seen = {}
-    monkeypatch.setattr(commands, "test_command", lambda benchmark, **kw: seen.update(kw) or 0)
+    monkeypatch.setattr(commands, "run_test", lambda benchmark, **kw: seen.update(kw) or 0)
     result = CliRunner().invoke(app, ["test", "-p", "prep", "-m", "model", "-e", "metrics"])
     assert result.exit_code == 0, result.output
     assert {k: str(v) for k, v in seen["cubes"].items()} == {"data_preparator": "prep", "model": "model",

@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from rich.console import Console
 
+from validator import cli as testing  # run_test: the command's result printed, its exit code
 from validator.chain.benchmark import PredictionsContract
 from validator.chain.options import RunOptions
 from validator.chain.probes import (
@@ -27,7 +28,6 @@ from validator.chain.probes import (
 )
 from validator.chain.probes.options import OPT_IN
 from validator.chain.result import RunReport
-from validator.commands import test as testing
 from validator.commands.common import ReportFiles
 from validator.engine.limits import Limits
 from validator.engine.result import TaskResult
@@ -357,7 +357,7 @@ def test_probes_in_the_reports(tmp_path):
 def test_probes_run_only_on_the_cubes_under_test(bench, tmp_path):
     """`medcube test --model X`: the benchmark's own preparator is not probed (its sanity_check is weak)."""
     out = console()
-    rc = testing.test_command(bench, cubes={"model": bench / "model"}, files=ReportFiles(json=tmp_path / "r.json"),
+    rc = testing.run_test(bench, cubes={"model": bench / "model"}, files=ReportFiles(json=tmp_path / "r.json"),
                               options=RunOptions(runner="local", run_dir=tmp_path / "run", console=out,
                                                  probes=ProbeOptions()))
     probes = {p["name"]: p for p in json.loads((tmp_path / "r.json").read_text())["probes"]}
@@ -373,7 +373,7 @@ def test_a_probe_that_breaks_is_an_error_and_the_run_goes_on(bench, tmp_path, mo
 
     monkeypatch.setattr(faults, "inject", broken)
     out = console()
-    rc = testing.test_command(bench, files=ReportFiles(json=tmp_path / "r.json"),
+    rc = testing.run_test(bench, files=ReportFiles(json=tmp_path / "r.json"),
                               options=RunOptions(runner="local", run_dir=tmp_path / "run", console=out,
                                                  probes=probe_options(no_probe=["rerun", "determinism"])))
     probes = {p["name"]: p for p in json.loads((tmp_path / "r.json").read_text())["probes"]}

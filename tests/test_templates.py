@@ -472,8 +472,8 @@ def write_benchmark(root: Path, trio: dict, count: int = 12) -> Path:
 
 def test_trio_passes_medcube_test_with_the_local_runner(trio, tmp_path):
     from validator.chain.options import RunOptions
+    from validator.cli import run_test as medcube_test
     from validator.commands.common import ReportFiles
-    from validator.commands.test import test_command as medcube_test
 
     benchmark = write_benchmark(tmp_path, trio)
     junit = tmp_path / "junit.xml"
@@ -725,8 +725,8 @@ def test_sanity_check_fails_in_docker_naming_the_record(docker_trio, docker_clie
 @pytest.mark.slow
 def test_trio_passes_medcube_test_in_docker(docker_trio, base_image, tmp_path):
     from validator.chain.options import RunOptions
+    from validator.cli import run_test as medcube_test
     from validator.commands.common import ReportFiles
-    from validator.commands.test import test_command as medcube_test
 
     trio, _ = docker_trio
     benchmark = write_benchmark(tmp_path, trio)

@@ -11,6 +11,7 @@ import pytest
 import yaml
 from rich.console import Console
 
+from validator import cli as testing  # run_test: the command's result printed, its exit code
 from validator.chain.benchmark import PredictionsContract
 from validator.chain.options import RunOptions
 from validator.chain.outputs import (
@@ -19,7 +20,6 @@ from validator.chain.outputs import (
     check_statistics,
     record_ids,
 )
-from validator.commands import test as testing
 from validator.commands import validate as validating
 from validator.commands.common import DemoSource, ReportFiles
 from validator.errors import UserError
@@ -105,7 +105,7 @@ def test_results_contract(tmp_path):
 # -- medcube test, end to end (local runner) -------------------------------------------------------------------------
 def test_test_command_writes_reports(bench, tmp_path):
     out = console()
-    rc = testing.test_command(bench, files=ReportFiles(tmp_path / "r.json", tmp_path / "r.xml"), options=RunOptions(runner="local",
+    rc = testing.run_test(bench, files=ReportFiles(tmp_path / "r.json", tmp_path / "r.xml"), options=RunOptions(runner="local",
                               run_dir=tmp_path / "run", console=out))
     assert rc == 0
     text = out.export_text()
@@ -129,7 +129,7 @@ def test_test_command_failure_exit_code_and_reports(bench, tmp_path):
     params = bench / "model" / "mlcube" / "workspace" / "parameters.yaml"
     params.write_text(yaml.safe_dump({"behaviour": "nan"}))
     out = console()
-    rc = testing.test_command(bench, files=ReportFiles(tmp_path / "r.json", tmp_path / "r.xml"), options=RunOptions(runner="local",
+    rc = testing.run_test(bench, files=ReportFiles(tmp_path / "r.json", tmp_path / "r.xml"), options=RunOptions(runner="local",
                               run_dir=tmp_path / "run", console=out))
     assert rc == 1
     text = out.export_text()
@@ -148,14 +148,14 @@ def test_roles_given_replace_the_benchmarks(bench, tmp_path):
     other = tmp_path / "other-model"
     shutil.copytree(bench / "model", other)
     (other / "mlcube" / "workspace" / "parameters.yaml").write_text("behaviour: exit\n")
-    rc = testing.test_command(bench, cubes={"model": other},
+    rc = testing.run_test(bench, cubes={"model": other},
                               options=RunOptions(runner="local", run_dir=tmp_path / "run", console=console()))
     assert rc == 1
 
 
 def test_a_cube_in_the_wrong_role_is_a_user_error(bench, tmp_path):
     with pytest.raises(UserError, match="is a model cube .* given as the data preparator"):
-        testing.test_command(bench, cubes={"data_preparator": bench / "model"},
+        testing.run_test(bench, cubes={"data_preparator": bench / "model"},
                              options=RunOptions(runner="local", run_dir=tmp_path / "run", console=console()))
 
 
@@ -165,7 +165,7 @@ def test_demo_data_override(bench, tmp_path):
     (demo / "images" / "case4.txt").unlink()
     (demo / "labels" / "labels.csv").write_text("Image ID,Label\ncase1,0\ncase2,1\ncase3,0\n")
     report = tmp_path / "r.json"
-    assert testing.test_command(bench, demo=DemoSource(demo), files=ReportFiles(json=report),
+    assert testing.run_test(bench, demo=DemoSource(demo), files=ReportFiles(json=report),
                                 options=RunOptions(runner="local", run_dir=tmp_path / "run", console=console())) == 0
     assert "num_cases: 3" in (tmp_path / "run" / "statistics" / "statistics.yaml").read_text()
 

@@ -1,6 +1,8 @@
-"""The `medcube` command line: argument parsing only; every command calls a library function.
+"""The `medcube` command line: the options parsed, a library function (validator.commands) called, and its result
+printed in the chosen format, the report files written and the exit code picked (`run_validate`, `run_test`).
 
-Its length (over 400 lines) is the option declarations of its commands, one line each, kept in one place."""
+Its length (over 600 lines) is the option declarations of its commands, one line each, kept in one place, and the
+printing of the results, which no library function does."""
 
 from __future__ import annotations
 
@@ -8,12 +10,21 @@ import gc
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 import typer
 import typer.core
 
 from validator.errors import UserError
+
+if TYPE_CHECKING:  # the command line loads what a command needs when it runs
+    from collections.abc import Mapping
+
+    from validator.chain.benchmark import Benchmark
+    from validator.chain.options import RunOptions
+    from validator.chain.result import RunReport
+    from validator.commands.common import DemoSource, Gating, ReportFiles
+    from validator.manifest.model import Cube
 
 
 class _Group(typer.core.TyperGroup):
@@ -175,7 +186,6 @@ def validate(
 ):
     """Check cubes: static checks first, then build and smoke-run them in a benchmark chain."""
     from validator.chain.options import RunOptions
-    from validator.commands.validate import validate_command
     from validator.engine.limits import Limits
 
     _engine(engine, runner)
@@ -192,7 +202,7 @@ def validate(
             raise UserError("--benchmark and --medperf-benchmark exclude each other", hint="give one benchmark")
         benchmark = registered_benchmark(medperf_benchmark, medperf_server, medperf_certificate,
                                          set(ROLES) - roles_of(paths), pull=pull, quiet=verbosity < 0).profile
-    raise typer.Exit(validate_command(paths, static=static, output_format=format.value if format else None,
+    raise typer.Exit(run_validate(paths, static=static, output_format=format.value if format else None,
                                       benchmark=benchmark, options=options, gating=gating, changed=changed,
                                       sarif_file=sarif_file, report_file=report, junit_file=junit,
                                       verbosity=verbosity, html=html,
@@ -249,7 +259,6 @@ def test(
     from validator.chain.probes.options import probe_options
     from validator.commands.common import DemoSource, ReportFiles
     from validator.commands.submissions import test_submissions_command
-    from validator.commands.test import test_command
     from validator.engine.limits import Limits
     from validator.manifest.load import is_cube_folder
 
@@ -285,7 +294,7 @@ def test(
             files=ReportFiles(report, junit, html, command=_command_line()), jobs=jobs, shard=shard,
             verbosity=_verbosity(quiet, verbose),
         ))
-    code = test_command(
+    code = run_test(
         benchmark, cubes={"data_preparator": data_preparator, "model": models[0] if models else None,
                           "metrics": metric_cubes[0] if metric_cubes else None},
         demo=DemoSource(demo_data, demo_sha256), options=options,
@@ -445,6 +454,149 @@ def clean(older_than: float = typer.Option(0.0, "--older-than", help="Only run f
     """Remove the run folders under ~/.cache/medcube/runs (runs also prune them: older than 14 days, beyond 50)."""
     from validator.commands.clean import clean_command
     raise typer.Exit(clean_command(older_than, dry_run))
+
+
+def run_validate(paths: list[Path], *, static: bool, output_format: str | None = None,
+                 benchmark: Path | None = None, options: RunOptions | None = None, gating: Gating | None = None,
+                 changed: bool = False, sarif_file: Path | None = None, report_file: Path | None = None,
+                 junit_file: Path | None = None, verbosity: int = 0, html: Path | None = None,
+                 command: tuple[str, ...] = ()) -> int:
+    """`medcube validate` (validator.commands.validate.validate_command), printed as it goes: the static reports,
+    each run report (to stderr when stdout carries a machine-readable format), then ``output_format`` (one of
+    validator.report.formats.FORMATS, None for text on a terminal and gnu elsewhere) and the report files
+    (``sarif_file``, ``report_file`` JSON, ``junit_file``, ``html``; ``command``: the command line the HTML report
+    shows); the exit code (0 only when every cube passed). ``verbosity``: -1 findings only, 0 progress lines, 1 also
+    the build logs."""
+    import dataclasses
+
+    from validator.chain.options import RunOptions
+    from validator.commands.common import Gating, log_console, write_html_reports, write_text
+    from validator.commands.validate import ValidateResult, not_run, validate_command
+    from validator.report import formats, json_report, sarif
+    from validator.report import text as text_report
+    from validator.report.console import stderr
+
+    fmt = output_format or formats.default_format()
+    err = stderr()
+    console = log_console(fmt != "text")
+    options = dataclasses.replace(options or RunOptions(), console=console if verbosity >= 0 else None,
+                                  verbose=verbosity > 0)
+
+    def static_done(result: ValidateResult) -> None:
+        for r, gate in zip(result.reports, result.gates, strict=True):
+            if gate.source and verbosity > 0:
+                err.print(f"{r.path}: settings from {gate.source}", highlight=False)
+        if fmt == "text" and (verbosity >= 0 or result.static_findings):
+            text_report.print_text([r for r in result.reports if verbosity >= 0 or r.findings])
+        elif fmt in ("gnu", "github"):
+            print(formats.render_findings(fmt, result.static_findings), end="", flush=True)
+        if static:
+            return
+        if not all(r.ok for r in result.reports):
+            err.print("Static checks failed: fix the errors above before medcube builds and runs the cube.")
+            return
+        for r in result.reports:
+            if not_run(r) and verbosity >= 0:
+                err.print(f"{r.path}: not a data preparator, model or metrics cube: not built or run (MC212)",
+                          highlight=False)
+
+    def ran(cube: Cube, run: RunReport) -> None:
+        if verbosity >= 0:
+            text_report.print_run_report(run, console)
+
+    result = validate_command(paths, static=static, benchmark=benchmark, options=options,
+                              gating=gating or Gating(), changed=changed, on_static=static_done, on_run=ran)
+    if not result.reports:
+        if verbosity >= 0:
+            err.print("medcube: no cube among the given files", highlight=False)
+        if fmt == "json":
+            json_report.write_json([], None)
+        elif fmt == "sarif":
+            print(sarif.render([]), end="")
+        return 0
+    reports, runs, verdicts, every = result.reports, result.runs, result.verdicts, result.findings
+    if runs is not None and fmt in ("gnu", "github"):
+        print(formats.render_findings(fmt, [f for fs in result.run_findings for f in fs]), end="", flush=True)
+    if fmt == "json":
+        json_report.write_json(reports, runs, oks=verdicts)
+    elif fmt == "sarif":
+        print(sarif.render(every), end="")
+    if fmt in ("gnu", "github") and verbosity >= 0:
+        err.print(formats.summary_line(every, len(reports)), highlight=False)
+    if sarif_file is not None:
+        write_text(Path(sarif_file), sarif.render(every), "--sarif-file")
+    if report_file is not None:
+        write_text(Path(report_file), json_report.to_json(reports, runs, oks=verdicts) + "\n", "--report")
+    if junit_file is not None:
+        from validator.report import junit
+
+        write_text(Path(junit_file), junit.static_junit_xml(reports, runs, verdicts), "--junit")
+    if any(runs or []) or html is not None:
+        import json
+
+        write_html_reports(json.loads(json_report.to_json(reports, runs, oks=verdicts)),
+                           [r for r in runs or [] if r is not None], html, command, err)
+    return 0 if all(verdicts) else 1
+
+
+def run_test(benchmark: Path | str | Benchmark | None = None, *,
+             cubes: Mapping[str, Path | Cube | None] | None = None, demo: DemoSource | None = None,
+             options: RunOptions | None = None, files: ReportFiles | None = None, output_format: str = "text",
+             verbosity: int = 0, gating: Gating | None = None) -> int:
+    """`medcube test` for one submission (validator.commands.test.test_command), printed: the run report (to stderr
+    when stdout carries ``output_format`` json, sarif, github or gnu), the report ``files`` written; the exit code
+    (0 only when all passed: a failed build or task fails whatever is ignored, findings fail as the gate says).
+    ``verbosity``: -1 no progress lines, 1 the build logs too. Called from Python, the same as the command line."""
+    import dataclasses
+
+    from validator.chain.options import RunOptions
+    from validator.commands.common import (
+        DemoSource,
+        Gating,
+        ReportFiles,
+        log_console,
+        write_html_reports,
+        write_text,
+    )
+    from validator.commands.session import GateRefused
+    from validator.commands.test import test_command
+    from validator.report import json_report
+    from validator.report import text as text_report
+
+    options = options or RunOptions()
+    files = files or ReportFiles()
+    console = options.console or log_console(output_format != "text")  # the run report's, even when quiet
+    options = dataclasses.replace(options, console=None if verbosity < 0 else console,
+                                  verbose=options.verbose or verbosity > 0)
+    try:
+        result = test_command(benchmark, cubes=cubes, demo=demo or DemoSource(), options=options,
+                              gating=gating or Gating())
+    except GateRefused as e:
+        e.render(console)
+        return 1
+    text_report.print_run_report(result.run, console)
+    if output_format == "json":
+        import json
+
+        print(json.dumps(json_report.run_json(result.run), indent=2))
+    elif output_format != "text":
+        from validator.report import formats
+
+        print(formats.render_findings(output_format, result.findings), end="")
+    if files.json is not None:
+        json_report.write_run_json(result.run, Path(files.json))
+    if files.junit is not None:
+        from validator.report import junit as junit_report  # only when asked for: xml.etree costs every run
+
+        junit_report.write_junit(result.run, Path(files.junit))
+    if files.sarif is not None:
+        from validator.report import sarif
+
+        write_text(Path(files.sarif), sarif.render(result.findings), "--sarif-file")
+    write_html_reports(json_report.report_dict(result.run), [result.run], files.html, files.command, console)
+    if not result.failed and result.run.ok and result.gate_fails:
+        console.print(f"FAIL (--fail-on {result.gate.fail_on}): the {result.gate.fail_on}s above fail the test")
+    return 0 if result.ok else 1
 
 
 _ARGV: list[str] = []  # the arguments of this process's command line, when it is `medcube ...`
