@@ -7,8 +7,10 @@ MEDCUBE_MAX_EXTRACT_BYTES and MEDCUBE_MAX_EXTRACT_ENTRIES raise or lower the fir
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import posixpath
 import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -141,6 +143,24 @@ def member_problem(member: tarfile.TarInfo, dest: Path) -> str | None:
     return None
 
 
+def _shape_problem(member: tarfile.TarInfo, kinds: dict[str, bool]) -> str | None:
+    """Why a member cannot take its place in the tree the members before it made: a file standing for the root
+    (`.`), a name given as a file and as a folder, or a member inside a file. Records the member in kinds."""
+    name = posixpath.normpath(member.name.strip("/") or ".")
+    is_dir = member.isdir()
+    if name == "." and not is_dir:
+        return "is a file where the archive's root folder is"
+    if kinds.get(name, is_dir) != is_dir:
+        return "is given both as a file and as a folder"
+    parent = posixpath.dirname(name)
+    while parent:
+        if kinds.get(parent) is False:
+            return f"lies inside '{_shown(parent)}', which is a file"
+        parent = posixpath.dirname(parent)
+    kinds[name] = is_dir
+    return None
+
+
 def _shown(name: str) -> str:
     """A member name as printed: control characters escaped, long names cut."""
     text = name.encode("unicode_escape").decode("ascii")
@@ -156,6 +176,7 @@ def check_tarball(path: Path, limits: Limits | None = None) -> list[str]:
     problems = []
     dest = Path("/nonexistent-medcube-root")
     total = count = 0
+    kinds: dict[str, bool] = {}  # normalised member name -> is a folder
     try:
         with tarfile.open(path, "r:*") as tar:
             for m in tar:
@@ -174,7 +195,7 @@ def check_tarball(path: Path, limits: Limits | None = None) -> list[str]:
                         problems.append(f"would extract more than {limits.bytes} bytes (at member '{name}'; "
                                         "MEDCUBE_MAX_EXTRACT_BYTES raises the limit)")
                         break
-                why = member_problem(m, dest)
+                why = member_problem(m, dest) or _shape_problem(m, kinds)
                 if why:
                     problems.append(f"member '{name}' {why}")
     except (tarfile.TarError, OSError, EOFError, ValueError) as e:
@@ -202,6 +223,13 @@ def safe_extract(path: Path, dest: Path, sha256: str | None = None) -> Path:
                 continue  # checked safe, but data never needs them: skip
             m.mode = (m.mode | 0o600) & 0o777 if m.isfile() else 0o755
             m.uid = m.gid = 0
-            tar.extract(m, dest, set_attrs=False, **data_filter)
+            try:
+                tar.extract(m, dest, set_attrs=False, **data_filter)
+            except (OSError, tarfile.TarError) as e:  # checked above; the file system may still refuse (full, ...)
+                if getattr(e, "errno", None) in (errno.ENOSPC, errno.EDQUOT):
+                    raise
+                raise UserError(f"{path}: cannot extract member '{_shown(m.name)}': {_shown(str(e))}",
+                                hint="Rebuild the archive from plain files and folders with relative paths "
+                                "(`medcube package-demo` makes a safe one).") from None
     return dest
 

@@ -77,8 +77,9 @@ YAML_SYNTAX = _code(
     "MC001", "error", "static",
     'YAML syntax error',
     'Fix the YAML at the line given: indent with spaces (never tabs), put a space after each `key:`, '
-    'close every `[`, `{` and quote. The same code is used for a broken `parameters.yaml`, and for a file that is '
-    'not UTF-8 text (the message then says so and where: save it as UTF-8).',
+    'close every `[`, `{` and quote. The same code is used for a broken `parameters.yaml`, for a recursive '
+    'alias (`a: &x {b: *x}`), and for a file that is not UTF-8 ("not UTF-8", with the byte and line): save it as '
+    'UTF-8.',
 )
 NOT_A_MAPPING = _code(
     "MC002", "error", "static",
@@ -103,7 +104,8 @@ BAD_VALUE = _code(
     'wrong type or value',
     'Use a value of the type or from the list in the hint. Image names are lowercase '
     '`[registry/]repo/name[:tag]`; volume types are `file` or `directory`; `container_type` is one of '
-    "MedPerf's five types.",
+    "MedPerf's five types. No value may hold a NUL byte, and no path may be longer than Linux allows (4095 "
+    'bytes, 255 a name).',
 )
 MIXED_ROLES = _code(
     "MC201", "error", "static",

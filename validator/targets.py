@@ -72,8 +72,8 @@ def benchmark_cubes(profile: Path) -> list[Path]:
     try:
         doc = read(profile)
     except YamlSyntaxError as e:
-        raise UserError(f"YAML syntax error: {e.message}", file=str(profile), line=e.line,
-                        hint="fix the YAML syntax (indentation, colons, quotes) at that line") from None
+        raise UserError(e.described(), file=str(profile), line=e.line,
+                        hint=e.hint or "fix the YAML syntax (indentation, colons, quotes) at that line") from None
     if not isinstance(doc.data, dict):
         raise UserError("a benchmark profile is a mapping with data_preparator, model and metrics", file=str(profile))
     cubes = []

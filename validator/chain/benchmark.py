@@ -89,8 +89,8 @@ def load_benchmark(path: Path | str) -> Benchmark:
     try:
         doc = read(file)
     except YamlSyntaxError as e:
-        raise UserError(f"YAML syntax error: {e.message}", file=str(file), line=e.line,
-                        hint="fix the YAML syntax (indentation, colons, quotes) at that line") from None
+        raise UserError(e.described(), file=str(file), line=e.line,
+                        hint=e.hint or "fix the YAML syntax (indentation, colons, quotes) at that line") from None
     return _Reader(file, doc).benchmark()
 
 

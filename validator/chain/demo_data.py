@@ -133,10 +133,14 @@ def _from_root(root: Path, source: Path, sha256: str | None = None) -> DemoData:
         value = paths.get(key)
         if not isinstance(value, str) or not value:
             raise UserError(f"{PATHS_FILE} has no {key}", file=str(paths_file), hint=f"e.g. {key}: {'images' if key == 'data_path' else 'labels'}")
-        p = (root / value).resolve() if not os.path.isabs(value) else Path(value)
+        try:  # a NUL byte, or a name longer than Linux allows: no such folder, never a traceback
+            p = (root / value).resolve() if not os.path.isabs(value) else Path(value)
+            is_dir = p.is_dir()
+        except (OSError, ValueError):
+            p, is_dir = root / "-", False
         if os.path.isabs(value) or not _inside(p, root.resolve()):
             raise UserError(f"{PATHS_FILE}: {key} {value!r} points outside the demo data folder", file=str(paths_file), hint="use a path relative to the folder holding paths.yaml")
-        if not p.is_dir():
+        if not is_dir:
             raise UserError(f"{PATHS_FILE}: {key} {value!r} is not a folder in {source}", file=str(paths_file))
         resolved[key] = p
     return DemoData(root, resolved["data_path"], resolved["labels_path"], Path(source), sha256)

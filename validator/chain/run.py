@@ -189,9 +189,11 @@ def run_task(runner: Runner, cube: Cube, role: str, task: str, folder: RunFolder
         return r
     log_path = log_path_for(folder, n, task)
     console = options.console
-    status = console.status(f"{task} ({cube.path.name}) ...") if console is not None and console.is_terminal else None
+    # the folder's name is the submitter's: escaped, and never read as rich markup
+    shown = Text(printable(f"{task} ({cube.path.name})"))
+    status = console.status(shown + " ...") if console is not None and console.is_terminal else None
     if console is not None and not console.is_terminal:  # a log (CI): one line when the task starts, one when it ends
-        console.print(f"{'start':>7} {task} ({cube.path.name})", highlight=False)
+        console.print(Text(f"{'start':>7} ") + shown, highlight=False)
     token = probes.before_task(plan) if probes is not None else None
     if status is not None:
         with status:

@@ -41,6 +41,7 @@ from validator.engine.result import BuildResult, TaskResult
 from validator.errors import UserError
 from validator.findings import Finding
 from validator.manifest.model import Cube
+from validator.textsafe import printable
 
 if TYPE_CHECKING:
     from validator.chain.probes.session import ProbeResult
@@ -354,8 +355,9 @@ def run_submissions(
                 if console is not None:
                     with say:
                         style = "green" if r.status == "passed" else "red"
-                        console.print(Text.assemble((f"{r.status:>7}", style), f" {task} ({Path(r.cube).name}) for ",
-                                                    (sub.name, "bold"), f" {r.seconds or 0:.1f}s"))
+                        console.print(Text.assemble((f"{r.status:>7}", style),
+                                                    printable(f" {task} ({Path(r.cube).name}) for "),
+                                                    (printable(sub.name), "bold"), f" {r.seconds or 0:.1f}s"))
             if probes is not None:
                 sub.probes = probes.after_chain(sub.tasks)
 

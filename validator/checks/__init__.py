@@ -18,6 +18,7 @@ from validator.checks import (
     hostpaths,
     inline,
     medperf,
+    pathtext,
     roles,
     schema,
 )
@@ -87,8 +88,7 @@ def _run_static(path: Path | str, show, files: dict[str, Path]) -> CubeReport:
         try:
             doc = read(file)
         except YamlSyntaxError as e:
-            report.findings.append(error(C.YAML_SYNTAX, show(file),
-                                         f"YAML syntax error: {e.message}" if e.syntax else e.message,
+            report.findings.append(error(C.YAML_SYNTAX, show(file), e.described(),
                                          hint=e.hint or "Fix the YAML at that line (indentation, a missing ':' or quote).",
                                          line=e.line, column=e.column))
             continue
@@ -102,6 +102,7 @@ def _run_static(path: Path | str, show, files: dict[str, Path]) -> CubeReport:
                                          line=line, column=col))
         report.findings += schema.check_doc(doc, SCHEMA_OF[fmt], show(file))
         report.findings += hostpaths.check_privileges(doc, fmt, show(file))
+        report.findings += pathtext.check_text(doc, fmt, show(file))
         docs[fmt] = doc
     if has_errors(report.findings):
         return report  # semantic checks on a malformed file would only add noise

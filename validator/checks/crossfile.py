@@ -11,7 +11,7 @@ import posixpath
 from pathlib import Path
 
 from validator import codes as C
-from validator import hostfs
+from validator import hostfs, utf8
 from validator.checks.dockerfile import base_without_entrypoint, resolve_from
 from validator.checks.schema import check_doc
 from validator.checks.suggest import closest
@@ -110,7 +110,11 @@ def check_code(cube: Cube, df: Dockerfile | None, show, interfaces: dict | None 
         if host not in interfaces:
             try:
                 interfaces[host] = pyinterface.read(host)
-            except (SyntaxError, UnicodeDecodeError, ValueError) as e:
+            except UnicodeDecodeError as e:
+                findings.append(error(C.SCRIPT_MISSING, show(host), f"cannot read {show(host)}: {utf8.message(e)}",
+                                      hint=utf8.SCRIPT_HINT, line=utf8.where(e)[1]))
+                interfaces[host] = None
+            except (SyntaxError, ValueError) as e:
                 findings.append(error(C.SCRIPT_MISSING, show(host), f"cannot read {show(host)}: {e}",
                                       hint="Fix the Python syntax error.", line=getattr(e, "lineno", None)))
                 interfaces[host] = None
@@ -254,8 +258,8 @@ def check_files(cube: Cube, show) -> list[Finding]:
             try:
                 doc = read(pf)
             except YamlSyntaxError as e:
-                findings.append(error(C.YAML_SYNTAX, show(pf), f"YAML syntax error: {e.message}",
-                                      hint="Fix the YAML at that line.", line=e.line, column=e.column))
+                findings.append(error(C.YAML_SYNTAX, show(pf), e.described(),
+                                      hint=e.hint or "Fix the YAML at that line.", line=e.line, column=e.column))
             else:
                 if doc.data is None:
                     pass  # an empty file: MedPerf reads it as {} (commands/mlcube/submit.py)

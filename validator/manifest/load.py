@@ -91,8 +91,8 @@ def load_cube(path: Path | str) -> Cube:
         try:
             docs[fmt] = read(file)
         except YamlSyntaxError as e:
-            raise UserError(f"YAML syntax error: {e.message}", file=str(file), line=e.line,
-                            hint="Fix the YAML syntax (indentation, colons, quotes) at that line.") from None
+            raise UserError(e.described(), file=str(file), line=e.line,
+                            hint=e.hint or "Fix the YAML syntax (indentation, colons, quotes) at that line.") from None
         if not isinstance(docs[fmt].data, dict):
             raise UserError("expected a mapping at the top of the file", file=str(file), line=1)
     return assemble(located, docs)

@@ -4,6 +4,8 @@ without importing or running it."""
 from __future__ import annotations
 
 import ast
+import io
+import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,7 +93,11 @@ def _click_options(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
 
 
 def read(path: Path) -> Interface:
-    tree = ast.parse(Path(path).read_text(encoding="utf-8"), filename=str(path))
+    """The script's interface. Its bytes are decoded as Python does (UTF-8, or the encoding its first lines
+    declare): UnicodeDecodeError when they are not that, SyntaxError when they are no Python."""
+    raw = Path(path).read_bytes()
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+    tree = ast.parse(raw.decode(encoding), filename=str(path))
     return from_tree(tree)
 
 

@@ -3,7 +3,8 @@
 Every YAML medcube reads comes from someone else (a cube's config, a benchmark profile, a task's results.yaml), so
 reading is bounded: MAX_BYTES of text, MAX_DEPTH levels of nesting and MAX_NODES nodes once aliases are expanded.
 A first pass over libyaml's event stream (iterative, stopping at the first limit crossed) checks the limits before
-anything is composed, so an alias bomb or 100,000 nested brackets end in a YamlSyntaxError, not a hang or a crash.
+anything is composed, so an alias bomb, 100,000 nested brackets or a recursive alias (`a: &x {b: *x}`) end in a
+YamlSyntaxError, not a hang or a crash. Bytes that are not UTF-8 are a NotUtf8Error (a YamlSyntaxError saying so).
 `load_data(text, name)` is the bounded replacement for `yaml.safe_load`.
 """
 
@@ -15,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from validator import utf8
 from validator.errors import MedcubeError
 
 _Loader: type[yaml.CSafeLoader] | type[yaml.SafeLoader]
@@ -31,14 +33,32 @@ MAX_NODES = 200_000  # nodes after alias expansion
 
 
 class YamlSyntaxError(MedcubeError):
-    """A file that is no YAML (or too large, deep or aliased to read), at its line and column."""
+    """A file that is no YAML (or too large, deep or aliased to read), at its line and column. ``hint``: how to fix
+    it, where it differs from the caller's hint for a syntax error (None: the caller's)."""
 
-    def __init__(self, message: str, line: int | None, column: int | None, hint: str | None = None,
-                 syntax: bool = True):
-        super().__init__(message, hint)
+    title = "YAML syntax error"
+
+    def __init__(self, message: str, line: int | None, column: int | None):
+        super().__init__(message)
         self.line = line
         self.column = column
-        self.syntax = syntax  # False: the text could not be read as text at all (not UTF-8), no YAML was parsed
+
+    def described(self) -> str:
+        """"YAML syntax error: ...", or "not UTF-8: ..." for a file that is no text medcube reads."""
+        return f"{self.title}: {self.message}"
+
+
+class NotUtf8Error(YamlSyntaxError):
+    """The file's bytes are not UTF-8: no YAML was parsed, so the YAML is not to blame."""
+
+    title = "not UTF-8"
+
+    def __init__(self, error: UnicodeDecodeError):
+        super().__init__(utf8.message(error), utf8.where(error)[1], None)
+        self.hint = "Save the file as UTF-8 (YAML files are read as UTF-8, as MedPerf reads them)."
+
+    def described(self) -> str:
+        return self.message  # "not UTF-8: invalid start byte at byte 7 (line 2)"
 
 
 @dataclass
@@ -114,6 +134,7 @@ def check_limits(text: str) -> None:
     sizes: dict[str, int] = {}  # anchor -> nodes it stands for
     stack: list[list] = [[0, None]]  # per open collection: [nodes so far, its anchor]
     total = 0  # nodes so far, all collections together, aliases expanded
+    inside: set[str] = set()  # anchors whose latest definition is a collection still open: `*name` there recurses
     try:
         while loader.check_event():
             event = loader.get_event()
@@ -121,10 +142,13 @@ def check_limits(text: str) -> None:
             if isinstance(event, yaml.ScalarEvent):
                 if event.anchor:
                     sizes[event.anchor] = 1
+                    inside.discard(event.anchor)
                 stack[-1][0] += 1
                 total += 1
             elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
                 stack.append([1, event.anchor])
+                if event.anchor:
+                    inside.add(event.anchor)
                 total += 1
                 if len(stack) - 1 > MAX_DEPTH:
                     raise _limit_error(f"nested more than {MAX_DEPTH} levels deep", event)
@@ -132,8 +156,12 @@ def check_limits(text: str) -> None:
                 count, anchor = stack.pop()
                 if anchor:
                     sizes[anchor] = count
+                    inside.discard(anchor)
                 stack[-1][0] += count
             elif isinstance(event, yaml.AliasEvent):
+                if event.anchor in inside:
+                    raise _limit_error(f"the alias *{event.anchor} stands for a collection it is inside of (a "
+                                       "recursive alias): no plain data has that shape", event)
                 size = sizes.get(event.anchor, 1) if event.anchor is not None else 1  # `*name` always has one
                 stack[-1][0] += size
                 total += size
@@ -181,12 +209,7 @@ def read_text(file: Path) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        line = raw.count(b"\n", 0, e.start) + 1
-        column = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
-        raise YamlSyntaxError(f"the file is not UTF-8 text: byte 0x{raw[e.start]:02X} at line {line}, column {column} "
-                              f"({e.reason})", line, column, syntax=False,
-                              hint="Save the file as UTF-8, as MedPerf reads it (e.g. `iconv -f latin1 -t utf-8`); "
-                              "the YAML itself was not read.") from None
+        raise NotUtf8Error(e) from None
 
 
 def read(file: Path) -> Doc:

@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.text import Text
 
 from validator.errors import UserError
+from validator.textsafe import printable
 
 
 def stdout() -> Console:
@@ -18,4 +19,5 @@ def stderr() -> Console:
 
 def print_user_error(e: UserError) -> None:
     console = stderr()
-    console.print(Text("error: ", style="bold red") + Text(str(e)), soft_wrap=True)  # paths are never split
+    # the message quotes what the user or a cube gave (paths, option values): escaped, never read as markup
+    console.print(Text("error: ", style="bold red") + Text(printable(str(e))), soft_wrap=True)  # paths never split

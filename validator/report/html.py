@@ -25,11 +25,13 @@ import time
 from pathlib import Path
 
 import jinja2
+import markupsafe
 
 from validator.engine.limits import human_size
 from validator.report import charts
 from validator.report import runfiles as rf
 from validator.report.text import metric_text
+from validator.textsafe import printable
 
 _TEMPLATES = Path(__file__).parent / "templates"
 STRIP_IMAGES = 6  # prepared images shown with their labels and the model's top predictions
@@ -322,9 +324,18 @@ def page_context(data: dict, run_dir: Path | str | None = None, command: list[st
             "findings_doc": doc}
 
 
+def _printable(value):
+    """Every value the page shows, control characters escaped (a cube's folder or file names reach the page from
+    the run folder's files, not only through findings); markup medcube made stays markup."""
+    if isinstance(value, markupsafe.Markup):
+        return markupsafe.Markup(printable(str(value)))
+    return printable(value) if isinstance(value, str) else value
+
+
 def _environment() -> jinja2.Environment:
     return jinja2.Environment(loader=jinja2.FileSystemLoader(str(_TEMPLATES)), autoescape=True,
-                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                              finalize=_printable)
 
 
 def render_html(data: dict, run_dir: Path | str | None = None, command: list[str] | str | None = None,

@@ -30,7 +30,7 @@ def print_text(reports, console: Console | None = None) -> None:
         infos = sum(f.severity == "info" for f in r.findings)
         warnings = len(r.findings) - errors - infos
         status = Text("PASS", style="bold green") if r.ok else Text("FAIL", style="bold red")
-        title = Text.assemble(status, f"  {r.path}", f"  ({r.role or 'role unknown'})")
+        title = Text.assemble(status, printable(f"  {r.path}"), f"  ({r.role or 'role unknown'})")
         console.print(title)
         if r.findings:
             # Narrow terminals (CI logs are 80 columns): fixed small columns, paths relative to the cube (its path is

@@ -160,7 +160,7 @@ def build_image(
     result.builder = cli.describe() if cli is not None else SDK_BUILDER
     status = console.status(f"building {image}") if console is not None and console.is_terminal else nullcontext()
     if console is not None and not console.is_terminal:
-        console.print(f"building {image} with {result.builder} ...")
+        console.print(Text(printable(f"building {image} with {result.builder} ...")))
     with status as live:
 
         def on_line(text: str) -> None:

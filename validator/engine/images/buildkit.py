@@ -169,6 +169,9 @@ def _build(cli: Cli, argv: list[str], timeout: float | None, on_line: Callable[[
     except subprocess.TimeoutExpired:
         timed_out = True
         _kill(proc)
+    except BaseException:  # cancelled (a signal): the build ends with medcube, BuildKit cancels its steps
+        _kill(proc)
+        raise
     reader.join(timeout=10)
     log = lines.text()
     if timed_out:

@@ -17,6 +17,7 @@ limit or a timeout means, and how output folders are made ready for a task.
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -70,6 +71,20 @@ def last_error_line(log_tail: str) -> str:
     return lines[-1][:200]
 
 
+def _killed(code: int | None) -> str:
+    """How a task ended by a signal is said: SIGKILL that neither --timeout nor --memory sent came from outside the
+    task (`docker kill`, the host's OOM killer, a person)."""
+    if code is None or not (128 < code < 128 + 65 or code < 0):
+        return ""
+    try:
+        name = signal.Signals(code - 128 if code > 0 else -code).name
+    except ValueError:
+        return " (killed by a signal)"
+    if name == "SIGKILL":
+        return " (killed by SIGKILL from outside the task: `docker kill`, the host's OOM killer, or a person)"
+    return f" (killed by {name})"
+
+
 def judge_exit(result: TaskResult, plan: RunPlan, where: str, hint: str | None = None) -> None:
     """A task that ran to its end: passed on exit code 0, else failed with the log's telling line."""
     if result.exit_code == 0:
@@ -78,7 +93,7 @@ def judge_exit(result: TaskResult, plan: RunPlan, where: str, hint: str | None =
     result.status = "failed"
     code = result.exit_code
     last = last_error_line(result.log_tail)
-    killed = " (killed by a signal)" if code is not None and code > 128 else ""
+    killed = _killed(code)
     result.message = f"exit code {code}{killed}" + (f": {last}" if last else "")
     result.findings.append(F.error(
         EXIT_NONZERO, where, f"task {plan.task} exited with code {code}{killed}" + (f": {last}" if last else ""),
