@@ -1,5 +1,6 @@
 """The `medcube` command line: the options parsed, a library function (validator.commands) called, and its result
-printed in the chosen format, the report files written and the exit code picked (`run_validate`, `run_test`).
+printed in the chosen format, the report files written and the exit code picked (`run_validate`, `run_test`,
+`run_many`).
 
 Its length (over 600 lines) is the option declarations of its commands, one line each, kept in one place, and the
 printing of the results, which no library function does."""
@@ -18,7 +19,7 @@ import typer.core
 from validator.errors import UserError
 
 if TYPE_CHECKING:  # the command line loads what a command needs when it runs
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
     from validator.chain.benchmark import Benchmark
     from validator.chain.options import RunOptions
@@ -258,7 +259,6 @@ def test(
     from validator.chain.options import RunOptions
     from validator.chain.probes.options import probe_options
     from validator.commands.common import DemoSource, ReportFiles
-    from validator.commands.submissions import test_submissions_command
     from validator.engine.limits import Limits
     from validator.manifest.load import is_cube_folder
 
@@ -288,7 +288,7 @@ def test(
         if format != OutputFormat.text or strict or fail_on is not None or ignore or sarif_file is not None:
             raise UserError("--format, --strict, --fail-on, --ignore and --sarif-file apply to one submission's run",
                             hint="for many submissions read --report FILE (JSON) or --junit FILE")
-        raise typer.Exit(test_submissions_command(
+        raise typer.Exit(run_many(
             benchmark, models=models, metrics=metric_cubes, data_preparator=data_preparator,
             demo=DemoSource(demo_data, demo_sha256), options=options,
             files=ReportFiles(report, junit, html, command=_command_line()), jobs=jobs, shard=shard,
@@ -537,6 +537,43 @@ def run_validate(paths: list[Path], *, static: bool, output_format: str | None =
         write_html_reports(json.loads(json_report.to_json(reports, runs, oks=verdicts)),
                            [r for r in runs or [] if r is not None], html, command, err)
     return 0 if all(verdicts) else 1
+
+
+def run_many(benchmark: Path | str | Benchmark | None = None, *, models: Sequence[Path] = (),
+             metrics: Sequence[Path] = (), data_preparator: Path | Cube | None = None,
+             demo: DemoSource | None = None, options: RunOptions | None = None, files: ReportFiles | None = None,
+             jobs: int | None = None, shard: str | None = None, verbosity: int = 0) -> int:
+    """`medcube test` with many submissions (validator.commands.submissions), printed: the leaderboard, the report
+    ``files`` written; the exit code (0 only when every submission passed). ``verbosity``: -1 no progress lines,
+    1 the build logs too."""
+    import dataclasses
+
+    from rich.console import Console
+
+    from validator.chain.options import RunOptions
+    from validator.commands.common import DemoSource, ReportFiles, write_html_reports
+    from validator.commands.session import GateRefused
+    from validator.commands.submissions import test_submissions_command
+    from validator.report import leaderboard
+
+    options = options or RunOptions()
+    files = files or ReportFiles()
+    console = options.console or Console(highlight=False, emoji=False)
+    options = dataclasses.replace(options, console=None if verbosity < 0 else console, verbose=verbosity > 0)
+    try:
+        result = test_submissions_command(benchmark, models=models, metrics=metrics, data_preparator=data_preparator,
+                                          demo=demo or DemoSource(), options=options, jobs=jobs, shard=shard,
+                                          note=console.print)
+    except GateRefused as e:
+        e.render(console)
+        return 1
+    leaderboard.print_leaderboard(result, console)
+    if files.json is not None:
+        leaderboard.write_json_many(result, Path(files.json))
+    if files.junit is not None:
+        leaderboard.write_junit_many(result, Path(files.junit))
+    write_html_reports(leaderboard.report_dict_many(result), [result.preparation], files.html, files.command, console)
+    return 0 if result.ok else 1
 
 
 def run_test(benchmark: Path | str | Benchmark | None = None, *,
