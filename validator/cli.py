@@ -39,6 +39,10 @@ class _Group(typer.core.TyperGroup):
 
             print_user_error(e)
             raise typer.Exit(e.exit_code) from None
+        except Exception as e:  # a bug in medcube: exit 3 (click's own Exit, Abort and usage errors go on)
+            from validator.errors import internal_error
+
+            raise typer.Exit(internal_error(e)) from None
 
 
 app = typer.Typer(
@@ -375,7 +379,7 @@ def convert(
 
 @app.command()
 def schema(
-    name: str = typer.Argument(..., help="mlcube | container_config | parameters"),
+    name: str = typer.Argument(..., help="mlcube | container_config | parameters | report (the JSON report of validate and test)"),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to a file instead of printing."),
 ):
     """Print a JSON Schema, for editors (yaml-language-server) and other tools."""
@@ -435,6 +439,21 @@ def verify_package(folder: Path = typer.Argument(..., help="A deploy folder made
     out.print("package OK" if result.ok else f"{len(result.problems)} problem(s): package the cube again "
               "(`medcube package`) before uploading.")
     raise typer.Exit(0 if result.ok else 1)
+
+
+@app.command()
+def explain(code: str = typer.Argument(..., help="A finding code, e.g. MC501.")):
+    """Say what a finding code means and how to fix it (offline, from medcube's catalogue)."""
+    from validator.commands.explain import explain_command
+    raise typer.Exit(explain_command(code))
+
+
+@app.command()
+def clean(older_than: float = typer.Option(0.0, "--older-than", help="Only run folders older than this many days (default 0: all)."),
+          dry_run: bool = typer.Option(False, "--dry-run", help="Say what would go, remove nothing.")):
+    """Remove the run folders under ~/.cache/medcube/runs (runs also prune them: older than 14 days, beyond 50)."""
+    from validator.commands.clean import clean_command
+    raise typer.Exit(clean_command(older_than, dry_run))
 
 
 def run_validate(paths: list[Path], *, static: bool, output_format: str | None = None,

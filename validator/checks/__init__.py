@@ -9,7 +9,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from validator import codes as C
-from validator.checks import agreement, crossfile, dockerfile, hostpaths, medperf, pathtext, roles, schema
+from validator.checks import (
+    agreement,
+    crossfile,
+    dockerfile,
+    dockerfile_lines,
+    hadolint,
+    hostpaths,
+    inline,
+    medperf,
+    pathtext,
+    roles,
+    schema,
+)
 from validator.errors import ConfigNotFound
 from validator.findings import Finding, error, has_errors
 from validator.manifest import dockerfile as dockerfile_reader
@@ -54,6 +66,13 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
 
 
 def run_static(path: Path | str, show=display_path) -> CubeReport:
+    files: dict[str, Path] = {}  # a finding's shown file -> the file, for the inline ignores
+    report = _run_static(path, show, files)
+    report.findings = inline.apply(report.findings, files)
+    return report
+
+
+def _run_static(path: Path | str, show, files: dict[str, Path]) -> CubeReport:
     report = CubeReport(path=str(path))
     try:
         located = locate(path)
@@ -65,6 +84,7 @@ def run_static(path: Path | str, show=display_path) -> CubeReport:
     report.path = show(located.cube_dir)
     docs = {}
     for fmt, file in located.files.items():
+        files[show(file)] = file
         try:
             doc = read(file)
         except YamlSyntaxError as e:
@@ -94,6 +114,9 @@ def run_static(path: Path | str, show=display_path) -> CubeReport:
     df = None
     if cube.build is not None and cube.build.dockerfile.is_file():
         df = dockerfile_reader.read(cube.build.dockerfile)
+        files[show(df.path)] = df.path
+    if cube.parameters_file is not None:
+        files[show(cube.parameters_file)] = cube.parameters_file
     findings: list[Finding] = hostpaths.check_paths(cube, show) + hostpaths.check_copy_sources(cube, df, show)
     other = medperf.not_a_benchmark_cube(cube, show)
     if other is not None:  # federated learning, certificates, run_script: one message, not one per task
@@ -117,6 +140,9 @@ def run_static(path: Path | str, show=display_path) -> CubeReport:
         findings += agreement.check_agreement(cube, show)
     findings += dockerfile.check_build(cube, df, show)
     findings += dockerfile.check_dockerfile(cube, df, show)
+    if df is not None and cube.container_type == "DockerImage":
+        findings += dockerfile_lines.check_lines(df, show)
+        findings += hadolint.check_hadolint(df.path, show)
     said: set[tuple] = set()  # both views run the same script and read the same files: say each problem once
     interfaces: dict = {}  # and read it once
     for view in views:
