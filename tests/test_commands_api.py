@@ -171,3 +171,16 @@ def test_many_submissions_return_every_run(bench, tmp_path, capsys):
     assert notes == ["shard 1/1: 2 submission(s)"]
     assert not result.ok and {Path(s.path).name: s.ok for s in result.submissions} == {"a": True, "b": False}
     assert capsys.readouterr() == ("", "")
+
+
+def test_explain_and_clean_return_their_results(tmp_path, monkeypatch, capsys):
+    from validator.commands.clean import clean_command
+    from validator.commands.explain import explain_command
+
+    assert explain_command("501").startswith("MC501 (")
+    with pytest.raises(UserError, match="unknown finding code"):
+        explain_command("MC99x")
+    monkeypatch.setenv("MEDCUBE_CACHE_DIR", str(tmp_path))
+    cleaned = clean_command(0, dry_run=True)
+    assert cleaned.dry_run and cleaned.pruned.removed == [] and cleaned.root.is_relative_to(tmp_path)
+    assert capsys.readouterr() == ("", "")

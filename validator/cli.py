@@ -450,7 +450,8 @@ def verify_package(folder: Path = typer.Argument(..., help="A deploy folder made
 def explain(code: str = typer.Argument(..., help="A finding code, e.g. MC501.")):
     """Say what a finding code means and how to fix it (offline, from medcube's catalogue)."""
     from validator.commands.explain import explain_command
-    raise typer.Exit(explain_command(code))
+
+    print(explain_command(code), end="")
 
 
 @app.command()
@@ -458,7 +459,16 @@ def clean(older_than: float = typer.Option(0.0, "--older-than", help="Only run f
           dry_run: bool = typer.Option(False, "--dry-run", help="Say what would go, remove nothing.")):
     """Remove the run folders under ~/.cache/medcube/runs (runs also prune them: older than 14 days, beyond 50)."""
     from validator.commands.clean import clean_command
-    raise typer.Exit(clean_command(older_than, dry_run))
+    from validator.engine.limits import human_size
+
+    cleaned = clean_command(older_than, dry_run)
+    result = cleaned.pruned
+    verb = "would remove" if cleaned.dry_run else "removed"
+    print(f"medcube clean: {verb} {len(result.removed)} run folder(s), {human_size(result.bytes_freed)}, "
+          f"in {cleaned.root}; {result.kept} kept")
+    for folder in result.failed:
+        print(f"  could not remove {folder} (files a container left unwritable: remove it as their owner)")
+    raise typer.Exit(1 if result.failed else 0)
 
 
 def run_validate(paths: list[Path], *, static: bool, output_format: str | None = None,

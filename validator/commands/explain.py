@@ -26,6 +26,6 @@ def explain_text(code: str) -> str:
             "instruction).\n")
 
 
-def explain_command(code: str) -> int:
-    print(explain_text(code), end="")
-    return 0
+def explain_command(code: str) -> str:
+    """The catalogue entry of ``code`` as text (the CLI prints it); UserError for a code not in the catalogue."""
+    return explain_text(code)
