@@ -52,6 +52,14 @@ INTRO = [
     "unknown base image, advice). Warnings exit 0; `--strict` makes them fail.",
     "- **info**: what medcube did not check and why (a config-only cube has no Dockerfile to check); never fails.",
     "",
+    "Exit codes: **0** all good (warnings and infos only, unless `--strict`); **1** findings that fail, or a failed "
+    "task; **2** a usage error (a bad path, option or input file: one message saying what to fix); **3** an internal "
+    "error, a bug in medcube (one message naming it; `MEDCUBE_DEBUG=1` prints the traceback): please report it.",
+    "",
+    "A finding can be left out where it stands: `# medcube: ignore=MC303` at the end of the YAML line it points "
+    "at, or `# medcube ignore=MC501` on the line above the Dockerfile instruction; everywhere with `--ignore MC501` "
+    "or a settings file. `medcube explain MC501` prints a code's entry offline.",
+    "",
     "Cubes MedPerf runs pass; cubes MedPerf rejects fail with MedPerf's reason. `tests/medperf_cubes.py` holds one "
     "MedPerf-shaped cube per fact, in both directions.",
     "",

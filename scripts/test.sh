@@ -3,7 +3,7 @@
 #
 #   bash scripts/test.sh [PYTEST ARGS...]        e.g.  bash scripts/test.sh -k engine -x
 #
-# 1. installs the project with its test and example extras (torch==2.13.0 CPU build) into the venv .venv (made
+# 1. installs the project with its test, example, dev and lint extras (torch 2.13.0, CPU build) into the venv .venv (made
 #    once and reused, scripts/venv.sh: Debian's own python3 refuses pip installs, PEP 668), and the
 #    MLCube client (mlcube==0.0.9, mlcube-docker==0.0.9) into its own venv: it pins cookiecutter==2.1.1 and
 #    omegaconf==2.1.0, which conflict with medcube's cookiecutter>=2.5 and need pip<24.1 to install at all;
@@ -46,8 +46,10 @@ else
     medcube_venv test
     record "venv" "$t"
     t=$(now)
-    echo "[test] pip install -e '.[test,examples,dev]' (into ${VIRTUAL_ENV})" >&2
-    python3 -m pip install -q --progress-bar off -e '.[test,examples,dev]'
+    echo "[test] pip install -e '.[test,examples,dev,lint]' (into ${VIRTUAL_ENV})" >&2
+    # The examples extra admits any torch >= 2.13; the tests take the CPU build 2.13.0 (a wheel pip finds locally
+    # here; an unpinned torch would be a CUDA build of several GB).
+    python3 -m pip install -q --progress-bar off -e '.[test,examples,dev,lint]' 'torch==2.13.0'
     record "install" "$t"
 
     t=$(now)

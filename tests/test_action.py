@@ -81,3 +81,24 @@ def test_test_step_rejects_an_unknown_role(tmp_path, bin_dir):
 def test_install_step_installs_from_the_action_checkout_by_default():
     run = STEPS["Install medcube"]["run"]
     assert '"${SOURCE:-$GITHUB_ACTION_PATH}"' in run and "pip install" in run
+
+
+def test_sarif_upload_is_skipped_on_pull_requests_from_forks():
+    """A fork's pull request gets a read-only token: the upload fails there, so the step must not run (the
+    annotations still carry the findings). Evaluated as GitHub would: && binds tighter than ||."""
+    condition = STEPS["Upload SARIF"]["if"].strip()
+    assert condition.startswith("${{") and condition.endswith("}}")
+    text = " ".join(condition[3:-2].split())
+    for name, value in (("!cancelled()", "True"), ("inputs.upload-sarif == 'true'", "True"),
+                        ("hashFiles(inputs.sarif) != ''", "True"), ("&&", "and"), ("||", "or")):
+        text = text.replace(name, value)
+
+    def runs(event: str, head: str, repo: str = "org/bench") -> bool:
+        expr = text.replace("github.event_name", repr(event)).replace(
+            "github.event.pull_request.head.repo.full_name", repr(head)).replace("github.repository", repr(repo))
+        return bool(eval(expr))  # only literals and the operators above are left
+
+    assert runs("push", "")
+    assert runs("pull_request", "org/bench")
+    assert not runs("pull_request", "someone/bench")
+    assert not runs("pull_request_target", "someone/bench")

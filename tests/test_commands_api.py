@@ -154,3 +154,35 @@ def test_validate_of_no_cube_is_an_empty_result(tmp_path, capsys):
     result = validate_command([tmp_path / "notes.txt"], static=True, changed=True)
     assert result.reports == [] and result.ok
     assert capsys.readouterr() == ("", "")
+
+
+# -- medcube test with many submissions: every run, ranked --------------------------------------------------------------
+def test_many_submissions_return_every_run(bench, tmp_path, capsys):
+    from validator.chain.options import RunOptions
+    from validator.commands.submissions import test_submissions_command
+
+    (bench / "benchmark.yaml").write_text((bench / "benchmark.yaml").read_text() + "primary_metric: Accuracy\n")
+    models = []
+    for name in ("a", "b"):
+        shutil.copytree(bench / "model", tmp_path / name)
+        models.append(tmp_path / name)
+    (tmp_path / "b" / "mlcube" / "workspace" / "parameters.yaml").write_text("behaviour: exit\n")
+    notes: list[str] = []
+    result = test_submissions_command(bench, models=models, shard="1/1", note=notes.append,
+                                      options=RunOptions(runner="local", run_dir=tmp_path / "run"))
+    assert notes == ["shard 1/1: 2 submission(s)"]
+    assert not result.ok and {Path(s.path).name: s.ok for s in result.submissions} == {"a": True, "b": False}
+    assert capsys.readouterr() == ("", "")
+
+
+def test_explain_and_clean_return_their_results(tmp_path, monkeypatch, capsys):
+    from validator.commands.clean import clean_command
+    from validator.commands.explain import explain_command
+
+    assert explain_command("501").startswith("MC501 (")
+    with pytest.raises(UserError, match="unknown finding code"):
+        explain_command("MC99x")
+    monkeypatch.setenv("MEDCUBE_CACHE_DIR", str(tmp_path))
+    cleaned = clean_command(0, dry_run=True)
+    assert cleaned.dry_run and cleaned.pruned.removed == [] and cleaned.root.is_relative_to(tmp_path)
+    assert capsys.readouterr() == ("", "")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -74,3 +78,28 @@ def test_benchmark_without_its_demo_data_still_names_its_cubes(tmp_path):
     (tmp_path / "benchmark.yaml").write_text("data_preparator: prep\nmodel: model\nmetrics: metrics\n"
                                              "demo_data: {path: not-here.tar.gz}\n")
     assert [p.name for p in resolve([tmp_path / "benchmark.yaml"]).paths] == ["prep", "model", "metrics"]
+
+
+def test_a_folder_of_cubes_is_every_cube_below_it(tmp_path, monkeypatch):
+    """`validate --static .` in a repository holding a benchmark's cubes: every cube, not MC000 for the folder."""
+    repo = tmp_path / "repo"
+    shutil.copytree(VALID / "medcube_model", repo / "cubes" / "model")
+    shutil.copytree(VALID / "tutorial_metrics", repo / "metrics")
+    shutil.copytree(VALID / "medcube_metrics", repo / ".hidden" / "metrics")  # passed over
+    shutil.copytree(VALID / "medcube_metrics", repo / "tpl" / "{{cookiecutter.project_slug}}")  # a template
+    (repo / "docs").mkdir()
+    (repo / "link").symlink_to(VALID / "medcube_data_preparator")  # not followed
+    monkeypatch.chdir(repo)
+    assert resolve(["."]).paths == [Path("cubes/model"), Path("metrics")]
+    assert resolve(["docs"]).paths == [Path("docs")]  # no cube below: reported as before (MC000)
+
+
+def test_a_folder_of_cubes_on_the_command_line(tmp_path):
+    shutil.copytree(VALID / "medcube_model", tmp_path / "a")
+    shutil.copytree(VALID / "medcube_metrics", tmp_path / "b")
+    (tmp_path / "b" / "container_config.yaml").write_text("not: [yaml\n")
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run([sys.executable, "-m", "validator", "validate", "--static", "--format", "json", str(tmp_path)],
+                         capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(root)})
+    cubes = json.loads(out.stdout)["cubes"]
+    assert out.returncode == 1 and [(Path(c["path"]).name, c["ok"]) for c in cubes] == [("a", True), ("b", False)]

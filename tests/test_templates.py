@@ -205,8 +205,13 @@ def test_ci_workflow_and_pre_commit_hook_use_medcubes_action_and_hook(baked):
     role, answers, project = baked
     repo, rev = answers.get("medcube_github", "mlcommons/medcube"), answers.get("medcube_rev", "v" + __version__)
     workflow = yaml.safe_load((project / ".github/workflows/medcube.yml").read_text())
-    assert workflow["permissions"]["security-events"] == "write"
+    # Least permissions: none for the workflow, the job's own (read the code, upload SARIF); no token kept by the
+    # checkout for the cube's build to find in .git/config.
+    assert workflow["permissions"] == {}
+    assert workflow["jobs"]["validate"]["permissions"] == {"contents": "read", "security-events": "write"}
     steps = workflow["jobs"]["validate"]["steps"]
+    checkout = next(s for s in steps if s.get("uses", "").startswith("actions/checkout@"))
+    assert checkout["with"] == {"persist-credentials": False}
     action = next(s for s in steps if s.get("uses", "").startswith(repo + "@"))
     assert action["uses"] == f"{repo}@{rev}" and action["with"] == {"path": ".", "test-role": role}
     inputs = yaml.safe_load((ROOT / "action.yml").read_text())["inputs"]

@@ -296,7 +296,7 @@ def test_a_wrapper_that_drops_the_exit_status_is_a_warning_with_its_line(tmp_pat
                                                                  "def first(" + MODEL_PARAMS + "):\n" + body),
                       encoding="utf-8")
     report = run_static(cube)
-    found = [f for f in report.findings if f.code == "MC416"]
+    found = [f for f in report.findings if f.code == "MC419"]
     assert report.ok, _show(report)
     assert bool(found) is said, _show(report)
     if said:

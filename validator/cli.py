@@ -1,5 +1,6 @@
 """The `medcube` command line: the options parsed, a library function (validator.commands) called, and its result
-printed in the chosen format, the report files written and the exit code picked (`run_validate`, `run_test`).
+printed in the chosen format, the report files written and the exit code picked (`run_validate`, `run_test`,
+`run_many`).
 
 Its length (over 600 lines) is the option declarations of its commands, one line each, kept in one place, and the
 printing of the results, which no library function does."""
@@ -18,7 +19,7 @@ import typer.core
 from validator.errors import UserError
 
 if TYPE_CHECKING:  # the command line loads what a command needs when it runs
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
     from validator.chain.benchmark import Benchmark
     from validator.chain.options import RunOptions
@@ -38,6 +39,15 @@ class _Group(typer.core.TyperGroup):
 
             print_user_error(e)
             raise typer.Exit(e.exit_code) from None
+        except Exception as e:  # a bug in medcube: exit 3 (click's own Exit, Abort and usage errors go on)
+            from validator import oslimits
+
+            if isinstance(e, OSError) and oslimits.is_refused(e):  # a full disk, a path too long: said as such
+                print(oslimits.message(e), file=sys.stderr)
+                raise typer.Exit(2) from None
+            from validator.errors import internal_error
+
+            raise typer.Exit(internal_error(e)) from None
 
 
 app = typer.Typer(
@@ -262,7 +272,6 @@ def test(
     from validator.chain.options import RunOptions
     from validator.chain.probes.options import probe_options
     from validator.commands.common import DemoSource, ReportFiles
-    from validator.commands.submissions import test_submissions_command
     from validator.engine.limits import Limits
     from validator.manifest.load import is_cube_folder
 
@@ -292,7 +301,7 @@ def test(
         if format != OutputFormat.text or strict or fail_on is not None or ignore or sarif_file is not None:
             raise UserError("--format, --strict, --fail-on, --ignore and --sarif-file apply to one submission's run",
                             hint="for many submissions read --report FILE (JSON) or --junit FILE")
-        raise typer.Exit(test_submissions_command(
+        raise typer.Exit(run_many(
             benchmark, models=models, metrics=metric_cubes, data_preparator=data_preparator,
             demo=DemoSource(demo_data, demo_sha256), options=options,
             files=ReportFiles(report, junit, html, command=_command_line()), jobs=jobs, shard=shard,
@@ -385,7 +394,7 @@ def convert(
 
 @app.command()
 def schema(
-    name: str = typer.Argument(..., help="mlcube | container_config | parameters"),
+    name: str = typer.Argument(..., help="mlcube | container_config | parameters | report (the JSON report of validate and test)"),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to a file instead of printing."),
 ):
     """Print a JSON Schema, for editors (yaml-language-server) and other tools."""
@@ -445,6 +454,31 @@ def verify_package(folder: Path = typer.Argument(..., help="A deploy folder made
     out.print("package OK" if result.ok else f"{len(result.problems)} problem(s): package the cube again "
               "(`medcube package`) before uploading.")
     raise typer.Exit(0 if result.ok else 1)
+
+
+@app.command()
+def explain(code: str = typer.Argument(..., help="A finding code, e.g. MC501.")):
+    """Say what a finding code means and how to fix it (offline, from medcube's catalogue)."""
+    from validator.commands.explain import explain_command
+
+    print(explain_command(code), end="")
+
+
+@app.command()
+def clean(older_than: float = typer.Option(0.0, "--older-than", help="Only run folders older than this many days (default 0: all)."),
+          dry_run: bool = typer.Option(False, "--dry-run", help="Say what would go, remove nothing.")):
+    """Remove the run folders under ~/.cache/medcube/runs (runs also prune them: older than 14 days, beyond 50)."""
+    from validator.commands.clean import clean_command
+    from validator.engine.limits import human_size
+
+    cleaned = clean_command(older_than, dry_run)
+    result = cleaned.pruned
+    verb = "would remove" if cleaned.dry_run else "removed"
+    print(f"medcube clean: {verb} {len(result.removed)} run folder(s), {human_size(result.bytes_freed)}, "
+          f"in {cleaned.root}; {result.kept} kept")
+    for folder in result.failed:
+        print(f"  could not remove {folder} (files a container left unwritable: remove it as their owner)")
+    raise typer.Exit(1 if result.failed else 0)
 
 
 def run_validate(paths: list[Path], *, static: bool, output_format: str | None = None,
@@ -532,6 +566,43 @@ def run_validate(paths: list[Path], *, static: bool, output_format: str | None =
     return 0 if all(verdicts) else 1
 
 
+def run_many(benchmark: Path | str | Benchmark | None = None, *, models: Sequence[Path] = (),
+             metrics: Sequence[Path] = (), data_preparator: Path | Cube | None = None,
+             demo: DemoSource | None = None, options: RunOptions | None = None, files: ReportFiles | None = None,
+             jobs: int | None = None, shard: str | None = None, verbosity: int = 0) -> int:
+    """`medcube test` with many submissions (validator.commands.submissions), printed: the leaderboard, the report
+    ``files`` written; the exit code (0 only when every submission passed). ``verbosity``: -1 no progress lines,
+    1 the build logs too."""
+    import dataclasses
+
+    from rich.console import Console
+
+    from validator.chain.options import RunOptions
+    from validator.commands.common import DemoSource, ReportFiles, write_html_reports
+    from validator.commands.session import GateRefused
+    from validator.commands.submissions import test_submissions_command
+    from validator.report import leaderboard
+
+    options = options or RunOptions()
+    files = files or ReportFiles()
+    console = options.console or Console(highlight=False, emoji=False)
+    options = dataclasses.replace(options, console=None if verbosity < 0 else console, verbose=verbosity > 0)
+    try:
+        result = test_submissions_command(benchmark, models=models, metrics=metrics, data_preparator=data_preparator,
+                                          demo=demo or DemoSource(), options=options, jobs=jobs, shard=shard,
+                                          note=console.print)
+    except GateRefused as e:
+        e.render(console)
+        return 1
+    leaderboard.print_leaderboard(result, console)
+    if files.json is not None:
+        leaderboard.write_json_many(result, Path(files.json))
+    if files.junit is not None:
+        leaderboard.write_junit_many(result, Path(files.junit))
+    write_html_reports(leaderboard.report_dict_many(result), [result.preparation], files.html, files.command, console)
+    return 0 if result.ok else 1
+
+
 def run_test(benchmark: Path | str | Benchmark | None = None, *,
              cubes: Mapping[str, Path | Cube | None] | None = None, demo: DemoSource | None = None,
              options: RunOptions | None = None, files: ReportFiles | None = None, output_format: str = "text",
@@ -617,7 +688,7 @@ def _command_line() -> tuple[str, ...]:
 
 def main():
     _ARGV[:] = sys.argv[1:]
-    from validator import cancel, diskfull
+    from validator import cancel
 
     cancel.install()  # SIGINT / SIGTERM: Cancelled, through every cleanup on the way out
     try:
@@ -625,11 +696,6 @@ def main():
     except cancel.Cancelled as e:
         print(cancel.message(e), file=sys.stderr)
         raise SystemExit(e.exit_code) from None
-    except OSError as e:  # the machine's fault, met anywhere: said as such, after the cleanup on the way out
-        if not diskfull.is_disk_full(e):
-            raise
-        print(diskfull.message(e), file=sys.stderr)
-        raise SystemExit(2) from None
     finally:
         # The process ends here: the collector need not walk every object once more while the interpreter shuts
         # down (about 50 ms a run, a sixth of medcube's own time in `medcube test`). Nothing is skipped: atexit

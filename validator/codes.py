@@ -318,8 +318,28 @@ ENTRYPOINT_WITH_SPACES = _code(
     'run_args.entrypoint with spaces',
     'Put only the executable in `run_args.entrypoint` and its arguments in `run_args.command`.',
 )
+DOCKERFILE_SYNTAX = _code(
+    "MC416", "error", "static",
+    'a Dockerfile line docker build rejects',
+    'Fix the line the message names: an unknown instruction (a typo such as `CPY` for `COPY`; the message suggests '
+    'the closest) or a `FROM` without an image. `docker build` stops there, so the cube cannot be built at all.',
+)
+SHELL_FORM_ENTRYPOINT = _code(
+    "MC417", "error", "static",
+    'ENTRYPOINT in shell form: the task\'s arguments are ignored',
+    'Write ENTRYPOINT in exec form, `ENTRYPOINT ["python3", "/mlcube_project/mlcube.py"]`. In shell form docker runs '
+    '`/bin/sh -c "..."` and drops the arguments it is given, so every task (prepare, infer, evaluate ...) would run '
+    'the same command without its task name or paths.',
+)
+BROKEN_EXEC_FORM = _code(
+    "MC418", "error", "static",
+    'an exec form (`["...", ...]`) that is not a JSON array of strings',
+    'Close the brackets, quote every item with double quotes, and write numbers as strings (`["python3", "x.py", '
+    '"1"]`). Otherwise docker takes the whole line as a shell command: the build fails (RUN) or the container runs '
+    '`/bin/sh -c \'["python3", ...\'`, which is no program (CMD, ENTRYPOINT).',
+)
 DROPPED_EXIT_STATUS = _code(
-    "MC416", "warning", "static",
+    "MC419", "warning", "static",
     'the entrypoint script drops the exit status of a program it runs',
     'A wrapper that runs the real script with `subprocess.Popen(...).wait()`, `subprocess.call(...)` or '
     '`os.system(...)` and ignores the result exits 0 when that script fails, so a failed task "passes" '
@@ -348,6 +368,14 @@ WORKSPACE_IN_CONTEXT = _code(
     'large workspace in the build context without .dockerignore',
     'Add a `.dockerignore` that leaves out the workspace: parameters and additional files are mounted at '
     'run time, they do not belong in the image.',
+)
+HADOLINT = _code(
+    "MC510", "warning", "static",
+    'hadolint: Dockerfile hygiene',
+    'Follow the rule hadolint names in the message (its page: https://github.com/hadolint/hadolint/wiki/DLxxxx). '
+    'Reported only where hadolint is installed (`pip install "medcube[lint]"`): hadolint\'s error and warning levels '
+    'as a warning, its info and style levels as an info. `# hadolint ignore=DL3008` on the line above silences one '
+    'rule there, `--ignore MC510` all of them.',
 )
 BUILD_FAILED = _code(
     "MC601", "error", "run",

@@ -4,7 +4,10 @@
 - a benchmark folder (holding `benchmark.yaml` and no cube config) or a `benchmark.yaml`: the cubes it names;
 - any other file or folder inside a cube (`project/mlcube.py`, `mlcube/workspace/parameters.yaml`): that cube,
   found by going up to the nearest folder holding `container_config.yaml` or `mlcube/mlcube.yaml` (not above the
-  repository root, the folder holding `.git`).
+  repository root, the folder holding `.git`);
+- any other folder (`validate --static .` in a repository holding a benchmark's cubes): every cube below it, found
+  by walking down (links not followed; hidden folders, virtual environments and cookiecutter templates passed over;
+  a cube's own folders not entered).
 
 With `changed=True` (the pre-commit hook passes the changed files) every path maps to its whole cube, and files in
 no cube are skipped instead of reported. Nothing here reads a cube's content beyond the names of its files.
@@ -12,6 +15,7 @@ no cube are skipped instead of reported. Nothing here reads a cube's content bey
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -119,13 +123,42 @@ def resolve(paths: Iterable[Path | str], changed: bool = False) -> Targets:
             add(p)
             continue
         above = cube_above(p)
+        below = cubes_below(p) if above is None and not changed and p.is_dir() else []
         if above is not None:
             add(_shown(above))
+        elif below:
+            for cube in below:
+                add(_shown(cube))
         elif changed:
             out.skipped.append(p)
         else:
             add(p)  # validate says what is missing
     return out
+
+
+_PASSED_OVER = frozenset({"node_modules", "__pycache__", "site-packages", "venv", "env", "dist", "build"})
+MAX_FOLDERS = 20_000  # a walk stops after this many folders (a repository of cubes has far fewer)
+
+
+def cubes_below(folder: Path) -> list[Path]:
+    """Every cube folder below `folder`, sorted; a cube's own folders are not entered, links are not followed."""
+    found: list[Path] = []
+    stack, visited = [Path(folder)], 0
+    while stack and visited < MAX_FOLDERS:
+        d = stack.pop()
+        visited += 1
+        if is_cube_dir(d):
+            found.append(d)
+            continue
+        try:
+            entries = sorted(os.scandir(d), key=lambda e: e.name)
+        except OSError:
+            continue
+        for e in entries:
+            if (e.is_dir(follow_symlinks=False) and not e.name.startswith(".") and e.name not in _PASSED_OVER
+                    and "{{" not in e.name and not (Path(e.path) / "pyvenv.cfg").exists()):
+                stack.append(Path(e.path))
+    return sorted(found)
 
 
 def _shown(path: Path) -> Path:

@@ -9,6 +9,7 @@ The run folder is validator.chain.rundir's; the output contracts validator.chain
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -110,28 +111,25 @@ def run_chain(
 
         probes = ProbeSession(options.probes, runner, cubes, folder, demo, benchmark.contracts, options.limits, console,
                               jobs=options.jobs or default_jobs(options.limits.memory))
-    failed = False
+    steps = chain_tasks()
+
+    def step(n: int, role: str, task: str, cube: Cube) -> TaskResult:
+        if n < len(steps):
+            say_next(runner, cubes, steps[n], n + 1, folder, demo, built, options)
+        result = run_task(runner, cube, role, task, folder, demo, benchmark.contracts,
+                          built.get(str(cube.path)), options, n, probes)
+        if task == "evaluate" and result.status == "passed":
+            report.results = read_results(folder.path("results", "results.yaml"))
+        say_task(console, result)
+        if probes is not None:
+            probes.task_done(result)  # the probe runs that read its outputs start beside the chain
+        return result
+
     try:
         if probes is not None:
             probes.before_chain(built)
-        steps = chain_tasks()
-        for n, (role, task) in enumerate(steps, 1):
-            cube = cubes[role]
-            if failed:
-                report.tasks.append(TaskResult(task, role, str(cube.path), "skipped", runner=runner.name,
-                                               message="not run: an earlier task failed"))
-                continue
-            if n < len(steps):
-                say_next(runner, cubes, steps[n], n + 1, folder, demo, built, options)
-            result = run_task(runner, cube, role, task, folder, demo, benchmark.contracts,
-                              built.get(str(cube.path)), options, n, probes)
-            if task == "evaluate" and result.status == "passed":
-                report.results = read_results(folder.path("results", "results.yaml"))
-            report.tasks.append(result)
-            say_task(console, result)
-            failed = result.status != "passed"
-            if probes is not None:
-                probes.task_done(result)  # the probe runs that read its outputs start beside the chain
+        in_order([(n, role, task, cubes[role]) for n, (role, task) in enumerate(steps, 1)], report.tasks,
+                 runner.name, step)
         if probes is not None:
             report.probes = probes.after_chain(report.tasks)
     finally:
@@ -140,6 +138,20 @@ def run_chain(
         runner.cleanup()  # nothing may outlive the chain, whatever happened
     report.seconds = time.monotonic() - started
     return report
+
+
+def in_order(steps: Sequence[tuple[int, str, str, Cube]], tasks: list[TaskResult], runner_name: str,
+             run: Callable[[int, str, str, Cube], TaskResult], stopped: Callable[[], bool] | None = None) -> None:
+    """The chain's order, written once (the chain, the shared preparation and each submission of many): each step
+    (n, role, task, cube) is ``run`` while the task before it passed and ``stopped`` (an earlier failure of the
+    caller's, e.g. a build) says no; after that the rest are recorded as skipped, as MedPerf stops a chain. Each
+    result is appended to ``tasks``."""
+    for n, role, task, cube in steps:
+        if (tasks and tasks[-1].status != "passed") or (stopped is not None and stopped()):
+            tasks.append(TaskResult(task, role, str(cube.path), "skipped", runner=runner_name,
+                                    message="not run: an earlier task failed"))
+            continue
+        tasks.append(run(n, role, task, cube))
 
 
 def plan_for(cube: Cube, task: str, folder: RunFolder, demo: DemoData, options: RunOptions) -> RunPlan:

@@ -7,7 +7,8 @@
     logs/<n>-<task>.log, logs/build-<image>.log      full logs
     report.html                                      the HTML report, with --html (validator.commands.common)
 
-Default `~/.cache/medcube/runs/<timestamp>/` (`MEDCUBE_CACHE_DIR` moves it; `--run-dir` picks one).
+Default `~/.cache/medcube/runs/<timestamp>/` (`MEDCUBE_CACHE_DIR` moves it; `--run-dir` picks one); old ones are
+pruned (validator.chain.runcache, `medcube clean`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ class RunFolder:
     @classmethod
     def create(cls, run_dir: Path | None = None) -> RunFolder:
         if run_dir is None:
+            from validator.chain.runcache import auto_prune
+
+            auto_prune()  # the cache stays bounded (validator.chain.runcache)
             stamp = time.strftime("%Y%m%d-%H%M%S")
             # Outside the working directory: a run folder inside a cube would change its build context.
             run_dir = cache_dir() / "runs" / f"{stamp}-{secrets.token_hex(2)}"

@@ -33,7 +33,7 @@ from validator.chain.demo_data import DemoData
 from validator.chain.options import RunOptions, default_jobs
 from validator.chain.outputs import read_results
 from validator.chain.result import RunReport
-from validator.chain.run import chain_tasks, run_task, say_build, say_task, start_run
+from validator.chain.run import chain_tasks, in_order, run_task, say_build, say_task, start_run
 from validator.chain.rundir import RunFolder
 from validator.chain.submission_probes import preparation_probes, submission_probes
 from validator.codes import SUBMISSION_NOT_LOADED, SUBMISSION_RUN_FAILED, SUBMISSION_SAME_IMAGE
@@ -274,17 +274,16 @@ def run_submissions(
         shared = [(r, t) for r, t in chain_tasks() if r == "data_preparator"]
         if any(s.role == "metrics" for s in submissions):
             shared.append(("model", "infer"))
-        for n, (role, task) in enumerate(shared, 1):
-            if not prep.ok:
-                prep.tasks.append(TaskResult(task, role, str(cubes[role].path), "skipped", runner=runner.name,
-                                             message="not run: an earlier task failed"))
-                continue
-            r = run_task(runner, cubes[role], role, task, folder, demo, benchmark.contracts, built.get(role), options, n,
+        def prepare(n: int, role: str, task: str, cube: Cube) -> TaskResult:
+            r = run_task(runner, cube, role, task, folder, demo, benchmark.contracts, built.get(role), options, n,
                          prep_probes)
-            prep.tasks.append(r)
             say_task(console, r)
             if prep_probes is not None:
                 prep_probes.task_done(r)  # the preparator's probes run once, beside the submissions
+            return r
+
+        in_order([(n, role, task, cubes[role]) for n, (role, task) in enumerate(shared, 1)], prep.tasks,
+                 runner.name, prepare, stopped=lambda: not prep.ok)  # a failed build stops it too
 
         # 3. the submissions' cubes: load, refuse image clashes, build (not when the data preparation failed)
         images: dict[str, tuple[Path, str, BuildResult | None]] = {}
@@ -339,17 +338,12 @@ def run_submissions(
             assert sub.cube is not None  # only loaded submissions run
             probes = submission_probes(options.probes, runner, cubes, sub.role, sub.cube, sf, demo,
                                        benchmark.contracts, options.limits)
-            for n, (role, task) in enumerate(steps, len(shared) + 1):
-                cube = sub.cube if role == sub.role else cubes[role]
-                if sub.tasks and sub.tasks[-1].status != "passed":
-                    sub.tasks.append(TaskResult(task, role, str(cube.path), "skipped", runner=runner.name,
-                                                message="not run: an earlier task failed"))
-                    continue
+
+            def step(n: int, role: str, task: str, cube: Cube) -> TaskResult:
                 b = sub.build if role == sub.role else built.get(role)
                 r = run_task(runner, cube, role, task, sf, demo, benchmark.contracts, b, quiet, n, probes)
                 if task == "evaluate" and r.status == "passed":
                     sub.results = read_results(sf.path("results", "results.yaml"))
-                sub.tasks.append(r)
                 if probes is not None:
                     probes.task_done(r)
                 if console is not None:
@@ -358,6 +352,10 @@ def run_submissions(
                         console.print(Text.assemble((f"{r.status:>7}", style),
                                                     printable(f" {task} ({Path(r.cube).name}) for "),
                                                     (printable(sub.name), "bold"), f" {r.seconds or 0:.1f}s"))
+                return r
+
+            in_order([(n, role, task, sub.cube if role == sub.role else cubes[role])
+                      for n, (role, task) in enumerate(steps, len(shared) + 1)], sub.tasks, runner.name, step)
             if probes is not None:
                 sub.probes = probes.after_chain(sub.tasks)
 

@@ -18,7 +18,19 @@ from pathlib import Path
 
 from validator import codes as C
 from validator import hostfs
-from validator.checks import agreement, crossfile, dockerfile, hostpaths, medperf, pathtext, roles, schema
+from validator.checks import (
+    agreement,
+    crossfile,
+    dockerfile,
+    dockerfile_lines,
+    hadolint,
+    hostpaths,
+    inline,
+    medperf,
+    pathtext,
+    roles,
+    schema,
+)
 from validator.checks.target import TARGETS, for_target
 from validator.errors import ConfigNotFound
 from validator.findings import Finding, error, has_errors
@@ -72,10 +84,13 @@ def run_static(path: Path | str, show=display_path, target: str = "medperf", rol
 
 def load(path: Path | str, target: str = "medperf", role: str | None = None, show=display_path) -> CubeReport:
     """Read, check and complete one cube: the report holds the Cube (None when it could not be built) and every
-    finding. The Cube remembers its report (`cube.checked`), so the gate does not read it again."""
+    finding (inline ignores applied). The Cube remembers its report (`cube.checked`), so the gate does not read it
+    again."""
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}")
-    report = _load(path, target, role, show)
+    files: dict[str, Path] = {}  # a finding's shown file -> the file, for the inline ignores
+    report = _load(path, target, role, show, files)
+    report.findings = inline.apply(report.findings, files)
     report.target = target
     report.findings = for_target(report.findings, target, report.cube)
     if report.cube is not None:
@@ -83,7 +98,7 @@ def load(path: Path | str, target: str = "medperf", role: str | None = None, sho
     return report
 
 
-def _load(path: Path | str, target: str, role: str | None, show) -> CubeReport:
+def _load(path: Path | str, target: str, role: str | None, show, files: dict[str, Path]) -> CubeReport:
     report = CubeReport(path=str(path))
     try:
         located = locate(path)
@@ -96,6 +111,7 @@ def _load(path: Path | str, target: str, role: str | None, show) -> CubeReport:
     docs = {}
     unusable_paths = False
     for fmt, file in located.files.items():
+        files[show(file)] = file
         try:
             doc = read(file)
         except YamlSyntaxError as e:
@@ -135,6 +151,9 @@ def _load(path: Path | str, target: str, role: str | None, show) -> CubeReport:
     if cube.build is not None and cube.build.dockerfile.is_file() and hostfs.escape(cube.path, cube.build.dockerfile) \
             is None and hostfs.links_on_the_way(cube.path, cube.build.dockerfile) is None:
         df = dockerfile_reader.read(cube.build.dockerfile)  # never a file out of the cube (MC420 says so)
+        files[show(df.path)] = df.path
+    if cube.parameters_file is not None:
+        files[show(cube.parameters_file)] = cube.parameters_file
     findings: list[Finding] = hostpaths.check_paths(cube, show) + hostpaths.check_copy_sources(cube, df, show)
     if has_errors(report.findings):
         # A schema error: the role and mount checks would only repeat it, but the code checks still run, so a
@@ -175,6 +194,9 @@ def _load(path: Path | str, target: str, role: str | None, show) -> CubeReport:
         findings += agreement.check_agreement(cube, show)
     findings += dockerfile.check_build(cube, df, show)
     findings += dockerfile.check_dockerfile(cube, df, show)
+    if df is not None and cube.container_type == "DockerImage":
+        findings += dockerfile_lines.check_lines(df, show)
+        findings += hadolint.check_hadolint(df.path, show)
     said: set[tuple] = set()  # both views run the same script and read the same files: say each problem once
     interfaces: dict = {}  # and read it once
     for view in views:

@@ -59,7 +59,7 @@ def check_code(cube: Cube, df: Dockerfile | None, show, interfaces: dict | None 
     findings: list[Finding] = []
     interfaces = {} if interfaces is None else interfaces
     base = base_without_entrypoint(df) if df.entrypoint is None else None
-    findings += _relative_entrypoint(df, show)
+    findings += _relative_entrypoint(df, cube.build.context, show)
     inherited_said = False
     dropped_said: set[Path] = set()
     for task in cube.tasks.values():
@@ -99,7 +99,9 @@ def check_code(cube: Cube, df: Dockerfile | None, show, interfaces: dict | None 
             continue
         idx, script = found
         ins = df.last("ENTRYPOINT") if idx < len(entry) else None
-        image_path = script if script.startswith("/") else posixpath.join(df.workdir_at(ins.line if ins else 10**9), script)
+        # A relative script is found from the container's working directory: the final WORKDIR, wherever the
+        # ENTRYPOINT line stands.
+        image_path = script if script.startswith("/") else posixpath.join(df.workdir_at(10**9), script)
         host = df.host_path(image_path, cube.build.context)
         if host is None:
             continue  # not copied from the context: may come from the base image
@@ -163,7 +165,7 @@ def _dropped_exit_status(host: Path, show) -> list[Finding]:
     return []
 
 
-def _relative_entrypoint(df: Dockerfile, show) -> list[Finding]:
+def _relative_entrypoint(df: Dockerfile, context: Path, show) -> list[Finding]:
     """A script named by a relative path in ENTRYPOINT works under Docker (WORKDIR) but not under Singularity, which
     MedPerf also runs images with: Singularity starts in the caller's folder, not in WORKDIR."""
     ins = df.last("ENTRYPOINT")
@@ -173,11 +175,24 @@ def _relative_entrypoint(df: Dockerfile, show) -> list[Finding]:
     if found is None or found[1].startswith("/"):
         return []
     script = found[1]
-    full = posixpath.join(df.workdir_at(ins.line), script)
     return [warning(
         C.RELATIVE_ENTRYPOINT, show(df.path), f"ENTRYPOINT runs {script} by a relative path: Singularity (which MedPerf also uses) "
         "does not start in WORKDIR, so the script is not found there",
-        hint=f"Use the absolute path: {full}.", line=ins.line)]
+        hint=f"Use the absolute path: {_absolute_script(df, context, script)}.", line=ins.line)]
+
+
+def _absolute_script(df: Dockerfile, context: Path, script: str) -> str:
+    """Where the image holds a script named relatively: from the final WORKDIR (where docker starts) when a COPY put
+    it there, else where a COPY put a file of that relative path (`COPY . /mlcube_project` and no WORKDIR:
+    /mlcube_project/mlcube.py, not /mlcube.py)."""
+    from_workdir = posixpath.normpath(posixpath.join(df.workdir_at(10**9), script))
+    candidates = [from_workdir] + [
+        posixpath.normpath(posixpath.join(df.workdir_at(ins.line), dest, script)) for _srcs, dest, ins in df.copies()]
+    for image_path in candidates:
+        host = df.host_path(image_path, context)
+        if host is not None and host.is_file():
+            return image_path
+    return from_workdir
 
 
 def _command_line(cube: Cube, task: Task):

@@ -52,9 +52,8 @@ def _build_line(cube: Cube):
 
 def resolve_from(df: Dockerfile, ins) -> str:
     args = df.arg_defaults()
-    image = ins.value.split()[0] if ins.value.split() else ""
-    if image.startswith("--platform"):
-        image = ins.value.split()[1]
+    words = [w for w in ins.value.split() if not w.startswith("--")]  # --platform=... before the image
+    image = words[0] if words else ""
     return _VAR.sub(lambda m: args.get(m.group(1)) or (m.group(2) or ""), image)
 
 

@@ -1,9 +1,8 @@
 """What each CLI command does, as functions a Python user can call: the library API the CLI and the tests call, one
-module a command (or a few small ones). `validate`, `test` (one submission), `convert`, `schema`, `package`,
-`package-demo`, `verify-package` and `merge-reports` return what they made or found (`ValidateResult`,
-`TestResult`, ...) and print nothing but a run's progress lines on the console its options name; validator.cli
-prints the result in the chosen format, writes the report files and picks the exit code (0 ok, 1 findings or
-failures, 2 usage). Many submissions (submissions.py) still prints its leaderboard and returns an exit code.
+module a command (or a few small ones). Every command returns what it made or found (`ValidateResult`,
+`TestResult`, the chain's `ManyReport`, ...) and prints nothing but a run's progress lines on the console its
+options name; validator.cli prints the result in the chosen format, writes the report files and picks the exit code
+(0 ok, 1 findings or failures, 2 usage).
 
     validate.py     `medcube validate`: static checks, then build and smoke run in the benchmark chain
     test.py         `medcube test`: the chain on demo data with the probes

@@ -55,11 +55,11 @@ def convert_command(path: Path) -> Converted:
 
 
 def schema_command(name: str) -> str:
-    """The JSON Schema named ``name`` (one of validator.manifest.schemas.NAMES), as text."""
+    """The JSON Schema named ``name`` (one of validator.manifest.schemas.PRINTABLE), as text."""
     from validator.manifest import schemas
 
-    if name not in schemas.NAMES:
-        raise UserError(f"unknown schema '{name}'", hint=f"Choose one of: {', '.join(schemas.NAMES)}.")
+    if name not in schemas.PRINTABLE:
+        raise UserError(f"unknown schema '{name}'", hint=f"Choose one of: {', '.join(schemas.PRINTABLE)}.")
     return schemas.text(name)
 
 

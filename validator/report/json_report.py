@@ -7,6 +7,10 @@ import math
 import sys
 from pathlib import Path
 
+# The JSON report's format (`medcube schema report`), apart from medcube's version: raised only when a field is
+# removed or changes meaning; new fields may come within a format version.
+FORMAT_VERSION = 1
+
 
 def to_json(reports, runs=None, oks=None) -> str:
     """The static reports; with `runs` (one run report per cube, from the build-and-run stage) each cube also gets
@@ -26,7 +30,8 @@ def to_json(reports, runs=None, oks=None) -> str:
         if oks is not None:
             d["ok"] = bool(oks[i])
         cubes.append(d)
-    return json.dumps({"version": VERSION, "ok": all(c["ok"] for c in cubes), "cubes": cubes}, indent=2)
+    return json.dumps({"format_version": FORMAT_VERSION, "version": VERSION, "ok": all(c["ok"] for c in cubes),
+                       "cubes": cubes}, indent=2)
 
 
 def clean_json(value):
@@ -67,7 +72,7 @@ def run_json(report) -> dict:
     """One chain run as the JSON of `test --report` and `test --format json`, with medcube's version."""
     from validator import VERSION
 
-    return {"version": VERSION, **report_dict(report)}
+    return {"format_version": FORMAT_VERSION, "version": VERSION, **report_dict(report)}
 
 
 

@@ -21,7 +21,7 @@ from rich.text import Text
 from validator.chain.ranking import ranked, ranks
 from validator.chain.submissions import ManyReport
 from validator.engine.limits import human_size
-from validator.report.json_report import clean_json, report_dict
+from validator.report.json_report import FORMAT_VERSION, clean_json, report_dict
 from validator.report.junit import findings_text, task_case, xml_text
 from validator.report.text import (
     STATUS_STYLE,
@@ -101,7 +101,9 @@ def print_leaderboard(report: ManyReport, console: Console | None = None) -> Non
 
 
 def report_dict_many(report: ManyReport) -> dict:
-    d = report_dict(report.preparation)
+    from validator import VERSION
+
+    d = {"format_version": FORMAT_VERSION, "version": VERSION, **report_dict(report.preparation)}
     d["ok"] = report.ok
     d["seconds"] = round(report.seconds, 3)
     d["primary_metric"] = report.primary_metric

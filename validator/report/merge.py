@@ -12,8 +12,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from validator import VERSION
 from validator.chain.ranking import rank_key
 from validator.errors import UserError
+from validator.report.json_report import FORMAT_VERSION
 
 MAX_REPORT_BYTES = 256 * 1024 * 1024
 
@@ -58,6 +60,8 @@ def merge_reports(paths: list[Path]) -> dict:
             notes.append(f"{s['path']} is in more than one report (shards overlap)")
         seen.add(s["path"])
     return {
+        "format_version": FORMAT_VERSION,
+        "version": VERSION,
         "ok": all(bool(d.get("ok")) for _, d in reports),
         "benchmark": first.get("benchmark"),
         "primary_metric": primary,

@@ -9,11 +9,12 @@ import json
 from functools import cache
 from importlib import resources
 
-NAMES = ("mlcube", "container_config", "parameters")
+NAMES = ("mlcube", "container_config", "parameters")  # the cube's files
+PRINTABLE = (*NAMES, "report")  # `medcube schema NAME`; report: medcube's own JSON report (validate, test)
 
 
 def text(name: str) -> str:
-    if name not in NAMES:
+    if name not in PRINTABLE:
         raise KeyError(name)
     return resources.files(__package__).joinpath(f"{name}.schema.json").read_text(encoding="utf-8")
 
