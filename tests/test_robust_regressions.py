@@ -202,3 +202,12 @@ def test_demo_tarball_member_shapes_are_refused(tmp_path, extra):
     with pytest.raises(UserError, match="refusing to extract: member"):
         load_demo_data(tarball, digest, extract_to=tmp_path / "out" / "demo")
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())  # no staging folder left
+
+
+@pytest.mark.parametrize("argv", [["validate", "--static", "a" * 300], ["test", "a" * 300],
+                                  ["validate", "--static", "b/" * 2100]])
+def test_a_path_argument_longer_than_the_system_takes_is_a_usage_error(argv):
+    """Found by the long run of the property-based tests: OSError 'File name too long' reached the user."""
+    result = run(*argv)
+    assert result.exit_code == 2, result.output
+    assert "longer than" in result.output

@@ -40,6 +40,11 @@ class _Group(typer.core.TyperGroup):
             print_user_error(e)
             raise typer.Exit(e.exit_code) from None
         except Exception as e:  # a bug in medcube: exit 3 (click's own Exit, Abort and usage errors go on)
+            from validator import oslimits
+
+            if isinstance(e, OSError) and oslimits.is_refused(e):  # a full disk, a path too long: said as such
+                print(oslimits.message(e), file=sys.stderr)
+                raise typer.Exit(2) from None
             from validator.errors import internal_error
 
             raise typer.Exit(internal_error(e)) from None
@@ -671,7 +676,7 @@ def _command_line() -> tuple[str, ...]:
 
 def main():
     _ARGV[:] = sys.argv[1:]
-    from validator import cancel, diskfull
+    from validator import cancel
 
     cancel.install()  # SIGINT / SIGTERM: Cancelled, through every cleanup on the way out
     try:
@@ -679,11 +684,6 @@ def main():
     except cancel.Cancelled as e:
         print(cancel.message(e), file=sys.stderr)
         raise SystemExit(e.exit_code) from None
-    except OSError as e:  # the machine's fault, met anywhere: said as such, after the cleanup on the way out
-        if not diskfull.is_disk_full(e):
-            raise
-        print(diskfull.message(e), file=sys.stderr)
-        raise SystemExit(2) from None
     finally:
         # The process ends here: the collector need not walk every object once more while the interpreter shuts
         # down (about 50 ms a run, a sixth of medcube's own time in `medcube test`). Nothing is skipped: atexit
