@@ -59,8 +59,11 @@ def test_select_puts_the_socket_into_docker_host(monkeypatch, tmp_path):
     s = socket.socket(socket.AF_UNIX)
     s.bind(str(path))
     try:
-        monkeypatch.delenv("DOCKER_HOST", raising=False)
-        monkeypatch.delenv("CONTAINER_HOST", raising=False)
+        # select() writes DOCKER_HOST and MEDCUBE_ENGINE into os.environ: set first, so that monkeypatch restores
+        # them (a delenv of an absent name records nothing) and no later test talks to this socket.
+        for name in ("DOCKER_HOST", "CONTAINER_HOST", "MEDCUBE_ENGINE"):
+            monkeypatch.setenv(name, "")
+            monkeypatch.delenv(name)
         monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
         monkeypatch.setattr("validator.engine.client.kind.PODMAN_SOCKET", str(tmp_path / "nothing.sock"))
         select("podman")

@@ -122,6 +122,11 @@ def _limit_error(what: str, event) -> YamlSyntaxError:
     return YamlSyntaxError(what, mark.line + 1 if mark else None, mark.column + 1 if mark else None)
 
 
+def _place(e: yaml.MarkedYAMLError) -> tuple[int | None, int | None]:
+    mark = e.problem_mark or e.context_mark
+    return (mark.line + 1, mark.column + 1) if mark else (None, None)
+
+
 def check_limits(text: str) -> None:
     """Raise YamlSyntaxError when text is larger, deeper or (aliases expanded) bigger than medcube reads.
 
@@ -168,7 +173,9 @@ def check_limits(text: str) -> None:
             if total > MAX_NODES:
                 raise _limit_error(f"more than {MAX_NODES} values once its aliases (*name) are expanded "
                                    "(an alias bomb?)", event)
-    except yaml.MarkedYAMLError:
+    except yaml.MarkedYAMLError as e:
+        if "nesting depth" in str(e.problem):  # newer libyaml scans a flow collection's brackets ahead, and stops
+            raise YamlSyntaxError(f"nested more than {MAX_DEPTH} levels deep", *_place(e)) from None
         return  # a syntax error: parse() reports it with its place
     except yaml.YAMLError:
         return
@@ -186,11 +193,8 @@ def parse(text: str, file: Path) -> Doc:
             doc.data = _build(loader, node, (), doc)
         return doc
     except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        line = mark.line + 1 if mark else None
-        col = mark.column + 1 if mark else None
         msg = " ".join(str(x) for x in (e.context, e.problem) if x)
-        raise YamlSyntaxError(msg or str(e), line, col) from None
+        raise YamlSyntaxError(msg or str(e), *_place(e)) from None
     except yaml.YAMLError as e:
         raise YamlSyntaxError(str(e), None, None) from None
     finally:

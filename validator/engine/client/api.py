@@ -204,9 +204,10 @@ class Engine:
     def attach(self, cid: str) -> OutputStream:
         """The container's output from its start on (stdout and stderr as the engine multiplexes them), as a
         stream of byte chunks; attach before start and nothing is missed. No read timeout: the stream ends when
-        the container does, or when close() is called."""
+        the container does, or when close() is called. Without `logs` (as `docker run` attaches): with it, the engine
+        replays what the container wrote so far as well, and output written while the attach is set up came twice."""
         response = self._open("POST", f"/containers/{_segment(cid)}/attach",
-                               params={"stream": True, "stdout": True, "stderr": True, "logs": True},
+                               params={"stream": True, "stdout": True, "stderr": True},
                                timeout=None, headers={"Connection": "Upgrade", "Upgrade": "tcp"})
         return OutputStream(response)
 
