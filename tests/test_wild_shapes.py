@@ -229,7 +229,7 @@ def test_validate_a_named_config_file_validates_that_file(tmp_path):
 # 23.1: the one front door.
 
 def test_a_cube_is_read_once_for_checks_and_the_gate(tmp_path, monkeypatch):
-    from validator.commands.common import load_cube_arg
+    from validator.checks import checked_cube
 
     cube = _cube(tmp_path / "c", MODEL, params=MODEL_PARAMS)
     reads: list[Path] = []
@@ -241,10 +241,29 @@ def test_a_cube_is_read_once_for_checks_and_the_gate(tmp_path, monkeypatch):
 
     monkeypatch.setattr("validator.checks.read", counting)
     monkeypatch.setattr("validator.manifest.load.read", counting)
-    loaded = load_cube_arg(cube)
+    loaded = checked_cube(cube)
     assert gate.refused([loaded]) == []
     configs = [p for p in reads if p.name == "mlcube.yaml"]
     assert len(configs) == 1, reads
+
+
+def test_a_submission_is_read_once_for_its_load_and_its_gate(tmp_path, monkeypatch):
+    """Many submissions: each submission's config is read once, and the gate it passes reuses that reading."""
+    from validator.chain.submissions import Submission, _load
+
+    cube = _cube(tmp_path / "c", MODEL, params=MODEL_PARAMS)
+    reads: list[Path] = []
+    real = yamlread.read
+
+    def counting(path, *args, **kwargs):
+        reads.append(Path(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr("validator.checks.read", counting)
+    monkeypatch.setattr("validator.manifest.load.read", counting)
+    sub = Submission(str(cube), "model")
+    _load(sub)
+    assert sub.findings == [] and [p.name for p in reads].count("mlcube.yaml") == 1, (sub.findings, reads)
 
 
 def test_the_gate_refuses_an_entrypoint_with_spaces(tmp_path):

@@ -195,10 +195,10 @@ def shard(submissions: list, i: int, n: int) -> list:
 
 
 def _load(sub: Submission) -> None:
-    from validator.manifest.load import load_cube
+    from validator.checks import checked_cube
 
     try:
-        cube = load_cube(sub.path)
+        cube = checked_cube(sub.path)  # read and checked once: the gate below reuses its report
     except UserError as e:
         sub.findings.append(F.error(LOAD_FAILED, sub.path, f"the {sub.role} cube cannot be loaded: {e.message}",
                                     hint=e.hint))

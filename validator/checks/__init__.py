@@ -98,6 +98,20 @@ def load(path: Path | str, target: str = "medperf", role: str | None = None, sho
     return report
 
 
+def checked_cube(value: Path | str | Cube) -> Cube:
+    """The cube at a path, read and checked once (load): the Cube carries its static report, which the gate uses
+    instead of reading the cube again. A cube that cannot be built raises the reading error (no config, YAML
+    syntax)."""
+    if isinstance(value, Cube):
+        return value
+    report = load(value)
+    if report.cube is not None:
+        return report.cube
+    from validator.manifest.load import load_cube
+
+    return load_cube(value)
+
+
 def _load(path: Path | str, target: str, role: str | None, show, files: dict[str, Path]) -> CubeReport:
     report = CubeReport(path=str(path))
     try:

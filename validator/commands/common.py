@@ -14,7 +14,6 @@ from validator.chain.result import RunReport
 from validator.errors import UserError
 from validator.findings import Finding
 from validator.gating import Gate
-from validator.manifest.model import Cube
 from validator.report.console import stdout
 
 
@@ -62,21 +61,6 @@ def load_benchmark_arg(benchmark) -> Benchmark:
     if isinstance(benchmark, Benchmark):
         return benchmark
     return load_benchmark(benchmark if benchmark is not None else default_benchmark_path())
-
-
-def load_cube_arg(value) -> Cube:
-    """The cube at a path, read and checked once (checks.load): the Cube carries its static report, which the gate
-    uses instead of reading the cube again. A cube that cannot be built raises the reading error."""
-    if isinstance(value, Cube):
-        return value
-    from validator.checks import load
-
-    report = load(value)
-    if report.cube is not None:
-        return report.cube
-    from validator.manifest.load import load_cube
-
-    return load_cube(value)  # raises what stops the reading (no config, YAML syntax)
 
 
 def log_console(stderr: bool) -> Console:

@@ -15,9 +15,9 @@ from rich.console import Console
 
 from validator.chain.benchmark import Benchmark
 from validator.chain.demo_data import DemoData, load_demo_data
-from validator.checks import CubeReport
+from validator.checks import CubeReport, checked_cube
 from validator.checks import gate as static_gate
-from validator.commands.common import DemoSource, load_benchmark_arg, load_cube_arg
+from validator.commands.common import DemoSource, load_benchmark_arg
 from validator.errors import MedcubeError
 from validator.manifest.model import Cube
 from validator.manifest.roles import ROLES
@@ -64,7 +64,7 @@ def open_session(benchmark: Path | str | Benchmark | None, cubes: Mapping[str, P
     refused = static_gate.refused([*chosen.values(), *also_gate])
     if refused:
         raise GateRefused(refused)
-    loaded = {role: load_cube_arg(chosen[role]) for role in ROLES}
+    loaded = {role: checked_cube(chosen[role]) for role in ROLES}
     data = load_demo(bench, demo) if demo is not None else None
     return Session(bench, loaded, data, frozenset(r for r, v in given.items() if v is not None))  # type: ignore[arg-type]
 

@@ -14,8 +14,8 @@ from rich.text import Text
 from validator.chain.options import RunOptions
 from validator.chain.result import RunReport
 from validator.chain.run import run_chain
-from validator.checks import CubeReport
-from validator.commands.common import Gating, apply_gate, findings_of_run, load_cube_arg
+from validator.checks import CubeReport, checked_cube
+from validator.commands.common import Gating, apply_gate, findings_of_run
 from validator.commands.session import GateRefused, open_session
 from validator.errors import UserError
 from validator.findings import Finding
@@ -124,7 +124,7 @@ def validate_run(cube: Cube | Path | str, benchmark: Path | str | None = None,
     """Build a cube and smoke-run it in its role of the benchmark's chain (the other roles come from the
     benchmark; no probes). ``options.no_run``: build only. Returns every finding of the build and the run, and the
     run report."""
-    cube = load_cube_arg(cube)
+    cube = checked_cube(cube)
     if cube.role not in ROLES:
         raise UserError(
             f"{cube.rel(cube.config_file)}: cannot tell whether this cube is a data preparator, a model or metrics "
