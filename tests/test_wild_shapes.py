@@ -228,10 +228,8 @@ def test_validate_a_named_config_file_validates_that_file(tmp_path):
 
 # 23.1: the one front door.
 
-def test_a_cube_is_read_once_for_checks_and_the_gate(tmp_path, monkeypatch):
-    from validator.checks import checked_cube
-
-    cube = _cube(tmp_path / "c", MODEL, params=MODEL_PARAMS)
+def _count_config_reads(monkeypatch) -> list[Path]:
+    """Every YAML file read from now on, by the checks or by the loader."""
     reads: list[Path] = []
     real = yamlread.read
 
@@ -241,6 +239,14 @@ def test_a_cube_is_read_once_for_checks_and_the_gate(tmp_path, monkeypatch):
 
     monkeypatch.setattr("validator.checks.read", counting)
     monkeypatch.setattr("validator.manifest.load.read", counting)
+    return reads
+
+
+def test_a_cube_is_read_once_for_checks_and_the_gate(tmp_path, monkeypatch):
+    from validator.checks import checked_cube
+
+    cube = _cube(tmp_path / "c", MODEL, params=MODEL_PARAMS)
+    reads = _count_config_reads(monkeypatch)
     loaded = checked_cube(cube)
     assert gate.refused([loaded]) == []
     configs = [p for p in reads if p.name == "mlcube.yaml"]
@@ -252,15 +258,7 @@ def test_a_submission_is_read_once_for_its_load_and_its_gate(tmp_path, monkeypat
     from validator.chain.submissions import Submission, _load
 
     cube = _cube(tmp_path / "c", MODEL, params=MODEL_PARAMS)
-    reads: list[Path] = []
-    real = yamlread.read
-
-    def counting(path, *args, **kwargs):
-        reads.append(Path(path))
-        return real(path, *args, **kwargs)
-
-    monkeypatch.setattr("validator.checks.read", counting)
-    monkeypatch.setattr("validator.manifest.load.read", counting)
+    reads = _count_config_reads(monkeypatch)
     sub = Submission(str(cube), "model")
     _load(sub)
     assert sub.findings == [] and [p.name for p in reads].count("mlcube.yaml") == 1, (sub.findings, reads)

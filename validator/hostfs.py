@@ -14,6 +14,8 @@ import errno
 import os
 import shutil
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -284,3 +286,18 @@ def neutralize(root: Path | str) -> list[Entry]:
                 continue
             removed.append(e)
     return removed
+
+
+@contextmanager
+def locked(lock_file: Path) -> Iterator[None]:
+    """An exclusive lock on lock_file (created with its folders), held while the block runs: one process at a time
+    fills or checks a cache entry (demo data, downloaded files)."""
+    import fcntl
+
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_file, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,27 +71,13 @@ def load_demo_data(path: Path, sha256: str | None = None, extract_to: Path | Non
             extract(path, target)
     else:
         target = cache_dir() / "demo_data" / actual
-        with _locked(cache_dir() / "locks" / f"demo-{actual}.lock"):  # one run extracts or checks at a time
+        with hostfs.locked(cache_dir() / "locks" / f"demo-{actual}.lock"):  # one run extracts or checks at a time
             record = target.with_name(actual + ".tree.json")
             if not (target / PATHS_FILE).is_file() or _tree_record(target) != _read_record(record):
                 extract(path, target)  # missing, or changed since it was extracted: never trusted as it is
                 record.write_text(json.dumps(_tree_record(target)))
     root = _find_root(target, path)
     return _from_root(root, path, actual)
-
-
-@contextmanager
-def _locked(lock_file: Path):
-    """An exclusive lock on lock_file (created), held while the block runs."""
-    import fcntl
-
-    lock_file.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_file, "a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def _tree_record(root: Path) -> dict:

@@ -23,9 +23,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from contextlib import contextmanager
 from pathlib import Path
 
+from validator import hostfs
 from validator.errors import MedcubeError, RegistryError, UserError
 from validator.textsafe import printable
 
@@ -82,19 +82,6 @@ def plain_url(value: object, what: str) -> str:
     return text
 
 
-@contextmanager
-def _locked(path: Path):
-    import fcntl
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
-
-
 class _Progress:
     """One line per quarter (a new line each, in a log) or one line rewritten (on a terminal), on stderr."""
 
@@ -128,7 +115,7 @@ def fetch(url: object, sha256: object, what: str, context: ssl.SSLContext | None
     link = plain_url(url, what)
     folder = files_dir()
     target = folder / f"{digest}{suffix}"
-    with _locked(folder.parent / "locks" / f"{digest}.lock"):
+    with hostfs.locked(folder.parent / "locks" / f"{digest}.lock"):
         folder.mkdir(parents=True, exist_ok=True)
         if target.is_file():
             from validator.archive import sha256_file
