@@ -2,6 +2,9 @@
 
 No network, an unprivileged user, inputs read-only, outputs writable, a writable tmpfs /tmp, limits on time,
 memory, cpus and processes; the container is removed afterwards whatever happens (timeout, error, Ctrl-C).
+
+Its length (a little over 400 lines) is one container's life, kept in one place: created (or made ready ahead),
+started, waited for, judged, removed, with each way the engine or a signal can end it on the way.
 """
 
 from __future__ import annotations
@@ -61,6 +64,7 @@ class DockerRunner:
         self._next: tuple[Cube, Callable[[], RunPlan], Path] | None = None  # ahead(): the task after the current one
         self._ready: _Ready | None = None  # its container, once created
         self._readying: threading.Thread | None = None
+        self._stopped = threading.Event()  # stop(): no container starts any more (shared with the runners beside)
 
     def beside(self) -> DockerRunner:
         """A runner for tasks beside this one's (the probes'): the same engine, limits, run id (cleanup() sweeps its
@@ -69,6 +73,7 @@ class DockerRunner:
         other._images, other._facts = self._images, self._facts  # read only once the builds are done
         other._unenforced_said = True  # the chain's runner says it, before any probe runs
         other.watch_inputs = self.watch_inputs
+        other._stopped = self._stopped  # one stop() stops both
         return other
 
     # -- build ------------------------------------------------------------------------------------------------------
@@ -195,6 +200,8 @@ class DockerRunner:
         result = TaskResult.starting(cube, plan, log_path, runner="docker", image=plan.image, image_built=True,
                                      command=spec.cli())
         gpus = spec.gpus
+        if self._stopped.is_set():
+            return result.not_started()
         ready = self._take_ready(body, log_path)
 
         container = ready.container if ready is not None else None
@@ -211,6 +218,8 @@ class DockerRunner:
                 peak = PeakMemory(self.engine, container, self._cgroup_layout())
                 pids = PidsWatch(container, self._cgroup_layout())
                 self.engine.start(container)
+                if self._stopped.is_set():  # stop() came while it started (its sweep may have missed it)
+                    return result.not_started()  # removed below
                 peak.start()
                 pids.start()
                 self._get_next_ready()  # while this one runs
@@ -221,6 +230,8 @@ class DockerRunner:
             try:
                 exit_code = self.engine.wait(container, lim.timeout).get("StatusCode")
             except EngineError as e:
+                if self._stopped.is_set():  # stop() removed the container while it ran
+                    return result.stopped()
                 if not isinstance(e, EngineTimeout) or lim.timeout is None:  # the connection broke, the engine died
                     engine_lost = True
                     result.seconds = time.monotonic() - started
@@ -233,6 +244,8 @@ class DockerRunner:
                 except EngineError:
                     pass
             result.seconds = time.monotonic() - started
+            if self._stopped.is_set():  # stop() removed the container while it ran
+                return result.stopped()
             peak.stop()
             pids.stop()
             # Podman says OOMKilled=false after a kernel OOM kill: the cgroup's kill counter, read while it ran
@@ -269,6 +282,12 @@ class DockerRunner:
                     if not engine_lost:
                         raise  # an engine that answers but cannot remove it: never silent
             log.finish()
+
+    def stop(self) -> None:
+        """The run was cancelled: no container of this run starts any more (nor one of a runner beside this one),
+        and every container of the run is removed now; the runs waiting on them end as on a `docker rm -f`."""
+        self._stopped.set()
+        self.cleanup()
 
     def cleanup(self) -> list[str]:
         """Remove every container this runner started that is still there (a safety net: run() removes its own),
