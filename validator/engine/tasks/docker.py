@@ -25,6 +25,7 @@ from validator.engine.client.kind import PODMAN_NOFILE, EngineFacts, learn
 from validator.engine.images.build import build_image
 from validator.engine.limits import Limits, human_size
 from validator.engine.result import BuildResult, TaskResult, tail
+from validator.engine.tasks.enginelost import what_happened
 from validator.engine.tasks.plan import RunPlan
 from validator.engine.tasks.runner import judge_exit, judge_log, judge_outputs, prepare_outputs
 from validator.engine.tasks.spec import ContainerSpec
@@ -53,6 +54,7 @@ class _Ready:
 class DockerRunner:
     name = "docker"
     watch_inputs = False  # inputs are mounted read-only: the inputs probe hashes the originals
+    engine_back_s = 30.0  # the engine lost while a task ran: how long medcube waits for it to answer again
 
     def __init__(self, engine: Engine, limits: Limits | None = None, run_id: str = "medcube"):
         self.engine = engine
@@ -235,7 +237,7 @@ class DockerRunner:
                 if not isinstance(e, EngineTimeout) or lim.timeout is None:  # the connection broke, the engine died
                     engine_lost = True
                     result.seconds = time.monotonic() - started
-                    self._engine_lost(result, cube, plan, e)
+                    self._engine_lost(result, cube, plan, e, container)
                     return result
                 timed_out = True
                 exit_code = None
@@ -352,13 +354,17 @@ class DockerRunner:
             result.findings.append(F.error(START_FAILED, where, f"task {plan.task}: {result.message}", hint=hint))
         result.status = "error"
 
-    def _engine_lost(self, result: TaskResult, cube: Cube, plan: RunPlan, e: EngineError) -> None:
+    def _engine_lost(self, result: TaskResult, cube: Cube, plan: RunPlan, e: EngineError, container: str) -> None:
+        """The wait's connection broke: MC623, saying whether the engine restarted, went away, or only the connection
+        broke (validator.engine.tasks.enginelost)."""
+        lost = what_happened(self.engine, container, e, self.engine_back_s)
         result.status = "error"
-        result.message = f"the Docker engine stopped answering while the task ran ({e.explanation.strip()[:200]})"
+        result.message = f"the Docker engine stopped answering while the task ran: {lost.text}"
         result.findings.append(F.error(
             ENGINE_LOST, cube.rel(cube.config_file), f"task {plan.task}: {result.message}",
-            hint="check the engine (`docker info`, its log: it may have restarted, or run out of disk or memory) "
-            "and run again; the container is removed at the end of the run if the engine answers by then"))
+            hint="nothing is known of how the task would have ended: check the engine (`docker info`, its log: a "
+            "restart, a crash, no disk or memory left) and run again"
+            + ("" if lost.answers else "; its container is removed at the end of the run if the engine answers by then")))
 
     def _judge(self, result: TaskResult, cube: Cube, plan: RunPlan, timed_out: bool, oom: bool) -> None:
         where = cube.rel(cube.config_file)
