@@ -108,6 +108,11 @@ class ProbeSession:
         self.jobs = ProbeJobs(jobs, side_by_side=beside is not None)
         self.own = OwnRuns(cubes, folder, demo, contracts, self.scratch, options.tolerance, self._run, self._wants)
 
+    @property
+    def beside(self) -> Runner:
+        """The runner of the runs beside the chain's (the probes', and a chain task started early)."""
+        return self._beside
+
     def on(self, name: str) -> bool:
         return self.options.on(name)
 
