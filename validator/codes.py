@@ -348,6 +348,29 @@ DROPPED_EXIT_STATUS = _code(
     '(MedPerf fixed exactly this in its own cubes). Use `subprocess.run(cmd, check=True)`, or '
     '`sys.exit(process.wait())`.',
 )
+REQUIRED_OPTION_NOT_PASSED = _code(
+    "MC430", "error", "static",
+    'the command requires an option the task never passes',
+    'The entrypoint\'s parser requires the option (typer `typer.Option(...)` or an Annotated option without a '
+    'default, click `required=True`, argparse `required=True`), but MedPerf and MLCube pass only '
+    '`--<label>=<path>` for each volume the task declares (and what `run_args.command` says): the task stops at '
+    'once with "Missing option". Declare the volume or parameter, pass it in the command, or give the option a '
+    'default.',
+)
+WRAPPER_OPTION_REJECTED = _code(
+    "MC431", "warning", "static",
+    'the entrypoint runs a script with an option that script does not define',
+    'A wrapper (mlcube.py, an entrypoint script) runs another script (`subprocess.run([...])`, `os.system("...")`) '
+    'and passes an option that script\'s own parser (argparse, click, typer) does not define: the script stops with '
+    '"unrecognized arguments" / "No such option". Rename the option on one side; both places are named.',
+)
+EMPTY_SCRIPT = _code(
+    "MC432", "error", "static",
+    'the entrypoint script is empty',
+    'The script a task runs holds no code (0 bytes, or only comments and blank lines): the task does nothing and '
+    'exits 0, so it "passes" and writes no outputs. Put the task\'s code in the script, or point the ENTRYPOINT / '
+    'run_args.command at the script that has it.',
+)
 UNPINNED_BASE = _code(
     "MC501", "warning", "static",
     'base image without a pinned tag',
