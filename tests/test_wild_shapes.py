@@ -318,3 +318,146 @@ def test_a_wrapper_that_drops_the_exit_status_is_a_warning_with_its_line(tmp_pat
     assert bool(found) is said, _show(report)
     if said:
         assert found[0].severity == "warning" and found[0].line is not None and found[0].file.endswith("mlcube.py")
+
+
+# 4. Code <-> config, both ways: a required option no task passes (MC430), an option a wrapper passes that its
+# script rejects (MC431), any Python interpreter's name (python3.7, /usr/bin/python3, python -u), an empty script
+# (MC432).
+
+WEIGHTS_MODEL = MODEL.replace("parameters_file: parameters.yaml}", "parameters_file: parameters.yaml, weights: additional_files/w.pth}")
+WEIGHTS_FILE = {"mlcube/workspace/additional_files/w.pth": "weights\n"}
+
+REQUIRED = {  # each parser kind, the option --weights required (True) or with a default (False)
+    ("typer", True): 'import typer\n\napp = typer.Typer()\n\n\n@app.command("infer")\ndef infer(\n'
+                     '    data_path: str = typer.Option(..., "--data_path"),\n'
+                     '    parameters_file: str = typer.Option("", "--parameters_file"),\n'
+                     '    output_path: str = typer.Option(..., "--output_path"),\n'
+                     '    weights: str = typer.Option(..., "--weights"),\n):\n    pass\n\n\n'
+                     '@app.command("hotfix")\ndef hotfix():\n    pass\n\n\napp()\n',
+    ("annotated", True): 'from typing import Annotated\n\nimport typer\n\napp = typer.Typer()\n\n\n@app.command("infer")\n'
+                         'def infer(\n    data_path: Annotated[str, typer.Option("--data_path")],\n'
+                         '    parameters_file: Annotated[str, typer.Option("--parameters_file")],\n'
+                         '    output_path: Annotated[str, typer.Option("--output_path")],\n'
+                         '    weights: Annotated[str, typer.Option("--weights")],\n):\n    pass\n\n\n'
+                         '@app.command("hotfix")\ndef hotfix():\n    pass\n\n\napp()\n',
+    ("click", True): 'import click\n\n\n@click.group()\ndef cli():\n    pass\n\n\n@cli.command("infer")\n'
+                     '@click.option("--data_path")\n@click.option("--parameters_file")\n@click.option("--output_path")\n'
+                     '@click.option("--weights", required=True)\ndef infer(data_path, parameters_file, output_path, weights):\n'
+                     '    pass\n\n\ncli()\n',
+    ("argparse", True): 'import argparse\n\nparser = argparse.ArgumentParser()\nsub = parser.add_subparsers(dest="task")\n'
+                        'infer = sub.add_parser("infer")\ninfer.add_argument("--data_path")\n'
+                        'infer.add_argument("--parameters_file")\ninfer.add_argument("--output_path")\n'
+                        'infer.add_argument("--weights", required=True)\nargs = parser.parse_args()\n',
+}
+REQUIRED[("typer", False)] = REQUIRED[("typer", True)].replace('typer.Option(..., "--weights")', 'typer.Option("", "--weights")')
+REQUIRED[("annotated", False)] = REQUIRED[("annotated", True)].replace(
+    'weights: Annotated[str, typer.Option("--weights")],', 'weights: Annotated[str, typer.Option("--weights")] = "",')
+REQUIRED[("click", False)] = REQUIRED[("click", True)].replace(', required=True', '')
+REQUIRED[("argparse", False)] = REQUIRED[("argparse", True)].replace(', required=True', '')
+
+
+@pytest.mark.parametrize("kind", ["typer", "annotated", "click", "argparse"])
+def test_a_required_option_the_task_never_passes_is_an_error_with_its_line(tmp_path, kind):
+    script = REQUIRED[(kind, True)]
+    broken = load(_cube(tmp_path / "broken", MODEL, files={"project/mlcube.py": script}))
+    (f,) = [f for f in broken.findings if f.code == "MC430"] or [None]
+    assert f is not None and f.is_error, _show(broken)
+    assert f.file.endswith("project/mlcube.py") and "--weights" in f.message and "mlcube.yaml" in f.message
+    assert script.splitlines()[f.line - 1].lstrip().startswith(('weights', '@click.option("--weights"',
+                                                                 'infer.add_argument("--weights"')), f.line
+    # MLCube passes the same `--label=path` words: an error for both runtimes
+    assert "MC430" in _codes(load(tmp_path / "broken", target="mlcube"), "error")
+    works = load(_cube(tmp_path / "works", WEIGHTS_MODEL, files={"project/mlcube.py": script, **WEIGHTS_FILE}))
+    assert works.ok and "MC430" not in _codes(works), _show(works)
+
+
+@pytest.mark.parametrize("kind", ["typer", "annotated", "click", "argparse"])
+def test_an_option_with_a_default_may_be_left_out(tmp_path, kind):
+    report = load(_cube(tmp_path / "c", MODEL, files={"project/mlcube.py": REQUIRED[(kind, False)]}))
+    assert report.ok and "MC430" not in _codes(report), _show(report)
+
+
+def test_a_required_option_missing_from_a_container_config_command(tmp_path):
+    cube = tmp_path / "cc"
+    (cube / "project").mkdir(parents=True)
+    (cube / "Dockerfile").write_text('FROM python:3.11-slim\nCOPY project /project\n'
+                                     'ENTRYPOINT ["python3", "/project/mlcube.py"]\n', encoding="utf-8")
+    (cube / "project" / "mlcube.py").write_text(REQUIRED[("argparse", True)], encoding="utf-8")
+    config = textwrap.dedent("""\
+        container_type: DockerImage
+        image: example/model:0.1.0
+        tasks:
+          infer:
+            run_args:
+              command: infer --data_path=/mlcommons/volumes/data --output_path=/mlcommons/volumes/predictions{more}
+            input_volumes:
+              data_path: {{mount_path: /mlcommons/volumes/data, type: directory}}
+            output_volumes:
+              output_path: {{mount_path: /mlcommons/volumes/predictions, type: directory}}
+        """)
+    (cube / "container_config.yaml").write_text(config.format(more=""), encoding="utf-8")
+    broken = load(cube)
+    assert "MC430" in _codes(broken, "error"), _show(broken)
+    assert "the following arguments are required: --weights" in next(f for f in broken.findings if f.code == "MC430").message
+    (cube / "container_config.yaml").write_text(config.format(more=" --weights=/mlcube_project/w.pth"), encoding="utf-8")
+    works = load(cube)
+    assert "MC430" not in _codes(works), _show(works)
+
+
+APP = 'import argparse\n\nparser = argparse.ArgumentParser()\nparser.add_argument("--names")\nparser.add_argument("{out}")\n' \
+      'args = parser.parse_args()\n'
+WRAPPERS = {  # the MedPerf template's helper, an os.system f-string, a list literal
+    "helper": '    cmd = f"python3 app.py --names={data_path} --out={output_path}"\n    exec_python(cmd)\n',
+    "os.system": '    sys.exit(os.system(f"python3 /mlcube_project/app.py --names {data_path} --out {output_path}"))\n',
+    "list": '    sys.exit(subprocess.run([sys.executable, "/mlcube_project/app.py", "--names", data_path, '
+            '"--out=" + output_path]).returncode)\n',
+}
+WRAPPER = 'import os\nimport subprocess\nimport sys\n\nimport typer\n\napp = typer.Typer()\n\n\ndef exec_python(cmd):\n' \
+          '    splitted = cmd.split()\n    sys.exit(subprocess.Popen(splitted, cwd=".").wait())\n\n\n@app.command("infer")\n' \
+          'def infer(\n    data_path: str = typer.Option(..., "--data_path"),\n' \
+          '    parameters_file: str = typer.Option("", "--parameters_file"),\n' \
+          '    output_path: str = typer.Option(..., "--output_path"),\n):\n{body}\n\n' \
+          '@app.command("hotfix")\ndef hotfix():\n    pass\n\n\napp()\n'
+
+
+@pytest.mark.parametrize("shape", list(WRAPPERS))
+def test_an_option_the_wrapper_passes_that_its_script_rejects_is_a_warning_naming_both(tmp_path, shape):
+    wrapper = WRAPPER.replace("{body}", WRAPPERS[shape])
+    broken = load(_cube(tmp_path / "broken", MODEL, files={"project/mlcube.py": wrapper,
+                                                           "project/app.py": APP.format(out="--dest")}))
+    found = [f for f in broken.findings if f.code == "MC431"]
+    assert broken.ok and len(found) == 1 and found[0].severity == "warning", _show(broken)
+    f = found[0]
+    call_line = wrapper.splitlines()[f.line - 1]
+    assert f.file.endswith("project/mlcube.py") and ("exec_python(cmd)" in call_line or "app.py" in call_line), call_line
+    assert "--out" in f.message and "project/app.py:3" in f.message, f.message  # the script's parser, at its line
+    works = load(_cube(tmp_path / "works", MODEL, files={"project/mlcube.py": wrapper,
+                                                         "project/app.py": APP.format(out="--out")}))
+    assert "MC431" not in _codes(works), _show(works)
+
+
+def test_a_script_that_lets_unknown_options_through_is_not_judged(tmp_path):
+    app_text = APP.format(out="--dest").replace("parse_args()", "parse_known_args()")
+    wrapper = WRAPPER.replace("{body}", WRAPPERS["list"])
+    report = load(_cube(tmp_path / "c", MODEL, files={"project/mlcube.py": wrapper, "project/app.py": app_text}))
+    assert "MC431" not in _codes(report), _show(report)
+
+
+@pytest.mark.parametrize("interpreter", [["python3.7"], ["python3.11"], ["/usr/bin/python3"], ["/opt/conda/bin/python"],
+                                         ["python", "-u"], ["/usr/bin/env", "python3"]])
+def test_every_python_interpreter_gets_the_code_checks(tmp_path, interpreter):
+    entry = json.dumps([*interpreter, "/mlcube_project/mlcube.py"])
+    dockerfile = {"project/Dockerfile": f"FROM python:3.11-slim\nCOPY . /mlcube_project\nENTRYPOINT {entry}\n"}
+    broken = load(_cube(tmp_path / "broken", MODEL, first="predict", params=MODEL_PARAMS, files=dockerfile))
+    assert "MC402" in _codes(broken, "error"), _show(broken)  # infer is not a command of the script
+    works = load(_cube(tmp_path / "works", MODEL, params=MODEL_PARAMS, files=dockerfile))
+    assert works.ok and not [c for c in _codes(works) if c.startswith("MC40")], _show(works)
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "# the model goes here\n", '"""The model."""\n\n# TODO\n'])
+def test_an_empty_entrypoint_script_is_an_error_naming_the_file(tmp_path, text):
+    broken = load(_cube(tmp_path / "broken", MODEL, files={"project/mlcube.py": text}))
+    found = [f for f in broken.findings if f.code == "MC432"]
+    assert len(found) == 1 and found[0].is_error and found[0].file.endswith("project/mlcube.py"), _show(broken)
+    works = load(_cube(tmp_path / "works", MODEL, params=MODEL_PARAMS))
+    assert "MC432" not in _codes(works), _show(works)

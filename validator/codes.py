@@ -315,8 +315,10 @@ RELATIVE_ENTRYPOINT = _code(
 )
 ENTRYPOINT_WITH_SPACES = _code(
     "MC415", "error", "static",
-    'run_args.entrypoint with spaces',
-    'Put only the executable in `run_args.entrypoint` and its arguments in `run_args.command`.',
+    'run_args.entrypoint with spaces, or a list (MedPerf passes it as one word)',
+    'Put only the executable in `run_args.entrypoint`, as a string, and its arguments in `run_args.command`: '
+    'MedPerf passes the entrypoint as one `docker run --entrypoint` word (a list as its Python text), and so does '
+    "medcube's run stage.",
 )
 DOCKERFILE_SYNTAX = _code(
     "MC416", "error", "static",
@@ -345,6 +347,29 @@ DROPPED_EXIT_STATUS = _code(
     '`os.system(...)` and ignores the result exits 0 when that script fails, so a failed task "passes" '
     '(MedPerf fixed exactly this in its own cubes). Use `subprocess.run(cmd, check=True)`, or '
     '`sys.exit(process.wait())`.',
+)
+REQUIRED_OPTION_NOT_PASSED = _code(
+    "MC430", "error", "static",
+    'the command requires an option the task never passes',
+    'The entrypoint\'s parser requires the option (typer `typer.Option(...)` or an Annotated option without a '
+    'default, click `required=True`, argparse `required=True`), but MedPerf and MLCube pass only '
+    '`--<label>=<path>` for each volume the task declares (and what `run_args.command` says): the task stops at '
+    'once with "Missing option". Declare the volume or parameter, pass it in the command, or give the option a '
+    'default.',
+)
+WRAPPER_OPTION_REJECTED = _code(
+    "MC431", "warning", "static",
+    'the entrypoint runs a script with an option that script does not define',
+    'A wrapper (mlcube.py, an entrypoint script) runs another script (`subprocess.run([...])`, `os.system("...")`) '
+    'and passes an option that script\'s own parser (argparse, click, typer) does not define: the script stops with '
+    '"unrecognized arguments" / "No such option". Rename the option on one side; both places are named.',
+)
+EMPTY_SCRIPT = _code(
+    "MC432", "error", "static",
+    'the entrypoint script is empty',
+    'The script a task runs holds no code (0 bytes, or only comments and blank lines): the task does nothing and '
+    'exits 0, so it "passes" and writes no outputs. Put the task\'s code in the script, or point the ENTRYPOINT / '
+    'run_args.command at the script that has it.',
 )
 UNPINNED_BASE = _code(
     "MC501", "warning", "static",
@@ -491,6 +516,15 @@ BUILD_NOT_ISOLATED = _code(
     "would reach the network. Install the podman command (it builds through the same socket with `--network "
     "none`), or pass --build-network if this benchmark allows builds to download.",
 )
+NO_FITTING_BENCHMARK = _code(
+    "MC632", "info", "run",
+    "no benchmark fits this cube: built and probed, not run in a chain",
+    "The cube is not one of the bundled chest X-ray benchmark's (its tasks, labels or parameters differ) and no "
+    "benchmark profile was given or found beside it (`benchmark.yaml` in its folder or the folder above): its image "
+    "was built and each entrypoint asked for `--help`, but no chain ran, because demo data of another benchmark "
+    "would fail a correct cube. Pass the benchmark it belongs to: `medcube validate CUBE --benchmark "
+    "BENCHMARK.yaml` (or `--medperf-benchmark N`), or put that `benchmark.yaml` beside the cube.",
+)
 NO_RECORDS = _code(
     "MC701", "error", "output",
     'prepare wrote no records or no labels',
@@ -601,6 +635,15 @@ PROBE_INCOMPLETE = _code(
     'The message says why the probe could not finish; fix that cause and run again. A probe that cannot finish '
     'proves nothing, so it fails the run; a probe that ran but cannot tell (no GPU framework found, a data format '
     'it cannot break) is a warning. `--no-probe NAME` skips a probe knowingly.',
+)
+IMPORT_CRASH = _code(
+    "MC811", "error", "probe",
+    "a task's entrypoint crashes before it reads its arguments (the `--help` probe)",
+    "Once the image is built, each task's entrypoint is run in it with `--help` in place of its arguments (no data, "
+    "no network, the benchmark's user): it ended in a Python traceback at import (a module missing from the image, "
+    "a syntax error, a misspelt attribute such as `typer.Options`). Install what the code imports in the image "
+    "(requirements.txt, the Dockerfile), fix the line the message names, and rebuild. Usage text, exit code 2 or an "
+    "entrypoint that ignores `--help` are never reported.",
 )
 SINGULARITY = _code(
     "MC815", "error", "probe",

@@ -13,17 +13,17 @@ from pathlib import Path
 
 from validator import codes as C
 from validator import hostfs, utf8
+from validator.checks import scriptcalls
 from validator.checks.dockerfile import base_without_entrypoint, resolve_from
 from validator.checks.schema import check_doc
 from validator.checks.suggest import closest
 from validator.findings import Finding, error, warning
 from validator.manifest import pyinterface
+from validator.manifest.argv import is_env, is_interpreter
 from validator.manifest.dockerfile import Dockerfile
 from validator.manifest.model import Cube, Task
 from validator.manifest.roles import TASKS
 from validator.manifest.yamlread import YamlSyntaxError, read
-
-_INTERPRETERS = ("python", "python3", "/usr/bin/python3", "/usr/local/bin/python", "/usr/local/bin/python3")
 
 
 def task_argv(cube: Cube, task: Task, df: Dockerfile) -> tuple[list[str], list[str]]:
@@ -40,11 +40,16 @@ def task_argv(cube: Cube, task: Task, df: Dockerfile) -> tuple[list[str], list[s
 
 
 def _script(argv: list[str]) -> tuple[int, str] | None:
-    for i, tok in enumerate(argv):
+    """(index, path) of the Python script the command runs: `python3.7 -u /x/mlcube.py ...`, `/x/mlcube.py ...`;
+    None for another program. Interpreter options (-u, -W ignore) are stepped over; `-m module` runs no file."""
+    start = 1 if argv and is_env(argv[0]) and len(argv) > 1 and is_interpreter(argv[1]) else 0
+    for i, tok in enumerate(argv[start:], start):
         if tok.endswith(".py"):
             return i, tok
-        if i == 0 and tok not in _INTERPRETERS and not tok.startswith("-"):
+        if i == start and not is_interpreter(tok) and not tok.startswith("-"):
             return None  # a binary, not a python script
+        if tok == "-m" or tok == "-c":
+            return None  # a module or a program text, not a file
     return None
 
 
@@ -61,13 +66,13 @@ def check_code(cube: Cube, df: Dockerfile | None, show, interfaces: dict | None 
     base = base_without_entrypoint(df) if df.entrypoint is None else None
     findings += _relative_entrypoint(df, cube.build.context, show)
     inherited_said = False
-    dropped_said: set[Path] = set()
+    said_scripts: set[Path] = set()
     for task in cube.tasks.values():
         if task.name not in TASKS and not every_task:
             continue  # MedPerf never runs it; the role check reports the task itself (MC201/MC203)
         entry, args = task_argv(cube, task, df)
         where = _command_line(cube, task)
-        runs_a_program = bool(task.command and (task.command[0] in _INTERPRETERS or task.command[0].startswith("/")))
+        runs_a_program = bool(task.command and (is_interpreter(task.command[0]) or task.command[0].startswith("/")))
         if df.entrypoint is None and task.entrypoint is None and base is None and not runs_a_program:
             # The ENTRYPOINT comes from a base image medcube cannot see into: the run stage checks the built image.
             if not inherited_said:
@@ -124,9 +129,17 @@ def check_code(cube: Cube, df: Dockerfile | None, show, interfaces: dict | None 
                                       hint="Fix the Python syntax error.", line=getattr(e, "lineno", None)))
                 interfaces[host] = None
         iface = interfaces[host]
-        if host not in dropped_said:
-            dropped_said.add(host)
-            findings += _dropped_exit_status(host, show)
+        if host not in said_scripts and iface is not None and iface.tree is not None:
+            said_scripts.add(host)  # what is said of a script itself, once whatever task runs it
+            if pyinterface.is_empty(iface.tree):
+                findings.append(error(
+                    C.EMPTY_SCRIPT, show(host), f"task '{task.name}' runs {show(host)}, which holds no code: the task "
+                    "does nothing and exits 0, so it \"passes\" and writes no outputs",
+                    hint="Put the task's code in the script, or point the ENTRYPOINT / run_args.command at the "
+                    "script that has it.", line=None))
+                continue
+            findings += _dropped_exit_status(iface.tree, host, show)
+            findings += scriptcalls.check_calls(host, iface.tree, df, cube.build.context, show, interfaces)
         if iface is None or iface.kind == "unknown":
             continue
         findings += _check_call(cube, task, iface, argv[idx + 1 :], host, show, file, where)
@@ -136,14 +149,10 @@ def check_code(cube: Cube, df: Dockerfile | None, show, interfaces: dict | None 
 _RUNS = {("subprocess", "call"), ("os", "system")}
 
 
-def _dropped_exit_status(host: Path, show) -> list[Finding]:
+def _dropped_exit_status(tree: ast.Module, host: Path, show) -> list[Finding]:
     """A statement that runs a program and throws its exit status away (`p.wait()`, `subprocess.call(...)`,
     `os.system(...)` as a bare statement) in a function that never reads a return code: the task then exits 0
     when the program fails. One warning per script, at the first such line."""
-    try:
-        tree = ast.parse(host.read_text(encoding="utf-8"), filename=str(host))  # as pyinterface.read reads it
-    except (SyntaxError, UnicodeDecodeError, ValueError, OSError):
-        return []  # reported by the interface reading (MC401)
     for fn in (n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
         names = {n.attr for n in ast.walk(fn) if isinstance(n, ast.Attribute)} | \
             {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)}
@@ -258,6 +267,33 @@ def _check_call(cube, task, iface, rest, script: Path, show, file, where) -> lis
             C.NOT_AN_OPTION, file, f"task '{task.name}' passes {opt}, which is not an option of the command in {show(script)}"
             + (f" (did you mean '{best}'?)" if best and best != dashed else ""),
             hint=hint, line=vol.line if vol is not None and cube.format == "mlcube" else where))
+    required = [*iface.global_required, *(cmd.required if iface.commands and cmd is not None else [])]
+    findings += _required_not_passed(task, iface, required, rest, script, show, file, where)
+    return findings
+
+
+def _given(name: str, passed: set[str], abbreviations: bool) -> bool:
+    return name in passed or abbreviations and name.startswith("--") and any(
+        p.startswith("--") and len(p) > 2 and name.startswith(p) for p in passed)
+
+
+def _required_not_passed(task, iface, required, rest, script: Path, show, file, where) -> list[Finding]:
+    """An option the command requires that the task never passes: the task stops at once ("Missing option")."""
+    passed = {t.split("=", 1)[0] for t in rest if t.startswith("-")}
+    findings = []
+    near = {p.replace("_", "-") for p in passed}  # passed under typer's other spelling: MC403 says that one
+    for req in required:
+        if any(_given(n, passed, iface.abbreviations) or n.replace("_", "-") in near for n in req.names):
+            continue
+        name = req.names[0]
+        said = (f"the following arguments are required: {name}" if iface.kind == "argparse"
+                else f"Missing option '{name}'")
+        findings.append(error(
+            C.REQUIRED_OPTION_NOT_PASSED, show(script),
+            f"task '{task.name}' ({file}" + (f":{where}" if where else "") + f") never passes {name}, which the "
+            f"command requires: the task stops at once with \"{said}\"",
+            hint=f"Pass {name} in the task (a volume or parameter labelled {name.lstrip('-')}, or in "
+            "run_args.command), or give the option a default.", line=req.line))
     return findings
 
 

@@ -1,8 +1,24 @@
-"""Command lines in configs: a string is split like a shell would, a list is taken as it is."""
+"""Command lines in configs: a string is split like a shell would, a list is taken as it is; which word of one is
+a Python interpreter."""
 
 from __future__ import annotations
 
+import re
 import shlex
+
+# A Python interpreter by any name an image gives it: python, python3, python3.7, python3.11, by absolute path
+# (/usr/bin/python3, /opt/conda/bin/python).
+_INTERPRETER = re.compile(r"(?:/\S*/)?python(?:[23](?:\.\d+)?)?")
+_ENV = re.compile(r"(?:/\S*/)?env")
+
+
+def is_interpreter(word: str) -> bool:
+    return _INTERPRETER.fullmatch(word) is not None
+
+
+def is_env(word: str) -> bool:
+    """`env` (/usr/bin/env), which runs the program named after it."""
+    return _ENV.fullmatch(word) is not None
 
 
 def to_argv(value) -> list[str] | None:

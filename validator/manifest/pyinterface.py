@@ -1,5 +1,6 @@
 """Read the command-line interface of a cube's Python entrypoint (typer, click or argparse) with `ast`,
-without importing or running it."""
+without importing or running it: its commands, the options each accepts, and the options it requires (typer
+`typer.Option(...)` or an Annotated option without a default, click `required=True`, argparse `required=True`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
+@dataclass(frozen=True)
+class Required:
+    """An option the parser requires: any of its names given satisfies it."""
+
+    names: tuple[str, ...]  # e.g. ("--data_path", "-d")
+    line: int
+
+
 @dataclass
 class Command:
     name: str  # the name the CLI answers to
@@ -17,6 +26,7 @@ class Command:
     line: int
     options: set[str] = field(default_factory=set)  # e.g. {"--data_path"}
     named_explicitly: bool = True
+    required: list[Required] = field(default_factory=list)
 
 
 @dataclass
@@ -25,6 +35,11 @@ class Interface:
     commands: dict[str, Command] = field(default_factory=dict)
     global_options: set[str] = field(default_factory=set)  # argparse options of the main parser
     has_callback: bool = False
+    global_required: list[Required] = field(default_factory=list)  # argparse: of the one main parser
+    line: int | None = None  # where the parser is made (argparse) or its first command
+    known_args: bool = False  # argparse parse_known_args: options it does not define are let through
+    abbreviations: bool = False  # argparse: a unique prefix of an option is that option
+    tree: ast.Module | None = field(default=None, repr=False, compare=False)  # the script read (read())
 
     @property
     def single_command_app(self) -> bool:
@@ -63,49 +78,93 @@ def _option_call(node) -> ast.Call | None:
     return None
 
 
-def _typer_options(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+def _has_kw(call: ast.Call, *names: str) -> bool:
+    return any(kw.arg in names for kw in call.keywords)
+
+
+def _is_ellipsis(node) -> bool:
+    return isinstance(node, ast.Constant) and node.value is Ellipsis
+
+
+def _typer_required(call: ast.Call, annotated: bool, default) -> bool:
+    """typer requires an option whose default is `...` (`typer.Option(...)`, `default=...`), or, in the Annotated
+    form, one the parameter gives no default; an environment variable may stand in for it (not required here)."""
+    if _has_kw(call, "envvar", "prompt"):
+        return False
+    given = next((kw.value for kw in call.keywords if kw.arg == "default"), None)
+    if annotated:
+        return default is None and given is None or _is_ellipsis(given) or _is_ellipsis(default)
+    first = call.args[0] if call.args else given
+    return _is_ellipsis(first)
+
+
+def _typer_options(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[set[str], list[Required]]:
     opts: set[str] = set()
+    required: list[Required] = []
     args = fn.args.args + fn.args.kwonlyargs
     defaults = [None] * (len(fn.args.args) - len(fn.args.defaults)) + list(fn.args.defaults) + list(fn.args.kw_defaults)
     for arg, default in zip(args, defaults, strict=True):
-        call = _option_call(arg.annotation) or _option_call(default)
+        in_annotation = _option_call(arg.annotation)
+        call = in_annotation or _option_call(default)
+        names: list[str] = []
         if call is not None:
             if _attr_name(call.func) == "Argument":
                 continue
-            decls = [s for s in _strings(call) if s.startswith("-")]
-            if decls:
-                for d in decls:
-                    opts.update(x for x in d.split("/") if x.startswith("-"))
-                continue
+            for d in (s for s in _strings(call) if s.startswith("-")):
+                names += [x for x in d.split("/") if x.startswith("-")]
         elif default is None:
             continue  # a plain parameter without default is a positional argument
-        opts.add("--" + arg.arg.replace("_", "-"))
-    return opts
+        if not names:
+            names = ["--" + arg.arg.replace("_", "-")]
+            if isinstance(arg.annotation, ast.Name) and arg.annotation.id == "bool":
+                names.append("--no-" + arg.arg.replace("_", "-"))  # typer's flag pair
+        opts.update(names)
+        if call is not None and _typer_required(call, in_annotation is not None, default):
+            required.append(Required(tuple(names), arg.lineno))
+    return opts, required
 
 
-def _click_options(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+def _click_options(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[set[str], list[Required]]:
     opts: set[str] = set()
+    required: list[Required] = []
     for dec in fn.decorator_list:
         if isinstance(dec, ast.Call) and _attr_name(dec.func) == "option":
-            names = [s for s in _strings(dec) if s.startswith("-")]
+            names = [x for s in _strings(dec) if s.startswith("-") for x in s.split("/") if x.startswith("-")]
             opts.update(names)
-    return opts
+            # click lets a default, an environment variable or a prompt stand in for a required option
+            if names and _kw(dec, "required") is True and not _has_kw(dec, "default", "envvar", "prompt"):
+                required.append(Required(tuple(names), dec.lineno))
+    return opts, required
 
 
-def read(path: Path) -> Interface:
-    """The script's interface. Its bytes are decoded as Python does (UTF-8, or the encoding its first lines
+def parse(path: Path) -> ast.Module:
+    """The script's syntax tree. Its bytes are decoded as Python does (UTF-8, or the encoding its first lines
     declare): UnicodeDecodeError when they are not that, SyntaxError when they are no Python."""
     raw = Path(path).read_bytes()
     encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
-    tree = ast.parse(raw.decode(encoding), filename=str(path))
-    return from_tree(tree)
+    return ast.parse(raw.decode(encoding), filename=str(path))
+
+
+def read(path: Path) -> Interface:
+    """The script's interface (its tree kept for the checks that read the script further); raises as parse()."""
+    tree = parse(path)
+    iface = from_tree(tree)
+    iface.tree = tree
+    return iface
+
+
+def is_empty(tree: ast.Module) -> bool:
+    """A script that runs nothing: no statements (0 bytes, only comments and blank lines), or only a docstring,
+    `pass` or `...`."""
+    return all(isinstance(stmt, ast.Pass) or isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
+               for stmt in tree.body)
 
 
 def from_tree(tree: ast.AST) -> Interface:
     # One walk over the tree (the slowest part of a static check), then each pass over the nodes it needs.
     assigns, functions, arg_calls = [], [], []
     typer_apps: set[str] = set()
-    uses_click = False
+    uses_click = known_args = False
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign):
             if isinstance(node.value, ast.Call):
@@ -117,6 +176,8 @@ def from_tree(tree: ast.AST) -> Interface:
         elif isinstance(node, ast.Call):
             if _attr_name(node.func) == "add_argument":
                 arg_calls.append(node)
+            elif _attr_name(node.func) in ("parse_known_args", "parse_known_intermixed_args"):
+                known_args = True
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             mods = [a.name for a in node.names] + ([node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
             uses_click = uses_click or any(m and m.split(".")[0] == "click" for m in mods)
@@ -136,18 +197,24 @@ def from_tree(tree: ast.AST) -> Interface:
             is_typer = owner in typer_apps or not uses_click
             explicit = (_strings(call) if call else []) or ([_kw(call, "name")] if call and _kw(call, "name") else [])
             name = explicit[0] if explicit else node.name.replace("_", "-")
-            opts = _typer_options(node) if is_typer else _click_options(node)
+            opts, required = _typer_options(node) if is_typer else _click_options(node)
             iface.kind = "typer" if is_typer else "click"
-            iface.commands[name] = Command(name, node.name, node.lineno, opts, bool(explicit))
+            iface.commands[name] = Command(name, node.name, node.lineno, opts, bool(explicit), required)
+            iface.line = iface.line or node.lineno
 
     if iface.kind == "unknown":
         _argparse(assigns, arg_calls, iface)
+        iface.known_args = known_args
     return iface
 
 
 def _argparse(assigns, arg_calls, iface: Interface) -> None:
+    """The options of the parser(s); a required option of the main parser only where the file makes one parser (with
+    several, which one runs is not known here)."""
     subparser_vars: dict[str, str] = {}
     parser_vars: set[str] = set()
+    parsers = 0
+    abbreviations = True
     for node in assigns:
         fname = _attr_name(node.value.func)
         targets = [t.id for t in node.targets if isinstance(t, ast.Name)]
@@ -159,13 +226,23 @@ def _argparse(assigns, arg_calls, iface: Interface) -> None:
                 iface.commands.setdefault(names[0], Command(names[0], names[0], node.lineno))
         elif fname == "ArgumentParser":
             parser_vars.update(targets)
+            parsers += 1
+            iface.line = iface.line or node.lineno
+            abbreviations = abbreviations and _kw(node.value, "allow_abbrev") is not False
     if not parser_vars and not subparser_vars:
         return
     iface.kind = "argparse"
+    iface.abbreviations = abbreviations
     for node in arg_calls:
         owner = _attr_name(node.func.value) if isinstance(node.func, ast.Attribute) else ""
-        opts = {s for s in _strings(node) if s.startswith("-")}
+        names = [s for s in _strings(node) if s.startswith("-")]
+        required = Required(tuple(names), node.lineno) if names and _kw(node, "required") is True else None
         if owner in subparser_vars:
-            iface.commands[subparser_vars[owner]].options |= opts
+            command = iface.commands[subparser_vars[owner]]
+            command.options |= set(names)
+            if required:
+                command.required.append(required)
         else:
-            iface.global_options |= opts
+            iface.global_options |= set(names)
+            if required and parsers == 1:
+                iface.global_required.append(required)
