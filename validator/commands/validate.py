@@ -108,7 +108,7 @@ def validate_command(paths: list[Path], *, static: bool, benchmark: Path | None 
         if options.console is not None:
             options.console.print(Text.assemble((printable(str(r.cube.path)), "bold"), ": build" + (
                 "" if options.no_run else " and run in the benchmark chain")))
-        _, run = validate_run(r.cube, benchmark, options)
+        _, run = validate_run(r.cube, benchmark, options, target=target)
         apply_gate(run, result.gates[i])
         if on_run is not None:
             on_run(r.cube, run)
@@ -120,11 +120,11 @@ def validate_command(paths: list[Path], *, static: bool, benchmark: Path | None 
 
 
 def validate_run(cube: Cube | Path | str, benchmark: Path | str | None = None,
-                 options: RunOptions | None = None) -> tuple[list[Finding], RunReport]:
+                 options: RunOptions | None = None, target: str = "medperf") -> tuple[list[Finding], RunReport]:
     """Build a cube and smoke-run it in its role of the benchmark's chain (the other roles come from the
     benchmark; no probes). ``options.no_run``: build only. Returns every finding of the build and the run, and the
-    run report."""
-    cube = checked_cube(cube)
+    run report. ``target``: the runtime the static gate judges for, named in the run report."""
+    cube = checked_cube(cube, target=target)
     if cube.role not in ROLES:
         raise UserError(
             f"{cube.rel(cube.config_file)}: cannot tell whether this cube is a data preparator, a model or metrics "
@@ -132,9 +132,10 @@ def validate_run(cube: Cube | Path | str, benchmark: Path | str | None = None,
             hint="a data preparator declares prepare/sanity_check/statistics, a model infer, metrics evaluate",
         )
     try:
-        session = open_session(benchmark, {cube.role: cube})
+        session = open_session(benchmark, {cube.role: cube}, target=target)
     except GateRefused as e:  # the cube itself passed the static checks: a cube of the benchmark fails them
         raise UserError(f"the benchmark's cube {e.message}", hint=e.hint) from None
     options = dataclasses.replace(options or RunOptions(), probes=None)
     report = run_chain(session.bench, session.cubes, session.demo, options, build_roles=(cube.role,))
+    report.target = target
     return report.all_findings, report
