@@ -284,7 +284,7 @@ def test(
         limits=Limits.from_options(timeout=timeout, memory=memory, cpus=cpus, pids=pids, gpus=gpus,
                                    log_limit=log_limit, build_timeout=build_timeout, build_network=build_network),
         probes=probe_options(no_probes, no_probe, determinism_tolerance, strict_determinism, probe), pull=pull,
-        jobs=jobs,
+        jobs=jobs, entrypoint_help=not no_probes,
     )
     if jobs is not None and jobs < 1:
         raise UserError(f"--jobs {jobs}: expected 1 or more", hint="--jobs N runs at most N tasks at a time")

@@ -22,7 +22,7 @@ from validator.chain.options import RunOptions, default_jobs
 from validator.chain.outputs import check_outputs, read_results
 from validator.chain.result import RunReport
 from validator.chain.rundir import RunFolder
-from validator.codes import MISSING_TASK, PLAN_FAILED
+from validator.codes import IMPORT_CRASH, MISSING_TASK, PLAN_FAILED
 from validator.engine.result import BuildResult, TaskResult
 from validator.engine.tasks.plan import PlanError, RunPlan, plan_task
 from validator.engine.tasks.runner import Runner
@@ -81,8 +81,10 @@ def run_chain(
     options: RunOptions | None = None,
     runner: Runner | None = None,
     build_roles: tuple[str, ...] = ROLES,
+    chain: bool = True,
 ) -> RunReport:
-    """Build the cubes' images (with a Docker runner) and run the chain on the demo data."""
+    """Build the cubes' images (with a Docker runner) and run the chain on the demo data. ``chain`` False: only
+    the images of ``build_roles`` built and their entrypoints probed (a cube no benchmark here fits)."""
     options = options or RunOptions()
     console = options.console
     started = time.monotonic()
@@ -90,7 +92,7 @@ def run_chain(
 
     built: dict[str, BuildResult] = {}
     for role in ROLES:
-        if role not in build_roles and options.no_run:
+        if role not in build_roles and (options.no_run or not chain):
             continue
         cube = cubes[role]
         key = str(cube.path)
@@ -102,6 +104,20 @@ def run_chain(
             report.builds.append(built[key])
             say_build(console, built[key])
     if options.no_run:
+        report.seconds = time.monotonic() - started
+        return report
+    if not chain:
+        if options.entrypoint_help:
+            entrypoint_crashes(runner, cubes, build_roles, built, folder, report)
+        runner.cleanup()
+        report.seconds = time.monotonic() - started
+        return report
+    if options.entrypoint_help and entrypoint_crashes(runner, cubes, build_roles, built, folder, report):
+        steps = chain_tasks()
+        report.tasks = [TaskResult(task, role, str(cubes[role].path), "skipped", runner=runner.name,
+                                   message=f"not run: an entrypoint crashes at import ({IMPORT_CRASH})")
+                        for role, task in steps]
+        runner.cleanup()
         report.seconds = time.monotonic() - started
         return report
 
@@ -138,6 +154,20 @@ def run_chain(
         runner.cleanup()  # nothing may outlive the chain, whatever happened
     report.seconds = time.monotonic() - started
     return report
+
+
+def entrypoint_crashes(runner: Runner, cubes: dict[str, Cube], roles: Sequence[str], built: dict[str, BuildResult],
+                       folder: RunFolder, report: RunReport) -> bool:
+    """The entrypoint --help probe (validator.chain.probes.entrypoint_help) on the built cubes of ``roles``, its
+    findings into the report; True when an entrypoint crashes at import (the chain then does not run)."""
+    from validator.chain.probes import entrypoint_help
+
+    chosen: dict[str, tuple[str, Cube]] = {}
+    for role in roles:
+        chosen.setdefault(str(cubes[role].path), (role, cubes[role]))
+    found = entrypoint_help.check(runner, chosen.values(), built, folder.logs)
+    report.findings += found
+    return any(f.is_error for f in found)
 
 
 def in_order(steps: Sequence[tuple[int, str, str, Cube]], tasks: list[TaskResult], runner_name: str,

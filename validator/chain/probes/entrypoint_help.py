@@ -1,0 +1,168 @@
+"""The entrypoint `--help` probe: once a cube's image is built, each task's entrypoint run inside it with `--help` in
+place of the task's arguments, to catch a crash before the code reads its arguments (a missing module, a syntax
+error, `typer.Options`) before the chain runs, or where no chain can run (a cube of another benchmark).
+
+The command is the one MedPerf runs for the task (container_config: `--entrypoint` as one word, `run_args.command`
+split; mlcube.yaml: the image ENTRYPOINT with the task name) with the arguments from the first option on replaced
+by `--help` (`python3 mlcube.py infer --help`, `python3 /project/infer.py --help`), under the benchmark's rules (no
+network, the unprivileged user, no data mounted), a short timeout and a small log. Only a Python traceback that
+ends at module level in an import-time error (ImportError, ModuleNotFoundError, SyntaxError, AttributeError, ...)
+with exit code 1 is reported (MC811); usage text with exit code 0 or 2 is an answer, and an entrypoint that
+ignores `--help` and fails or hangs on the missing data says nothing here (the chain's own run tells).
+
+Boundary: which command, and what its outcome means; the run is the runner's (validator.engine.tasks).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from validator import findings as F
+from validator.codes import IMPORT_CRASH
+from validator.engine.images.tag import image_name
+from validator.engine.result import BuildResult, TaskResult
+from validator.engine.tasks.plan import RunPlan
+from validator.manifest.model import Cube, Task
+from validator.textsafe import printable
+
+HELP_TIMEOUT = 60.0  # seconds: an import of a large framework fits; an entrypoint that ignores --help is cut
+HELP_LOG_LIMIT = 1024 * 1024  # bytes of its log kept
+HELP_JOBS = 4  # probe runs at once
+# Exceptions a module raises while it is imported, before any argument is read.
+IMPORT_ERRORS = ("ModuleNotFoundError", "ImportError", "SyntaxError", "IndentationError", "TabError",
+                 "AttributeError", "NameError", "TypeError")
+_LAST = re.compile(r"^(?:[A-Za-z_][\w.]*\.)?(" + "|".join(IMPORT_ERRORS) + r")\b(?::\s*(.*))?$")
+_FRAME = re.compile(r'^\s*File "([^"]*)", line \d+(?:, in (.+))?$')
+
+
+def help_argv(cube: Cube, task: Task, image_config: dict | None) -> tuple[list[str] | None, list[str]] | None:
+    """(entrypoint, args) of the task's command with `--help` in place of its arguments; None when there is no way
+    to ask (an image with neither ENTRYPOINT nor CMD and a task without a command)."""
+    if cube.format == "mlcube":
+        entrypoint = list(task.entrypoint) if task.entrypoint else None
+        return entrypoint, (["--help"] if entrypoint else [task.name, "--help"])
+    entrypoint = [task.entrypoint_word] if task.entrypoint_word else None
+    if task.command is not None:
+        return entrypoint, _words_before_options(task, list(task.command)) + ["--help"]
+    config = image_config or {}
+    if entrypoint or config.get("Entrypoint"):
+        return entrypoint, ["--help"]
+    cmd = config.get("Cmd") or []
+    if not cmd:
+        return None
+    return entrypoint, _words_before_options(task, [str(c) for c in cmd]) + ["--help"]
+
+
+def _words_before_options(task: Task, words: list[str]) -> list[str]:
+    """The program and its subcommands: the words before the first option, `key=value` or path of a volume."""
+    mounts = [v.mount_path.rstrip("/") for v in task.volumes if v.mount_path]
+    kept: list[str] = []
+    for word in words:
+        if word.startswith("-") or "=" in word or any(word == m or word.startswith(m + "/") for m in mounts if m):
+            break
+        kept.append(word)
+    return kept
+
+
+def import_crash(log: str, exit_code: int | None) -> str | None:
+    """The last line of a Python traceback that ended at module level in an import-time error (exit code 1), else
+    None. Frames inside functions (a crash while running, e.g. on the missing data) do not count."""
+    if exit_code != 1:
+        return None
+    lines = [ln.rstrip() for ln in log.splitlines() if ln.strip()]
+    for i in range(len(lines) - 1, -1, -1):
+        m = _LAST.match(lines[i])
+        if m is None:
+            continue
+        start = max((j for j in range(i) if lines[j].startswith("Traceback (most recent call last)")), default=None)
+        block = lines[start if start is not None else max(0, i - 4):i]
+        frames = [f for f in (_FRAME.match(b) for b in block) if f is not None]
+        if start is None and m.group(1) not in ("SyntaxError", "IndentationError", "TabError"):
+            return None  # no traceback: a message a program printed, not a crash
+        at_import = all(f.group(2) in (None, "<module>") or f.group(1).startswith("<frozen importlib")
+                        for f in frames)
+        return lines[i].strip()[:200] if at_import else None
+    return None
+
+
+def _image_config(runner, cube: Cube) -> dict | None:
+    """The `Config` of the cube's image (its ENTRYPOINT and CMD), or None when the engine does not say."""
+    try:
+        found = runner.engine.image(image_name(cube))
+    except Exception:  # no answer: the command is made from the config alone
+        return None
+    config = (found or {}).get("Config")
+    return config if isinstance(config, dict) else None
+
+
+def _probe_runner(runner):
+    """A runner beside the chain's with the probe's short timeout and small log."""
+    other = runner.beside()
+    other.limits = dataclasses.replace(runner.limits, timeout=HELP_TIMEOUT, log_limit=HELP_LOG_LIMIT, gpus=None)
+    return other
+
+
+def check(runner, cubes: Iterable[tuple[str, Cube]], built: dict[str, BuildResult], logs: Path) -> list[F.Finding]:
+    """The probe over each task of each cube whose image was built: an error (MC811) for each task whose
+    entrypoint crashes at import. A runner that runs no containers (the local one) is not probed."""
+    if getattr(runner, "name", None) != "docker" or not hasattr(runner, "beside"):
+        return []
+    work: list[tuple[str, Cube, RunPlan, Path]] = []
+    seen: set[tuple[str, tuple, tuple]] = set()
+    for role, cube in cubes:
+        b = built.get(str(cube.path))
+        if b is None or not b.ok:
+            continue
+        config = _image_config(runner, cube)
+        for task in cube.tasks.values():
+            argv = help_argv(cube, task, config)
+            if argv is None:
+                continue
+            entrypoint, args = argv
+            key = (str(cube.path), tuple(entrypoint or ()), tuple(args))
+            if key in seen:  # two tasks asking the same question of the same image: asked once
+                continue
+            seen.add(key)
+            plan = RunPlan(task=task.name, image=image_name(cube), args=args, entrypoint=entrypoint, mounts=[],
+                           environment={str(k): str(v) for k, v in (task.environment or {}).items()},
+                           shm_size=task.shm_size)
+            safe = re.sub(r"[^A-Za-z0-9_.-]", "_", task.name)[:60]
+            work.append((role, cube, plan, logs / f"help-{role}-{safe}.log"))
+    if not work:
+        return []
+
+    def ask(item: tuple[str, Cube, RunPlan, Path]) -> tuple[Cube, RunPlan, TaskResult]:
+        _, cube, plan, log = item
+        return cube, plan, _probe_runner(runner).run(cube, plan, log)
+
+    findings: list[F.Finding] = []
+    with ThreadPoolExecutor(max_workers=min(HELP_JOBS, len(work)), thread_name_prefix="medcube-help") as pool:
+        for cube, plan, result in pool.map(ask, work):
+            finding = judge(cube, plan, result)
+            if finding is not None:
+                findings.append(finding)
+    return findings
+
+
+def judge(cube: Cube, plan: RunPlan, result: TaskResult) -> F.Finding | None:
+    """MC811 when the run ended in an import-time crash; nothing for usage text, a timeout or any other end."""
+    from validator.chain.probes.logscan import read_log
+
+    if result.status == "timeout" or result.exit_code is None:
+        return None
+    last = import_crash(read_log(result.log_path) or result.log_tail, result.exit_code)
+    if last is None:
+        return None
+    shown = " ".join([*(f"--entrypoint {w}" for w in (plan.entrypoint or [])[:1]), *(plan.entrypoint or [])[1:],
+                      *(plan.args or [])])
+    return F.error(
+        IMPORT_CRASH, cube.rel(cube.config_file),
+        printable(f"task {plan.task}: its entrypoint crashes before it reads its arguments ({shown!s} exited 1): "
+                  f"{last}"),
+        hint=printable(f"the image lacks what the code imports, or the code does not compile; the full log: "
+                       f"{result.log_path}"),
+        line=cube.tasks[plan.task].line if plan.task in cube.tasks else None)
