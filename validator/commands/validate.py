@@ -112,7 +112,7 @@ def validate_command(paths: list[Path], *, static: bool, benchmark: Path | None 
         if options.console is not None:
             options.console.print(Text.assemble((printable(str(r.cube.path)), "bold"), ": build" + (
                 "" if options.no_run else " and run in the benchmark chain")))
-        _, run = validate_run(r.cube, benchmark, options)
+        _, run = validate_run(r.cube, benchmark, options, target=target)
         apply_gate(run, result.gates[i])
         if on_run is not None:
             on_run(r.cube, run)
@@ -124,13 +124,14 @@ def validate_command(paths: list[Path], *, static: bool, benchmark: Path | None 
 
 
 def validate_run(cube: Cube | Path | str, benchmark: Path | str | None = None,
-                 options: RunOptions | None = None) -> tuple[list[Finding], RunReport]:
+                 options: RunOptions | None = None, target: str = "medperf") -> tuple[list[Finding], RunReport]:
     """Build a cube, ask each task's entrypoint for `--help` in its image, and smoke-run it in its role of the
     benchmark's chain (the other roles come from the benchmark; no other probe). ``options.no_run``: build only.
     Without ``benchmark``: a benchmark profile beside the cube, else the bundled chest X-ray benchmark for a cube
     of its interface, else no chain (validator.chain.fit; an info MC632 says so). Returns every finding of the
-    build and the run, and the run report."""
-    cube = checked_cube(cube)
+    build and the run, and the run report. ``target``: the runtime the static gate judges for, named in the run
+    report."""
+    cube = checked_cube(cube, target=target)
     if cube.role not in ROLES:
         raise UserError(
             f"{cube.rel(cube.config_file)}: cannot tell whether this cube is a data preparator, a model or metrics "
@@ -144,11 +145,13 @@ def validate_run(cube: Cube | Path | str, benchmark: Path | str | None = None,
         fit = choose(cube, default_benchmark_path())
         chosen = fit.benchmark
     try:
-        session = open_session(chosen, {cube.role: cube}, demo=DemoSource() if chosen is not None else None)
+        session = open_session(chosen, {cube.role: cube}, demo=DemoSource() if chosen is not None else None,
+                               target=target)
     except GateRefused as e:  # the cube itself passed the static checks: a cube of the benchmark fails them
         raise UserError(f"the benchmark's cube {e.message}", hint=e.hint) from None
     report = run_chain(session.bench, session.cubes, session.demo, options, build_roles=(cube.role,),
                        chain=chosen is not None)
+    report.target = target
     if fit is not None:
         _say_fit(cube, fit, report)
     return report.all_findings, report

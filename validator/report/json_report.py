@@ -49,6 +49,7 @@ def report_dict(report) -> dict:
     return clean_json({
         "ok": report.ok,
         "benchmark": report.benchmark,
+        "target": getattr(report, "target", "medperf"),
         "runner": report.runner,
         "engine": report.engine,
         "image_built": report.image_built,

@@ -36,8 +36,9 @@ def junit_xml(report) -> str:
         time=f"{report.seconds:.3f}",
     )
     engine = getattr(report, "engine", None)
+    props = ET.SubElement(suite, "properties")
+    ET.SubElement(props, "property", name="target", value=xml_text(getattr(report, "target", "medperf")))
     if engine:  # the engine that ran the tasks, as every report names it
-        props = ET.SubElement(suite, "properties")
         ET.SubElement(props, "property", name="runner", value=xml_text(report.runner))
         ET.SubElement(props, "property", name="engine", value=xml_text(engine))
     for b in report.builds:

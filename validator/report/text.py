@@ -85,7 +85,8 @@ def print_run_report(report, console: Console | None = None, max_metrics: int = 
             console.print(Text(_indent(printable(b.log_tail)), style="dim"))
     if report.tasks:
         engine = f" ({report.engine})" if report.engine else ""
-        table = Table(title=f"{report.benchmark}: {report.runner} runner{engine}", title_justify="left",
+        target = getattr(report, "target", "medperf")
+        table = Table(title=f"{report.benchmark} for {target}: {report.runner} runner{engine}", title_justify="left",
                       header_style="bold")
         table.add_column("task")
         table.add_column("cube")
