@@ -33,7 +33,7 @@ def _built(tmp_path: Path, engine, base_image: str, name: str, first_line: str =
 def _ask(engine, cube, built, logs: Path):
     logs.mkdir(parents=True)
     found = entrypoint_help.check(DockerRunner(engine, Limits()), [("model", cube)], built, logs)
-    return found, sorted(p.name for p in logs.iterdir())
+    return [f for fs in found.values() for f in fs], sorted(p.name for p in logs.iterdir())
 
 
 def test_a_clean_answer_is_not_asked_again_and_a_crash_is(tmp_path, engine, base_image, monkeypatch):

@@ -114,11 +114,14 @@ def _probe_runner(runner):
     return other
 
 
-def check(runner, cubes: Iterable[tuple[str, Cube]], built: dict[str, BuildResult], logs: Path) -> list[F.Finding]:
-    """The probe over each task of each cube whose image was built: an error (MC811) for each task whose
-    entrypoint crashes at import. A runner that runs no containers (the local one) is not probed."""
+def check(runner, cubes: Iterable[tuple[str, Cube]], built: dict[str, BuildResult],
+          logs: Path) -> dict[str, list[F.Finding]]:
+    """The probe over each task of each (name, cube) whose image was built (``built``: by cube folder): an error
+    (MC811) for each task whose entrypoint crashes at import, by cube folder; ``name`` names its logs
+    (`help-NAME-TASK.log`). A runner that runs no containers (the local one) is not probed."""
+    found: dict[str, list[F.Finding]] = {}
     if getattr(runner, "name", None) != "docker" or not hasattr(runner, "beside"):
-        return []
+        return found
     work: list[tuple[str, Cube, RunPlan, Path, Path | None]] = []
     seen: set[tuple[str, tuple, tuple]] = set()
     for role, cube in cubes:
@@ -141,24 +144,23 @@ def check(runner, cubes: Iterable[tuple[str, Cube]], built: dict[str, BuildResul
             answered = _answered(runner, b.image_id, plan)
             if answered is not None and answered.is_file():
                 continue  # this image answered this question before
-            safe = re.sub(r"[^A-Za-z0-9_.-]", "_", task.name)[:60]
+            safe = re.sub(r"[^A-Za-z0-9_.-]", "_", task.name)[:60]  # a task name is the cube's: never a path
             work.append((role, cube, plan, logs / f"help-{role}-{safe}.log", answered))
     if not work:
-        return []
+        return found
 
     def ask(item: tuple[str, Cube, RunPlan, Path, Path | None]) -> tuple[Cube, RunPlan, TaskResult, Path | None]:
         _, cube, plan, log, answered = item
         return cube, plan, _probe_runner(runner).run(cube, plan, log), answered
 
-    findings: list[F.Finding] = []
     with ThreadPoolExecutor(max_workers=min(HELP_JOBS, len(work)), thread_name_prefix="medcube-help") as pool:
         for cube, plan, result, answered in pool.map(ask, work):
             finding = judge(cube, plan, result)
             if finding is not None:
-                findings.append(finding)
+                found.setdefault(str(cube.path), []).append(finding)
             elif answered is not None and result.status != "timeout" and result.exit_code in (0, 2):
                 _remember(answered)
-    return findings
+    return found
 
 
 def _answered(runner, image_id: str | None, plan: RunPlan) -> Path | None:
