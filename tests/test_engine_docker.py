@@ -75,6 +75,24 @@ def test_peak_memory_and_log_are_recorded(model, docker_client, tmp_path, engine
     assert "wrote 2 predictions" in result.log_tail
 
 
+@pytest.mark.parametrize("behaviour", ["hold", "write_files"])
+def test_peak_memory_is_what_the_task_holds_not_the_files_it_writes(model, tmp_path, engine, behaviour):
+    """A task that holds 160 MiB peaks above that; one that writes 240 MiB of files and holds little peaks far below
+    (its page cache is the kernel's to take back, as docker stats counts it), while the cgroup's high-water mark,
+    kept beside it, counts those files."""
+    behave(model, behaviour)
+    result, _ = infer(engine, model, tmp_path)
+    assert result.status == "passed", result.log_tail
+    mib = 2**20
+    assert result.peak_memory_bytes and result.peak_memory_with_cache_bytes
+    assert result.peak_memory_with_cache_bytes >= result.peak_memory_bytes
+    if behaviour == "hold":
+        assert result.peak_memory_bytes > 160 * mib
+    else:
+        assert result.peak_memory_bytes < 100 * mib < 200 * mib < result.peak_memory_with_cache_bytes
+    assert "page cache" in (result.peak_memory_source or "")
+
+
 def test_out_of_memory_is_reported_as_such(model, docker_client, tmp_path, engine):
     behave(model, "oom")
     result, run_id = infer(engine, model, tmp_path, memory="128m")

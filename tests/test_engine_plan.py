@@ -109,10 +109,12 @@ def test_entrypoint_override_and_gpus(tmp_path, run):
     (run / "predictions").mkdir(exist_ok=True)
     plan = plan_task(cube, "evaluate", {"predictions": run / "predictions", "labels": run / "labels",
                                         "output_path": run / "results" / "results.yaml"})
-    assert plan.entrypoint == ["python3", "-u", "/mlcube_project/mlcube.py"]
+    # MedPerf passes run_args.entrypoint as one --entrypoint word: never split (the static gate refuses it, MC415)
+    assert plan.entrypoint == ["python3 -u /mlcube_project/mlcube.py"]
     assert plan.gpus == GpuRequest(count=1) and plan.environment == {"A": "b"} and plan.shm_size == "1g"
-    assert plan.image_argv()[:3] == ["--entrypoint", "python3", "medcube-test/tiny-metrics:0.1"]
-    assert plan.image_argv()[3:5] == ["-u", "/mlcube_project/mlcube.py"]
+    assert plan.image_argv()[:3] == ["--entrypoint", "python3 -u /mlcube_project/mlcube.py",
+                                     "medcube-test/tiny-metrics:0.1"]
+    assert plan.image_argv()[3:4] == ["evaluate"]
     # the user's --gpus wins over run_args.gpus
     plan = plan_task(cube, "evaluate", {"predictions": run / "predictions", "labels": run / "labels",
                                         "output_path": run / "results" / "results.yaml"}, gpus=GpuRequest.parse("device=0,1"))

@@ -262,3 +262,57 @@ def test_a_job_marked_first_takes_the_next_free_slot():
     gate.set()
     jobs.outcomes()
     assert order[0] == "infer-again" and sorted(order[1:]) == ["a", "b"]
+
+
+# -- the chain's infer, started early ---------------------------------------------------------------------------------
+class HoldsStatistics(Counting):
+    """Counting, where statistics waits (at most 20 s) for infer to have started: it says whether infer ran beside
+    sanity_check and statistics, without timing anything."""
+
+    def __init__(self):
+        super().__init__()
+        self.infer_started = threading.Event()
+        self.infer_began_before_statistics_ended = False
+
+    def run(self, cube, plan, log_path):
+        if plan.task == "infer":
+            self.infer_started.set()
+        elif plan.task == "statistics":
+            self.infer_began_before_statistics_ended = self.infer_started.wait(20)
+        return super().run(cube, plan, log_path)
+
+
+def test_the_chains_infer_runs_beside_sanity_check_and_statistics_and_says_the_same(tmp_path):
+    """With room for two tasks, infer starts once prepare has passed (it reads prepare's data only), beside
+    sanity_check and statistics; the report is the one of the chain run one after another."""
+    bench = load_benchmark(HOSTILE)
+    cubes = {role: load_cube(bench.cube(role)) for role in ROLES}
+    demo = load_demo_data(bench.demo_data, bench.demo_sha256)
+    reports = []
+    for name, jobs in (("serial", 1), ("side", 2)):
+        runner = HoldsStatistics() if jobs > 1 else Counting()
+        options = RunOptions(runner="local", run_dir=tmp_path / name, jobs=jobs, probes=ProbeOptions())
+        reports.append(run_chain(bench, cubes, demo, options, runner))
+        if jobs > 1:
+            assert runner.infer_began_before_statistics_ended
+    serial, side = reports
+    assert what_it_says(side) == what_it_says(serial)
+    assert [t.task for t in side.tasks if t.status == "passed"] == ["prepare", "sanity_check", "statistics", "infer",
+                                                                     "evaluate"]
+
+
+def test_an_early_infer_whose_turn_never_comes_is_skipped_and_leaves_nothing(hostile_cubes, tmp_path):
+    """A preparator without sanity_check: the chain stops there, as MedPerf's does. The infer started beside it is
+    reported as skipped, as one after another, and its log and predictions are gone from the run folder."""
+    reports, runners = [], []
+    for name, jobs in (("serial", 1), ("side", 2)):
+        report, runner = chain(tmp_path, name, jobs, data_preparator=hostile_cubes / "no_sanity_check")
+        reports.append(report)
+        runners.append(runner)
+    serial, side = reports
+    assert what_it_says(side) == what_it_says(serial)
+    assert {t.task: t.status for t in side.tasks}["infer"] == "skipped"
+    assert runners[1].runs == runners[0].runs + 1  # it did run, beside the chain
+    logs = sorted(p.name for p in (side.run_dir / "logs").iterdir())
+    assert not any(name.endswith("-infer.log") for name in logs), logs
+    assert not (side.run_dir / "predictions").exists()

@@ -461,3 +461,74 @@ def test_an_empty_entrypoint_script_is_an_error_naming_the_file(tmp_path, text):
     assert len(found) == 1 and found[0].is_error and found[0].file.endswith("project/mlcube.py"), _show(broken)
     works = load(_cube(tmp_path / "works", MODEL, params=MODEL_PARAMS))
     assert "MC432" not in _codes(works), _show(works)
+
+
+# 3. Which runtime, on `medcube test` too: the gate judges for the target, and every report names it.
+
+def _bench_with_a_label_medperf_never_supplies(bench: Path) -> Path:
+    """The tiny benchmark's model (mlcube.yaml, argparse) with an input `config` of its own (a workspace file): the
+    MLCube client mounts it, MedPerf 0.3 stops with KeyError (MC204)."""
+    config = bench / "model" / "mlcube" / "mlcube.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "        parameters_file: {type: file, default: parameters.yaml}",
+        "        parameters_file: {type: file, default: parameters.yaml}\n        config: {type: file, default: parameters.yaml}"),
+        encoding="utf-8")
+    script = bench / "model" / "project" / "mlcube.py"
+    script.write_text(script.read_text(encoding="utf-8").replace(
+        'infer.add_argument("--output_path", required=True)\n',
+        'infer.add_argument("--output_path", required=True)\ninfer.add_argument("--config")\n'), encoding="utf-8")
+    return bench / "model"
+
+
+def test_test_target_decides_what_the_gate_stops(bench, tmp_path):
+    from validator.chain.options import RunOptions
+    from validator.commands.session import GateRefused
+    from validator.commands.test import test_command
+
+    model = _bench_with_a_label_medperf_never_supplies(bench)
+    with pytest.raises(GateRefused) as refused:
+        test_command(bench, cubes={"model": model}, options=RunOptions(runner="local", run_dir=tmp_path / "a"))
+    assert [str(f.code) for f in refused.value.reports[0].findings if f.is_error] == ["MC204"]
+    assert refused.value.reports[0].target == "medperf"
+    result = test_command(bench, cubes={"model": model}, options=RunOptions(runner="local", run_dir=tmp_path / "b"),
+                          target="mlcube")
+    assert result.ok and result.run.target == "mlcube", [t.status for t in result.run.tasks]
+
+
+def test_test_target_is_in_every_report(bench, tmp_path):
+    from xml.etree import ElementTree as ET
+
+    model = _bench_with_a_label_medperf_never_supplies(bench)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, [
+        "test", str(bench), "-m", str(model), "--runner", "local", "--no-probes", "--no-config", "--target", "mlcube",
+        "--run-dir", str(tmp_path / "run"), "--format", "sarif", "--report", str(out / "r.json"),
+        "--junit", str(out / "r.xml"), "--html", str(out / "r.html")])
+    assert result.exit_code == 0, result.output
+    assert "tiny" in result.output and "for mlcube" in result.output  # the run report's title (text, on stderr)
+    sarif = json.loads(result.stdout[result.stdout.index("{"):])
+    assert sarif["runs"][0]["properties"]["target"] == "mlcube"
+    assert json.loads((out / "r.json").read_text(encoding="utf-8"))["target"] == "mlcube"
+    props = {p.get("name"): p.get("value") for p in ET.parse(out / "r.xml").getroot().iter("property")}
+    assert props["target"] == "mlcube"
+    assert "for mlcube" in (out / "r.html").read_text(encoding="utf-8")
+    refused = CliRunner().invoke(app, ["test", str(bench), "-m", str(model), "--runner", "local", "--no-probes",
+                                       "--no-config", "--run-dir", str(tmp_path / "run2")])
+    assert refused.exit_code == 1 and "MC204" in refused.output and "for medperf" in refused.output
+
+
+def test_test_target_applies_to_one_submission(bench, tmp_path):
+    model = bench / "model"
+    result = CliRunner().invoke(app, ["test", str(bench), "-m", str(model), "-m", str(model), "--runner", "local",
+                                      "--target", "mlcube"])
+    assert result.exit_code == 2 and "--target" in result.output
+
+
+def test_validate_run_stage_is_judged_and_named_for_the_target(bench, tmp_path):
+    model = _bench_with_a_label_medperf_never_supplies(bench)
+    result = CliRunner().invoke(app, ["validate", "--runner", "local", "--benchmark", str(bench), "--no-config",
+                                      "--target", "mlcube", "--format", "json", str(model)])
+    assert result.exit_code == 0, result.output
+    cube = json.loads(result.stdout[result.stdout.index("{"):])["cubes"][0]
+    assert cube["target"] == "mlcube" and cube["run"]["target"] == "mlcube"
+    assert [t["status"] for t in cube["run"]["tasks"]] == ["passed"] * 5

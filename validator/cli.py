@@ -157,6 +157,7 @@ _BUILD_NETWORK = typer.Option(False, "--build-network", help="Let builds use the
 _REPORT = typer.Option(None, "--report", help="Also write the JSON report to this file.")
 _JUNIT = typer.Option(None, "--junit", help="Also write a JUnit XML report to this file (validate: a test case per cube; test: per task and per probe).")
 _SARIF_FILE = typer.Option(None, "--sarif-file", help="Also write the findings as SARIF 2.1.0 to this file.")
+_TARGET = typer.Option(Target.medperf, "--target", help="The runtime the verdict is for: medperf (MedPerf 0.3, runs container_config.yaml) or mlcube (the MLCube client, runs mlcube.yaml as written). Findings that hold for MedPerf only are warnings under mlcube (and do not stop a run).")
 
 
 def _gating(fail_on: FailOn | None, strict: bool, ignore: list[str] | None, no_config: bool):
@@ -194,7 +195,7 @@ def validate(
     strict: bool = _STRICT,
     build_timeout: Optional[float] = _BUILD_TIMEOUT,
     build_network: bool = _BUILD_NETWORK,
-    target: Target = typer.Option(Target.medperf, "--target", help="The runtime the verdict is for: medperf (MedPerf 0.3, runs container_config.yaml) or mlcube (the MLCube client, runs mlcube.yaml as written). Findings that hold for MedPerf only are warnings under mlcube."),
+    target: Target = _TARGET,
     role: Optional[Role] = typer.Option(None, "--role", help="The cubes' benchmark role, where their tasks and labels do not show it (else MC212: not a benchmark cube)."),
     medperf_benchmark: Optional[int] = _MB,
     medperf_server: Optional[str] = _MS,
@@ -269,6 +270,7 @@ def test(
     medperf_benchmark: Optional[int] = _MB,
     medperf_server: Optional[str] = _MS,
     medperf_certificate: Optional[Path] = _MC,
+    target: Target = _TARGET,
 ):
     """Run the benchmark chain prepare -> sanity_check -> statistics -> infer -> evaluate on demo data, like `medperf test run`,
     and probe what a benchmark would trip on: changed inputs, network, root, determinism, re-runs, a lax sanity_check, GPUs."""
@@ -285,7 +287,7 @@ def test(
         limits=Limits.from_options(timeout=timeout, memory=memory, cpus=cpus, pids=pids, gpus=gpus,
                                    log_limit=log_limit, build_timeout=build_timeout, build_network=build_network),
         probes=probe_options(no_probes, no_probe, determinism_tolerance, strict_determinism, probe), pull=pull,
-        jobs=jobs,
+        jobs=jobs, entrypoint_help=not no_probes,
     )
     if jobs is not None and jobs < 1:
         raise UserError(f"--jobs {jobs}: expected 1 or more", hint="--jobs N runs at most N tasks at a time")
@@ -301,9 +303,11 @@ def test(
         benchmark = registered.profile
     if len(models) > 1 or len(metric_cubes) > 1 or shard is not None or any(
             p.is_dir() and not is_cube_folder(p) for p in models + metric_cubes):
-        if format != OutputFormat.text or strict or fail_on is not None or ignore or sarif_file is not None:
-            raise UserError("--format, --strict, --fail-on, --ignore and --sarif-file apply to one submission's run",
-                            hint="for many submissions read --report FILE (JSON) or --junit FILE")
+        if format != OutputFormat.text or strict or fail_on is not None or ignore or sarif_file is not None \
+                or target != Target.medperf:
+            raise UserError("--format, --strict, --fail-on, --ignore, --sarif-file and --target apply to one "
+                            "submission's run", hint="for many submissions read --report FILE (JSON) or --junit FILE; "
+                            "they are judged for MedPerf 0.3")
         raise typer.Exit(run_many(
             benchmark, models=models, metrics=metric_cubes, data_preparator=data_preparator,
             demo=DemoSource(demo_data, demo_sha256), options=options,
@@ -316,7 +320,7 @@ def test(
         demo=DemoSource(demo_data, demo_sha256), options=options,
         files=ReportFiles(report, junit, html, sarif_file, command=_command_line()),
         output_format=format.value, verbosity=_verbosity(quiet, verbose),
-        gating=_gating(fail_on, strict, ignore, no_config),
+        gating=_gating(fail_on, strict, ignore, no_config), target=target.value,
     )
     if registered is not None and code == 0 and models:
         from validator.registry.submission import record_pass
@@ -630,11 +634,12 @@ def run_many(benchmark: Path | str | Benchmark | None = None, *, models: Sequenc
 def run_test(benchmark: Path | str | Benchmark | None = None, *,
              cubes: Mapping[str, Path | Cube | None] | None = None, demo: DemoSource | None = None,
              options: RunOptions | None = None, files: ReportFiles | None = None, output_format: str = "text",
-             verbosity: int = 0, gating: Gating | None = None) -> int:
+             verbosity: int = 0, gating: Gating | None = None, target: str = "medperf") -> int:
     """`medcube test` for one submission (validator.commands.test.test_command), printed: the run report (to stderr
     when stdout carries ``output_format`` json, sarif, github or gnu), the report ``files`` written; the exit code
     (0 only when all passed: a failed build or task fails whatever is ignored, findings fail as the gate says).
-    ``verbosity``: -1 no progress lines, 1 the build logs too. Called from Python, the same as the command line."""
+    ``verbosity``: -1 no progress lines, 1 the build logs too. ``target``: the runtime the verdict is for (medperf,
+    mlcube), named in every report. Called from Python, the same as the command line."""
     import dataclasses
 
     from validator.chain.options import RunOptions
@@ -661,7 +666,7 @@ def run_test(benchmark: Path | str | Benchmark | None = None, *,
     cut = None  # a signal: the report so far is printed and written, marked cancelled, then medcube ends
     try:
         result = test_command(benchmark, cubes=cubes, demo=demo or DemoSource(), options=options,
-                              gating=gating or Gating())
+                              gating=gating or Gating(), target=target)
     except GateRefused as e:
         e.render(console)
         return 1
@@ -673,10 +678,14 @@ def run_test(benchmark: Path | str | Benchmark | None = None, *,
         import json
 
         print(json.dumps(json_report.run_json(result.run), indent=2))
-    elif output_format != "text":
+    elif output_format == "sarif":
+        from validator.report import sarif
+
+        print(sarif.render(result.findings, target=target, cancelled=result.run.cancelled), end="")
+    elif output_format != "text":  # line formats; the run report with its target goes to stderr
         from validator.report import formats
 
-        print(formats.render_findings(output_format, result.findings, cancelled=result.run.cancelled), end="")
+        print(formats.render_findings(output_format, result.findings), end="")
     if files.json is not None:
         json_report.write_run_json(result.run, Path(files.json))
     if files.junit is not None:
@@ -686,7 +695,8 @@ def run_test(benchmark: Path | str | Benchmark | None = None, *,
     if files.sarif is not None:
         from validator.report import sarif
 
-        write_text(Path(files.sarif), sarif.render(result.findings, cancelled=result.run.cancelled), "--sarif-file")
+        write_text(Path(files.sarif), sarif.render(result.findings, target=target, cancelled=result.run.cancelled),
+                   "--sarif-file")
     write_html_reports(json_report.report_dict(result.run), [result.run], files.html, files.command, console)
     if cut is not None:
         raise cut

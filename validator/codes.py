@@ -315,8 +315,10 @@ RELATIVE_ENTRYPOINT = _code(
 )
 ENTRYPOINT_WITH_SPACES = _code(
     "MC415", "error", "static",
-    'run_args.entrypoint with spaces',
-    'Put only the executable in `run_args.entrypoint` and its arguments in `run_args.command`.',
+    'run_args.entrypoint with spaces, or a list (MedPerf passes it as one word)',
+    'Put only the executable in `run_args.entrypoint`, as a string, and its arguments in `run_args.command`: '
+    'MedPerf passes the entrypoint as one `docker run --entrypoint` word (a list as its Python text), and so does '
+    "medcube's run stage.",
 )
 DOCKERFILE_SYNTAX = _code(
     "MC416", "error", "static",
@@ -516,6 +518,15 @@ BUILD_NOT_ISOLATED = _code(
     "would reach the network. Install the podman command (it builds through the same socket with `--network "
     "none`), or pass --build-network if this benchmark allows builds to download.",
 )
+NO_FITTING_BENCHMARK = _code(
+    "MC632", "info", "run",
+    "no benchmark fits this cube: built and probed, not run in a chain",
+    "The cube is not one of the bundled chest X-ray benchmark's (its tasks, labels or parameters differ) and no "
+    "benchmark profile was given or found beside it (`benchmark.yaml` in its folder or the folder above): its image "
+    "was built and each entrypoint asked for `--help`, but no chain ran, because demo data of another benchmark "
+    "would fail a correct cube. Pass the benchmark it belongs to: `medcube validate CUBE --benchmark "
+    "BENCHMARK.yaml` (or `--medperf-benchmark N`), or put that `benchmark.yaml` beside the cube.",
+)
 NO_RECORDS = _code(
     "MC701", "error", "output",
     'prepare wrote no records or no labels',
@@ -626,6 +637,15 @@ PROBE_INCOMPLETE = _code(
     'The message says why the probe could not finish; fix that cause and run again. A probe that cannot finish '
     'proves nothing, so it fails the run; a probe that ran but cannot tell (no GPU framework found, a data format '
     'it cannot break) is a warning. `--no-probe NAME` skips a probe knowingly.',
+)
+IMPORT_CRASH = _code(
+    "MC811", "error", "probe",
+    "a task's entrypoint crashes before it reads its arguments (the `--help` probe)",
+    "Once the image is built, each task's entrypoint is run in it with `--help` in place of its arguments (no data, "
+    "no network, the benchmark's user): it ended in a Python traceback at import (a module missing from the image, "
+    "a syntax error, a misspelt attribute such as `typer.Options`). Install what the code imports in the image "
+    "(requirements.txt, the Dockerfile), fix the line the message names, and rebuild. Usage text, exit code 2 or an "
+    "entrypoint that ignores `--help` are never reported.",
 )
 SINGULARITY = _code(
     "MC815", "error", "probe",

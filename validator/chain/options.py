@@ -30,6 +30,7 @@ class RunOptions:
     probes: ProbeOptions | None = None  # None: no probe (the plain chain)
     pull: bool = False  # a cube without a Dockerfile whose image is not present locally: pull it (MedPerf always pulls)
     jobs: int | None = None  # tasks at once (the probes' runs beside the chain; many submissions); None: default_jobs
+    entrypoint_help: bool = True  # each built image's task entrypoints asked for --help before the chain (MC811)
 
 
 def default_jobs(memory_per_task: int | None) -> int:

@@ -26,6 +26,7 @@ class RunReport:
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     probes: list[ProbeResult] = field(default_factory=list)  # in the order they ran
+    target: str = "medperf"  # the runtime the verdict is for (--target: medperf or mlcube)
     cancelled: str | None = None  # the signal that cancelled the run (SIGINT, SIGTERM): the report has what ran before
 
     @property

@@ -3,6 +3,12 @@
 Outputs are chained through a run folder; each task's outputs are checked against the benchmark's contracts as
 soon as it ends, and the chain stops at the first failure (later tasks are reported as skipped).
 
+With the probes on and room for tasks side by side, infer starts as soon as prepare has passed, beside
+sanity_check and statistics (it reads only prepare's data), as a job on the probes' slots: the probes' second run
+of infer, the longest of their runs, no longer waits behind them. The chain still reads each task in MedPerf's order
+and judges infer only once statistics has passed; an infer started early whose chain then stopped is discarded
+(its log and outputs removed) and reported as skipped, as one after another.
+
 The run folder is validator.chain.rundir's; the output contracts validator.chain.outputs'.
 """
 
@@ -10,6 +16,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,10 +32,11 @@ from validator.chain.options import RunOptions, default_jobs
 from validator.chain.outputs import check_outputs, read_results
 from validator.chain.result import RunReport
 from validator.chain.rundir import RunFolder
-from validator.codes import MISSING_TASK, PLAN_FAILED
+from validator.codes import IMPORT_CRASH, MISSING_TASK, PLAN_FAILED
 from validator.engine.result import BuildResult, TaskResult
 from validator.engine.tasks.plan import PlanError, RunPlan, plan_task
 from validator.engine.tasks.runner import Runner, stop_runs
+from validator.engine.tasks.scratch import remove_tree
 from validator.engine.tasks.select import select_runner
 from validator.errors import UserError
 from validator.manifest.model import Cube
@@ -34,6 +44,9 @@ from validator.manifest.roles import CHAIN, ROLES
 from validator.textsafe import printable
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
+    from validator.chain.probes.jobs import Outcome
     from validator.chain.probes.session import ProbeSession
 
 ROLE_TITLES = {"data_preparator": "data preparator", "model": "model", "metrics": "metrics"}
@@ -82,18 +95,19 @@ def run_chain(
     options: RunOptions | None = None,
     runner: Runner | None = None,
     build_roles: tuple[str, ...] = ROLES,
+    chain: bool = True,
 ) -> RunReport:
-    """Build the cubes' images (with a Docker runner) and run the chain on the demo data."""
+    """Build the cubes' images (with a Docker runner) and run the chain on the demo data. ``chain`` False: only
+    the images of ``build_roles`` built and their entrypoints probed (a cube no benchmark here fits). A signal
+    (validator.cancel) on the way: the report so far goes out with it, marked cancelled."""
     options = options or RunOptions()
     started = time.monotonic()
     folder, runner, report = start_run(benchmark, cubes, options, runner)
     try:
-        _chain(benchmark, cubes, demo, options, runner, build_roles, folder, report)
+        return _chain(benchmark, cubes, demo, options, runner, build_roles, chain, folder, report, started)
     except Cancelled as e:  # what ran before the signal is the report, marked cancelled
         cancelled(e, runner, report, started)
         raise
-    report.seconds = time.monotonic() - started
-    return report
 
 
 def cancelled(e: Cancelled, runner: Runner, report: RunReport, started: float) -> None:
@@ -107,11 +121,12 @@ def cancelled(e: Cancelled, runner: Runner, report: RunReport, started: float) -
 
 
 def _chain(benchmark: Benchmark, cubes: dict[str, Cube], demo: DemoData, options: RunOptions, runner: Runner,
-           build_roles: tuple[str, ...], folder: RunFolder, report: RunReport) -> None:
+           build_roles: tuple[str, ...], chain: bool, folder: RunFolder, report: RunReport,
+           started: float) -> RunReport:
     console = options.console
     built: dict[str, BuildResult] = {}
     for role in ROLES:
-        if role not in build_roles and options.no_run:
+        if role not in build_roles and (options.no_run or not chain):
             continue
         cube = cubes[role]
         key = str(cube.path)
@@ -123,7 +138,22 @@ def _chain(benchmark: Benchmark, cubes: dict[str, Cube], demo: DemoData, options
             report.builds.append(built[key])
             say_build(console, built[key])
     if options.no_run:
-        return
+        report.seconds = time.monotonic() - started
+        return report
+    if not chain:
+        if options.entrypoint_help:
+            entrypoint_crashes(runner, cubes, build_roles, built, folder, report)
+        runner.cleanup()
+        report.seconds = time.monotonic() - started
+        return report
+    if options.entrypoint_help and entrypoint_crashes(runner, cubes, build_roles, built, folder, report):
+        steps = chain_tasks()
+        report.tasks = [TaskResult(task, role, str(cubes[role].path), "skipped", runner=runner.name,
+                                   message=f"not run: an entrypoint crashes at import ({IMPORT_CRASH})")
+                        for role, task in steps]
+        runner.cleanup()
+        report.seconds = time.monotonic() - started
+        return report
 
     probes = None
     if options.probes is not None:
@@ -132,16 +162,25 @@ def _chain(benchmark: Benchmark, cubes: dict[str, Cube], demo: DemoData, options
         probes = ProbeSession(options.probes, runner, cubes, folder, demo, benchmark.contracts, options.limits, console,
                               jobs=options.jobs or default_jobs(options.limits.memory))
     steps = chain_tasks()
+    early: dict[int, Future] = {}  # step number -> a task started before its turn (infer, beside the preparator's)
 
     def step(n: int, role: str, task: str, cube: Cube) -> TaskResult:
-        if n < len(steps):
-            say_next(runner, cubes, steps[n], n + 1, folder, demo, built, options)
-        result = run_task(runner, cube, role, task, folder, demo, benchmark.contracts,
-                          built.get(str(cube.path)), options, n, probes)
+        if n in early:
+            assert probes is not None
+            say_start(console, task, cube)
+            ran = probes.jobs.wait(early.pop(n)).get()
+            result = judge_task(ran, cube, task, folder, benchmark.contracts, probes)
+        else:
+            if n < len(steps) and n + 1 not in early:
+                say_next(runner, cubes, steps[n], n + 1, folder, demo, built, options)
+            result = run_task(runner, cube, role, task, folder, demo, benchmark.contracts,
+                              built.get(str(cube.path)), options, n, probes)
         if task == "evaluate" and result.status == "passed":
             report.results = read_results(folder.path("results", "results.yaml"))
         say_task(console, result)
         if probes is not None:
+            if task == "prepare" and result.status == "passed" and probes.jobs.side_by_side:
+                early.update(start_early(probes, cubes, steps, folder, demo, built, options))
             probes.task_done(result)  # the probe runs that read its outputs start beside the chain
         return result
 
@@ -151,6 +190,8 @@ def _chain(benchmark: Benchmark, cubes: dict[str, Cube], demo: DemoData, options
         in_order([(n, role, task, cubes[role]) for n, (role, task) in enumerate(steps, 1)], report.tasks,
                  runner.name, step)
         if probes is not None:
+            for future in early.values():  # started early, its turn never came: an earlier task failed
+                discard(probes.jobs.wait(future))
             report.probes = probes.after_chain(report.tasks)
     except Cancelled:
         stop_runs(runner)  # before the probes' jobs are closed: none of them starts another run
@@ -161,6 +202,22 @@ def _chain(benchmark: Benchmark, cubes: dict[str, Cube], demo: DemoData, options
         if probes is not None:
             probes.jobs.close()  # an early end (an error, Ctrl-C): no more probe runs; cleanup() removes theirs
         runner.cleanup()  # nothing may outlive the chain, whatever happened
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def entrypoint_crashes(runner: Runner, cubes: dict[str, Cube], roles: Sequence[str], built: dict[str, BuildResult],
+                       folder: RunFolder, report: RunReport) -> bool:
+    """The entrypoint --help probe (validator.chain.probes.entrypoint_help) on the built cubes of ``roles``, its
+    findings into the report; True when an entrypoint crashes at import (the chain then does not run)."""
+    from validator.chain.probes import entrypoint_help
+
+    chosen: dict[str, tuple[str, Cube]] = {}
+    for role in roles:
+        chosen.setdefault(str(cubes[role].path), (role, cubes[role]))
+    found = [f for fs in entrypoint_help.check(runner, chosen.values(), built, folder.logs).values() for f in fs]
+    report.findings += found
+    return any(f.is_error for f in found)
 
 
 def in_order(steps: Sequence[tuple[int, str, str, Cube]], tasks: list[TaskResult], runner_name: str,
@@ -214,8 +271,27 @@ def say_next(runner: Runner, cubes: dict[str, Cube], step: tuple[str, str], n: i
     runner.ahead(cube, lambda: plan_for(cube, task, folder, demo, options), log_path_for(folder, n, task))
 
 
+@dataclass
+class Ran:
+    """A task's run before it is judged (the per-task probes, the output contract): plan None when it could not
+    start (its result says why)."""
+
+    plan: RunPlan | None
+    result: TaskResult
+    log_path: Path | None = None
+    token: object = None  # the inputs probe's snapshot, taken before the run
+
+
 def run_task(runner: Runner, cube: Cube, role: str, task: str, folder: RunFolder, demo: DemoData, contracts: Contracts,
              build: BuildResult | None, options: RunOptions, n: int, probes: ProbeSession | None = None) -> TaskResult:
+    ran = launch_task(runner, cube, role, task, folder, demo, build, options, n, probes, options.console)
+    return judge_task(ran, cube, task, folder, contracts, probes)
+
+
+def launch_task(runner: Runner, cube: Cube, role: str, task: str, folder: RunFolder, demo: DemoData,
+                build: BuildResult | None, options: RunOptions, n: int, probes: ProbeSession | None,
+                console: Console | None) -> Ran:
+    """Run one task of the chain (console None: quietly, as a job beside the chain); nothing judged yet."""
     where = cube.rel(cube.config_file)
     if cube.task(task) is None:
         r = TaskResult(task, role, str(cube.path), "error", runner=runner.name,
@@ -223,23 +299,19 @@ def run_task(runner: Runner, cube: Cube, role: str, task: str, folder: RunFolder
         r.findings.append(F.error(MISSING_TASK, where, f"a {ROLE_TITLES[role]} must declare the task {task!r}: MedPerf "
                                   f"runs it and stops with \"Task {task} is not found in container config.\"",
                                   hint=f"declared: {', '.join(cube.tasks) or 'none'}"))
-        return r
+        return Ran(None, r)
     if build is not None and not build.ok:
-        return TaskResult(task, role, str(cube.path), "error", runner=runner.name, image=build.image,
-                          message="not run: the image build failed")
+        return Ran(None, TaskResult(task, role, str(cube.path), "error", runner=runner.name, image=build.image,
+                                    message="not run: the image build failed"))
     try:
         plan = plan_for(cube, task, folder, demo, options)
     except PlanError as e:
         r = TaskResult(task, role, str(cube.path), "error", runner=runner.name, message=e.message)
         r.findings.append(F.error(PLAN_FAILED, where, e.message, hint=e.hint))
-        return r
+        return Ran(None, r)
     log_path = log_path_for(folder, n, task)
-    console = options.console
-    # the folder's name is the submitter's: escaped, and never read as rich markup
-    shown = Text(printable(f"{task} ({cube.path.name})"))
-    status = console.status(shown + " ...") if console is not None and console.is_terminal else None
-    if console is not None and not console.is_terminal:  # a log (CI): one line when the task starts, one when it ends
-        console.print(Text(f"{'start':>7} ") + shown, highlight=False)
+    say_start(console, task, cube)
+    status = console.status(_shown(task, cube) + " ...") if console is not None and console.is_terminal else None
     token = probes.before_task(plan) if probes is not None else None
     if status is not None:
         with status:
@@ -247,12 +319,42 @@ def run_task(runner: Runner, cube: Cube, role: str, task: str, folder: RunFolder
     else:
         result = runner.run(cube, plan, log_path)
     result.role = role
+    return Ran(plan, result, log_path, token)
+
+
+def judge_task(ran: Ran, cube: Cube, task: str, folder: RunFolder, contracts: Contracts,
+               probes: ProbeSession | None) -> TaskResult:
+    """The per-task probes and the output contract on a task's run."""
+    result = ran.result
+    if ran.plan is None:
+        return result
     if probes is not None:
-        probes.after_task(cube, plan, result, token)
+        probes.after_task(cube, ran.plan, result, ran.token)
     if result.status == "passed":
-        for finding in check_outputs(task, plan.outputs, folder, contracts, where):
+        for finding in check_outputs(task, ran.plan.outputs, folder, contracts, cube.rel(cube.config_file)):
             result.fail(finding)
     return result
+
+
+def start_early(probes: ProbeSession, cubes: dict[str, Cube], steps: list[tuple[str, str]], folder: RunFolder,
+                demo: DemoData, built: dict[str, BuildResult], options: RunOptions) -> dict[int, Future]:
+    """Once prepare has passed: the model's infer as a job on the probes' slots (the first free one), beside
+    sanity_check and statistics, which it does not read. Returns {its step number: its job}."""
+    n = steps.index(("model", "infer")) + 1
+    cube = cubes["model"]
+    job = partial(launch_task, probes.beside, cube, "model", "infer", folder, demo, built.get(str(cube.path)),
+                  options, n, probes, None)
+    future = probes.jobs.submit(("chain", "infer"), job, first=True, chains=True)
+    return {n: future} if future is not None else {}
+
+
+def discard(outcome: Outcome) -> None:
+    """A task run before its turn that never came: its log and outputs go, as if it had not run."""
+    ran = outcome.value
+    if not isinstance(ran, Ran) or ran.plan is None:
+        return
+    for path in [*ran.plan.outputs.values(), *([ran.log_path] if ran.log_path else [])]:
+        remove_tree(Path(path))
 
 
 def say_build(console, b: BuildResult) -> None:
@@ -260,6 +362,16 @@ def say_build(console, b: BuildResult) -> None:
         return
     style = {"built": "green", "cached": "dim", "present": "dim", "failed": "red"}[b.status]
     console.print(Text(printable(b.message), style=style))  # a build message quotes the cube's Dockerfile
+
+
+def _shown(task: str, cube: Cube) -> Text:
+    return Text(printable(f"{task} ({cube.path.name})"))  # the folder's name is the submitter's: escaped, no markup
+
+
+def say_start(console: Console | None, task: str, cube: Cube) -> None:
+    """A log (CI): one line when a task starts, one when it ends (a terminal shows a status line instead)."""
+    if console is not None and not console.is_terminal:
+        console.print(Text(f"{'start':>7} ") + _shown(task, cube), highlight=False)
 
 
 def say_task(console, r: TaskResult) -> None:

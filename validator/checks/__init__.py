@@ -98,13 +98,13 @@ def load(path: Path | str, target: str = "medperf", role: str | None = None, sho
     return report
 
 
-def checked_cube(value: Path | str | Cube) -> Cube:
-    """The cube at a path, read and checked once (load): the Cube carries its static report, which the gate uses
-    instead of reading the cube again. A cube that cannot be built raises the reading error (no config, YAML
-    syntax)."""
+def checked_cube(value: Path | str | Cube, target: str = "medperf") -> Cube:
+    """The cube at a path, read and checked once (load) for the target runtime: the Cube carries its static report,
+    which the gate uses instead of reading the cube again. A cube that cannot be built raises the reading error (no
+    config, YAML syntax)."""
     if isinstance(value, Cube):
         return value
-    report = load(value)
+    report = load(value, target=target)
     if report.cube is not None:
         return report.cube
     from validator.manifest.load import load_cube

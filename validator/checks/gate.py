@@ -29,15 +29,20 @@ def blocking(report: CubeReport):
             and str(f.code) not in NOT_GATED]
 
 
-def _report(cube: Cube | Path | str) -> CubeReport:
-    """A cube's static report: the one checks.load made when it built this Cube (read once), else a new one."""
+def _report(cube: Cube | Path | str, target: str) -> CubeReport:
+    """A cube's static report for the target: the one checks.load made when it built this Cube (read once), else a
+    new one."""
     if isinstance(cube, Cube):
-        return cube.checked if isinstance(cube.checked, CubeReport) else run_static(cube.path)
-    return run_static(cube)
+        checked = cube.checked
+        if isinstance(checked, CubeReport) and checked.target == target:
+            return checked
+        return run_static(cube.path, target=target)
+    return run_static(cube, target=target)
 
 
-def refused(cubes: Iterable[Cube | Path | str]) -> list[CubeReport]:
+def refused(cubes: Iterable[Cube | Path | str], target: str = "medperf") -> list[CubeReport]:
     """The static reports of the cubes that may not be built or run (a config pointing a host path out of its cube,
-    asking for what a benchmark never gives, or breaking the contract)."""
-    reports = [_report(c) for c in cubes]
+    asking for what a benchmark never gives, or breaking the contract), judged for the ``target`` runtime (what holds
+    for MedPerf 0.3 only does not stop a run for mlcube)."""
+    reports = [_report(c, target) for c in cubes]
     return [r for r in reports if blocking(r)]

@@ -173,7 +173,8 @@ def check_command_paths(cube: Cube, show) -> list[Finding]:
 
 
 def check_entrypoint_string(cube: Cube, show) -> list[Finding]:
-    """MedPerf passes run_args.entrypoint as ONE `--entrypoint` value: a string with spaces names no executable."""
+    """MedPerf passes run_args.entrypoint as ONE `--entrypoint` value (`f"{entrypoint}"`): a string with spaces, or
+    a list (its Python text), names no executable."""
     if cube.format != "container_config" or cube.doc is None or not isinstance(cube.doc.data, dict):
         return []
     findings = []
@@ -188,6 +189,16 @@ def check_entrypoint_string(cube: Cube, show) -> list[Finding]:
                 f"task '{name}': run_args.entrypoint {value!r} has spaces; MedPerf passes it as one --entrypoint "
                 f"value, so the container looks for an executable named {value!r}",
                 hint=f"Set entrypoint: {first} and put the rest in run_args.command (command: {rest} ...).",
+                line=cube.doc.line(("tasks", name, "run_args", "entrypoint"))))
+        elif isinstance(value, list) and value:
+            word = f"{value}"
+            first, rest = str(value[0]), " ".join(str(v) for v in value[1:])
+            findings.append(error(
+                C.ENTRYPOINT_WITH_SPACES, show(cube.config_file),
+                f"task '{name}': run_args.entrypoint is a list; MedPerf passes it as one --entrypoint value, its "
+                f"Python text {word!r}, so the container looks for an executable of that name",
+                hint=f"Set entrypoint: {first}" + (f" and put the rest in run_args.command ({rest} ...)." if rest
+                                                    else " (a string, not a list)."),
                 line=cube.doc.line(("tasks", name, "run_args", "entrypoint"))))
     return findings
 

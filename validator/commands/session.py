@@ -55,18 +55,31 @@ class Session:
 
 
 def open_session(benchmark: Path | str | Benchmark | None, cubes: Mapping[str, Path | Cube | None] | None = None,
-                 demo: DemoSource | None = DemoSource(), also_gate: Iterable[Path | Cube] = ()) -> Session:
+                 demo: DemoSource | None = DemoSource(), also_gate: Iterable[Path | Cube] = (),
+                 target: str = "medperf") -> Session:
     """The gate, then the cubes loaded (roles not in ``cubes`` are the benchmark's), then the demo data (None: not
-    read, for a build without a run). ``also_gate``: more cubes that must pass the gate (submissions)."""
+    read, for a build without a run). ``also_gate``: more cubes that must pass the gate (submissions). ``target``:
+    the runtime the gate judges for (medperf: MedPerf 0.3; mlcube: the MLCube client)."""
     bench = load_benchmark_arg(benchmark)
     given = {role: (cubes or {}).get(role) for role in ROLES}
     chosen: dict[str, Path | Cube] = {role: given[role] or bench.cube(role) for role in ROLES}
-    refused = static_gate.refused([*chosen.values(), *also_gate])
+    # each read and checked once, for the target: the gate reuses these reports
+    chosen = {role: _checked_or_path(value, target) for role, value in chosen.items()}
+    refused = static_gate.refused([*chosen.values(), *also_gate], target=target)
     if refused:
         raise GateRefused(refused)
-    loaded = {role: checked_cube(chosen[role]) for role in ROLES}
+    loaded = {role: checked_cube(chosen[role], target=target) for role in ROLES}
     data = load_demo(bench, demo) if demo is not None else None
     return Session(bench, loaded, data, frozenset(r for r, v in given.items() if v is not None))  # type: ignore[arg-type]
+
+
+def _checked_or_path(value: Path | Cube, target: str) -> Path | Cube:
+    """A path as the Cube checked for the target, where one can be built (else the path: the gate reports why)."""
+    if isinstance(value, Cube):
+        return value
+    from validator.checks import load
+
+    return load(value, target=target).cube or value
 
 
 def load_demo(bench: Benchmark, demo: DemoSource) -> DemoData:

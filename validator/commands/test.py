@@ -59,16 +59,22 @@ def test_command(
     demo: DemoSource = DemoSource(),
     options: RunOptions | None = None,
     gating: Gating = Gating(),
+    target: str = "medperf",
 ) -> TestResult:
     """`medcube test`: run the benchmark chain; roles not in ``cubes`` come from the benchmark. Raises GateRefused
     (validator.commands.session) when a cube fails the static gate: nothing is built or run. ``gating``: ignored
     codes are left out of the run, --fail-on warning fails on warnings; settings are read above the first cube given,
     else the benchmark. ``options.probes`` None runs the plain chain; when some roles are given, the probes that run
-    tasks of their own run only those roles' tasks. Progress goes to ``options.console`` (None: none)."""
+    tasks of their own run only those roles' tasks. Progress goes to ``options.console`` (None: none). ``target``: the
+    runtime the verdict is for (medperf: MedPerf 0.3; mlcube: the MLCube client): the static gate judges for it (a
+    finding that holds for MedPerf 0.3 only does not stop an mlcube run) and the run report names it."""
+    from validator.checks.target import TARGETS
     from validator.gating import gate_for
 
+    if target not in TARGETS:
+        raise ValueError(f"unknown target {target!r}")
     options = options or RunOptions()
-    session = open_session(benchmark, cubes, demo)
+    session = open_session(benchmark, cubes, demo, target=target)
     bench, loaded = session.bench, session.cubes
     if options.probes is not None and session.given:
         options = dataclasses.replace(options, probes=dataclasses.replace(options.probes, roles=session.given))
@@ -78,9 +84,11 @@ def test_command(
         run = run_chain(bench, loaded, session.demo, options)
     except Cancelled as e:  # the run so far, judged as any run: the report the command line writes, cancelled
         if isinstance(e.partial, RunReport):
+            e.partial.target = target
             apply_gate(e.partial, gate)
             e.partial = TestResult(e.partial, gate)
         raise
+    run.target = target
     apply_gate(run, gate)
     return TestResult(run, gate)
 

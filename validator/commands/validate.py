@@ -11,12 +11,16 @@ from pathlib import Path
 
 from rich.text import Text
 
+from validator import findings as F
 from validator.cancel import Cancelled
+from validator.chain.benchmark import Benchmark
+from validator.chain.fit import choose
 from validator.chain.options import RunOptions
 from validator.chain.result import RunReport
 from validator.chain.run import run_chain
 from validator.checks import CubeReport, checked_cube
-from validator.commands.common import Gating, apply_gate, findings_of_run
+from validator.codes import IMPORT_CRASH, NO_FITTING_BENCHMARK
+from validator.commands.common import DemoSource, Gating, apply_gate, default_benchmark_path, findings_of_run
 from validator.commands.session import GateRefused, open_session
 from validator.errors import UserError
 from validator.findings import Finding
@@ -115,9 +119,10 @@ def validate_command(paths: list[Path], *, static: bool, benchmark: Path | None 
             options.console.print(Text.assemble((printable(str(r.cube.path)), "bold"), ": build" + (
                 "" if options.no_run else " and run in the benchmark chain")))
         try:
-            _, run = validate_run(r.cube, benchmark, options)
+            _, run = validate_run(r.cube, benchmark, options, target=target)
         except Cancelled as e:  # the cubes checked so far and this cube's run so far: the report, marked cancelled
             if isinstance(e.partial, RunReport):
+                e.partial.target = target
                 apply_gate(e.partial, result.gates[i])
                 result.runs[i] = e.partial
                 result.run_findings[i] = findings_of_run(e.partial)
@@ -136,21 +141,55 @@ def validate_command(paths: list[Path], *, static: bool, benchmark: Path | None 
 
 
 def validate_run(cube: Cube | Path | str, benchmark: Path | str | None = None,
-                 options: RunOptions | None = None) -> tuple[list[Finding], RunReport]:
-    """Build a cube and smoke-run it in its role of the benchmark's chain (the other roles come from the
-    benchmark; no probes). ``options.no_run``: build only. Returns every finding of the build and the run, and the
-    run report."""
-    cube = checked_cube(cube)
+                 options: RunOptions | None = None, target: str = "medperf") -> tuple[list[Finding], RunReport]:
+    """Build a cube, ask each task's entrypoint for `--help` in its image, and smoke-run it in its role of the
+    benchmark's chain (the other roles come from the benchmark; no other probe). ``options.no_run``: build only.
+    Without ``benchmark``: a benchmark profile beside the cube, else the bundled chest X-ray benchmark for a cube
+    of its interface, else no chain (validator.chain.fit; an info MC632 says so). Returns every finding of the
+    build and the run, and the run report. ``target``: the runtime the static gate judges for, named in the run
+    report."""
+    cube = checked_cube(cube, target=target)
     if cube.role not in ROLES:
         raise UserError(
             f"{cube.rel(cube.config_file)}: cannot tell whether this cube is a data preparator, a model or metrics "
             f"from its tasks ({', '.join(cube.tasks) or 'none'})",
             hint="a data preparator declares prepare/sanity_check/statistics, a model infer, metrics evaluate",
         )
+    options = dataclasses.replace(options or RunOptions(), probes=None)
+    chosen: Path | str | Benchmark | None = benchmark
+    fit = None
+    if benchmark is None and not options.no_run:
+        fit = choose(cube, default_benchmark_path())
+        chosen = fit.benchmark
     try:
-        session = open_session(benchmark, {cube.role: cube})
+        session = open_session(chosen, {cube.role: cube}, demo=DemoSource() if chosen is not None else None,
+                               target=target)
     except GateRefused as e:  # the cube itself passed the static checks: a cube of the benchmark fails them
         raise UserError(f"the benchmark's cube {e.message}", hint=e.hint) from None
-    options = dataclasses.replace(options or RunOptions(), probes=None)
-    report = run_chain(session.bench, session.cubes, session.demo, options, build_roles=(cube.role,))
+    report = run_chain(session.bench, session.cubes, session.demo, options, build_roles=(cube.role,),
+                       chain=chosen is not None)
+    report.target = target
+    if fit is not None:
+        _say_fit(cube, fit, report)
     return report.all_findings, report
+
+
+def _say_fit(cube: Cube, fit, report: RunReport) -> None:
+    """The benchmark chosen for a cube without --benchmark, in the report (a note, and MC632 when none fits)."""
+    for note in fit.notes:
+        report.notes.append(note)
+    if fit.benchmark is not None:
+        report.notes.append(f"run in {fit.why}")
+        return
+    report.benchmark = "none"
+    where = cube.rel(cube.config_file)
+    crashed = any(f.code == IMPORT_CRASH for f in report.findings)
+    message = (f"no benchmark here fits this {cube.role} cube ({fit.why}): its image was built and "
+               + ("an entrypoint crashes at import (MC811)" if crashed else "its entrypoints answered --help")
+               + ", but no chain ran")
+    report.findings.append(F.info(
+        NO_FITTING_BENCHMARK, where, printable(message),
+        hint="give the benchmark it belongs to: medcube validate CUBE --benchmark path/to/benchmark.yaml (or "
+        "--medperf-benchmark N), or put that benchmark.yaml in the cube's folder or the folder above it"))
+    report.notes.append(f"no chain ran: no benchmark here fits this cube ({NO_FITTING_BENCHMARK}); pass --benchmark "
+                        "BENCHMARK.yaml to run it in its benchmark's chain")

@@ -22,8 +22,9 @@ class TaskResult:
     status: Status
     exit_code: int | None = None
     seconds: float | None = None
-    peak_memory_bytes: int | None = None
+    peak_memory_bytes: int | None = None  # what the task held at most, reclaimable page cache left out
     peak_memory_source: str | None = None  # how the peak was measured (best effort)
+    peak_memory_with_cache_bytes: int | None = None  # its cgroup's high-water mark, page cache included
     log_path: str | None = None  # the full log, on disk
     log_tail: str = ""
     findings: list[Finding] = field(default_factory=list)
@@ -89,6 +90,7 @@ class TaskResult:
             "seconds": None if self.seconds is None else round(self.seconds, 3),
             "peak_memory_bytes": self.peak_memory_bytes,
             "peak_memory_source": self.peak_memory_source,
+            "peak_memory_with_cache_bytes": self.peak_memory_with_cache_bytes,
             "log_path": self.log_path,
             "message": self.message,
             "runner": self.runner,

@@ -63,6 +63,8 @@ def parse(doc: Doc, cube_dir: Path) -> Cube:
         run_args = typed(tdata, "run_args", dict, {})
         task.command = to_argv(run_args.get("command"))
         task.entrypoint = to_argv(run_args.get("entrypoint"))
+        raw = run_args.get("entrypoint")
+        task.entrypoint_word = None if raw is None else f"{raw}"  # MedPerf: docker_utils.craft_docker_run_command
         env = run_args.get("environment")
         task.environment = {str(k): str(v) for k, v in env.items()} if isinstance(env, dict) else {}
         task.shm_size = str(run_args["shm_size"]) if run_args.get("shm_size") is not None else None

@@ -42,6 +42,9 @@ class Task:
     # container_config run_args (None when absent). command/entrypoint are argv lists.
     command: list[str] | None = None
     entrypoint: list[str] | None = None
+    # container_config: the one `docker run --entrypoint` word MedPerf passes (`f"{entrypoint}"`: a string as it
+    # is, spaces and all; a list as its Python text), what the runner runs. None: the image's ENTRYPOINT.
+    entrypoint_word: str | None = None
     environment: dict[str, str] = field(default_factory=dict)
     shm_size: str | None = None
     gpus: str | int | None = None  # run_args.gpus as the config says it (the static check reports a bad one)

@@ -242,7 +242,8 @@ def _run_view(run: dict, root: Path | None) -> dict:
                                "log": log(b.get("log_path"))})
     probes = [{"name": str(p.get("name")), "status": str(p.get("status")), "message": str(p.get("message") or ""),
                "time": _seconds(p.get("seconds")) if p.get("runs") else "-"} for p in run.get("probes") or []]
-    return {"benchmark": str(run.get("benchmark") or "?"), "runner": str(run.get("runner") or "?"),
+    return {"benchmark": str(run.get("benchmark") or "?"), "target": str(run.get("target") or "medperf"),
+            "runner": str(run.get("runner") or "?"),
             "engine": str(run.get("engine") or ""),
             "ok": bool(run.get("ok")), "seconds": _seconds(run.get("seconds")), "run_dir": str(run.get("run_dir") or ""),
             "notes": [str(n) for n in run.get("notes") or []], "tasks": tasks, "probes": probes,

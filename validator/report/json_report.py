@@ -58,6 +58,7 @@ def report_dict(report) -> dict:
         "ok": report.ok,
         **status(getattr(report, "cancelled", None)),
         "benchmark": report.benchmark,
+        "target": getattr(report, "target", "medperf"),
         "runner": report.runner,
         "engine": report.engine,
         "image_built": report.image_built,

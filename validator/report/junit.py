@@ -37,15 +37,15 @@ def junit_xml(report) -> str:
         time=f"{report.seconds:.3f}",
     )
     engine = getattr(report, "engine", None)
+    props = ET.SubElement(suite, "properties")
+    ET.SubElement(props, "property", name="target", value=xml_text(getattr(report, "target", "medperf")))
+    if engine:  # the engine that ran the tasks, as every report names it
+        ET.SubElement(props, "property", name="runner", value=xml_text(report.runner))
+        ET.SubElement(props, "property", name="engine", value=xml_text(engine))
     stopped = getattr(report, "cancelled", None)
-    if engine or stopped:  # the engine that ran the tasks, as every report names it; a cancelled run says so
-        props = ET.SubElement(suite, "properties")
-        if engine:
-            ET.SubElement(props, "property", name="runner", value=xml_text(report.runner))
-            ET.SubElement(props, "property", name="engine", value=xml_text(engine))
-        if stopped:
-            ET.SubElement(props, "property", name="status", value="cancelled")
-            ET.SubElement(props, "property", name="cancelled_by", value=xml_text(stopped))
+    if stopped:  # a cancelled run says so
+        ET.SubElement(props, "property", name="status", value="cancelled")
+        ET.SubElement(props, "property", name="cancelled_by", value=xml_text(stopped))
     for b in report.builds:
         if b.ok:
             continue

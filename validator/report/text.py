@@ -85,7 +85,8 @@ def print_run_report(report, console: Console | None = None, max_metrics: int = 
             console.print(Text(_indent(printable(b.log_tail)), style="dim"))
     if report.tasks:
         engine = f" ({report.engine})" if report.engine else ""
-        table = Table(title=f"{report.benchmark}: {report.runner} runner{engine}", title_justify="left",
+        target = getattr(report, "target", "medperf")
+        table = Table(title=f"{report.benchmark} for {target}: {report.runner} runner{engine}", title_justify="left",
                       header_style="bold")
         table.add_column("task")
         table.add_column("cube")
@@ -117,7 +118,10 @@ def print_run_report(report, console: Console | None = None, max_metrics: int = 
             console.print(Text(_indent(printable(t.log_tail), "    "), style="dim"))
     _print_probes(report, console)
     for f in report.findings:
-        console.print(Text.assemble(("error " if f.is_error else "warn ", "red" if f.is_error else "yellow"), f"{f.code} {f.message}"))
+        word, style = {"error": ("error ", "red"), "info": ("info ", "cyan")}.get(f.severity, ("warn ", "yellow"))
+        console.print(Text.assemble((word, style), _safe(f"{f.code} {f.message}")))
+        if f.hint:
+            console.print(Text(printable(f"  → {f.hint}"), style="dim"))
     metrics = flatten_metrics(report.results)
     if metrics:
         mt = Table(title="metrics", title_justify="left", header_style="bold", box=None)
@@ -139,7 +143,8 @@ def print_run_report(report, console: Console | None = None, max_metrics: int = 
     checks = (f", probe{'s' if len(failed_probes) > 1 else ''} {', '.join(failed_probes)} failed" if failed_probes else "") + (
         f", warnings from {', '.join(warned)}" if warned else "")
     summary = f"  {passed}/{len(report.tasks)} tasks passed{checks} in {report.seconds:.1f}s" if report.tasks else (
-        f"  {len(report.builds)} image(s) ready" if report.ok else "  build failed")
+        f"  {len(report.builds)} image(s) ready" if report.ok else
+        "  build failed" if any(not b.ok for b in report.builds) else "  image(s) built, run-stage errors above")
     image = "" if report.runner == "docker" else " (no image built)"
     engine = f"; engine: {report.engine}" if report.engine else ""
     console.print(Text.assemble(verdict, summary, _safe(f"; runner: {report.runner}{image}{engine}; run folder: {report.run_dir}")))

@@ -51,31 +51,47 @@ class ProbeJobs:
         self._pool: ThreadPoolExecutor | None = None
         self._futures: dict[Hashable, Future] = {}
         self._queued: dict[Hashable, Callable[[], Any]] = {}  # not side by side: run when the chain has ended
-        self._waiting: list[tuple[int, int, Future, Callable[[], Any]]] = []  # side by side: a heap, for the slots
+        self._waiting: list[tuple[int, int, Future, Callable[[], Any], bool]] = []  # side by side: a heap, for the slots
         self._lock = threading.Lock()
 
-    def submit(self, key: Hashable, job: Callable[[], Any], first: bool = False) -> None:
-        """Hand in a job (once per key). A free slot takes the waiting jobs marked `first` before the others (a
-        long one that the run's end waits for), then in the order they came."""
+    def submit(self, key: Hashable, job: Callable[[], Any], first: bool = False,
+               chains: bool = False) -> Future | None:
+        """Hand in a job (once per key); side by side, its future (an Outcome), else None (it runs when the chain
+        has ended). A free slot takes the waiting jobs marked `first` before the others (a long one that the run's
+        end waits for), then in the order they came. A job that `chains` is a chain task started early: when it
+        ends, its slot is kept for the chain, which goes on with it (see wait())."""
         if key in self._futures or key in self._queued:
-            return
+            return self._futures.get(key)
         if not self.side_by_side:
             self._queued[key] = job
-            return
+            return None
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="medcube-probe")
         future: Future = Future()
         self._futures[key] = future
         with self._lock:
-            heapq.heappush(self._waiting, (0 if first else 1, len(self._futures), future, job))
+            heapq.heappush(self._waiting, (0 if first else 1, len(self._futures), future, job, chains))
         self._pool.submit(self._next)
+        return future
+
+    def wait(self, future: Future) -> Outcome:
+        """The chain waits for a job that `chains` (a task of its own started early): the chain's slot is lent to
+        the other jobs meanwhile, and the job's slot, kept when it ended, is the chain's from then on; once the
+        chain has ended, that slot goes back to the jobs."""
+        self._slots.release()
+        return future.result()
 
     def _next(self) -> None:
         """One slot's turn: the first waiting job runs (one `_next` is handed to the pool per job)."""
-        with self._slots:
-            with self._lock:
-                *_, future, job = heapq.heappop(self._waiting)
-            future.set_result(self._timed(job))
+        self._slots.acquire()
+        with self._lock:
+            *_, future, job, chains = heapq.heappop(self._waiting)
+        try:
+            outcome = self._timed(job)
+        finally:
+            if not chains:
+                self._slots.release()
+        future.set_result(outcome)
 
     def _timed(self, job: Callable[[], Any]) -> Outcome:
         if self._stopping:

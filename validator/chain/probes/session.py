@@ -79,7 +79,7 @@ class ProbeSession:
             runner.watch_inputs = True
         beside = getattr(runner, "beside", None)
         # the probes' runs go through a runner of their own (beside the chain's), or wait for the chain's end
-        self._beside: Runner = beside() if beside is not None else runner
+        self.beside: Runner = beside() if beside is not None else runner  # also a chain task's, started early
         self.jobs = ProbeJobs(jobs, side_by_side=beside is not None)
         self.own = OwnRuns(cubes, folder, demo, contracts, self.scratch, options.tolerance, self._run, self._wants)
 
@@ -172,7 +172,7 @@ class ProbeSession:
         cube = self.cubes[role]
         plan = plan_task(cube, task, bindings, gpus=self.limits.gpus)
         token = self.before_task(plan)
-        result = self._beside.run(cube, plan, self.folder.logs / log_name)
+        result = self.beside.run(cube, plan, self.folder.logs / log_name)
         result.role = role
         found, hits = self._task_findings(cube, plan, result, token)
         return ProbeRun(plan, result, found, hits)

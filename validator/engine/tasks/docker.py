@@ -265,6 +265,7 @@ class DockerRunner:
             result.exit_code = exit_code
             if self.facts().controllers is None or "memory" in (self.facts().controllers or ()):
                 result.peak_memory_bytes, result.peak_memory_source = peak.value()
+                result.peak_memory_with_cache_bytes = peak.with_cache
             # else no memory cgroup of its own (rootless Podman on cgroup v1): what its stats say is not the task's
             result.log_tail = tail(log.text(), lim.log_tail_lines)
             self._judge(result, cube, plan, timed_out, oom)

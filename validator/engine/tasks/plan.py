@@ -2,8 +2,8 @@
 
 Two conventions, chosen by the cube's runtime format:
 - container_config: each volume is mounted at its ``mount_path``; ``run_args.command`` is passed as arguments to
-  the image ENTRYPOINT (``docker run IMAGE ARGS...``), ``run_args.entrypoint`` replaces it. File volumes are mounted
-  as files, as MedPerf does.
+  the image ENTRYPOINT (``docker run IMAGE ARGS...``), ``run_args.entrypoint`` replaces it as one word, never
+  split (MedPerf's ``--entrypoint {entrypoint}``). File volumes are mounted as files, as MedPerf does.
 - mlcube: each host path is mounted at ``/mlcube_io{N}`` (a file's parent directory, shared when two parameters
   live in the same folder) and the image ENTRYPOINT gets ``TASK --label=/mlcube_ioN[/file] ...``, inputs first,
   then outputs (MLCube's docker runner, and MedPerf's reading of mlcube.yaml).
@@ -200,7 +200,10 @@ def _plan_container_config(cube: Cube, task: Task, bindings: dict[str, Path]) ->
         volumes.add(cube, task, vol, host)
         mounts.append(Mount(host, target, "ro" if vol.is_input else "rw", vol.type, (vol.label,)))
     args = list(task.command) if task.command is not None else None
-    return volumes.plan(cube, task, args, list(task.entrypoint) if task.entrypoint else None, mounts)
+    # MedPerf passes run_args.entrypoint as ONE `--entrypoint` word, never split (a string with spaces names an
+    # executable that does not exist, MC415): run it the same way.
+    entrypoint = [task.entrypoint_word] if task.entrypoint_word else None
+    return volumes.plan(cube, task, args, entrypoint, mounts)
 
 
 def _mlcube_host_path(cube: Cube, task: Task, vol: Volume, bindings: dict[str, Path]) -> Path:

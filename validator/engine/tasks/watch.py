@@ -12,7 +12,7 @@ from validator.engine.client.api import Engine, OutputStream
 from validator.engine.tasks import cgroups
 from validator.engine.tasks.logcap import CappedLog
 
-_MEMORY_POLL_S = (0.01, 0.05)  # seconds between reads of the cgroup's high-water mark: first 2 s, then
+_MEMORY_POLL_S = (0.01, 0.05)  # seconds between samples of the cgroup's memory: first 2 s, then
 _PIDS_POLL_S = 0.1  # seconds between reads of the pids cgroup's event counter
 
 
@@ -119,9 +119,27 @@ class PidsWatch:
             self._thread.join(timeout=1)
 
 
+def _inactive_file(stat_file: Path, version: str) -> int | None:
+    """The cgroup's inactive page cache (v1 `total_inactive_file`, v2 `inactive_file` of memory.stat): file pages the
+    kernel takes back first, before any memory the task itself holds."""
+    key = "inactive_file" if version == "2" else "total_inactive_file"
+    try:
+        with open(stat_file, "rb") as f:
+            for line in f:
+                name, _, value = line.partition(b" ")
+                if name == key.encode():
+                    return int(value)
+    except (OSError, ValueError):
+        return None
+    return None
+
+
 class PeakMemory:
-    """Best-effort peak memory of a running container: the cgroup's own high-water mark when the engine runs on
-    this machine (polled), else the maximum of the stats API's samples."""
+    """Best-effort peak memory of a running container, as `docker stats` counts a container's memory: its cgroup's
+    usage less the inactive page cache (the files it read and wrote, which the kernel takes back before the task
+    would run out of memory), sampled while it runs; also the cgroup's own high-water mark, page cache included
+    (`with_cache`). Without readable cgroups (a remote engine): the maximum of the stats API's samples, counted the
+    same way."""
 
     def __init__(self, engine: Engine, container: str, layout: Layout):
         self.engine = engine
@@ -132,28 +150,24 @@ class PeakMemory:
         self._thread: threading.Thread | None = None
         self._peak: int | None = None
         self._source: str | None = None
+        self.with_cache: int | None = None  # the cgroup's high-water mark, page cache included (None: unknown)
 
-    def _files(self) -> list[tuple[Path, str]]:
-        roots = cgroups.dirs(self.container, "memory", self.version, self.engine_name, self.uid)
-        if self.version == "2":
-            out = []
-            for r in roots:
-                out += [(r / "memory.peak", "cgroup v2 memory.peak"), (r / "memory.current", "cgroup v2 memory.current, sampled")]
-            return out
-        return [(r / "memory.max_usage_in_bytes", "cgroup v1 memory.max_usage_in_bytes") for r in roots]
+    def _dir(self) -> Path | None:
+        usage = "memory.current" if self.version == "2" else "memory.usage_in_bytes"
+        for d in cgroups.dirs(self.container, "memory", self.version, self.engine_name, self.uid):
+            if (d / usage).exists() and (d / "memory.stat").exists():
+                return d
+        return None
 
     def start(self) -> None:
-        for path, source in self._files():
-            if path.exists():
-                self._source = source
-                try:  # one read now: a short task may be gone before the thread is first scheduled
-                    self._record(int(path.read_text().strip()))
-                except (OSError, ValueError):
-                    pass
-                self._thread = threading.Thread(target=self._poll_file, args=(path,), daemon=True)
-                break
+        where = self._dir()
+        if where is not None:
+            v = "v2 memory.current" if self.version == "2" else "v1 memory.usage_in_bytes"
+            self._source = f"cgroup {v} less inactive page cache (as docker stats), sampled"
+            self._sample(where)  # one read now: a short task may be gone before the thread is first scheduled
+            self._thread = threading.Thread(target=self._poll_file, args=(where,), daemon=True)
         else:
-            self._source = "docker stats, sampled"
+            self._source = "docker stats (usage less inactive page cache), sampled"
             self._thread = threading.Thread(target=self._poll_stats, daemon=True)
         self._thread.start()
 
@@ -161,16 +175,30 @@ class PeakMemory:
         if isinstance(value, int) and value > 0 and (self._peak is None or value > self._peak):
             self._peak = value
 
-    def _poll_file(self, path: Path) -> None:
-        # The high-water mark only grows, so the last read before the cgroup goes away is the peak (minus
-        # whatever the last few milliseconds added): poll often while tasks are young, then relax.
+    def _sample(self, where: Path) -> bool:
+        """One sample of the working set and the high-water mark; False once the cgroup is gone."""
+        v2 = self.version == "2"
+        try:
+            usage = int((where / ("memory.current" if v2 else "memory.usage_in_bytes")).read_text())
+            high = int((where / ("memory.peak" if v2 else "memory.max_usage_in_bytes")).read_text())
+        except FileNotFoundError:
+            if not where.exists():
+                return False
+            high = usage  # v2 before Linux 5.19: no memory.peak
+        except (OSError, ValueError):
+            return False
+        inactive = _inactive_file(where / "memory.stat", self.version)
+        self._record(usage - inactive if inactive is not None and inactive < usage else usage)
+        self.with_cache = max(self.with_cache or 0, high, usage)
+        return True
+
+    def _poll_file(self, where: Path) -> None:
+        # Sampled: poll often while tasks are young, then relax; the last sample before the cgroup goes away ends it.
         t0 = time.monotonic()
         while True:
-            try:
-                self._record(int(path.read_text().strip()))
-            except (OSError, ValueError):
+            if not self._sample(where):
                 return  # the cgroup is gone: the container has exited
-            kills = cgroups.oom_kills(path.parent, self.version)
+            kills = cgroups.oom_kills(where, self.version)
             if kills is not None:
                 self.oom_kills = max(self.oom_kills or 0, kills)
             fast, slow = _MEMORY_POLL_S
@@ -181,7 +209,11 @@ class PeakMemory:
         try:
             for s in self.engine.stats(self.container):
                 mem = s.get("memory_stats") or {}
-                self._record(mem.get("max_usage") or mem.get("usage"))
+                usage, stats = mem.get("usage"), mem.get("stats") or {}
+                inactive = stats.get("inactive_file", stats.get("total_inactive_file"))
+                if isinstance(usage, int):
+                    self._record(usage - inactive if isinstance(inactive, int) and inactive < usage else usage)
+                    self.with_cache = max(self.with_cache or 0, mem.get("max_usage") or usage)
                 if self._stop.is_set():
                     return
         except Exception:
