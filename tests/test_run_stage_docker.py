@@ -133,3 +133,21 @@ def test_a_chest_xray_cube_without_a_benchmark_beside_it_still_gets_the_smoke_ru
     run = json.loads(done.stdout)["cubes"][0]["run"]
     assert [t["status"] for t in run["tasks"]] == ["passed"] * 5
     assert any("interface" in n for n in run.get("notes", [])), run.get("notes")
+
+
+def test_many_submissions_a_crashing_entrypoint_fails_alone_before_its_run(tmp_path, base_image, cache):
+    bench = _bench(tmp_path, broken=False)
+    subs = tmp_path / "submissions"
+    shutil.copytree(bench / "model", subs / "good")
+    shutil.copytree(_bench(tmp_path / "b", broken=True) / "model", subs / "crash")
+    good_cfg = subs / "good" / "mlcube" / "mlcube.yaml"
+    good_cfg.write_text(good_cfg.read_text().replace("tiny-model:0.1", "tiny-model-good-submission:1"))
+    report = tmp_path / "report.json"
+    every_probe = "gpu,inputs,permissions,network,determinism,rerun,faults"  # the --help probe stays on
+    done = medcube("test", str(bench), "--model", str(subs / "good"), "--model", str(subs / "crash"),
+                   "--no-probe", every_probe, "--runner", "docker", "--base-image", base_image, "--report",
+                   str(report), cwd=tmp_path)
+    assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
+    by_name = {Path(s["path"]).name: s for s in json.loads(report.read_text())["submissions"]}
+    assert by_name["good"]["ok"] and "MC811" not in {f["code"] for f in by_name["good"]["findings"]}
+    assert [f["code"] for f in by_name["crash"]["findings"]] == ["MC811"] and by_name["crash"]["tasks"] == []

@@ -189,7 +189,7 @@ def entrypoint_crashes(runner: Runner, cubes: dict[str, Cube], roles: Sequence[s
     chosen: dict[str, tuple[str, Cube]] = {}
     for role in roles:
         chosen.setdefault(str(cubes[role].path), (role, cubes[role]))
-    found = entrypoint_help.check(runner, chosen.values(), built, folder.logs)
+    found = [f for fs in entrypoint_help.check(runner, chosen.values(), built, folder.logs).values() for f in fs]
     report.findings += found
     return any(f.is_error for f in found)
 

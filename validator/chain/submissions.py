@@ -320,6 +320,16 @@ def run_submissions(
             sub.build = b
         for sub, first in twins:
             sub.build = first.build
+        if options.entrypoint_help and prep.ok:  # each submission's entrypoints asked for --help (MC811)
+            from validator.chain.probes import entrypoint_help
+
+            asked = {str(s.cube.path): (f"{s.role}-{k:03d}", s) for k, s in enumerate(submissions, 1)
+                     if s.cube is not None and s.build is not None and s.build.ok and s.cube.path != cubes[s.role].path}
+            crashes = entrypoint_help.check(runner, [(name, s.cube) for name, s in asked.values() if s.cube],
+                                            {path: s.build for path, (_, s) in asked.items() if s.build}, folder.logs)
+            for s in submissions:
+                if s.cube is not None:
+                    s.findings += crashes.get(str(s.cube.path), [])
 
         # 4. the submissions, `jobs` at a time
         def one(k: int, sub: Submission) -> None:
