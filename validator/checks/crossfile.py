@@ -1,7 +1,10 @@
 """Cross-file checks: the config against the code it runs and the files it names.
 
-- every task is a command of the entrypoint script, and every declared parameter an option of that command;
-- the script the ENTRYPOINT / run_args.command runs exists in the build context;
+- every task is a command of the entrypoint script, and every declared parameter an option of that command; every
+  option the command requires is passed by the task (MC430);
+- the script the ENTRYPOINT / run_args.command runs (by any Python interpreter's name) exists in the build context
+  and holds code (MC432); it keeps the exit status of what it runs (MC419), and what it runs accepts the options it
+  passes (scriptcalls.py, MC431);
 - the parameters file exists and is a mapping; files named under additional_files/ exist.
 """
 
@@ -127,6 +130,8 @@ def check_code(cube: Cube, df: Dockerfile | None, show, interfaces: dict | None 
             except (SyntaxError, ValueError) as e:
                 findings.append(error(C.SCRIPT_MISSING, show(host), f"cannot read {show(host)}: {e}",
                                       hint="Fix the Python syntax error.", line=getattr(e, "lineno", None)))
+                interfaces[host] = None
+            except RecursionError:  # nested deeper than Python's ast module builds: Python may still run it
                 interfaces[host] = None
         iface = interfaces[host]
         if host not in said_scripts and iface is not None and iface.tree is not None:
