@@ -190,6 +190,35 @@ def test_sigint_writes_every_report_marked_cancelled(tmp_path):
         kill_left(task_pids(tmp_path, "predictions"))
 
 
+@pytest.mark.slow
+def test_sigterm_during_validate_writes_its_report_marked_cancelled(tmp_path):
+    """`medcube validate` of a preparator, cancelled while its prepare runs (local runner): exit 143, and the report
+    files say cancelled, the cube failed, and its run so far (prepare cancelled, the rest not run)."""
+    bench = slow_bench(tmp_path)
+    (tmp_path / "tmp").mkdir()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MEDCUBE_CACHE_DIR": str(tmp_path / "cache"), "COLUMNS": "200",
+           "TMPDIR": str(tmp_path / "tmp")}
+    proc = subprocess.Popen([sys.executable, "-m", "validator", "validate", str(bench / "prep"), "--runner", "local",
+                             "--benchmark", str(bench / "benchmark.yaml"), *report_args(tmp_path)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")
+
+    def pids() -> list[int]:  # validate's run folder is a new one under the cache folder
+        return [pid for path in (tmp_path / "cache").glob("**/data/pids.txt") for pid in pids_in(path)]
+
+    try:
+        wait_for(lambda: len(pids()) == 2, proc)
+        rc, out = stop(proc, signal.SIGTERM)
+        assert rc == 143, out
+        report = check_cancelled_reports(tmp_path, "SIGTERM")
+        cube = report["cubes"][0]
+        assert cube["ok"] is False and cube["run"]["status"] == "cancelled", out
+        assert [t["status"] for t in cube["run"]["tasks"]] == ["cancelled"] + ["skipped"] * 4
+        assert not [p for p in pids() if alive(p)], "a task process outlived the run"
+    finally:
+        proc.kill()
+        kill_left(pids())
+
+
 # The faults probe runs the preparator's sanity_check on broken copies of the prepared data, beside the chain: the
 # copy with an extra file makes it wait to be stopped (the chain's own sanity_check sees no such file). Its pids go to
 # a file named here (the local runner runs it on this machine; in a container the write fails and is ignored).

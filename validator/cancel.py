@@ -56,5 +56,6 @@ def install() -> None:
 
 
 def message(e: Cancelled) -> str:
-    return (f"medcube: {e} - the run's containers, builds and local tasks were stopped; "
-            "the report says what ran before (marked cancelled), the logs are in the run folder")
+    said = ("the report says what ran before it (marked cancelled), the logs are in the run folder"
+            if e.partial is not None else "the logs written so far are in the run folder")
+    return f"medcube: {e} - the run's containers, builds and local tasks were stopped; {said}"
