@@ -123,6 +123,22 @@ def test_unusable_path_values_are_findings(tiny, cube, old, new, config, expecte
     assert match and match[0]["code"] == "MC103" and match[0]["line"] is not None, findings
 
 
+@pytest.mark.parametrize("old, new", [
+    ("build_context: ../project", "build_context: [" + "a" * 300 + "]"),  # found by the long fuzz run
+    ("build_context: ../project", "build_context: [" + ", ".join(c * 100 for c in "abc") + "]"),
+    ("build_file: Dockerfile", "build_file: {" + "d" * 300 + ": x}"),
+], ids=["list-of-a-long-name", "list-of-three-names", "mapping"])
+def test_a_build_path_that_is_no_string_is_a_schema_error_not_a_path(tiny, old, new):
+    """docker.build_context / build_file given as a list or a mapping: the schema says so (MC1xx); the cube's
+    model never takes the value's text as a folder (its text can be longer than a name may be: an OSError before)."""
+    _set(tiny / "model", old, new)
+    result = run("validate", "--static", "--format", "json", tiny / "model")
+    assert result.exit_code == 1, result.output
+    findings = json.loads(result.output)["cubes"][0]["findings"]
+    key = old.split(":")[0]
+    assert [f for f in findings if f["code"].startswith("MC1") and key in f["message"]], findings
+
+
 def test_nul_in_build_context_stops_medcube_test_before_building(tiny, tmp_path):
     _set(tiny / "model", "build_context: ../project", 'build_context: "../pro\\0ject"')
     result = run("test", tiny / "benchmark.yaml", "--runner", "local", "--run-dir", tmp_path / "run")

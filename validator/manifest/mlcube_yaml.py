@@ -47,11 +47,14 @@ def parse(doc: Doc, cube_dir: Path) -> Cube:
 
     docker = typed(data, "docker", dict, {})
     build = None
-    if docker.get("build_context") is not None or docker.get("build_file") is not None:
-        context = (mlcube_dir / str(docker.get("build_context", "build"))).resolve()
+    given_context, given_file = docker.get("build_context"), docker.get("build_file")
+    if given_context is not None or given_file is not None:
+        # a value that is no string is the schema's error (MC1xx): the model takes the default, never its repr (a
+        # list's text is no folder, and may be longer than a name can be)
+        context = (mlcube_dir / (given_context if isinstance(given_context, str) else "build")).resolve()
         build = Build(
             context=context,
-            dockerfile=context / str(docker.get("build_file", "Dockerfile")),
+            dockerfile=context / (given_file if isinstance(given_file, str) else "Dockerfile"),
             source=f"{doc.file.name} docker.build_context/build_file",
         )
     platform = typed(data, "platform", dict, {})
