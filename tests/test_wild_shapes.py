@@ -532,3 +532,29 @@ def test_validate_run_stage_is_judged_and_named_for_the_target(bench, tmp_path):
     cube = json.loads(result.stdout[result.stdout.index("{"):])["cubes"][0]
     assert cube["target"] == "mlcube" and cube["run"]["target"] == "mlcube"
     assert [t["status"] for t in cube["run"]["tasks"]] == ["passed"] * 5
+
+
+@pytest.mark.parametrize("terms", [2000, 20000])
+def test_a_script_nested_past_the_stack_is_no_crash(tmp_path, terms):
+    """A command joined from thousands of parts (hostile, or generated code): medcube's reading gives up on it
+    quietly instead of a traceback; at 20000 even Python's ast module cannot build the tree."""
+    script = "import subprocess\n\ncmd = " + " + ".join(['"a"'] * terms) + "\nsubprocess.run(cmd)\n"
+    cube = _cube(tmp_path / "c", MODEL, files={"project/mlcube.py": script})
+    result = CliRunner().invoke(app, ["validate", "--static", "--no-config", "--format", "json", str(cube)])
+    assert result.exit_code in (0, 1), result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    json.loads(result.output)
+
+
+@pytest.mark.parametrize("cwd, judged", [('cwd="/mlcube_project/sub"', True), ("cwd=os.path.dirname(__file__)", False)])
+def test_a_wrapper_call_is_read_from_the_folder_it_runs_in(tmp_path, cwd, judged):
+    """`cwd=` names where a relative script is found: a literal folder is followed; a computed one is not guessed
+    (a script of that name elsewhere is not the one that runs)."""
+    body = f'    sys.exit(subprocess.run(["python3", "app.py", "--names", data_path], {cwd}).returncode)\n'
+    wrapper = WRAPPER.replace("{body}", body)
+    report = load(_cube(tmp_path / "c", MODEL, files={"project/mlcube.py": wrapper, "project/app.py": APP.format(out="--x"),
+                                                       "project/sub/app.py": APP.format(out="--x").replace("--names", "--n")}))
+    found = [f for f in report.findings if f.code == "MC431"]
+    assert bool(found) is judged, _show(report)
+    if judged:
+        assert "project/sub/app.py" in found[0].message and "--names" in found[0].message

@@ -128,6 +128,8 @@ def check_code(cube: Cube, df: Dockerfile | None, show, interfaces: dict | None 
                 findings.append(error(C.SCRIPT_MISSING, show(host), f"cannot read {show(host)}: {e}",
                                       hint="Fix the Python syntax error.", line=getattr(e, "lineno", None)))
                 interfaces[host] = None
+            except RecursionError:  # nested deeper than Python's ast module builds: Python may still run it
+                interfaces[host] = None
         iface = interfaces[host]
         if host not in said_scripts and iface is not None and iface.tree is not None:
             said_scripts.add(host)  # what is said of a script itself, once whatever task runs it

@@ -49,15 +49,16 @@ def _runs(call: ast.Call, modules: dict[str, str]) -> bool:
     return False
 
 
-def _text(node) -> str | None:
-    """A string the code writes literally, with _HOLE where it computes a part; None when it is no string."""
+def _text(node, depth: int = 0) -> str | None:
+    """A string the code writes literally, with _HOLE where it computes a part; None when it is no string (or is
+    joined from more parts than a command line has: a script cannot nest medcube's reading past the stack)."""
     if isinstance(node, ast.Constant):
         return node.value if isinstance(node.value, str) else None
     if isinstance(node, ast.JoinedStr):
         return "".join(v.value if isinstance(v, ast.Constant) and isinstance(v.value, str) else _HOLE
                        for v in node.values)
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        left, right = _text(node.left), _text(node.right)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add) and depth < 64:
+        left, right = _text(node.left, depth + 1), _text(node.right, depth + 1)
         if left is None and right is None:
             return None
         return (_HOLE if left is None else left) + (_HOLE if right is None else right)
@@ -154,13 +155,22 @@ def _calls_in(scope: Scope):
         todo.extend(ast.iter_child_nodes(node))
 
 
-def _commands(tree: ast.Module, modules: dict[str, str]) -> list[tuple[list[str], int]]:
+def _cwd(call: ast.Call) -> str | None:
+    """The working directory a run call gives (`cwd="/app"`; _HOLE in it where computed); None: the caller's."""
+    for kw in call.keywords:
+        if kw.arg == "cwd":
+            text = _text(kw.value)
+            return _HOLE if text is None else None if text in (".", "./") else text
+    return None
+
+
+def _commands(tree: ast.Module, modules: dict[str, str]) -> list[tuple[list[str], int, str | None]]:
     """Each command the script runs whose words are known here, with the line of the call that builds it: a
     literal command passed to subprocess / os, or to a helper of the script that passes its parameter on
     (`def exec_python(cmd): subprocess.Popen(cmd.split())`, then `exec_python(f"python3 app.py --x={x}")`)."""
     scopes = _scopes(tree)
-    found: list[tuple[list[str], int]] = []
-    helpers: dict[str, int] = {}  # function name -> index of the parameter that is the command it runs
+    found: list[tuple[list[str], int, str | None]] = []
+    helpers: dict[str, tuple[int, str | None]] = {}  # function name -> (the parameter that is the command, cwd)
     for scope in scopes:
         for call in _calls_in(scope):
             if not _runs(call, modules):
@@ -168,22 +178,22 @@ def _commands(tree: ast.Module, modules: dict[str, str]) -> list[tuple[list[str]
             arg = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "args"), None)
             value = _value(arg, scope)
             if isinstance(value, _Param) and not isinstance(scope, ast.Module):
-                helpers[scope.name] = int(value)
+                helpers[scope.name] = (int(value), _cwd(call))
                 continue
             words = _words(value)
             if words:
-                found.append((words, call.lineno))
+                found.append((words, call.lineno, _cwd(call)))
     if helpers:
         for scope in scopes:
             for call in _calls_in(scope):
                 name = call.func.id if isinstance(call.func, ast.Name) else \
                     call.func.attr if isinstance(call.func, ast.Attribute) else None
-                index = helpers.get(name or "")
+                index, cwd = helpers.get(name or "", (None, None))
                 if index is None or index >= len(call.args):
                     continue
                 words = _words(_value(call.args[index], scope))
                 if words:
-                    found.append((words, call.lineno))
+                    found.append((words, call.lineno, cwd))
     return found
 
 
@@ -205,9 +215,15 @@ def _script_of(tokens: list[str]) -> int | None:
     return None
 
 
-def _host(script: str, df: Dockerfile, context: Path, wrapper: Path) -> Path | None:
-    """The called script in the build context: by its image path (a relative one from the final WORKDIR, where the
-    container starts), else beside the wrapper."""
+def _host(script: str, df: Dockerfile, context: Path, wrapper: Path, cwd: str | None) -> Path | None:
+    """The called script in the build context: by its image path (a relative one from the working directory the
+    call gives, else the final WORKDIR, where the container starts), else beside the wrapper."""
+    if not script.startswith("/") and cwd is not None:
+        if _HOLE in cwd:
+            return None  # a folder the code computes
+        base = cwd if cwd.startswith("/") else posixpath.join(df.workdir_at(10**9), cwd)
+        host = df.host_path(posixpath.join(base, script), context)
+        return host if host is not None and host.is_file() else None
     image_path = script if script.startswith("/") else posixpath.join(df.workdir_at(10**9), script)
     host = df.host_path(image_path, context)
     if host is not None and host.is_file():
@@ -232,18 +248,18 @@ def check_calls(wrapper: Path, tree: ast.Module, df: Dockerfile, context: Path, 
     if not modules:
         return []
     findings: list[Finding] = []
-    for tokens, lineno in _commands(tree, modules):
+    for tokens, lineno, cwd in _commands(tree, modules):
         at = _script_of(tokens)
         if at is None:
             continue
-        host = _host(tokens[at], df, context, wrapper)
+        host = _host(tokens[at], df, context, wrapper, cwd)
         if host is None or host == wrapper:
             continue
         key = ("called", host)  # apart from the entrypoints' own readings, which report what they cannot read
         if key not in interfaces:
             try:
                 interfaces[key] = pyinterface.read(host)
-            except (SyntaxError, UnicodeDecodeError, ValueError, OSError):
+            except (SyntaxError, UnicodeDecodeError, ValueError, OSError, RecursionError):
                 interfaces[key] = None  # not a script medcube can read: nothing to compare
         iface = interfaces[key]
         if iface is None or iface.kind == "unknown" or iface.known_args:

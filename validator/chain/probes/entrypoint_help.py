@@ -10,12 +10,20 @@ ends at module level in an import-time error (ImportError, ModuleNotFoundError, 
 with exit code 1 is reported (MC811); usage text with exit code 0 or 2 is an answer, and an entrypoint that
 ignores `--help` and fails or hangs on the missing data says nothing here (the chain's own run tells).
 
+An answer depends only on the image (by id) and the question, so a clean answer (usage text, exit code 0 or 2) is
+remembered under the cache folder (`entrypoint-help/`, one empty file per image and question) and not asked again:
+a run on images already built asks nothing, and says the same. A crash, a timeout or any other end is asked again
+every run.
+
 Boundary: which command, and what its outcome means; the run is the runner's (validator.engine.tasks).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
+import os
 import re
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -114,7 +122,7 @@ def check(runner, cubes: Iterable[tuple[str, Cube]], built: dict[str, BuildResul
     found: dict[str, list[F.Finding]] = {}
     if getattr(runner, "name", None) != "docker" or not hasattr(runner, "beside"):
         return found
-    work: list[tuple[str, Cube, RunPlan, Path]] = []
+    work: list[tuple[str, Cube, RunPlan, Path, Path | None]] = []
     seen: set[tuple[str, tuple, tuple]] = set()
     for role, cube in cubes:
         b = built.get(str(cube.path))
@@ -133,21 +141,49 @@ def check(runner, cubes: Iterable[tuple[str, Cube]], built: dict[str, BuildResul
             plan = RunPlan(task=task.name, image=image_name(cube), args=args, entrypoint=entrypoint, mounts=[],
                            environment={str(k): str(v) for k, v in (task.environment or {}).items()},
                            shm_size=task.shm_size)
+            answered = _answered(runner, b.image_id, plan)
+            if answered is not None and answered.is_file():
+                continue  # this image answered this question before
             safe = re.sub(r"[^A-Za-z0-9_.-]", "_", task.name)[:60]  # a task name is the cube's: never a path
-            work.append((role, cube, plan, logs / f"help-{role}-{safe}.log"))
+            work.append((role, cube, plan, logs / f"help-{role}-{safe}.log", answered))
     if not work:
         return found
 
-    def ask(item: tuple[str, Cube, RunPlan, Path]) -> tuple[Cube, RunPlan, TaskResult]:
-        _, cube, plan, log = item
-        return cube, plan, _probe_runner(runner).run(cube, plan, log)
+    def ask(item: tuple[str, Cube, RunPlan, Path, Path | None]) -> tuple[Cube, RunPlan, TaskResult, Path | None]:
+        _, cube, plan, log, answered = item
+        return cube, plan, _probe_runner(runner).run(cube, plan, log), answered
 
     with ThreadPoolExecutor(max_workers=min(HELP_JOBS, len(work)), thread_name_prefix="medcube-help") as pool:
-        for cube, plan, result in pool.map(ask, work):
+        for cube, plan, result, answered in pool.map(ask, work):
             finding = judge(cube, plan, result)
             if finding is not None:
                 found.setdefault(str(cube.path), []).append(finding)
+            elif answered is not None and result.status != "timeout" and result.exit_code in (0, 2):
+                _remember(answered)
     return found
+
+
+def _answered(runner, image_id: str | None, plan: RunPlan) -> Path | None:
+    """The cache file that says this image answered this question cleanly (None: the image's id is unknown)."""
+    if not image_id:
+        return None
+    from validator.chain.demo_data import cache_dir
+
+    try:
+        user = runner.run_user()
+    except Exception:
+        user = None
+    question = json.dumps([image_id, plan.entrypoint, plan.args, sorted(plan.environment.items()), plan.shm_size,
+                           user], default=str)
+    return cache_dir() / "entrypoint-help" / hashlib.sha256(question.encode()).hexdigest()
+
+
+def _remember(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o644))
+    except OSError:
+        pass  # not remembered: asked again next time
 
 
 def judge(cube: Cube, plan: RunPlan, result: TaskResult) -> F.Finding | None:
