@@ -6,8 +6,9 @@
 For each N it generates a demo data set (examples/chestxray/tools/generate_data.py, 256 px PNGs, seeded; not
 timed), then runs `medcube test BENCHMARK --demo-data DIR --no-probes --timeout 0` once (with --probes: the
 default run) and reads its JSON report. Prints, per N: each task's seconds and peak memory (the container's, as
-medcube measures it from its cgroup: usage less the inactive page cache, as docker stats counts it), the whole run's seconds and milliseconds per record, and medcube's own peak
-memory; then each task's peak memory at the largest N over the smallest (goal: <= 1.5x, memory flat in N) and the
+medcube measures it from its cgroup: what its processes hold, page cache left out), the whole run's seconds and
+milliseconds per record, and medcube's own peak memory; then each task's peak memory at the largest N over the
+smallest (goal: <= 1.5x, memory flat in N), the same for the cgroups' high-water marks (page cache included), and the
 time per record at the largest N over the smallest (goal: about 1x, time linear in N).
 The images must be built (a first `medcube test`). Nothing is asserted: this is a measurement (noisy on a shared
 machine).

@@ -1,7 +1,10 @@
 """Cross-file checks: the config against the code it runs and the files it names.
 
-- every task is a command of the entrypoint script, and every declared parameter an option of that command;
-- the script the ENTRYPOINT / run_args.command runs exists in the build context;
+- every task is a command of the entrypoint script, and every declared parameter an option of that command; every
+  option the command requires is passed by the task (MC430);
+- the script the ENTRYPOINT / run_args.command runs (by any Python interpreter's name) exists in the build context
+  and holds code (MC432); it keeps the exit status of what it runs (MC419), and what it runs accepts the options it
+  passes (scriptcalls.py, MC431);
 - the parameters file exists and is a mapping; files named under additional_files/ exist.
 """
 

@@ -119,27 +119,34 @@ class PidsWatch:
             self._thread.join(timeout=1)
 
 
-def _inactive_file(stat_file: Path, version: str) -> int | None:
-    """The cgroup's inactive page cache (v1 `total_inactive_file`, v2 `inactive_file` of memory.stat): file pages the
-    kernel takes back first, before any memory the task itself holds."""
-    key = "inactive_file" if version == "2" else "total_inactive_file"
+# memory.stat's counts of what a task's processes hold: anonymous memory, mapped files (its programs and libraries),
+# shared memory and tmpfs files; page cache of files merely read or written is not counted (the kernel takes it back)
+_HELD = {"1": (b"total_rss", b"total_mapped_file", b"total_shmem"), "2": (b"anon", b"file_mapped", b"shmem")}
+
+
+def _held(stat_file: Path, version: str) -> int | None:
+    """What the cgroup's processes hold (the sum of _HELD's counts of memory.stat), or None when unreadable."""
+    keys = _HELD["2" if version == "2" else "1"]
+    total, seen = 0, 0
     try:
         with open(stat_file, "rb") as f:
             for line in f:
                 name, _, value = line.partition(b" ")
-                if name == key.encode():
-                    return int(value)
+                if name in keys:
+                    total += int(value)
+                    seen += 1
     except (OSError, ValueError):
         return None
-    return None
+    return total if seen else None
 
 
 class PeakMemory:
-    """Best-effort peak memory of a running container, as `docker stats` counts a container's memory: its cgroup's
-    usage less the inactive page cache (the files it read and wrote, which the kernel takes back before the task
-    would run out of memory), sampled while it runs; also the cgroup's own high-water mark, page cache included
-    (`with_cache`). Without readable cgroups (a remote engine): the maximum of the stats API's samples, counted the
-    same way."""
+    """Best-effort peak memory of a running container: what its processes hold (anonymous memory, mapped files,
+    shared memory: what `ps` calls resident, summed over the container without counting a shared page twice), from
+    its cgroup's memory.stat, sampled while it runs. The page cache of the files it reads and writes is left out (the
+    kernel takes it back before the task would run out of memory; it grows with the data, not with what the task
+    needs), and kept apart in `with_cache`: the cgroup's own high-water mark, page cache included. Without readable
+    cgroups (a remote engine): the stats API's samples (usage less inactive page cache, as `docker stats` shows)."""
 
     def __init__(self, engine: Engine, container: str, layout: Layout):
         self.engine = engine
@@ -162,8 +169,9 @@ class PeakMemory:
     def start(self) -> None:
         where = self._dir()
         if where is not None:
-            v = "v2 memory.current" if self.version == "2" else "v1 memory.usage_in_bytes"
-            self._source = f"cgroup {v} less inactive page cache (as docker stats), sampled"
+            self._source = (f"cgroup v{'2' if self.version == '2' else '1'} memory.stat "
+                            f"{' + '.join(k.decode() for k in _HELD['2' if self.version == '2' else '1'])} "
+                            "(resident, page cache left out), sampled")
             self._sample(where)  # one read now: a short task may be gone before the thread is first scheduled
             self._thread = threading.Thread(target=self._poll_file, args=(where,), daemon=True)
         else:
@@ -187,8 +195,8 @@ class PeakMemory:
             high = usage  # v2 before Linux 5.19: no memory.peak
         except (OSError, ValueError):
             return False
-        inactive = _inactive_file(where / "memory.stat", self.version)
-        self._record(usage - inactive if inactive is not None and inactive < usage else usage)
+        held = _held(where / "memory.stat", self.version)
+        self._record(min(held, usage) if held is not None else usage)
         self.with_cache = max(self.with_cache or 0, high, usage)
         return True
 
