@@ -15,6 +15,7 @@ class Forwarder:
         self.host = f"tcp://127.0.0.1:{self._listener.getsockname()[1]}"
         self._open: list[socket.socket] = []
         self._lock = threading.Lock()
+        self._cut = False
         threading.Thread(target=self._serve, daemon=True).start()
 
     def _serve(self) -> None:
@@ -22,6 +23,9 @@ class Forwarder:
             try:
                 client, _ = self._listener.accept()
             except OSError:
+                return
+            if self._cut:  # accepted as the listener closed: the engine is gone, nothing answers any more
+                client.close()
                 return
             upstream = socket.socket(socket.AF_UNIX)
             upstream.connect(self.unix)
@@ -46,6 +50,11 @@ class Forwarder:
 
     def cut(self) -> None:
         """The engine is gone: no new connection is accepted, and every open one is reset."""
+        self._cut = True
+        try:
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() that close() alone leaves listening
+        except OSError:
+            pass
         self._listener.close()
         with self._lock:
             for s in self._open:

@@ -1,12 +1,14 @@
-"""Cancellation as CI does it: SIGINT or SIGTERM while `medcube test` runs a task or builds an image. medcube exits
-130 / 143 with one line saying so (no traceback), and leaves nothing of that run behind: no task process (nor one the
-task started in a session of its own), no container, no build process.
+"""Cancellation as CI does it: SIGINT or SIGTERM while `medcube test` runs a task, builds an image, runs a probe or
+runs many submissions side by side. medcube exits 130 / 143 with one line saying so (no traceback), writes the report
+files asked for with what ran before the signal, marked "cancelled", and leaves nothing of that run behind: no task
+process (nor one the task started in a session of its own), no container, no build process, no scratch folder.
 
 The signal is sent once the task (or the build) is seen running: the task writes its pid to a file, the build prints
 its step; the waits are bounds against a hang, not timings."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -42,21 +44,65 @@ def alive(pid: int) -> bool:
         return False
 
 
-def slow_bench(tmp_path: Path) -> Path:
+def slow_bench(tmp_path: Path, task: str = "prepare") -> Path:
+    """The engine tests' benchmark, its `task` (prepare or infer) waiting to be stopped."""
     bench = tmp_path / "bench"
     shutil.copytree(ENGINE, bench)
-    script = bench / "prep" / "mlcube.py"
-    text = script.read_text()
-    anchor = "a = parser.parse_args()\n"
-    script.write_text(text.replace(anchor, anchor + SLOW_PREPARE, 1))
+    slow(bench / ("prep/mlcube.py" if task == "prepare" else "model/project/mlcube.py"), task)
     return bench
 
 
-def start(tmp_path: Path, bench: Path, *args: str) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "MEDCUBE_CACHE_DIR": str(tmp_path / "cache"), "COLUMNS": "200"}
-    return subprocess.Popen([sys.executable, "-m", "validator", "test", str(bench / "benchmark.yaml"), "--no-probes",
-                             "--run-dir", str(tmp_path / "run"), *args], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, errors="replace")
+def slow(script: Path, task: str) -> None:
+    anchor = "a = parser.parse_args()\n"
+    script.write_text(script.read_text().replace(anchor, anchor + SLOW_PREPARE.replace("prepare", task), 1))
+
+
+def start(tmp_path: Path, bench: Path, *args: str, probes: bool = False) -> subprocess.Popen:
+    """`medcube test` of the bench; its temporary files (the local runner's scratch copies) in tmp_path/tmp."""
+    (tmp_path / "tmp").mkdir(exist_ok=True)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MEDCUBE_CACHE_DIR": str(tmp_path / "cache"), "COLUMNS": "200",
+           "TMPDIR": str(tmp_path / "tmp")}
+    return subprocess.Popen([sys.executable, "-m", "validator", "test", str(bench / "benchmark.yaml"),
+                             *(() if probes else ("--no-probes",)), "--run-dir", str(tmp_path / "run"), *args],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")
+
+
+REPORTS = ("--report", "report.json", "--junit", "report.xml", "--sarif-file", "report.sarif", "--html", "report.html")
+
+
+def report_args(tmp_path: Path) -> list[str]:
+    return [str(tmp_path / a) if a.startswith("report.") else a for a in REPORTS]
+
+
+def check_cancelled_reports(tmp_path: Path, signal_name: str, sarif: bool = True) -> dict:
+    """Every report file asked for exists and says the run was cancelled by that signal; the JSON report conforms
+    to the report schema. Returns the JSON report."""
+    import xml.etree.ElementTree as ET
+
+    from jsonschema import Draft202012Validator
+
+    from validator.manifest import schemas
+
+    report = json.loads((tmp_path / "report.json").read_text())
+    Draft202012Validator(schemas.load("report")).validate(report)
+    assert (report["status"], report["cancelled_by"], report["ok"]) == ("cancelled", signal_name, False)
+    props = {p.get("name"): p.get("value") for p in ET.parse(tmp_path / "report.xml").getroot().iter("property")}
+    assert (props.get("status"), props.get("cancelled_by")) == ("cancelled", signal_name)
+    if sarif:
+        invocation = json.loads((tmp_path / "report.sarif").read_text())["runs"][0]["invocations"][0]
+        assert invocation["executionSuccessful"] is False and invocation["exitSignalName"] == signal_name
+    page = (tmp_path / "report.html").read_text()
+    assert ">CANCELLED<" in page and f"Cancelled by {signal_name}" in page
+    return report
+
+
+def tasks_of(report: dict) -> list[tuple[str, str]]:
+    return [(t["task"], t["status"]) for t in report["tasks"]]
+
+
+def left_in_tmp(tmp_path: Path) -> list[str]:
+    """What the run left in its TMPDIR (the local runner's scratch copies live there while a task runs)."""
+    return sorted(p.name for p in (tmp_path / "tmp").iterdir())
 
 
 def wait_for(predicate, proc: subprocess.Popen) -> None:
@@ -67,8 +113,12 @@ def wait_for(predicate, proc: subprocess.Popen) -> None:
         time.sleep(0.2)
 
 
-def task_pids(tmp_path: Path) -> list[int]:
-    path = tmp_path / "run" / "data" / "pids.txt"  # prepare's output folder
+def task_pids(tmp_path: Path, output: str = "data") -> list[int]:
+    """The pids the slow task wrote into its output folder (prepare: data, infer: predictions)."""
+    return pids_in(tmp_path / "run" / output / "pids.txt")
+
+
+def pids_in(path: Path) -> list[int]:
     return [int(x) for x in path.read_text().split()] if path.is_file() and path.read_text().strip() else []
 
 
@@ -119,12 +169,128 @@ def test_second_signal_ends_at_once(tmp_path):
         kill_left(task_pids(tmp_path))
 
 
+@pytest.mark.slow
+def test_sigint_writes_every_report_marked_cancelled(tmp_path):
+    """SIGINT while infer runs (local runner): exit 130, and each report file asked for (JSON, JUnit, SARIF, HTML)
+    says cancelled and lists the tasks done so far; the task's processes and its scratch copies are gone."""
+    bench = slow_bench(tmp_path, "infer")
+    proc = start(tmp_path, bench, "--runner", "local", *report_args(tmp_path))
+    try:
+        wait_for(lambda: len(task_pids(tmp_path, "predictions")) == 2, proc)
+        rc, out = stop(proc, signal.SIGINT)
+        assert rc == 130, out
+        assert "CANCELLED by SIGINT" in out and "Traceback" not in out
+        report = check_cancelled_reports(tmp_path, "SIGINT")
+        assert tasks_of(report) == [("prepare", "passed"), ("sanity_check", "passed"), ("statistics", "passed"),
+                                    ("infer", "cancelled"), ("evaluate", "skipped")]
+        assert not [p for p in task_pids(tmp_path, "predictions") if alive(p)], "a task process outlived the run"
+        assert left_in_tmp(tmp_path) == [], "the cancelled task's scratch folder is left"
+    finally:
+        proc.kill()
+        kill_left(task_pids(tmp_path, "predictions"))
+
+
+# The faults probe runs the preparator's sanity_check on broken copies of the prepared data, beside the chain: the
+# copy with an extra file makes it wait to be stopped (the chain's own sanity_check sees no such file). Its pids go to
+# a file named here (the local runner runs it on this machine; in a container the write fails and is ignored).
+SLOW_FAULT = '''
+if a.task == "sanity_check" and os.path.exists(os.path.join(a.data_path, "medcube_unexpected_file.txt")):
+    import subprocess as _sp, time as _t
+    _child = _sp.Popen(["sleep", "300"], start_new_session=True)
+    try:
+        with open(PIDS, "a") as _f:
+            _f.write(f"{os.getpid()} {_child.pid} ")
+    except OSError:
+        pass
+    _t.sleep(300)
+'''
+
+
+def fault_bench(tmp_path: Path) -> tuple[Path, Path]:
+    """The bench whose faults probe waits to be stopped, and the file its pids go to."""
+    bench = tmp_path / "bench"
+    shutil.copytree(ENGINE, bench)
+    pids = tmp_path / "probe-pids.txt"
+    script = bench / "prep" / "mlcube.py"
+    anchor = "a = parser.parse_args()\n"
+    script.write_text(script.read_text().replace(anchor, anchor + SLOW_FAULT.replace("PIDS", repr(str(pids))), 1))
+    return bench, pids
+
+
+def check_probe_cancelled(tmp_path: Path, out: str) -> None:
+    report = check_cancelled_reports(tmp_path, "SIGTERM")
+    statuses = [status for _, status in tasks_of(report)]  # the chain may still run beside the probe, or have ended
+    n = statuses.count("passed")
+    assert statuses[:n] == ["passed"] * n and set(statuses[n:]) <= {"cancelled", "skipped"}, out
+    assert statuses[n:n + 1] in ([], ["cancelled"]), out
+    faults = [p for p in report["probes"] if p["name"] == "faults"]
+    assert faults and faults[0]["status"] == "cancelled", report["probes"]
+    assert not (tmp_path / "run" / "probes").exists(), "the probes' scratch copies are left"
+
+
+@pytest.mark.slow
+def test_sigterm_during_a_probe_run_local(tmp_path):
+    """SIGTERM while the faults probe's sanity_check runs beside the chain in a thread of its own (local runner):
+    its processes are killed (not only the main thread's), exit 143, the report says the probe was cancelled."""
+    bench, pids = fault_bench(tmp_path)
+    proc = start(tmp_path, bench, "--runner", "local", "--jobs", "2", *report_args(tmp_path), probes=True)
+    try:
+        wait_for(lambda: len(pids_in(pids)) >= 2, proc)
+        rc, out = stop(proc, signal.SIGTERM)
+        assert rc == 143, out
+        assert "Traceback" not in out
+        assert not [p for p in pids_in(pids) if alive(p)], "a probe's task process outlived the run"
+        check_probe_cancelled(tmp_path, out)
+        assert left_in_tmp(tmp_path) == [], "a probe run's scratch folder is left"
+    finally:
+        proc.kill()
+        kill_left(pids_in(pids))
+
+
+@pytest.mark.slow
+def test_sigterm_during_many_submissions_with_jobs(tmp_path):
+    """Three model submissions, two at a time (--jobs 2, local runner), each infer waiting to be stopped: SIGTERM
+    once two run. Both are killed (they run in the pool's threads), the third never starts, exit 143, and the
+    leaderboard report says which were stopped and which never ran."""
+    bench = slow_bench(tmp_path, "infer")
+    subs = []
+    for name in ("a", "b", "c"):
+        sub = tmp_path / "subs" / name
+        shutil.copytree(bench / "model", sub)
+        config = sub / "mlcube" / "mlcube.yaml"
+        config.write_text(config.read_text().replace("image: ", f"image: {name}-", 1))  # an image name each
+        subs += ["--model", str(sub)]
+    proc = start(tmp_path, bench, "--runner", "local", "--jobs", "2", *subs,
+                 *[a for a in report_args(tmp_path) if "sarif" not in a])  # --sarif-file is one submission's
+    folder = tmp_path / "run" / "submissions"
+    running = lambda: [pids_in(p) for p in sorted(folder.glob("*/predictions/pids.txt")) if pids_in(p)]  # noqa: E731
+    try:
+        wait_for(lambda: len(running()) == 2, proc)
+        pids = [pid for found in running() for pid in found]
+        rc, out = stop(proc, signal.SIGTERM)
+        assert rc == 143, out
+        assert "Traceback" not in out
+        assert not [p for p in pids if alive(p)], "a submission's task process outlived the run"
+        report = check_cancelled_reports(tmp_path, "SIGTERM", sarif=False)
+        first = {Path(s["path"]).name: (s["tasks"][0]["status"], s["tasks"][0]["message"]) for s in report["submissions"]}
+        stopped = sorted(n for n, (status, message) in first.items() if message.startswith("stopped"))
+        never = sorted(n for n, (status, message) in first.items() if message.startswith("not run"))
+        assert {status for status, _ in first.values()} == {"cancelled"}, first
+        assert (stopped, never) == (["a", "b"], ["c"]), first  # handed to the pool in the order given
+        assert not list(folder.glob("003-c/predictions/pids.txt")), "the third submission started after the signal"
+        assert left_in_tmp(tmp_path) == [], "a submission's scratch folder is left"
+    finally:
+        proc.kill()
+        for p in folder.glob("*/predictions/pids.txt"):
+            kill_left(pids_in(p))
+
+
 def _our_containers(docker_client, tmp_path: Path) -> list[str]:
     """Containers medcube labelled that mount something of this test's folder."""
-    out = []
-    for c in docker_client.containers.list(all=True, filters={"label": "org.medcube.run"}):
-        if any(str(m.get("Source", "")).startswith(str(tmp_path)) for m in c.attrs.get("Mounts") or []):
-            out.append(c.id)
+    out = []  # the listing itself carries the mounts: no inspect of a container that may be going away
+    for c in docker_client.api.containers(all=True, filters={"label": "org.medcube.run"}):
+        if any(str(m.get("Source", "")).startswith(str(tmp_path)) for m in c.get("Mounts") or []):
+            out.append(c["Id"])
     return out
 
 
@@ -145,18 +311,24 @@ def _processes_naming(text: str) -> list[int]:
 @pytest.mark.docker
 @pytest.mark.slow
 def test_sigterm_during_a_container_task(tmp_path, docker_client, base_image):
-    bench = slow_bench(tmp_path)
-    proc = start(tmp_path, bench, "--runner", "docker", "--base-image", base_image)
+    """SIGTERM while infer runs in its container: no container of the run is left, and the report files list the
+    three data preparation tasks as passed, infer as cancelled, evaluate as not run."""
+    bench = slow_bench(tmp_path, "infer")
+    proc = start(tmp_path, bench, "--runner", "docker", "--base-image", base_image, *report_args(tmp_path))
     try:
-        wait_for(lambda: bool(task_pids(tmp_path)) and bool(_our_containers(docker_client, tmp_path)), proc)
+        wait_for(lambda: bool(task_pids(tmp_path, "predictions")) and bool(_our_containers(docker_client, tmp_path)),
+                 proc)
         rc, out = stop(proc, signal.SIGTERM)
         assert rc == 143, out
         assert "cancelled by SIGTERM" in out and "Traceback" not in out
         assert _our_containers(docker_client, tmp_path) == [], "a container of the cancelled run is left"
+        report = check_cancelled_reports(tmp_path, "SIGTERM")
+        assert tasks_of(report) == [("prepare", "passed"), ("sanity_check", "passed"), ("statistics", "passed"),
+                                    ("infer", "cancelled"), ("evaluate", "skipped")]
     finally:
         proc.kill()
         for cid in _our_containers(docker_client, tmp_path):
-            docker_client.containers.get(cid).remove(force=True)
+            docker_client.api.remove_container(cid, force=True)
 
 
 @pytest.mark.docker
@@ -187,3 +359,34 @@ def test_sigterm_during_a_build(tmp_path, docker_client, base_image):
     finally:
         proc.kill()
         kill_left(_processes_naming(str(bench)))
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_sigterm_during_a_probe_run_in_a_container(tmp_path, docker_client, base_image):
+    """SIGTERM while the faults probe's sanity_check runs in its container beside the chain (its container mounts
+    the probes' scratch copy): no container of the run is left, exit 143, the report says the probe was
+    cancelled, the scratch copies are gone."""
+    bench, _ = fault_bench(tmp_path)
+    scratch = str(tmp_path / "run" / "probes")
+    proc = start(tmp_path, bench, "--runner", "docker", "--base-image", base_image, "--jobs", "2",
+                 *report_args(tmp_path), probes=True)
+
+    def probe_running() -> bool:
+        for c in docker_client.api.containers(filters={"label": "org.medcube.run", "status": "running"}):
+            mounts = [str(m.get("Source", "")) for m in c.get("Mounts") or []]
+            if any(m.startswith(scratch) and "faults" in m for m in mounts):
+                return True
+        return False
+
+    try:
+        wait_for(probe_running, proc)
+        rc, out = stop(proc, signal.SIGTERM)
+        assert rc == 143, out
+        assert "Traceback" not in out
+        assert _our_containers(docker_client, tmp_path) == [], "a container of the cancelled run is left"
+        check_probe_cancelled(tmp_path, out)
+    finally:
+        proc.kill()
+        for cid in _our_containers(docker_client, tmp_path):
+            docker_client.api.remove_container(cid, force=True)

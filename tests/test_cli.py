@@ -78,7 +78,8 @@ def test_warnings_alone_exit_0(broken_corpus):
 
 
 def check_json_shape(doc: dict) -> None:
-    assert set(doc) == {"format_version", "version", "ok", "cubes"} and isinstance(doc["ok"], bool)
+    assert set(doc) == {"format_version", "version", "ok", "status", "cubes"} and isinstance(doc["ok"], bool)
+    assert doc["status"] == "completed"
     assert doc["version"] == __version__ and doc["format_version"] == 1
     for cube in doc["cubes"]:
         assert set(cube) == {"path", "role", "target", "ok", "findings"}

@@ -273,6 +273,7 @@ def test_an_engine_that_stops_answering_during_a_task_is_a_finding_not_a_traceba
     forwarder = Forwarder()
     monkeypatch.setenv("DOCKER_HOST", forwarder.host)
     runner = DockerRunner(connect(timeout=30), Limits.from_options(timeout=60, memory="1g"), run_id)
+    runner.engine_back_s = 1.0  # the forwarder never answers again: no need to wait the default for it
     plan = plan_task(model, "infer", {"data_path": tmp_path / "run" / "data", "output_path": tmp_path / "run" / "pred"})
     cut = threading.Timer(3.0, forwarder.cut)
     cut.start()
@@ -284,5 +285,6 @@ def test_an_engine_that_stops_answering_during_a_task_is_a_finding_not_a_traceba
         monkeypatch.delenv("DOCKER_HOST")
         DockerRunner(engine, run_id=run_id).cleanup()  # the engine itself never went away
     assert result.status == "error" and "stopped answering" in result.message
+    assert "did not answer again" in result.message  # the forwarder stays cut: it went away
     assert [f.code for f in result.findings] == [ENGINE_LOST]
     assert engine.containers(f"{RUN_LABEL}={run_id}") == []

@@ -23,6 +23,13 @@ class Cancelled(BaseException):
     def __init__(self, signum: int):
         super().__init__(f"cancelled by {signal.Signals(signum).name}")
         self.signum = signum
+        # What the run had when the signal came (a run report, a command's result), set on the way out by the
+        # layer that has it, so that the command line writes it, marked "cancelled".
+        self.partial: object | None = None
+
+    @property
+    def signal_name(self) -> str:
+        return signal.Signals(self.signum).name
 
     @property
     def exit_code(self) -> int:
@@ -50,4 +57,4 @@ def install() -> None:
 
 def message(e: Cancelled) -> str:
     return (f"medcube: {e} - the run's containers, builds and local tasks were stopped; "
-            "the logs written so far are in the run folder")
+            "the report says what ran before (marked cancelled), the logs are in the run folder")

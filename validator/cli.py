@@ -11,11 +11,12 @@ import gc
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, List, Optional
+from typing import TYPE_CHECKING, List, Optional, TypeVar
 
 import typer
 import typer.core
 
+from validator.cancel import Cancelled
 from validator.errors import UserError
 
 if TYPE_CHECKING:  # the command line loads what a command needs when it runs
@@ -49,6 +50,8 @@ class _Group(typer.core.TyperGroup):
 
             raise typer.Exit(internal_error(e)) from None
 
+
+_T = TypeVar("_T")
 
 app = typer.Typer(
     cls=_Group,
@@ -534,9 +537,17 @@ def run_validate(paths: list[Path], *, static: bool, output_format: str | None =
         if verbosity >= 0:
             text_report.print_run_report(run, console)
 
-    result = validate_command(paths, static=static, benchmark=benchmark, options=options,
-                              gating=gating or Gating(), changed=changed, on_static=static_done, on_run=ran,
-                              target=target, role=role)
+    cut = None  # a signal in the run stage: the report so far is written, marked cancelled, then medcube ends
+    try:
+        result = validate_command(paths, static=static, benchmark=benchmark, options=options,
+                                  gating=gating or Gating(), changed=changed, on_static=static_done, on_run=ran,
+                                  target=target, role=role)
+    except Cancelled as e:
+        result = _partial(e, ValidateResult)
+        cut = e
+        for run in result.runs or []:
+            if run is not None and run.cancelled and verbosity >= 0:
+                text_report.print_run_report(run, console)  # the cube cut short: its run so far
     if not result.reports:
         if verbosity >= 0:
             err.print("medcube: no cube among the given files", highlight=False)
@@ -546,27 +557,32 @@ def run_validate(paths: list[Path], *, static: bool, output_format: str | None =
             print(sarif.render([], target=target), end="")
         return 0
     reports, runs, verdicts, every = result.reports, result.runs, result.verdicts, result.findings
+    stopped = result.cancelled
     if runs is not None and fmt in ("gnu", "github"):
-        print(formats.render_findings(fmt, [f for fs in result.run_findings for f in fs]), end="", flush=True)
+        print(formats.render_findings(fmt, [f for fs in result.run_findings for f in fs], cancelled=stopped), end="",
+              flush=True)
     if fmt == "json":
-        json_report.write_json(reports, runs, oks=verdicts)
+        json_report.write_json(reports, runs, oks=verdicts, cancelled=stopped)
     elif fmt == "sarif":
-        print(sarif.render(every, target=target), end="")
+        print(sarif.render(every, target=target, cancelled=stopped), end="")
     if fmt in ("gnu", "github") and verbosity >= 0:
         err.print(formats.summary_line(every, len(reports)), highlight=False)
     if sarif_file is not None:
-        write_text(Path(sarif_file), sarif.render(every, target=target), "--sarif-file")
+        write_text(Path(sarif_file), sarif.render(every, target=target, cancelled=stopped), "--sarif-file")
     if report_file is not None:
-        write_text(Path(report_file), json_report.to_json(reports, runs, oks=verdicts) + "\n", "--report")
+        write_text(Path(report_file), json_report.to_json(reports, runs, oks=verdicts, cancelled=stopped) + "\n",
+                   "--report")
     if junit_file is not None:
         from validator.report import junit
 
-        write_text(Path(junit_file), junit.static_junit_xml(reports, runs, verdicts), "--junit")
+        write_text(Path(junit_file), junit.static_junit_xml(reports, runs, verdicts, cancelled=stopped), "--junit")
     if any(runs or []) or html is not None:
         import json
 
-        write_html_reports(json.loads(json_report.to_json(reports, runs, oks=verdicts)),
+        write_html_reports(json.loads(json_report.to_json(reports, runs, oks=verdicts, cancelled=stopped)),
                            [r for r in runs or [] if r is not None], html, command, err)
+    if cut is not None:
+        raise cut
     return 0 if all(verdicts) else 1
 
 
@@ -591,6 +607,9 @@ def run_many(benchmark: Path | str | Benchmark | None = None, *, models: Sequenc
     files = files or ReportFiles()
     console = options.console or Console(highlight=False, emoji=False)
     options = dataclasses.replace(options, console=None if verbosity < 0 else console, verbose=verbosity > 0)
+    from validator.chain.submissions import ManyReport
+
+    cut = None  # a signal: the leaderboard so far is printed and written, marked cancelled, then medcube ends
     try:
         result = test_submissions_command(benchmark, models=models, metrics=metrics, data_preparator=data_preparator,
                                           demo=demo or DemoSource(), options=options, jobs=jobs, shard=shard,
@@ -598,12 +617,17 @@ def run_many(benchmark: Path | str | Benchmark | None = None, *, models: Sequenc
     except GateRefused as e:
         e.render(console)
         return 1
+    except Cancelled as e:
+        result = _partial(e, ManyReport)
+        cut = e
     leaderboard.print_leaderboard(result, console)
     if files.json is not None:
         leaderboard.write_json_many(result, Path(files.json))
     if files.junit is not None:
         leaderboard.write_junit_many(result, Path(files.junit))
     write_html_reports(leaderboard.report_dict_many(result), [result.preparation], files.html, files.command, console)
+    if cut is not None:
+        raise cut
     return 0 if result.ok else 1
 
 
@@ -637,12 +661,18 @@ def run_test(benchmark: Path | str | Benchmark | None = None, *,
     console = options.console or log_console(output_format != "text")  # the run report's, even when quiet
     options = dataclasses.replace(options, console=None if verbosity < 0 else console,
                                   verbose=options.verbose or verbosity > 0)
+    from validator.commands.test import TestResult
+
+    cut = None  # a signal: the report so far is printed and written, marked cancelled, then medcube ends
     try:
         result = test_command(benchmark, cubes=cubes, demo=demo or DemoSource(), options=options,
                               gating=gating or Gating(), target=target)
     except GateRefused as e:
         e.render(console)
         return 1
+    except Cancelled as e:
+        result = _partial(e, TestResult)
+        cut = e
     text_report.print_run_report(result.run, console)
     if output_format == "json":
         import json
@@ -651,7 +681,7 @@ def run_test(benchmark: Path | str | Benchmark | None = None, *,
     elif output_format == "sarif":
         from validator.report import sarif
 
-        print(sarif.render(result.findings, target=target), end="")
+        print(sarif.render(result.findings, target=target, cancelled=result.run.cancelled), end="")
     elif output_format != "text":  # line formats; the run report with its target goes to stderr
         from validator.report import formats
 
@@ -665,11 +695,22 @@ def run_test(benchmark: Path | str | Benchmark | None = None, *,
     if files.sarif is not None:
         from validator.report import sarif
 
-        write_text(Path(files.sarif), sarif.render(result.findings, target=target), "--sarif-file")
+        write_text(Path(files.sarif), sarif.render(result.findings, target=target, cancelled=result.run.cancelled),
+                   "--sarif-file")
     write_html_reports(json_report.report_dict(result.run), [result.run], files.html, files.command, console)
+    if cut is not None:
+        raise cut
     if not result.failed and result.run.ok and result.gate_fails:
         console.print(f"FAIL (--fail-on {result.gate.fail_on}): the {result.gate.fail_on}s above fail the test")
     return 0 if result.ok else 1
+
+
+def _partial(e: Cancelled, kind: type[_T]) -> _T:
+    """What a command had when the signal came (validator.cancel: ``e.partial``), for its report; when it has none
+    of that kind (a signal before anything ran) the signal goes on."""
+    if isinstance(e.partial, kind):
+        return e.partial
+    raise e
 
 
 _ARGV: list[str] = []  # the arguments of this process's command line, when it is `medcube ...`

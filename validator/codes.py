@@ -497,9 +497,11 @@ OUTPUT_SPECIAL = _code(
 )
 ENGINE_LOST = _code(
     "MC623", "error", "run",
-    'the Docker engine stopped answering while the task ran',
-    'Nothing is known of the task: check the engine (`docker info`, its log; it may have restarted or run out of '
-    'disk or memory) and run again.',
+    'the Docker engine stopped answering while the task ran (it restarted, went away, or the connection broke)',
+    'Nothing is known of how the task would have ended. The message says what medcube saw: the engine answered again '
+    'and had stopped the container (a restart), it did not answer again within 30 s (it stopped or crashed), or only '
+    'the connection broke. Check the engine (`docker info`, its log: a restart, a crash, no disk or memory left) and '
+    'run again; a container left while the engine was away is removed at the end of the run if it answers by then.',
 )
 LIMITS_NOT_ENFORCED = _code(
     "MC630", "warning", "run",

@@ -10,7 +10,7 @@ from validator.engine.result import BuildResult, TaskResult
 from validator.findings import Finding
 
 if TYPE_CHECKING:
-    from validator.chain.probes.session import ProbeResult
+    from validator.chain.probes.result import ProbeResult
 
 
 @dataclass
@@ -27,6 +27,12 @@ class RunReport:
     seconds: float = 0.0
     probes: list[ProbeResult] = field(default_factory=list)  # in the order they ran
     target: str = "medperf"  # the runtime the verdict is for (--target: medperf or mlcube)
+    cancelled: str | None = None  # the signal that cancelled the run (SIGINT, SIGTERM): the report has what ran before
+
+    @property
+    def status(self) -> str:
+        """completed, or cancelled (by a signal: the tasks listed are those that ran before it)."""
+        return "completed" if self.cancelled is None else "cancelled"
 
     @property
     def image_built(self) -> bool:
@@ -44,6 +50,8 @@ class RunReport:
 
     @property
     def ok(self) -> bool:
+        if self.cancelled is not None:
+            return False
         if any(f.is_error for f in self.all_findings):
             return False
         if any(not b.ok for b in self.builds):

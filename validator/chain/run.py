@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 
 from validator import findings as F
+from validator.cancel import Cancelled
 from validator.chain.benchmark import Benchmark, Contracts
 from validator.chain.demo_data import DemoData
 from validator.chain.options import RunOptions, default_jobs
@@ -34,7 +35,7 @@ from validator.chain.rundir import RunFolder
 from validator.codes import IMPORT_CRASH, MISSING_TASK, PLAN_FAILED
 from validator.engine.result import BuildResult, TaskResult
 from validator.engine.tasks.plan import PlanError, RunPlan, plan_task
-from validator.engine.tasks.runner import Runner
+from validator.engine.tasks.runner import Runner, stop_runs
 from validator.engine.tasks.scratch import remove_tree
 from validator.engine.tasks.select import select_runner
 from validator.errors import UserError
@@ -97,12 +98,32 @@ def run_chain(
     chain: bool = True,
 ) -> RunReport:
     """Build the cubes' images (with a Docker runner) and run the chain on the demo data. ``chain`` False: only
-    the images of ``build_roles`` built and their entrypoints probed (a cube no benchmark here fits)."""
+    the images of ``build_roles`` built and their entrypoints probed (a cube no benchmark here fits). A signal
+    (validator.cancel) on the way: the report so far goes out with it, marked cancelled."""
     options = options or RunOptions()
-    console = options.console
     started = time.monotonic()
     folder, runner, report = start_run(benchmark, cubes, options, runner)
+    try:
+        return _chain(benchmark, cubes, demo, options, runner, build_roles, chain, folder, report, started)
+    except Cancelled as e:  # what ran before the signal is the report, marked cancelled
+        cancelled(e, runner, report, started)
+        raise
 
+
+def cancelled(e: Cancelled, runner: Runner, report: RunReport, started: float) -> None:
+    """A run cancelled by a signal: its runs stopped, and the report so far rides on the signal's way out
+    (``e.partial``), marked cancelled."""
+    stop_runs(runner)
+    report.cancelled = e.signal_name
+    report.seconds = time.monotonic() - started
+    if e.partial is None:
+        e.partial = report
+
+
+def _chain(benchmark: Benchmark, cubes: dict[str, Cube], demo: DemoData, options: RunOptions, runner: Runner,
+           build_roles: tuple[str, ...], chain: bool, folder: RunFolder, report: RunReport,
+           started: float) -> RunReport:
+    console = options.console
     built: dict[str, BuildResult] = {}
     for role in ROLES:
         if role not in build_roles and (options.no_run or not chain):
@@ -172,6 +193,11 @@ def run_chain(
             for future in early.values():  # started early, its turn never came: an earlier task failed
                 discard(probes.jobs.wait(future))
             report.probes = probes.after_chain(report.tasks)
+    except Cancelled:
+        stop_runs(runner)  # before the probes' jobs are closed: none of them starts another run
+        if probes is not None:
+            report.probes = probes.cancelled()
+        raise
     finally:
         if probes is not None:
             probes.jobs.close()  # an early end (an error, Ctrl-C): no more probe runs; cleanup() removes theirs
@@ -199,13 +225,24 @@ def in_order(steps: Sequence[tuple[int, str, str, Cube]], tasks: list[TaskResult
     """The chain's order, written once (the chain, the shared preparation and each submission of many): each step
     (n, role, task, cube) is ``run`` while the task before it passed and ``stopped`` (an earlier failure of the
     caller's, e.g. a build) says no; after that the rest are recorded as skipped, as MedPerf stops a chain. Each
-    result is appended to ``tasks``."""
-    for n, role, task, cube in steps:
+    result is appended to ``tasks``. A signal (validator.cancel) while a step runs: that task is recorded as
+    cancelled, the rest as not run, and the signal goes on."""
+    for i, (n, role, task, cube) in enumerate(steps):
+        if any(t.status == "cancelled" for t in tasks):
+            tasks.append(TaskResult(task, role, str(cube.path), "skipped", runner=runner_name,
+                                    message="not run: the run was cancelled"))
+            continue
         if (tasks and tasks[-1].status != "passed") or (stopped is not None and stopped()):
             tasks.append(TaskResult(task, role, str(cube.path), "skipped", runner=runner_name,
                                     message="not run: an earlier task failed"))
             continue
-        tasks.append(run(n, role, task, cube))
+        try:
+            tasks.append(run(n, role, task, cube))
+        except Cancelled as e:  # the task that ran is recorded as cancelled, the rest as not run; the signal goes on
+            tasks.append(TaskResult(task, role, str(cube.path), "cancelled", runner=runner_name,
+                                    message=f"cancelled by {e.signal_name} while it ran"))
+            in_order(steps[i + 1:], tasks, runner_name, run, stopped)  # each later one: not run (cancelled)
+            raise
 
 
 def plan_for(cube: Cube, task: str, folder: RunFolder, demo: DemoData, options: RunOptions) -> RunPlan:

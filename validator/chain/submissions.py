@@ -12,7 +12,8 @@ the prepared data is shared and mounted read-only. One failing submission (a con
 build, a failed task, an output contract broken) fails that submission only.
 
 Boundary: this module runs tasks and collects results; the leaderboard table, JSON and JUnit are
-validator.report.leaderboard's, argument parsing the CLI's.
+validator.report.leaderboard's, argument parsing the CLI's. Its length (a little over 400 lines) is the run's four
+steps in one function, which share the preparation's folder, runner and builds, and its end on a signal.
 """
 
 from __future__ import annotations
@@ -28,23 +29,25 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 
 from validator import findings as F
+from validator.cancel import Cancelled
 from validator.chain.benchmark import Benchmark
 from validator.chain.demo_data import DemoData
 from validator.chain.options import RunOptions, default_jobs
 from validator.chain.outputs import read_results
 from validator.chain.result import RunReport
-from validator.chain.run import chain_tasks, in_order, run_task, say_build, say_task, start_run
+from validator.chain.run import cancelled, chain_tasks, in_order, run_task, say_build, say_task, start_run
 from validator.chain.rundir import RunFolder
 from validator.chain.submission_probes import preparation_probes, submission_probes
 from validator.codes import SUBMISSION_NOT_LOADED, SUBMISSION_RUN_FAILED, SUBMISSION_SAME_IMAGE
 from validator.engine.result import BuildResult, TaskResult
+from validator.engine.tasks.runner import stop_runs
 from validator.errors import UserError
 from validator.findings import Finding
 from validator.manifest.model import Cube
 from validator.textsafe import printable
 
 if TYPE_CHECKING:
-    from validator.chain.probes.session import ProbeResult
+    from validator.chain.probes.result import ProbeResult
 
 SUBMISSION_ROLES = ("model", "metrics")
 LOAD_FAILED = SUBMISSION_NOT_LOADED  # MC901: a submission's cube could not be loaded
@@ -153,6 +156,11 @@ class ManyReport:
     @property
     def ok(self) -> bool:
         return self.preparation.ok and all(s.ok for s in self.submissions)
+
+    @property
+    def cancelled(self) -> str | None:
+        """The signal that cancelled the run (the leaderboard has what ran before it), else None."""
+        return self.preparation.cancelled
 
 
 def expand_cubes(paths: list[Path | str], role: str) -> list[Path]:
@@ -378,12 +386,32 @@ def run_submissions(
         elif runnable:
             from concurrent.futures import ThreadPoolExecutor  # only here: a plain run does not import it
 
-            with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+            try:
                 for f in [pool.submit(one, k, s) for k, s in runnable]:
                     f.result()
+            except Cancelled:
+                # no submission starts any more, and the runs of those running are stopped before the pool is
+                # waited for: each of them ends at once, its task recorded as cancelled
+                stop_runs(runner)
+                pool.shutdown(wait=True, cancel_futures=True)
+                for _, sub in runnable:
+                    if not sub.tasks:  # never started
+                        sub.tasks.append(TaskResult("infer" if sub.role == "model" else "evaluate", sub.role,
+                                                    sub.path, "cancelled", runner=runner.name,
+                                                    message="not run: the run was cancelled"))
+                raise
+            pool.shutdown(wait=True)
         if prep_probes is not None:
             prep.probes = prep_probes.after_chain(prep.tasks)
             prep_probes = None
+    except Cancelled as e:  # the leaderboard so far is the report, marked cancelled
+        if prep_probes is not None:
+            prep.probes = prep_probes.cancelled()
+        cancelled(e, runner, prep, started)
+        many.seconds = prep.seconds
+        e.partial = many
+        raise
     finally:
         if prep_probes is not None:
             prep_probes.jobs.close()  # an early end: no more probe runs; cleanup() removes theirs

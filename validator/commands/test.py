@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from validator.cancel import Cancelled
 from validator.chain.benchmark import Benchmark
 from validator.chain.options import RunOptions
 from validator.chain.result import RunReport
@@ -33,7 +34,8 @@ class TestResult:
     @property
     def failed(self) -> bool:
         """A build or a task failed: the test fails whatever the gate ignores."""
-        return any(not b.ok for b in self.run.builds) or any(t.status != "passed" for t in self.run.tasks)
+        return (any(not b.ok for b in self.run.builds) or any(t.status != "passed" for t in self.run.tasks)
+                or self.run.cancelled is not None)
 
     @property
     def gate_fails(self) -> bool:
@@ -78,7 +80,14 @@ def test_command(
         options = dataclasses.replace(options, probes=dataclasses.replace(options.probes, roles=session.given))
     anchor = next((loaded[r].path for r in ROLES if r in session.given), Path(bench.file).parent)
     gate = gate_for(anchor, gating.fail_on, gating.ignore, gating.use_settings)
-    run = run_chain(bench, loaded, session.demo, options)
+    try:
+        run = run_chain(bench, loaded, session.demo, options)
+    except Cancelled as e:  # the run so far, judged as any run: the report the command line writes, cancelled
+        if isinstance(e.partial, RunReport):
+            e.partial.target = target
+            apply_gate(e.partial, gate)
+            e.partial = TestResult(e.partial, gate)
+        raise
     run.target = target
     apply_gate(run, gate)
     return TestResult(run, gate)

@@ -12,6 +12,7 @@ from pathlib import Path
 from rich.text import Text
 
 from validator import findings as F
+from validator.cancel import Cancelled
 from validator.chain.benchmark import Benchmark
 from validator.chain.fit import choose
 from validator.chain.options import RunOptions
@@ -37,6 +38,7 @@ class ValidateResult:
     reports: list[CubeReport] = field(default_factory=list)
     gates: list[Gate] = field(default_factory=list)
     runs: list[RunReport | None] | None = None  # None: no run stage (--static, or the static checks failed)
+    cancelled: str | None = None  # the signal that cancelled the run stage (the cubes after it were not run)
     run_findings: list[list[Finding]] = field(default_factory=list)
     run_failed: list[bool] = field(default_factory=list)  # a build or task failed (whatever is ignored)
 
@@ -52,8 +54,12 @@ class ValidateResult:
     @property
     def verdicts(self) -> list[bool]:
         """Whether each cube passed: no failed build or task, no finding its gate fails on."""
-        return [not (self.run_failed[i] or gate.fails(r.findings + self.run_findings[i]))
+        return [not (self.run_failed[i] or gate.fails(r.findings + self.run_findings[i]) or self._cut(i, r))
                 for i, (r, gate) in enumerate(zip(self.reports, self.gates, strict=True))]
+
+    def _cut(self, i: int, report: CubeReport) -> bool:
+        """The run stage was cancelled before this cube (to be run) ran."""
+        return self.cancelled is not None and self.runs is not None and self.runs[i] is None and not not_run(report)
 
     @property
     def ok(self) -> bool:
@@ -112,7 +118,18 @@ def validate_command(paths: list[Path], *, static: bool, benchmark: Path | None 
         if options.console is not None:
             options.console.print(Text.assemble((printable(str(r.cube.path)), "bold"), ": build" + (
                 "" if options.no_run else " and run in the benchmark chain")))
-        _, run = validate_run(r.cube, benchmark, options, target=target)
+        try:
+            _, run = validate_run(r.cube, benchmark, options, target=target)
+        except Cancelled as e:  # the cubes checked so far and this cube's run so far: the report, marked cancelled
+            if isinstance(e.partial, RunReport):
+                e.partial.target = target
+                apply_gate(e.partial, result.gates[i])
+                result.runs[i] = e.partial
+                result.run_findings[i] = findings_of_run(e.partial)
+                result.run_failed[i] = True
+            result.cancelled = e.signal_name
+            e.partial = result
+            raise
         apply_gate(run, result.gates[i])
         if on_run is not None:
             on_run(r.cube, run)

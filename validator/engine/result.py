@@ -11,7 +11,7 @@ from validator.codes import TIMEOUT
 from validator.findings import Finding
 from validator.textsafe import printable
 
-Status = Literal["passed", "failed", "timeout", "oom", "error", "skipped"]
+Status = Literal["passed", "failed", "timeout", "oom", "error", "skipped", "cancelled"]
 BuildStatus = Literal["built", "cached", "present", "failed", "not_built"]
 
 @dataclass
@@ -45,6 +45,20 @@ class TaskResult:
     @property
     def ok(self) -> bool:
         return self.status == "passed"
+
+    def not_started(self) -> TaskResult:
+        """The run was cancelled (validator.cancel) before this task started: it never runs."""
+        self.status = "cancelled"
+        self.message = "not run: the run was cancelled"
+        return self
+
+    def stopped(self) -> TaskResult:
+        """The run was cancelled while this task ran (its container removed, its processes killed): what that did
+        to the task is no finding of the cube's."""
+        self.status = "cancelled"
+        self.message = "stopped: the run was cancelled while it ran"
+        self.findings.clear()
+        return self
 
     def timed_out(self, timeout: float, where: str) -> None:
         """The task was killed at --timeout: say so (MC611)."""

@@ -27,13 +27,16 @@ def default_format(stream=None) -> str:
         return "gnu"
 
 
-def render_findings(fmt: str, findings: Iterable[Finding]) -> str:
-    """The findings in one of LINE_FORMATS."""
+def render_findings(fmt: str, findings: Iterable[Finding], cancelled: str | None = None) -> str:
+    """The findings in one of LINE_FORMATS; ``cancelled`` (the signal that cancelled the run) is said by SARIF (the
+    others are lines of findings: the run's end is said on stderr)."""
     from validator.report import github, gnu, sarif
 
     renderers = {"sarif": sarif.render, "github": github.render, "gnu": gnu.render}
     if fmt not in renderers:
         raise ValueError(f"{fmt!r} is not one of {', '.join(LINE_FORMATS)}")
+    if fmt == "sarif":
+        return sarif.render(list(findings), cancelled=cancelled)
     return renderers[fmt](list(findings))
 
 

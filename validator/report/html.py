@@ -315,7 +315,9 @@ def page_context(data: dict, run_dir: Path | str | None = None, command: list[st
             cube_rows.append({"path": _display(c.get("path")), "role": str(c.get("role") or "?"), "image": "-", "size": "-",
                               "build": "static checks only", "failed": False})
     errors = sum(f["severity"] == "error" for f in findings)
+    stopped = data.get("cancelled_by") if data.get("status") == "cancelled" else None
     return {"ok": bool(data.get("ok")), "kind": "validate" if static else "test", "command": command or "",
+            "cancelled": str(stopped or "a signal") if data.get("status") == "cancelled" else None,
             "generated": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "cubes": cube_rows, "runs": run_views,
             "findings": findings, "errors": errors, "warnings": len(findings) - errors,
             "static": [{"path": _display(c.get("path")), "role": str(c.get("role") or "?"), "ok": bool(c.get("ok")),

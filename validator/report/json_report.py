@@ -12,9 +12,10 @@ from pathlib import Path
 FORMAT_VERSION = 1
 
 
-def to_json(reports, runs=None, oks=None) -> str:
+def to_json(reports, runs=None, oks=None, cancelled: str | None = None) -> str:
     """The static reports; with `runs` (one run report per cube, from the build-and-run stage) each cube also gets
-    a "run" object and "ok" covers both stages; `oks` (one per cube) is the verdict after gating (--fail-on)."""
+    a "run" object and "ok" covers both stages; `oks` (one per cube) is the verdict after gating (--fail-on);
+    `cancelled`: the signal that cancelled the run stage (status "cancelled")."""
     from validator import VERSION
 
     cubes = []
@@ -30,8 +31,15 @@ def to_json(reports, runs=None, oks=None) -> str:
         if oks is not None:
             d["ok"] = bool(oks[i])
         cubes.append(d)
-    return json.dumps({"format_version": FORMAT_VERSION, "version": VERSION, "ok": all(c["ok"] for c in cubes),
+    return json.dumps({"format_version": FORMAT_VERSION, "version": VERSION,
+                       "ok": all(c["ok"] for c in cubes) and cancelled is None, **status(cancelled),
                        "cubes": cubes}, indent=2)
+
+
+def status(cancelled: str | None) -> dict:
+    """The report's "status": "completed", or "cancelled" with the signal ("cancelled_by"): the report then has
+    what ran before the signal."""
+    return {"status": "completed"} if cancelled is None else {"status": "cancelled", "cancelled_by": cancelled}
 
 
 def clean_json(value):
@@ -48,6 +56,7 @@ def clean_json(value):
 def report_dict(report) -> dict:
     return clean_json({
         "ok": report.ok,
+        **status(getattr(report, "cancelled", None)),
         "benchmark": report.benchmark,
         "target": getattr(report, "target", "medperf"),
         "runner": report.runner,
@@ -77,5 +86,5 @@ def run_json(report) -> dict:
 
 
 
-def write_json(reports, runs=None, oks=None) -> None:
-    sys.stdout.write(to_json(reports, runs, oks) + "\n")
+def write_json(reports, runs=None, oks=None, cancelled: str | None = None) -> None:
+    sys.stdout.write(to_json(reports, runs, oks, cancelled) + "\n")

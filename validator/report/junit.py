@@ -31,7 +31,8 @@ def junit_xml(report) -> str:
         name=f"medcube.{report.benchmark}",
         tests=str(len(tasks) + sum(not b.ok for b in report.builds)),
         failures=str(sum(t.status == "failed" for t in tasks)),
-        errors=str(sum(t.status in ("error", "timeout", "oom") for t in tasks) + sum(not b.ok for b in report.builds)),
+        errors=str(sum(t.status in ("error", "timeout", "oom", "cancelled") for t in tasks)
+                   + sum(not b.ok for b in report.builds)),
         skipped=str(sum(t.status == "skipped" for t in tasks)),
         time=f"{report.seconds:.3f}",
     )
@@ -41,6 +42,10 @@ def junit_xml(report) -> str:
     if engine:  # the engine that ran the tasks, as every report names it
         ET.SubElement(props, "property", name="runner", value=xml_text(report.runner))
         ET.SubElement(props, "property", name="engine", value=xml_text(engine))
+    stopped = getattr(report, "cancelled", None)
+    if stopped:  # a cancelled run says so
+        ET.SubElement(props, "property", name="status", value="cancelled")
+        ET.SubElement(props, "property", name="cancelled_by", value=xml_text(stopped))
     for b in report.builds:
         if b.ok:
             continue
@@ -59,6 +64,9 @@ def junit_xml(report) -> str:
         elif p.status == "failed":
             el = ET.SubElement(case, "failure", message=xml_text(p.message or "failed"), type="probe")
             el.text = xml_text(details)
+        elif p.status == "cancelled":
+            el = ET.SubElement(case, "error", message=xml_text(p.message or "cancelled"), type="cancelled")
+            el.text = xml_text(details)
         elif details:
             out = ET.SubElement(case, "system-out")
             out.text = xml_text(details)
@@ -66,14 +74,20 @@ def junit_xml(report) -> str:
         suite.set("tests", str(int(suite.attrib["tests"]) + len(probes)))
         suite.set("failures", str(int(suite.attrib["failures"]) + sum(p.status == "failed" for p in probes)))
         suite.set("skipped", str(int(suite.attrib["skipped"]) + sum(p.status == "skipped" for p in probes)))
+        suite.set("errors", str(int(suite.attrib["errors"]) + sum(p.status == "cancelled" for p in probes)))
     ET.indent(suite)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n"
 
 
-def static_junit_xml(reports, runs=None, oks=None) -> str:
+def static_junit_xml(reports, runs=None, oks=None, cancelled: str | None = None) -> str:
     """`medcube validate`: a test case per cube, failed when the cube fails (``oks``, after gating), its findings the
-    failure's text; each cube that was run adds its tasks as test cases."""
+    failure's text; each cube that was run adds its tasks as test cases. ``cancelled``: the signal that cancelled the
+    run stage (a suite property)."""
     suite = ET.Element("testsuite", name="medcube.validate")
+    if cancelled:
+        props = ET.SubElement(suite, "properties")
+        ET.SubElement(props, "property", name="status", value="cancelled")
+        ET.SubElement(props, "property", name="cancelled_by", value=xml_text(cancelled))
     tests = failures = 0
     for i, r in enumerate(reports):
         ok = bool(oks[i]) if oks is not None else r.ok

@@ -96,6 +96,8 @@ def print_leaderboard(report: ManyReport, console: Console | None = None) -> Non
                 print_findings(p.findings, console)
     passed = sum(s.ok for s in report.submissions)
     verdict = Text("PASS", style="bold green") if report.ok else Text("FAIL", style="bold red")
+    if report.cancelled:
+        verdict = Text(f"CANCELLED by {report.cancelled} (what ran before it):", style="bold yellow")
     console.print(Text.assemble(verdict, f"  {passed}/{len(report.submissions)} submissions passed in "
                                 f"{report.seconds:.1f}s; run folder: {report.preparation.run_dir}"))
 
@@ -121,6 +123,10 @@ def write_json_many(report: ManyReport, path: Path) -> None:
 def junit_xml_many(report: ManyReport) -> str:
     prep = report.preparation
     suite = ET.Element("testsuite", name=f"medcube.{xml_text(prep.benchmark)}", time=f"{report.seconds:.3f}")
+    if prep.cancelled:
+        props = ET.SubElement(suite, "properties")
+        ET.SubElement(props, "property", name="status", value="cancelled")
+        ET.SubElement(props, "property", name="cancelled_by", value=xml_text(prep.cancelled))
     for b in prep.builds:
         if not b.ok:
             case = ET.SubElement(suite, "testcase", classname=b.role or "cube", name=xml_text(f"build {b.image}"),

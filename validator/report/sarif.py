@@ -65,7 +65,8 @@ def _result(f: Finding, index: int | None) -> dict:
     return out
 
 
-def to_dict(findings: Iterable[Finding], rules: list[Rule] | None = None, target: str | None = None) -> dict:
+def to_dict(findings: Iterable[Finding], rules: list[Rule] | None = None, target: str | None = None,
+            cancelled: str | None = None) -> dict:
     rules = code_rules() if rules is None else rules
     index = {r.id: i for i, r in enumerate(rules)}
     return {
@@ -85,11 +86,25 @@ def to_dict(findings: Iterable[Finding], rules: list[Rule] | None = None, target
                 "columnKind": "unicodeCodePoints",
                 "results": [_result(f, index.get(f.code)) for f in findings],
                 **({"properties": {"target": target}} if target else {}),
+                **({"invocations": [_cancelled(cancelled)]} if cancelled else {}),
             }
         ],
     }
 
 
-def render(findings: Iterable[Finding], rules: list[Rule] | None = None, target: str | None = None) -> str:
-    """The SARIF log; `target` (the runtime judged: medperf or mlcube) goes into the run's properties."""
-    return json.dumps(to_dict(findings, rules, target), indent=2) + "\n"
+def _cancelled(signal_name: str) -> dict:
+    """The run's invocation when a signal cancelled it: not successful, and why (the results are those found
+    before the signal)."""
+    codes = {"SIGINT": 130, "SIGTERM": 143}
+    return {"executionSuccessful": False, **({"exitCode": codes[signal_name]} if signal_name in codes else {}),
+            "exitSignalName": signal_name,
+            "toolExecutionNotifications": [{"level": "error", "message": {
+                "text": f"cancelled by {signal_name}: the findings are those of what ran before the signal"}}],
+            "properties": {"status": "cancelled"}}
+
+
+def render(findings: Iterable[Finding], rules: list[Rule] | None = None, target: str | None = None,
+           cancelled: str | None = None) -> str:
+    """The SARIF log; `target` (the runtime judged: medperf or mlcube) goes into the run's properties; `cancelled`
+    (the signal that cancelled the run) into its invocation."""
+    return json.dumps(to_dict(findings, rules, target, cancelled), indent=2) + "\n"

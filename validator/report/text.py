@@ -56,7 +56,7 @@ def print_text(reports, console: Console | None = None) -> None:
 
 
 STATUS_STYLE = {"passed": "green", "skipped": "dim", "failed": "red", "timeout": "red", "oom": "red", "error": "red",
-          "warning": "yellow"}
+          "warning": "yellow", "cancelled": "bold yellow"}
 
 
 def seconds_text(s: float | None) -> str:
@@ -134,6 +134,9 @@ def print_run_report(report, console: Console | None = None, max_metrics: int = 
             console.print(f"  ... and {len(metrics) - max_metrics} more (see --report)", style="dim")
     passed = sum(t.status == "passed" for t in report.tasks)
     verdict = Text("PASS", style="bold green") if report.ok else Text("FAIL", style="bold red")
+    stopped = getattr(report, "cancelled", None)
+    if stopped:
+        verdict = Text(f"CANCELLED by {stopped} (what ran before it):", style="bold yellow")
     probes = getattr(report, "probes", None) or []
     failed_probes = [p.name for p in probes if p.status == "failed"]
     warned = [p.name for p in probes if p.status == "warning"]

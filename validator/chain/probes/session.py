@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +18,7 @@ from validator import findings as F
 from validator.chain.probes import faults, gpu, inputs, logscan, singularity
 from validator.chain.probes.jobs import ProbeJobs
 from validator.chain.probes.options import PROBES, ProbeOptions
+from validator.chain.probes.result import ProbeResult
 from validator.chain.probes.runs import InferAgain, OwnRuns, ProbeRun, Rerun
 from validator.codes import (
     ACCEPTS_BROKEN,
@@ -33,6 +33,7 @@ from validator.codes import (
 )
 from validator.engine.result import TaskResult
 from validator.engine.tasks.plan import RunPlan, plan_task
+from validator.engine.tasks.runner import stop_runs
 from validator.engine.tasks.scratch import remove_tree
 from validator.findings import Finding
 from validator.manifest.model import Cube
@@ -54,32 +55,6 @@ SHORT: dict[str, str] = {
     NEEDS_ROOT: "needs root",
     WRITES_OUTSIDE: "writes outside its outputs",
 }
-
-
-@dataclass
-class ProbeResult:
-    name: str
-    status: str = "passed"  # passed | failed | warning | skipped
-    message: str = ""
-    seconds: float = 0.0
-    runs: int = 0  # task runs of its own
-    findings: list[Finding] = field(default_factory=list)
-
-    def settle(self) -> None:
-        if any(f.is_error for f in self.findings):
-            self.status = "failed"
-        elif self.findings and self.status == "passed":
-            self.status = "warning"
-
-    def to_dict(self) -> dict:
-        return {
-            "name": self.name,
-            "status": self.status,
-            "message": self.message,
-            "seconds": round(self.seconds, 3),
-            "runs": self.runs,
-            "findings": [f.to_dict() for f in self.findings],
-        }
 
 
 class ProbeSession:
@@ -247,6 +222,16 @@ class ProbeSession:
             self.jobs.close()
             remove_tree(self.scratch)
         self._summarize()
+        return list(self.results.values())
+
+    def cancelled(self) -> list[ProbeResult]:
+        """A signal (validator.cancel): the probes' runs stopped, then their scratch copies removed; every probe
+        reported as cancelled, with the findings it had so far."""
+        stop_runs(self.runner)
+        self.jobs.close()
+        remove_tree(self.scratch)
+        for probe in self.results.values():
+            probe.status, probe.message = "cancelled", "cancelled before it ended"
         return list(self.results.values())
 
     def _summarize(self) -> None:

@@ -2,6 +2,9 @@
 
 No network, an unprivileged user, inputs read-only, outputs writable, a writable tmpfs /tmp, limits on time,
 memory, cpus and processes; the container is removed afterwards whatever happens (timeout, error, Ctrl-C).
+
+Its length (a little over 400 lines) is one container's life, kept in one place: created (or made ready ahead),
+started, waited for, judged, removed, with each way the engine or a signal can end it on the way.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from validator.engine.client.kind import PODMAN_NOFILE, EngineFacts, learn
 from validator.engine.images.build import build_image
 from validator.engine.limits import Limits, human_size
 from validator.engine.result import BuildResult, TaskResult, tail
+from validator.engine.tasks.enginelost import what_happened
 from validator.engine.tasks.plan import RunPlan
 from validator.engine.tasks.runner import judge_exit, judge_log, judge_outputs, prepare_outputs
 from validator.engine.tasks.spec import ContainerSpec
@@ -50,6 +54,7 @@ class _Ready:
 class DockerRunner:
     name = "docker"
     watch_inputs = False  # inputs are mounted read-only: the inputs probe hashes the originals
+    engine_back_s = 30.0  # the engine lost while a task ran: how long medcube waits for it to answer again
 
     def __init__(self, engine: Engine, limits: Limits | None = None, run_id: str = "medcube"):
         self.engine = engine
@@ -61,6 +66,7 @@ class DockerRunner:
         self._next: tuple[Cube, Callable[[], RunPlan], Path] | None = None  # ahead(): the task after the current one
         self._ready: _Ready | None = None  # its container, once created
         self._readying: threading.Thread | None = None
+        self._stopped = threading.Event()  # stop(): no container starts any more (shared with the runners beside)
 
     def beside(self) -> DockerRunner:
         """A runner for tasks beside this one's (the probes'): the same engine, limits, run id (cleanup() sweeps its
@@ -69,6 +75,7 @@ class DockerRunner:
         other._images, other._facts = self._images, self._facts  # read only once the builds are done
         other._unenforced_said = True  # the chain's runner says it, before any probe runs
         other.watch_inputs = self.watch_inputs
+        other._stopped = self._stopped  # one stop() stops both
         return other
 
     # -- build ------------------------------------------------------------------------------------------------------
@@ -195,6 +202,8 @@ class DockerRunner:
         result = TaskResult.starting(cube, plan, log_path, runner="docker", image=plan.image, image_built=True,
                                      command=spec.cli())
         gpus = spec.gpus
+        if self._stopped.is_set():
+            return result.not_started()
         ready = self._take_ready(body, log_path)
 
         container = ready.container if ready is not None else None
@@ -211,6 +220,8 @@ class DockerRunner:
                 peak = PeakMemory(self.engine, container, self._cgroup_layout())
                 pids = PidsWatch(container, self._cgroup_layout())
                 self.engine.start(container)
+                if self._stopped.is_set():  # stop() came while it started (its sweep may have missed it)
+                    return result.not_started()  # removed below
                 peak.start()
                 pids.start()
                 self._get_next_ready()  # while this one runs
@@ -221,10 +232,12 @@ class DockerRunner:
             try:
                 exit_code = self.engine.wait(container, lim.timeout).get("StatusCode")
             except EngineError as e:
+                if self._stopped.is_set():  # stop() removed the container while it ran
+                    return result.stopped()
                 if not isinstance(e, EngineTimeout) or lim.timeout is None:  # the connection broke, the engine died
                     engine_lost = True
                     result.seconds = time.monotonic() - started
-                    self._engine_lost(result, cube, plan, e)
+                    self._engine_lost(result, cube, plan, e, container)
                     return result
                 timed_out = True
                 exit_code = None
@@ -233,6 +246,8 @@ class DockerRunner:
                 except EngineError:
                     pass
             result.seconds = time.monotonic() - started
+            if self._stopped.is_set():  # stop() removed the container while it ran
+                return result.stopped()
             peak.stop()
             pids.stop()
             # Podman says OOMKilled=false after a kernel OOM kill: the cgroup's kill counter, read while it ran
@@ -270,6 +285,12 @@ class DockerRunner:
                     if not engine_lost:
                         raise  # an engine that answers but cannot remove it: never silent
             log.finish()
+
+    def stop(self) -> None:
+        """The run was cancelled: no container of this run starts any more (nor one of a runner beside this one),
+        and every container of the run is removed now; the runs waiting on them end as on a `docker rm -f`."""
+        self._stopped.set()
+        self.cleanup()
 
     def cleanup(self) -> list[str]:
         """Remove every container this runner started that is still there (a safety net: run() removes its own),
@@ -334,13 +355,17 @@ class DockerRunner:
             result.findings.append(F.error(START_FAILED, where, f"task {plan.task}: {result.message}", hint=hint))
         result.status = "error"
 
-    def _engine_lost(self, result: TaskResult, cube: Cube, plan: RunPlan, e: EngineError) -> None:
+    def _engine_lost(self, result: TaskResult, cube: Cube, plan: RunPlan, e: EngineError, container: str) -> None:
+        """The wait's connection broke: MC623, saying whether the engine restarted, went away, or only the connection
+        broke (validator.engine.tasks.enginelost)."""
+        lost = what_happened(self.engine, container, e, self.engine_back_s)
         result.status = "error"
-        result.message = f"the Docker engine stopped answering while the task ran ({e.explanation.strip()[:200]})"
+        result.message = f"the Docker engine stopped answering while the task ran: {lost.text}"
         result.findings.append(F.error(
             ENGINE_LOST, cube.rel(cube.config_file), f"task {plan.task}: {result.message}",
-            hint="check the engine (`docker info`, its log: it may have restarted, or run out of disk or memory) "
-            "and run again; the container is removed at the end of the run if the engine answers by then"))
+            hint="nothing is known of how the task would have ended: check the engine (`docker info`, its log: a "
+            "restart, a crash, no disk or memory left) and run again"
+            + ("" if lost.answers else "; its container is removed at the end of the run if the engine answers by then")))
 
     def _judge(self, result: TaskResult, cube: Cube, plan: RunPlan, timed_out: bool, oom: bool) -> None:
         where = cube.rel(cube.config_file)

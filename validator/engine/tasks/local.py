@@ -56,10 +56,21 @@ class LocalRunner:
         self.limits = limits or Limits()
         self.python = python or sys.executable
         self.watch_inputs = False  # hash the read-only input copies before and after (TaskResult.input_changes)
+        self._stopped = threading.Event()  # stop(): no task starts any more
+        self._live: set[int] = set()  # the process groups of the tasks running now (from any thread)
+        self._lock = threading.Lock()
 
     def cleanup(self) -> list[str]:
         """Nothing to remove: every task's processes are killed and reaped when it ends."""
         return []
+
+    def stop(self) -> None:
+        """The run was cancelled: no task starts any more, and every task running now (in any thread: the probes',
+        many submissions') is killed with its process group; each of those runs then ends as it does on a kill."""
+        with self._lock:
+            self._stopped.set()
+            for group in self._live:
+                killpg(group)
 
     def beside(self) -> LocalRunner:
         """Itself: each run is a subprocess of its own, so runs from several threads do not meet."""
@@ -112,6 +123,8 @@ class LocalRunner:
 
     def run(self, cube: Cube, plan: RunPlan, log_path: Path) -> TaskResult:
         result = TaskResult.starting(cube, plan, log_path, runner="local", image=None, image_built=False)
+        if self._stopped.is_set():
+            return result.not_started()
         log_path = Path(log_path)
         log_path.parent.mkdir(parents=True, exist_ok=True)
         where = cube.rel(cube.config_file)
@@ -163,6 +176,8 @@ class LocalRunner:
         finally:
             remove_tree(scratch)
         result.log_tail = read_tail(log_path, self.limits.log_tail_lines)
+        if self._stopped.is_set():  # stop() killed it while it ran
+            return result.stopped()
         self._judge(result, cube, plan, where)
         if left and result.status != "timeout":
             shown = "; ".join(f"pid {pid}: {cmd}" for pid, cmd in left[:3]) + ("; ..." if len(left) > 3 else "")
@@ -194,6 +209,10 @@ class LocalRunner:
             result.findings.append(F.error(LOCAL_UNSUPPORTED, result.cube, result.message))
             result.status = "error"
             return []
+        with self._lock:
+            self._live.add(proc.pid)
+            if self._stopped.is_set():  # stop() came while it started: it never runs on
+                killpg(proc.pid)
         output = proc.stdout
         assert output is not None  # stdout=PIPE
         reader = threading.Thread(target=pump, args=(output, log), daemon=True)
@@ -220,6 +239,8 @@ class LocalRunner:
                 timer.cancel()
                 timer.join()
             left = kill_marked(env[MARK_ENV], proc.pid)  # whatever the task left running, in its session or not
+            with self._lock:
+                self._live.discard(proc.pid)  # before it is reaped: stop() never signals a pid given to another
             _, status, usage = os.wait4(proc.pid, 0)  # now reap it
             proc.returncode = os.waitstatus_to_exitcode(status)
             reader.join(timeout=5)

@@ -59,6 +59,15 @@ class Runner(Protocol):
     def cleanup(self) -> list[str]: ...
 
 
+def stop_runs(runner: Runner) -> None:
+    """The run was cancelled (validator.cancel): no run of the runner's (nor of a runner beside it, the probes')
+    starts any more, and what runs is stopped now (its containers removed, its local processes killed), before
+    anything waits for them or removes their folders. A runner without ``stop()`` has nothing to stop."""
+    stop = getattr(runner, "stop", None)
+    if stop is not None:
+        stop()
+
+
 def last_error_line(log_tail: str) -> str:
     """The line of a log most likely to say what went wrong (a traceback's last line, else the last line)."""
     lines = [ln.strip() for ln in log_tail.splitlines() if ln.strip()]
