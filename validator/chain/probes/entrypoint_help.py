@@ -38,6 +38,7 @@ from validator.engine.tasks.plan import RunPlan
 from validator.manifest.model import Cube, Task
 from validator.manifest.roles import CHAIN
 from validator.textsafe import printable
+from validator.values import GpuRequest
 
 HELP_TIMEOUT = 60.0  # seconds: an import of a large framework fits; an entrypoint that ignores --help is cut
 HELP_LOG_LIMIT = 1024 * 1024  # bytes of its log kept
@@ -112,7 +113,7 @@ def _image_config(runner, cube: Cube) -> dict | None:
 def _probe_runner(runner):
     """A runner beside the chain's with the probe's short timeout and small log."""
     other = runner.beside()
-    other.limits = dataclasses.replace(runner.limits, timeout=HELP_TIMEOUT, log_limit=HELP_LOG_LIMIT, gpus=None)
+    other.limits = dataclasses.replace(runner.limits, timeout=HELP_TIMEOUT, log_limit=HELP_LOG_LIMIT)
     return other
 
 
@@ -145,7 +146,9 @@ def check(runner, cubes: Iterable[tuple[str, Cube]], built: dict[str, BuildResul
             seen.add(key)
             plan = RunPlan(task=task.name, image=image_name(cube), args=args, entrypoint=entrypoint, mounts=[],
                            environment={str(k): str(v) for k, v in (task.environment or {}).items()},
-                           shm_size=task.shm_size)
+                           shm_size=task.shm_size,
+                           # the GPUs the chain gives the task: an import that needs the driver finds it here too
+                           gpus=GpuRequest.effective(runner.limits.gpus, task.gpu_request))
             answered = _answered(runner, b.image_id, plan)
             if answered is not None and answered.is_file():
                 continue  # this image answered this question before
@@ -179,7 +182,7 @@ def _answered(runner, image_id: str | None, plan: RunPlan) -> Path | None:
     except Exception:
         user = None
     question = json.dumps([image_id, plan.entrypoint, plan.args, sorted(plan.environment.items()), plan.shm_size,
-                           user], default=str)
+                           user, str(plan.gpus)], default=str)
     return cache_dir() / "entrypoint-help" / hashlib.sha256(question.encode()).hexdigest()
 
 
