@@ -558,3 +558,41 @@ def test_a_wrapper_call_is_read_from_the_folder_it_runs_in(tmp_path, cwd, judged
     assert bool(found) is judged, _show(report)
     if judged:
         assert "project/sub/app.py" in found[0].message and "--names" in found[0].message
+
+
+
+# A task's own entrypoint in mlcube.yaml: MLCube's docker runner drops the task name (its custom entrypoints take no
+# task name as their first argument), and so do the code checks.
+def _own_entrypoint(script: str) -> str:
+    return MODEL.replace("  infer:\n", f"  infer:\n    entrypoint: python3 /mlcube_project/{script}\n")
+
+
+ARGPARSE_INFER = """\
+import argparse
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--data_path", required=True)
+parser.add_argument("--parameters_file", required=True)
+parser.add_argument("--output_path", required=True)
+{extra}
+args = parser.parse_args()
+"""
+
+
+@pytest.mark.parametrize("extra,broken", [("", False), ('parser.add_argument("--weights", required=True)', True)])
+def test_a_task_entrypoint_of_its_own_gets_no_task_name(tmp_path, extra, broken):
+    """A plain script as the task's entrypoint works: it gets the options alone."""
+    cube = _cube(tmp_path / "c", _own_entrypoint("infer.py"), params=MODEL_PARAMS,
+                 files={"project/infer.py": ARGPARSE_INFER.format(extra=extra)})
+    report = run_static(cube)
+    assert "MC402" not in _codes(report), _show(report)
+    assert ("MC430" in _codes(report, "error")) is broken, _show(report)  # a required option no parameter passes
+
+
+def test_a_command_app_as_a_task_entrypoint_of_its_own_misses_its_command(tmp_path):
+    """An app of commands (infer, hotfix) as the task's own entrypoint: MLCube passes no command name, so the app
+    stops at once ("Missing command")."""
+    cube = _cube(tmp_path / "c", _own_entrypoint("mlcube.py"), params=MODEL_PARAMS)
+    report = run_static(cube)
+    mc402 = [f for f in report.findings if f.code == "MC402"]
+    assert mc402 and mc402[0].is_error and "without a command name" in mc402[0].message, _show(report)

@@ -183,7 +183,7 @@ def validate(
     changed: bool = typer.Option(False, "--changed", help="The paths are changed files (the pre-commit hook): check each cube they belong to once, skip files in no cube."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Findings only: no progress, no passing cubes."),
     verbose: bool = _VERBOSE,
-    benchmark: Optional[Path] = typer.Option(None, "--benchmark", help="Benchmark profile whose chain the cube joins (default: the bundled chest X-ray benchmark)."),
+    benchmark: Optional[Path] = typer.Option(None, "--benchmark", help="Benchmark profile whose chain the cube joins (default: a benchmark.yaml in the cube's folder or the one above, else the bundled chest X-ray benchmark for cubes of its interface, else build and --help probe only, info MC632)."),
     no_run: bool = typer.Option(False, "--no-run", help="Build the image, run no task."),
     runner: Optional[RunnerName] = _RUNNER,
     engine: Optional[EngineName] = _ENGINE,

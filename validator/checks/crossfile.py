@@ -32,9 +32,10 @@ from validator.manifest.yamlread import YamlSyntaxError, read
 def task_argv(cube: Cube, task: Task, df: Dockerfile) -> tuple[list[str], list[str]]:
     """(entrypoint, arguments) the container would run for this task (docker run semantics)."""
     if cube.format == "mlcube":
-        entry = task.entrypoint or df.entrypoint or []
-        args = [task.name] + [f"--{v.label}=<{v.label}>" for v in task.volumes]
-        return entry, args
+        args = [f"--{v.label}=<{v.label}>" for v in task.volumes]
+        if task.entrypoint:  # MLCube's docker runner: a task's own entrypoint gets no task name
+            return task.entrypoint, args
+        return df.entrypoint or [], [task.name, *args]
     if task.entrypoint is not None:
         return task.entrypoint, task.command or []
     entry = df.entrypoint or []

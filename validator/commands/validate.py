@@ -117,7 +117,7 @@ def validate_command(paths: list[Path], *, static: bool, benchmark: Path | None 
         assert r.cube is not None
         if options.console is not None:
             options.console.print(Text.assemble((printable(str(r.cube.path)), "bold"), ": build" + (
-                "" if options.no_run else " and run in the benchmark chain")))
+                "" if options.no_run else ", ask its entrypoints for --help, run it in its benchmark's chain")))
         try:
             _, run = validate_run(r.cube, benchmark, options, target=target)
         except Cancelled as e:  # the cubes checked so far and this cube's run so far: the report, marked cancelled

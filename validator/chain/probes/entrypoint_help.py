@@ -2,10 +2,11 @@
 place of the task's arguments, to catch a crash before the code reads its arguments (a missing module, a syntax
 error, `typer.Options`) before the chain runs, or where no chain can run (a cube of another benchmark).
 
-The command is the one MedPerf runs for the task (container_config: `--entrypoint` as one word, `run_args.command`
-split; mlcube.yaml: the image ENTRYPOINT with the task name) with the arguments from the first option on replaced
-by `--help` (`python3 mlcube.py infer --help`, `python3 /project/infer.py --help`), under the benchmark's rules (no
-network, the unprivileged user, no data mounted), a short timeout and a small log. Only a Python traceback that
+The tasks asked are those MedPerf runs for the cube's role; the command is the one MedPerf runs for the task
+(container_config: `--entrypoint` as one word, `run_args.command` split; mlcube.yaml: the image ENTRYPOINT with the
+task name) with the arguments from the first option on replaced by `--help` (`python3 mlcube.py infer --help`,
+`python3 /project/infer.py --help`), under the benchmark's rules (no network, the unprivileged user, no data
+mounted), a short timeout and a small log. Only a Python traceback that
 ends at module level in an import-time error (ImportError, ModuleNotFoundError, SyntaxError, AttributeError, ...)
 with exit code 1 is reported (MC811); usage text with exit code 0 or 2 is an answer, and an entrypoint that
 ignores `--help` and fails or hangs on the missing data says nothing here (the chain's own run tells).
@@ -35,7 +36,9 @@ from validator.engine.images.tag import image_name
 from validator.engine.result import BuildResult, TaskResult
 from validator.engine.tasks.plan import RunPlan
 from validator.manifest.model import Cube, Task
+from validator.manifest.roles import CHAIN
 from validator.textsafe import printable
+from validator.values import GpuRequest
 
 HELP_TIMEOUT = 60.0  # seconds: an import of a large framework fits; an entrypoint that ignores --help is cut
 HELP_LOG_LIMIT = 1024 * 1024  # bytes of its log kept
@@ -110,7 +113,7 @@ def _image_config(runner, cube: Cube) -> dict | None:
 def _probe_runner(runner):
     """A runner beside the chain's with the probe's short timeout and small log."""
     other = runner.beside()
-    other.limits = dataclasses.replace(runner.limits, timeout=HELP_TIMEOUT, log_limit=HELP_LOG_LIMIT, gpus=None)
+    other.limits = dataclasses.replace(runner.limits, timeout=HELP_TIMEOUT, log_limit=HELP_LOG_LIMIT)
     return other
 
 
@@ -129,7 +132,10 @@ def check(runner, cubes: Iterable[tuple[str, Cube]], built: dict[str, BuildResul
         if b is None or not b.ok:
             continue
         config = _image_config(runner, cube)
+        chained = {t for r, t in CHAIN if r == cube.role}
         for task in cube.tasks.values():
+            if chained and task.name not in chained:
+                continue  # a task MedPerf never runs for the cube's role is never asked
             argv = help_argv(cube, task, config)
             if argv is None:
                 continue
@@ -140,7 +146,9 @@ def check(runner, cubes: Iterable[tuple[str, Cube]], built: dict[str, BuildResul
             seen.add(key)
             plan = RunPlan(task=task.name, image=image_name(cube), args=args, entrypoint=entrypoint, mounts=[],
                            environment={str(k): str(v) for k, v in (task.environment or {}).items()},
-                           shm_size=task.shm_size)
+                           shm_size=task.shm_size,
+                           # the GPUs the chain gives the task: an import that needs the driver finds it here too
+                           gpus=GpuRequest.effective(runner.limits.gpus, task.gpu_request))
             answered = _answered(runner, b.image_id, plan)
             if answered is not None and answered.is_file():
                 continue  # this image answered this question before
@@ -174,7 +182,7 @@ def _answered(runner, image_id: str | None, plan: RunPlan) -> Path | None:
     except Exception:
         user = None
     question = json.dumps([image_id, plan.entrypoint, plan.args, sorted(plan.environment.items()), plan.shm_size,
-                           user], default=str)
+                           user, str(plan.gpus)], default=str)
     return cache_dir() / "entrypoint-help" / hashlib.sha256(question.encode()).hexdigest()
 
 
@@ -201,6 +209,6 @@ def judge(cube: Cube, plan: RunPlan, result: TaskResult) -> F.Finding | None:
         IMPORT_CRASH, cube.rel(cube.config_file),
         printable(f"task {plan.task}: its entrypoint crashes before it reads its arguments ({shown!s} exited 1): "
                   f"{last}"),
-        hint=printable(f"the image lacks what the code imports, or the code does not compile; the full log: "
-                       f"{result.log_path}"),
+        hint=printable(f"install what the code imports in the image (requirements, Dockerfile) or fix the line the "
+                       f"traceback names, then rebuild; the full log: {result.log_path}"),
         line=cube.tasks[plan.task].line if plan.task in cube.tasks else None)
