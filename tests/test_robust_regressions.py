@@ -127,10 +127,13 @@ def test_unusable_path_values_are_findings(tiny, cube, old, new, config, expecte
     ("build_context: ../project", "build_context: [" + "a" * 300 + "]"),  # found by the long fuzz run
     ("build_context: ../project", "build_context: [" + ", ".join(c * 100 for c in "abc") + "]"),
     ("build_file: Dockerfile", "build_file: {" + "d" * 300 + ": x}"),
-], ids=["list-of-a-long-name", "list-of-three-names", "mapping"])
-def test_a_build_path_that_is_no_string_is_a_schema_error_not_a_path(tiny, old, new):
-    """docker.build_context / build_file given as a list or a mapping: the schema says so (MC1xx); the cube's
-    model never takes the value's text as a folder (its text can be longer than a name may be: an OSError before)."""
+    ("default: parameters.yaml", "default: {" + "p" * 300 + ": null}"),  # found by the second long run
+    ("default: parameters.yaml", "default: [" + "p" * 300 + "]"),
+], ids=["list-of-a-long-name", "list-of-three-names", "mapping", "volume-default-mapping", "volume-default-list"])
+def test_a_path_value_that_is_no_string_is_a_schema_error_not_a_path(tiny, old, new):
+    """docker.build_context / build_file or a volume's default given as a list or a mapping: the schema says so
+    (MC1xx); the cube's model never takes the value's text as a path (its text can be longer than a name may be:
+    an OSError before)."""
     _set(tiny / "model", old, new)
     result = run("validate", "--static", "--format", "json", tiny / "model")
     assert result.exit_code == 1, result.output

@@ -15,13 +15,24 @@ from validator.manifest.yamlread import Doc
 
 def _volume(doc: Doc, path: tuple, label: str, spec, access: Access) -> Volume:
     raw_default, declared = (spec.get("default"), spec.get("type")) if isinstance(spec, dict) else (spec, None)
-    default = str(raw_default) if raw_default is not None else None
+    default = _path_text(raw_default)
     vtype: VolumeType
     if declared in ("file", "directory"):
         vtype = declared
     else:  # MLCube guesses: a trailing slash or no extension means a directory.
         vtype = "directory" if default is None or default.endswith("/") or "." not in Path(default).name else "file"
     return Volume(label=label, type=vtype, access=access, default=default, line=doc.line(path, key=True))
+
+
+def _path_text(value) -> str | None:
+    """A volume's default as a path: a string, or a number's text (MLCube takes `default: 1` as the name "1"); a
+    mapping, a list or bytes is the schema's error (MC1xx) and no path: their text is no name, and may be longer than
+    a name can be (an OSError when it is used)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and len(text := str(value)) <= 255:
+        return text
+    return None
 
 
 def parse(doc: Doc, cube_dir: Path) -> Cube:
