@@ -72,3 +72,26 @@ def test_mc510_in_every_format(tmp_path, fmt):
     if fmt == "sarif":
         run = json.loads(out.stdout)["runs"][0]
         assert "MC510" in {r["ruleId"] for r in run["results"]}
+
+
+def test_an_answer_is_remembered_for_the_same_text_and_asked_again_for_another(tmp_path, hadolint_on, monkeypatch):
+    """hadolint runs once for a Dockerfile text (the cache folder keeps its answer, the findings are the same), and
+    again when the text changes."""
+    monkeypatch.setenv("MEDCUBE_CACHE_DIR", str(tmp_path / "cache"))
+    runs = []
+    real = subprocess.run
+
+    def counting(argv, *args, **kwargs):
+        if str(argv[0]).endswith("hadolint"):
+            runs.append(argv)
+        return real(argv, *args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "run", counting)
+    cube = _cube(tmp_path)
+    first = [f.to_dict() for f in run_static(cube).findings if f.code == "MC510"]
+    second = [f.to_dict() for f in run_static(cube).findings if f.code == "MC510"]
+    assert first and second == first and len(runs) == 1
+    df = cube / "Dockerfile"
+    df.write_text(df.read_text().replace(APT, "RUN apt-get update && apt-get install -y wget\n"))
+    third = [f.message for f in run_static(cube).findings if f.code == "MC510"]
+    assert len(runs) == 2 and any("DL3008" in m for m in third)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from validator import hostfs
 from validator.archive import safe_extract, sha256_file
+from validator.cachedir import cache_dir
 from validator.errors import UserError
 from validator.manifest.yamlread import YamlSyntaxError, load_data
 
@@ -31,14 +32,6 @@ class DemoData:
     labels_path: Path
     source: Path  # the directory or tarball it came from
     sha256: str | None = None  # of the tarball
-
-
-def cache_dir() -> Path:
-    env = os.environ.get("MEDCUBE_CACHE_DIR")
-    if env:
-        return Path(env)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "medcube"
 
 
 def is_tarball(path: Path) -> bool:

@@ -24,7 +24,7 @@ MIN_AGE_S = DAY  # the automatic pruning never removes a folder younger than thi
 
 
 def runs_dir() -> Path:
-    from validator.chain.demo_data import cache_dir
+    from validator.cachedir import cache_dir
 
     return cache_dir() / "runs"
 

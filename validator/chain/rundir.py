@@ -19,7 +19,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from validator.chain.demo_data import DemoData, cache_dir
+from validator.cachedir import cache_dir
+from validator.chain.demo_data import DemoData
 
 
 @dataclass

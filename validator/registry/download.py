@@ -54,7 +54,7 @@ def stall_seconds() -> float:
 
 
 def files_dir() -> Path:
-    from validator.chain.demo_data import cache_dir
+    from validator.cachedir import cache_dir
 
     return cache_dir() / "medperf" / "files"
 

@@ -115,7 +115,7 @@ def materialise(server: Server, uid: int, roles: frozenset[str] | set[str], *, q
                 contracts: dict | None = None) -> Registered:
     """Fetch benchmark ``uid`` and the cubes of ``roles`` (the others are local), download and check the demo data
     and those cubes' additional files, and write the benchmark folder (see the module docstring)."""
-    from validator.chain.demo_data import cache_dir
+    from validator.cachedir import cache_dir
 
     client = Client(server)
     what = f"benchmark {uid} on {server.url}"

@@ -19,7 +19,7 @@ from validator.registry.settings import DEFAULT_SERVER
 
 
 def _record(cube: Path) -> Path:
-    from validator.chain.demo_data import cache_dir
+    from validator.cachedir import cache_dir
 
     key = hashlib.sha256(str(Path(cube).resolve()).encode()).hexdigest()[:32]
     return cache_dir() / "medperf" / "passed" / f"{key}.json"

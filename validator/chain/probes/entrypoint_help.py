@@ -175,7 +175,7 @@ def _answered(runner, image_id: str | None, plan: RunPlan) -> Path | None:
     """The cache file that says this image answered this question cleanly (None: the image's id is unknown)."""
     if not image_id:
         return None
-    from validator.chain.demo_data import cache_dir
+    from validator.cachedir import cache_dir
 
     try:
         user = runner.run_user()
