@@ -38,7 +38,9 @@ class PrivateEngine:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
-        args = ["dockerd", "--host", self.host, "--data-root", str(self.root / "data"),
+        # In a network namespace of its own: a dockerd with --bridge=none deletes the host's docker0 bridge when it
+        # starts (the shared engine's, which every later build needs); here it finds none to delete.
+        args = ["unshare", "--net", "dockerd", "--host", self.host, "--data-root", str(self.root / "data"),
                 "--exec-root", str(self.root / "exec"), "--pidfile", str(self.root / "d.pid"), "--bridge=none",
                 "--iptables=false", "--ip6tables=false", "--storage-driver=overlay2",
                 "--cgroup-parent=medcube-test-private"]
@@ -123,10 +125,17 @@ def _processes_naming(text: str) -> list[int]:
 
 @pytest.fixture
 def private_engine(base_image):
+    bridge = Path("/sys/class/net/docker0")
+    had_bridge = bridge.exists()
+    yield from _private_engine(base_image)
+    assert bridge.exists() or not had_bridge, "the private engine deleted the shared engine's docker0 bridge"
+
+
+def _private_engine(base_image):
     if os.geteuid() != 0:
         pytest.skip("a private dockerd needs root")
-    if shutil.which("dockerd") is None or shutil.which("docker") is None:
-        pytest.skip("no dockerd binary (or docker CLI) to start a private engine with")
+    if any(shutil.which(p) is None for p in ("dockerd", "docker", "unshare")):
+        pytest.skip("no dockerd binary, docker CLI or unshare (util-linux) to start a private engine with")
     engine = PrivateEngine()
     try:
         engine.start()

@@ -48,3 +48,23 @@ def test_a_clean_answer_is_not_asked_again_and_a_crash_is(tmp_path, engine, base
     for run in ("run3", "run4"):
         found, asked = _ask(engine, crashing, built, tmp_path / run)
         assert [f.code for f in found] == ["MC811"] and asked == ["help-model-infer.log"]
+
+
+def test_an_option_the_real_parser_does_not_list_is_said_and_remembered(tmp_path, engine, base_image, monkeypatch):
+    """The image's parser calls `--weights` `--model_weights`: the task is given `--weights`, which the usage text the
+    real parser printed does not list (MC812, a warning); the good cube gets nothing. The usage text is remembered
+    with the answer, so a second run says the same without asking."""
+    monkeypatch.setenv("MEDCUBE_CACHE_DIR", str(tmp_path / "cache"))
+    cube, built = _built(tmp_path, engine, base_image, "renamed")
+    script = cube.path / "project" / "mlcube.py"
+    script.write_text(script.read_text().replace('"--weights"', '"--model_weights"').replace("a.weights", "a.model_weights"))
+    cube = load_cube(cube.path)
+    build = build_image(engine, cube, base_image=base_image)
+    assert build.ok
+    for run in ("run1", "run2"):
+        found, asked = _ask(engine, cube, {str(cube.path): build}, tmp_path / run)
+        assert [(f.code, f.severity) for f in found] == [("MC812", "warning")], found
+        assert "--weights," in found[0].message + "," and "--model_weights" in found[0].message
+        assert asked == (["help-model-infer.log"] if run == "run1" else [])
+    good, built = _built(tmp_path, engine, base_image, "good")
+    assert _ask(engine, good, built, tmp_path / "run3")[0] == []

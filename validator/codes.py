@@ -647,6 +647,14 @@ IMPORT_CRASH = _code(
     "(requirements.txt, the Dockerfile), fix the line the message names, and rebuild. Usage text, exit code 2 or an "
     "entrypoint that ignores `--help` are never reported.",
 )
+UNLISTED_OPTION = _code(
+    "MC812", "warning", "probe",
+    "a task is given an option its entrypoint's `--help` does not list (the `--help` probe)",
+    "The usage text the real parser in the image printed for `--help` lists its options; the task is given one it "
+    "does not list (nor an abbreviation of one), so the parser will likely stop with \"unrecognized arguments\" or "
+    "\"No such option\". The code medcube read statically may not be the code in the image (an old build, a copy "
+    "under another path): rename the option or the label so they agree, and rebuild.",
+)
 SINGULARITY = _code(
     "MC815", "error", "probe",
     'the task would fail under Singularity / Apptainer (read-only image, another working directory)',

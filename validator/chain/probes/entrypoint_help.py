@@ -31,7 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from validator import findings as F
-from validator.codes import IMPORT_CRASH
+from validator.codes import IMPORT_CRASH, UNLISTED_OPTION
 from validator.engine.images.tag import image_name
 from validator.engine.result import BuildResult, TaskResult
 from validator.engine.tasks.plan import RunPlan
@@ -43,6 +43,7 @@ from validator.values import GpuRequest
 HELP_TIMEOUT = 60.0  # seconds: an import of a large framework fits; an entrypoint that ignores --help is cut
 HELP_LOG_LIMIT = 1024 * 1024  # bytes of its log kept
 HELP_JOBS = 4  # probe runs at once
+USAGE_KEPT = 64 * 1024  # characters of a usage text read and remembered
 # Exceptions a module raises while it is imported, before any argument is read.
 IMPORT_ERRORS = ("ModuleNotFoundError", "ImportError", "SyntaxError", "IndentationError", "TabError",
                  "AttributeError", "NameError", "TypeError")
@@ -127,6 +128,8 @@ def check(runner, cubes: Iterable[tuple[str, Cube]], built: dict[str, BuildResul
         return found
     work: list[tuple[str, Cube, RunPlan, Path, Path | None]] = []
     seen: set[tuple[str, tuple, tuple]] = set()
+    askers: dict[tuple[str, tuple, tuple], list[Task]] = {}  # the tasks that share a question
+    known: list[tuple[Cube, tuple[str, tuple, tuple], str]] = []  # questions answered before: (cube, key, usage)
     for role, cube in cubes:
         b = built.get(str(cube.path))
         if b is None or not b.ok:
@@ -141,6 +144,7 @@ def check(runner, cubes: Iterable[tuple[str, Cube]], built: dict[str, BuildResul
                 continue
             entrypoint, args = argv
             key = (str(cube.path), tuple(entrypoint or ()), tuple(args))
+            askers.setdefault(key, []).append(task)
             if key in seen:  # two tasks asking the same question of the same image: asked once
                 continue
             seen.add(key)
@@ -150,25 +154,71 @@ def check(runner, cubes: Iterable[tuple[str, Cube]], built: dict[str, BuildResul
                            # the GPUs the chain gives the task: an import that needs the driver finds it here too
                            gpus=GpuRequest.effective(runner.limits.gpus, task.gpu_request))
             answered = _answered(runner, b.image_id, plan)
-            if answered is not None and answered.is_file():
-                continue  # this image answered this question before
+            usage = _read_answer(answered)
+            if usage is not None:  # this image answered this question before
+                known.append((cube, key, usage))
+                continue
             safe = re.sub(r"[^A-Za-z0-9_.-]", "_", task.name)[:60]  # a task name is the cube's: never a path
             work.append((role, cube, plan, logs / f"help-{role}-{safe}.log", answered))
-    if not work:
-        return found
+    for cube, key, usage in known:
+        for task in askers[key]:
+            _add(found, cube, unlisted(cube, task, usage))
 
     def ask(item: tuple[str, Cube, RunPlan, Path, Path | None]) -> tuple[Cube, RunPlan, TaskResult, Path | None]:
         _, cube, plan, log, answered = item
         return cube, plan, _probe_runner(runner).run(cube, plan, log), answered
 
+    if not work:
+        return found
     with ThreadPoolExecutor(max_workers=min(HELP_JOBS, len(work)), thread_name_prefix="medcube-help") as pool:
         for cube, plan, result, answered in pool.map(ask, work):
             finding = judge(cube, plan, result)
             if finding is not None:
-                found.setdefault(str(cube.path), []).append(finding)
-            elif answered is not None and result.status != "timeout" and result.exit_code in (0, 2):
-                _remember(answered)
+                _add(found, cube, finding)
+            elif result.status != "timeout" and result.exit_code in (0, 2):
+                from validator.chain.probes.logscan import read_log
+
+                usage = (read_log(result.log_path) or result.log_tail)[:USAGE_KEPT] if result.exit_code == 0 else ""
+                for task in askers[(str(cube.path), tuple(plan.entrypoint or ()), tuple(plan.args or ()))]:
+                    _add(found, cube, unlisted(cube, task, usage))
+                if answered is not None:
+                    _remember(answered, usage)
     return found
+
+
+def _add(found: dict[str, list[F.Finding]], cube: Cube, finding: F.Finding | None) -> None:
+    if finding is not None:
+        found.setdefault(str(cube.path), []).append(finding)
+
+
+_OPTION = re.compile(r"(?<![\w-])--[A-Za-z0-9][\w-]*")
+
+
+def passed_options(cube: Cube, task: Task) -> list[str]:
+    """The options the task is given: `--LABEL=...` for each volume of an mlcube.yaml task (MLCube passes them, with
+    or without an entrypoint of the task's own); the `--x` words of a container_config task's command."""
+    if cube.format == "mlcube":
+        return [f"--{v.label}" for v in task.volumes]
+    return [w.split("=", 1)[0] for w in (task.command or []) if w.startswith("--") and len(w) > 2]
+
+
+def unlisted(cube: Cube, task: Task, usage: str) -> F.Finding | None:
+    """MC812 when the usage text the task's entrypoint printed for `--help` (exit code 0) lists options, and some
+    option the task is given is none of them (nor the start of one: argparse takes abbreviations)."""
+    listed = set(_OPTION.findall(usage))
+    if not listed:
+        return None
+    missing = [o for o in dict.fromkeys(passed_options(cube, task))
+               if o not in listed and not any(x.startswith(o) for x in listed)]
+    if not missing:
+        return None
+    return F.warning(
+        UNLISTED_OPTION, cube.rel(cube.config_file),
+        printable(f"task {task.name} is given {', '.join(missing)}, which its entrypoint's --help does not list "
+                  f"(it lists {', '.join(sorted(listed)[:12])})"),
+        hint="the real parser in the image disagrees with the code medcube read: rename the option in the code or "
+             "the label in the config, or rebuild the image from the code you meant",
+        line=task.line)
 
 
 def _answered(runner, image_id: str | None, plan: RunPlan) -> Path | None:
@@ -186,10 +236,23 @@ def _answered(runner, image_id: str | None, plan: RunPlan) -> Path | None:
     return cache_dir() / "entrypoint-help" / hashlib.sha256(question.encode()).hexdigest()
 
 
-def _remember(path: Path) -> None:
+def _read_answer(path: Path | None) -> str | None:
+    """The usage text remembered for a question (empty: it answered with exit code 2), or None when not asked yet."""
+    if path is None:
+        return None
+    try:
+        with open(path, "rb") as f:
+            return f.read(USAGE_KEPT).decode("utf-8", "replace")
+    except OSError:
+        return None
+
+
+def _remember(path: Path, usage: str) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o644))
+        part = path.with_name(f".{path.name}.{os.getpid()}.part")
+        part.write_text(usage, encoding="utf-8", errors="replace")
+        os.replace(part, path)
     except OSError:
         pass  # not remembered: asked again next time
 
