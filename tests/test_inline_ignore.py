@@ -3,19 +3,7 @@ on the line above a Dockerfile instruction; only the codes named, only at that l
 
 from __future__ import annotations
 
-import shutil
-
-from static_cubes import VALID, run_relative
-
-
-def _cube(tmp_path, name, rel, old, new):
-    cube = tmp_path / name
-    shutil.copytree(VALID / name, cube)
-    path = cube / rel
-    text = path.read_text()
-    assert old in text
-    path.write_text(text.replace(old, new))
-    return cube
+from static_cubes import edited_copy, run_relative
 
 
 def _codes(cube):
@@ -26,7 +14,7 @@ MM_IMAGE = "image: example/medcube-metrics:0.1.0"
 
 
 def test_yaml_ignore_on_the_offending_line(tmp_path):
-    cube = _cube(tmp_path, "medcube_metrics", "container_config.yaml", MM_IMAGE, "image: example/medcube-metrics:0.2.0")
+    cube = edited_copy(tmp_path, "medcube_metrics", "container_config.yaml", MM_IMAGE, "image: example/medcube-metrics:0.2.0")
     assert _codes(cube) == ["MC303"]
     path = cube / "container_config.yaml"
     path.write_text(path.read_text().replace("medcube-metrics:0.2.0", "medcube-metrics:0.2.0  # medcube: ignore=MC303"))
@@ -34,7 +22,7 @@ def test_yaml_ignore_on_the_offending_line(tmp_path):
 
 
 def test_yaml_ignore_names_the_code_and_the_line(tmp_path):
-    cube = _cube(tmp_path, "medcube_metrics", "container_config.yaml", MM_IMAGE,
+    cube = edited_copy(tmp_path, "medcube_metrics", "container_config.yaml", MM_IMAGE,
                  "image: example/medcube-metrics:0.2.0  # medcube: ignore=MC501,MC302")
     assert _codes(cube) == ["MC303"]  # another code: still reported
     path = cube / "container_config.yaml"
@@ -44,7 +32,7 @@ def test_yaml_ignore_names_the_code_and_the_line(tmp_path):
 
 
 def test_dockerfile_ignore_on_the_line_above(tmp_path):
-    cube = _cube(tmp_path, "tutorial_metrics", "Dockerfile", "FROM python:3.9.16-slim", "FROM python")
+    cube = edited_copy(tmp_path, "tutorial_metrics", "Dockerfile", "FROM python:3.9.16-slim", "FROM python")
     assert _codes(cube) == ["MC501"]
     df = cube / "Dockerfile"
     df.write_text(df.read_text().replace("FROM python\n", "# medcube ignore=MC501\nFROM python\n"))
@@ -54,12 +42,12 @@ def test_dockerfile_ignore_on_the_line_above(tmp_path):
 
 
 def test_dockerfile_ignore_does_not_reach_past_an_instruction(tmp_path):
-    cube = _cube(tmp_path, "tutorial_metrics", "Dockerfile", "ENV LANG C.UTF-8\n", "# medcube ignore=MC503\nENV LANG C.UTF-8\nUSER root\n")
+    cube = edited_copy(tmp_path, "tutorial_metrics", "Dockerfile", "ENV LANG C.UTF-8\n", "# medcube ignore=MC503\nENV LANG C.UTF-8\nUSER root\n")
     assert _codes(cube) == ["MC503"]
 
 
 def test_an_ignored_error_no_longer_fails(tmp_path):
-    cube = _cube(tmp_path, "tutorial_metrics", "Dockerfile", 'ENTRYPOINT ["python3", "/project/metrics.py"]',
+    cube = edited_copy(tmp_path, "tutorial_metrics", "Dockerfile", 'ENTRYPOINT ["python3", "/project/metrics.py"]',
                  "# medcube ignore=MC417\nENTRYPOINT python3 /project/metrics.py")
     report, found = run_relative(cube)
     assert found == [] and report.ok
