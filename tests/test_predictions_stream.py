@@ -135,3 +135,30 @@ def _typed(value):
     if isinstance(value, float) and math.isnan(value):
         return ("float", "nan")
     return (type(value).__name__, value)
+
+
+PAIRS = [
+    ('{"a": [0.1, 0.9], "b": [0.5, 0.5], "c": "x"}', '{"a": [0.1000000001, 0.9], "b": [0.4, 0.6], "c": "x"}'),
+    ('{"a": [0.1, 0.9], "b": [1, 0], "c": "x"}', '{"a": [0.1, 0.9, 0.0], "b": "high", "c": "y", "d": [0.5]}'),
+    ('{"a": [0.1, 0.9], "a": [0.2, 0.9]}', '{"a": [0.2, 0.9]}'),  # the last of a record counts
+    ('{"a": [NaN, 0.9]}', '{"a": [NaN, 0.8]}'),  # read whole (ijson refuses NaN)
+    ('{"a": [0.1, 0.9]}', "{broken"),  # unreadable: compared byte for byte
+]
+
+
+@pytest.mark.parametrize("first, second", PAIRS)
+def test_determinism_compares_streamed_records_as_it_compared_whole_files(tmp_path, monkeypatch, first, second):
+    from validator.chain.probes import determinism
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    for folder, text in ((a, first), (b, second)):
+        folder.mkdir()
+        (folder / "predictions.json").write_text(text)
+    contract = PredictionsContract(file="predictions.json")
+    streamed = determinism.compare(a, b, contract, ["a"], 1e-5)
+
+    def refused(*args):
+        raise NotStreamed
+
+    monkeypatch.setattr(determinism, "records", refused)
+    assert streamed == determinism.compare(a, b, contract, ["a"], 1e-5)
