@@ -158,7 +158,7 @@ def test_determinism_compares_streamed_records_as_it_compared_whole_files(tmp_pa
     streamed = determinism.compare(a, b, contract, ["a"], 1e-5)
 
     def refused(*args):
-        raise NotStreamed
+        raise NotStreamed("refused by the test")
 
     monkeypatch.setattr(determinism, "records", refused)
     assert streamed == determinism.compare(a, b, contract, ["a"], 1e-5)

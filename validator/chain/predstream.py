@@ -18,14 +18,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from validator import hostfs
+from validator.errors import MedcubeError
 
 _WHITESPACE = b" \t\r\n"
 _SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
 _PEEK = 64 << 10  # leading whitespace read to find the top-level value; more than that is read whole
 
 
-class NotStreamed(Exception):
+class NotStreamed(MedcubeError):
     """The file is not the plain case: read it whole instead."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(f"not streamed: {why}", "the file is read whole instead")
 
 
 class _Capped:
@@ -46,8 +50,10 @@ class _Capped:
             self._ended = True
             return b"\n"
         self._left -= len(data)
-        if self._left < 0 or b"\x0b" in data or b"\x0c" in data or _SURROGATE.search(self._tail + data):
-            raise NotStreamed
+        if self._left < 0:
+            raise NotStreamed("larger than medcube reads")
+        if b"\x0b" in data or b"\x0c" in data or _SURROGATE.search(self._tail + data):
+            raise NotStreamed("a vertical tab, form feed or surrogate escape")
         self._tail = data[-3:]
         return data
 
@@ -72,21 +78,21 @@ def records(path: Path, limit: int, nesting: int) -> Iterator[tuple[str, object]
     try:
         import ijson
     except ImportError:  # a broken install: the whole-file reader still works
-        raise NotStreamed from None
+        raise NotStreamed("ijson is not installed") from None
     try:
         fd = hostfs.open_regular(path)
-    except hostfs.HostFileError:
-        raise NotStreamed from None
+    except hostfs.HostFileError as e:
+        raise NotStreamed(e.message) from None
     with os.fdopen(fd, "rb") as f:
         if os.fstat(f.fileno()).st_size > limit or f.read(_PEEK).lstrip(_WHITESPACE)[:1] != b"{":
-            raise NotStreamed
+            raise NotStreamed("not a JSON object, or larger than medcube reads")
         f.seek(0)
         try:
             for key, value in ijson.kvitems(_Capped(f, limit), "", use_float=True):
                 if _too_deep(value, nesting - 1):
-                    raise NotStreamed
+                    raise NotStreamed(f"a record nested more than {nesting - 1} levels deep")
                 yield key, value
         except NotStreamed:
             raise
-        except Exception:  # ijson's errors, and the few values its C backend cannot decode (a lone low surrogate)
-            raise NotStreamed from None
+        except Exception as e:  # ijson's errors, and the few values its C backend cannot decode
+            raise NotStreamed(type(e).__name__) from None
