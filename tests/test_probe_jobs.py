@@ -249,6 +249,43 @@ def test_the_chain_holds_its_slot_between_its_tasks_and_lends_it_while_it_waits(
     assert gate._free == 2
 
 
+def test_the_infer_started_early_hands_its_slot_to_the_chain_when_it_ends():
+    """The chain waits for its infer (run on a slot of its own): the chain's slot is a probe run's meanwhile, and
+    when infer ends the chain goes on with infer's slot at once; a probe run waiting then gets none of the two."""
+    gate = Slots(2)
+    run = Running()
+    ended = threading.Event()
+
+    def probe_run(key):
+        with slots.using(gate, priority=2):
+            run(key)
+
+    def early_infer():
+        with slots.holding(gate, keep=True):
+            ended.wait(5)
+
+    with slots.holding(gate):
+        infer = threading.Thread(target=early_infer)
+        infer.start()
+        until(lambda: gate._free == 0)
+        first = threading.Thread(target=probe_run, args=("first",))
+        first.start()
+        with slots.lent() as back:
+            until(lambda: run.now == 1)  # the chain's slot, lent
+            ended.set()
+            infer.join(5)
+            back.adopt = True
+        second = threading.Thread(target=probe_run, args=("second",))
+        second.start()
+        until(lambda: len(run.ready) == 2)
+        time.sleep(0.1)
+        assert run.ran == ["first"] and gate._free == 0  # the chain holds infer's slot; "second" waits for one
+        run.go.set()
+        first.join(5)
+        second.join(5)
+    assert run.ran == ["first", "second"] and gate._free == 2
+
+
 def test_a_free_slot_goes_to_the_lowest_priority_number_then_to_the_first_come():
     gate = Slots(1)
     order: list[str] = []
