@@ -32,6 +32,7 @@ from validator.chain.options import RunOptions, default_jobs
 from validator.chain.outputs import check_outputs, read_results
 from validator.chain.result import RunReport
 from validator.chain.rundir import RunFolder
+from validator.chain.say import say_build, say_start, say_task, shown
 from validator.codes import IMPORT_CRASH, MISSING_TASK, PLAN_FAILED
 from validator.engine.result import BuildResult, TaskResult
 from validator.engine.tasks.plan import PlanError, RunPlan, plan_task
@@ -319,7 +320,7 @@ def launch_task(runner: Runner, cube: Cube, role: str, task: str, folder: RunFol
         return Ran(None, r)
     log_path = log_path_for(folder, n, task)
     say_start(console, task, cube)
-    status = console.status(_shown(task, cube) + " ...") if console is not None and console.is_terminal else None
+    status = console.status(shown(task, cube) + " ...") if console is not None and console.is_terminal else None
     token = probes.before_task(plan) if probes is not None else None
     if status is not None:
         with status:
@@ -375,30 +376,3 @@ def discard(outcome: Outcome, gate: Slots) -> None:
         return
     for path in [*ran.plan.outputs.values(), *([ran.log_path] if ran.log_path else [])]:
         remove_tree(Path(path))
-
-
-def say_build(console, b: BuildResult) -> None:
-    if console is None or b.status == "not_built":
-        return
-    style = {"built": "green", "cached": "dim", "present": "dim", "failed": "red"}[b.status]
-    console.print(Text(printable(b.message), style=style))  # a build message quotes the cube's Dockerfile
-
-
-def _shown(task: str, cube: Cube) -> Text:
-    return Text(printable(f"{task} ({cube.path.name})"))  # the folder's name is the submitter's: escaped, no markup
-
-
-def say_start(console: Console | None, task: str, cube: Cube) -> None:
-    """A log (CI): one line when a task starts, one when it ends (a terminal shows a status line instead)."""
-    if console is not None and not console.is_terminal:
-        console.print(Text(f"{'start':>7} ") + _shown(task, cube), highlight=False)
-
-
-def say_task(console, r: TaskResult) -> None:
-    if console is None:
-        return
-    style = {"passed": "green", "skipped": "dim"}.get(r.status, "red")
-    secs = f" {r.seconds:.1f}s" if r.seconds is not None else ""
-    console.print(Text.assemble((f"{r.status:>7}", style), printable(f" {r.task} ({Path(r.cube).name}){secs}")))
-
-
