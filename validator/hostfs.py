@@ -61,23 +61,23 @@ def escape(root: Path | str, path: Path | str) -> str | None:
 
 def links_on_the_way(root: Path | str, path: Path | str, seen: dict | None = None) -> Path | None:
     """The first symbolic link among `path` and its parents below `root` (None when there is none). `path` is taken
-    as written: a `..` after a link is not normalised away (the link is found first). `seen` (path -> is a link)
-    saves the lstat of folders already looked at, when one caller checks many paths."""
+    as written: a `..` after a link is not normalised away (the link is found first). `seen` (path text -> is a
+    link) saves the lstat of folders already looked at, when one caller checks many paths."""
     root = os.path.abspath(root)
     raw = os.fspath(path) if os.path.isabs(path) else os.path.join(os.getcwd(), path)
     prefix = root.rstrip(os.sep) + os.sep
     if not raw.startswith(prefix):
         return None
-    cur = Path(root)
-    for part in Path(raw[len(prefix):]).parts:
+    cur = root
+    for part in raw[len(prefix):].split(os.sep):  # as Path(...).parts: empty and "." parts are no step
+        if not part or part == ".":
+            continue
         if part == "..":
-            if cur == Path(root):
+            if cur == root:
                 return None  # climbs out of root: a lexical check says so
-            cur = cur.parent  # every component so far is a real folder (a link would have been returned)
+            cur = os.path.dirname(cur)  # every component so far is a real folder (a link would have been returned)
             continue
-        if part == ".":
-            continue
-        cur = cur / part
+        cur = prefix + part if cur == root else cur + os.sep + part
         is_link = seen.get(cur) if seen is not None else None
         if is_link is None:
             try:
@@ -87,7 +87,7 @@ def links_on_the_way(root: Path | str, path: Path | str, seen: dict | None = Non
             if seen is not None:
                 seen[cur] = is_link
         if is_link:
-            return cur
+            return Path(cur)
     return None
 
 

@@ -214,7 +214,7 @@ def _load(path: Path | str, target: str, role: str | None, show, files: dict[str
     said: set[tuple] = set()  # both views run the same script and read the same files: say each problem once
     interfaces: dict = {}  # and read it once
     for view in views:
-        for f in (*crossfile.check_code(view, df, show, interfaces), *crossfile.check_files(view, show)):
+        for f in (*crossfile.check_code(view, df, show, interfaces), *crossfile.check_files(view, show, interfaces)):
             if (f.code, f.message) not in said:
                 said.add((f.code, f.message))
                 findings.append(f)

@@ -144,8 +144,12 @@ def check_code(cube: Cube, df: Dockerfile | None, show, interfaces: dict | None 
                     hint="Put the task's code in the script, or point the ENTRYPOINT / run_args.command at the "
                     "script that has it.", line=None))
                 continue
-            findings += _dropped_exit_status(iface.tree, host, show)
-            findings += scriptcalls.check_calls(host, iface.tree, df, cube.build.context, show, interfaces)
+            key = ("script findings", host)  # the same for both config views of the cube: found once
+            if key not in interfaces:
+                interfaces[key] = [*_dropped_exit_status(iface.nodes, host, show),
+                                   *scriptcalls.check_calls(host, iface.tree, df, cube.build.context, show, interfaces,
+                                                            iface.nodes)]
+            findings += interfaces[key]
         if iface is None or iface.kind == "unknown":
             continue
         findings += _check_call(cube, task, iface, argv[idx + 1 :], host, show, file, where)
@@ -155,28 +159,46 @@ def check_code(cube: Cube, df: Dockerfile | None, show, interfaces: dict | None 
 _RUNS = {("subprocess", "call"), ("os", "system")}
 
 
-def _dropped_exit_status(tree: ast.Module, host: Path, show) -> list[Finding]:
+def _dropped_exit_status(nodes: list[tuple[ast.AST, tuple]], host: Path, show) -> list[Finding]:
     """A statement that runs a program and throws its exit status away (`p.wait()`, `subprocess.call(...)`,
     `os.system(...)` as a bare statement) in a function that never reads a return code: the task then exits 0
-    when the program fails. One warning per script, at the first such line."""
-    for fn in (n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
-        names = {n.attr for n in ast.walk(fn) if isinstance(n, ast.Attribute)} | \
-            {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)}
-        if names & {"returncode", "check_returncode", "exit", "check_call", "check_output"}:
+    when the program fails. One warning per script, at the first such line. `nodes`: the script's walk
+    (pyinterface.walk: breadth first, each node with the functions that hold it), read once for every function."""
+    functions: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
+    names: dict[int, set[str]] = {}  # id(function) -> the attribute and variable names in it (nested ones included)
+    first: dict[int, ast.Expr] = {}  # id(function) -> its first statement that drops an exit status (walk order)
+    for node, chain in nodes:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            functions.append(node)
+        if not chain:
             continue
-        for stmt in ast.walk(fn):
-            if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)
-                    and isinstance(stmt.value.func, ast.Attribute)):
-                continue
+        if isinstance(node, ast.Attribute):
+            for fn in chain:
+                names.setdefault(id(fn), set()).add(node.attr)
+        elif isinstance(node, ast.Name):
+            for fn in chain:
+                names.setdefault(id(fn), set()).add(node.id)
+        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) \
+                and isinstance(node.value.func, ast.Attribute):
+            func = node.value.func
+            owner = func.value.id if isinstance(func.value, ast.Name) else None
+            if func.attr == "wait" and not node.value.args or (owner, func.attr) in _RUNS:
+                for fn in chain:
+                    first.setdefault(id(fn), node)
+    for fn in functions:
+        if names.get(id(fn), set()) & {"returncode", "check_returncode", "exit", "check_call", "check_output"}:
+            continue
+        stmt = first.get(id(fn))
+        if stmt is not None:
+            assert isinstance(stmt.value, ast.Call) and isinstance(stmt.value.func, ast.Attribute)
             func = stmt.value.func
             owner = func.value.id if isinstance(func.value, ast.Name) else None
-            if func.attr == "wait" and not stmt.value.args or (owner, func.attr) in _RUNS:
-                what = f"{owner}.{func.attr}(" + ("...)" if (owner, func.attr) in _RUNS else ")")
-                return [warning(
-                    C.DROPPED_EXIT_STATUS, show(host),
-                    f"{what} in {fn.name}() runs a program and ignores its exit status: when it fails, the task "
-                    "still exits 0 and the run goes on as if it had passed",
-                    hint="Use subprocess.run(cmd, check=True), or sys.exit(process.wait()).", line=stmt.lineno)]
+            what = f"{owner}.{func.attr}(" + ("...)" if (owner, func.attr) in _RUNS else ")")
+            return [warning(
+                C.DROPPED_EXIT_STATUS, show(host),
+                f"{what} in {fn.name}() runs a program and ignores its exit status: when it fails, the task "
+                "still exits 0 and the run goes on as if it had passed",
+                hint="Use subprocess.run(cmd, check=True), or sys.exit(process.wait()).", line=stmt.lineno)]
     return []
 
 
@@ -314,7 +336,26 @@ def _unsafe(cube: Cube, path: Path) -> bool:
     return hostfs.links_on_the_way(cube.path, path) is not None or hostfs.escape(cube.path, path) is not None
 
 
-def check_files(cube: Cube, show) -> list[Finding]:
+def _parameters(pf: Path, show) -> list[Finding]:
+    """What is wrong in a parameters file that exists: its YAML, its shape, its schema."""
+    try:
+        doc = read(pf)
+    except YamlSyntaxError as e:
+        return [error(C.YAML_SYNTAX, show(pf), e.described(), hint=e.hint or "Fix the YAML at that line.",
+                      line=e.line, column=e.column)]
+    if doc.data is None:
+        return []  # an empty file: MedPerf reads it as {} (commands/mlcube/submit.py)
+    if not isinstance(doc.data, dict):
+        return [error(C.BAD_PARAMETERS, show(pf), f"the parameters file must be a mapping of names to values, "
+                      f"got {type(doc.data).__name__}", hint="Write `name: value` lines (`{}` for no parameters).",
+                      line=1)]
+    return check_doc(doc, "parameters", show(pf))
+
+
+def check_files(cube: Cube, show, read_once: dict | None = None) -> list[Finding]:
+    """`read_once` (like check_code's `interfaces`) may be shared by the calls for both config views of one cube:
+    the parameters file is then read and checked once."""
+    read_once = {} if read_once is None else read_once
     findings: list[Finding] = []
     file = show(cube.config_file)
     declares_params = [t for t in cube.tasks.values() if "parameters_file" in t.inputs]
@@ -337,21 +378,10 @@ def check_files(cube: Cube, show) -> list[Finding]:
                     hint=f"Create {show(pf)} (a YAML mapping, may be empty): MedPerf mounts it as parameters_file "
                     "and stops when it is missing.", line=vol.line))
         else:
-            try:
-                doc = read(pf)
-            except YamlSyntaxError as e:
-                findings.append(error(C.YAML_SYNTAX, show(pf), e.described(),
-                                      hint=e.hint or "Fix the YAML at that line.", line=e.line, column=e.column))
-            else:
-                if doc.data is None:
-                    pass  # an empty file: MedPerf reads it as {} (commands/mlcube/submit.py)
-                elif not isinstance(doc.data, dict):
-                    findings.append(error(
-                        C.BAD_PARAMETERS, show(pf), f"the parameters file must be a mapping of names to values, "
-                        f"got {type(doc.data).__name__}",
-                        hint="Write `name: value` lines (`{}` for no parameters).", line=1))
-                else:
-                    findings += check_doc(doc, "parameters", show(pf))
+            key = ("parameters findings", pf)  # both config views name the same file: read and said once
+            if key not in read_once:
+                read_once[key] = _parameters(pf, show)
+            findings += read_once[key]
     for task in cube.tasks.values():
         for vol in task.inputs.values():
             # an additional file always names a default path (Cube.is_additional_file)
