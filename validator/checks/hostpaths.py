@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import os
 import posixpath
-import shlex
 from pathlib import Path
 
 from validator import codes as C
 from validator import hostfs
 from validator.findings import Finding, error
+from validator.manifest.argv import split
 from validator.manifest.model import Cube
 from validator.manifest.roles import ADDITIONAL_FILES_DIR
 
@@ -222,7 +222,7 @@ def check_copy_sources(cube: Cube, df, show) -> list[Finding]:
 def _flags(text: str) -> list[tuple[str, str]]:
     """(flag, why) for each dangerous docker run option in a gpu_args/cpu_args string."""
     try:
-        words = shlex.split(text)
+        words = split(text)
     except ValueError:
         words = text.split()
     out = []

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import ast
 import posixpath
-import shlex
 from pathlib import Path
 
 from validator import codes as C
 from validator.findings import Finding, warning
 from validator.manifest import pyinterface
-from validator.manifest.argv import is_interpreter
+from validator.manifest.argv import is_interpreter, split
 from validator.manifest.dockerfile import Dockerfile
 
 _HOLE = "\x00"  # a part of the command the code computes: not known here
@@ -75,7 +74,7 @@ class _Param(int):
 
 def _split(text: str) -> list[str] | None:
     try:
-        return shlex.split(text)
+        return split(text)
     except ValueError:  # unbalanced quotes
         return None
 

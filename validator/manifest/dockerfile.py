@@ -21,10 +21,10 @@ import json
 import os
 import posixpath
 import re
-import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from validator.manifest.argv import split
 from validator.manifest.dockervars import arg_pairs, env_pairs, expand
 
 # Instructions whose arguments BuildKit expands with ARG/ENV values.
@@ -255,7 +255,7 @@ class Dockerfile:
                 continue
             form = ins.exec_form()
             try:
-                parts = form if form is not None else shlex.split(ins.value)
+                parts = form if form is not None else split(ins.value)
             except ValueError:
                 continue
             if any(p.startswith("--from") for p in parts):
