@@ -140,10 +140,11 @@ def _click_options(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[set[str]
     return opts, required
 
 
-def parse(path: Path) -> ast.Module:
-    """The script's syntax tree. Its bytes are decoded as Python does (UTF-8, or the encoding its first lines
-    declare): UnicodeDecodeError when they are not that, SyntaxError when they are no Python."""
-    raw = Path(path).read_bytes()
+def parse(path: Path, raw: bytes | None = None) -> ast.Module:
+    """The script's syntax tree (`raw`: its bytes, when the caller read them). Its bytes are decoded as Python does
+    (UTF-8, or the encoding its first lines declare): UnicodeDecodeError when they are not that, SyntaxError when
+    they are no Python."""
+    raw = Path(path).read_bytes() if raw is None else raw
     encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
     return ast.parse(raw.decode(encoding), filename=str(path))
 
@@ -174,14 +175,30 @@ def walk(tree: ast.AST) -> list[tuple[ast.AST, tuple]]:
     return out
 
 
+_READ: dict[bytes, Interface] = {}  # a script's bytes -> its interface, for this process
+_READ_MAX = 256  # scripts remembered (the oldest is forgotten first)
+_READ_MAX_BYTES = 256 << 10  # a larger script is parsed each time, not held
+
+
 def read(path: Path) -> Interface:
     """The script's interface (its tree and its walk kept for the checks that read the script further); raises as
-    parse()."""
-    tree = parse(path)
+    parse(). The answer depends on the script's bytes only, so it is remembered by them for this process: the
+    cubes made from one template (a benchmark's submissions, MedPerf's examples) share their entrypoint script,
+    and parsing it is the larger part of checking a cube's code. The Interface returned may be shared: callers
+    read it and never change it. A script that cannot be read is parsed (and raises) every time."""
+    raw = Path(path).read_bytes()
+    iface = _READ.get(raw)
+    if iface is not None:
+        return iface
+    tree = parse(path, raw)
     nodes = walk(tree)
     iface = from_tree(tree, nodes)
     iface.tree = tree
     iface.nodes = nodes
+    if len(raw) <= _READ_MAX_BYTES:
+        if len(_READ) >= _READ_MAX:
+            del _READ[next(iter(_READ))]
+        _READ[raw] = iface
     return iface
 
 

@@ -189,36 +189,32 @@ def _within_limits(root) -> bool:
     expanded (an alias counts the nodes it repeats, as in check_limits). One pass over the composed nodes, each
     looked at once (an alias is the node it repeats). Depth is counted through aliases, so this may say no where
     the text itself is shallow enough: the caller then asks check_limits()."""
-    collections = (yaml.MappingNode, yaml.SequenceNode)
-    size: dict[int, int] = {}  # id(node) -> nodes it stands for, aliases expanded
-    height: dict[int, int] = {}  # id(node) -> collections nested in it, itself included
-    open_: set[int] = set()  # nodes whose children are being counted
-    todo: list[tuple[Any, bool]] = [(root, False)]
+    mapping, sequence = yaml.MappingNode, yaml.SequenceNode
+    size: dict[int, int] = {}  # id(collection) -> nodes it stands for, aliases expanded (a scalar: 1)
+    height: dict[int, int] = {}  # id(collection) -> collections nested in it, itself included (a scalar: 0)
+    open_: set[int] = set()  # collections whose children are being counted
+    todo: list[tuple[Any, list | None]] = [(root, None)]
     while todo:
-        node, children_done = todo.pop()
+        node, children = todo.pop()
         key = id(node)
-        if not isinstance(node, collections):
-            size[key], height[key] = 1, 0
-            continue
-        children = [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else node.value
-        if children_done:
+        if children is not None:  # its children are counted
             open_.discard(key)
-            size[key] = 1 + sum(size[id(c)] for c in children)
-            height[key] = 1 + max((height[id(c)] for c in children), default=0)
-            if size[key] > MAX_NODES or height[key] > MAX_DEPTH:
+            n = 1 + sum(size.get(id(c), 1) for c in children)
+            h = 1 + max([height.get(id(c), 0) for c in children] or [0])
+            if n > MAX_NODES or h > MAX_DEPTH:
                 return False
+            size[key], height[key] = n, h
             continue
-        if key in size:
+        if key in size or not isinstance(node, (mapping, sequence)):
             continue
-        if key in open_:
-            return False  # a recursive alias
+        children = [n for pair in node.value for n in pair] if isinstance(node, mapping) else node.value
         open_.add(key)
-        todo.append((node, True))
+        todo.append((node, children))
         for child in children:
             if id(child) in open_:
-                return False
-            if id(child) not in size:
-                todo.append((child, False))
+                return False  # a recursive alias
+            if id(child) not in size and isinstance(child, (mapping, sequence)):
+                todo.append((child, None))
     return True
 
 
