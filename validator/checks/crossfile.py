@@ -3,20 +3,19 @@
 - every task is a command of the entrypoint script, and every declared parameter an option of that command; every
   option the command requires is passed by the task (MC430);
 - the script the ENTRYPOINT / run_args.command runs (by any Python interpreter's name) exists in the build context
-  and holds code (MC432); it keeps the exit status of what it runs (MC419), and what it runs accepts the options it
-  passes (scriptcalls.py, MC431);
+  and holds code (MC432); it keeps the exit status of what it runs (exitstatus.py, MC419), and what it runs accepts
+  the options it passes (scriptcalls.py, MC431);
 - the parameters file exists and is a mapping; files named under additional_files/ exist.
 """
 
 from __future__ import annotations
 
-import ast
 import posixpath
 from pathlib import Path
 
 from validator import codes as C
 from validator import hostfs, utf8
-from validator.checks import scriptcalls
+from validator.checks import exitstatus, scriptcalls
 from validator.checks.dockerfile import base_without_entrypoint, resolve_from
 from validator.checks.schema import check_doc
 from validator.checks.suggest import closest
@@ -146,7 +145,7 @@ def check_code(cube: Cube, df: Dockerfile | None, show, interfaces: dict | None 
                 continue
             key = ("script findings", host)  # the same for both config views of the cube: found once
             if key not in interfaces:
-                interfaces[key] = [*_dropped_exit_status(iface.nodes, host, show),
+                interfaces[key] = [*exitstatus.dropped_exit_status(iface.nodes, host, show),
                                    *scriptcalls.check_calls(host, iface.tree, df, cube.build.context, show, interfaces,
                                                             iface.nodes)]
             findings += interfaces[key]
@@ -154,52 +153,6 @@ def check_code(cube: Cube, df: Dockerfile | None, show, interfaces: dict | None 
             continue
         findings += _check_call(cube, task, iface, argv[idx + 1 :], host, show, file, where)
     return findings
-
-
-_RUNS = {("subprocess", "call"), ("os", "system")}
-
-
-def _dropped_exit_status(nodes: list[tuple[ast.AST, tuple]], host: Path, show) -> list[Finding]:
-    """A statement that runs a program and throws its exit status away (`p.wait()`, `subprocess.call(...)`,
-    `os.system(...)` as a bare statement) in a function that never reads a return code: the task then exits 0
-    when the program fails. One warning per script, at the first such line. `nodes`: the script's walk
-    (pyinterface.walk: breadth first, each node with the functions that hold it), read once for every function."""
-    functions: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
-    names: dict[int, set[str]] = {}  # id(function) -> the attribute and variable names in it (nested ones included)
-    first: dict[int, ast.Expr] = {}  # id(function) -> its first statement that drops an exit status (walk order)
-    for node, chain in nodes:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            functions.append(node)
-        if not chain:
-            continue
-        if isinstance(node, ast.Attribute):
-            for fn in chain:
-                names.setdefault(id(fn), set()).add(node.attr)
-        elif isinstance(node, ast.Name):
-            for fn in chain:
-                names.setdefault(id(fn), set()).add(node.id)
-        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) \
-                and isinstance(node.value.func, ast.Attribute):
-            func = node.value.func
-            owner = func.value.id if isinstance(func.value, ast.Name) else None
-            if func.attr == "wait" and not node.value.args or (owner, func.attr) in _RUNS:
-                for fn in chain:
-                    first.setdefault(id(fn), node)
-    for fn in functions:
-        if names.get(id(fn), set()) & {"returncode", "check_returncode", "exit", "check_call", "check_output"}:
-            continue
-        stmt = first.get(id(fn))
-        if stmt is not None:
-            assert isinstance(stmt.value, ast.Call) and isinstance(stmt.value.func, ast.Attribute)
-            func = stmt.value.func
-            owner = func.value.id if isinstance(func.value, ast.Name) else None
-            what = f"{owner}.{func.attr}(" + ("...)" if (owner, func.attr) in _RUNS else ")")
-            return [warning(
-                C.DROPPED_EXIT_STATUS, show(host),
-                f"{what} in {fn.name}() runs a program and ignores its exit status: when it fails, the task "
-                "still exits 0 and the run goes on as if it had passed",
-                hint="Use subprocess.run(cmd, check=True), or sys.exit(process.wait()).", line=stmt.lineno)]
-    return []
 
 
 def _relative_entrypoint(df: Dockerfile, context: Path, show) -> list[Finding]:
