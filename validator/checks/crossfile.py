@@ -286,6 +286,8 @@ def _unknown_label(cube: Cube, task: Task, vol) -> bool:
 
 def _unsafe(cube: Cube, path: Path) -> bool:
     """A host path reached through a link or lying outside the cube (hostpaths reports it as MC420)."""
+    if hostfs.plainly_inside(cube.path, path):
+        return False  # no link to resolve
     return hostfs.links_on_the_way(cube.path, path) is not None or hostfs.escape(cube.path, path) is not None
 
 
