@@ -38,6 +38,7 @@ from validator.engine.tasks.plan import PlanError, RunPlan, plan_task
 from validator.engine.tasks.runner import Runner, stop_runs
 from validator.engine.tasks.scratch import remove_tree
 from validator.engine.tasks.select import select_runner
+from validator.engine.tasks.slots import Slots, holding, lent
 from validator.errors import UserError
 from validator.manifest.model import Cube
 from validator.manifest.roles import CHAIN, ROLES
@@ -156,11 +157,13 @@ def _chain(benchmark: Benchmark, cubes: dict[str, Cube], demo: DemoData, options
         return report
 
     probes = None
+    jobs = options.jobs or default_jobs(options.limits.memory)
+    gate = Slots(jobs)  # runs at once: the chain's tasks and the probes' runs beside it
     if options.probes is not None:
         from validator.chain.probes.session import ProbeSession  # only when probing: its imports cost a plain run
 
         probes = ProbeSession(options.probes, runner, cubes, folder, demo, benchmark.contracts, options.limits, console,
-                              jobs=options.jobs or default_jobs(options.limits.memory))
+                              jobs=jobs, slots=gate)
     steps = chain_tasks()
     early: dict[int, Future] = {}  # step number -> a task started before its turn (infer, beside the preparator's)
 
@@ -168,7 +171,8 @@ def _chain(benchmark: Benchmark, cubes: dict[str, Cube], demo: DemoData, options
         if n in early:
             assert probes is not None
             say_start(console, task, cube)
-            ran = probes.jobs.wait(early.pop(n)).get()
+            with lent():  # the chain's slot is the others' while its infer runs on one of theirs
+                ran = early.pop(n).result().get()
             result = judge_task(ran, cube, task, folder, benchmark.contracts, probes)
         else:
             if n < len(steps) and n + 1 not in early:
@@ -185,15 +189,17 @@ def _chain(benchmark: Benchmark, cubes: dict[str, Cube], demo: DemoData, options
         return result
 
     try:
-        if probes is not None:
-            probes.before_chain(built)
-        in_order([(n, role, task, cubes[role]) for n, (role, task) in enumerate(steps, 1)], report.tasks,
-                 runner.name, step)
-        if probes is not None:
+        with holding(gate):  # the chain's tasks, one after another, on a slot of their own
+            if probes is not None:
+                probes.before_chain(built)
+            in_order([(n, role, task, cubes[role]) for n, (role, task) in enumerate(steps, 1)], report.tasks,
+                     runner.name, step)
+        if probes is not None:  # the chain has ended: its slot is the probes'
             for future in early.values():  # started early, its turn never came: an earlier task failed
-                discard(probes.jobs.wait(future))
+                discard(future.result())
             report.probes = probes.after_chain(report.tasks)
     except Cancelled:
+        gate.close()  # a run waiting for its turn never starts
         stop_runs(runner)  # before the probes' jobs are closed: none of them starts another run
         if probes is not None:
             report.probes = probes.cancelled()
@@ -344,7 +350,7 @@ def start_early(probes: ProbeSession, cubes: dict[str, Cube], steps: list[tuple[
     cube = cubes["model"]
     job = partial(launch_task, probes.beside, cube, "model", "infer", folder, demo, built.get(str(cube.path)),
                   options, n, probes, None)
-    future = probes.jobs.submit(("chain", "infer"), job, first=True, chains=True)
+    future = probes.jobs.submit(("chain", "infer"), job, first=True)
     return {n: future} if future is not None else {}
 
 
