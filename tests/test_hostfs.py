@@ -82,6 +82,21 @@ def test_escape_resolves_links(tree):
     assert hostfs.links_on_the_way(out, out / "sub" / "dir_link" / "secret") == out / "sub" / "dir_link"
 
 
+def test_plainly_inside_only_where_no_link_needs_resolving(tree):
+    out, host = tree
+    cases = [out / "plain.txt", out / "file_link", out / "sub" / "dir_link" / "secret", out / ".." / "host",
+             out / "missing" / ".." / "file_link", out / "sub" / ".." / "plain.txt", out / "sub" / "..", out,
+             host / "secret", out / "nothing_here"]
+    said = {str(p.relative_to(out.parent)) if p.is_relative_to(out.parent) else str(p): hostfs.plainly_inside(out, p)
+            for p in cases}
+    assert said == {"out/plain.txt": True, "out/file_link": False, "out/sub/dir_link/secret": False,
+                    "out/../host": False, "out/missing/../file_link": False, "out/sub/../plain.txt": True,
+                    "out/sub/..": False, "out": False, "host/secret": False, "out/nothing_here": False}
+    for p in cases:  # where it says yes, resolving every link says the same
+        if hostfs.plainly_inside(out, p):
+            assert hostfs.escape(out, p) is None and hostfs.links_on_the_way(out, p) is None
+
+
 def test_tarball_caps(tmp_path):
     import io
     import tarfile

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import shutil
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,9 @@ from validator.chain.options import RunOptions
 from validator.chain.probes import ProbeOptions
 from validator.chain.probes.jobs import ProbeJobs, Stopped
 from validator.chain.run import run_chain
+from validator.engine.tasks import slots
 from validator.engine.tasks.local import LocalRunner
+from validator.engine.tasks.slots import Slots
 from validator.manifest.load import load_cube
 from validator.manifest.roles import ROLES
 
@@ -165,36 +168,178 @@ def test_a_model_that_keeps_the_files_it_finds_gets_a_run_of_its_own(tmp_path):
     assert (report.run_dir / "logs" / "probe-determinism-infer.log").is_file()
 
 
-# -- the pool -------------------------------------------------------------------------------------------------------
-def test_jobs_beside_the_chain_take_one_slot_fewer_until_it_ends():
-    """--jobs 2: one probe run at a time while the chain runs, two once it has ended."""
-    jobs = ProbeJobs(2)
-    gate = threading.Event()
-    started = []
-    lock = threading.Lock()
-    most = [0, 0]
+# -- the pool and the slots ------------------------------------------------------------------------------------------
+class Running:
+    """A job's run as the runners take it: its work before the run (copies, the container made ready), then a slot,
+    then the run itself (held until `go` is set)."""
 
-    def job(k):
-        with lock:
-            started.append(k)
-            most[0] += 1
-            most[1] = max(most[1], most[0])
-        gate.wait(5)
-        with lock:
-            most[0] -= 1
-        return k * k
+    def __init__(self):
+        self.go = threading.Event()
+        self.lock = threading.Lock()
+        self.ready: list = []
+        self.ran: list = []
+        self.now = self.most = 0
 
-    for k in range(4):
-        jobs.submit(("job", k), lambda k=k: job(k))
-    jobs.submit(("job", 0), lambda: job(99))  # once per key
-    while not started:
-        threading.Event().wait(0.01)
-    assert len(started) == 1  # the chain holds the other slot
-    jobs.chain_ended()
-    gate.set()
-    out = jobs.outcomes()
-    assert sorted(started) == [0, 1, 2, 3]
-    assert {k: o.get() for k, o in out.items()} == {("job", k): k * k for k in range(4)}
+    def __call__(self, key):
+        with self.lock:
+            self.ready.append(key)
+        held = slots.take()
+        assert held.granted
+        try:
+            with self.lock:
+                self.ran.append(key)
+                self.now += 1
+                self.most = max(self.most, self.now)
+            self.go.wait(5)
+            with self.lock:
+                self.now -= 1
+        finally:
+            held.give()
+        return key
+
+
+def until(condition, seconds: float = 5.0) -> None:
+    """Wait (polling) for a condition on other threads; fails the test when it does not come."""
+    end = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < end, "timed out waiting"
+        time.sleep(0.005)
+
+
+def test_jobs_beside_the_chain_make_their_runs_ready_and_share_the_slots_with_it():
+    """--jobs 2: while the chain's task holds a slot, one probe run goes on and one more job gets its run ready
+    (a thread more than slots); when the chain's task ends, two probe runs go on; never more than the slots."""
+    gate = Slots(2)
+    jobs = ProbeJobs(2, slots=gate)
+    run = Running()
+    with slots.using(gate):
+        chain_task = slots.take()  # the chain's task, running
+        for k in range(4):
+            jobs.submit(("job", k), lambda k=k: run(k))
+        jobs.submit(("job", 0), lambda: run(99))  # once per key
+        until(lambda: len(run.ready) == 3)
+        time.sleep(0.05)
+        assert len(run.ran) == 1 and run.now == 1  # one slot is the chain's; the third job waits, ready
+        chain_task.give()
+        until(lambda: run.now == 2)
+        run.go.set()
+        out = jobs.outcomes()
+    assert run.most == 2 and sorted(run.ran) == [0, 1, 2, 3]
+    assert {k: o.get() for k, o in out.items()} == {("job", k): k for k in range(4)}
+
+
+def test_the_chain_holds_its_slot_between_its_tasks_and_lends_it_while_it_waits():
+    """The chain's tasks one after another keep one slot (a probe's run never takes it in the moment between two);
+    while the chain waits for its infer run elsewhere, that slot is the probes', and it is taken back afterwards."""
+    gate = Slots(2)
+    jobs = ProbeJobs(2, slots=gate)
+    run = Running()
+    with slots.holding(gate):
+        assert slots.take().granted  # a chain task's run: on the chain's slot, at once
+        for k in range(3):
+            jobs.submit(k, lambda k=k: run(k))
+        until(lambda: len(run.ready) == 3)
+        time.sleep(0.05)
+        assert run.now == 1  # the one slot that is not the chain's
+        with slots.lent():
+            until(lambda: run.now == 2)
+            run.go.set()
+        out = jobs.outcomes()
+    assert run.most == 2 and sorted(o.get() for o in out.values()) == [0, 1, 2]
+    assert gate._free == 2
+
+
+def test_the_infer_started_early_hands_its_slot_to_the_chain_when_it_ends():
+    """The chain waits for its infer (run on a slot of its own): the chain's slot is a probe run's meanwhile, and
+    when infer ends the chain goes on with infer's slot at once; a probe run waiting then gets none of the two."""
+    gate = Slots(2)
+    run = Running()
+    ended = threading.Event()
+
+    def probe_run(key):
+        with slots.using(gate, priority=2):
+            run(key)
+
+    def early_infer():
+        with slots.holding(gate, keep=True):
+            ended.wait(5)
+
+    with slots.holding(gate):
+        infer = threading.Thread(target=early_infer)
+        infer.start()
+        until(lambda: gate._free == 0)
+        first = threading.Thread(target=probe_run, args=("first",))
+        first.start()
+        with slots.lent() as back:
+            until(lambda: run.now == 1)  # the chain's slot, lent
+            ended.set()
+            infer.join(5)
+            back.adopt = True
+        second = threading.Thread(target=probe_run, args=("second",))
+        second.start()
+        until(lambda: len(run.ready) == 2)
+        time.sleep(0.1)
+        assert run.ran == ["first"] and gate._free == 0  # the chain holds infer's slot; "second" waits for one
+        run.go.set()
+        first.join(5)
+        second.join(5)
+    assert run.ran == ["first", "second"] and gate._free == 2
+
+
+def test_a_free_slot_goes_to_the_lowest_priority_number_then_to_the_first_come():
+    gate = Slots(1)
+    order: list[str] = []
+    assert gate.take()
+
+    def wait_for_slot(name: str, priority: int) -> None:
+        assert gate.take(priority)
+        order.append(name)
+        gate.give()
+
+    threads = []
+    for name, priority in (("probe-a", 2), ("probe-b", 2), ("chain", 0)):
+        threads.append(threading.Thread(target=wait_for_slot, args=(name, priority)))
+        threads[-1].start()
+        until(lambda n=len(threads): len(gate._waiting) == n)
+    gate.give()
+    for t in threads:
+        t.join(5)
+    assert order == ["chain", "probe-a", "probe-b"]
+
+
+def test_an_urgent_run_takes_a_slot_at_once_and_the_others_wait_for_it_to_end():
+    """The second run of infer (the run's end waits on it) starts while every slot is held; the slot it took is
+    owed: the next run starts only when two have ended."""
+    gate = Slots(1)
+    assert gate.take()
+    assert gate.take(urgent=True)  # at once
+    got = threading.Event()
+    waiter = threading.Thread(target=lambda: gate.take(1) and got.set())
+    waiter.start()
+    gate.give()  # the first run ended: the urgent one still holds the only slot
+    assert not got.wait(0.1)
+    gate.give()  # the urgent one ended
+    assert got.wait(5)
+    waiter.join(5)
+    held = slots.Held(gate, True)
+    held.give()  # a Held gives once, however often
+    held.give()
+    assert gate._free == 1
+
+
+def test_closed_slots_wake_the_runs_waiting_and_start_none():
+    gate = Slots(1)
+    gate.take()
+    answers: list[bool] = []
+    waiter = threading.Thread(target=lambda: answers.append(gate.take()))
+    waiter.start()
+    until(lambda: len(gate._waiting) == 1)
+    gate.close()
+    waiter.join(5)
+    assert answers == [False] and gate.take(urgent=True) is False
+    with slots.using(gate):
+        assert slots.take().granted is False
+    assert slots.take().granted  # a thread without slots runs ungated
 
 
 def test_one_job_at_a_time_waits_for_the_chain_and_keeps_errors():
@@ -250,18 +395,28 @@ def test_many_submissions_each_get_the_model_probes_and_the_preparator_its_own_o
     assert not (tmp_path / "run" / "probes").exists()
 
 
-def test_a_job_marked_first_takes_the_next_free_slot():
-    """The second run of infer (the longest, the run's end waits on it) goes before probe runs handed in earlier."""
-    jobs = ProbeJobs(2)
-    gate = threading.Event()
-    order = []
-    jobs.submit("busy", gate.wait)  # holds the one slot beside the chain
-    for key in ("a", "b"):
-        jobs.submit(key, lambda key=key: order.append(key))
-    jobs.submit("infer-again", lambda: order.append("infer-again"), first=True)
-    gate.set()
-    jobs.outcomes()
-    assert order[0] == "infer-again" and sorted(order[1:]) == ["a", "b"]
+def test_a_job_marked_first_is_taken_before_those_handed_in_earlier_and_an_urgent_one_at_once():
+    """The chain's infer started early (first) goes before probe runs handed in earlier; the second run of infer
+    (urgent) runs while every thread and slot is busy."""
+    gate = Slots(2)
+    jobs = ProbeJobs(2, slots=gate)
+    run = Running()
+    order: list[str] = []
+    with slots.using(gate):
+        chain_task = slots.take()
+        for key in ("busy-1", "busy-2", "busy-3"):  # every thread: one run on the free slot, two ready and waiting
+            jobs.submit(key, lambda key=key: run(key))
+        until(lambda: len(run.ready) == 3)
+        for key in ("a", "b"):
+            jobs.submit(key, lambda key=key: order.append(key))
+        jobs.submit("early-infer", lambda: order.append("early-infer"), first=True)
+        urgent = jobs.submit("infer-again", lambda: run("infer-again"), urgent=True)
+        until(lambda: "infer-again" in run.ran)
+        assert urgent is not None and not urgent.done() and run.now == 2  # beside the busy one, on a slot owed
+        chain_task.give()
+        run.go.set()
+        jobs.outcomes()
+    assert order == ["early-infer", "a", "b"]
 
 
 # -- the chain's infer, started early ---------------------------------------------------------------------------------

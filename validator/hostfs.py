@@ -61,34 +61,47 @@ def escape(root: Path | str, path: Path | str) -> str | None:
 
 def links_on_the_way(root: Path | str, path: Path | str, seen: dict | None = None) -> Path | None:
     """The first symbolic link among `path` and its parents below `root` (None when there is none). `path` is taken
-    as written: a `..` after a link is not normalised away (the link is found first). `seen` (path -> is a link)
-    saves the lstat of folders already looked at, when one caller checks many paths."""
+    as written: a `..` after a link is not normalised away (the link is found first). `seen` (path text -> is a
+    link) saves the lstat of folders already looked at, when one caller checks many paths."""
+    return _walk_down(root, path, seen)[0]
+
+
+def plainly_inside(root: Path | str, path: Path | str, seen: dict | None = None) -> bool:
+    """Whether `path` is below `root` as written, exists, and no part of it below root is a link: then it is
+    inside root once links are resolved too (escape() says None), without resolving them."""
+    link, complete = _walk_down(root, path, seen)
+    return link is None and complete
+
+
+def _walk_down(root: Path | str, path: Path | str, seen: dict | None) -> tuple[Path | None, bool]:
+    """(the first link on the way, whether every part of path below root was looked at: it is below root as
+    written, never climbs out of it, and each part exists)."""
     root = os.path.abspath(root)
     raw = os.fspath(path) if os.path.isabs(path) else os.path.join(os.getcwd(), path)
     prefix = root.rstrip(os.sep) + os.sep
     if not raw.startswith(prefix):
-        return None
-    cur = Path(root)
-    for part in Path(raw[len(prefix):]).parts:
+        return None, False
+    cur = root
+    for part in raw[len(prefix):].split(os.sep):  # as Path(...).parts: empty and "." parts are no step
+        if not part or part == ".":
+            continue
         if part == "..":
-            if cur == Path(root):
-                return None  # climbs out of root: a lexical check says so
-            cur = cur.parent  # every component so far is a real folder (a link would have been returned)
+            if cur == root:
+                return None, False  # climbs out of root: a lexical check says so
+            cur = os.path.dirname(cur)  # every component so far is a real folder (a link would have been returned)
             continue
-        if part == ".":
-            continue
-        cur = cur / part
+        cur = prefix + part if cur == root else cur + os.sep + part
         is_link = seen.get(cur) if seen is not None else None
         if is_link is None:
             try:
                 is_link = stat.S_ISLNK(os.lstat(cur).st_mode)
             except OSError:
-                return None
+                return None, False
             if seen is not None:
                 seen[cur] = is_link
         if is_link:
-            return cur
-    return None
+            return Path(cur), True
+    return None, cur != root
 
 
 @dataclass(frozen=True)

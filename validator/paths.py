@@ -4,6 +4,7 @@ below it, else as given."""
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
 
 
@@ -14,6 +15,13 @@ def display_path(p: Path | str) -> str:
         cwd = os.getcwd()
     except OSError:
         return str(Path(text))
+    return _shown(text, cwd)
+
+
+@lru_cache(maxsize=4096)
+def _shown(text: str, cwd: str) -> str:
+    """display_path's answer for a path text and a working directory (remembered: a check shows one cube's few
+    files many times, and building a Path for each costs more than the check)."""
     full = os.path.normpath(os.path.join(cwd, text))
     if full == cwd:
         return "."

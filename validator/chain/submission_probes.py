@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from validator.chain.rundir import RunFolder
     from validator.engine.limits import Limits
     from validator.engine.tasks.runner import Runner
+    from validator.engine.tasks.slots import Slots
     from validator.manifest.model import Cube
 
 PER_TASK = frozenset({"inputs", "permissions", "network"})
@@ -36,21 +37,23 @@ PREPARATION = PER_TASK | {"gpu", "rerun", "faults"}
 
 def _session(options: ProbeOptions | None, enabled: frozenset, roles: frozenset, runner: Runner,
              cubes: dict[str, Cube], folder: RunFolder, demo: DemoData, contracts: Contracts, limits: Limits,
-             console: Console | None, jobs: int) -> ProbeSession | None:
+             console: Console | None, jobs: int, slots: Slots | None = None) -> ProbeSession | None:
     if options is None or not options.enabled & enabled:
         return None
     from validator.chain.probes.session import ProbeSession  # only when probing
 
     own = dataclasses.replace(options, enabled=options.enabled & enabled, roles=roles)
-    return ProbeSession(own, runner, cubes, folder, demo, contracts, limits, console, jobs=jobs)
+    return ProbeSession(own, runner, cubes, folder, demo, contracts, limits, console, jobs=jobs, slots=slots)
 
 
 def preparation_probes(options: ProbeOptions | None, runner: Runner, cubes: dict[str, Cube], folder: RunFolder,
                        demo: DemoData, contracts: Contracts, limits: Limits, console: Console | None,
-                       jobs: int) -> ProbeSession | None:
-    """The preparation's probes (None when none is on); its own runs only when the preparator is under test."""
+                       jobs: int, slots: Slots | None = None) -> ProbeSession | None:
+    """The preparation's probes (None when none is on); its own runs only when the preparator is under test, on
+    the run's slots."""
     under_test = frozenset({"data_preparator"}) if options is not None and options.tests("data_preparator") else frozenset()
-    return _session(options, PREPARATION, under_test, runner, cubes, folder, demo, contracts, limits, console, jobs)
+    return _session(options, PREPARATION, under_test, runner, cubes, folder, demo, contracts, limits, console, jobs,
+                    slots)
 
 
 def submission_probes(options: ProbeOptions | None, runner: Runner, cubes: dict[str, Cube], role: str, cube: Cube,

@@ -35,12 +35,14 @@ from validator.chain.demo_data import DemoData
 from validator.chain.options import RunOptions, default_jobs
 from validator.chain.outputs import read_results
 from validator.chain.result import RunReport
-from validator.chain.run import cancelled, chain_tasks, in_order, run_task, say_build, say_task, start_run
+from validator.chain.run import cancelled, chain_tasks, in_order, run_task, start_run
 from validator.chain.rundir import RunFolder
+from validator.chain.say import say_build, say_task
 from validator.chain.submission_probes import preparation_probes, submission_probes
 from validator.codes import SUBMISSION_NOT_LOADED, SUBMISSION_RUN_FAILED, SUBMISSION_SAME_IMAGE
 from validator.engine.result import BuildResult, TaskResult
 from validator.engine.tasks.runner import stop_runs
+from validator.engine.tasks.slots import Slots, using
 from validator.errors import UserError
 from validator.findings import Finding
 from validator.manifest.model import Cube
@@ -240,6 +242,7 @@ def run_submissions(
     console = options.console
     started = time.monotonic()
     jobs = jobs or options.jobs or default_jobs(options.limits.memory)
+    gate = Slots(jobs)  # runs at once, of every submission and of the preparation's probes
     folder, runner, prep = start_run(benchmark, cubes, options, runner)
     many = ManyReport(prep, submissions, getattr(benchmark, "primary_metric", None),
                       getattr(benchmark, "higher_is_better", True), jobs)
@@ -274,7 +277,7 @@ def run_submissions(
         built = dict(zip(roles, build_all([cubes[role] for role in roles]), strict=True))
         prep.builds += list(built.values())
         prep_probes = preparation_probes(options.probes, runner, cubes, folder, demo, benchmark.contracts,
-                                         options.limits, console, jobs)
+                                         options.limits, console, jobs, gate)
         if prep_probes is not None:
             prep_probes.before_chain({str(cubes[r].path): b for r, b in built.items()})
 
@@ -283,8 +286,9 @@ def run_submissions(
         if any(s.role == "metrics" for s in submissions):
             shared.append(("model", "infer"))
         def prepare(n: int, role: str, task: str, cube: Cube) -> TaskResult:
-            r = run_task(runner, cube, role, task, folder, demo, benchmark.contracts, built.get(role), options, n,
-                         prep_probes)
+            with using(gate):  # before the probes' runs
+                r = run_task(runner, cube, role, task, folder, demo, benchmark.contracts, built.get(role), options, n,
+                             prep_probes)
             say_task(console, r)
             if prep_probes is not None:
                 prep_probes.task_done(r)  # the preparator's probes run once, beside the submissions
@@ -342,7 +346,8 @@ def run_submissions(
         # 4. the submissions, `jobs` at a time
         def one(k: int, sub: Submission) -> None:
             try:
-                run_one(k, sub)
+                with using(gate, priority=k):  # their runs take the slots in the order the submissions were given
+                    run_one(k, sub)
             except Exception as e:  # a bug or an engine failure: this submission's result, not the whole run's
                 sub.findings.append(F.error(RUN_FAILED, sub.path, f"the run stopped: {type(e).__name__}: {e}",
                                             hint="see the run folder's logs; run this submission alone to reproduce"))
@@ -386,13 +391,14 @@ def run_submissions(
         elif runnable:
             from concurrent.futures import ThreadPoolExecutor  # only here: a plain run does not import it
 
-            pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+            pool = ThreadPoolExecutor(max_workers=jobs + 1)  # one more: its next run is ready when a slot frees
             try:
                 for f in [pool.submit(one, k, s) for k, s in runnable]:
                     f.result()
             except Cancelled:
                 # no submission starts any more, and the runs of those running are stopped before the pool is
                 # waited for: each of them ends at once, its task recorded as cancelled
+                gate.close()
                 stop_runs(runner)
                 pool.shutdown(wait=True, cancel_futures=True)
                 for _, sub in runnable:

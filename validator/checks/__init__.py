@@ -162,8 +162,10 @@ def _load(path: Path | str, target: str, role: str | None, show, files: dict[str
     report.role = cube.role
     views = [cube] + ([cube.other] if cube.other is not None else [])
     df = None
-    if cube.build is not None and cube.build.dockerfile.is_file() and hostfs.escape(cube.path, cube.build.dockerfile) \
-            is None and hostfs.links_on_the_way(cube.path, cube.build.dockerfile) is None:
+    if cube.build is not None and cube.build.dockerfile.is_file() and (
+            hostfs.plainly_inside(cube.path, cube.build.dockerfile)
+            or hostfs.escape(cube.path, cube.build.dockerfile) is None
+            and hostfs.links_on_the_way(cube.path, cube.build.dockerfile) is None):
         df = dockerfile_reader.read(cube.build.dockerfile)  # never a file out of the cube (MC420 says so)
         files[show(df.path)] = df.path
     if cube.parameters_file is not None:
@@ -214,7 +216,7 @@ def _load(path: Path | str, target: str, role: str | None, show, files: dict[str
     said: set[tuple] = set()  # both views run the same script and read the same files: say each problem once
     interfaces: dict = {}  # and read it once
     for view in views:
-        for f in (*crossfile.check_code(view, df, show, interfaces), *crossfile.check_files(view, show)):
+        for f in (*crossfile.check_code(view, df, show, interfaces), *crossfile.check_files(view, show, interfaces)):
             if (f.code, f.message) not in said:
                 said.add((f.code, f.message))
                 findings.append(f)

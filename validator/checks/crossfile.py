@@ -3,20 +3,19 @@
 - every task is a command of the entrypoint script, and every declared parameter an option of that command; every
   option the command requires is passed by the task (MC430);
 - the script the ENTRYPOINT / run_args.command runs (by any Python interpreter's name) exists in the build context
-  and holds code (MC432); it keeps the exit status of what it runs (MC419), and what it runs accepts the options it
-  passes (scriptcalls.py, MC431);
+  and holds code (MC432); it keeps the exit status of what it runs (exitstatus.py, MC419), and what it runs accepts
+  the options it passes (scriptcalls.py, MC431);
 - the parameters file exists and is a mapping; files named under additional_files/ exist.
 """
 
 from __future__ import annotations
 
-import ast
 import posixpath
 from pathlib import Path
 
 from validator import codes as C
 from validator import hostfs, utf8
-from validator.checks import scriptcalls
+from validator.checks import exitstatus, scriptcalls
 from validator.checks.dockerfile import base_without_entrypoint, resolve_from
 from validator.checks.schema import check_doc
 from validator.checks.suggest import closest
@@ -144,40 +143,16 @@ def check_code(cube: Cube, df: Dockerfile | None, show, interfaces: dict | None 
                     hint="Put the task's code in the script, or point the ENTRYPOINT / run_args.command at the "
                     "script that has it.", line=None))
                 continue
-            findings += _dropped_exit_status(iface.tree, host, show)
-            findings += scriptcalls.check_calls(host, iface.tree, df, cube.build.context, show, interfaces)
+            key = ("script findings", host)  # the same for both config views of the cube: found once
+            if key not in interfaces:
+                interfaces[key] = [*exitstatus.dropped_exit_status(iface.nodes, host, show),
+                                   *scriptcalls.check_calls(host, iface.tree, df, cube.build.context, show, interfaces,
+                                                            iface.nodes)]
+            findings += interfaces[key]
         if iface is None or iface.kind == "unknown":
             continue
         findings += _check_call(cube, task, iface, argv[idx + 1 :], host, show, file, where)
     return findings
-
-
-_RUNS = {("subprocess", "call"), ("os", "system")}
-
-
-def _dropped_exit_status(tree: ast.Module, host: Path, show) -> list[Finding]:
-    """A statement that runs a program and throws its exit status away (`p.wait()`, `subprocess.call(...)`,
-    `os.system(...)` as a bare statement) in a function that never reads a return code: the task then exits 0
-    when the program fails. One warning per script, at the first such line."""
-    for fn in (n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
-        names = {n.attr for n in ast.walk(fn) if isinstance(n, ast.Attribute)} | \
-            {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)}
-        if names & {"returncode", "check_returncode", "exit", "check_call", "check_output"}:
-            continue
-        for stmt in ast.walk(fn):
-            if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)
-                    and isinstance(stmt.value.func, ast.Attribute)):
-                continue
-            func = stmt.value.func
-            owner = func.value.id if isinstance(func.value, ast.Name) else None
-            if func.attr == "wait" and not stmt.value.args or (owner, func.attr) in _RUNS:
-                what = f"{owner}.{func.attr}(" + ("...)" if (owner, func.attr) in _RUNS else ")")
-                return [warning(
-                    C.DROPPED_EXIT_STATUS, show(host),
-                    f"{what} in {fn.name}() runs a program and ignores its exit status: when it fails, the task "
-                    "still exits 0 and the run goes on as if it had passed",
-                    hint="Use subprocess.run(cmd, check=True), or sys.exit(process.wait()).", line=stmt.lineno)]
-    return []
 
 
 def _relative_entrypoint(df: Dockerfile, context: Path, show) -> list[Finding]:
@@ -311,10 +286,31 @@ def _unknown_label(cube: Cube, task: Task, vol) -> bool:
 
 def _unsafe(cube: Cube, path: Path) -> bool:
     """A host path reached through a link or lying outside the cube (hostpaths reports it as MC420)."""
+    if hostfs.plainly_inside(cube.path, path):
+        return False  # no link to resolve
     return hostfs.links_on_the_way(cube.path, path) is not None or hostfs.escape(cube.path, path) is not None
 
 
-def check_files(cube: Cube, show) -> list[Finding]:
+def _parameters(pf: Path, show) -> list[Finding]:
+    """What is wrong in a parameters file that exists: its YAML, its shape, its schema."""
+    try:
+        doc = read(pf)
+    except YamlSyntaxError as e:
+        return [error(C.YAML_SYNTAX, show(pf), e.described(), hint=e.hint or "Fix the YAML at that line.",
+                      line=e.line, column=e.column)]
+    if doc.data is None:
+        return []  # an empty file: MedPerf reads it as {} (commands/mlcube/submit.py)
+    if not isinstance(doc.data, dict):
+        return [error(C.BAD_PARAMETERS, show(pf), f"the parameters file must be a mapping of names to values, "
+                      f"got {type(doc.data).__name__}", hint="Write `name: value` lines (`{}` for no parameters).",
+                      line=1)]
+    return check_doc(doc, "parameters", show(pf))
+
+
+def check_files(cube: Cube, show, read_once: dict | None = None) -> list[Finding]:
+    """`read_once` (like check_code's `interfaces`) may be shared by the calls for both config views of one cube:
+    the parameters file is then read and checked once."""
+    read_once = {} if read_once is None else read_once
     findings: list[Finding] = []
     file = show(cube.config_file)
     declares_params = [t for t in cube.tasks.values() if "parameters_file" in t.inputs]
@@ -337,21 +333,10 @@ def check_files(cube: Cube, show) -> list[Finding]:
                     hint=f"Create {show(pf)} (a YAML mapping, may be empty): MedPerf mounts it as parameters_file "
                     "and stops when it is missing.", line=vol.line))
         else:
-            try:
-                doc = read(pf)
-            except YamlSyntaxError as e:
-                findings.append(error(C.YAML_SYNTAX, show(pf), e.described(),
-                                      hint=e.hint or "Fix the YAML at that line.", line=e.line, column=e.column))
-            else:
-                if doc.data is None:
-                    pass  # an empty file: MedPerf reads it as {} (commands/mlcube/submit.py)
-                elif not isinstance(doc.data, dict):
-                    findings.append(error(
-                        C.BAD_PARAMETERS, show(pf), f"the parameters file must be a mapping of names to values, "
-                        f"got {type(doc.data).__name__}",
-                        hint="Write `name: value` lines (`{}` for no parameters).", line=1))
-                else:
-                    findings += check_doc(doc, "parameters", show(pf))
+            key = ("parameters findings", pf)  # both config views name the same file: read and said once
+            if key not in read_once:
+                read_once[key] = _parameters(pf, show)
+            findings += read_once[key]
     for task in cube.tasks.values():
         for vol in task.inputs.values():
             # an additional file always names a default path (Cube.is_additional_file)

@@ -27,11 +27,32 @@ MAX_BYTES = 1 << 20  # a Dockerfile larger than this is not handed to hadolint (
 _WIKI = "https://github.com/hadolint/hadolint/wiki/"
 
 
+_found: dict[tuple, tuple] = {}  # (PATH, program) -> answers of shutil.which and realpath, per process
+
+
 def executable() -> str | None:
-    """The hadolint program medcube runs, or None (not installed, or MEDCUBE_HADOLINT=0)."""
+    """The hadolint program medcube runs, or None (not installed, or MEDCUBE_HADOLINT=0). shutil.which's answer is
+    remembered for the PATH it searched while that program is still there (a program not found is looked for again
+    each time)."""
     if os.environ.get("MEDCUBE_HADOLINT", "1").strip().lower() in ("0", "false", "no", "off"):
         return None
-    return shutil.which("hadolint")
+    key = ("which", os.environ.get("PATH"))
+    found = _found.get(key)
+    if found is not None and found[0] is not None and os.path.isfile(found[0]):
+        return found[0]
+    program = shutil.which("hadolint")
+    _found[key] = (program,)
+    return program
+
+
+def _program_key(program: str) -> str:
+    """The program as hadolint's answers depend on it: its real path, size and modification time (the real path
+    remembered for this file: the same inode, size and time)."""
+    st = os.stat(program)
+    key = ("realpath", program, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    if key not in _found:
+        _found[key] = (os.path.realpath(program),)
+    return f"{_found[key][0]}\0{st.st_size}\0{st.st_mtime_ns}\0"
 
 
 def check_hadolint(dockerfile: Path, show, skip: frozenset[str] = frozenset({"DL1000"})) -> list[Finding]:
@@ -84,17 +105,17 @@ def _remembered(program: str, text: bytes, folder: Path) -> Path | None:
 
     key = hashlib.sha256()
     try:
-        st = os.stat(program)
-        key.update(f"{os.path.realpath(program)}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
-        for name, value in sorted(os.environ.items()):
-            if name.startswith("HADOLINT_") or name == "XDG_CONFIG_HOME":
-                key.update(f"{name}={value}\0".encode())
-        configs = [folder / ".hadolint.yaml", folder / ".hadolint.yml",
-                   Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "hadolint.yaml",
-                   Path.home() / ".hadolint.yaml", Path.home() / ".hadolint" / "hadolint.yaml"]
+        key.update(_program_key(program).encode())
+        for name in sorted(n for n in os.environ if n.startswith("HADOLINT_") or n == "XDG_CONFIG_HOME"):
+            key.update(f"{name}={os.environ[name]}\0".encode())
+        home = str(Path.home())
+        configs = [os.path.join(folder, ".hadolint.yaml"), os.path.join(folder, ".hadolint.yml"),
+                   os.path.join(os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config"), "hadolint.yaml"),
+                   os.path.join(home, ".hadolint.yaml"), os.path.join(home, ".hadolint", "hadolint.yaml")]
         for config in configs:
-            if config.is_file():
-                key.update(str(config).encode() + b"\0" + config.read_bytes()[:MAX_BYTES] + b"\0")
+            if os.path.isfile(config):
+                with open(config, "rb") as f:
+                    key.update(config.encode() + b"\0" + f.read(MAX_BYTES) + b"\0")
     except OSError:
         return None  # asked every time
     key.update(text)

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import os
 import posixpath
-import shlex
 from pathlib import Path
 
 from validator import codes as C
 from validator import hostfs
 from validator.findings import Finding, error
+from validator.manifest.argv import split
 from validator.manifest.model import Cube
 from validator.manifest.roles import ADDITIONAL_FILES_DIR
 
@@ -66,7 +66,7 @@ def _max_context() -> int:
     return int(text) if text.isdigit() else MAX_CONTEXT_BYTES
 
 
-def _path_problem(root: Path, path: Path, show, seen: dict | None = None) -> str | None:
+def _path_problem(root: Path, path: Path | str, show, seen: dict | None = None) -> str | None:
     """Why a host path the config names is unsafe: reached through a link, or outside root (None when fine)."""
     link = hostfs.links_on_the_way(root, path, seen)
     if link is not None:
@@ -102,7 +102,7 @@ def check_paths(cube: Cube, show) -> list[Finding]:
     def where(view: Cube, path: tuple) -> int | None:
         return view.doc.line(path) if view.doc is not None else None
 
-    def refuse(path: Path | None, what: str, view: Cube, line=None, shown=None) -> bool:
+    def refuse(path: Path | str | None, what: str, view: Cube, line=None, shown=None) -> bool:
         if path is None:
             return False
         why = _path_problem(root, path, show, seen)
@@ -132,8 +132,8 @@ def check_paths(cube: Cube, show) -> list[Finding]:
                     continue
                 line = where(view, ("tasks", task.name, "parameters", "outputs" if not vol.is_input else "inputs",
                                     vol.label))
-                raw = Path(os.path.join(view.workspace, vol.default))  # as written: links_on_the_way sees a '..'
-                host = Path(os.path.normpath(raw))
+                raw = os.path.join(view.workspace, vol.default)  # as written: links_on_the_way sees a '..'
+                host = os.path.normpath(raw)
                 if os.path.isabs(vol.default):
                     findings.append(error(PATH_OUT, show(view.config_file),
                                           f"task '{task.name}': '{vol.label}' default is the absolute host path "
@@ -142,8 +142,8 @@ def check_paths(cube: Cube, show) -> list[Finding]:
                     continue
                 if refuse(raw, f"task '{task.name}': '{vol.label}' default", view, line, shown=vol.default):
                     continue
-                if not vol.is_input and (str(host) == additional or str(host).startswith(additional + os.sep)
-                                         or str(host) == params):
+                if not vol.is_input and (host == additional or host.startswith(additional + os.sep)
+                                         or host == params):
                     findings.append(error(OUTPUT_IS_INPUT, show(view.config_file),
                                           f"task '{task.name}': output '{vol.label}' is written into {vol.default}, "
                                           "which the benchmark provides as an input",
@@ -222,7 +222,7 @@ def check_copy_sources(cube: Cube, df, show) -> list[Finding]:
 def _flags(text: str) -> list[tuple[str, str]]:
     """(flag, why) for each dangerous docker run option in a gpu_args/cpu_args string."""
     try:
-        words = shlex.split(text)
+        words = split(text)
     except ValueError:
         words = text.split()
     out = []

@@ -61,9 +61,9 @@ def check_text(doc, fmt: str, file: str) -> list[Finding]:
     """MC103 for every key or value with a NUL byte, and every path value longer than Linux allows."""
     findings: list[Finding] = []
     for path, text, is_key in _strings(doc.data):
-        where = ".".join(map(str, path)) or "the top level"
-        line, column = doc.pos(path, key=is_key)
         if "\x00" in text:
+            where = ".".join(map(str, path)) or "the top level"
+            line, column = doc.pos(path, key=is_key)
             findings.append(error(C.BAD_VALUE, file, f"{'the key' if is_key else 'the value of'} {where} holds a NUL "
                                   "byte (\\x00): no file name, command or argument can",
                                   hint="Remove the NUL byte (in YAML, a \"\\0\" escape in a double-quoted string).",
@@ -71,6 +71,8 @@ def check_text(doc, fmt: str, file: str) -> list[Finding]:
         elif not is_key and _is_path(fmt, path):
             problem = _too_long(text)
             if problem is not None:
+                where = ".".join(map(str, path)) or "the top level"
+                line, column = doc.pos(path, key=is_key)
                 findings.append(error(C.BAD_VALUE, file, f"the path {where} {problem}",
                                       hint="Use a shorter path: a folder or file of the cube, named as usual.",
                                       line=line, column=column))

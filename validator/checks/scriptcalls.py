@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import ast
 import posixpath
-import shlex
 from pathlib import Path
 
 from validator import codes as C
 from validator.findings import Finding, warning
 from validator.manifest import pyinterface
-from validator.manifest.argv import is_interpreter
+from validator.manifest.argv import is_interpreter, split
 from validator.manifest.dockerfile import Dockerfile
 
 _HOLE = "\x00"  # a part of the command the code computes: not known here
@@ -24,10 +23,11 @@ _SUBPROCESS = {"run", "call", "check_call", "check_output", "Popen"}
 _OS = {"system", "popen"}
 
 
-def _modules(tree: ast.Module) -> dict[str, str]:
-    """Names bound to subprocess / os and to their functions: {"sp": "subprocess", "run": "subprocess.run"}."""
+def _modules(nodes) -> dict[str, str]:
+    """Names bound to subprocess / os and to their functions: {"sp": "subprocess", "run": "subprocess.run"}.
+    `nodes`: the script's walk (pyinterface.walk)."""
     names: dict[str, str] = {}
-    for node in ast.walk(tree):
+    for node, _chain in nodes:
         if isinstance(node, ast.Import):
             for a in node.names:
                 if a.name in ("subprocess", "os"):
@@ -74,7 +74,7 @@ class _Param(int):
 
 def _split(text: str) -> list[str] | None:
     try:
-        return shlex.split(text)
+        return split(text)
     except ValueError:  # unbalanced quotes
         return None
 
@@ -137,8 +137,8 @@ def _words(value) -> list[str] | None:
     return None
 
 
-def _scopes(tree: ast.Module) -> list[Scope]:
-    return [tree, *(n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))]
+def _scopes(tree: ast.Module, nodes) -> list[Scope]:
+    return [tree, *(n for n, _chain in nodes if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))]
 
 
 def _calls_in(scope: Scope):
@@ -164,11 +164,11 @@ def _cwd(call: ast.Call) -> str | None:
     return None
 
 
-def _commands(tree: ast.Module, modules: dict[str, str]) -> list[tuple[list[str], int, str | None]]:
+def _commands(tree: ast.Module, nodes, modules: dict[str, str]) -> list[tuple[list[str], int, str | None]]:
     """Each command the script runs whose words are known here, with the line of the call that builds it: a
     literal command passed to subprocess / os, or to a helper of the script that passes its parameter on
     (`def exec_python(cmd): subprocess.Popen(cmd.split())`, then `exec_python(f"python3 app.py --x={x}")`)."""
-    scopes = _scopes(tree)
+    scopes = _scopes(tree, nodes)
     found: list[tuple[list[str], int, str | None]] = []
     helpers: dict[str, tuple[int, str | None]] = {}  # function name -> (the parameter that is the command, cwd)
     for scope in scopes:
@@ -242,13 +242,15 @@ def _accepts(option: str, allowed: set[str], abbreviations: bool) -> bool:
 
 
 def check_calls(wrapper: Path, tree: ast.Module, df: Dockerfile, context: Path, show,
-                interfaces: dict) -> list[Finding]:
-    """MC431 for each option a wrapper passes that the script it runs does not define."""
-    modules = _modules(tree)
+                interfaces: dict, nodes: list | None = None) -> list[Finding]:
+    """MC431 for each option a wrapper passes that the script it runs does not define. `nodes`: the tree's walk
+    (pyinterface.walk), when the caller has it."""
+    nodes = pyinterface.walk(tree) if nodes is None else nodes
+    modules = _modules(nodes)
     if not modules:
         return []
     findings: list[Finding] = []
-    for tokens, lineno, cwd in _commands(tree, modules):
+    for tokens, lineno, cwd in _commands(tree, nodes, modules):
         at = _script_of(tokens)
         if at is None:
             continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from functools import lru_cache
 
 # A Python interpreter by any name an image gives it: python, python3, python3.7, python3.11, by absolute path
 # (/usr/bin/python3, /opt/conda/bin/python).
@@ -21,12 +22,24 @@ def is_env(word: str) -> bool:
     return _ENV.fullmatch(word) is not None
 
 
+def split(text: str) -> list[str]:
+    """`shlex.split(text)` (ValueError on an unbalanced quote), its answer remembered per text: the same command
+    lines and Dockerfile lines come back within one cube (both config views, every check of a COPY) and across the
+    cubes made from one template, and shlex's tokenizer costs more than the rest of their checks."""
+    return list(_split(text))
+
+
+@lru_cache(maxsize=4096)
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(shlex.split(text))
+
+
 def to_argv(value) -> list[str] | None:
     if value is None:
         return None
     if isinstance(value, str):
         try:
-            return shlex.split(value)
+            return split(value)
         except ValueError:
             return value.split()
     if isinstance(value, list):

@@ -18,12 +18,13 @@ parser (the `dockerfile` package) on tricky files.
 from __future__ import annotations
 
 import json
+import os
 import posixpath
 import re
-import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from validator.manifest.argv import split
 from validator.manifest.dockervars import arg_pairs, env_pairs, expand
 
 # Instructions whose arguments BuildKit expands with ARG/ENV values.
@@ -254,7 +255,7 @@ class Dockerfile:
                 continue
             form = ins.exec_form()
             try:
-                parts = form if form is not None else shlex.split(ins.value)
+                parts = form if form is not None else split(ins.value)
             except ValueError:
                 continue
             if any(p.startswith("--from") for p in parts):
@@ -283,7 +284,14 @@ class Dockerfile:
         return wd
 
     def host_path(self, image_path: str, context: Path) -> Path | None:
-        """Where a path inside the image comes from in the build context (None when no COPY covers it)."""
+        """Where a path inside the image comes from in the build context (None when no COPY covers it). Answers are
+        remembered for this Dockerfile (read once per check of a cube; the checks ask for the same few paths)."""
+        key = ("host_path", len(self.instructions), image_path, os.fspath(context))
+        if key not in self._cache:
+            self._cache[key] = self._host_path(image_path, context)
+        return self._cache[key]
+
+    def _host_path(self, image_path: str, context: Path) -> Path | None:
         image_path = posixpath.normpath(image_path)
         for sources, dest, ins in reversed(self.copies()):
             raw = posixpath.join(self.workdir_at(ins.line), dest)

@@ -5,7 +5,8 @@
 from __future__ import annotations
 
 import re
-import shlex
+
+from validator.manifest.argv import split
 
 _VARIABLE = re.compile(r"\\\$|\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
 
@@ -36,7 +37,7 @@ def arg_pairs(value: str) -> list[tuple[str, str | None]]:
     """`ARG A=1 B` -> [("A", "1"), ("B", None)]; `ARG NAME = value` is read leniently as one pair."""
     text = value.strip()
     try:
-        words = shlex.split(text)
+        words = split(text)
     except ValueError:
         words = text.split()
     if words and all(_NAME.fullmatch(w.partition("=")[0]) for w in words):
@@ -57,7 +58,7 @@ def env_pairs(value: str) -> list[tuple[str, str]]:
     if first and "=" not in first[0]:
         return [(first[0], first[1].strip() if len(first) > 1 else "")]
     try:
-        words = shlex.split(text, posix=True)
+        words = split(text)
     except ValueError:
         words = text.split()
     return [(w.partition("=")[0], w.partition("=")[2]) for w in words if "=" in w]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import io
 import tokenize
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +41,8 @@ class Interface:
     known_args: bool = False  # argparse parse_known_args: options it does not define are let through
     abbreviations: bool = False  # argparse: a unique prefix of an option is that option
     tree: ast.Module | None = field(default=None, repr=False, compare=False)  # the script read (read())
+    # every node of the tree with the functions it lies in (walk()), for the checks that read the script further
+    nodes: list[tuple[ast.AST, tuple]] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def single_command_app(self) -> bool:
@@ -137,19 +140,65 @@ def _click_options(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[set[str]
     return opts, required
 
 
-def parse(path: Path) -> ast.Module:
-    """The script's syntax tree. Its bytes are decoded as Python does (UTF-8, or the encoding its first lines
-    declare): UnicodeDecodeError when they are not that, SyntaxError when they are no Python."""
-    raw = Path(path).read_bytes()
+def parse(path: Path, raw: bytes | None = None) -> ast.Module:
+    """The script's syntax tree (`raw`: its bytes, when the caller read them). Its bytes are decoded as Python does
+    (UTF-8, or the encoding its first lines declare): UnicodeDecodeError when they are not that, SyntaxError when
+    they are no Python."""
+    raw = Path(path).read_bytes() if raw is None else raw
     encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
     return ast.parse(raw.decode(encoding), filename=str(path))
 
 
+def walk(tree: ast.AST) -> list[tuple[ast.AST, tuple]]:
+    """Every node of the tree in `ast.walk`'s order (breadth first), each with the functions (FunctionDef /
+    AsyncFunctionDef nodes, outermost first, the node itself included) whose body holds it: one walk that the
+    interface and the checks of the script share, instead of one `ast.walk` each. The children of a node are
+    `ast.iter_child_nodes`'s (its `_fields` that hold nodes, in order), read in this loop: walking is the larger
+    part of reading a script, and the generators cost twice the loop."""
+    out: list[tuple[ast.AST, tuple]] = []
+    todo: deque[tuple[ast.AST, tuple]] = deque([(tree, ())])
+    pop, push = todo.popleft, todo.append
+    functions, node_type = (ast.FunctionDef, ast.AsyncFunctionDef), ast.AST
+    while todo:
+        node, chain = pop()
+        if isinstance(node, functions):
+            chain = (*chain, node)
+        out.append((node, chain))
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, node_type):
+                push((value, chain))
+            elif isinstance(value, list):
+                for item in value:
+                    if isinstance(item, node_type):
+                        push((item, chain))
+    return out
+
+
+_READ: dict[bytes, Interface] = {}  # a script's bytes -> its interface, for this process
+_READ_MAX = 256  # scripts remembered (the oldest is forgotten first)
+_READ_MAX_BYTES = 256 << 10  # a larger script is parsed each time, not held
+
+
 def read(path: Path) -> Interface:
-    """The script's interface (its tree kept for the checks that read the script further); raises as parse()."""
-    tree = parse(path)
-    iface = from_tree(tree)
+    """The script's interface (its tree and its walk kept for the checks that read the script further); raises as
+    parse(). The answer depends on the script's bytes only, so it is remembered by them for this process: the
+    cubes made from one template (a benchmark's submissions, MedPerf's examples) share their entrypoint script,
+    and parsing it is the larger part of checking a cube's code. The Interface returned may be shared: callers
+    read it and never change it. A script that cannot be read is parsed (and raises) every time."""
+    raw = Path(path).read_bytes()
+    iface = _READ.get(raw)
+    if iface is not None:
+        return iface
+    tree = parse(path, raw)
+    nodes = walk(tree)
+    iface = from_tree(tree, nodes)
     iface.tree = tree
+    iface.nodes = nodes
+    if len(raw) <= _READ_MAX_BYTES:
+        if len(_READ) >= _READ_MAX:
+            del _READ[next(iter(_READ))]
+        _READ[raw] = iface
     return iface
 
 
@@ -160,12 +209,13 @@ def is_empty(tree: ast.Module) -> bool:
                for stmt in tree.body)
 
 
-def from_tree(tree: ast.AST) -> Interface:
+def from_tree(tree: ast.AST, nodes: list[tuple[ast.AST, tuple]] | None = None) -> Interface:
+    """The interface of a parsed script; `nodes`: its walk() when the caller has it already."""
     # One walk over the tree (the slowest part of a static check), then each pass over the nodes it needs.
     assigns, functions, arg_calls = [], [], []
     typer_apps: set[str] = set()
     uses_click = known_args = False
-    for node in ast.walk(tree):
+    for node, _chain in nodes if nodes is not None else walk(tree):
         if isinstance(node, ast.Assign):
             if isinstance(node.value, ast.Call):
                 assigns.append(node)

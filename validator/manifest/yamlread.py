@@ -183,11 +183,62 @@ def check_limits(text: str) -> None:
         loader.dispose()
 
 
+def _within_limits(root) -> bool:
+    """Whether a composed document is surely within the limits check_limits() enforces: no node reached again
+    through itself (a recursive alias), at most MAX_DEPTH collections deep and MAX_NODES nodes with aliases
+    expanded (an alias counts the nodes it repeats, as in check_limits). One pass over the composed nodes, each
+    looked at once (an alias is the node it repeats). Depth is counted through aliases, so this may say no where
+    the text itself is shallow enough: the caller then asks check_limits()."""
+    mapping, sequence = yaml.MappingNode, yaml.SequenceNode
+    size: dict[int, int] = {}  # id(collection) -> nodes it stands for, aliases expanded (a scalar: 1)
+    height: dict[int, int] = {}  # id(collection) -> collections nested in it, itself included (a scalar: 0)
+    open_: set[int] = set()  # collections whose children are being counted
+    todo: list[tuple[Any, list | None]] = [(root, None)]
+    while todo:
+        node, children = todo.pop()
+        key = id(node)
+        if children is not None:  # its children are counted
+            open_.discard(key)
+            n = 1 + sum(size.get(id(c), 1) for c in children)
+            h = 1 + max([height.get(id(c), 0) for c in children] or [0])
+            if n > MAX_NODES or h > MAX_DEPTH:
+                return False
+            size[key], height[key] = n, h
+            continue
+        if key in size or not isinstance(node, (mapping, sequence)):
+            continue
+        children = [n for pair in node.value for n in pair] if isinstance(node, mapping) else node.value
+        open_.add(key)
+        todo.append((node, children))
+        for child in children:
+            if id(child) in open_:
+                return False  # a recursive alias
+            if id(child) not in size and isinstance(child, (mapping, sequence)):
+                todo.append((child, None))
+    return True
+
+
+COMPOSE_FIRST = 4096  # characters: a text this short cannot nest deeper than libyaml's composer recurses safely
+
+
 def parse(text: str, file: Path) -> Doc:
-    check_limits(text)
+    """The document with the places of its keys and values. A text of at most COMPOSE_FIRST characters is composed
+    first (libyaml, in C) and its composed nodes are held to the limits (_within_limits); only where they are not
+    surely within them, or composing fails, does check_limits() read the events for the precise error. A longer
+    text (which could nest deep enough to exhaust the C stack while composing) is checked first."""
+    small = len(text) <= COMPOSE_FIRST
+    if not small:
+        check_limits(text)
     loader = _Loader(text)
     try:
-        node = loader.get_single_node()
+        try:
+            node = loader.get_single_node()
+        except yaml.YAMLError:
+            if small:
+                check_limits(text)  # a limit crossed is said first, as for a longer text
+            raise
+        if small and node is not None and not _within_limits(node):
+            check_limits(text)  # raises with the place; when it does not, the text is read as it always was
         doc = Doc(file=file, data=None)
         if node is not None:
             doc.data = _build(loader, node, (), doc)

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from validator.chain.rundir import RunFolder
     from validator.engine.limits import Limits
     from validator.engine.tasks.runner import Runner
+    from validator.engine.tasks.slots import Slots
 
 # The few words a failed task's table note starts with, by the probe finding that explains it.
 SHORT: dict[str, str] = {
@@ -59,7 +60,8 @@ SHORT: dict[str, str] = {
 
 class ProbeSession:
     def __init__(self, options: ProbeOptions, runner: Runner, cubes: dict[str, Cube], folder: RunFolder, demo: DemoData,
-                 contracts: Contracts, limits: Limits, console: Console | None = None, jobs: int = 1):
+                 contracts: Contracts, limits: Limits, console: Console | None = None, jobs: int = 1,
+                 slots: Slots | None = None):
         self.options = options
         self.runner = runner
         self.cubes = cubes
@@ -80,7 +82,7 @@ class ProbeSession:
         beside = getattr(runner, "beside", None)
         # the probes' runs go through a runner of their own (beside the chain's), or wait for the chain's end
         self.beside: Runner = beside() if beside is not None else runner  # also a chain task's, started early
-        self.jobs = ProbeJobs(jobs, side_by_side=beside is not None)
+        self.jobs = ProbeJobs(jobs, side_by_side=beside is not None, slots=slots)
         self.own = OwnRuns(cubes, folder, demo, contracts, self.scratch, options.tolerance, self._run, self._wants)
 
     def on(self, name: str) -> bool:
@@ -160,7 +162,7 @@ class ProbeSession:
         task, role = result.task, result.role
         if task == "infer" and role == "model":
             if self._wants("rerun", "model") or self._wants("determinism", "model"):
-                self.jobs.submit("infer-again", self.own.infer_again, first=True)  # the longest, the end waits on it
+                self.jobs.submit("infer-again", self.own.infer_again, urgent=True)  # the longest: the end waits on it
         elif self._wants("rerun", role):
             self.jobs.submit(("rerun", task), partial(self.own.rerun, role, task))
         if (role == "data_preparator" and self._wants("faults", role) and task == self._faults_task()

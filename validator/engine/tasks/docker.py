@@ -25,6 +25,7 @@ from validator.engine.client.kind import PODMAN_NOFILE, EngineFacts, learn
 from validator.engine.images.build import build_image
 from validator.engine.limits import Limits, human_size
 from validator.engine.result import BuildResult, TaskResult, tail
+from validator.engine.tasks import slots
 from validator.engine.tasks.enginelost import what_happened
 from validator.engine.tasks.plan import RunPlan
 from validator.engine.tasks.runner import judge_exit, judge_log, judge_outputs, prepare_outputs
@@ -210,6 +211,7 @@ class DockerRunner:
         log = ready.log if ready is not None else LogPump(log_path, lim.log_limit)
         peak = None
         pids = None
+        held = slots.Held(None, False)
         timed_out = engine_lost = False
         started = time.monotonic()
         try:
@@ -219,6 +221,10 @@ class DockerRunner:
                     log.attach(self.engine, container)  # before start: nothing is missed
                 peak = PeakMemory(self.engine, container, self._cgroup_layout())
                 pids = PidsWatch(container, self._cgroup_layout())
+                held = slots.take()  # made ready above while others ran; now its turn on the cores
+                if not held.granted or self._stopped.is_set():
+                    return result.not_started()  # cancelled while it waited (removed below)
+                started = time.monotonic()  # its time is its run's, not its wait for a slot
                 self.engine.start(container)
                 if self._stopped.is_set():  # stop() came while it started (its sweep may have missed it)
                     return result.not_started()  # removed below
@@ -231,7 +237,9 @@ class DockerRunner:
                 return result
             try:
                 exit_code = self.engine.wait(container, lim.timeout).get("StatusCode")
+                held.give()  # it has ended: the next run starts while this one is inspected and removed
             except EngineError as e:
+                held.give()
                 if self._stopped.is_set():  # stop() removed the container while it ran
                     return result.stopped()
                 if not isinstance(e, EngineTimeout) or lim.timeout is None:  # the connection broke, the engine died
@@ -274,6 +282,7 @@ class DockerRunner:
             judge_outputs(result, plan, cube.rel(cube.config_file))
             return result
         finally:
+            held.give()
             if peak is not None:
                 peak.stop()
             if pids is not None:

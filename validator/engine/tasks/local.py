@@ -27,6 +27,7 @@ from validator import hostfs
 from validator.codes import LEFT_RUNNING, LOCAL_UNSUPPORTED
 from validator.engine.limits import Limits
 from validator.engine.result import BuildResult, TaskResult, read_tail
+from validator.engine.tasks import slots
 from validator.engine.tasks.hostpaths import DockerfileInfo, PathMap, read_dockerfile
 from validator.engine.tasks.logcap import CappedLog
 from validator.engine.tasks.plan import RunPlan
@@ -165,9 +166,13 @@ class LocalRunner:
                 env["CUDA_VISIBLE_DEVICES"] = visible
             env[MARK_ENV] = secrets.token_hex(8)
             log = CappedLog(log_path, self.limits.log_limit)
+            held = slots.take()  # its inputs copied above while others ran; now its turn on the cores
             try:
+                if not held.granted:
+                    return result.not_started()  # cancelled while it waited
                 left = self._spawn(result, argv, cwd, env, log)
             finally:
+                held.give()
                 log.close()
             for m, copy, before in watched:
                 changes = differences(before, snapshot(copy))
