@@ -4,8 +4,9 @@
     python3 bench/bench_scale.py [--records 1000 10000 50000] [--benchmark examples/chestxray] [--probes]
 
 For each N it generates a demo data set (examples/chestxray/tools/generate_data.py, 256 px PNGs, seeded; not
-timed), then runs `medcube test BENCHMARK --demo-data DIR --no-probes --timeout 0` once (with --probes: the
-default run) and reads its JSON report. Prints, per N: each task's seconds and peak memory (the container's, as
+timed; with --keep DIR it stays in DIR, and a later run with the same DIR uses it again), then runs
+`medcube test BENCHMARK --demo-data DIR --no-probes --timeout 0` once (with --probes: the default run) and reads its
+JSON report. Prints, per N: each task's seconds and peak memory (the container's, as
 medcube measures it from its cgroup: what its processes hold, page cache left out), the whole run's seconds and
 milliseconds per record, and medcube's own peak memory; then each task's peak memory at the largest N over the
 smallest (goal: <= 1.5x, memory flat in N), the same for the cgroups' high-water marks (page cache included), and the
@@ -31,7 +32,10 @@ GENERATE = ROOT / "examples" / "chestxray" / "tools" / "generate_data.py"
 
 
 def generate(n: int, dest: Path) -> Path:
-    """A demo data folder with N records: paths.yaml beside demo/images and demo/labels."""
+    """A demo data folder with N records: paths.yaml beside demo/images and demo/labels (one a kept --keep folder
+    already holds is used again: the data are seeded, the same each time)."""
+    if (dest / "paths.yaml").is_file():
+        return dest
     subprocess.run([sys.executable, str(GENERATE), "--count", str(n), "--seed", "4242", "--output",
                     str(dest / "demo")], check=True, stdout=subprocess.DEVNULL)
     (dest / "paths.yaml").write_text("data_path: demo/images\nlabels_path: demo/labels\n")
@@ -62,7 +66,8 @@ def main() -> int:
     ap.add_argument("--records", type=int, nargs="+", default=[1000, 10000])
     ap.add_argument("--benchmark", default=str(ROOT / "examples" / "chestxray"))
     ap.add_argument("--probes", action="store_true", help="the default run (probes on) instead of --no-probes")
-    ap.add_argument("--keep", help="work folder to keep (default: a temporary one, removed)")
+    ap.add_argument("--keep", help="work folder to keep, and its data folders to use again in a later run (default: a "
+                    "temporary one, removed)")
     args = ap.parse_args()
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     env.setdefault("MEDCUBE_BASE_IMAGE", "medcube/base:bookworm")

@@ -29,10 +29,10 @@ if [[ $(id -u) -eq 0 ]]; then LOG_DIR=/var/log; else LOG_DIR=/tmp; fi
 DOCKERD_LOG="${MEDCUBE_DOCKERD_LOG:-$LOG_DIR/medcube-dockerd.log}"
 DOCKERD_WAIT="${MEDCUBE_DOCKERD_WAIT:-60}"
 SUITE=bookworm
-PACKAGES="python3,python3-pip,python3-numpy,python3-yaml,python3-pil,python3-pydicom,python3-torch,python3-typer,python3-jsonschema,ca-certificates"
+PACKAGES="python3,python3-pip,python3-numpy,python3-yaml,python3-pil,python3-pydicom,python3-torch,python3-typer,python3-jsonschema,python3-ijson,ca-certificates"
 # Bump when the rootfs recipe below changes: it is part of the cache key and of the image's label, so an
 # existing image made by an older recipe is rebuilt.
-RECIPE_VERSION=3
+RECIPE_VERSION=4
 
 log() { printf '[setup-engine] %s\n' "$*" >&2; }
 die() { printf '[setup-engine] ERROR: %s\n' "$*" >&2; exit 1; }

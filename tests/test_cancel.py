@@ -279,8 +279,8 @@ def test_sigterm_during_a_probe_run_local(tmp_path):
 @pytest.mark.slow
 def test_sigterm_during_many_submissions_with_jobs(tmp_path):
     """Three model submissions, two at a time (--jobs 2, local runner), each infer waiting to be stopped: SIGTERM
-    once two run. Both are killed (they run in the pool's threads), the third never starts, exit 143, and the
-    leaderboard report says which were stopped and which never ran."""
+    once two run. Both are killed (they run in the pool's threads), the third (made ready, waiting for a slot) never
+    starts, exit 143, and the leaderboard report says which were stopped and which never ran."""
     bench = slow_bench(tmp_path, "infer")
     subs = []
     for name in ("a", "b", "c"):
@@ -305,8 +305,9 @@ def test_sigterm_during_many_submissions_with_jobs(tmp_path):
         stopped = sorted(n for n, (status, message) in first.items() if message.startswith("stopped"))
         never = sorted(n for n, (status, message) in first.items() if message.startswith("not run"))
         assert {status for status, _ in first.values()} == {"cancelled"}, first
-        assert (stopped, never) == (["a", "b"], ["c"]), first  # handed to the pool in the order given
-        assert not list(folder.glob("003-c/predictions/pids.txt")), "the third submission started after the signal"
+        # two run on the two slots; the third, ready (one more than the slots), waited for one and never started
+        assert len(stopped) == 2 and len(never) == 1, first
+        assert not list(folder.glob(f"*-{never[0]}/predictions/pids.txt")), "the third submission started"
         assert left_in_tmp(tmp_path) == [], "a submission's scratch folder is left"
     finally:
         proc.kill()

@@ -124,3 +124,49 @@ def test_evaluate_rejects_bad_predictions_by_record(tmp_path, labels, preds, mes
     assert r.returncode == 1
     assert message in r.stderr
     assert not out.exists()
+
+
+# ------------------------------------------------------------------ predictions.json streamed a record at a time
+
+
+def _random_case(root: Path, n: int, width: int, float32: bool, ties: bool, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    labels, preds = {}, {}
+    for i in range(n):
+        labels[f"r{i:04d}"] = rng.integers(0, 2, width).tolist()
+        p = rng.random(width)
+        p = np.round(p, 1) if ties else p
+        preds[f"r{i:04d}"] = (p.astype(np.float32) if float32 else p).astype(np.float64).tolist()
+    write_case(root, labels, preds)
+
+
+@pytest.mark.parametrize("float32, ties, names", [(True, False, None), (False, False, ["a", "b", "c"]),
+                                                  (False, True, None), (True, True, ["a", "b", "c"])])
+def test_streamed_predictions_give_the_metrics_of_the_file_read_whole(tmp_path, float32, ties, names):
+    _random_case(tmp_path, 400, 3, float32, ties, seed=7)
+    pred_file, labels = str(tmp_path / "preds" / "predictions.json"), str(tmp_path / "labels")
+    streamed = M._load_streamed(pred_file, labels, len(names) if names else None)
+    assert streamed is not None  # the plain file is streamed, not read whole
+    y, s = streamed
+    assert s.dtype == (np.float32 if float32 else np.float64)  # float32 only where it holds every value exactly
+    assert y.dtype == np.int8
+    y_whole, s_whole = M._load_whole(pred_file, labels, len(names) if names else None)
+    assert M.compute_metrics(y, s, names, 0.3) == M.compute_metrics(y_whole, s_whole, names, 0.3)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('{"r1": [NaN, 0.2], "r2": [0.1, 0.2]}', "record r1: prediction values must be probabilities"),
+        ('{"r1": [0.1, 0.2], "r2": [0.1, 0.2], "r1": [0.1]}', "record r1: prediction has 1 values"),  # the last counts
+        ('{"r1": [0.1, 0.2], "r2": [0.1, 0.2]} "', "predictions.json: not valid JSON (Extra data"),
+        ('{"r1": [0.1, 0.2], "\\ud800": [0.1, 0.2]}', "prediction without a label file"),
+    ],
+)
+def test_evaluate_reads_whole_what_it_cannot_stream(tmp_path, text, message):
+    write_case(tmp_path, {"r1": [0, 1], "r2": [1, 0]}, {})
+    (tmp_path / "preds" / "predictions.json").write_text(text)
+    r, out = evaluate(tmp_path)
+    assert r.returncode == 1
+    assert message in r.stderr
+    assert not out.exists()

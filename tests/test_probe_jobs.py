@@ -168,6 +168,35 @@ def test_a_model_that_keeps_the_files_it_finds_gets_a_run_of_its_own(tmp_path):
     assert (report.run_dir / "logs" / "probe-determinism-infer.log").is_file()
 
 
+class SeesScratch(Counting):
+    """Counting, noting which probe scratch copies exist whenever a task starts."""
+
+    def __init__(self, scratch: Path):
+        super().__init__()
+        self.scratch = scratch
+        self.seen: list[list[str]] = []
+
+    def run(self, cube, plan, log_path):
+        found = sorted(str(p.relative_to(self.scratch)) for p in self.scratch.glob("*/*")) if self.scratch.is_dir() else []
+        self.seen.append(found)
+        return super().run(cube, plan, log_path)
+
+
+def test_each_probe_run_removes_its_copies_once_judged(tmp_path):
+    """The probes' runs one after another (--jobs 1): when each starts, the only scratch copies there are its own
+    (those of the runs before it were removed in their jobs), and none is left for the run's end."""
+    bench = load_benchmark(HOSTILE)
+    cubes = {role: load_cube(bench.cube(role)) for role in ROLES}
+    runner = SeesScratch(tmp_path / "run" / "probes")
+    options = RunOptions(runner="local", run_dir=tmp_path / "run", jobs=1, probes=ProbeOptions())
+    report = run_chain(bench, cubes, load_demo_data(bench.demo_data, bench.demo_sha256), options, runner)
+    probe_runs = runner.seen[5:]  # after the chain's five tasks
+    assert len(probe_runs) == {p.name: p for p in report.probes}["faults"].runs + 4  # faults, 4 reruns
+    assert all(len(seen) == 1 for seen in probe_runs), probe_runs
+    assert len({seen[0] for seen in probe_runs}) == len(probe_runs)  # each its own
+    assert not (tmp_path / "run" / "probes").exists()
+
+
 # -- the pool and the slots ------------------------------------------------------------------------------------------
 class Running:
     """A job's run as the runners take it: its work before the run (copies, the container made ready), then a slot,
@@ -247,6 +276,43 @@ def test_the_chain_holds_its_slot_between_its_tasks_and_lends_it_while_it_waits(
         out = jobs.outcomes()
     assert run.most == 2 and sorted(o.get() for o in out.values()) == [0, 1, 2]
     assert gate._free == 2
+
+
+def test_the_infer_started_early_hands_its_slot_to_the_chain_when_it_ends():
+    """The chain waits for its infer (run on a slot of its own): the chain's slot is a probe run's meanwhile, and
+    when infer ends the chain goes on with infer's slot at once; a probe run waiting then gets none of the two."""
+    gate = Slots(2)
+    run = Running()
+    ended = threading.Event()
+
+    def probe_run(key):
+        with slots.using(gate, priority=2):
+            run(key)
+
+    def early_infer():
+        with slots.holding(gate, keep=True):
+            ended.wait(5)
+
+    with slots.holding(gate):
+        infer = threading.Thread(target=early_infer)
+        infer.start()
+        until(lambda: gate._free == 0)
+        first = threading.Thread(target=probe_run, args=("first",))
+        first.start()
+        with slots.lent() as back:
+            until(lambda: run.now == 1)  # the chain's slot, lent
+            ended.set()
+            infer.join(5)
+            back.adopt = True
+        second = threading.Thread(target=probe_run, args=("second",))
+        second.start()
+        until(lambda: len(run.ready) == 2)
+        time.sleep(0.1)
+        assert run.ran == ["first"] and gate._free == 0  # the chain holds infer's slot; "second" waits for one
+        run.go.set()
+        first.join(5)
+        second.join(5)
+    assert run.ran == ["first", "second"] and gate._free == 2
 
 
 def test_a_free_slot_goes_to_the_lowest_priority_number_then_to_the_first_come():

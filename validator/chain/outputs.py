@@ -168,56 +168,103 @@ def load_prediction_file(path: Path):
     return value
 
 
+class _Verdicts:
+    """What check_predictions keeps of the predictions it reads, one record at a time: which prepared records got one,
+    the records that were not prepared, and the problem of each record that has one (a record seen twice counts with
+    its last value, as in a JSON object read whole). Nothing grows with the records but the ids themselves."""
+
+    def __init__(self, ids: list[str], contract: PredictionsContract, extras: bool) -> None:
+        self.found = dict.fromkeys(ids, False)
+        self.contract = contract
+        self.extras: set[str] | None = set() if extras and ids else None
+        self.problems: dict[str, tuple[bool, str]] = {}  # record -> (a shape problem?, what)
+
+    def add(self, rid: str, value) -> None:
+        if rid in self.found:
+            self.found[rid] = True
+        elif self.extras is not None:
+            self.extras.add(rid)
+        self.problems.pop(rid, None)
+        problem = _problem(rid, value, self.contract)
+        if problem:
+            self.problems[rid] = problem
+
+
+def _problem(rid: str, value, contract: PredictionsContract) -> tuple[bool, str] | None:
+    shape = _shape(value)
+    if shape is None or (contract.shape is not None and shape != contract.shape):
+        return True, f"{rid}: {'not numeric' if shape is None else 'shape ' + str(list(shape))}"
+    try:
+        nums = [float(x) for x in _flat(value)]
+    except OverflowError:  # an integer too large for a float
+        return False, f"{rid}: not finite"
+    if not all(math.isfinite(x) for x in nums):
+        return False, f"{rid}: not finite"
+    if contract.range and any(x < contract.range[0] or x > contract.range[1] for x in nums):
+        return False, f"{rid}: outside [{contract.range[0]:g}, {contract.range[1]:g}]"
+    return None
+
+
+def _streamed(path: Path, verdicts: _Verdicts) -> bool:
+    """Feed the records of a JSON predictions file to verdicts one at a time; False when it must be read whole."""
+    from validator.chain.predstream import NotStreamed, records
+
+    try:
+        for rid, value in records(path, MAX_PREDICTIONS, MAX_NESTING):
+            verdicts.add(rid, value)
+    except NotStreamed:
+        return False
+    return True
+
+
 def check_predictions(pred_dir: Path, ids: list[str], contract: PredictionsContract, where: str) -> list[Finding]:
     out: list[Finding] = []
-    values: dict[str, object] = {}
     per_record = "{id}" in contract.file
+    verdicts = _Verdicts(ids, contract, extras=not per_record)
     if per_record:
         for rid in ids:
             p = pred_dir / contract.file.format(id=rid)
             if p.is_file():
                 try:
-                    values[rid] = load_prediction_file(p)
+                    value = load_prediction_file(p)
                 except Exception as e:
                     out.append(F.error(NO_PREDICTIONS, where, f"infer: cannot read {p.name}: {e}"))
+                else:
+                    verdicts.add(rid, value)
     else:
         path = pred_dir / contract.file
         if not path.is_file():
             found = sorted(p.name for p in pred_dir.iterdir())[:5] if pred_dir.is_dir() else []
             return [F.error(NO_PREDICTIONS, where, f"infer wrote no {contract.file} into its output_path",
                             hint=f"found: {', '.join(found) or 'nothing'}; the benchmark expects {contract.file}")]
-        try:
-            data = load_prediction_file(path)
-        except Exception as e:
-            return [F.error(NO_PREDICTIONS, where, f"infer: {contract.file} cannot be read: {str(e)[:200]}",
-                            hint=f"infer writes one complete {path.suffix.lstrip('.') or 'JSON'} mapping record id -> "
-                            f"prediction to {contract.file} in its output_path (written in one go, and closed)")]
-        if not isinstance(data, dict):
-            return [F.error(NO_PREDICTIONS, where, f"infer: {contract.file} is not a mapping of record id -> prediction",
-                            hint='e.g. {"00001": [0.1, 0.9, ...]}')]
-        values = {str(k): v for k, v in data.items()}
-    missing = [i for i in ids if i not in values]
+        # A JSON file is streamed (MedPerf's predictions.json grows with the data set); what the stream refuses, and
+        # the other formats, are read whole.
+        if path.suffix in (".npy", ".yaml", ".yml") or not _streamed(path, verdicts):
+            verdicts = _Verdicts(ids, contract, extras=True)
+            try:
+                data = load_prediction_file(path)
+            except Exception as e:
+                return [F.error(NO_PREDICTIONS, where, f"infer: {contract.file} cannot be read: {str(e)[:200]}",
+                                hint=f"infer writes one complete {path.suffix.lstrip('.') or 'JSON'} mapping record id "
+                                f"-> prediction to {contract.file} in its output_path (written in one go, and closed)")]
+            if not isinstance(data, dict):
+                return [F.error(NO_PREDICTIONS, where, f"infer: {contract.file} is not a mapping of record id -> prediction",
+                                hint='e.g. {"00001": [0.1, 0.9, ...]}')]
+            for k, v in data.items():
+                verdicts.add(str(k), v)
+            del data
+    missing = [i for i in ids if not verdicts.found[i]]
     if missing:
         out.append(F.error(MISSING_PREDICTIONS, where,
                            f"infer: {len(missing)} of {len(ids)} prepared records have no prediction "
                            f"(e.g. {', '.join(missing[:5])})",
                            hint="write one prediction per record in the prepared data"))
-    extra = sorted(set(values) - set(ids)) if ids and not per_record else []
+    extra = sorted(verdicts.extras or ())
     if extra:
         out.append(F.warning(MISSING_PREDICTIONS, where,
                              f"infer: {len(extra)} predictions for records that were not prepared (e.g. {', '.join(extra[:5])})"))
-    bad_shape, bad_value = [], []
-    for rid in sorted(values):
-        v = values[rid]
-        shape = _shape(v)
-        if shape is None or (contract.shape is not None and shape != contract.shape):
-            bad_shape.append(f"{rid}: {'not numeric' if shape is None else 'shape ' + str(list(shape))}")
-            continue
-        nums = [float(x) for x in _flat(v)]
-        if not all(math.isfinite(x) for x in nums):
-            bad_value.append(f"{rid}: not finite")
-        elif contract.range and any(x < contract.range[0] or x > contract.range[1] for x in nums):
-            bad_value.append(f"{rid}: outside [{contract.range[0]:g}, {contract.range[1]:g}]")
+    bad_shape = [what for _, (is_shape, what) in sorted(verdicts.problems.items()) if is_shape]
+    bad_value = [what for _, (is_shape, what) in sorted(verdicts.problems.items()) if not is_shape]
     if bad_shape:
         want = f"a list of {contract.shape[0]} numbers" if contract.shape and len(contract.shape) == 1 else (
             f"shape {list(contract.shape)}" if contract.shape else "numbers")

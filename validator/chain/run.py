@@ -32,6 +32,7 @@ from validator.chain.options import RunOptions, default_jobs
 from validator.chain.outputs import check_outputs, read_results
 from validator.chain.result import RunReport
 from validator.chain.rundir import RunFolder
+from validator.chain.say import say_build, say_start, say_task, shown
 from validator.codes import IMPORT_CRASH, MISSING_TASK, PLAN_FAILED
 from validator.engine.result import BuildResult, TaskResult
 from validator.engine.tasks.plan import PlanError, RunPlan, plan_task
@@ -171,8 +172,10 @@ def _chain(benchmark: Benchmark, cubes: dict[str, Cube], demo: DemoData, options
         if n in early:
             assert probes is not None
             say_start(console, task, cube)
-            with lent():  # the chain's slot is the others' while its infer runs on one of theirs
-                ran = early.pop(n).result().get()
+            with lent() as back:  # the chain's slot is the others' while its infer runs on one of its own
+                outcome = early.pop(n).result()
+                back.adopt = outcome.error is None  # the infer's slot, kept for the chain (start_early)
+            ran = outcome.get()
             result = judge_task(ran, cube, task, folder, benchmark.contracts, probes)
         else:
             if n < len(steps) and n + 1 not in early:
@@ -196,7 +199,7 @@ def _chain(benchmark: Benchmark, cubes: dict[str, Cube], demo: DemoData, options
                      runner.name, step)
         if probes is not None:  # the chain has ended: its slot is the probes'
             for future in early.values():  # started early, its turn never came: an earlier task failed
-                discard(future.result())
+                discard(future.result(), gate)
             report.probes = probes.after_chain(report.tasks)
     except Cancelled:
         gate.close()  # a run waiting for its turn never starts
@@ -317,7 +320,7 @@ def launch_task(runner: Runner, cube: Cube, role: str, task: str, folder: RunFol
         return Ran(None, r)
     log_path = log_path_for(folder, n, task)
     say_start(console, task, cube)
-    status = console.status(_shown(task, cube) + " ...") if console is not None and console.is_terminal else None
+    status = console.status(shown(task, cube) + " ...") if console is not None and console.is_terminal else None
     token = probes.before_task(plan) if probes is not None else None
     if status is not None:
         with status:
@@ -344,47 +347,32 @@ def judge_task(ran: Ran, cube: Cube, task: str, folder: RunFolder, contracts: Co
 
 def start_early(probes: ProbeSession, cubes: dict[str, Cube], steps: list[tuple[str, str]], folder: RunFolder,
                 demo: DemoData, built: dict[str, BuildResult], options: RunOptions) -> dict[int, Future]:
-    """Once prepare has passed: the model's infer as a job on the probes' slots (the first free one), beside
-    sanity_check and statistics, which it does not read. Returns {its step number: its job}."""
+    """Once prepare has passed: the model's infer as a job beside sanity_check and statistics, which it does not
+    read, on a slot of its own (the first free one) that it keeps for the chain when it ends: the chain goes on
+    with it at once (its turn is not taken by a probe's run meanwhile). Returns {its step number: its job}."""
     n = steps.index(("model", "infer")) + 1
     cube = cubes["model"]
-    job = partial(launch_task, probes.beside, cube, "model", "infer", folder, demo, built.get(str(cube.path)),
+    run = partial(launch_task, probes.beside, cube, "model", "infer", folder, demo, built.get(str(cube.path)),
                   options, n, probes, None)
+    gate = probes.jobs.slots
+
+    def job() -> Ran:
+        if gate is None:
+            return run()
+        with holding(gate, keep=True):
+            return run()
+
     future = probes.jobs.submit(("chain", "infer"), job, first=True)
     return {n: future} if future is not None else {}
 
 
-def discard(outcome: Outcome) -> None:
-    """A task run before its turn that never came: its log and outputs go, as if it had not run."""
+def discard(outcome: Outcome, gate: Slots) -> None:
+    """A task run before its turn that never came: its log and outputs go, as if it had not run; the slot it kept
+    for the chain is given back."""
+    if outcome.error is None:
+        gate.give()
     ran = outcome.value
     if not isinstance(ran, Ran) or ran.plan is None:
         return
     for path in [*ran.plan.outputs.values(), *([ran.log_path] if ran.log_path else [])]:
         remove_tree(Path(path))
-
-
-def say_build(console, b: BuildResult) -> None:
-    if console is None or b.status == "not_built":
-        return
-    style = {"built": "green", "cached": "dim", "present": "dim", "failed": "red"}[b.status]
-    console.print(Text(printable(b.message), style=style))  # a build message quotes the cube's Dockerfile
-
-
-def _shown(task: str, cube: Cube) -> Text:
-    return Text(printable(f"{task} ({cube.path.name})"))  # the folder's name is the submitter's: escaped, no markup
-
-
-def say_start(console: Console | None, task: str, cube: Cube) -> None:
-    """A log (CI): one line when a task starts, one when it ends (a terminal shows a status line instead)."""
-    if console is not None and not console.is_terminal:
-        console.print(Text(f"{'start':>7} ") + _shown(task, cube), highlight=False)
-
-
-def say_task(console, r: TaskResult) -> None:
-    if console is None:
-        return
-    style = {"passed": "green", "skipped": "dim"}.get(r.status, "red")
-    secs = f" {r.seconds:.1f}s" if r.seconds is not None else ""
-    console.print(Text.assemble((f"{r.status:>7}", style), printable(f" {r.task} ({Path(r.cube).name}){secs}")))
-
-

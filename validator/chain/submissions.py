@@ -35,8 +35,9 @@ from validator.chain.demo_data import DemoData
 from validator.chain.options import RunOptions, default_jobs
 from validator.chain.outputs import read_results
 from validator.chain.result import RunReport
-from validator.chain.run import cancelled, chain_tasks, in_order, run_task, say_build, say_task, start_run
+from validator.chain.run import cancelled, chain_tasks, in_order, run_task, start_run
 from validator.chain.rundir import RunFolder
+from validator.chain.say import say_build, say_task
 from validator.chain.submission_probes import preparation_probes, submission_probes
 from validator.codes import SUBMISSION_NOT_LOADED, SUBMISSION_RUN_FAILED, SUBMISSION_SAME_IMAGE
 from validator.engine.result import BuildResult, TaskResult

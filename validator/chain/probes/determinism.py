@@ -1,18 +1,22 @@
 """Determinism: predictions of two runs of `infer` on the same data, compared within a tolerance.
 
-Predictions are read the way the output contract reads them (one file, or one per record); numbers are equal when
-|a - b| <= tolerance * max(1, |a|, |b|). Files the contract does not name are compared byte for byte.
+Predictions are read the way the output contract reads them (one file, or one per record; a JSON file streamed a
+record at a time, see chain/predstream.py); numbers are equal when |a - b| <= tolerance * max(1, |a|, |b|). Files the
+contract does not name are compared byte for byte. A record that is a flat list of floats (what a model writes) is
+held as an array of doubles until it is compared: 8 bytes a number, not a Python object each.
 """
 
 from __future__ import annotations
 
 import math
+from array import array
 from pathlib import Path
 
 from validator import hostfs
 from validator.archive import sha256_file
 from validator.chain.benchmark import PredictionsContract
-from validator.chain.outputs import load_prediction_file
+from validator.chain.outputs import MAX_NESTING, MAX_PREDICTIONS, load_prediction_file
+from validator.chain.predstream import NotStreamed, records
 
 
 def _numbers(value):
@@ -41,16 +45,33 @@ def close(a: float, b: float, tolerance: float) -> bool:
     return abs(a - b) <= tolerance * max(1.0, abs(a), abs(b))
 
 
+def _compact(value):
+    """A record as it is held until compared: a flat list of floats as an array of doubles, anything else as it is."""
+    if type(value) is list and all(type(v) is float for v in value):
+        return array("d", value)
+    return value
+
+
+def _full(value):
+    return value.tolist() if isinstance(value, array) else value
+
+
 def _load(pred_dir: Path, contract: PredictionsContract, ids: list[str]) -> dict[str, object] | None:
     if "{id}" in contract.file:
         out = {}
         for rid in ids:
             p = pred_dir / contract.file.format(id=rid)
             if p.is_file():
-                out[rid] = load_prediction_file(p)
+                out[rid] = _compact(load_prediction_file(p))
         return out
-    data = load_prediction_file(pred_dir / contract.file)
-    return {str(k): v for k, v in data.items()} if isinstance(data, dict) else None
+    path = pred_dir / contract.file
+    if path.suffix not in (".npy", ".yaml", ".yml"):
+        try:
+            return {rid: _compact(value) for rid, value in records(path, MAX_PREDICTIONS, MAX_NESTING)}
+        except NotStreamed:
+            pass  # read whole, below
+    data = load_prediction_file(path)
+    return {str(k): _compact(v) for k, v in data.items()} if isinstance(data, dict) else None
 
 
 def compare(first: Path, second: Path, contract: PredictionsContract, ids: list[str],
@@ -68,13 +89,14 @@ def compare(first: Path, second: Path, contract: PredictionsContract, ids: list[
         if rid not in a or rid not in b:
             diffs.append(f"{rid}: only in the {'first' if rid in a else 'second'} run")
             continue
-        x, y = _numbers(a[rid]), _numbers(b[rid])
+        first_value, second_value = _full(a[rid]), _full(b[rid])
+        x, y = _numbers(first_value), _numbers(second_value)
         if x is None or y is None:
-            if a[rid] != b[rid]:
-                diffs.append(f"{rid}: {a[rid]!r} then {b[rid]!r}"[:120])
+            if first_value != second_value:
+                diffs.append(f"{rid}: {first_value!r} then {second_value!r}"[:120])
             continue
-        if len(x) != len(y) or _shape(a[rid]) != _shape(b[rid]):
-            diffs.append(f"{rid}: shape {list(_shape(a[rid]))} then {list(_shape(b[rid]))}")
+        if len(x) != len(y) or _shape(first_value) != _shape(second_value):
+            diffs.append(f"{rid}: shape {list(_shape(first_value))} then {list(_shape(second_value))}")
             continue
         worst = max((abs(p - q) for p, q in zip(x, y, strict=True) if not (math.isnan(p) and math.isnan(q))), default=0.0)
         if not all(close(p, q, tolerance) for p, q in zip(x, y, strict=True)):

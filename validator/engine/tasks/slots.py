@@ -96,33 +96,44 @@ def using(slots: Slots | None, priority: int = 0, urgent: bool = False) -> Itera
 
 
 @contextmanager
-def holding(slots: Slots) -> Iterator[None]:
+def holding(slots: Slots, keep: bool = False) -> Iterator[None]:
     """This thread holds one slot meanwhile (the chain: its tasks one after another, the next one's turn never
-    taken by another run in the moment between two), its runs taking no other; lent() gives it up for a while."""
+    taken by another run in the moment between two), its runs taking no other; lent() gives it up for a while.
+    keep: the slot is not given back when the block ends without an error: it is handed over (Lent.adopt)."""
     before = getattr(_here, "setting", None)
     granted = slots.take(0)
     _here.setting = (slots, 0, False, granted)
+    failed = True
     try:
         yield
+        failed = False
     finally:
-        if _here.setting[3]:
+        if _here.setting[3] and (failed or not keep):
             slots.give()
         _here.setting = before
 
 
+class Lent:
+    """What lent() yields: set `adopt` when the run waited for kept its slot (holding(keep=True)) for this thread,
+    which then goes on with that slot instead of waiting for one."""
+
+    adopt = False
+
+
 @contextmanager
-def lent() -> Iterator[None]:
+def lent() -> Iterator[Lent]:
     """A thread that holds a slot waits for another's run (the chain for its infer started early): the slot is the
-    others' meanwhile, and taken back (before any other waiting run) afterwards."""
+    others' meanwhile, and taken back (before any other waiting run) afterwards, or the other's adopted."""
     setting = getattr(_here, "setting", None)
+    back = Lent()
     if setting is None or not setting[3]:
-        yield
+        yield back
         return
     slots = setting[0]
     slots.give()
     _here.setting = (*setting[:3], False)
-    yield  # an exception (a signal) goes on without the slot: waiting for one then could wait for a cancelled run
-    _here.setting = (*setting[:3], slots.take(0))
+    yield back  # an exception (a signal) goes on without the slot: waiting for one then could wait for a cancelled run
+    _here.setting = (*setting[:3], True if back.adopt else slots.take(0))
 
 
 def take() -> Held:

@@ -36,7 +36,7 @@ def evaluate(
         parameters = yaml.safe_load(f) or {}
     names = parameters.get("labels_list")
     try:
-        _, y, s = load_predictions_and_labels(predictions, labels, len(names) if names else None)
+        y, s = load_predictions_and_labels(predictions, labels, len(names) if names else None)
     except EvaluationError as e:
         lines = str(e).splitlines()
         print(f"evaluate: {len(lines)} problem(s)", file=sys.stderr)
