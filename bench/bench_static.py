@@ -5,11 +5,13 @@
 The cubes are copies of tests/fixtures/static/valid/ (every format and role) under varied names and image tags in a
 temporary directory, so answers medcube remembers by content (an entrypoint script's interface, hadolint's answer on
 a Dockerfile, shlex's words of a command line) are found again, as for the submissions made from one template.
-With --unique every cube's scripts, Dockerfile and YAML files differ (a comment naming the cube), so each is read
-anew (hadolint's answers still come from its cache folder, filled by the warm-up round). Timed: `run_static(dir)`
-for each, process start excluded (the best of --rounds rounds, after one warm-up round). Baseline, measured in the
-same run over the same directories: reading and YAML-parsing the same config and parameters files (what any
-validator has to do at least). The goal (issue 25): >= 500 cubes/s.
+With --unique every cube's scripts and YAML files differ (a comment naming the cube and the round) and every round
+validates cubes of its own, so nothing is found again by content: each script and file is read anew, as when
+checking submissions written apart (its Dockerfile differs by cube only, so hadolint's answers still come from its
+cache folder, filled by the warm-up round; command lines are the template's). Timed: `run_static(dir)` for each,
+process start excluded (the best of --rounds rounds, after one warm-up round). Baseline, measured in the same run
+over the same directories: reading and YAML-parsing the same config and parameters files (what any validator has
+to do at least). The goal (issue 25): >= 500 cubes/s.
 """
 
 from __future__ import annotations
@@ -39,9 +41,10 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 GOAL = 500.0  # cubes/s
 
 
-def make_cubes(dest: Path, count: int, unique: bool = False) -> list[Path]:
+def make_cubes(dest: Path, count: int, unique: bool = False, round_: int = 0) -> list[Path]:
     """`count` cube directories: the valid fixtures in turn, each under its own name and image tag; with `unique`,
-    each of its scripts, Dockerfiles and YAML files also ends in a comment naming the cube."""
+    each of its scripts and YAML files also ends in a comment naming the cube and the round, its Dockerfile in one
+    naming the cube."""
     sources = sorted(p for p in VALID.iterdir() if p.is_dir())
     cubes = []
     for i in range(count):
@@ -57,7 +60,7 @@ def make_cubes(dest: Path, count: int, unique: bool = False) -> list[Path]:
             for f in sorted(cube.rglob("*")):
                 if f.is_file() and (f.suffix in (".py", ".yaml", ".yml") or f.name == "Dockerfile"):
                     with open(f, "a", encoding="utf-8") as out:
-                        out.write(f"\n# bench cube {i}\n")
+                        out.write(f"\n# bench cube {i}" + ("" if f.name == "Dockerfile" else f" round {round_}") + "\n")
         cubes.append(cube)
     return cubes
 
@@ -80,10 +83,11 @@ def validate(cubes: list[Path]) -> int:
     return errors
 
 
-def best_of(fn, cubes, rounds: int) -> float:
-    fn(cubes)  # warm-up: imports, schema compilation, OS file cache
+def best_of(fn, sets: list[list[Path]]) -> float:
+    """The best time of fn over sets[1:], after a warm-up on sets[0] (imports, schema compilation, OS file cache)."""
+    fn(sets[0])
     times = []
-    for _ in range(rounds):
+    for cubes in sets[1:]:
         t0 = time.perf_counter()
         fn(cubes)
         times.append(time.perf_counter() - t0)
@@ -101,13 +105,17 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="medcube-bench-") as tmp:
-        cubes = make_cubes(Path(tmp), args.cubes, args.unique)
-        failing = validate(cubes)
+        if args.unique:  # cubes of its own for the warm-up and each round
+            sets = [make_cubes(Path(tmp) / f"round{r}", args.cubes, True, r) for r in range(args.rounds + 1)]
+        else:
+            sets = [make_cubes(Path(tmp), args.cubes)] * (args.rounds + 1)
+        cubes = sets[0]
+        failing = validate(cubes)  # (the warm-up's cubes: the rounds' differ from them by a comment only)
         if failing:
             print(f"error: {failing} of the generated cubes do not validate", file=sys.stderr)
             return 2
-        t_static = best_of(validate, cubes, args.rounds)
-        t_base = best_of(baseline, cubes, args.rounds)
+        t_static = best_of(validate, sets)
+        t_base = best_of(baseline, sets)
         if args.profile:
             prof = cProfile.Profile()
             prof.enable()

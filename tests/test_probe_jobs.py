@@ -168,6 +168,35 @@ def test_a_model_that_keeps_the_files_it_finds_gets_a_run_of_its_own(tmp_path):
     assert (report.run_dir / "logs" / "probe-determinism-infer.log").is_file()
 
 
+class SeesScratch(Counting):
+    """Counting, noting which probe scratch copies exist whenever a task starts."""
+
+    def __init__(self, scratch: Path):
+        super().__init__()
+        self.scratch = scratch
+        self.seen: list[list[str]] = []
+
+    def run(self, cube, plan, log_path):
+        found = sorted(str(p.relative_to(self.scratch)) for p in self.scratch.glob("*/*")) if self.scratch.is_dir() else []
+        self.seen.append(found)
+        return super().run(cube, plan, log_path)
+
+
+def test_each_probe_run_removes_its_copies_once_judged(tmp_path):
+    """The probes' runs one after another (--jobs 1): when each starts, the only scratch copies there are its own
+    (those of the runs before it were removed in their jobs), and none is left for the run's end."""
+    bench = load_benchmark(HOSTILE)
+    cubes = {role: load_cube(bench.cube(role)) for role in ROLES}
+    runner = SeesScratch(tmp_path / "run" / "probes")
+    options = RunOptions(runner="local", run_dir=tmp_path / "run", jobs=1, probes=ProbeOptions())
+    report = run_chain(bench, cubes, load_demo_data(bench.demo_data, bench.demo_sha256), options, runner)
+    probe_runs = runner.seen[5:]  # after the chain's five tasks
+    assert len(probe_runs) == {p.name: p for p in report.probes}["faults"].runs + 4  # faults, 4 reruns
+    assert all(len(seen) == 1 for seen in probe_runs), probe_runs
+    assert len({seen[0] for seen in probe_runs}) == len(probe_runs)  # each its own
+    assert not (tmp_path / "run" / "probes").exists()
+
+
 # -- the pool and the slots ------------------------------------------------------------------------------------------
 class Running:
     """A job's run as the runners take it: its work before the run (copies, the container made ready), then a slot,

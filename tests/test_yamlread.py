@@ -117,3 +117,38 @@ def test_python_tags_never_construct_objects():
     assert parse("a: !!python/object/apply:os.system ['true']\n", Path("evil.yaml")).data == {"a": ["true"]}
     with pytest.raises(YamlSyntaxError):
         parse("a: !!python/name:os.system ''\n", Path("evil.yaml"))
+
+
+BOMB = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{n}: &{n} [{', '.join([f'*{p}'] * 10)}]\n" for p, n in zip("abcdef", "bcdefg", strict=True))
+DEEP_THROUGH_ALIASES = "a0: &a0 [1]\n" + "".join(f"a{i}: &a{i} [*a{i - 1}]\n" for i in range(1, 80))
+
+
+@pytest.mark.parametrize("text", [
+    "a: &x {b: *x}\n",  # a recursive alias
+    "- &x [1, *x]\n",
+    BOMB,  # 10^7 values once expanded
+    "[" * 70 + "]" * 70 + "\n",  # nested too deep
+    "- " * 70 + "a\n",
+    DEEP_THROUGH_ALIASES,  # shallow as written, 80 deep once its aliases are expanded: read as always
+    "a: &x 1\nb: &x 2\nc: *x\n",  # a duplicate anchor
+    "a: *nowhere\n",
+    "base: &b {x: 1}\nboth: {<<: *b, x: 2, y: 3}\n",  # a merge key
+], ids=["recursive", "recursive-in-list", "alias-bomb", "deep-flow", "deep-block", "deep-through-aliases",
+        "duplicate-anchor", "undefined-alias", "merge"])
+def test_a_short_text_composed_first_says_what_a_long_one_checked_first_says(text):
+    """Texts up to COMPOSE_FIRST characters are composed first and held to the limits on their nodes; longer ones
+    have their events checked first. Padded past that length with a comment, each text must read the same."""
+    from validator.manifest.yamlread import COMPOSE_FIRST
+
+    long_text = text + "#" * (COMPOSE_FIRST + 1) + "\n"
+    assert len(text) <= COMPOSE_FIRST < len(long_text)
+
+    def outcome(t):
+        try:
+            d = parse(t, Path("c.yaml"))
+        except YamlSyntaxError as e:
+            return ("error", e.message, e.line, e.column)
+        return ("data", d.data, d.values, d.keys, d.duplicates)
+
+    assert outcome(text) == outcome(long_text)

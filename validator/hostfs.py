@@ -187,8 +187,17 @@ def open_regular(path: Path | str, *, follow_links: bool = False) -> int:
 def read_bytes(path: Path | str, limit: int, *, follow_links: bool = False) -> bytes:
     """The bytes of a regular file, refusing one larger than `limit` (see open_regular for what else is refused)."""
     fd = open_regular(path, follow_links=follow_links)
-    with os.fdopen(fd, "rb") as f:
-        data = f.read(limit + 1)
+    try:  # os.read, not a buffered file object: most files read here are a few hundred bytes
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, limit + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        data = b"".join(chunks)
+    finally:
+        os.close(fd)
     if len(data) > limit:
         raise HostFileError(f"{path} is larger than medcube reads ({limit} bytes)",
                             hint="Keep this file small; large data belongs in the data folders.")

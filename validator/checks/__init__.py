@@ -125,25 +125,26 @@ def _load(path: Path | str, target: str, role: str | None, show, files: dict[str
     docs = {}
     unusable_paths = False
     for fmt, file in located.files.items():
-        files[show(file)] = file
+        shown = show(file)
+        files[shown] = file
         try:
             doc = read(file)
         except YamlSyntaxError as e:
-            report.findings.append(error(C.YAML_SYNTAX, show(file), e.described(),
+            report.findings.append(error(C.YAML_SYNTAX, shown, e.described(),
                                          hint=e.hint or "Fix the YAML at that line (indentation, a missing ':' or quote).",
                                          line=e.line, column=e.column))
             continue
         if not isinstance(doc.data, dict):
-            report.findings.append(error(C.NOT_A_MAPPING, show(file), "expected a mapping of keys at the top of the file",
+            report.findings.append(error(C.NOT_A_MAPPING, shown, "expected a mapping of keys at the top of the file",
                                          hint="See `medcube schema " + SCHEMA_OF[fmt] + "` for the expected keys.", line=1))
             continue
         for kpath, (line, col) in doc.duplicates:
-            report.findings.append(error(C.NOT_A_MAPPING, show(file), f"key '{'.'.join(map(str, kpath))}' is given twice; "
+            report.findings.append(error(C.NOT_A_MAPPING, shown, f"key '{'.'.join(map(str, kpath))}' is given twice; "
                                          "YAML keeps only the last one", hint="Remove or merge one of them.",
                                          line=line, column=col))
-        report.findings += schema.check_doc(doc, SCHEMA_OF[fmt], show(file))
-        report.findings += hostpaths.check_privileges(doc, fmt, show(file))
-        unusable = pathtext.check_text(doc, fmt, show(file))  # a path no file system takes: no model from it
+        report.findings += schema.check_doc(doc, SCHEMA_OF[fmt], shown)
+        report.findings += hostpaths.check_privileges(doc, fmt, shown)
+        unusable = pathtext.check_text(doc, fmt, shown)  # a path no file system takes: no model from it
         report.findings += unusable
         if has_errors(unusable):
             unusable_paths = True

@@ -145,9 +145,9 @@ def check_code(cube: Cube, df: Dockerfile | None, show, interfaces: dict | None 
                 continue
             key = ("script findings", host)  # the same for both config views of the cube: found once
             if key not in interfaces:
-                interfaces[key] = [*exitstatus.dropped_exit_status(iface.nodes, host, show),
+                interfaces[key] = [*exitstatus.dropped_exit_status(iface.nodes, host, show, iface.memo),
                                    *scriptcalls.check_calls(host, iface.tree, df, cube.build.context, show, interfaces,
-                                                            iface.nodes)]
+                                                            iface.nodes, iface.memo)]
             findings += interfaces[key]
         if iface is None or iface.kind == "unknown":
             continue

@@ -126,12 +126,11 @@ def _dockerignore(cube: Cube, file: str) -> list[Finding]:
     if cube.build is None:  # the caller only checks cubes that build an image
         return []
     context = cube.build.context
-    if (context / ".dockerignore").exists() or cube.workspace is None:
+    if os.path.exists(os.path.join(context, ".dockerignore")) or cube.workspace is None:
         return []
-    try:
-        cube.workspace.resolve().relative_to(context.resolve())
-    except ValueError:
-        return []
+    workspace, real_context = os.path.realpath(cube.workspace), os.path.realpath(context)
+    if workspace != real_context and not workspace.startswith(real_context.rstrip(os.sep) + os.sep):
+        return []  # the workspace is not in the build context
     if not cube.workspace.is_dir():
         return []
     size = _dir_size(cube.workspace, LARGE_WORKSPACE_BYTES)

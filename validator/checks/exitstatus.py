@@ -13,11 +13,29 @@ from validator.findings import Finding, warning
 _RUNS = {("subprocess", "call"), ("os", "system")}
 
 
-def dropped_exit_status(nodes: list[tuple[ast.AST, tuple]], host: Path, show) -> list[Finding]:
+def dropped_exit_status(nodes: list[tuple[ast.AST, tuple]], host: Path, show, memo: dict | None = None) \
+        -> list[Finding]:
     """A statement that runs a program and throws its exit status away (`p.wait()`, `subprocess.call(...)`,
     `os.system(...)` as a bare statement) in a function that never reads a return code: the task then exits 0
     when the program fails. One warning per script, at the first such line. `nodes`: the script's walk
-    (pyinterface.walk: breadth first, each node with the functions that hold it), read once for every function."""
+    (pyinterface.walk: breadth first, each node with the functions that hold it), read once for every function.
+    `memo`: the script's Interface.memo, where the answer (which depends on the script alone) is kept."""
+    memo = {} if memo is None else memo
+    if "dropped exit status" not in memo:
+        memo["dropped exit status"] = _first_dropped(nodes)
+    found = memo["dropped exit status"]
+    if found is None:
+        return []
+    what, function, line = found
+    return [warning(
+        C.DROPPED_EXIT_STATUS, show(host),
+        f"{what} in {function}() runs a program and ignores its exit status: when it fails, the task "
+        "still exits 0 and the run goes on as if it had passed",
+        hint="Use subprocess.run(cmd, check=True), or sys.exit(process.wait()).", line=line)]
+
+
+def _first_dropped(nodes: list[tuple[ast.AST, tuple]]) -> tuple[str, str, int] | None:
+    """(the call as shown, the function, the line) of the first statement that drops an exit status."""
     functions: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
     names: dict[int, set[str]] = {}  # id(function) -> the attribute and variable names in it (nested ones included)
     first: dict[int, ast.Expr] = {}  # id(function) -> its first statement that drops an exit status (walk order)
@@ -47,10 +65,5 @@ def dropped_exit_status(nodes: list[tuple[ast.AST, tuple]], host: Path, show) ->
             assert isinstance(stmt.value, ast.Call) and isinstance(stmt.value.func, ast.Attribute)
             func = stmt.value.func
             owner = func.value.id if isinstance(func.value, ast.Name) else None
-            what = f"{owner}.{func.attr}(" + ("...)" if (owner, func.attr) in _RUNS else ")")
-            return [warning(
-                C.DROPPED_EXIT_STATUS, show(host),
-                f"{what} in {fn.name}() runs a program and ignores its exit status: when it fails, the task "
-                "still exits 0 and the run goes on as if it had passed",
-                hint="Use subprocess.run(cmd, check=True), or sys.exit(process.wait()).", line=stmt.lineno)]
-    return []
+            return f"{owner}.{func.attr}(" + ("...)" if (owner, func.attr) in _RUNS else ")"), fn.name, stmt.lineno
+    return None

@@ -242,15 +242,17 @@ def _accepts(option: str, allowed: set[str], abbreviations: bool) -> bool:
 
 
 def check_calls(wrapper: Path, tree: ast.Module, df: Dockerfile, context: Path, show,
-                interfaces: dict, nodes: list | None = None) -> list[Finding]:
+                interfaces: dict, nodes: list | None = None, memo: dict | None = None) -> list[Finding]:
     """MC431 for each option a wrapper passes that the script it runs does not define. `nodes`: the tree's walk
-    (pyinterface.walk), when the caller has it."""
-    nodes = pyinterface.walk(tree) if nodes is None else nodes
-    modules = _modules(nodes)
-    if not modules:
-        return []
+    (pyinterface.walk), when the caller has it; `memo`: the script's Interface.memo, where the commands it runs
+    (which depend on the script alone) are kept."""
+    memo = {} if memo is None else memo
+    if "commands run" not in memo:
+        nodes = pyinterface.walk(tree) if nodes is None else nodes
+        modules = _modules(nodes)
+        memo["commands run"] = _commands(tree, nodes, modules) if modules else []
     findings: list[Finding] = []
-    for tokens, lineno, cwd in _commands(tree, nodes, modules):
+    for tokens, lineno, cwd in memo["commands run"]:
         at = _script_of(tokens)
         if at is None:
             continue

@@ -299,10 +299,11 @@ class Dockerfile:
             if dest != "/" and (raw.endswith("/") or posixpath.basename(raw) in (".", "..")):
                 dest += "/"
             for src in sources:
-                src_host = (context / src).resolve()
-                if dest.endswith("/") or len(sources) > 1 or src_host.is_dir():
+                real = os.path.realpath(os.path.join(context, src))  # as Path.resolve(), without a Path per step
+                src_host, src_is_dir = Path(real), os.path.isdir(real)
+                if dest.endswith("/") or len(sources) > 1 or src_is_dir:
                     base = dest.rstrip("/") or "/"
-                    if src_host.is_dir():
+                    if src_is_dir:
                         rel = _relative(image_path, base)
                         if rel is not None:
                             return src_host / rel if rel else src_host

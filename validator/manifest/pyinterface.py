@@ -43,6 +43,8 @@ class Interface:
     tree: ast.Module | None = field(default=None, repr=False, compare=False)  # the script read (read())
     # every node of the tree with the functions it lies in (walk()), for the checks that read the script further
     nodes: list[tuple[ast.AST, tuple]] = field(default_factory=list, repr=False, compare=False)
+    # answers of checks that depend on the script alone (by the check's name), kept with it as the Interface is
+    memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def single_command_app(self) -> bool:

@@ -91,30 +91,52 @@ def _mark(node) -> Pos:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
 
 
+_MERGE = "tag:yaml.org,2002:merge"
+
+
 def _build(loader, node, path, doc: Doc):
-    doc.values[path] = _mark(node)
+    mark = node.start_mark
+    doc.values[path] = (mark.line + 1, mark.column + 1)
     if isinstance(node, yaml.MappingNode):
-        own = {id(k) for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"}
-        loader.flatten_mapping(node)  # merge keys (`<<: *base`), as yaml.safe_load (and so MedPerf) reads them
+        if any(k.tag == _MERGE for k, _ in node.value):
+            return _build_merged(loader, node, path, doc)
         out = {}
-        merged: set = set()  # keys that came from a merge: the mapping's own key overrides them, no duplicate
+        keys = doc.keys
         for knode, vnode in node.value:
             key = loader.construct_object(knode, deep=True)
             if isinstance(key, (list, dict)):
                 key = str(key)
             kpath = path + (key,)
-            if id(knode) not in own:
-                merged.add(key)  # flatten_mapping orders merge sources so that the last one wins, as in PyYAML
-            elif key in merged:
-                merged.discard(key)
-            elif key in out:
+            if key in out:
                 doc.duplicates.append((kpath, _mark(knode)))
-            doc.keys[kpath] = _mark(knode)
+            keys[kpath] = _mark(knode)
             out[key] = _build(loader, vnode, kpath, doc)
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_build(loader, item, path + (i,), doc) for i, item in enumerate(node.value)]
     return loader.construct_object(node, deep=True)
+
+
+def _build_merged(loader, node, path, doc: Doc):
+    """A mapping with merge keys (`<<: *base`), read as yaml.safe_load (and so MedPerf) reads it."""
+    own = {id(k) for k, _ in node.value if k.tag != _MERGE}
+    loader.flatten_mapping(node)
+    out = {}
+    merged: set = set()  # keys that came from a merge: the mapping's own key overrides them, no duplicate
+    for knode, vnode in node.value:
+        key = loader.construct_object(knode, deep=True)
+        if isinstance(key, (list, dict)):
+            key = str(key)
+        kpath = path + (key,)
+        if id(knode) not in own:
+            merged.add(key)  # flatten_mapping orders merge sources so that the last one wins, as in PyYAML
+        elif key in merged:
+            merged.discard(key)
+        elif key in out:
+            doc.duplicates.append((kpath, _mark(knode)))
+        doc.keys[kpath] = _mark(knode)
+        out[key] = _build(loader, vnode, kpath, doc)
+    return out
 
 
 def _limit_error(what: str, event) -> YamlSyntaxError:

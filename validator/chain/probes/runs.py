@@ -22,6 +22,7 @@ from validator.chain.outputs import check_outputs, record_ids
 from validator.chain.probes import determinism, faults
 from validator.engine.result import TaskResult
 from validator.engine.tasks.plan import PlanError, RunPlan, plan_task
+from validator.engine.tasks.scratch import remove_tree
 from validator.findings import Finding
 from validator.manifest.model import Cube
 
@@ -102,9 +103,10 @@ class OwnRuns:
     run: Callable[[str, str, dict, str], ProbeRun]  # (role, task, bindings, log name): a run with its findings
     wants: Callable[[str, str], bool]  # (probe, role): whether that probe runs for that role
 
-    def rerun(self, role: str, task: str, mark: bool = False) -> Rerun | None:
+    def rerun(self, role: str, task: str, mark: bool = False, keep: bool = False) -> Rerun | None:
         """The task run again into copies of its first run's outputs (the run folder stays as it is); None when it
-        has no outputs."""
+        has no outputs. The copies are removed once the run is judged (keep: by the caller), in the job's thread:
+        nothing of it is left for the run's end to remove."""
         cube = self.cubes[role]
         bindings = self.folder.bindings(task, self.demo)
         try:
@@ -131,6 +133,8 @@ class OwnRuns:
             where = cube.rel(cube.config_file)
             broken = [f for f in check_outputs(task, run.plan.outputs, self.folder, self.contracts, where)
                       if f.is_error]
+        if not keep:
+            remove_tree(self.scratch / "rerun" / task)
         return Rerun(task, list(outputs), run, broken, copies)
 
     def infer_again(self) -> InferAgain:
@@ -138,9 +142,17 @@ class OwnRuns:
         and its predictions compared with the first run's (determinism). Determinism gets a run of its own into an
         empty folder only when that one cannot serve: the rerun probe is off, the rerun did not pass, or it left a
         file of the first run unwritten (a task that skips the files it finds would otherwise look deterministic)."""
-        again = InferAgain(self.rerun("model", "infer", mark=True) if self.wants("rerun", "model") else None)
+        again = InferAgain(self.rerun("model", "infer", mark=True, keep=True) if self.wants("rerun", "model") else None)
+        try:
+            self._compare(again)
+        finally:
+            remove_tree(self.scratch / "rerun" / "infer")
+            remove_tree(self.scratch / "determinism")
+        return again
+
+    def _compare(self, again: InferAgain) -> None:
         if not self.wants("determinism", "model"):
-            return again
+            return
         first = Path(self.folder.bindings("infer", self.demo)["output_path"])
         second = again.rerun.copies.get("output_path") if again.rerun is not None else None
         if (second is None or again.rerun is None or again.rerun.run.result.status != "passed"
@@ -154,7 +166,6 @@ class OwnRuns:
             ids = record_ids(self.folder.path("data"), contract.records)
             again.records = len(ids)
             again.diffs, again.largest = determinism.compare(first, second, contract, ids, self.tolerance)
-        return again
 
     def fault(self, kind: str, task: str) -> tuple[str, ProbeRun | None]:
         """(what was broken, the run of `task` on the broken copy); (why not, None) when it cannot be made."""
@@ -164,10 +175,12 @@ class OwnRuns:
             faults.copy_tree(self.folder.path(name), dst)
         try:
             what = faults.inject(kind, paths["data"], paths["labels"], self.contracts.predictions.records)
+            bindings = {"data_path": paths["data"], "labels_path": paths["labels"], "metadata_path": paths["metadata"]}
+            if task == "statistics":
+                bindings["output_path"] = base / "statistics" / "statistics.yaml"
+            return what, self.run("data_preparator", task, bindings, f"probe-faults-{kind}.log")
         except faults.Unsupported as e:
             return str(e), None
-        bindings = {"data_path": paths["data"], "labels_path": paths["labels"], "metadata_path": paths["metadata"]}
-        if task == "statistics":
-            bindings["output_path"] = base / "statistics" / "statistics.yaml"
-        return what, self.run("data_preparator", task, bindings, f"probe-faults-{kind}.log")
+        finally:
+            remove_tree(base)  # the broken copy, once its run is judged
 
