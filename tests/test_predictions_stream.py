@@ -162,3 +162,16 @@ def test_determinism_compares_streamed_records_as_it_compared_whole_files(tmp_pa
 
     monkeypatch.setattr(determinism, "records", refused)
     assert streamed == determinism.compare(a, b, contract, ["a"], 1e-5)
+
+
+@pytest.mark.parametrize("content", [*CASES.values(), '{"a": [0.1], "b": [0.2], "c": [0.3], "a": [0.4], "d": [0.5]}'],
+                         ids=[*CASES.keys(), "a record twice around the cap"])
+def test_the_html_report_reads_streamed_predictions_as_it_read_the_whole_file(tmp_path, monkeypatch, content):
+    from validator.report import runfiles
+
+    (tmp_path / "predictions").mkdir()
+    (tmp_path / "predictions" / "predictions.json").write_bytes(content.encode("utf-8", "surrogatepass"))
+    monkeypatch.setattr(runfiles, "MAX_RECORDS", 3)  # the first 3 records (by first place, with their last value)
+    streamed = runfiles.read_predictions(tmp_path)
+    monkeypatch.setattr(runfiles, "_first_records", lambda path: None)
+    assert streamed == runfiles.read_predictions(tmp_path)

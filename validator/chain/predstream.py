@@ -84,15 +84,15 @@ def records(path: Path, limit: int, nesting: int) -> Iterator[tuple[str, object]
     except hostfs.HostFileError as e:
         raise NotStreamed(e.message) from None
     with os.fdopen(fd, "rb") as f:
-        if os.fstat(f.fileno()).st_size > limit or f.read(_PEEK).lstrip(_WHITESPACE)[:1] != b"{":
-            raise NotStreamed("not a JSON object, or larger than medcube reads")
-        f.seek(0)
         try:
+            if os.fstat(f.fileno()).st_size > limit or f.read(_PEEK).lstrip(_WHITESPACE)[:1] != b"{":
+                raise NotStreamed("not a JSON object, or larger than medcube reads")
+            f.seek(0)
             for key, value in ijson.kvitems(_Capped(f, limit), "", use_float=True):
                 if _too_deep(value, nesting - 1):
                     raise NotStreamed(f"a record nested more than {nesting - 1} levels deep")
                 yield key, value
         except NotStreamed:
             raise
-        except Exception as e:  # ijson's errors, and the few values its C backend cannot decode
+        except Exception as e:  # ijson's errors, the few values its C backend cannot decode, a failed read
             raise NotStreamed(type(e).__name__) from None

@@ -26,6 +26,7 @@ MAX_NPY_BYTES = 1024 * 1024  # one label array
 MAX_IMAGE_NPY_BYTES = 16 * 1024 * 1024  # one prepared record shown in the strip
 MAX_LOG_TAIL_BYTES = 16 * 1024  # what is read from the end of a log
 MAX_RECORDS = 20_000  # records read for the ROC curves
+_NESTING = 64  # levels a streamed predictions file may nest (deeper ones are read whole, as before)
 _RECORD_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,200}$")
 
 # .npy dtypes this reader accepts: descr -> (struct code, size); byte order from the descr's first character.
@@ -154,16 +155,34 @@ def read_npy(root: Path, rel: str, cap: int = MAX_NPY_BYTES) -> tuple[tuple[int,
     return None if data is None else parse_npy(data)
 
 
+def _first_records(path: Path) -> dict | None:
+    """The first MAX_RECORDS records of a predictions JSON object (each with its last value, as Python's json reads
+    it), streamed a record at a time (chain/predstream.py); None when it must be read whole."""
+    from validator.chain.predstream import NotStreamed, records
+
+    kept: dict = {}
+    try:
+        for key, value in records(path, MAX_JSON_BYTES, _NESTING):
+            if len(kept) < MAX_RECORDS or key in kept:
+                kept[key] = value
+    except NotStreamed:
+        return None
+    return kept
+
+
 def read_predictions(root: Path, rel: str = "predictions/predictions.json") -> dict[str, list[float]] | None:
     """{record id: [scores]} from a predictions JSON object; records whose value is not a list of finite numbers
     are left out. None when the file is missing, too large or not such an object."""
-    data = read_capped(root, rel, MAX_JSON_BYTES)
-    if data is None:
-        return None
-    try:
-        obj = json.loads(data)
-    except (ValueError, RecursionError):
-        return None
+    path = safe_path(root, rel)
+    obj = _first_records(path) if path is not None else None
+    if obj is None:
+        data = read_capped(root, rel, MAX_JSON_BYTES)
+        if data is None:
+            return None
+        try:
+            obj = json.loads(data)
+        except (ValueError, RecursionError):
+            return None
     if not isinstance(obj, dict):
         return None
     out = {}
@@ -171,10 +190,17 @@ def read_predictions(root: Path, rel: str = "predictions/predictions.json") -> d
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             value = [value]
         if isinstance(value, list) and value and all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value
+            isinstance(v, (int, float)) and not isinstance(v, bool) and _finite(v) for v in value
         ):
             out[str(key)] = [float(v) for v in value]
     return out
+
+
+def _finite(v: int | float) -> bool:
+    try:
+        return math.isfinite(v)
+    except OverflowError:  # an integer too large for a float
+        return False
 
 
 def png(width: int, height: int, pixels: list[int], channels: int = 1) -> bytes:
