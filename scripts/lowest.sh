@@ -40,7 +40,7 @@ uv pip install -q --python "$venv/bin/python" --resolution lowest-direct --overr
     -e '.[test,examples]'
 echo "[lowest] installed:" >&2
 "$venv/bin/python" -m pip --version >/dev/null 2>&1 || true
-uv pip list --python "$venv/bin/python" 2>/dev/null | grep -iE '^(typer|click|rich|pyyaml|jsonschema|docker|cookiecutter|jinja2|numpy|pillow|pydicom|torch|pytest|pytest-cookies|pytest-timeout|pre-commit|dockerfile) ' \
+uv pip list --python "$venv/bin/python" 2>/dev/null | grep -iE '^(typer|click|rich|pyyaml|jsonschema|docker|cookiecutter|jinja2|ijson|numpy|pillow|pydicom|torch|pytest|pytest-cookies|pytest-timeout|pre-commit|dockerfile) ' \
     | sed 's/^/[lowest]   /' >&2 || true
 
 rc=0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 
 from validator import findings as F
@@ -50,6 +51,12 @@ def record_ids(data_dir: Path, pattern: str) -> list[str]:
         return []
     suffix = pattern[1:] if pattern.startswith("*") and not any(c in pattern[1:] for c in "*?[/") else None
     ids = set()
+    if suffix:  # `*.npy`: the folder's names read one at a time (pathlib's glob lists every entry first)
+        with os.scandir(data_dir) as it:
+            for e in it:
+                if e.name.endswith(suffix):
+                    ids.add(e.name[: len(e.name) - len(suffix)])
+        return sorted(ids)
     for p in data_dir.glob(pattern):
         rel = p.relative_to(data_dir)
         if len(rel.parts) > 1:
