@@ -152,3 +152,22 @@ def test_a_short_text_composed_first_says_what_a_long_one_checked_first_says(tex
         return ("data", d.data, d.values, d.keys, d.duplicates)
 
     assert outcome(text) == outcome(long_text)
+
+
+@pytest.mark.parametrize("text, line, column", [
+    ("extra: !!int 3,\n", 1, 8),
+    ("a: 1\nb: !!float x\n", 2, 4),
+    ("a:\n  - !!timestamp 2020-99-99\n", 2, 5),
+    ("? !!int zz\n: 1\n", 1, 3),
+])
+def test_a_value_its_tag_cannot_be_is_a_yaml_error_at_its_place(text, line, column):
+    """PyYAML's constructors raise ValueError for a value its explicit tag cannot be (yaml.safe_load stops on it,
+    and so MedPerf): a YAML syntax error at the value's place, never an internal error."""
+    import yaml
+
+    with pytest.raises((ValueError, yaml.YAMLError)):
+        yaml.safe_load(text)
+    with pytest.raises(YamlSyntaxError) as e:
+        parse(text, Path("c.yaml"))
+    assert (e.value.line, e.value.column) == (line, column)
+    assert "cannot be read as" in str(e.value)

@@ -94,6 +94,18 @@ def _mark(node) -> Pos:
 _MERGE = "tag:yaml.org,2002:merge"
 
 
+def _construct(loader, node):
+    """A scalar (or key) as yaml.safe_load makes it. A value its tag cannot be (`!!int 3,`, `!!float x`, a timestamp
+    out of range) makes PyYAML's constructors raise ValueError or OverflowError, not a YAML error: it is one here,
+    at the value's place (yaml.safe_load, and so MedPerf, stops on it)."""
+    try:
+        return loader.construct_object(node, deep=True)
+    except (ValueError, OverflowError, TypeError) as e:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"the value {str(node.value)[:60]!r} cannot be read as {node.tag.rsplit(':', 1)[-1]}: {e}",
+            node.start_mark) from None
+
+
 def _build(loader, node, path, doc: Doc):
     mark = node.start_mark
     doc.values[path] = (mark.line + 1, mark.column + 1)
@@ -103,7 +115,7 @@ def _build(loader, node, path, doc: Doc):
         out = {}
         keys = doc.keys
         for knode, vnode in node.value:
-            key = loader.construct_object(knode, deep=True)
+            key = _construct(loader, knode)
             if isinstance(key, (list, dict)):
                 key = str(key)
             kpath = path + (key,)
@@ -114,7 +126,7 @@ def _build(loader, node, path, doc: Doc):
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_build(loader, item, path + (i,), doc) for i, item in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)
+    return _construct(loader, node)
 
 
 def _build_merged(loader, node, path, doc: Doc):
@@ -124,7 +136,7 @@ def _build_merged(loader, node, path, doc: Doc):
     out = {}
     merged: set = set()  # keys that came from a merge: the mapping's own key overrides them, no duplicate
     for knode, vnode in node.value:
-        key = loader.construct_object(knode, deep=True)
+        key = _construct(loader, knode)
         if isinstance(key, (list, dict)):
             key = str(key)
         kpath = path + (key,)
