@@ -119,6 +119,18 @@ sys.exit(print(body) if r.status == 200 else 1)
 PY
 }
 answers() { get /_ping >/dev/null 2>&1; }
+service_pids() { pgrep -u "$( ((ROOTLESS)) && echo "$RUSER" || echo root)" -f "podman system service --time=0 unix://$SOCK" || true; }
+# A service whose working directory was removed (started from a checkout deleted since) still answers, but every
+# container it starts fails ("conmon: Failed to get working directory", "write child: broken pipe"): stop it, and
+# start the new one from /.
+for pid in $(service_pids); do
+    if [[ $(readlink "/proc/$pid/cwd" 2>/dev/null) == *" (deleted)" ]]; then
+        log "podman service $pid runs in a removed folder ($(readlink "/proc/$pid/cwd")): stopping it"
+        kill "$pid" 2>/dev/null || true
+        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        rm -f "$SOCK"
+    fi
+done
 if answers; then
     log "podman service answers on $SOCK"
 else
@@ -128,13 +140,14 @@ else
     svc_log="/tmp/medcube-podman-service$SUFFIX.log"
     log "podman system service --time=0 unix://$SOCK (log: $svc_log)"
     # setsid + nohup: the service outlives this script and the shell that ran it
-    as_user setsid nohup podman system service --time=0 "unix://$SOCK" >>"$svc_log" 2>&1 </dev/null &
+    # from /: the service and every conmon it starts keep this working directory, which must outlive the checkout
+    (cd / && as_user setsid nohup podman system service --time=0 "unix://$SOCK") >>"$svc_log" 2>&1 </dev/null &
     deadline=$((SECONDS + WAIT))
     until answers; do
         (( SECONDS < deadline )) || { tail -n 20 "$svc_log" >&2; die "no answer on $SOCK within ${WAIT}s"; }
         sleep 0.2
     done
-    if [[ -n $PIDFILE ]]; then pgrep -u "$RUSER" -f "podman system service --time=0 unix://$SOCK" >"$PIDFILE" || true; fi
+    if [[ -n $PIDFILE ]]; then service_pids >"$PIDFILE"; fi
     log "answers: $(get /version | python3 -c 'import json,sys; v=json.load(sys.stdin); print(v["Components"][0]["Name"], v["Version"])')"
 fi
 if (( ROOTLESS )); then
